@@ -1,0 +1,30 @@
+"""Where the package's data (schemas/, templates/) lives.
+
+In a wheel they are installed as ``noarkpack/_data/{schemas,templates}``; in a
+source checkout (editable install, tests) they are the top-level folders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    """Return the folder ``name`` ("schemas" or "templates")."""
+    installed = _PKG / "_data" / name
+    if installed.is_dir():
+        return installed
+    checkout = _PKG.parent / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"noarkpack data folder {name!r} not found (broken installation?)")
+
+
+def schemas_dir() -> Path:
+    return data_dir("schemas")
+
+
+def templates_dir() -> Path:
+    return data_dir("templates")
