@@ -1,0 +1,227 @@
+"""The EPJ layer: closed patient journals as a migration engineer knows them.
+
+A :class:`Pasientjournal` belongs to one :class:`Pasient` and one arkivskaper,
+and holds :class:`Journalinnslag` (entries: notes, epikriser, henvisninger,
+scanned paper …), each with zero or more :class:`Dokumentfil`.  How these map
+onto Noark 5 is in :mod:`noarkpack.model.mapping` and docs/mapping.md.
+
+:meth:`Pasientjournal.check` enforces the rules the extract relies on and
+raises :class:`~noarkpack.errors.ModelError` naming the record by its source
+key — never by name or fødselsnummer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import PurePosixPath
+
+from ..errors import ModelError
+from .identifiers import PersonNumberError, validate_person_number
+
+KJONN = ("M", "K", "U")
+TILKNYTTET = ("Hoveddokument", "Vedlegg")
+JOURNALPOSTTYPER = (
+    "Inngående dokument",
+    "Utgående dokument",
+    "Organinternt dokument for oppfølging",
+    "Organinternt dokument uten oppfølging",
+    "Saksframlegg",
+)
+KORRESPONDANSEPARTTYPER = (
+    "Avsender",
+    "Mottaker",
+    "Kopimottaker",
+    "Gruppemottaker",
+    "Intern avsender",
+    "Intern mottaker",
+)
+
+
+@dataclass
+class Pasient:
+    pasient_id: str
+    navn: str
+    kjonn: str
+    fodselsnummer: str | None = None
+    fodselsdato: date | None = None
+    dodsdato: date | None = None
+    dodsdato_ukjent: bool = False
+    skjult_adresse: bool = False
+
+    @property
+    def identifikatortype(self) -> str | None:
+        if not self.fodselsnummer:
+            return None
+        try:
+            return validate_person_number(self.fodselsnummer).kind
+        except PersonNumberError:
+            return None
+
+
+@dataclass
+class Dokumentfil:
+    """A document file of an entry; ``fil`` is relative to the project's document folder."""
+
+    fil: str
+    tittel: str
+    tilknyttet_som: str | None = None
+    format: str | None = None
+
+
+@dataclass
+class Korrespondansepart:
+    type: str
+    navn: str
+
+
+@dataclass
+class Korrespondanse:
+    """Makes an entry a journalpost (correspondence in or out)."""
+
+    type: str  # journalposttype
+    dato: date  # journaldato
+    parter: list[Korrespondansepart]
+
+
+@dataclass
+class InnslagSkjerming:
+    tilgangsrestriksjon: str
+    hjemmel: str
+    metadata: list[str]
+    dokument: str | None = None
+
+
+@dataclass
+class Endring:
+    """A logged correction of one metadata field of an entry."""
+
+    felt: str
+    tidligere: str
+    ny: str
+    dato: datetime
+    av: str
+
+
+@dataclass
+class Merknad:
+    tekst: str
+    dato: datetime
+    registrert_av: str
+    type: str | None = None
+
+
+@dataclass
+class Journalinnslag:
+    innslag_id: str
+    type: str
+    tittel: str
+    forfatter: str
+    opprettet: datetime
+    arkivert: datetime
+    arkivert_av: str
+    skjerming: InnslagSkjerming | None = None
+    korrespondanse: Korrespondanse | None = None
+    dokumenter: list[Dokumentfil] = field(default_factory=list)
+    endringer: list[Endring] = field(default_factory=list)
+
+
+@dataclass
+class Pasientjournal:
+    journal_id: str
+    arkivskaper: str
+    journalsted: str
+    journalansvarlig: str
+    opprettet: datetime
+    opprettet_av: str
+    avsluttet: datetime | None
+    avsluttet_av: str | None
+    pasient: Pasient
+    innslag: list[Journalinnslag] = field(default_factory=list)
+    merknader: list[Merknad] = field(default_factory=list)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.avsluttet is not None
+
+    @property
+    def first_entry(self) -> datetime | None:
+        return min((i.opprettet for i in self.innslag), default=None)
+
+    @property
+    def last_entry(self) -> datetime | None:
+        return max((i.opprettet for i in self.innslag), default=None)
+
+    def check(self) -> None:
+        """Raise ModelError if the journal cannot go into an extract as it is."""
+        rec = f"journal {self.journal_id}"
+
+        def need(value: object, name: str, where: str = rec) -> None:
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise ModelError(f"{name} is missing or empty", record=where, hint="every closing field must be set")
+
+        for name in ("journal_id", "arkivskaper", "journalsted", "journalansvarlig", "opprettet_av"):
+            need(getattr(self, name), name)
+        if not self.is_closed:
+            raise ModelError("the journal is still open (avsluttet is not set)", record=rec,
+                             hint="only closed journals are extracted; close it in the source or let it be skipped")
+        need(self.avsluttet_av, "avsluttet_av")
+        if self.avsluttet < self.opprettet:
+            raise ModelError("avsluttet is before opprettet", record=rec)
+        p = self.pasient
+        need(p.pasient_id, "pasient.pasient_id")
+        need(p.navn, "pasient.navn", f"{rec}, patient {p.pasient_id}")
+        if p.kjonn not in KJONN:
+            raise ModelError(f"pasient.kjonn must be one of {', '.join(KJONN)}", record=f"{rec}, patient {p.pasient_id}")
+        if p.fodselsnummer:
+            try:
+                validate_person_number(p.fodselsnummer)
+            except PersonNumberError as e:
+                raise ModelError(f"pasient.fodselsnummer is not valid: {e}", record=f"{rec}, patient {p.pasient_id}",
+                                 hint="correct it in the source, or leave it out and give fodselsdato") from None
+        elif p.fodselsdato is None:
+            raise ModelError("the patient has neither fodselsnummer nor fodselsdato",
+                             record=f"{rec}, patient {p.pasient_id}")
+        seen: set[str] = set()
+        for i in self.innslag:
+            where = f"{rec}, entry {i.innslag_id}"
+            need(i.innslag_id, "innslag_id", rec)
+            if i.innslag_id in seen:
+                raise ModelError("innslag_id occurs twice in the journal", record=where)
+            seen.add(i.innslag_id)
+            for name in ("type", "tittel", "forfatter", "arkivert_av"):
+                need(getattr(i, name), name, where)
+            if i.arkivert < i.opprettet:
+                raise ModelError("arkivert is before opprettet", record=where)
+            if i.opprettet > self.avsluttet:
+                raise ModelError("the entry was written after the journal was closed", record=where)
+            if i.korrespondanse is not None:
+                k = i.korrespondanse
+                if k.type not in JOURNALPOSTTYPER:
+                    raise ModelError(f"korrespondanse.type {k.type!r} is not a journalposttype", record=where,
+                                     hint="use one of: " + ", ".join(JOURNALPOSTTYPER))
+                if not k.parter:
+                    raise ModelError("korrespondanse needs at least one part", record=where)
+                for part in k.parter:
+                    if part.type not in KORRESPONDANSEPARTTYPER:
+                        raise ModelError(f"korrespondansepart type {part.type!r} is not allowed", record=where,
+                                         hint="use one of: " + ", ".join(KORRESPONDANSEPARTTYPER))
+                    need(part.navn, "korrespondansepart navn", where)
+            if i.skjerming is not None:
+                s = i.skjerming
+                need(s.tilgangsrestriksjon, "skjerming.tilgangsrestriksjon", where)
+                need(s.hjemmel, "skjerming.hjemmel", where)
+                if not s.metadata:
+                    raise ModelError("skjerming needs at least one skjermingMetadata value", record=where)
+            for d in i.dokumenter:
+                need(d.fil, "dokumenter.fil", where)
+                need(d.tittel, "dokumenter.tittel", where)
+                pp = PurePosixPath(d.fil.replace("\\", "/"))
+                if pp.is_absolute() or ".." in pp.parts:
+                    raise ModelError(f"document path {d.fil!r} must be relative and stay inside the document folder",
+                                     record=where)
+                if d.tilknyttet_som is not None and d.tilknyttet_som not in TILKNYTTET:
+                    raise ModelError("tilknyttet_som must be Hoveddokument or Vedlegg", record=where)
+            for e in i.endringer:
+                for name in ("felt", "tidligere", "ny", "av"):
+                    need(getattr(e, name), f"endringer.{name}", where)

@@ -1,0 +1,272 @@
+"""How the EPJ layer maps onto Noark 5 (see docs/mapping.md).
+
+- one **arkiv** per extract, with every arkivskaper of the shared system;
+- one **arkivdel** for the deposit period ("Avsluttet periode");
+- one **klassifikasjonssystem** "Pasienter" (objektbasert), one **klasse** per
+  patient: klasseID = fødselsnummer/D-/H-nummer (or the source patient key),
+  tittel = the patient's name, both screened (Skjerming klasseID, Skjerming
+  tittel klasse);
+- one **saksmappe** per pasientjournal under the patient's klasse:
+  administrativEnhet = journalsted, saksansvarlig = journalansvarlig, the
+  patient as **part** (rolle "Pasient"), screened; patient fields Noark 5
+  lacks (fødselsdato, dødsdato, kjønn …) and the journal's own fields in
+  **virksomhetsspesifikkeMetadata** (schemas/noarkpack-epj-1.0.xsd);
+- one **registrering** per entry — a **journalpost** when the entry is
+  correspondence (then it also appears in the journals), else a plain
+  registrering; entry screening → registrering/skjerming;
+- one **dokumentbeskrivelse** per document file, with one **dokumentobjekt**
+  (versjon 1, Arkivformat) carrying checksum, size and PRONOM format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from . import noark5 as n5
+from .epj import Journalinnslag, Pasient, Pasientjournal
+from .identifiers import system_id
+
+#: namespace of noarkpack's virksomhetsspesifikke metadata (schemas/noarkpack-epj-1.0.xsd)
+EPJ_NAMESPACE = "urn:noarkpack:epj:1.0"
+EPJ_PREFIX = "epj"
+EPJ_SCHEMA_FILE = "noarkpack-epj-1.0.xsd"
+
+DOKUMENTTYPER = {
+    "notat": "Journalnotat",
+    "epikrise": "Epikrise",
+    "henvisning": "Henvisning",
+    "skjema": "Skjema",
+    "skannet": "Skannet papirjournal",
+    "brev": "Brev",
+    "vedtak": "Vedtak",
+}
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the extract writer knows of a copied document file."""
+
+    referanseDokumentfil: str  # relative to arkivstruktur.xml, e.g. DOKUMENT/2019/a.pdf
+    sjekksum: str  # lowercase hex
+    sjekksumAlgoritme: str  # "SHA256"
+    filstoerrelse: int
+    format: str  # PRONOM PUID
+    formatDetaljer: str | None = None
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """Project-level facts the mapping needs."""
+
+    system: str  # noarkpack.toml [system] id (namespace of systemIDs)
+    arkivdel_systemID: str
+    skjerming_tilgangsrestriksjon: str
+    skjerming_hjemmel: str
+
+
+def _dokumenttype(kind: str) -> str:
+    return DOKUMENTTYPER.get(kind.strip().lower(), kind.strip().capitalize())
+
+
+def patient_klasse(ctx: MappingContext, arkivskaper_ids: tuple[str, ...], p: Pasient,
+                   opprettet: datetime, opprettet_av: str) -> n5.Klasse:
+    """The klasse of one patient."""
+    return n5.Klasse(
+        systemID=system_id(ctx.system, "klasse", p.pasient_id),
+        klasseID=p.fodselsnummer or p.pasient_id,
+        tittel=p.navn,
+        opprettetDato=opprettet,
+        opprettetAv=opprettet_av,
+        skjerming=n5.Skjerming(
+            tilgangsrestriksjon=ctx.skjerming_tilgangsrestriksjon,
+            skjermingshjemmel=ctx.skjerming_hjemmel,
+            skjermingMetadata=["Skjerming klasseID", "Skjerming tittel klasse"],
+        ),
+    )
+
+
+def _patient_vsm(j: Pasientjournal) -> n5.VirksomhetsspesifikkeMetadata:
+    p = j.pasient
+    pas: list[tuple[str, object]] = [("pasientID", p.pasient_id)]
+    if p.fodselsnummer:
+        pas.append(("fodselsnummer", p.fodselsnummer))
+        kind = p.identifikatortype
+        if kind:
+            pas.append(("identifikatortype", kind))
+    if p.fodselsdato:
+        pas.append(("fodselsdato", p.fodselsdato))
+    pas.append(("kjonn", p.kjonn))
+    if p.dodsdato:
+        pas.append(("dodsdato", p.dodsdato))
+    if p.dodsdato_ukjent:
+        pas.append(("dodsdatoUkjent", True))
+    if p.skjult_adresse:
+        pas.append(("skjultAdresse", True))
+    jour: list[tuple[str, object]] = [
+        ("journalID", j.journal_id),
+        ("arkivskaper", j.arkivskaper),
+        ("journalsted", j.journalsted),
+        ("journalansvarlig", j.journalansvarlig),
+    ]
+    if j.innslag:
+        jour.append(("foersteInnslag", j.first_entry))
+        jour.append(("sisteInnslag", j.last_entry))
+    jour.append(("antallInnslag", len(j.innslag)))
+    return n5.VirksomhetsspesifikkeMetadata(
+        namespace=EPJ_NAMESPACE, prefix=EPJ_PREFIX, elements=[("pasient", pas), ("pasientjournal", jour)]
+    )
+
+
+def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, docs: list[DocumentInfo],
+                  journalpost_numbers: tuple[int, int, int] | None) -> n5.Registrering:
+    sid = system_id(ctx.system, "registrering", j.journal_id, i.innslag_id)
+    beskrivelser = []
+    for n, (d, info) in enumerate(zip(i.dokumenter, docs), start=1):
+        db_id = system_id(ctx.system, "dokumentbeskrivelse", j.journal_id, i.innslag_id, str(n))
+        beskrivelser.append(
+            n5.Dokumentbeskrivelse(
+                systemID=db_id,
+                dokumenttype=_dokumenttype(i.type),
+                dokumentstatus="Dokumentet er ferdigstilt",
+                tittel=d.tittel,
+                forfatter=[i.forfatter],
+                opprettetDato=i.opprettet,
+                opprettetAv=i.forfatter,
+                dokumentmedium="Elektronisk arkiv",
+                tilknyttetRegistreringSom=d.tilknyttet_som or ("Hoveddokument" if n == 1 else "Vedlegg"),
+                dokumentnummer=n,
+                tilknyttetDato=i.arkivert,
+                tilknyttetAv=i.arkivert_av,
+                dokumentobjekt=[
+                    n5.Dokumentobjekt(
+                        systemID=system_id(ctx.system, "dokumentobjekt", j.journal_id, i.innslag_id, str(n), "1"),
+                        versjonsnummer=1,
+                        variantformat="Arkivformat",
+                        format=info.format,
+                        formatDetaljer=info.formatDetaljer,
+                        opprettetDato=i.arkivert,
+                        opprettetAv=i.arkivert_av,
+                        referanseDokumentfil=info.referanseDokumentfil,
+                        sjekksum=info.sjekksum,
+                        sjekksumAlgoritme=info.sjekksumAlgoritme,
+                        filstoerrelse=info.filstoerrelse,
+                    )
+                ],
+            )
+        )
+    skjerming = None
+    offentlig = None
+    if i.skjerming is not None:
+        s = i.skjerming
+        skjerming = n5.Skjerming(
+            tilgangsrestriksjon=s.tilgangsrestriksjon,
+            skjermingshjemmel=s.hjemmel,
+            skjermingMetadata=list(s.metadata),
+            skjermingDokument=s.dokument,
+        )
+        if skjerming.screens("Skjerming tittel registrering"):
+            offentlig = "*****"
+    if i.korrespondanse is not None:
+        # A correspondent of a patient journal reveals health information
+        # (a letter to the patient, a referral from a psychiatric clinic):
+        # their names are always screened in the public journal.
+        names = ["Skjerming navn avsender", "Skjerming navn mottaker"]
+        if skjerming is None:
+            skjerming = n5.Skjerming(tilgangsrestriksjon=ctx.skjerming_tilgangsrestriksjon,
+                                     skjermingshjemmel=ctx.skjerming_hjemmel, skjermingMetadata=names)
+        else:
+            skjerming.skjermingMetadata += [m for m in names if m not in skjerming.skjermingMetadata]
+    common = dict(
+        systemID=sid,
+        opprettetDato=i.opprettet,
+        opprettetAv=i.forfatter,
+        arkivertDato=i.arkivert,
+        arkivertAv=i.arkivert_av,
+        referanseArkivdel=[ctx.arkivdel_systemID],
+        skjerming=skjerming,
+        dokumentbeskrivelse=beskrivelser,
+        registreringsID=i.innslag_id,
+        tittel=i.tittel,
+        offentligTittel=offentlig,
+        forfatter=[i.forfatter],
+        dokumentmedium="Elektronisk arkiv" if docs else None,
+    )
+    if i.korrespondanse is None:
+        return n5.Registrering(**common)
+    k = i.korrespondanse
+    aar, sekvens, nummer = journalpost_numbers  # type: ignore[misc]
+    inn = k.type == "Inngående dokument"
+    return n5.Journalpost(
+        **common,
+        korrespondansepart=[n5.Korrespondansepart(korrespondanseparttype=p.type, korrespondansepartNavn=p.navn)
+                            for p in k.parter],
+        journalaar=aar,
+        journalsekvensnummer=sekvens,
+        journalpostnummer=nummer,
+        journalposttype=k.type,
+        journalstatus="Arkivert",
+        journaldato=k.dato,
+        dokumentetsDato=k.dato,
+        mottattDato=i.opprettet if inn else None,
+        sendtDato=i.arkivert if k.type == "Utgående dokument" else None,
+        antallVedlegg=max(len(docs) - 1, 0) if docs else None,
+    )
+
+
+def journal_mappe(ctx: MappingContext, j: Pasientjournal, docs: list[list[DocumentInfo]],
+                  saks_numbers: tuple[int, int],
+                  journalpost_numbers: list[tuple[int, int, int] | None]) -> n5.Saksmappe:
+    """The saksmappe of one closed journal.
+
+    ``docs[k]`` are the copied files of entry k; ``saks_numbers`` is
+    (saksaar, sakssekvensnummer); ``journalpost_numbers[k]`` is
+    (journalaar, journalsekvensnummer, journalpostnummer) for correspondence
+    entries and None for the rest.
+    """
+    p = j.pasient
+    saksaar, sekvens = saks_numbers
+    merknader = [n5.Merknad(merknadstekst=m.tekst, merknadstype=m.type, merknadsdato=m.dato,
+                            merknadRegistrertAv=m.registrert_av) for m in j.merknader]
+    return n5.Saksmappe(
+        systemID=system_id(ctx.system, "mappe", j.journal_id),
+        mappeID=f"{saksaar}/{sekvens}",
+        tittel=f"Pasientjournal {p.navn}, {j.journalsted}",
+        offentligTittel=f"Pasientjournal *****, {j.journalsted}",
+        dokumentmedium="Elektronisk arkiv",
+        opprettetDato=j.opprettet,
+        opprettetAv=j.opprettet_av,
+        avsluttetDato=j.avsluttet,  # type: ignore[arg-type]
+        avsluttetAv=j.avsluttet_av,  # type: ignore[arg-type]
+        referanseArkivdel=[ctx.arkivdel_systemID],
+        virksomhetsspesifikkeMetadata=_patient_vsm(j),
+        part=[n5.Part(partID=p.fodselsnummer or p.pasient_id, partNavn=p.navn, partRolle="Pasient")],
+        merknad=merknader,
+        skjerming=n5.Skjerming(
+            tilgangsrestriksjon=ctx.skjerming_tilgangsrestriksjon,
+            skjermingshjemmel=ctx.skjerming_hjemmel,
+            skjermingMetadata=["Skjerming tittel mappe - utvalgte ord", "Skjerming navn part i sak"],
+        ),
+        registrering=[_registrering(ctx, j, i, d, n) for i, d, n in zip(j.innslag, docs, journalpost_numbers)],
+        saksaar=saksaar,
+        sakssekvensnummer=sekvens,
+        saksdato=j.opprettet.date(),
+        administrativEnhet=j.journalsted,
+        saksansvarlig=j.journalansvarlig,
+        saksstatus="Avsluttet",
+    )
+
+
+def entry_changes(ctx: MappingContext, j: Pasientjournal) -> list[n5.Endring]:
+    """The logged corrections of a journal's entries, for endringslogg.xml."""
+    out = []
+    for i in j.innslag:
+        sid = system_id(ctx.system, "registrering", j.journal_id, i.innslag_id)
+        for e in i.endringer:
+            out.append(n5.Endring(referanseArkivenhet=sid, referanseMetadata=e.felt, endretDato=e.dato,
+                                  endretAv=e.av, tidligereVerdi=e.tidligere, nyVerdi=e.ny))
+    return out
+
+
+def as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value

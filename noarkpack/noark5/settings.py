@@ -1,0 +1,90 @@
+"""What an extract needs to know besides the journals: the archive description.
+
+:class:`ExtractSettings` is built from ``noarkpack.toml`` by
+:mod:`noarkpack.project`, or directly by a migration script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from ..errors import ConfigError
+
+SKILLE = ("skarpt", "mykt")
+
+
+@dataclass(frozen=True)
+class ArkivskaperInfo:
+    key: str  # the key journals use (Pasientjournal.arkivskaper)
+    id: str  # arkivskaperID, e.g. the organisation number
+    navn: str
+    beskrivelse: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    system_id: str  # namespace of stable systemIDs: never change between runs
+    system_name: str
+    arkiv_tittel: str
+    arkiv_opprettet: datetime
+    arkiv_opprettet_av: str
+    arkiv_avsluttet: datetime
+    arkiv_avsluttet_av: str
+    arkivdel_tittel: str
+    periode_start: date
+    periode_slutt: date
+    arkivdel_opprettet: datetime
+    arkivdel_opprettet_av: str
+    arkivdel_avsluttet: datetime
+    arkivdel_avsluttet_av: str
+    arkivskapere: tuple[ArkivskaperInfo, ...]
+    documents_root: Path
+    system_version: str | None = None
+    system_type: str = "Fagsystem (EPJ)"
+    arkiv_beskrivelse: str | None = None
+    arkivdel_beskrivelse: str | None = None
+    inngaaende_skille: str = "skarpt"
+    utgaaende_skille: str = "skarpt"
+    skjerming_tilgangsrestriksjon: str = "Unntatt offentlighet"
+    skjerming_hjemmel: str = "Offl. § 13, jf. hpl. § 21"
+    open_journals: str = "skip"  # "skip" (report, leave out) | "refuse" (error)
+    schema_set: str = "noark5-v5.0"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def check(self) -> None:
+        """Raise ConfigError when the settings cannot give a valid extract."""
+        where = "noarkpack.toml"
+        for name in ("system_id", "system_name", "arkiv_tittel", "arkiv_opprettet_av", "arkiv_avsluttet_av",
+                     "arkivdel_tittel", "arkivdel_opprettet_av", "arkivdel_avsluttet_av"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v.strip():
+                raise ConfigError(f"{name} is missing or empty", file=where)
+        if not self.arkivskapere:
+            raise ConfigError("at least one [[arkivskaper]] is required", file=where)
+        keys = [a.key for a in self.arkivskapere]
+        if len(set(keys)) != len(keys):
+            raise ConfigError("two [[arkivskaper]] tables have the same key", file=where)
+        if self.periode_slutt < self.periode_start:
+            raise ConfigError("arkivdel periode_slutt is before periode_start", file=where)
+        if self.arkiv_avsluttet < self.arkiv_opprettet or self.arkivdel_avsluttet < self.arkivdel_opprettet:
+            raise ConfigError("avsluttet is before opprettet for arkiv or arkivdel", file=where)
+        for name in ("inngaaende_skille", "utgaaende_skille"):
+            if getattr(self, name) not in SKILLE:
+                raise ConfigError(f"{name} must be 'skarpt' or 'mykt'", file=where)
+        if self.open_journals not in ("skip", "refuse"):
+            raise ConfigError("open_journals must be 'skip' or 'refuse'", file=where)
+
+    def arkivskaper(self, key: str) -> ArkivskaperInfo | None:
+        for a in self.arkivskapere:
+            if a.key == key:
+                return a
+        return None
+
+    def only(self, arkivskaper_key: str) -> ExtractSettings:
+        """The settings of a split extract holding one arkivskaper's journals."""
+        a = self.arkivskaper(arkivskaper_key)
+        if a is None:
+            raise ConfigError(f"unknown arkivskaper {arkivskaper_key!r}", file="noarkpack.toml")
+        return replace(self, arkivskapere=(a,))

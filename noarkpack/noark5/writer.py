@@ -1,0 +1,508 @@
+"""ExtractWriter: closed journals in, a finished ``avleveringspakke/`` out.
+
+Usage (the library API a migration script uses)::
+
+    from noarkpack import ExtractWriter
+    with ExtractWriter(out_dir, settings) as w:
+        for journal in journals:          # grouped by patient
+            w.add(journal)
+    result = w.result                      # counts, bytes, skipped journals
+
+Everything is written under ``out_dir/.avleveringspakke.partial-<id>/`` and
+renamed to ``out_dir/avleveringspakke`` only when complete; on any error the
+partial folder is removed, so nothing under the final name ever looks
+complete when it is not.  arkivstruktur.xml is streamed (memory does not grow
+with the number of journals) and hashed while written; each document is
+copied and hashed in one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+import unicodedata
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from ..documents import copy_and_hash, identify
+from ..hashing import HashingWriter, sha256_file
+from ..errors import DocumentError, ExtractError, ModelError, NoarkpackError
+from ..model import noark5 as n5
+from ..model.epj import Pasientjournal
+from ..model.identifiers import system_id
+from ..model.mapping import (
+    EPJ_NAMESPACE,
+    EPJ_PREFIX,
+    EPJ_SCHEMA_FILE,
+    DocumentInfo,
+    MappingContext,
+    entry_changes,
+    journal_mappe,
+    patient_klasse,
+)
+from ..resources import schemas_dir
+from .settings import ExtractSettings
+from .xmlwriter import XSI, ContentFlags, Serializer, format_value
+
+AS_NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
+EL_NS = "http://www.arkivverket.no/standarder/noark5/endringslogg"
+DOCUMENT_DIR = "DOKUMENT"
+PARTIAL_PREFIX = ".avleveringspakke.partial-"
+
+#: official schema files of the extract, per role
+NOARK5_SCHEMAS = ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd",
+                  "loependeJournal.xsd", "offentligJournal.xsd")
+
+Progress = Callable[[str, int, int], None]  # (stage, journals done, bytes of documents copied)
+
+
+class _XmlFile:
+    """A UTF-8 XML output file hashed as it is written (never read back)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._f = HashingWriter(open(path, "wb"), close_inner=True)
+        self._buf: list[str] = []
+        self._buffered = 0
+
+    @property
+    def size(self) -> int:
+        return self._f.size
+
+    def text(self, pieces: list[str]) -> None:
+        self._buf.extend(pieces)
+        self._buffered += len(pieces)
+        if self._buffered > 4096:
+            self.flush()
+
+    def write(self, data: bytes) -> int:  # binary interface for copyfileobj
+        self.flush()
+        return self._f.write(data)
+
+    def flush(self) -> None:
+        if self._buf:
+            self._f.write("".join(self._buf).encode("utf-8"))
+            self._buf.clear()
+            self._buffered = 0
+
+    def close(self) -> str:
+        self.flush()
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._f.close()
+        return self._f.hexdigest()
+
+    def abort(self) -> None:
+        self._f.close()
+
+
+@dataclass
+class ExtractFile:
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class ExtractResult:
+    path: Path
+    journals: int = 0
+    mappe: int = 0
+    registrering: int = 0
+    journalposter: int = 0
+    dokumentbeskrivelse: int = 0
+    dokumentfiler: int = 0
+    document_bytes: int = 0
+    endringer: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (journal_id, reason)
+    files: dict[str, ExtractFile] = field(default_factory=dict)  # XML/XSD by name
+    seconds: float = 0.0
+
+    @property
+    def total_bytes(self) -> int:
+        return self.document_bytes + sum(f.size for f in self.files.values())
+
+
+class ExtractWriter:
+    """Write one Noark 5 v5.0 extract from closed patient journals."""
+
+    def __init__(
+        self,
+        out_dir: str | os.PathLike,
+        settings: ExtractSettings,
+        *,
+        store=None,
+        progress: Progress | None = None,
+        overwrite: bool = False,
+        identify_formats: bool = True,
+    ) -> None:
+        settings.check()
+        self.settings = settings
+        self.out_dir = Path(out_dir)
+        self.final = self.out_dir / "avleveringspakke"
+        self.progress = progress
+        self.overwrite = overwrite
+        self.identify_formats = identify_formats
+        if store is None:
+            from ..schemas import default_store
+
+            store = default_store()
+        self.store = store
+        self._started = False
+        self._closed = False
+        self.result: ExtractResult | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def __enter__(self) -> ExtractWriter:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._closed:
+            self.close()
+
+    def open(self) -> None:
+        s = self.settings
+        # Fail early, before any work, when the official schemas are not installed.
+        self._schema_dir = self.store.set_dir(s.schema_set)
+        self._addml_xsd = self.store.path("addml-8.3", "addml.xsd")
+        if self.final.exists() and not self.overwrite:
+            raise ExtractError("the target already exists", file=self.final,
+                               hint="remove it, choose another --out, or allow overwriting")
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._clean_stale_partials()
+        self.tmp = self.out_dir / f"{PARTIAL_PREFIX}{uuid.uuid4().hex[:12]}"
+        self.tmp.mkdir()
+        self._t0 = time.monotonic()
+        self.result = ExtractResult(path=self.final)
+        self.flags = ContentFlags()
+        self.ser = Serializer(self.flags)
+        self._as = _XmlFile(self.tmp / "arkivstruktur.xml")
+        self._endringer = open(self.tmp / ".endringer.spool", "w", encoding="utf-8", newline="\n")
+        from .journals import JournalSpool
+
+        self._journals = JournalSpool(self.tmp / ".journal-spool")
+        self._saks_seq: dict[int, int] = defaultdict(int)
+        self._journal_seq: dict[int, int] = defaultdict(int)
+        self._seen_patients: set[bytes] = set()
+        self._current_patient: str | None = None
+        self._current_klasse: n5.Klasse | None = None
+        self._arkivskapere_used: set[str] = set()
+
+        self.arkivdel_id = system_id(s.system_id, "arkivdel", s.arkivdel_tittel,
+                                     s.periode_start.isoformat(), s.periode_slutt.isoformat())
+        self.ctx = MappingContext(
+            system=s.system_id,
+            arkivdel_systemID=self.arkivdel_id,
+            skjerming_tilgangsrestriksjon=s.skjerming_tilgangsrestriksjon,
+            skjerming_hjemmel=s.skjerming_hjemmel,
+        )
+        self._write_head()
+        self._started = True
+
+    def _clean_stale_partials(self) -> None:
+        """Remove partial extracts left by a crashed run (they never carry a final name)."""
+        for p in self.out_dir.glob(PARTIAL_PREFIX + "*"):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+
+    def _arkivskaper_entities(self) -> list[n5.Arkivskaper]:
+        return [n5.Arkivskaper(arkivskaperID=a.id, arkivskaperNavn=a.navn, beskrivelse=a.beskrivelse)
+                for a in self.settings.arkivskapere]
+
+    def _write_head(self) -> None:
+        s = self.settings
+        arkiv = n5.Arkiv(
+            systemID=system_id(s.system_id, "arkiv", s.arkiv_tittel),
+            tittel=s.arkiv_tittel,
+            beskrivelse=s.arkiv_beskrivelse,
+            arkivstatus="Avsluttet",
+            dokumentmedium="Elektronisk arkiv",
+            opprettetDato=s.arkiv_opprettet,
+            opprettetAv=s.arkiv_opprettet_av,
+            avsluttetDato=s.arkiv_avsluttet,
+            avsluttetAv=s.arkiv_avsluttet_av,
+            arkivskaper=self._arkivskaper_entities(),
+        )
+        arkivdel = n5.Arkivdel(
+            systemID=self.arkivdel_id,
+            tittel=s.arkivdel_tittel,
+            beskrivelse=s.arkivdel_beskrivelse,
+            arkivdelstatus="Avsluttet periode",
+            dokumentmedium="Elektronisk arkiv",
+            opprettetDato=s.arkivdel_opprettet,
+            opprettetAv=s.arkivdel_opprettet_av,
+            avsluttetDato=s.arkivdel_avsluttet,
+            avsluttetAv=s.arkivdel_avsluttet_av,
+            arkivperiodeStartDato=s.periode_start,
+            arkivperiodeSluttDato=s.periode_slutt,
+        )
+        ks = n5.Klassifikasjonssystem(
+            systemID=system_id(s.system_id, "klassifikasjonssystem", "pasienter"),
+            klassifikasjonstype="Objektbasert",
+            tittel="Pasienter",
+            beskrivelse="Én klasse per pasient (klasseID: fødselsnummer, D-nummer, H-nummer eller pasient-ID)",
+            opprettetDato=s.arkivdel_opprettet,
+            opprettetAv=s.arkivdel_opprettet_av,
+        )
+        self._klassifikasjonssystem = ks
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+        attrs = (f' xmlns="{AS_NS}" xmlns:xsi="{XSI}" xmlns:{EPJ_PREFIX}="{EPJ_NAMESPACE}"'
+                 f' xsi:schemaLocation="{AS_NS} arkivstruktur.xsd {EPJ_NAMESPACE} {EPJ_SCHEMA_FILE}"')
+        self.ser.open(out, "arkiv", arkiv, 0, attrs)
+        self.ser.open(out, "arkivdel", arkivdel, 1)
+        self.ser.open(out, "klassifikasjonssystem", ks, 2)
+        self._as.text(out)
+
+    # -- adding journals -----------------------------------------------------
+
+    def add(self, journal: Pasientjournal) -> bool:
+        """Add one journal; returns False when it was skipped (reason in ``result.skipped``)."""
+        if not self._started or self._closed:
+            raise ExtractError("the writer is not open (use it as a context manager)")
+        s = self.settings
+        if not journal.is_closed:
+            reason = "journal er ikke avsluttet (open journal)"
+            if s.open_journals == "refuse":
+                raise ModelError("the journal is still open", record=f"journal {journal.journal_id}",
+                                 hint="only closed journals are extracted; set open_journals = \"skip\" to leave it out")
+            self.result.skipped.append((journal.journal_id, reason))
+            return False
+        journal.check()
+        if s.arkivskaper(journal.arkivskaper) is None:
+            raise ModelError(f"arkivskaper {journal.arkivskaper!r} is not declared in noarkpack.toml",
+                             record=f"journal {journal.journal_id}",
+                             hint="add an [[arkivskaper]] table with that key")
+        self._arkivskapere_used.add(journal.arkivskaper)
+
+        p = journal.pasient
+        if p.pasient_id != self._current_patient:
+            key = hashlib.blake2b(p.pasient_id.encode(), digest_size=12).digest()
+            if key in self._seen_patients:
+                raise ModelError("the patient's journals are not consecutive in the input",
+                                 record=f"journal {journal.journal_id}, patient {p.pasient_id}",
+                                 hint="order the journals by patient (each patient becomes one klasse)")
+            self._seen_patients.add(key)
+            self._close_klasse()
+            self._current_klasse = patient_klasse(self.ctx, (), p, journal.opprettet, journal.opprettet_av)
+            self._current_patient = p.pasient_id
+            out: list[str] = []
+            self.ser.open(out, "klasse", self._current_klasse, 3)
+            self._as.text(out)
+
+        docs = [[self._copy(journal, i.innslag_id, d) for d in i.dokumenter] for i in journal.innslag]
+
+        year = journal.opprettet.year
+        self._saks_seq[year] += 1
+        numbers = []
+        nr = 0
+        for i in journal.innslag:
+            if i.korrespondanse is None:
+                numbers.append(None)
+                continue
+            nr += 1
+            jyear = i.korrespondanse.dato.year
+            self._journal_seq[jyear] += 1
+            numbers.append((jyear, self._journal_seq[jyear], nr))
+        mappe = journal_mappe(self.ctx, journal, docs, (year, self._saks_seq[year]), numbers)
+
+        out = []
+        self.ser.element(out, "mappe", mappe, 4)
+        self._as.text(out)
+
+        r = self.result
+        r.journals += 1
+        r.mappe += 1
+        r.registrering += len(mappe.registrering)
+        for reg in mappe.registrering:
+            r.dokumentbeskrivelse += len(reg.dokumentbeskrivelse)
+            if isinstance(reg, n5.Journalpost):
+                self._journals.add(self._current_klasse, mappe, reg)
+                r.journalposter += 1
+        for e in entry_changes(self.ctx, journal):
+            self._write_endring(e)
+        if self.progress:
+            self.progress("extract", r.journals, r.document_bytes)
+        return True
+
+    def _copy(self, journal: Pasientjournal, innslag_id: str, d) -> DocumentInfo:
+        rec = f"journal {journal.journal_id}, entry {innslag_id}"
+        rel = PurePosixPath(unicodedata.normalize("NFC", d.fil.replace("\\", "/")))
+        src = self.settings.documents_root / rel
+        ref = f"{DOCUMENT_DIR}/{rel}"
+        dst = self.tmp / ref
+        if dst.exists():
+            # The same file referenced twice: copy once, hash the copy again.
+            copied_sha, copied_size = sha256_file(dst), dst.stat().st_size
+        else:
+            copied = copy_and_hash(src, dst, record=rec)
+            copied_sha, copied_size = copied.sha256, copied.size
+            self.result.dokumentfiler += 1
+            self.result.document_bytes += copied.size
+        puid, details = d.format, None
+        if self.identify_formats:
+            ident = identify(dst)
+            if ident.puid == "UNKNOWN":
+                if not d.format:
+                    raise DocumentError("Siegfried cannot identify the document's format", file=src, record=rec,
+                                        hint="give its PRONOM PUID as 'format' in the source, or convert it")
+            else:
+                puid, details = ident.puid, ident.details
+        if not puid:
+            raise DocumentError("the document has no format (PUID)", file=src, record=rec)
+        return DocumentInfo(referanseDokumentfil=ref, sjekksum=copied_sha, sjekksumAlgoritme="SHA256",
+                            filstoerrelse=copied_size, format=puid, formatDetaljer=details)
+
+    def _write_endring(self, e: n5.Endring) -> None:
+        out: list[str] = []
+        self.ser.element(out, "endring", e, 1)
+        self._endringer.write("".join(out))
+        self.result.endringer += 1
+
+    def _close_klasse(self) -> None:
+        if self._current_klasse is not None:
+            out: list[str] = []
+            self.ser.close(out, "klasse", 3)
+            self._as.text(out)
+            self._current_klasse = None
+
+    # -- finishing -------------------------------------------------------------
+
+    def close(self) -> ExtractResult:
+        """Finish every file, verify the counts, and move the extract into place."""
+        if self._closed:
+            return self.result
+        try:
+            r = self.result
+            if r.journals == 0:
+                raise ExtractError("no closed journal to extract",
+                                   hint="check the source and the selection (open journals are never extracted)")
+            self._close_klasse()
+            out: list[str] = []
+            self.ser.close(out, "klassifikasjonssystem", 2)
+            self.ser.close(out, "arkivdel", 1)
+            self.ser.close(out, "arkiv", 0)
+            out.append("\n")
+            self._as.text(out)
+            r.files["arkivstruktur.xml"] = ExtractFile("arkivstruktur.xml", self._as.close(), self._as.size)
+
+            self._finish_endringslogg()
+            if self._journals.count:
+                lj = _XmlFile(self.tmp / "loependeJournal.xml")
+                oj = _XmlFile(self.tmp / "offentligJournal.xml")
+                self._journals.finish(lj, oj, self._arkivskaper_entities())
+                r.files["loependeJournal.xml"] = ExtractFile("loependeJournal.xml", lj.close(), lj.size)
+                r.files["offentligJournal.xml"] = ExtractFile("offentligJournal.xml", oj.close(), oj.size)
+            else:
+                self._journals.discard()
+            self._copy_schemas()
+            self._write_addml()
+            self._fsync_dir(self.tmp)
+            if self.final.exists():
+                if not self.overwrite:
+                    raise ExtractError("the target appeared while extracting", file=self.final)
+                old = self.out_dir / f".avleveringspakke.old-{uuid.uuid4().hex[:8]}"
+                os.replace(self.final, old)
+                os.replace(self.tmp, self.final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(self.tmp, self.final)
+            self._fsync_dir(self.out_dir)
+            r.seconds = time.monotonic() - self._t0
+            self._closed = True
+            return r
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Remove everything written so far (nothing keeps a final name)."""
+        self._closed = True
+        for f in (getattr(self, "_as", None),):
+            if f is not None:
+                f.abort()
+        if getattr(self, "_endringer", None) is not None and not self._endringer.closed:
+            self._endringer.close()
+        if getattr(self, "_journals", None) is not None:
+            self._journals.discard()
+        tmp = getattr(self, "tmp", None)
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _finish_endringslogg(self) -> None:
+        s = self.settings
+        # Closing the arkivdel for deposit is itself a logged change of its status.
+        self._write_endring(n5.Endring(
+            referanseArkivenhet=self.arkivdel_id,
+            referanseMetadata="arkivdelstatus",
+            endretDato=s.arkivdel_avsluttet,
+            endretAv=s.arkivdel_avsluttet_av,
+            tidligereVerdi="Aktiv periode",
+            nyVerdi="Avsluttet periode",
+        ))
+        self._endringer.close()
+        el = _XmlFile(self.tmp / "endringslogg.xml")
+        el.write(('<?xml version="1.0" encoding="UTF-8"?>\n'
+                  f'<endringslogg xmlns="{EL_NS}" xmlns:xsi="{XSI}"'
+                  f' xsi:schemaLocation="{EL_NS} endringslogg.xsd">').encode("utf-8"))
+        spool = self.tmp / ".endringer.spool"
+        with open(spool, "rb") as f:
+            shutil.copyfileobj(f, el, 1 << 20)
+        spool.unlink()
+        el.write(b"\n</endringslogg>\n")
+        self.result.files["endringslogg.xml"] = ExtractFile("endringslogg.xml", el.close(), el.size)
+
+    def _copy_schemas(self) -> None:
+        names = ["arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd"]
+        if self._journals.count:
+            names += ["loependeJournal.xsd", "offentligJournal.xsd"]
+        sources = [(n, self._schema_dir / n) for n in names]
+        sources.append(("addml.xsd", self._addml_xsd))
+        if self.flags.virksomhetsspesifikke:
+            sources.append((EPJ_SCHEMA_FILE, schemas_dir() / EPJ_SCHEMA_FILE))
+        for name, src in sources:
+            copied = copy_and_hash(src, self.tmp / name)
+            self.result.files[name] = ExtractFile(name, copied.sha256, copied.size)
+
+    def _write_addml(self) -> None:
+        from .addml import render_arkivuttrekk
+
+        text = render_arkivuttrekk(self.settings, self.result, self.flags,
+                                   [a for a in self.settings.arkivskapere])
+        data = text.encode("utf-8")
+        with open(self.tmp / "arkivuttrekk.xml", "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    @staticmethod
+    def _fsync_dir(path: Path) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def write_extract(journals, out_dir, settings: ExtractSettings, **kwargs) -> ExtractResult:
+    """Convenience: write an extract from an iterable of journals."""
+    with ExtractWriter(out_dir, settings, **kwargs) as w:
+        for j in journals:
+            w.add(j)
+    return w.result
+
+
+__all__ = ["ExtractWriter", "ExtractResult", "write_extract", "NoarkpackError", "format_value"]
