@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import PurePosixPath
 
 from ..errors import ModelError
+from .text import is_blank
 from .identifiers import PersonNumberError, validate_person_number
 
 KJONN = ("M", "K", "U")
@@ -157,7 +158,7 @@ class Pasientjournal:
         rec = f"journal {self.journal_id}"
 
         def need(value: object, name: str, where: str = rec) -> None:
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if value is None or (isinstance(value, str) and is_blank(value)):
                 raise ModelError(f"{name} is missing or empty", record=where, hint="every closing field must be set")
 
         for name in ("journal_id", "arkivskaper", "journalsted", "journalansvarlig", "opprettet_av"):
@@ -182,6 +183,9 @@ class Pasientjournal:
         elif p.fodselsdato is None:
             raise ModelError("the patient has neither fodselsnummer nor fodselsdato",
                              record=f"{rec}, patient {p.pasient_id}")
+        for m in self.merknader:
+            need(m.tekst, "merknader.tekst")
+            need(m.registrert_av, "merknader.registrert_av")
         seen: set[str] = set()
         for i in self.innslag:
             where = f"{rec}, entry {i.innslag_id}"

@@ -14,23 +14,19 @@ controls other than tab/newline/CR) are removed from text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..model import noark5 as n5
+from ..model.text import is_blank, xml_safe
 
 OSLO = ZoneInfo("Europe/Oslo")
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def escape(text: str) -> str:
-    if _BAD_CHARS.search(text):
-        text = _BAD_CHARS.sub("", text)
+    text = xml_safe(text)
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -55,7 +51,7 @@ def format_value(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return escape(value) if value.strip() else None
+        return None if is_blank(value) else escape(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
