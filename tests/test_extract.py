@@ -116,12 +116,15 @@ def test_unknown_arkivskaper_is_refused(tmp_path, docs):
         write(tmp_path / "out", builders.settings(docs), [builders.journal("J1", "P1", docs, arkivskaper="x")])
 
 
-def test_invalid_fodselsnummer_is_refused_without_echo(tmp_path, docs):
+def test_invalid_fodselsnummer_is_kept_as_recorded(tmp_path, docs, shared_dir):
     j = builders.journal("J1", "P1", docs)
     j.pasient = dataclasses.replace(j.pasient, fodselsnummer="12043112345")
-    with pytest.raises(ModelError) as e:
-        write(tmp_path / "out", builders.settings(docs), [j])
-    assert "12043112345" not in str(e.value) and "patient P1" in str(e.value)
+    write(tmp_path / "out", builders.settings(docs), [j])
+    pkg = tmp_path / "out" / "avleveringspakke"
+    text = (pkg / "arkivstruktur.xml").read_text(encoding="utf-8")
+    assert "<epj:fodselsnummer>12043112345</epj:fodselsnummer>" in text
+    assert "<epj:identifikatortype>" not in text  # only set for a valid number
+    checks(pkg, shared_dir, tmp_path)
 
 
 # -- the bundled example --------------------------------------------------------------------------

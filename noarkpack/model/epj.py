@@ -174,13 +174,9 @@ class Pasientjournal:
         need(p.navn, "pasient.navn", f"{rec}, patient {p.pasient_id}")
         if p.kjonn not in KJONN:
             raise ModelError(f"pasient.kjonn must be one of {', '.join(KJONN)}", record=f"{rec}, patient {p.pasient_id}")
-        if p.fodselsnummer:
-            try:
-                validate_person_number(p.fodselsnummer)
-            except PersonNumberError as e:
-                raise ModelError(f"pasient.fodselsnummer is not valid: {e}", record=f"{rec}, patient {p.pasient_id}",
-                                 hint="correct it in the source, or leave it out and give fodselsdato") from None
-        elif p.fodselsdato is None:
+        # An invalid person number is kept as the source recorded it (the analysis and
+        # validation warn about it); it is never a reason to drop or refuse a journal.
+        if not p.fodselsnummer and p.fodselsdato is None:
             raise ModelError("the patient has neither fodselsnummer nor fodselsdato",
                              record=f"{rec}, patient {p.pasient_id}")
         for m in self.merknader:
