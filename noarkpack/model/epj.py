@@ -49,6 +49,7 @@ class Pasient:
     dodsdato: date | None = None
     dodsdato_ukjent: bool = False
     skjult_adresse: bool = False
+    skjult_navn: bool = False
 
     @property
     def identifikatortype(self) -> str | None:
@@ -113,6 +114,16 @@ class Merknad:
 
 
 @dataclass
+class Diagnose:
+    """A diagnosis recorded in the journal (NHA's avleveringsliste carries them)."""
+
+    kode: str  # e.g. "I21.9"
+    kodeverk: str = "ICD-10"  # ICD-10, ICD-9, ICD-8, ICPC-2 …
+    tekst: str | None = None
+    dato: date | None = None
+
+
+@dataclass
 class Journalinnslag:
     innslag_id: str
     type: str
@@ -140,6 +151,7 @@ class Pasientjournal:
     pasient: Pasient
     innslag: list[Journalinnslag] = field(default_factory=list)
     merknader: list[Merknad] = field(default_factory=list)
+    diagnoser: list[Diagnose] = field(default_factory=list)
 
     @property
     def is_closed(self) -> bool:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import SourceError
 from ..model.epj import (
+    Diagnose,
     Dokumentfil,
     Endring,
     InnslagSkjerming,
@@ -105,6 +106,7 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
         dodsdato=L.date(p, "dodsdato", pw, required=False),
         dodsdato_ukjent=bool(L.get(p, "dodsdato_ukjent", pw, required=False, kind=bool)),
         skjult_adresse=bool(L.get(p, "skjult_adresse", pw, required=False, kind=bool)),
+        skjult_navn=bool(L.get(p, "skjult_navn", pw, required=False, kind=bool)),
     )
     innslag = []
     for n, e in enumerate(L.list(obj, "innslag", ""), start=1):
@@ -151,6 +153,12 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
                 type=L.get(m, "type", "merknader.", required=False))
         for m in L.list(obj, "merknader", "")
     ]
+    diagnoser = [
+        Diagnose(kode=L.get(d, "kode", "diagnoser."), kodeverk=L.get(d, "kodeverk", "diagnoser.", required=False)
+                 or "ICD-10", tekst=L.get(d, "tekst", "diagnoser.", required=False),
+                 dato=L.date(d, "dato", "diagnoser.", required=False))
+        for d in L.list(obj, "diagnoser", "")
+    ]
     return Pasientjournal(
         journal_id=L.get(obj, "journal_id", ""),
         arkivskaper=L.get(obj, "arkivskaper", ""),
@@ -163,6 +171,7 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
         pasient=pasient,
         innslag=innslag,
         merknader=merknader,
+        diagnoser=diagnoser,
     )
 
 
