@@ -118,8 +118,12 @@ def extract(
     out: Path = typer.Option(..., "--out", help="Folder to write avleveringspakke/ into."),
     split_by: Optional[str] = typer.Option(None, "--split-by", help="'arkivskaper': one extract per arkivskaper."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing avleveringspakke/."),
+    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="Keep documents that cannot be "
+                                           "converted to an archival format (listed in the summary) instead of "
+                                           "stopping."),
 ) -> None:
     """Write a Noark 5 v5.0 extract: OUT/avleveringspakke/."""
+    from .conversion import convert_all, plan_conversions
     from .noark5.writer import ExtractWriter
     from .project import load_project
 
@@ -128,15 +132,26 @@ def extract(
         if split_by is not None:
             raise NoarkpackError("--split-by needs the staging database (noarkpack import), which this project "
                                  "does not use yet", hint="extract without --split-by")
-        total = _count_lines(proj.source)
         t0 = time.monotonic()
         show = not _state["quiet"] and sys.stderr.isatty()
+        cache = proj.conversion_cache()
+        conv_report = None
+        if cache is not None:
+            # Convert what is not archival first, on every core; the extract then reuses the results.
+            jobs = plan_conversions(proj.journals(), proj.settings.documents_root)
+            if jobs:
+                with typer.progressbar(length=len(jobs), label="Konvertering", file=sys.stderr) if show else \
+                        _NoBar() as bar:
+                    conv_report = convert_all(jobs, cache, workers=proj.conversion.workers,
+                                              progress=lambda done, total: bar.update(1))
+        total = _count_lines(proj.source)
         with typer.progressbar(length=total, label="Uttrekk", file=sys.stderr, show_pos=True) if show else \
                 _NoBar() as bar:
             def progress(stage: str, done: int, nbytes: int) -> None:
                 bar.update(1)
 
-            with ExtractWriter(out, proj.settings, progress=progress, overwrite=overwrite) as w:
+            with ExtractWriter(out, proj.settings, progress=progress, overwrite=overwrite, conversion=cache,
+                               allow_unconverted=allow_unconverted or proj.conversion.allow_unconverted) as w:
                 for journal in proj.journals():
                     if not w.add(journal):
                         bar.update(1)
@@ -154,10 +169,70 @@ def extract(
         typer.echo(f"  dokumentfiler:              {r.dokumentfiler} ({_human(r.document_bytes)})")
         typer.echo(f"  endringer:                  {r.endringer}")
         typer.echo(f"  totalt:                     {_human(r.total_bytes)} på {secs:.1f} s")
+        if r.converted or conv_report:
+            typer.echo(f"  konvertert til PDF/A:       {r.converted}"
+                       + (f" ({conv_report.converted} nye, {conv_report.seconds:.1f} s)" if conv_report else ""))
+        if r.unconverted:
+            typer.echo(f"  ikke konvertert:            {len(r.unconverted)} (beholdt i originalformat)")
+            for f, puid, reason in r.unconverted:
+                typer.echo(f"    - {f} ({puid}): {reason}")
         if r.skipped:
             typer.echo(f"  utelatt:                    {len(r.skipped)} journal(er)")
             for jid, reason in r.skipped:
                 typer.echo(f"    - journal {jid}: {reason}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a report atomically (temporary name, then rename)."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@app.command()
+def validate(
+    path: Path = typer.Argument(..., help="An extract folder, a SIP/AIP tar, or a folder with content/."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON to this file."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+    junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML (one testcase per test id)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Show at most N findings per test."),
+    test: Optional[list[str]] = typer.Option(None, "--test", help="Only these tests (repeatable, e.g. N5.30)."),
+    no_identify: bool = typer.Option(False, "--no-identify", help="Skip format identification (NP.01)."),
+) -> None:
+    """Test an extract the way Arkade 5 does (N5.01–N5.64) and more (NP.*). Exit 0 no errors, 1 errors, 2 could not run."""
+    import json
+
+    from .validation import validate as run_validate
+
+    try:
+        show = not _state["quiet"] and sys.stderr.isatty()
+
+        def progress(stage: str, done: int, total: int | None = None) -> None:
+            if show:
+                typer.echo(f"\r{stage}: {done}" + (f"/{total}" if total else ""), err=True, nl=False)
+
+        report = run_validate(path, tests=set(test) if test else None, limit=limit, progress=progress,
+                              identify_formats=not no_identify)
+        if show:
+            typer.echo("", err=True)
+        if json_out:
+            _write_text(json_out, json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        if html_out:
+            _write_text(html_out, report.to_html())
+        if junit_out:
+            _write_text(junit_out, report.to_junit())
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, typer.Exit):
+            raise
+        _fail(e)
+        return
+    if not _state["quiet"]:
+        for line in report.summary_lines():
+            typer.echo(line)
+    raise typer.Exit(report.exit_code)
 
 
 class _NoBar:

@@ -66,6 +66,7 @@ class Identification:
     mime: str
     basis: str
     warning: str
+    error: str = ""  # Siegfried's complaint about the file (e.g. a corrupt container), if any
 
     @property
     def details(self) -> str | None:
@@ -80,14 +81,15 @@ def identify(path: Path) -> Identification:
         import pygfried
     except ImportError as e:  # pragma: no cover - dependency of the package
         raise DocumentError("Siegfried (pygfried) is not installed", hint="pip install pygfried") from e
-    result = pygfried.identify(str(path), detailed=True)
+    try:
+        result = pygfried.identify(str(path), detailed=True)
+    except Exception as e:  # pygfried.GoError: unreadable file
+        raise DocumentError(f"Siegfried could not read the file: {e}", file=path) from None
     files = result.get("files") or []
-    if not files or files[0].get("errors"):
-        err = files[0].get("errors") if files else "no result"
-        raise DocumentError(f"Siegfried could not read the file: {err}", file=path)
-    matches = [m for m in files[0].get("matches", []) if m.get("ns") == "pronom"]
+    error = (files[0].get("errors") or "") if files else "no result"
+    matches = [m for m in (files[0].get("matches", []) if files else []) if m.get("ns") == "pronom"]
     if not matches:
-        return Identification("UNKNOWN", "", "", "", "", "no match")
+        return Identification("UNKNOWN", "", "", "", "", "no match", error)
     m = matches[0]
     return Identification(
         puid=m.get("id") or "UNKNOWN",
@@ -96,4 +98,5 @@ def identify(path: Path) -> Identification:
         mime=m.get("mime", ""),
         basis=m.get("basis", ""),
         warning=m.get("warning", ""),
+        error=error,
     )

@@ -21,12 +21,33 @@ PROJECT_FILE = "noarkpack.toml"
 
 
 @dataclass
+class ConversionSettings:
+    """``[conversion]`` of noarkpack.toml: documents not in an archival format are converted to PDF/A."""
+
+    enabled: bool = True
+    timeout: float = 120.0  # seconds per file
+    workers: int | None = None  # default: one per core
+    allow_unconverted: bool = False  # keep (and list) what cannot be converted instead of refusing
+    cache: Path | None = None  # default: PROJECT/.noarkpack/konvertert
+
+
+@dataclass
 class Project:
     root: Path
     name: str
     settings: ExtractSettings
     source: Path
     config: dict[str, Any]
+    conversion: ConversionSettings
+
+    def conversion_cache(self):
+        """The project's cache of converted documents (None when conversion is off)."""
+        from .conversion import ConversionCache
+
+        if not self.conversion.enabled:
+            return None
+        folder = self.conversion.cache or self.root / ".noarkpack" / "konvertert"
+        return ConversionCache(folder, timeout=self.conversion.timeout)
 
     def journals(self) -> Iterator[Pasientjournal]:
         """The project's journals, streamed from its source."""
@@ -143,4 +164,16 @@ def load_project(path: str | Path) -> Project:
         raise
     if not source.is_file():
         raise ConfigError("the source file named in [project] source does not exist", file=source)
-    return Project(root=root, name=_get(proj, "name", str, "project"), settings=settings, source=source, config=cfg)
+    conv = cfg.get("conversion", {})
+    if not isinstance(conv, dict):
+        raise ConfigError("[conversion] must be a table", file=file)
+    cache = _get(conv, "cache", str, "conversion", required=False)
+    conversion = ConversionSettings(
+        enabled=_get(conv, "enabled", bool, "conversion", required=False, default=True),
+        timeout=float(_get(conv, "timeout", (int, float), "conversion", required=False, default=120)),
+        workers=_get(conv, "workers", int, "conversion", required=False),
+        allow_unconverted=_get(conv, "allow_unconverted", bool, "conversion", required=False, default=False),
+        cache=root / cache if cache else None,
+    )
+    return Project(root=root, name=_get(proj, "name", str, "project"), settings=settings, source=source, config=cfg,
+                   conversion=conversion)

@@ -53,6 +53,7 @@ class DocumentInfo:
     filstoerrelse: int
     format: str  # PRONOM PUID
     formatDetaljer: str | None = None
+    konvertering: tuple[n5.Konvertering, ...] = ()  # when the file is the PDF/A variant of a converted one
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                         sjekksum=info.sjekksum,
                         sjekksumAlgoritme=info.sjekksumAlgoritme,
                         filstoerrelse=info.filstoerrelse,
+                        konvertering=list(info.konvertering),
                     )
                 ],
             )

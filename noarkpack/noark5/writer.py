@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
+from .. import __version__
+from ..conversion import ConversionCache
 from ..documents import copy_and_hash, identify
+from ..formats import is_archival
 from ..hashing import HashingWriter, sha256_file
 from ..errors import DocumentError, ExtractError, ModelError, NoarkpackError
 from ..model import noark5 as n5
@@ -120,6 +123,8 @@ class ExtractResult:
     document_bytes: int = 0
     endringer: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (journal_id, reason)
+    converted: int = 0  # documents converted to PDF/A
+    unconverted: list[tuple[str, str, str]] = field(default_factory=list)  # (file, PUID, reason), when allowed
     files: dict[str, ExtractFile] = field(default_factory=dict)  # XML/XSD by name
     seconds: float = 0.0
 
@@ -140,6 +145,8 @@ class ExtractWriter:
         progress: Progress | None = None,
         overwrite: bool = False,
         identify_formats: bool = True,
+        conversion: ConversionCache | None = None,
+        allow_unconverted: bool = False,
     ) -> None:
         settings.check()
         self.settings = settings
@@ -148,6 +155,8 @@ class ExtractWriter:
         self.progress = progress
         self.overwrite = overwrite
         self.identify_formats = identify_formats
+        self.conversion = conversion
+        self.allow_unconverted = allow_unconverted
         if store is None:
             from ..schemas import default_store
 
@@ -298,7 +307,7 @@ class ExtractWriter:
             self.ser.open(out, "klasse", self._current_klasse, 3)
             self._as.text(out)
 
-        docs = [[self._copy(journal, i.innslag_id, d) for d in i.dokumenter] for i in journal.innslag]
+        docs = [[self._copy(journal, i, d) for d in i.dokumenter] for i in journal.innslag]
 
         year = journal.opprettet.year
         self._saks_seq[year] += 1
@@ -333,33 +342,66 @@ class ExtractWriter:
             self.progress("extract", r.journals, r.document_bytes)
         return True
 
-    def _copy(self, journal: Pasientjournal, innslag_id: str, d) -> DocumentInfo:
-        rec = f"journal {journal.journal_id}, entry {innslag_id}"
+    def _copy(self, journal: Pasientjournal, entry, d) -> DocumentInfo:
+        rec = f"journal {journal.journal_id}, entry {entry.innslag_id}"
         rel = PurePosixPath(unicodedata.normalize("NFC", d.fil.replace("\\", "/")))
         src = self.settings.documents_root / rel
         ref = f"{DOCUMENT_DIR}/{rel}"
+        if not src.is_file():
+            raise DocumentError("document file not found", file=src, record=rec,
+                                hint="check the path in the source and the project's document folder")
+        ident = identify(src) if self.identify_formats else None
+        puid = ident.puid if ident is not None and ident.puid != "UNKNOWN" else d.format
+        if not puid and ident is None:
+            raise DocumentError("the document has no format (PUID) and identification is off", file=src,
+                                record=rec, hint="give its PRONOM PUID as 'format' in the source")
+        puid = puid or "UNKNOWN"
+        details = ident.details if ident is not None and ident.puid == puid else None
+        konvertering: tuple[n5.Konvertering, ...] = ()
+        if ident is not None and not is_archival(puid, entry.opprettet.date()):
+            converted = self._convert(src, ident, rec)
+            if converted is not None:
+                out, crec = converted
+                src, ref = out, f"{ref}.pdf"
+                konvertering = (n5.Konvertering(
+                    konvertertDato=crec.converted_datetime(), konvertertAv=f"noarkpack {__version__}",
+                    konvertertFraFormat=crec.source_puid, konvertertTilFormat=crec.output_puid,
+                    konverteringsverktoey=crec.tool),)
+                puid, details = crec.output_puid, "PDF/A-2b" if crec.output_puid == "fmt/477" else None
+                self.result.converted += 1
         dst = self.tmp / ref
         if dst.exists():
-            # The same file referenced twice: copy once, hash the copy again.
+            # The same file referenced twice: copied once, its copy hashed again.
             copied_sha, copied_size = sha256_file(dst), dst.stat().st_size
         else:
             copied = copy_and_hash(src, dst, record=rec)
             copied_sha, copied_size = copied.sha256, copied.size
             self.result.dokumentfiler += 1
             self.result.document_bytes += copied.size
-        puid, details = d.format, None
-        if self.identify_formats:
-            ident = identify(dst)
-            if ident.puid == "UNKNOWN":
-                if not d.format:
-                    raise DocumentError("Siegfried cannot identify the document's format", file=src, record=rec,
-                                        hint="give its PRONOM PUID as 'format' in the source, or convert it")
-            else:
-                puid, details = ident.puid, ident.details
-        if not puid:
-            raise DocumentError("the document has no format (PUID)", file=src, record=rec)
         return DocumentInfo(referanseDokumentfil=ref, sjekksum=copied_sha, sjekksumAlgoritme="SHA256",
-                            filstoerrelse=copied_size, format=puid, formatDetaljer=details)
+                            filstoerrelse=copied_size, format=puid, formatDetaljer=details,
+                            konvertering=konvertering)
+
+    def _convert(self, src: Path, ident, rec: str):
+        """The PDF/A variant of a non-archival file, or None when it is kept unconverted (allowed)."""
+        try:
+            if ident.puid == "UNKNOWN":
+                # Only a known format is converted: LibreOffice would happily render the
+                # bytes of a corrupt file as text and call that a PDF/A.
+                raise DocumentError("Siegfried cannot identify its format (corrupt or unknown file: "
+                                    f"{ident.error or 'no signature matched'})")
+            if self.conversion is None:
+                raise DocumentError("conversion is not enabled")
+            return self.conversion.convert(src, ident)
+        except DocumentError as e:
+            reason = e.message
+        if self.allow_unconverted:
+            self.result.unconverted.append((str(src.relative_to(self.settings.documents_root)), ident.puid, reason))
+            return None
+        raise DocumentError(f"the document is not in an archival format ({ident.puid}) and could not be converted: "
+                            f"{reason}", file=src, record=rec,
+                            hint="install the converters (README), or allow unconverted documents "
+                                 "(--allow-unconverted) to keep the original and list it")
 
     def _write_endring(self, e: n5.Endring) -> None:
         out: list[str] = []
