@@ -1,0 +1,164 @@
+"""The catalogue of validation tests: every id, its name, what it checks, its severity.
+
+Ids N5.xx are Arkade 5's (same numbers, same meaning; display names follow
+Arkade's English names).  Ids NP.xx are noarkpack's own checks.  ``kind`` is
+Arkade's test type: structure control/analysis (runs on files, ADDML or XSD)
+or content control/analysis (runs in the one streaming pass over
+arkivstruktur.xml).  ``severity`` is the worst severity the test can report;
+most analysis tests only report ``info`` findings (counts and lists).
+
+docs/validation.md documents the same table for archivists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TestInfo:
+    id: str
+    name: str
+    kind: str  #: "structure" or "content" (Arkade) / "own" (noarkpack)
+    severity: str  #: worst severity the test reports: "error", "warning" or "info"
+    purpose: str
+
+
+def _t(id: str, name: str, kind: str, severity: str, purpose: str) -> TestInfo:
+    return TestInfo(id, name, kind, severity, purpose)
+
+
+_TESTS = [
+    _t("N5.01", "Control of existence of XML files", "structure", "error",
+       "Every XML file and schema listed in arkivuttrekk.xml (ADDML) exists in the extract; arkivuttrekk.xml itself exists and is well-formed."),
+    _t("N5.02", "Validation of checksums", "structure", "error",
+       "The checksum of every file and schema listed in the ADDML matches the recorded value. The recorded algorithm is honoured (SHA-256, SHA-512, SHA-384, SHA-1, MD5); hex digits are compared case-insensitively."),
+    _t("N5.03", "Validation of XML according to schema", "structure", "error",
+       "Every XML file validates against the schemas the extract ships (including virksomhetsspesifikke schemas listed in the ADDML). Where the ADDML does not document a schema, the installed official one is used and that is reported as an error, as Arkade does."),
+    _t("N5.04", "Number of archives", "content", "info", "Counts arkiv elements, per nesting level."),
+    _t("N5.05", "Number of archive parts", "content", "info", "Counts arkivdel per arkiv."),
+    _t("N5.06", "Status for archive parts", "content", "info", "Lists the arkivdelstatus of each arkivdel."),
+    _t("N5.07", "Number of classification systems", "content", "info", "Counts klassifikasjonssystem per arkivdel."),
+    _t("N5.08", "Number of classes", "content", "info",
+       "Counts klasse per classification system and level; a system holding mappe or registrering is the primary one."),
+    _t("N5.09", "Classes in main classification system without subclasses, folders or registrations", "content", "info",
+       "Counts empty leaf classes in primary classification systems."),
+    _t("N5.10", "Number of folders", "content", "error",
+       "Counts mappe per type and level and compares the total with the ADDML numberOfOccurrences 'mappe' (an undocumented count is 0): a mismatch is an error."),
+    _t("N5.11", "Number of folders for each year", "content", "info", "Counts mappe per year of opprettetDato (invalid dates skipped)."),
+    _t("N5.12", "Classes with both subclass(es) and folder(s)", "content", "error",
+       "A klasse must not hold both sub-classes and mappe: each such class is an error."),
+    _t("N5.13", "Number of folders for each class", "content", "info", "Counts mappe directly under each klasse, and classes without folders."),
+    _t("N5.14", "Folders without registrations or subfolders", "content", "info", "Lists empty mappe (systemID, mappeID, offentligTittel)."),
+    _t("N5.15", "Number of each case folder status", "content", "error",
+       "Counts saksstatus values; any value other than 'Avsluttet' or 'Utgår' is an error (a deposited archive is closed)."),
+    _t("N5.16", "Number of registrations", "content", "error",
+       "Counts registrering per type and compares the total with the ADDML numberOfOccurrences 'registrering': a mismatch is an error."),
+    _t("N5.17", "Number of each journal record type", "content", "error", "Counts journalposttype values; an empty type is an error."),
+    _t("N5.18", "Number of registrations for each year", "content", "info", "Counts registrering per year of opprettetDato."),
+    _t("N5.19", "Classes with both subclass(es) and registration(s)", "content", "error",
+       "A klasse must not hold both sub-classes and registrering: each such class is an error."),
+    _t("N5.20", "Registrations per class (not under folder)", "content", "info", "Counts registrering directly under klasse."),
+    _t("N5.21", "Registrations without document description", "content", "info",
+       "Lists registrering without dokumentbeskrivelse (items marked 'Utgår' excluded)."),
+    _t("N5.22", "Number of each journal status", "content", "error",
+       "Counts journalstatus values; any value other than 'Arkivert' or 'Utgår' is an error."),
+    _t("N5.23", "Number of document descriptions", "content", "info", "Counts dokumentbeskrivelse."),
+    _t("N5.24", "Document descriptions without document object", "content", "info",
+       "Lists dokumentbeskrivelse without dokumentobjekt (excluding 'Utgår' items and physical media, which are counted separately)."),
+    _t("N5.25", "Number of each document status", "content", "error",
+       "Counts dokumentstatus values; any value other than 'Dokumentet er ferdigstilt' is an error."),
+    _t("N5.26", "Number of document objects", "content", "info", "Counts dokumentobjekt."),
+    _t("N5.27", "Creation dates of first and last registration", "content", "error",
+       "First and last registrering/opprettetDato; invalid dates are errors."),
+    _t("N5.28", "Control of number of document files", "structure", "error",
+       "The number of files in the documents folder equals the ADDML antallDokumentfiler; a missing or empty folder or an undocumented count is an error."),
+    _t("N5.29", "Number of each document format", "content", "error",
+       "Counts dokumentobjekt/format values; a file extension that differs from a file-extension format (e.g. 'pdf') is an error. PRONOM PUID formats (fmt/95) are checked by NP.01 instead."),
+    _t("N5.30", "Control of document files' checksums", "content", "error",
+       "The checksum of every referenced document file matches dokumentobjekt/sjekksum, computed with the algorithm in sjekksumAlgoritme (Arkade always assumes SHA-256)."),
+    _t("N5.32", "Control of existence of referenced documents", "content", "error",
+       "Every referanseDokumentfil names a file that exists ('\\' is read as '/')."),
+    _t("N5.33", "Document files missing reference", "content", "error",
+       "Every file in the documents folder is referenced by a dokumentobjekt: each unreferenced file is an error."),
+    _t("N5.34", "Files referenced from more than one document object", "content", "info",
+       "Lists document files referenced by more than one dokumentobjekt."),
+    _t("N5.35", "Number of case parties", "content", "info", "Counts sakspart (v3.1/v4.0) or part (v5.0)."),
+    _t("N5.36", "Number of remarks", "content", "info", "Counts merknad per parent element."),
+    _t("N5.37", "Number of cross references", "content", "info", "Counts referanseTilKlasse, referanseTilMappe and referanseTilRegistrering."),
+    _t("N5.38", "Number of precedents", "content", "info", "Counts presedens in mappe and registrering."),
+    _t("N5.39", "Number of correspondence parties", "content", "info", "Counts korrespondansepart."),
+    _t("N5.40", "Number of depreciations", "content", "info", "Counts avskrivning per avskrivningsmaate."),
+    _t("N5.41", "Number of document flows", "content", "info", "Counts dokumentflyt."),
+    _t("N5.42", "Number of restricted entries", "content", "error",
+       "Counts skjerming per parent; it is an error when ADDML inneholderSkjermetInformasjon says true and none is found, or false and some are found."),
+    _t("N5.43", "Number of security classifications", "content", "info", "Counts gradering per parent element."),
+    _t("N5.44", "Number of disposal resolutions", "content", "error",
+       "Counts kassasjon per parent; disagreement with ADDML inneholderDokumenterSomSkalKasseres is an error."),
+    _t("N5.45", "Number of performed disposals", "content", "error",
+       "Counts utfoertKassasjon (in arkivdel or dokumentbeskrivelse); disagreement with ADDML omfatterDokumenterSomErKassert is an error."),
+    _t("N5.46", "Number of converted documents", "content", "info", "Counts dokumentobjekt/konvertering."),
+    _t("N5.47", "System identifications", "content", "error",
+       "Every systemID value in arkivstruktur.xml is unique: each duplicated value is an error with every line it occurs on."),
+    _t("N5.48", "Archive part references", "content", "error",
+       "Every referanseArkivdel in mappe, registrering or dokumentbeskrivelse names an existing arkivdel systemID."),
+    _t("N5.51", "Class references", "content", "error",
+       "Every saksmappe/referanseSekundaerKlassifikasjon names an existing klasse systemID."),
+    _t("N5.59", "Number of journal records", "content", "error",
+       "Counts journalpost registrations and compares with antallJournalposter in offentligJournal.xml and loependeJournal.xml: the journals must agree, and with sharp period separation ('skarpt'; 'skarp' accepted with a warning) must agree with the archive. An unreadable journal is an error."),
+    _t("N5.60", "Start and end dates", "content", "error",
+       "First and last registrering/journaldato against journalStartDato/journalSluttDato of both journals, with the same rules as N5.59."),
+    _t("N5.61", "Number of logged changes", "content", "error", "Counts endring in endringslogg.xml; a missing file is an error."),
+    _t("N5.62", "Changelog references to archive structure", "content", "error",
+       "Every referanseArkivenhet in endringslogg.xml is a systemID present in arkivstruktur.xml."),
+    _t("N5.63", "Elements without content", "content", "error",
+       "Every leaf element in arkivstruktur.xml has content (empty or whitespace-only elements are errors)."),
+    _t("N5.64", "Number of empty document files", "content", "info",
+       "Lists referenced document files of size 0 (items marked 'Utgår' excluded)."),
+    _t("NP.01", "Document formats are approved archival formats", "own", "error",
+       "Each referenced document is identified with Siegfried (PRONOM); its PUID must be an archival format of Riksarkivarens forskrift § 5-17 (error otherwise; a format only approved in the past is a warning), and should equal dokumentobjekt/format when that holds a PUID (warning otherwise)."),
+    _t("NP.02", "Person numbers are valid", "own", "error",
+       "Every fødselsnummer, D-nummer or H-nummer in patient metadata (epj:fodselsnummer) has valid control digits and date (error); 11-digit klasseID and partID values that are not valid person numbers are warnings. Numbers are never shown."),
+    _t("NP.03", "Public journal does not leak screened values", "own", "error",
+       "A value that arkivstruktur.xml screens (skjermingMetadata: titles, party names) must not appear unmasked in offentligJournal.xml."),
+    _t("NP.04", "Shipped schemas are the official ones", "own", "warning",
+       "Each official XSD shipped in the extract is byte-identical (SHA-256) to a version pinned in noarkpack's schema lock files."),
+]
+
+#: every test, by id, in catalogue order
+TESTS: dict[str, TestInfo] = {t.id: t for t in _TESTS}
+
+#: Arkade's Noark 5 test ids
+ARKADE_IDS = tuple(t.id for t in _TESTS if t.id.startswith("N5."))
+#: structure tests run first, outside the streaming pass
+STRUCTURE_IDS = ("N5.01", "N5.02", "N5.03", "N5.28", "NP.04")
+
+
+def get(test_id: str) -> TestInfo:
+    return TESTS[test_id]
+
+
+def normalise_ids(ids) -> set[str]:
+    """Turn a user's selection ("N5.30", "n5.3", "30", "NP.1") into catalogue ids.
+
+    Raises KeyError with the unknown id.
+    """
+    out = set()
+    for raw in ids:
+        s = raw.strip().upper()
+        if not s or s.startswith("#"):
+            continue
+        prefix, _, num = s.rpartition(".")
+        if not prefix:
+            prefix = "N5"
+        try:
+            key = f"{prefix}.{int(num):02d}"
+        except ValueError:
+            raise KeyError(raw) from None
+        if key not in TESTS:
+            raise KeyError(raw)
+        out.add(key)
+    return out
+
+
+__all__ = ["TestInfo", "TESTS", "ARKADE_IDS", "STRUCTURE_IDS", "get", "normalise_ids"]

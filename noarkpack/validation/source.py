@@ -1,0 +1,254 @@
+"""Where the extract's bytes come from: a folder, or a tar read without unpacking.
+
+The tests never touch the file system directly; they ask an
+:class:`ExtractSource` for a file by its path relative to the extract root
+(``arkivstruktur.xml``, ``DOKUMENT/2019/1.pdf``).  :class:`DirSource` reads a
+folder; :class:`TarSource` reads members of an uncompressed tar in place (a
+SIP/AIP ``{uuid}.tar``), so a packaging step can validate tar content
+without extracting it.  Another reader (e.g. a tar member stream being
+written) only has to implement the same few methods.
+
+:func:`open_source` finds the extract root in any of the accepted PATH forms.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+import tempfile
+import unicodedata
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Iterator
+
+from ..errors import NoarkpackError
+
+ADDML_NAMES = ("arkivuttrekk.xml", "addml.xml")
+#: document folder names Arkade accepts (ArkadeConstants.DocumentDirectoryNames)
+DOCUMENT_DIRS = ("dokumenter", "DOKUMENTER", "dokument", "DOKUMENT")
+
+
+class ValidationError(NoarkpackError):
+    """Validation cannot run at all (the path is missing or holds no extract)."""
+
+
+def norm_ref(ref: str) -> str:
+    """A document reference as a lookup key: '/' separators, NFC, no leading './'."""
+    ref = unicodedata.normalize("NFC", ref.strip().replace("\\", "/"))
+    while ref.startswith("./"):
+        ref = ref[2:]
+    return ref
+
+
+class ExtractSource:
+    """Read access to one extract; paths are relative to its root, '/'-separated."""
+
+    name: str = ""
+
+    def exists(self, rel: str) -> bool:
+        raise NotImplementedError
+
+    def open(self, rel: str) -> BinaryIO:
+        """A binary stream of the file (raises FileNotFoundError)."""
+        raise NotImplementedError
+
+    def size(self, rel: str) -> int | None:
+        raise NotImplementedError
+
+    def document_dir(self) -> str | None:
+        """The name of the documents folder, or None."""
+        for d in DOCUMENT_DIRS:
+            if self.is_dir(d):
+                return d
+        return None
+
+    def is_dir(self, rel: str) -> bool:
+        raise NotImplementedError
+
+    def iter_files(self, folder: str) -> Iterator[tuple[str, int]]:
+        """(relative path, size) of every file under ``folder``, recursively."""
+        raise NotImplementedError
+
+    def local_copy(self, names: list[str]) -> Path:
+        """A folder where the named (small) files can be read by path (schemas)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class DirSource(ExtractSource):
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.name = str(root)
+
+    def _p(self, rel: str) -> Path:
+        return self.root / rel
+
+    def exists(self, rel: str) -> bool:
+        return self._p(rel).is_file()
+
+    def is_dir(self, rel: str) -> bool:
+        return self._p(rel).is_dir()
+
+    def open(self, rel: str) -> BinaryIO:
+        return open(self._p(rel), "rb")
+
+    def size(self, rel: str) -> int | None:
+        try:
+            return self._p(rel).stat().st_size
+        except OSError:
+            return None
+
+    def iter_files(self, folder: str) -> Iterator[tuple[str, int]]:
+        base = self._p(folder)
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+            for fn in sorted(filenames):
+                try:
+                    size = os.stat(os.path.join(dirpath, fn)).st_size
+                except OSError:
+                    size = -1
+                yield f"{rel_dir}/{fn}", size
+
+    def local_copy(self, names: list[str]) -> Path:
+        return self.root
+
+
+class TarSource(ExtractSource):
+    """An uncompressed (or compressed, slower) tar; ``prefix`` is the extract root inside it.
+
+    Members are indexed once (name → TarInfo); reading a member seeks to its
+    data in the tar, nothing is unpacked to disk except schemas (small files)
+    in :meth:`local_copy`.
+    """
+
+    def __init__(self, path: Path, prefix: str, tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo]) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.tar = tar
+        self.members = members
+        self.name = f"{path}!{prefix}" if prefix else str(path)
+        self._tmp: Path | None = None
+        self._dirs = set()
+        for n in members:
+            parts = n.split("/")
+            for i in range(1, len(parts)):
+                self._dirs.add("/".join(parts[:i]))
+
+    def _m(self, rel: str):
+        return self.members.get(self.prefix + rel)
+
+    def exists(self, rel: str) -> bool:
+        m = self._m(rel)
+        return m is not None and m.isfile()
+
+    def is_dir(self, rel: str) -> bool:
+        return (self.prefix + rel) in self._dirs
+
+    def open(self, rel: str) -> BinaryIO:
+        m = self._m(rel)
+        if m is None or not m.isfile():
+            raise FileNotFoundError(rel)
+        f = self.tar.extractfile(m)
+        if f is None:
+            raise FileNotFoundError(rel)
+        return f
+
+    def size(self, rel: str) -> int | None:
+        m = self._m(rel)
+        return m.size if m is not None else None
+
+    def iter_files(self, folder: str) -> Iterator[tuple[str, int]]:
+        start = self.prefix + folder.rstrip("/") + "/"
+        for name in sorted(self.members):
+            m = self.members[name]
+            if name.startswith(start) and m.isfile():
+                yield name[len(self.prefix):], m.size
+
+    def local_copy(self, names: list[str]) -> Path:
+        if self._tmp is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="noarkpack-validate-"))
+        for n in names:
+            dst = self._tmp / n
+            if dst.exists() or not self.exists(n) or "/" in n:
+                continue
+            with self.open(n) as src, open(dst, "wb") as out:
+                shutil.copyfileobj(src, out)
+        return self._tmp
+
+    def close(self) -> None:
+        self.tar.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _root_dir(path: Path) -> Path | None:
+    """The folder holding arkivuttrekk.xml (or arkivstruktur.xml) for a folder PATH."""
+    candidates = [path, path / "avleveringspakke", path / "content"]
+    # a SIP/AIP folder unpacked: {uuid}/content/
+    try:
+        subdirs = [p for p in path.iterdir() if p.is_dir()]
+    except OSError:
+        subdirs = []
+    if len(subdirs) == 1:
+        candidates += [subdirs[0], subdirs[0] / "content"]
+    for c in candidates:
+        if any((c / n).is_file() for n in ADDML_NAMES):
+            return c
+    for c in candidates:
+        if (c / "arkivstruktur.xml").is_file():
+            return c
+    return None
+
+
+def _open_tar(path: Path) -> TarSource:
+    try:
+        tar = tarfile.open(path, "r:*")
+    except (tarfile.TarError, OSError) as exc:
+        raise ValidationError(f"cannot read the tar file: {exc}", file=path) from exc
+    members: dict[str, tarfile.TarInfo] = {}
+    for m in tar:  # one sequential read of the headers
+        name = str(PurePosixPath(m.name.lstrip("/")))
+        if name.startswith("./"):
+            name = name[2:]
+        members[name] = m
+    tar.members = []  # the index above is all we keep
+    best = None
+    for name in members:
+        base = name.rsplit("/", 1)[-1]
+        if base in ADDML_NAMES or base == "arkivstruktur.xml":
+            prefix = name[: len(name) - len(base)]
+            if "administrative_metadata/" in prefix:
+                continue
+            rank = (0 if base in ADDML_NAMES else 1, prefix.count("/"))
+            if best is None or rank < best[0]:
+                best = (rank, prefix)
+    if best is None:
+        tar.close()
+        raise ValidationError("the tar holds no Noark 5 extract (no arkivuttrekk.xml or arkivstruktur.xml)", file=path)
+    return TarSource(path, best[1], tar, members)
+
+
+def open_source(path: str | os.PathLike) -> ExtractSource:
+    """Find the extract in PATH: a folder, its avleveringspakke/ or content/, or a tar."""
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError("no such file or folder", file=p)
+    if p.is_file():
+        if tarfile.is_tarfile(p):
+            return _open_tar(p)
+        if p.name in ADDML_NAMES or p.name == "arkivstruktur.xml":
+            return DirSource(p.parent)
+        raise ValidationError("not an extract folder, a tar file or arkivuttrekk.xml", file=p)
+    root = _root_dir(p)
+    if root is None:
+        raise ValidationError(
+            "no Noark 5 extract here: no arkivuttrekk.xml (or arkivstruktur.xml) in the folder, "
+            "its avleveringspakke/ or its content/", file=p)
+    return DirSource(root)
+
+
+__all__ = ["ExtractSource", "DirSource", "TarSource", "ValidationError", "open_source", "norm_ref",
+           "DOCUMENT_DIRS", "ADDML_NAMES"]

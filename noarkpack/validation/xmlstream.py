@@ -1,0 +1,183 @@
+"""Streaming XML reading with optional XSD validation in the same pass.
+
+:func:`stream_xml` feeds a file in 64 KiB chunks to an ``lxml`` pull parser
+(entities, DTDs and network off).  With a schema, libxml2 validates while
+parsing (its SAX-plug validator: streaming, no tree needed).  The caller's
+handler gets every ``start``/``end`` event; after the handler has seen an
+``end`` the element is cleared and its earlier siblings are dropped, so memory
+stays bounded whatever the file size.
+
+Locating validation errors: in this mode libxml2 reports them without a line
+number, and lxml hands a parser's errors over only when the document is
+closed.  So the parse runs in a worker thread whose (thread-local) lxml error
+log is a collector; when an error arrives, the collector pulls the events
+parsed so far, and the last of them is the element the error is about (its
+start for "not expected" errors, its end for content errors).  Errors and
+events are then handed to the caller in document order.  Validation errors
+never stop the pass; a well-formedness error does (nothing after it can be
+read reliably).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from lxml import etree
+
+CHUNK = 1 << 16
+_NS = re.compile(r"\{[^}]*\}")
+_SCHEMA_DOMAINS = ("SCHEMASV", "SCHEMASP")
+
+
+@dataclass
+class StreamResult:
+    read_ok: bool = True  #: the file was read to the end
+    wellformed: bool = True
+    fatal: str | None = None  #: why reading stopped
+    fatal_line: int | None = None
+    bytes_read: int = 0
+    schema_errors: int = 0
+
+
+def clean_message(msg: str) -> str:
+    """A libxml2 message without namespace URIs: "Element 'tittel': ..."."""
+    return _NS.sub("", msg).strip()
+
+
+class _Collector(etree.PyErrorLog):
+    """Thread-local lxml error log: files each error in the event queue, in order."""
+
+    def __init__(self, parser, queue: list) -> None:
+        super().__init__()
+        self.parser = parser
+        self.queue = queue
+        self.fatal: list[tuple[str, int | None]] = []  # well-formedness errors
+
+    def receive(self, entry) -> None:  # lxml hook, called while feed() runs
+        if entry.domain_name not in _SCHEMA_DOMAINS:
+            if entry.level_name in ("ERROR", "FATAL"):
+                self.fatal.append((entry.message, entry.line or None))
+            return
+        self.queue.extend(self.parser.read_events())
+        line = entry.line or None
+        if not line:
+            for item in reversed(self.queue):
+                if item[0] != "error" and isinstance(item[1].tag, str):
+                    line = item[1].sourceline
+                    break
+        self.queue.append(("error", entry.message, line))
+
+
+def stream_xml(
+    stream,
+    *,
+    handler: Callable[[str, object], None] | None = None,
+    schema: etree.XMLSchema | None = None,
+    on_schema_error: Callable[[str, int | None], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> StreamResult:
+    """Parse ``stream`` (a binary file object) once; see the module docstring."""
+    res = StreamResult()
+    kwargs = dict(events=("start", "end"), resolve_entities=False, no_network=True,
+                  load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True)
+    if schema is not None:
+        kwargs["schema"] = schema
+    parser = etree.XMLPullParser(**kwargs)
+    queue: list = []
+    failure: list[BaseException] = []
+    collector = _Collector(parser, queue)
+
+    depth = [0, 0, 0]  # open elements, root closed (0/1), last line seen
+
+    def drain() -> None:
+        queue.extend(parser.read_events())
+        items = queue[:]
+        queue.clear()
+        for ev, el, *rest in items:
+            if ev == "error":
+                res.schema_errors += 1
+                if on_schema_error is not None:
+                    on_schema_error(clean_message(el), rest[0])
+                continue
+            if not isinstance(el.tag, str):
+                continue
+            if handler is not None:
+                handler(ev, el)
+            depth[2] = el.sourceline or depth[2]
+            if ev == "start":
+                depth[0] += 1
+            else:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    depth[1] = 1
+                # Drop what is done: this element's content and its earlier siblings.
+                el.clear(keep_tail=False)
+                parent = el.getparent()
+                if parent is not None:
+                    while el.getprevious() is not None:
+                        del parent[0]
+
+    def loop() -> None:
+        try:
+            while True:
+                data = stream.read(CHUNK)
+                if not data:
+                    break
+                res.bytes_read += len(data)
+                parser.feed(data)
+                drain()
+                if collector.fatal:
+                    break
+                if progress is not None:
+                    progress(res.bytes_read)
+                if stop is not None and stop():
+                    return
+            if not collector.fatal:
+                try:
+                    parser.close()
+                except etree.XMLSyntaxError:
+                    pass  # invalid (reported already) or not well-formed (in collector.fatal)
+                drain()
+            if collector.fatal:
+                res.read_ok = res.wellformed = False
+                res.fatal, res.fatal_line = clean_message(collector.fatal[0][0]), collector.fatal[0][1]
+            elif not depth[1]:
+                # With a schema, libxml2 may stop at a well-formedness error without
+                # reporting it to lxml: an unclosed root tells.
+                res.read_ok = res.wellformed = False
+                res.fatal = ("the XML is not well-formed: parsing stopped before the root element "
+                             "was closed" if res.bytes_read else "the file is empty")
+                res.fatal_line = depth[2] or None
+        except etree.XMLSyntaxError as exc:
+            try:
+                drain()
+            except Exception:  # noqa: BLE001 - best effort after a fatal error
+                pass
+            res.read_ok = False
+            res.wellformed = False
+            res.fatal = clean_message(exc.msg or str(exc))
+            res.fatal_line = exc.lineno
+        except OSError as exc:
+            res.read_ok = False
+            res.fatal = f"read error: {exc}"
+
+    def run() -> None:
+        etree.use_global_python_log(collector)  # this thread only
+        try:
+            loop()
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    t = threading.Thread(target=run, name="noarkpack-xml-stream", daemon=True)
+    t.start()
+    t.join()
+    if failure:
+        raise failure[0]
+    return res
+
+
+__all__ = ["stream_xml", "StreamResult", "clean_message"]
