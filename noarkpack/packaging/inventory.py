@@ -1,0 +1,240 @@
+"""The extract's files and the checksums already recorded for them.
+
+Checksums are computed once, where the bytes are first read, and carried forward:
+
+* the XML/XSD files of the extract: from an :class:`~noarkpack.noark5.writer.ExtractResult`
+  when the caller has one, else from the ADDML (``arkivuttrekk.xml``: every
+  ``property[@name='file']`` with its ``checksum``);
+* the documents: from ``arkivstruktur.xml`` (``dokumentobjekt/referanseDokumentfil`` +
+  ``sjekksum`` when ``sjekksumAlgoritme`` is SHA-256), streamed with iterparse.
+
+Only files with no recorded SHA-256 are hashed, each once.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from lxml import etree
+
+from .errors import PackagingError
+
+ADDML_NAMES = ("arkivuttrekk.xml", "addml.xml")
+#: the longest path component and the longest member path we accept (portable limits)
+MAX_COMPONENT = 255
+MAX_PATH = 4096
+
+
+def safe_parser(**kw) -> etree.XMLParser:
+    """An XML parser with entity resolution and network access off."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, **kw)
+
+
+def local(tag) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def normalise_algorithm(name: str | None) -> str | None:
+    """"SHA256", "SHA-256", "sha256" → "sha256" (None for unknown)."""
+    if not name:
+        return None
+    n = name.strip().lower().replace("-", "").replace("_", "")
+    return {"sha256": "sha256", "sha1": "sha1", "md5": "md5", "sha384": "sha384", "sha512": "sha512",
+            "sha224": "sha224"}.get(n)
+
+
+def normalise_reference(ref: str) -> str:
+    """A referanseDokumentfil as a relative POSIX path in NFC (``\\`` becomes ``/``)."""
+    ref = unicodedata.normalize("NFC", ref.strip().replace("\\", "/"))
+    while ref.startswith("./"):
+        ref = ref[2:]
+    return ref
+
+
+@dataclass
+class ExtractFileInfo:
+    rel: str  # POSIX path relative to the extract root
+    path: Path
+    size: int
+    mtime: float
+
+
+def find_extract_root(path: str | os.PathLike) -> Path:
+    """EXTRACT: the ``avleveringspakke`` folder itself, or a folder holding one."""
+    p = Path(path)
+    if not p.is_dir():
+        raise PackagingError("the extract folder does not exist", file=p)
+    if (p / "avleveringspakke").is_dir():
+        return p / "avleveringspakke"
+    if any((p / n).is_file() for n in ADDML_NAMES):
+        return p
+    raise PackagingError("not a Noark 5 extract: no arkivuttrekk.xml (or addml.xml)", file=p,
+                         hint="give the avleveringspakke folder written by `noarkpack extract`")
+
+
+def addml_name(root: Path) -> str:
+    for n in ADDML_NAMES:
+        if (root / n).is_file():
+            return n
+    raise PackagingError("the extract has no arkivuttrekk.xml (or addml.xml)", file=root)
+
+
+def walk_extract(root: Path) -> list[ExtractFileInfo]:
+    """Every regular file under ``root``, sorted; links and special files are refused."""
+    out: list[ExtractFileInfo] = []
+    folded: dict[str, str] = {}
+
+    def visit(folder: Path, prefix: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            raise PackagingError(f"cannot read the folder: {e.strerror}", file=folder) from None
+        for e in entries:
+            rel = f"{prefix}{e.name}"
+            if e.name.startswith(".avleveringspakke.") or e.name in (".", ".."):
+                continue
+            st = e.stat(follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                raise PackagingError("the extract contains a symbolic link; packages hold regular files only",
+                                     file=e.path, hint="replace the link by the file it points to")
+            if len(e.name.encode("utf-8")) > MAX_COMPONENT or len(rel.encode("utf-8")) > MAX_PATH - 200:
+                raise PackagingError("a file name in the extract is too long to package portably", file=e.path)
+            if any(c in e.name for c in "\\\r\n\x00"):
+                raise PackagingError("a file name contains a backslash or a line break", file=e.path,
+                                     hint="rename the file; such names break on other platforms")
+            key = unicodedata.normalize("NFC", rel).casefold()
+            if key in folded:
+                raise PackagingError(
+                    f"two files differ only in letter case or Unicode normalisation: {folded[key]!r} and {rel!r}",
+                    file=root, hint="they would overwrite each other when unpacked on Windows or macOS")
+            folded[key] = rel
+            if stat.S_ISDIR(st.st_mode):
+                visit(Path(e.path), rel + "/")
+            elif stat.S_ISREG(st.st_mode):
+                out.append(ExtractFileInfo(rel, Path(e.path), st.st_size, st.st_mtime))
+            else:
+                raise PackagingError("the extract contains a device, socket or pipe", file=e.path)
+
+    visit(root, "")
+    return out
+
+
+def addml_checksums(addml: Path | bytes) -> dict[str, tuple[str, str]]:
+    """name → (algorithm, hex) for every file the ADDML lists with a checksum."""
+    try:
+        if isinstance(addml, (bytes, bytearray)):
+            tree = etree.fromstring(bytes(addml), safe_parser())
+        else:
+            tree = etree.parse(str(addml), safe_parser()).getroot()
+    except (etree.XMLSyntaxError, OSError) as e:
+        raise PackagingError(f"the ADDML cannot be read: {e}", file=str(addml)[:200]) from None
+    return addml_checksums_from_tree(tree)
+
+
+def addml_checksums_from_tree(tree) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for prop in tree.iter("{*}property"):
+        if prop.get("name") != "file":
+            continue
+        name = algo = value = None
+        props = prop.find("{*}properties")
+        if props is None:
+            continue
+        for sub in props.findall("{*}property"):
+            n = sub.get("name")
+            if n == "name":
+                name = (sub.findtext("{*}value") or "").strip()
+            elif n == "checksum":
+                for c in sub.iterfind("{*}properties/{*}property"):
+                    if c.get("name") == "algorithm":
+                        algo = (c.findtext("{*}value") or "").strip()
+                    elif c.get("name") == "value":
+                        value = (c.findtext("{*}value") or "").strip().lower()
+        if name and value:
+            out.setdefault(name, (algo or "", value))
+    return out
+
+
+@dataclass
+class DocumentRef:
+    ref: str  # normalised relative path
+    algorithm: str | None
+    checksum: str | None
+    size: int | None
+    systemID: str | None
+    line: int | None
+
+
+def iter_document_refs(source) -> Iterator[DocumentRef]:
+    """Stream ``dokumentobjekt`` references out of arkivstruktur.xml (a path or a binary stream)."""
+    ctx = etree.iterparse(source, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
+                          huge_tree=True, remove_comments=True)
+    for _, el in ctx:
+        name = local(el.tag)
+        if name == "dokumentobjekt":
+            vals = {local(c.tag): (c.text or "").strip() for c in el}
+            ref = vals.get("referanseDokumentfil")
+            if ref:
+                size = vals.get("filstoerrelse")
+                yield DocumentRef(
+                    ref=normalise_reference(ref),
+                    algorithm=vals.get("sjekksumAlgoritme"),
+                    checksum=(vals.get("sjekksum") or "").lower() or None,
+                    size=int(size) if size and size.isdigit() else None,
+                    systemID=vals.get("systemID"),
+                    line=el.sourceline,
+                )
+            el.clear()
+        elif name in ("dokumentbeskrivelse", "registrering", "mappe", "klasse", "endring"):
+            el.clear()
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
+
+
+def recorded_checksums(root: Path, files: list[ExtractFileInfo], extract_result=None) -> dict[str, str]:
+    """rel → SHA-256 for every file of the extract whose checksum was recorded at extraction.
+
+    A recorded size that differs from the file's is an error: the extract changed
+    after it was written.
+    """
+    sizes = {f.rel: f.size for f in files}
+    out: dict[str, str] = {}
+    if extract_result is not None and getattr(extract_result, "files", None):
+        for name, ef in extract_result.files.items():
+            sha = getattr(ef, "sha256", None) or (ef[0] if isinstance(ef, tuple) else None)
+            size = getattr(ef, "size", None) if not isinstance(ef, tuple) else ef[1]
+            if name in sizes and sha:
+                if size is not None and size != sizes[name]:
+                    raise PackagingError(f"{name} has {sizes[name]} bytes, {size} when it was extracted",
+                                         file=root / name, hint="the extract changed after extraction; extract again")
+                out[name] = sha.lower()
+    else:
+        name = next((n for n in ADDML_NAMES if n in sizes), None)
+        if name is not None:
+            for fname, (algo, value) in addml_checksums(root / name).items():
+                fname = normalise_reference(fname)
+                if fname in sizes and normalise_algorithm(algo) == "sha256":
+                    out.setdefault(fname, value)
+    if "arkivstruktur.xml" in sizes:
+        for d in iter_document_refs(str(root / "arkivstruktur.xml")):
+            if d.ref not in sizes or not d.checksum or normalise_algorithm(d.algorithm) != "sha256":
+                continue
+            if d.size is not None and d.size != sizes[d.ref]:
+                raise PackagingError(
+                    f"document {d.ref} has {sizes[d.ref]} bytes, arkivstruktur.xml records {d.size}",
+                    file=root / d.ref, line=d.line, hint="the extract changed after extraction; extract again")
+            out.setdefault(d.ref, d.checksum)
+    return out
+
+
+def posix(rel: str) -> str:
+    return str(PurePosixPath(rel))
