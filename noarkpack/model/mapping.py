@@ -66,6 +66,11 @@ class MappingContext:
     skjerming_hjemmel: str
 
 
+def dokumentobjekt_id(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, n: int) -> str:
+    """systemID of the (single, version 1) dokumentobjekt of document ``n`` (1-based) of an entry."""
+    return system_id(ctx.system, "dokumentobjekt", j.journal_id, i.innslag_id, str(n), "1")
+
+
 def _dokumenttype(kind: str) -> str:
     return DOKUMENTTYPER.get(kind.strip().lower(), kind.strip().capitalize())
 
@@ -141,7 +146,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                 tilknyttetAv=i.arkivert_av,
                 dokumentobjekt=[
                     n5.Dokumentobjekt(
-                        systemID=system_id(ctx.system, "dokumentobjekt", j.journal_id, i.innslag_id, str(n), "1"),
+                        systemID=dokumentobjekt_id(ctx, j, i, n),
                         versjonsnummer=1,
                         variantformat="Arkivformat",
                         format=info.format,

@@ -44,6 +44,7 @@ from ..model.mapping import (
     EPJ_SCHEMA_FILE,
     DocumentInfo,
     MappingContext,
+    dokumentobjekt_id,
     entry_changes,
     journal_mappe,
     patient_klasse,
@@ -307,7 +308,8 @@ class ExtractWriter:
             self.ser.open(out, "klasse", self._current_klasse, 3)
             self._as.text(out)
 
-        docs = [[self._copy(journal, i, d) for d in i.dokumenter] for i in journal.innslag]
+        docs = [[self._copy(journal, i, n, d) for n, d in enumerate(i.dokumenter, start=1)]
+                for i in journal.innslag]
 
         year = journal.opprettet.year
         self._saks_seq[year] += 1
@@ -342,18 +344,22 @@ class ExtractWriter:
             self.progress("extract", r.journals, r.document_bytes)
         return True
 
-    def _copy(self, journal: Pasientjournal, entry, d) -> DocumentInfo:
-        rec = f"journal {journal.journal_id}, entry {entry.innslag_id}"
+    def _copy(self, journal: Pasientjournal, entry, n: int, d) -> DocumentInfo:
+        # Messages name the record and the document's number, never its file name: source
+        # file names often carry a patient's name or a screened title.
+        rec = f"journal {journal.journal_id}, entry {entry.innslag_id}, document {n}"
         rel = PurePosixPath(unicodedata.normalize("NFC", d.fil.replace("\\", "/")))
         src = self.settings.documents_root / rel
-        ref = f"{DOCUMENT_DIR}/{rel}"
+        # A neutral name in the extract: the year and the dokumentobjekt's systemID.
+        suffix = rel.suffix.lower() if rel.suffix.isascii() and 1 < len(rel.suffix) <= 6 else ""
+        ref = f"{DOCUMENT_DIR}/{entry.opprettet.year}/{dokumentobjekt_id(self.ctx, journal, entry, n)}{suffix}"
         if not src.is_file():
-            raise DocumentError("document file not found", file=src, record=rec,
+            raise DocumentError(f"document file not found ({_masked(rel)})", record=rec,
                                 hint="check the path in the source and the project's document folder")
         ident = identify(src) if self.identify_formats else None
         puid = ident.puid if ident is not None and ident.puid != "UNKNOWN" else d.format
         if not puid and ident is None:
-            raise DocumentError("the document has no format (PUID) and identification is off", file=src,
+            raise DocumentError("the document has no format (PUID) and identification is off",
                                 record=rec, hint="give its PRONOM PUID as 'format' in the source")
         puid = puid or "UNKNOWN"
         details = ident.details if ident is not None and ident.puid == puid else None
@@ -362,7 +368,7 @@ class ExtractWriter:
             converted = self._convert(src, ident, rec)
             if converted is not None:
                 out, crec = converted
-                src, ref = out, f"{ref}.pdf"
+                src, ref = out, f"{ref.rsplit('.', 1)[0] if suffix else ref}.pdf"
                 konvertering = (n5.Konvertering(
                     konvertertDato=crec.converted_datetime(), konvertertAv=f"noarkpack {__version__}",
                     konvertertFraFormat=crec.source_puid, konvertertTilFormat=crec.output_puid,
@@ -396,10 +402,10 @@ class ExtractWriter:
         except DocumentError as e:
             reason = e.message
         if self.allow_unconverted:
-            self.result.unconverted.append((str(src.relative_to(self.settings.documents_root)), ident.puid, reason))
+            self.result.unconverted.append((rec, ident.puid, reason))
             return None
         raise DocumentError(f"the document is not in an archival format ({ident.puid}) and could not be converted: "
-                            f"{reason}", file=src, record=rec,
+                            f"{reason}", record=rec,
                             hint="install the converters (README), or allow unconverted documents "
                                  "(--allow-unconverted) to keep the original and list it")
 
@@ -537,6 +543,12 @@ class ExtractWriter:
             pass
         finally:
             os.close(fd)
+
+
+def _masked(rel: PurePosixPath) -> str:
+    """The folder and extension of a document path, without its file name."""
+    parent = "" if str(rel.parent) == "." else f"{rel.parent}/"
+    return f"{parent}…{rel.suffix}"
 
 
 def write_extract(journals, out_dir, settings: ExtractSettings, **kwargs) -> ExtractResult:
