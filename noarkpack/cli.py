@@ -235,6 +235,108 @@ def validate(
     raise typer.Exit(report.exit_code)
 
 
+@app.command()
+def package(
+    path: Optional[Path] = typer.Argument(None, help="A deposit project (noarkpack.toml) or an extract folder."),
+    profile: str = typer.Option("arkivverket-sip", "--profile", help="arkivverket-sip | arkivverket-aip | nha"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write the package(s) into."),
+    bag: bool = typer.Option(False, "--bag", help="Make OUT a BagIt bag (RFC 8493) around the package."),
+    sha512: bool = typer.Option(False, "--sha512", help="Bag manifests with SHA-512 as well as SHA-256."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A TOML file with the [package] table "
+                                            "(for an extract folder, or to override the project's)."),
+    metadata_template: bool = typer.Option(False, "--metadata-template", help="Print a filled-in [package] "
+                                           "table and exit."),
+    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="See extract."),
+) -> None:
+    """Make the deposit package: an Arkivverket SIP/AIP ({uuid}.tar + {uuid}.xml) or an NHA deposit."""
+    if metadata_template:
+        from .packaging import metadata_template as template
+
+        typer.echo(template())
+        return
+    try:
+        if path is None or out is None:
+            raise NoarkpackError("PATH and --out are required", hint="noarkpack package PROJECT --out DIR")
+        show = not _state["quiet"] and sys.stderr.isatty()
+
+        def progress(stage: str, done: int, total: int = 0) -> None:
+            if show:
+                typer.echo(f"\r{stage}: {done}" + (f"/{total}" if total else "") + " " * 10, err=True, nl=False)
+
+        if profile == "nha":
+            from .nha import run_nha_package
+
+            result = run_nha_package(path, out, progress=progress)
+            if show:
+                typer.echo("", err=True)
+            if not _state["quiet"]:
+                for line in result.summary_lines():
+                    typer.echo(line)
+            raise typer.Exit(0)
+        if profile not in ("arkivverket-sip", "arkivverket-aip"):
+            raise NoarkpackError(f"unknown profile {profile!r}", hint="arkivverket-sip, arkivverket-aip or nha")
+        from .pipeline import package as run_package
+
+        run = run_package(path, out, profile=profile, bag=bag, sha512=sha512, metadata_file=metadata,
+                          allow_unconverted=allow_unconverted, progress=progress)
+        if show:
+            typer.echo("", err=True)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, typer.Exit):
+            raise
+        _fail(e)
+        return
+    if not _state["quiet"]:
+        for line in run.validation.summary_lines():
+            typer.echo(line)
+    if run.package is None:
+        typer.echo("Ingen pakke laget: uttrekket har feil. Rapportene ligger her:", err=True)
+        for r in run.reports:
+            typer.echo(f"  {r}", err=True)
+        raise typer.Exit(1)
+    p = run.package
+    if not _state["quiet"]:
+        typer.echo(f"Pakke: {p.tar} ({_human(p.tar_size)})")
+        typer.echo(f"  SHA-256: {p.tar_sha256}")
+        typer.echo(f"  beskrivelse: {p.description}")
+        if p.bag:
+            typer.echo(f"  BagIt: {out}")
+
+
+@app.command()
+def verify(
+    path: Path = typer.Argument(..., help="A SIP/AIP tar (with its {uuid}.xml beside it), a bag, or an NHA deposit."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON to this file."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write an HTML report."),
+    no_content: bool = typer.Option(False, "--no-content", help="Check fixity and structure only."),
+) -> None:
+    """The receiving depot's check: every checksum, the layout, safe members, then validate. Exit 0, 1 or 2."""
+    import json
+
+    try:
+        if (path / "epjpakkeliste.xml").is_file() or (path / "avlxml.xml").is_file():
+            from .nha import verify_deposit
+
+            report = verify_deposit(path)
+        else:
+            from .packaging import verify as run_verify
+
+            report = run_verify(path, validate_content=not no_content)
+        if json_out:
+            _write_text(json_out, json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        if html_out:
+            _write_text(html_out, report.to_html())
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, typer.Exit):
+            raise
+        _fail(e)
+        return
+    if not _state["quiet"]:
+        for line in report.summary_lines():
+            typer.echo(line)
+    raise typer.Exit(report.exit_code)
+
+
 class _NoBar:
     def __enter__(self):
         return self

@@ -94,6 +94,19 @@ class VerifyReport:
             **self.facts,
         }
 
+    def summary_lines(self, limit: int = 20) -> list[str]:
+        """A short terminal summary: the verdict and the first findings that are not info."""
+        s = self.summary()
+        lines = [f"Verified {self.path} ({self.kind}): {s['verdict'].upper()}: "
+                 f"{s['errors']} errors, {s['warnings']} warnings"]
+        shown = [f for f in self.findings if f.severity != INFO]
+        for f in shown[:limit]:
+            where = f.location.get("file") or ""
+            lines.append(f"  {f.severity:7} {f.test:7} {f.message}" + (f" [{where}]" if where else ""))
+        if len(shown) > limit:
+            lines.append(f"  … and {len(shown) - limit} more (use --json for all)")
+        return lines
+
     def to_json(self) -> dict[str, Any]:
         """The JSON document as a dict (as :meth:`noarkpack.validation.Report.to_json`)."""
         return {"findings": [f.to_json() for f in self.findings], "summary": self.summary()}

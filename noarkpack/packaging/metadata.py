@@ -200,7 +200,7 @@ class PackageMetadata:
         """
         if not isinstance(config, dict):
             raise PackageMetadataError("the package metadata must be a TOML table", file=_WHERE)
-        whole = "package" in config
+        whole = "package" in config or "project" in config  # a whole noarkpack.toml
         table = config.get("package", config if not whole else None)
         if table is None:
             table = {}

@@ -137,6 +137,20 @@ class Report:
             "tests": {t: self._test_summary(t) for t in self.test_ids()},
         }
 
+    def portable(self, name: str = "content") -> Report:
+        """A copy that says nothing of this machine or run (no absolute path, no timing).
+
+        For a report put inside a package: the same content then gives the
+        same report, byte for byte, and the package stays reproducible.
+        """
+        import copy
+
+        r = copy.copy(self)
+        r.path = name
+        r.facts = {k: (name if k == "extract" else v) for k, v in self.facts.items()}
+        r.seconds = 0.0
+        return r
+
     # -- rendering ---------------------------------------------------------------
 
     def to_json(self) -> dict:
