@@ -1,0 +1,415 @@
+"""Build an EPJARK deposit for Norsk helsearkiv from a stream of journals.
+
+Layout of the deposit folder (docs/nha.md):
+
+    <out_dir>/epjark-<avleveringsidentifikator>/
+        avlxml-<avleveringsidentifikator>.xml   AVLXML v3 (or the v4 draft)
+        epjpakkeliste.xml                       the package list
+        <uuid>.tar ...                          one ``epj`` tar per journal, one ``dok`` tar per
+                                                journal that has document files
+
+Journals stream through one at a time: each selected journal's XML is built
+in memory (one journal's worth), its two tars are written and hashed in the
+same pass, its AVLXML entry is appended to the open AVLXML stream.  The
+whole deposit is written under a temporary folder in ``out_dir`` and renamed
+into place only when complete and valid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable
+
+from lxml import etree
+
+from ..documents import identify
+from ..errors import ConfigError, DocumentError, ModelError, NoarkpackError
+from ..model.epj import Pasientjournal
+from ..model.identifiers import PersonNumber, PersonNumberError, system_id, validate_person_number
+from ..model.selection import SelectionRules
+from ..schemas import SchemaStore
+from .findings import INFO, WARNING, Finding, finding
+from .metadata import NhaMetadata
+from .tarball import TarEntry, write_tar
+from .xml import (
+    NS_AVLXML,
+    DocRef,
+    FileRef,
+    Package,
+    avlxml_header,
+    avlxml_journal,
+    dokument_xml,
+    pasientinfo_xml,
+    pakkeliste_xml,
+    sak_xml,
+)
+from .xsd import NhaSchemas, safe_parser, schema_errors
+
+PAKKELISTE_FILE = "epjpakkeliste.xml"
+
+#: PRONOM ids NHA-friendly for long-term keeping (PDF/A, TIFF, plain text, XML); others give a warning
+ARCHIVAL_PUIDS = {
+    "fmt/95", "fmt/354", "fmt/476", "fmt/477", "fmt/478", "fmt/479", "fmt/480", "fmt/481", "fmt/1910",
+    "fmt/1911", "fmt/1912", "fmt/353", "x-fmt/111", "fmt/101",
+}
+
+REASON_NO_ENTRIES = "journalen har ingen innslag (en epj-pakke krever minst ett EPJ-dokument)"
+REASON_NO_BIRTH = "fødselsdato er ukjent: verken fodselsdato eller et gyldig fødselsnummer (AVLXML krever fodtdato)"
+REASON_DATE_RANGE = "{what} ligger utenfor årene 1800–2099 som AVLXML godtar"
+REASON_INVALID = "journalen bryter en regel i postmodellen: {message}"
+REASON_ARKIVSKAPER = "arkivskaper {key!r} er ikke beskrevet i noarkpack.toml ([[arkivskaper]])"
+
+_EXT = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+class NhaError(NoarkpackError):
+    """The deposit could not be built."""
+
+
+def avlxml_file_name(avleveringsidentifikator: str) -> str:
+    return f"avlxml-{avleveringsidentifikator}.xml"
+
+
+def deposit_folder_name(avleveringsidentifikator: str) -> str:
+    return f"epjark-{avleveringsidentifikator}"
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A journal that did not go into the deposit, and why (Norwegian, as archivists read it)."""
+
+    journal_id: str
+    reason: str
+    source_line: int | None = None
+
+
+@dataclass
+class NhaResult:
+    path: Path  # the deposit folder
+    avlxml: Path
+    pakkeliste: Path
+    packages: list[Package] = field(default_factory=list)
+    included: list[str] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    identifiers: dict[str, int] = field(default_factory=dict)  # "fødselsnummer/1964": n, "ugyldig": n …
+    documents: int = 0
+    bytes: int = 0
+
+    @property
+    def epj_packages(self) -> list[Package]:
+        return [p for p in self.packages if p.type == "epj"]
+
+    @property
+    def dok_packages(self) -> list[Package]:
+        return [p for p in self.packages if p.type == "dok"]
+
+    def summary(self) -> dict[str, Any]:
+        reasons: dict[str, int] = {}
+        for e in self.excluded:
+            reasons[e.reason] = reasons.get(e.reason, 0) + 1
+        return {
+            "path": str(self.path),
+            "journals": len(self.included),
+            "excluded": len(self.excluded),
+            "excluded_by_reason": reasons,
+            "packages": len(self.packages),
+            "epj_packages": len(self.epj_packages),
+            "dok_packages": len(self.dok_packages),
+            "documents": self.documents,
+            "bytes": self.bytes,
+            "warnings": len(self.warnings),
+            "identifiers": dict(self.identifiers),
+        }
+
+
+def _in_range(d: date) -> bool:
+    return 1800 <= d.year <= 2099
+
+
+def _uuid(md: NhaMetadata, kind: str, *keys: str) -> str:
+    return system_id(md.system_id, kind, *keys).lower()
+
+
+def check_person_number(j: Pasientjournal) -> tuple[PersonNumber | None, Finding | None]:
+    """Validate the patient's number with both rule sets; an invalid one gives a warning (never the number)."""
+    value = j.pasient.fodselsnummer
+    if not value:
+        return None, None
+    try:
+        return validate_person_number(value), None
+    except PersonNumberError as e:
+        return None, finding("NHA.13", WARNING,
+                             f"journal {j.journal_id}: the patient's person number is not a valid fødselsnummer, "
+                             f"D-nummer or H-nummer under the 1964 or the 2032 rule set ({e}); it is deposited "
+                             "as recorded", journal=j.journal_id)
+
+
+def _mtime(d: date) -> int:
+    return int(datetime.combine(d, time(0), tzinfo=timezone.utc).timestamp())
+
+
+class _Builder:
+    def __init__(self, tmp: Path, md: NhaMetadata, documents_root: Path, rules: SelectionRules,
+                 schemas: NhaSchemas, progress: Callable[[int, int], None] | None) -> None:
+        self.tmp = tmp
+        self.md = md
+        self.documents_root = Path(documents_root)
+        self.rules = rules
+        self.schemas = schemas
+        self.progress = progress
+        self.mtime = _mtime(md.package_date)
+        self.seen: set[str] = set()
+        self.s_pasientinfo = schemas.epj("pasientinfo")
+        self.s_sak = schemas.epj("sak")
+        self.s_dokument = schemas.epj("dokument")
+
+    def _validate(self, schema: etree.XMLSchema, data: bytes, what: str, journal_id: str) -> None:
+        doc = etree.fromstring(data, parser=safe_parser())
+        if not schema.validate(doc):
+            errs = "; ".join(f"line {ln}: {m}" for ln, m in schema_errors(schema, 3))
+            raise NhaError(f"the generated {what} is not valid against the nha-epj-1.80 schema: {errs}",
+                           record=f"journal {journal_id}",
+                           hint="a value in the source breaks a rule of the schema; fix it in the source")
+
+    def journal(self, j: Pasientjournal, result: NhaResult, xf) -> None:
+        md = self.md
+        line = getattr(j, "source_line", None)
+
+        def exclude(reason: str) -> None:
+            result.excluded.append(Excluded(j.journal_id, reason, line))
+
+        # identifier check first: a warning whether or not the journal is deposited
+        person, warn = check_person_number(j)
+        if warn is not None:
+            result.warnings.append(warn)
+        key = "ingen" if not j.pasient.fodselsnummer else (
+            f"{person.kind}/{person.rule_set}" if person else "ugyldig")
+        result.identifiers[key] = result.identifiers.get(key, 0) + 1
+
+        reason = self.rules.reason_to_exclude(j)
+        if reason is not None:
+            return exclude(reason)
+        try:
+            j.check()
+        except ModelError as e:
+            return exclude(REASON_INVALID.format(message=e.message))
+        if not j.innslag:
+            return exclude(REASON_NO_ENTRIES)
+        if j.journal_id in self.seen:
+            raise NhaError("the journal id occurs twice in the source", record=f"journal {j.journal_id}",
+                           hint="journal ids must be unique: the package names derive from them")
+        if md.arkivskapere and j.arkivskaper not in md.arkivskapere:
+            return exclude(REASON_ARKIVSKAPER.format(key=j.arkivskaper))
+        arkivskaper_navn = md.arkivskapere.get(j.arkivskaper, md.arkivskaper)
+        arkivskaper_orgnr = md.arkivskaper_orgnr.get(j.arkivskaper)
+
+        p = j.pasient
+        fodtdato = p.fodselsdato or (person.birth_date if person else None)
+        if fodtdato is None:
+            return exclude(REASON_NO_BIRTH)
+        first = (j.first_entry or j.opprettet).date()
+        last = (j.last_entry or j.avsluttet).date()
+        for what, d in (("fødselsdato", fodtdato), ("dødsdato", p.dodsdato), ("første kontakt", first),
+                        ("siste kontakt", last)):
+            if d is not None and not _in_range(d):
+                return exclude(REASON_DATE_RANGE.format(what=what))
+        diagnoser = []
+        for dg in j.diagnoser:
+            if dg.dato is not None and not _in_range(dg.dato):
+                return exclude(REASON_DATE_RANGE.format(what="en diagnosedato"))
+            if md.avlxml_version == "4" and dg.dato is None:
+                result.warnings.append(finding(
+                    "NHA.15", WARNING, f"journal {j.journal_id}: diagnosis {dg.kode} has no date; AVLXML v4 "
+                    "requires diagnosedato, so it is left out of the list (it is kept in AVLXML v3)",
+                    journal=j.journal_id))
+                continue
+            kodeverk = md.diagnosekodeverk.get(dg.kodeverk or "", "0")
+            if kodeverk == "0":
+                result.warnings.append(finding(
+                    "NHA.14", INFO, f"journal {j.journal_id}: code system {dg.kodeverk!r} has no OID in "
+                    "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)", journal=j.journal_id))
+            diagnoser.append((dg, kodeverk))
+        self.seen.add(j.journal_id)
+
+        # identifiers and names, all uuid5 of the source keys
+        jid = j.journal_id
+        epj_uuid = _uuid(md, "nha-epj", jid)
+        dok_uuid = _uuid(md, "nha-dok", jid)
+        pi_uuid = _uuid(md, "nha-pasientinfo", jid)
+        sak_uuid = _uuid(md, "nha-sak", jid)
+
+        docs: list[DocRef] = []
+        dok_entries: list[TarEntry] = []
+        for n, i in enumerate(j.innslag, start=1):
+            files = []
+            for k, d in enumerate(i.dokumenter, start=1):
+                src = self.documents_root / PurePosixPath(d.fil.replace("\\", "/"))
+                rec = f"journal {jid}, innslag {i.innslag_id}, dokument {k}"
+                if not src.is_file():
+                    raise DocumentError("document file not found (or not a file)", record=rec,
+                                        hint="check dokumenter.fil in the source and [project] documents")
+                puid = d.format or identify(src).puid
+                if puid not in ARCHIVAL_PUIDS:
+                    result.warnings.append(finding(
+                        "NHA.16", WARNING, f"{rec}: format {puid} is not an archival format NHA is known to "
+                        "take (PDF/A, TIFF, text, XML); convert it before depositing", journal=jid))
+                f_uuid = _uuid(md, "nha-fil", jid, i.innslag_id, str(k))
+                ext = PurePosixPath(d.fil).suffix.lower()
+                ext = ext if _EXT.fullmatch(ext) else ".bin"
+                member = f"{dok_uuid}/{f_uuid}{ext}"
+                files.append(FileRef(uuid=f_uuid, member=member, uri=f"../../{member}", format=puid,
+                                     tittel=d.tittel, sortering=k))
+                dok_entries.append(TarEntry(member, source=src))
+            docs.append(DocRef(innslag=i, uuid=_uuid(md, "nha-dokument", jid, i.innslag_id), sortering=n,
+                               files=tuple(files)))
+
+        pasient_id, id_type = p.pasient_id, "internt pasientnummer"
+        if p.fodselsnummer:
+            pasient_id, id_type = p.fodselsnummer, (person.kind if person else "ukjent")
+        pi = pasientinfo_xml(j, pasient_id=pasient_id, pasient_id_type=id_type, fodselsdato=fodtdato,
+                             first=first, last=last)
+        self._validate(self.s_pasientinfo, pi, "pasientinfo", jid)
+        sak = sak_xml(j, md, pasientinfo_uri=f"../{pi_uuid}.xml", docs=docs, arkivskaper_navn=arkivskaper_navn,
+                      arkivskaper_orgnr=arkivskaper_orgnr)
+        self._validate(self.s_sak, sak, "EPJ sak", jid)
+        entries = [TarEntry(f"{epj_uuid}/"), TarEntry(f"{epj_uuid}/journal/"), TarEntry(f"{epj_uuid}/dokumenter/"),
+                   TarEntry(f"{epj_uuid}/{pi_uuid}.xml", data=pi),
+                   TarEntry(f"{epj_uuid}/journal/{sak_uuid}.xml", data=sak)]
+        for d in docs:
+            data = dokument_xml(j, d)
+            self._validate(self.s_dokument, data, "EPJ dokument", jid)
+            entries.append(TarEntry(f"{epj_uuid}/dokumenter/{d.uuid}.xml", data=data))
+
+        packages = [self._write(epj_uuid, "epj", entries, jid)]
+        if dok_entries:
+            packages.append(self._write(dok_uuid, "dok", [TarEntry(f"{dok_uuid}/"), *dok_entries], jid))
+            result.documents += len(dok_entries)
+        result.packages.extend(packages)
+        result.bytes += sum(pk.size for pk in packages)
+        result.included.append(jid)
+
+        xf.write("\n")
+        entry = avlxml_journal(j, arkivskaper_navn=arkivskaper_navn, identifikator=p.fodselsnummer or p.pasient_id,
+                               fodtdato=fodtdato, first=first, last=last, diagnoser=diagnoser,
+                               lagringsenheter=[pk.file for pk in packages])
+        xf.write(entry, pretty_print=True)
+        if self.progress:
+            self.progress(len(result.included), len(result.excluded))
+
+    def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str) -> Package:
+        path = self.tmp / f"{uuid}.tar"
+        if path.exists():
+            raise NhaError(f"package {uuid}.tar would be written twice", record=f"journal {journal_id}")
+        with open(path, "wb") as raw:
+            sha, size = write_tar(raw, entries, self.mtime)
+            raw.flush()
+            os.fsync(raw.fileno())
+        return Package(uuid=uuid, type=kind, sha256=sha, size=size, journal_id=journal_id)
+
+
+def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike[str], *, metadata: NhaMetadata,
+                  documents_root: str | os.PathLike[str], rules: SelectionRules, avlxml_version: str | None = None,
+                  store: SchemaStore | None = None, progress: Callable[[int, int], None] | None = None,
+                  overwrite: bool = False) -> NhaResult:
+    """Write the deposit folder ``out_dir/epjark-<avleveringsidentifikator>/`` and return what went in.
+
+    Only journals that ``rules`` (profile ``nha``) select reach the deposit; every other is in
+    ``result.excluded`` with its reason.  ``avlxml_version`` ("3" or "4") overrides the metadata's.
+    Raises ConfigError, DocumentError, SchemaStoreError or NhaError; on any error nothing is left
+    under the final name.
+    """
+    md = metadata
+    if avlxml_version is not None:
+        from dataclasses import replace
+
+        md = replace(md, avlxml_version=str(avlxml_version).split(".")[0])
+    md.check()
+    if rules.profile != "nha":
+        raise ConfigError("a deposit to Norsk helsearkiv needs the selection profile 'nha'",
+                          file="noarkpack.toml", hint="set [selection] profile = \"nha\"")
+    schemas = NhaSchemas(store)
+    s_avlxml = schemas.avlxml(md.avlxml_version)
+    s_pakkeliste = schemas.pakkeliste()
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / deposit_folder_name(md.avleveringsidentifikator)
+    if final.exists() and not overwrite:
+        raise NhaError("the deposit folder already exists", file=final,
+                       hint="remove it or choose another --out folder")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=out))
+    avl_name = avlxml_file_name(md.avleveringsidentifikator)
+    result = NhaResult(path=final, avlxml=final / avl_name, pakkeliste=final / PAKKELISTE_FILE)
+    try:
+        b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress)
+        with etree.xmlfile(str(tmp / avl_name), encoding="UTF-8") as xf:
+            xf.write_declaration()
+            with xf.element(f"{{{NS_AVLXML}}}avlxml", nsmap={None: NS_AVLXML}):
+                avlxml_header(xf, md)
+                for j in journals:
+                    b.journal(j, result, xf)
+                    xf.flush()
+                xf.write("\n")
+        if not result.included:
+            raise NhaError("no journal qualifies for the deposit "
+                           f"({len(result.excluded)} left out; see the reasons in the result)",
+                           hint="NHA takes only journals of patients deceased per its rule")
+        if len(result.packages) < 2:
+            raise NhaError("the package list needs at least two packages (epjpakkeliste.xsd minOccurs=2), "
+                           "but the deposit has one epj package and no document files",
+                           hint="a deposit of a single journal without document files cannot be listed")
+        pk = pakkeliste_xml(md, result.packages)
+        doc = etree.fromstring(pk)
+        if not s_pakkeliste.validate(doc):
+            errs = "; ".join(f"line {ln}: {m}" for ln, m in schema_errors(s_pakkeliste, 3))
+            raise NhaError(f"the generated epjpakkeliste.xml is not valid: {errs}")
+        with open(tmp / PAKKELISTE_FILE, "wb") as f:
+            f.write(pk)
+        # the AVLXML list streamed to disk: validate it streaming too
+        try:
+            for _ev, el in etree.iterparse(str(tmp / avl_name), events=("end",), schema=s_avlxml,
+                                           resolve_entities=False, no_network=True, load_dtd=False):
+                if el.tag == f"{{{NS_AVLXML}}}pasientjournal":
+                    el.clear()
+        except etree.XMLSyntaxError as e:
+            raise NhaError(f"the generated AVLXML list is not valid against AVLXML v{md.avlxml_version}: {e}",
+                           hint="a value in the source or in [nha] breaks a rule of the schema") from None
+        if final.exists():  # overwrite
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return result
+
+
+def run_nha_package(project_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
+                    avlxml_version: str | None = None, store: SchemaStore | None = None,
+                    progress: Callable[[int, int], None] | None = None, overwrite: bool = False) -> NhaResult:
+    """``noarkpack package PROJECT --profile nha --out DIR``: load the project and build its deposit.
+
+    The selection always uses NHA's rule: when ``[selection]`` names another profile, its
+    ``years_after_death`` and ``today`` are kept and the profile is set to ``nha``.
+    """
+    from ..project import load_project
+
+    project = load_project(project_dir)
+    cfg = project.config
+    rules = SelectionRules.from_config(cfg.get("selection"))
+    if rules.profile != "nha":
+        rules = SelectionRules(profile="nha", years_after_death=rules.years_after_death, today=rules.today)
+    md = NhaMetadata.from_toml(cfg, system_id=project.settings.system_id)
+    if not md.arkivskapere:
+        from dataclasses import replace
+
+        md = replace(md, arkivskapere={a.key: a.navn for a in project.settings.arkivskapere})
+    return build_deposit(project.journals(), out_dir, metadata=md, documents_root=project.settings.documents_root,
+                         rules=rules, avlxml_version=avlxml_version, store=store, progress=progress,
+                         overwrite=overwrite)

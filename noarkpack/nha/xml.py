@@ -1,0 +1,308 @@
+"""The XML of an EPJARK deposit: AVLXML, epjpakkeliste and the EPJ 1.80 files of an ``epj`` package.
+
+Built with lxml, one journal at a time.  The mapping from the record model is
+in docs/nha.md ("What goes where"); every choice the public schemas leave open
+is listed there too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable
+
+from lxml import etree
+
+from ..model.epj import Diagnose, Journalinnslag, Pasientjournal
+from .metadata import NhaMetadata
+
+EPJ = "http://eisi.helsedir.no/anno2014/nha-epj-1.80"
+NS_PASIENTINFO = f"{EPJ}/pasientinfo"
+NS_SAK = f"{EPJ}/epj_sak"
+NS_DOK = f"{EPJ}/epj_dokument"
+NS_BASIS = f"{EPJ}/datatyper/basis"
+NS_GRUNNDATA = f"{EPJ}/datatyper/grunndata"
+NS_REVISJON = f"{EPJ}/datatyper/revisjonsinfo"
+NS_PERSON = f"{EPJ}/datatyper/person"
+NS_STAMME = f"{EPJ}/datatyper/stamme"
+NS_BASISBRUK = f"{EPJ}/element/basisbruk"
+NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NS_AVLXML = "http://www.arkivverket.no/standarder/nha/avlxml"
+NS_PAKKELISTE = "http://schema.arkivverket.no/epjark/epjpakkeliste"
+
+NSMAP_EPJ = {
+    "basis": NS_BASIS, "grunndata": NS_GRUNNDATA, "revisjonsinfo": NS_REVISJON, "person": NS_PERSON,
+    "stamme": NS_STAMME, "basisbruk": NS_BASISBRUK, "xsi": NS_XSI,
+}
+
+#: Revisjonstype (EPJ), KITH code system 2.16.578.1.12.4.1.1.9252 (EPJ Standard del 5, 2015)
+REVISJONSTYPE_OID = "2.16.578.1.12.4.1.1.9252"
+REV_REGISTRERING = ("01", "Registrering av nytt innhold gjennom EPJs brukergrensesnitt")
+REV_SKANNING = ("05", "Skanning av papirdokumenter")
+REV_GODKJENNING = ("11", "Godkjenning av registrert journalinnhold")
+
+KJONN_TEKST = {"M": "Mann", "K": "Kvinne", "U": "Ukjent"}
+SCANNED_TYPES = {"skannet", "skanning", "scan", "scannet"}
+
+
+def _q(ns: str, name: str) -> str:
+    return f"{{{ns}}}{name}"
+
+
+def _sub(parent: etree._Element, ns: str, name: str, text: str | None = None) -> etree._Element:
+    el = etree.SubElement(parent, _q(ns, name))
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _tostring(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _dt(value: datetime) -> str:
+    return value.isoformat()
+
+
+def ark_dato(value: date | datetime) -> str:
+    """AVLXML arkDATO (YYYY-MM-DD); the caller has checked the year range 1800–2099."""
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+# ------------------------------------------------------------------------------------------ ids
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A document file of an entry as it sits in the journal's ``dok`` package."""
+
+    uuid: str
+    member: str  # member name in the dok tar, e.g. "<dokuuid>/<fileuuid>.pdf"
+    uri: str  # relative URI from the EPJ dokument XML, e.g. "../../<dokuuid>/<fileuuid>.pdf"
+    format: str  # PRONOM PUID
+    tittel: str
+    sortering: int
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """One EPJ dokument (one journal entry) of an ``epj`` package."""
+
+    innslag: Journalinnslag
+    uuid: str
+    sortering: int
+    files: tuple[FileRef, ...]
+
+
+# ------------------------------------------------------------------------------------------ pasientinfo
+
+
+def pasientinfo_xml(j: Pasientjournal, *, pasient_id: str, pasient_id_type: str, fodselsdato: date | None,
+                    first: date, last: date) -> bytes:
+    p = j.pasient
+    root = etree.Element(_q(NS_PASIENTINFO, "Pasientpersonalia"), nsmap={None: NS_PASIENTINFO, **NSMAP_EPJ})
+    info = _sub(root, NS_PASIENTINFO, "Arkivert_pasientinfo")
+    _sub(info, NS_PASIENTINFO, "pasient_komponent_ID", p.pasient_id)
+    _sub(info, NS_PASIENTINFO, "pasient_ID", pasient_id)
+    _sub(info, NS_PASIENTINFO, "pasient_ID_type", pasient_id_type)
+    if fodselsdato is not None:
+        _sub(info, NS_PASIENTINFO, "fødselsdato", fodselsdato.isoformat())
+    if p.dodsdato is not None:
+        _sub(info, NS_PASIENTINFO, "mors_dato", p.dodsdato.isoformat())
+    _sub(info, NS_PASIENTINFO, "første_gang_registrert_som_pasient", first.isoformat())
+    _sub(info, NS_PASIENTINFO, "siste_registrering_i_journal", last.isoformat())
+    _sub(info, NS_PASIENTINFO, "hemmelig_adresse", "true" if p.skjult_adresse else "false")
+    _sub(info, NS_PASIENTINFO, "hemmelig_navn", "true" if p.skjult_navn else "false")
+    navn = _sub(info, NS_PASIENTINFO, "Arkivert_personnavn")
+    _sub(navn, NS_PASIENTINFO, "fullt_navn", p.navn)
+    kj = _sub(info, NS_BASIS, "kjønn")
+    _sub(kj, NS_BASIS, "code", p.kjonn)
+    _sub(kj, NS_BASIS, "displayName", KJONN_TEKST[p.kjonn])
+    return _tostring(root)
+
+
+# ------------------------------------------------------------------------------------------ revisjonsinfo
+
+
+def _revisjon(parent: etree._Element, ns: str, when: datetime, kind: tuple[str, str], *,
+              merknad: str | None = None, registrert_av: str | None = None, rolle: str | None = None,
+              signert_av: str | None = None) -> None:
+    r = _sub(parent, ns, "Arkivert_revisjonsinfo")
+    _sub(r, NS_REVISJON, "revisjonstidspunkt", _dt(when))
+    if merknad:
+        _sub(r, NS_REVISJON, "merknad", merknad)
+    t = _sub(r, NS_BASIS, "revisjonstype")
+    _sub(t, NS_BASIS, "code", kind[0])
+    _sub(t, NS_BASIS, "displayName", kind[1])
+    _sub(t, NS_BASIS, "codeSystem", REVISJONSTYPE_OID)
+    if registrert_av:
+        ty = _sub(r, NS_PERSON, "registrert_av_tjenesteyter")
+        _sub(ty, NS_PERSON, "fullt_navn", registrert_av)
+        rr = _sub(ty, NS_PERSON, "tjenesteyters_rolle")
+        _sub(rr, NS_PERSON, "rollebeskrivelse", rolle or "forfatter")
+    if signert_av:
+        sp = _sub(r, NS_PERSON, "signert_av_person")
+        _sub(sp, NS_PERSON, "fullt_navn", signert_av)
+
+
+def _komponent(parent: etree._Element, komponent_id: str, komponenttype: str, sortering: int | None) -> None:
+    _sub(parent, NS_STAMME, "komponent_ID", komponent_id)
+    _sub(parent, NS_STAMME, "komponenttype", komponenttype)
+    if sortering is not None:
+        _sub(parent, NS_STAMME, "sortering", str(sortering))
+
+
+# ------------------------------------------------------------------------------------------ EPJ sak
+
+
+def sak_xml(j: Pasientjournal, md: NhaMetadata, *, pasientinfo_uri: str, docs: Iterable[DocRef],
+            arkivskaper_navn: str, arkivskaper_orgnr: str | None) -> bytes:
+    root = etree.Element(_q(NS_SAK, "Arkivert_EPJ"), nsmap={None: NS_SAK, **NSMAP_EPJ})
+    _sub(root, NS_SAK, "EPJ_ID", j.journal_id)
+    _sub(root, NS_SAK, "filreferanse_pasientinfo", pasientinfo_uri)
+    sak = _sub(root, NS_SAK, "Arkivert_EPJ_sak")
+    _komponent(sak, j.journal_id, "EPJ sak", None)
+    for d in docs:
+        ref = _sub(sak, NS_SAK, "Referanse_arkivert_EPJ_dokument")
+        _sub(ref, NS_SAK, "komponent_ID", d.innslag.innslag_id)
+        _sub(ref, NS_SAK, "sortering", str(d.sortering))
+        _sub(ref, NS_SAK, "filreferanse", f"../dokumenter/{d.uuid}.xml")
+    _revisjon(sak, NS_SAK, j.opprettet, REV_REGISTRERING, merknad="journalen opprettet",
+              registrert_av=j.opprettet_av, rolle="opprettet journalen")
+    if j.avsluttet is not None:
+        _revisjon(sak, NS_SAK, j.avsluttet, REV_GODKJENNING, merknad="journalen avsluttet",
+                  signert_av=j.avsluttet_av)
+    v = _sub(root, NS_GRUNNDATA, "ansvarlig_virksomhet")
+    _sub(v, NS_GRUNNDATA, "enhetsbetegnelse", arkivskaper_navn)
+    if arkivskaper_orgnr:
+        _sub(v, NS_GRUNNDATA, "organisasjonsnummer", arkivskaper_orgnr)
+    if md.her_id:
+        _sub(v, NS_GRUNNDATA, "HER_ID", md.her_id)
+    if md.resh_id:
+        _sub(v, NS_GRUNNDATA, "RESH_ID", md.resh_id)
+    e = _sub(root, NS_GRUNNDATA, "ansvarlig_enhet")
+    _sub(e, NS_GRUNNDATA, "enhetsbetegnelse", j.journalsted)
+    _sub(e, NS_GRUNNDATA, "tilhører_virksomhet", arkivskaper_navn)
+    return _tostring(root)
+
+
+# ------------------------------------------------------------------------------------------ EPJ dokument
+
+
+def dokument_xml(j: Pasientjournal, d: DocRef) -> bytes:
+    i = d.innslag
+    root = etree.Element(_q(NS_DOK, "Arkivert_EPJ_dokument"), nsmap={None: NS_DOK, **NSMAP_EPJ})
+    _komponent(root, i.innslag_id, i.type, d.sortering)
+    scanned = i.type.strip().lower() in SCANNED_TYPES
+    _revisjon(root, NS_DOK, i.opprettet, REV_SKANNING if scanned else REV_REGISTRERING,
+              merknad=i.tittel, registrert_av=i.forfatter, rolle="forfatter")
+    _revisjon(root, NS_DOK, i.arkivert, REV_GODKJENNING, signert_av=i.arkivert_av)
+    for f in d.files:
+        frag = _sub(root, NS_DOK, "Arkivert_EPJ_fragment")
+        _komponent(frag, f"{i.innslag_id}/{f.sortering}", "dokumentfil", f.sortering)
+        _revisjon(frag, NS_DOK, i.arkivert, REV_SKANNING if scanned else REV_REGISTRERING, merknad=f.tittel)
+        el = _sub(frag, NS_DOK, "Arkivert_dataelement")
+        el.set(_q(NS_XSI, "type"), "basisbruk:Arkivert_ELDOK_dataelement___elektronisk_dokument")
+        _komponent(el, f.uuid, "ELDOK", None)
+        _sub(el, NS_BASISBRUK, "dokumentinnhold", f.uri)
+        _sub(el, NS_BASISBRUK, "format_dokumentinnhold", f.format)
+    return _tostring(root)
+
+
+# ------------------------------------------------------------------------------------------ AVLXML
+
+
+def avlxml_header(xf, md: NhaMetadata) -> None:
+    """Write the deposit-level elements of AVLXML (inside an open <avlxml> element)."""
+
+    def el(name: str, text: str) -> None:
+        e = etree.Element(_q(NS_AVLXML, name), nsmap={None: NS_AVLXML})
+        e.text = text
+        xf.write("\n", e)
+
+    version = "3.0" if md.avlxml_version == "3" else "4.0"
+    el("avlxmlversjon", version)
+    el("avleveringsidentifikator", md.avleveringsidentifikator)
+    el("avleveringsbeskrivelse", md.avleveringsbeskrivelse)
+    el("generertdato", ark_dato(md.package_date))
+    el("arkivskaper", md.arkivskaper)
+    avtale = etree.Element(_q(NS_AVLXML, "avtale"), nsmap={None: NS_AVLXML})
+    _sub(avtale, NS_AVLXML, "avtaleidentifikator", md.avtaleidentifikator)
+    _sub(avtale, NS_AVLXML, "avtaledato", md.avtaledato.isoformat())
+    _sub(avtale, NS_AVLXML, "avtalebeskrivelse", md.avtalebeskrivelse)
+    v = _sub(avtale, NS_AVLXML, "virksomhet")
+    _sub(v, NS_AVLXML, "virksomhetsnavn", md.virksomhetsnavn)
+    if md.foretaksnavn:
+        _sub(v, NS_AVLXML, "foretaksnavn", md.foretaksnavn)
+    _sub(v, NS_AVLXML, "organisasjonsnummer", md.organisasjonsnummer)
+    if md.avlxml_version == "4" and md.spesialisthelsetjeneste is not None:
+        _sub(v, NS_AVLXML, "spesialisthelsetjeneste", "true" if md.spesialisthelsetjeneste else "false")
+    xf.write("\n")
+    xf.write(avtale, pretty_print=True)
+
+
+def avlxml_journal(j: Pasientjournal, *, arkivskaper_navn: str, identifikator: str, fodtdato: date,
+                   first: date, last: date, diagnoser: Iterable[tuple[Diagnose, str]],
+                   lagringsenheter: Iterable[str]) -> etree._Element:
+    p = j.pasient
+    pj = etree.Element(_q(NS_AVLXML, "pasientjournal"), nsmap={None: NS_AVLXML})
+    _sub(pj, NS_AVLXML, "journalidentifikator", j.journal_id)
+    _sub(pj, NS_AVLXML, "arkivskaper", arkivskaper_navn)
+    _sub(pj, NS_AVLXML, "fodselsnummer", identifikator)
+    _sub(pj, NS_AVLXML, "pasientnavn", p.navn)
+    _sub(pj, NS_AVLXML, "fodtdato", ark_dato(fodtdato))
+    if p.dodsdato is not None:
+        _sub(pj, NS_AVLXML, "morsdato", ark_dato(p.dodsdato))
+    elif p.dodsdato_ukjent:
+        _sub(pj, NS_AVLXML, "sikkermors", "true")
+    _sub(pj, NS_AVLXML, "kjonn", p.kjonn)
+    _sub(pj, NS_AVLXML, "forstekontakt", ark_dato(first))
+    _sub(pj, NS_AVLXML, "sistekontakt", ark_dato(last))
+    for dg, kodeverk in diagnoser:
+        d = _sub(pj, NS_AVLXML, "diagnose")
+        if dg.dato is not None:
+            _sub(d, NS_AVLXML, "diagnosedato", ark_dato(dg.dato))
+        _sub(d, NS_AVLXML, "diagnosekode", dg.kode)
+        _sub(d, NS_AVLXML, "diagnosetekst", dg.tekst or dg.kode)
+        _sub(d, NS_AVLXML, "diagnosekodeverk", kodeverk)
+    for le in lagringsenheter:
+        _sub(pj, NS_AVLXML, "lagringsenhet", le)
+    return pj
+
+
+# ------------------------------------------------------------------------------------------ epjpakkeliste
+
+
+@dataclass(frozen=True)
+class Package:
+    """One ``uuid.tar`` of the deposit."""
+
+    uuid: str
+    type: str  # "epj" | "dok"
+    sha256: str
+    size: int
+    journal_id: str
+
+    @property
+    def file(self) -> str:
+        return f"{self.uuid}.tar"
+
+
+def pakkeliste_xml(md: NhaMetadata, packages: Iterable[Package]) -> bytes:
+    root = etree.Element(_q(NS_PAKKELISTE, "epjpakkeliste"), nsmap={None: NS_PAKKELISTE})
+    _sub(root, NS_PAKKELISTE, "AvleveringsID", md.avleveringsidentifikator)
+    _sub(root, NS_PAKKELISTE, "ansvarligPerson", md.ansvarlig_person)
+    _sub(root, NS_PAKKELISTE, "kontaktInformasjon", md.kontaktinformasjon)
+    _sub(root, NS_PAKKELISTE, "beskrivelseLagringsEnhet", md.lagringsenhet_beskrivelse)
+    if md.antall_lagringsenheter is not None:
+        _sub(root, NS_PAKKELISTE, "antallLagringsenheter", str(md.antall_lagringsenheter))
+    _sub(root, NS_PAKKELISTE, "klarforOverforingDato", md.klar_for_overforing.isoformat())
+    for p in packages:
+        pk = _sub(root, NS_PAKKELISTE, "pakke")
+        _sub(pk, NS_PAKKELISTE, "pakketype", p.type)
+        _sub(pk, NS_PAKKELISTE, "filReferanse", p.file)
+        _sub(pk, NS_PAKKELISTE, "pakketDato", md.package_date.isoformat())
+        _sub(pk, NS_PAKKELISTE, "sjekksum", p.sha256)
+    return _tostring(root)
