@@ -8,6 +8,7 @@ on stderr (the traceback only with ``--debug``).  Nothing identifying
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 import traceback
@@ -43,12 +44,37 @@ def _main(
     _state["quiet"] = quiet
 
 
+_OS_ERRORS = {
+    errno.ENOSPC: ("the disk is full", "free space or choose another --out; nothing incomplete was left under a "
+                   "final name"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free space or choose another --out"),
+    errno.EACCES: ("permission denied", "check the permissions of the folder"),
+    errno.EPERM: ("operation not permitted", "check the permissions of the folder"),
+    errno.EROFS: ("the file system is read-only", "choose another --out"),
+    errno.ENOENT: ("no such file or folder", "check the path"),
+    errno.ENOTDIR: ("a file stands where a folder is expected", "check the path"),
+    errno.EISDIR: ("a folder stands where a file is expected", "check the path"),
+}
+
+
 def _fail(e: BaseException) -> None:
+    """One clear line on stderr and exit 2 (or the error's own code); the traceback only with --debug."""
     if _state["debug"]:
         traceback.print_exception(e)
+    if isinstance(e, KeyboardInterrupt):
+        typer.echo("noarkpack: interrupted; nothing incomplete was left under a final name", err=True)
+        raise typer.Exit(130)
     if isinstance(e, NoarkpackError):
         typer.echo(f"noarkpack: error: {e}", err=True)
         raise typer.Exit(e.exit_code)
+    if isinstance(e, OSError) and e.errno in _OS_ERRORS:
+        what, todo = _OS_ERRORS[e.errno]
+        where = f"{e.filename}: " if e.filename else ""
+        typer.echo(f"noarkpack: error: {where}{what} ({todo})", err=True)
+        raise typer.Exit(2)
+    if isinstance(e, MemoryError):
+        typer.echo("noarkpack: error: out of memory (run with --debug and report it)", err=True)
+        raise typer.Exit(2)
     typer.echo(f"noarkpack: internal error: {type(e).__name__} (run with --debug for details)", err=True)
     raise typer.Exit(2)
 
@@ -214,8 +240,18 @@ def validate(
             if show:
                 typer.echo(f"\r{stage}: {done}" + (f"/{total}" if total else ""), err=True, nl=False)
 
-        report = run_validate(path, tests=set(test) if test else None, limit=limit, progress=progress,
-                              identify_formats=not no_identify)
+        from .nha import is_nha_deposit
+
+        if is_nha_deposit(path):
+            # An NHA deposit has no Arkade tests: its checks are the NHA.* ones of verify.
+            from .nha import verify_deposit
+            from .packaging import VerifyReport
+
+            report = VerifyReport(str(path), kind="nha-deposit")
+            report.extend(verify_deposit(path))
+        else:
+            report = run_validate(path, tests=set(test) if test else None, limit=limit, progress=progress,
+                                  identify_formats=not no_identify)
         if show:
             typer.echo("", err=True)
         if json_out:
@@ -264,14 +300,23 @@ def package(
                 typer.echo(f"\r{stage}: {done}" + (f"/{total}" if total else "") + " " * 10, err=True, nl=False)
 
         if profile == "nha":
+            if bag:
+                raise NoarkpackError("--bag is for the Arkivverket profiles; an NHA deposit has its own package list")
             from .nha import run_nha_package
 
-            result = run_nha_package(path, out, progress=progress)
+            result = run_nha_package(path, out, progress=lambda inc, exc: progress("journaler", inc + exc))
             if show:
                 typer.echo("", err=True)
             if not _state["quiet"]:
-                for line in result.summary_lines():
-                    typer.echo(line)
+                s = result.summary()
+                typer.echo(f"NHA-avlevering: {s['path']}")
+                typer.echo(f"  journaler:     {s['journals']} (utelatt: {s['excluded']})")
+                for reason, n in sorted(s["excluded_by_reason"].items()):
+                    typer.echo(f"    - {reason}: {n}")
+                typer.echo(f"  pakker:        {s['packages']} ({s['epj_packages']} epj, {s['dok_packages']} dok)")
+                typer.echo(f"  dokumenter:    {s['documents']} ({_human(s['bytes'])})")
+                if s["warnings"]:
+                    typer.echo(f"  advarsler:     {s['warnings']}")
             raise typer.Exit(0)
         if profile not in ("arkivverket-sip", "arkivverket-aip"):
             raise NoarkpackError(f"unknown profile {profile!r}", hint="arkivverket-sip, arkivverket-aip or nha")
@@ -314,10 +359,14 @@ def verify(
     import json
 
     try:
-        if (path / "epjpakkeliste.xml").is_file() or (path / "avlxml.xml").is_file():
-            from .nha import verify_deposit
+        from .nha import is_nha_deposit
 
-            report = verify_deposit(path)
+        if is_nha_deposit(path):
+            from .nha import verify_deposit
+            from .packaging import VerifyReport
+
+            report = VerifyReport(str(path), kind="nha-deposit")
+            report.extend(verify_deposit(path))
         else:
             from .packaging import verify as run_verify
 
