@@ -86,12 +86,15 @@ def _date(table: dict, key: str, where: str) -> date:
 def load_project(path: str | Path) -> Project:
     """Read PROJECT (a folder holding noarkpack.toml, or the file itself)."""
     path = Path(path)
+    if not path.exists():
+        raise ConfigError("the project folder does not exist", file=path, hint="check the path")
     if path.is_dir():
         root, file = path, path / PROJECT_FILE
-    else:
+    elif path.suffix == ".toml":
         root, file = path.parent, path
-    if not root.exists():
-        raise ConfigError("the project folder does not exist", file=root)
+    else:
+        raise ConfigError(f"a file stands where the project folder is expected (no {PROJECT_FILE})", file=path,
+                          hint="PROJECT is a deposit folder with noarkpack.toml (see examples/omsorg)")
     if not file.is_file():
         raise ConfigError(f"no {PROJECT_FILE} in the project folder", file=root,
                           hint="PROJECT must be a deposit folder with noarkpack.toml (see examples/omsorg)")

@@ -152,6 +152,14 @@ class Pasientjournal:
     innslag: list[Journalinnslag] = field(default_factory=list)
     merknader: list[Merknad] = field(default_factory=list)
     diagnoser: list[Diagnose] = field(default_factory=list)
+    #: where the journal came from (export file and line), for error messages
+    source_file: str | None = field(default=None, compare=False)
+    source_line: int | None = field(default=None, compare=False)
+
+    def error(self, message: str, *, record: str | None = None, hint: str | None = None) -> ModelError:
+        """A ModelError located at this journal's source file and line."""
+        return ModelError(message, file=self.source_file, line=self.source_line,
+                          record=record or f"journal {self.journal_id}", hint=hint)
 
     @property
     def is_closed(self) -> bool:
@@ -171,25 +179,25 @@ class Pasientjournal:
 
         def need(value: object, name: str, where: str = rec) -> None:
             if value is None or (isinstance(value, str) and is_blank(value)):
-                raise ModelError(f"{name} is missing or empty", record=where, hint="every closing field must be set")
+                raise self.error(f"{name} is missing or empty", record=where, hint="every closing field must be set")
 
         for name in ("journal_id", "arkivskaper", "journalsted", "journalansvarlig", "opprettet_av"):
             need(getattr(self, name), name)
         if not self.is_closed:
-            raise ModelError("the journal is still open (avsluttet is not set)", record=rec,
+            raise self.error("the journal is still open (avsluttet is not set)", record=rec,
                              hint="only closed journals are extracted; close it in the source or let it be skipped")
         need(self.avsluttet_av, "avsluttet_av")
         if self.avsluttet < self.opprettet:
-            raise ModelError("avsluttet is before opprettet", record=rec)
+            raise self.error("avsluttet is before opprettet", record=rec)
         p = self.pasient
         need(p.pasient_id, "pasient.pasient_id")
         need(p.navn, "pasient.navn", f"{rec}, patient {p.pasient_id}")
         if p.kjonn not in KJONN:
-            raise ModelError(f"pasient.kjonn must be one of {', '.join(KJONN)}", record=f"{rec}, patient {p.pasient_id}")
+            raise self.error(f"pasient.kjonn must be one of {', '.join(KJONN)}", record=f"{rec}, patient {p.pasient_id}")
         # An invalid person number is kept as the source recorded it (the analysis and
         # validation warn about it); it is never a reason to drop or refuse a journal.
         if not p.fodselsnummer and p.fodselsdato is None:
-            raise ModelError("the patient has neither fodselsnummer nor fodselsdato",
+            raise self.error("the patient has neither fodselsnummer nor fodselsdato",
                              record=f"{rec}, patient {p.pasient_id}")
         for m in self.merknader:
             need(m.tekst, "merknader.tekst")
@@ -199,24 +207,24 @@ class Pasientjournal:
             where = f"{rec}, entry {i.innslag_id}"
             need(i.innslag_id, "innslag_id", rec)
             if i.innslag_id in seen:
-                raise ModelError("innslag_id occurs twice in the journal", record=where)
+                raise self.error("innslag_id occurs twice in the journal", record=where)
             seen.add(i.innslag_id)
             for name in ("type", "tittel", "forfatter", "arkivert_av"):
                 need(getattr(i, name), name, where)
             if i.arkivert < i.opprettet:
-                raise ModelError("arkivert is before opprettet", record=where)
+                raise self.error("arkivert is before opprettet", record=where)
             if i.opprettet > self.avsluttet:
-                raise ModelError("the entry was written after the journal was closed", record=where)
+                raise self.error("the entry was written after the journal was closed", record=where)
             if i.korrespondanse is not None:
                 k = i.korrespondanse
                 if k.type not in JOURNALPOSTTYPER:
-                    raise ModelError(f"korrespondanse.type {k.type!r} is not a journalposttype", record=where,
+                    raise self.error(f"korrespondanse.type {k.type!r} is not a journalposttype", record=where,
                                      hint="use one of: " + ", ".join(JOURNALPOSTTYPER))
                 if not k.parter:
-                    raise ModelError("korrespondanse needs at least one part", record=where)
+                    raise self.error("korrespondanse needs at least one part", record=where)
                 for part in k.parter:
                     if part.type not in KORRESPONDANSEPARTTYPER:
-                        raise ModelError(f"korrespondansepart type {part.type!r} is not allowed", record=where,
+                        raise self.error(f"korrespondansepart type {part.type!r} is not allowed", record=where,
                                          hint="use one of: " + ", ".join(KORRESPONDANSEPARTTYPER))
                     need(part.navn, "korrespondansepart navn", where)
             if i.skjerming is not None:
@@ -224,16 +232,16 @@ class Pasientjournal:
                 need(s.tilgangsrestriksjon, "skjerming.tilgangsrestriksjon", where)
                 need(s.hjemmel, "skjerming.hjemmel", where)
                 if not s.metadata:
-                    raise ModelError("skjerming needs at least one skjermingMetadata value", record=where)
+                    raise self.error("skjerming needs at least one skjermingMetadata value", record=where)
             for d in i.dokumenter:
                 need(d.fil, "dokumenter.fil", where)
                 need(d.tittel, "dokumenter.tittel", where)
                 pp = PurePosixPath(d.fil.replace("\\", "/"))
                 if pp.is_absolute() or ".." in pp.parts:
-                    raise ModelError(f"document path {d.fil!r} must be relative and stay inside the document folder",
+                    raise self.error(f"document path {d.fil!r} must be relative and stay inside the document folder",
                                      record=where)
                 if d.tilknyttet_som is not None and d.tilknyttet_som not in TILKNYTTET:
-                    raise ModelError("tilknyttet_som must be Hoveddokument or Vedlegg", record=where)
+                    raise self.error("tilknyttet_som must be Hoveddokument or Vedlegg", record=where)
             for e in i.endringer:
                 for name in ("felt", "tidligere", "ny", "av"):
                     need(getattr(e, name), f"endringer.{name}", where)

@@ -282,24 +282,23 @@ class ExtractWriter:
         if not journal.is_closed:
             reason = "journal er ikke avsluttet (open journal)"
             if s.open_journals == "refuse":
-                raise ModelError("the journal is still open", record=f"journal {journal.journal_id}",
-                                 hint="only closed journals are extracted; set open_journals = \"skip\" to leave it out")
+                raise journal.error("the journal is still open",
+                                    hint="only closed journals are extracted; set open_journals = \"skip\" to leave it out")
             self.result.skipped.append((journal.journal_id, reason))
             return False
         journal.check()
         if s.arkivskaper(journal.arkivskaper) is None:
-            raise ModelError(f"arkivskaper {journal.arkivskaper!r} is not declared in noarkpack.toml",
-                             record=f"journal {journal.journal_id}",
-                             hint="add an [[arkivskaper]] table with that key")
+            raise journal.error(f"arkivskaper {journal.arkivskaper!r} is not declared in noarkpack.toml",
+                                hint="add an [[arkivskaper]] table with that key")
         self._arkivskapere_used.add(journal.arkivskaper)
 
         p = journal.pasient
         if p.pasient_id != self._current_patient:
             key = hashlib.blake2b(p.pasient_id.encode(), digest_size=12).digest()
             if key in self._seen_patients:
-                raise ModelError("the patient's journals are not consecutive in the input",
-                                 record=f"journal {journal.journal_id}, patient {p.pasient_id}",
-                                 hint="order the journals by patient (each patient becomes one klasse)")
+                raise journal.error("the patient's journals are not consecutive in the input",
+                                    record=f"journal {journal.journal_id}, patient {p.pasient_id}",
+                                    hint="order the journals by patient (each patient becomes one klasse)")
             self._seen_patients.add(key)
             self._close_klasse()
             self._current_klasse = patient_klasse(self.ctx, (), p, journal.opprettet, journal.opprettet_av)

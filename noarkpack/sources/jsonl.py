@@ -81,6 +81,8 @@ class _Line:
             raise self.fail(f"{where}{key} is not a date (YYYY-MM-DD)") from None
 
     def list(self, obj: dict, key: str, where: str) -> list:
+        if not isinstance(obj, dict):
+            raise self.fail(f"{where} must be a JSON object")
         value = obj.get(key)
         if value is None:
             return []
@@ -111,10 +113,12 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
     innslag = []
     for n, e in enumerate(L.list(obj, "innslag", ""), start=1):
         w = f"innslag[{n}]."
+        if not isinstance(e, dict):
+            raise L.fail(f"innslag[{n}] must be a JSON object")
         if isinstance(e, dict) and isinstance(e.get("innslag_id"), str):
             w = f"innslag {e['innslag_id']}: "
         skj = None
-        if e.get("skjerming") is not None if isinstance(e, dict) else False:
+        if e.get("skjerming") is not None:
             s = e["skjerming"]
             sw = w + "skjerming."
             metadata = L.list(s, "metadata", sw) if isinstance(s, dict) else []
@@ -124,7 +128,7 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
                                    hjemmel=L.get(s, "hjemmel", sw), metadata=[m.strip() for m in metadata],
                                    dokument=L.get(s, "dokument", sw, required=False))
         korr = None
-        if isinstance(e, dict) and e.get("korrespondanse") is not None:
+        if e.get("korrespondanse") is not None:
             k = e["korrespondanse"]
             kw = w + "korrespondanse."
             parter = [Korrespondansepart(type=L.get(pt, "type", kw + "parter."), navn=L.get(pt, "navn", kw + "parter."))
@@ -172,6 +176,8 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
         innslag=innslag,
         merknader=merknader,
         diagnoser=diagnoser,
+        source_file=str(file),
+        source_line=line,
     )
 
 
@@ -199,6 +205,4 @@ def read_journals(path: Path) -> Iterator[Pasientjournal]:
                 obj = json.loads(text)
             except json.JSONDecodeError as e:
                 raise SourceError(f"not valid JSON: {e.msg} (column {e.colno})", file=path, line=n) from None
-            journal = parse_journal(obj, path, n)
-            journal.source_line = n  # type: ignore[attr-defined]
-            yield journal
+            yield parse_journal(obj, path, n)

@@ -124,6 +124,9 @@ def read_addml(stream, file: str = "arkivuttrekk.xml") -> AddmlInfo:
     except etree.XMLSyntaxError as exc:
         info.problems.append((f"{file} is not well-formed XML: {exc.msg}", exc.lineno))
         return info
+    except OSError as exc:  # lxml reports undecodable bytes this way
+        info.problems.append((f"{file} cannot be read as XML: {exc}", None))
+        return info
     info.parsed = True
     dataset = _child(root, "dataset")
     dos = _child(dataset, "dataObjects") if dataset is not None else None
