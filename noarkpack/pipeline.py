@@ -6,6 +6,7 @@ them directly.  Nothing here prints or exits; progress goes through callbacks.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -47,6 +48,24 @@ def extract_project(project: Project, out: Path, *, overwrite: bool = False, all
         for journal in project.journals():
             w.add(journal)
     return ExtractRun(w.result, conv_report)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale(folder: Path, prefix: str) -> None:
+    """Remove working folders ``<prefix><pid>-…`` left by runs that no longer live (kill -9, power loss)."""
+    for p in folder.glob(prefix + "*"):
+        pid = p.name[len(prefix):].split("-", 1)[0]
+        if p.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
 
 
 @dataclass
@@ -97,9 +116,11 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
             project = load_project(path)
             config = project.config
             meta = _load_metadata(config, metadata_file)
-            # The working extract sits beside OUT (same disk), so OUT stays new for a bag.
+            # The working extract sits beside OUT (same disk), so OUT stays new for a bag.  Its name
+            # carries our pid, so a later run can tell a crashed run's leftovers from a live one's.
             out.parent.mkdir(parents=True, exist_ok=True)
-            work = Path(tempfile.mkdtemp(prefix=f".{out.name}.work-", dir=out.parent))
+            _clean_stale(out.parent, f".{out.name}.work-")
+            work = Path(tempfile.mkdtemp(prefix=f".{out.name}.work-{os.getpid()}-", dir=out.parent))
             extract_run = extract_project(project, work, allow_unconverted=allow_unconverted, progress=progress)
             extract_dir = work / "avleveringspakke"
         else:
