@@ -218,6 +218,19 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _nha_report(path: Path):
+    """The NHA checks as a report when PATH is an NHA deposit, else None."""
+    from .nha import is_nha_deposit, verify_deposit
+
+    if not is_nha_deposit(path):
+        return None
+    from .packaging import VerifyReport
+
+    report = VerifyReport(str(path), kind="nha-deposit")
+    report.extend(verify_deposit(path))
+    return report
+
+
 @app.command()
 def validate(
     path: Path = typer.Argument(..., help="An extract folder, a SIP/AIP tar, or a folder with content/."),
@@ -240,16 +253,8 @@ def validate(
             if show:
                 typer.echo(f"\r{stage}: {done}" + (f"/{total}" if total else ""), err=True, nl=False)
 
-        from .nha import is_nha_deposit
-
-        if is_nha_deposit(path):
-            # An NHA deposit has no Arkade tests: its checks are the NHA.* ones of verify.
-            from .nha import verify_deposit
-            from .packaging import VerifyReport
-
-            report = VerifyReport(str(path), kind="nha-deposit")
-            report.extend(verify_deposit(path))
-        else:
+        report = _nha_report(path)  # an NHA deposit has no Arkade tests: its checks are verify's NHA.* ones
+        if report is None:
             report = run_validate(path, tests=set(test) if test else None, limit=limit, progress=progress,
                                   identify_formats=not no_identify)
         if show:
@@ -359,15 +364,8 @@ def verify(
     import json
 
     try:
-        from .nha import is_nha_deposit
-
-        if is_nha_deposit(path):
-            from .nha import verify_deposit
-            from .packaging import VerifyReport
-
-            report = VerifyReport(str(path), kind="nha-deposit")
-            report.extend(verify_deposit(path))
-        else:
+        report = _nha_report(path)
+        if report is None:
             from .packaging import verify as run_verify
 
             report = run_verify(path, validate_content=not no_content)
