@@ -1,4 +1,4 @@
-"""The whole path as library calls: extract a project, validate, package.
+"""The whole path as library calls: import, analyse, extract, validate, package, deposit.
 
 The CLI is a thin face over these functions; a migration script can call
 them directly.  Nothing here prints or exits; progress goes through callbacks.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import NoarkpackError
+from .errors import ConfigError, ExtractError, ModelError, NoarkpackError
 from .noark5.writer import ExtractResult, ExtractWriter
 from .project import PROJECT_FILE, Project, load_project
 
@@ -24,30 +24,120 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total or 0)
 class ExtractRun:
     result: ExtractResult
     conversion: object | None = None  # ConversionReport of the pre-pass, when there was one
+    arkivskaper: str | None = None  # the arkivskaper key of a split extract
+    excluded: list[tuple[str, str]] = field(default_factory=list)  # (journal_id, reason) left out by [selection]
+
+    @property
+    def excluded_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _, reason in self.excluded:
+            counts[reason] = counts.get(reason, 0) + 1
+        return counts
 
 
-def extract_project(project: Project, out: Path, *, overwrite: bool = False, allow_unconverted: bool = False,
-                    progress: Progress | None = None) -> ExtractRun:
-    """Convert what must be converted (in parallel), then write ``out/avleveringspakke``."""
+SPLITS = ("arkivskaper",)
+
+
+def import_project(project: Project | str | Path, progress: Progress | None = None):
+    """``noarkpack import PROJECT``: the export → the staging database (an ImportReport; exit_code 1 when rows
+    were rejected).  Raises NoarkpackError (exit 2) when the import cannot run; the database is then unchanged."""
+    from .sources.importer import import_project as run_import
+
+    if not isinstance(project, Project):
+        project = load_project(project)
+    return run_import(project, progress=progress)
+
+
+def analyse_project(project: Project | str | Path, *, show_identifiers: bool = False,
+                    identify_formats: bool = True, progress: Progress | None = None):
+    """``noarkpack analyse PROJECT``: the migration analysis (an Analysis; exit_code 1 when a finding blocks)."""
+    from .analysis import analyse
+
+    if not isinstance(project, Project):
+        project = load_project(project)
+    return analyse(project, show_identifiers=show_identifiers, identify_formats=identify_formats,
+                   progress=progress)
+
+
+def _safe_key(key: str) -> str:
+    if not key or key in (".", "..") or any(c in key for c in "/\\:*?\"<>|") or key.startswith("."):
+        raise ConfigError(f"arkivskaper key {key!r} cannot be a folder name for a split extract",
+                          file=PROJECT_FILE, hint="use letters, digits, - and _ in [[arkivskaper]] key")
+    return key
+
+
+def _extract_one(project: Project, out: Path, settings, key: str | None, cache, *, overwrite: bool,
+                 allow_unconverted: bool, progress: Progress | None) -> ExtractRun | None:
+    """One extract of the selected journals (of one arkivskaper when ``key``); None when there are none."""
+    def on_journal(stage: str, done: int, nbytes: int) -> None:
+        if progress:
+            progress("extract" if key is None else f"extract {key}", done, 0)
+
+    excluded: list[tuple[str, str]] = []
+    w = ExtractWriter(out, settings, progress=on_journal, overwrite=overwrite, conversion=cache,
+                      allow_unconverted=allow_unconverted or project.conversion.allow_unconverted)
+    w.open()
+    try:
+        def on_excluded(j, reason: str) -> None:
+            excluded.append((j.journal_id, reason))
+            w.result.skipped.append((j.journal_id, reason))
+
+        for journal in project.selected_journals(on_excluded, arkivskaper=key):
+            w.add(journal)
+        if key is not None and w.result.journals == 0:
+            w.abort()
+            return None
+        w.close()
+    except BaseException:
+        w.abort()
+        raise
+    return ExtractRun(w.result, None, key, excluded)
+
+
+def extract_project(project: Project, out: Path, *, split_by: str | None = None, overwrite: bool = False,
+                    allow_unconverted: bool = False, progress: Progress | None = None):
+    """Write the extract of the project's selected journals.
+
+    Without ``split_by``: ``out/avleveringspakke`` (an :class:`ExtractRun`).  With ``split_by="arkivskaper"``
+    (a fellesarkiv): ``out/<arkivskaper key>/avleveringspakke`` for every arkivskaper that has selected
+    journals, each complete and valid on its own (a list of ExtractRun, in the order of noarkpack.toml).
+    Only the journals ``[selection]`` selects are written (never an open one); every journal left out is in
+    ``run.excluded`` and ``run.result.skipped`` with its reason.  Documents that are not in an archival
+    format are converted first, in parallel.
+    """
     from .conversion import convert_all, plan_conversions
 
+    out = Path(out)
+    if split_by is not None and split_by not in SPLITS:
+        raise ConfigError(f"cannot split by {split_by!r}", hint="--split-by arkivskaper")
     cache = project.conversion_cache()
     conv_report = None
     if cache is not None:
-        jobs = plan_conversions(project.journals(), project.settings.documents_root)
+        jobs = plan_conversions(project.selected_journals(), project.settings.documents_root)
         if jobs:
             conv_report = convert_all(jobs, cache, workers=project.conversion.workers,
                                       progress=(lambda d, t: progress("convert", d, t)) if progress else None)
-
-    def on_journal(stage: str, done: int, nbytes: int) -> None:
-        if progress:
-            progress("extract", done, 0)
-
-    with ExtractWriter(out, project.settings, progress=on_journal, overwrite=overwrite, conversion=cache,
-                       allow_unconverted=allow_unconverted or project.conversion.allow_unconverted) as w:
-        for journal in project.journals():
-            w.add(journal)
-    return ExtractRun(w.result, conv_report)
+    if split_by is None:
+        run = _extract_one(project, out, project.settings, None, cache, overwrite=overwrite,
+                           allow_unconverted=allow_unconverted, progress=progress)
+        run.conversion = conv_report
+        return run
+    declared = [a.key for a in project.settings.arkivskapere]
+    unknown = sorted(set(project.arkivskaper_keys()) - set(declared))
+    if unknown:
+        raise ModelError(f"journals belong to arkivskaper key(s) not declared in noarkpack.toml: {', '.join(unknown)}",
+                         hint="add an [[arkivskaper]] table for each (or map the source's code with a value map)")
+    runs = []
+    for key in declared:
+        run = _extract_one(project, out / _safe_key(key), project.settings.only(key), key, cache,
+                           overwrite=overwrite, allow_unconverted=allow_unconverted, progress=progress)
+        if run is not None:
+            run.conversion = conv_report
+            runs.append(run)
+    if not runs:
+        raise ExtractError("no closed journal to extract for any arkivskaper",
+                           hint="check the source and the selection (open journals are never extracted)")
+    return runs
 
 
 def _pid_alive(pid: int) -> bool:
@@ -150,3 +240,56 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass
+class DepositRun:
+    """What ``noarkpack deposit`` did, and where it stopped."""
+
+    stage: str  # "analyse" (blocking findings) | "validate" (validation errors) | "done"
+    import_report: object | None = None  # ImportReport (None for a direct JSON Lines source)
+    analysis: object | None = None  # noarkpack.analysis.Analysis
+    package: PackageRun | None = None
+    reports: list[Path] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.stage == "done" else 1
+
+
+def deposit(project_dir: str | Path, out: Path, *, profile: str = "arkivverket-sip", bag: bool = False,
+            sha512: bool = False, metadata_file: Path | None = None, allow_unconverted: bool = False,
+            show_identifiers: bool = False, progress: Progress | None = None) -> DepositRun:
+    """``noarkpack deposit PROJECT --out DIR``: import → analyse → extract → validate → package.
+
+    It stops at the first blocking stage: rows rejected by the import and every other blocking finding stop it
+    after the analysis (analyse.json and analyse.html are then written to ``out``); validation errors stop it
+    before packaging (validering.json/.html in ``out``, as ``package`` does).  A step that cannot run raises
+    NoarkpackError (exit 2).  The import always runs, so the deposit is made from the export as it is now.
+    """
+    import json
+
+    out = Path(out)
+    project = load_project(project_dir)
+    run = DepositRun(stage="analyse")
+    if project.uses_staging:
+        run.import_report = import_project(project, progress=progress)
+    run.analysis = analyse_project(project, show_identifiers=show_identifiers, progress=progress)
+    if run.analysis.exit_code:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in (("analyse.json", json.dumps(run.analysis.to_json(), ensure_ascii=False, indent=2)),
+                           ("analyse.html", run.analysis.to_html())):
+            (out / name).write_text(text, encoding="utf-8")
+            run.reports.append(out / name)
+        return run
+    if profile == "nha":
+        from .nha import run_nha_package
+
+        run.package = PackageRun(validation=None, package=run_nha_package(project_dir, out))
+        run.stage = "done"
+        return run
+    run.package = package(Path(project_dir), out, profile=profile, bag=bag, sha512=sha512,
+                          metadata_file=metadata_file, allow_unconverted=allow_unconverted, progress=progress)
+    run.reports = list(run.package.reports)
+    run.stage = "done" if run.package.package is not None else "validate"
+    return run

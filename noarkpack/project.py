@@ -2,7 +2,17 @@
 
 See examples/omsorg/noarkpack.toml for a complete file.  :func:`load_project`
 reads and checks it and gives the :class:`~noarkpack.noark5.settings.ExtractSettings`
-and the journal source.
+and the journal source, which is one of:
+
+* ``[import]`` (a legacy export and its mapping, docs/migration.md): the
+  journals are read from the staging database that ``noarkpack import``
+  fills.  Until it is imported, or when the export or the mapping changed
+  since, reading says exactly what to run (``noarkpack import PROJECT``).
+* ``[project] source``: a file in noarkpack's own JSON Lines format
+  (docs/source-format.md), read directly.
+
+:meth:`Project.selected_journals` applies the selection rules (``[selection]``);
+:meth:`Project.journals` gives every journal, selected or not.
 """
 
 from __future__ import annotations
@@ -11,10 +21,11 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import ConfigError
 from .model.epj import Pasientjournal
+from .model.selection import SelectionRules
 from .noark5.settings import ArkivskaperInfo, ExtractSettings
 
 PROJECT_FILE = "noarkpack.toml"
@@ -36,9 +47,58 @@ class Project:
     root: Path
     name: str
     settings: ExtractSettings
-    source: Path
+    source: Path  # the JSON Lines source, or (with [import]) the staging database
     config: dict[str, Any]
     conversion: ConversionSettings
+    import_mapping: Any = None  # noarkpack.sources.mapping.ImportMapping when the project has [import]
+    selection: SelectionRules = SelectionRules()
+    last_import: Any = None  # the ImportReport of an automatic import, if one ran
+
+    @property
+    def uses_staging(self) -> bool:
+        """True when the journals come from the staging database (``[import]``)."""
+        return self.import_mapping is not None
+
+    @property
+    def database(self) -> Path | None:
+        return self.import_mapping.database if self.import_mapping is not None else None
+
+    #: commands that read the staging database import first when it is missing or older than the
+    #: export or the mapping (the import is deterministic and atomic); False: say what to run instead
+    auto_import: bool = True
+
+    def staging(self, *, auto_import: bool | None = None):
+        """The staging database, open for reading.
+
+        When it is missing, or older than the export or the mapping, the export is imported first
+        (``auto_import``, default on) or a StagingError says to run ``noarkpack import PROJECT``.  An
+        automatic import that rejects rows raises :class:`~noarkpack.sources.importer.ImportRejected`
+        (the rows are listed by ``noarkpack import`` and ``noarkpack analyse``).  A database of a newer
+        schema, or a file that is not a staging database, is never replaced automatically.
+        """
+        from .sources.importer import ImportRejected, check_fresh, import_project
+        from .sources.staging import StagingDB, StagingError, schema_version, SCHEMA_VERSION
+
+        auto = self.auto_import if auto_import is None else auto_import
+        try:
+            check_fresh(self)
+        except StagingError:
+            db = self.import_mapping.database
+            if not auto:
+                raise
+            if db.exists():
+                version = schema_version(db)
+                if version == 0 or version > SCHEMA_VERSION:
+                    raise  # not ours, or newer: never replaced behind the user's back
+            report = import_project(self)
+            self.last_import = report
+            if report.rejected_total:
+                first = report.rejected[0]
+                raise ImportRejected(f"the import rejected {report.rejected_total} row(s) of the export "
+                                     f"(first: {first.file}:{first.line}: {first.reason})", file=db,
+                                     hint=f"run `noarkpack import {self.root}` to list them; fix the export or "
+                                          "the mapping") from None
+        return StagingDB(self.import_mapping.database, project_root=self.root)
 
     def conversion_cache(self):
         """The project's cache of converted documents (None when conversion is off)."""
@@ -49,11 +109,48 @@ class Project:
         folder = self.conversion.cache or self.root / ".noarkpack" / "konvertert"
         return ConversionCache(folder, timeout=self.conversion.timeout)
 
-    def journals(self) -> Iterator[Pasientjournal]:
-        """The project's journals, streamed from its source."""
+    def journals(self, *, arkivskaper: str | None = None) -> Iterator[Pasientjournal]:
+        """Every journal of the project (selected or not), grouped by patient, streamed.
+
+        ``arkivskaper`` keeps only that arkivskaper's journals (a split extract).
+        """
+        if self.uses_staging:
+            db = self.staging()  # checked now, not at the first next()
+            return _closing(db, db.journals(arkivskaper=arkivskaper))
         from .sources.jsonl import read_journals
 
-        return read_journals(self.source)
+        it = read_journals(self.source)
+        if arkivskaper is None:
+            return it
+        return (j for j in it if j.arkivskaper == arkivskaper)
+
+    def arkivskaper_keys(self) -> list[str]:
+        """The arkivskaper keys the journals use (declared in noarkpack.toml or not)."""
+        if self.uses_staging:
+            with self.staging() as db:
+                return db.arkivskapere_with_journals()
+        return sorted({j.arkivskaper for j in self.journals()})
+
+    def selected_journals(self, on_excluded: Callable[[Pasientjournal, str], None] | None = None, *,
+                          arkivskaper: str | None = None) -> Iterator[Pasientjournal]:
+        """The journals the selection rules (``[selection]``) select; only closed journals, ever.
+
+        ``on_excluded(journal, reason)`` is called for every journal left out.
+        """
+        rules = self.selection
+        for j in self.journals(arkivskaper=arkivskaper):
+            reason = rules.reason_to_exclude(j)
+            if reason is None:
+                yield j
+            elif on_excluded is not None:
+                on_excluded(j, reason)
+
+
+def _closing(db, it: Iterator[Pasientjournal]) -> Iterator[Pasientjournal]:
+    try:
+        yield from it
+    finally:
+        db.close()
 
 
 def _get(table: dict, key: str, kind: type | tuple, where: str, required: bool = True, default=None):
@@ -83,8 +180,13 @@ def _date(table: dict, key: str, where: str) -> date:
     return value
 
 
-def load_project(path: str | Path) -> Project:
-    """Read PROJECT (a folder holding noarkpack.toml, or the file itself)."""
+def load_project(path: str | Path, *, database: str | Path | None = None, auto_import: bool = True) -> Project:
+    """Read PROJECT (a folder holding noarkpack.toml, or the file itself).
+
+    ``database`` puts the staging database elsewhere than ``[import] database`` says (tests, read-only
+    project folders); ``auto_import=False`` makes reading a missing or stale staging database an error
+    that says to run ``noarkpack import PROJECT`` instead of importing.
+    """
     path = Path(path)
     if not path.exists():
         raise ConfigError("the project folder does not exist", file=path, hint="check the path")
@@ -99,8 +201,9 @@ def load_project(path: str | Path) -> Project:
         raise ConfigError(f"no {PROJECT_FILE} in the project folder", file=root,
                           hint="PROJECT must be a deposit folder with noarkpack.toml (see examples/omsorg)")
     try:
-        with open(file, "rb") as f:
-            cfg = tomllib.load(f)
+        raw = file.read_bytes()
+        text = raw.decode("utf-8")
+        cfg = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         line = getattr(e, "lineno", None)
         raise ConfigError(f"not valid TOML: {e}", file=file, line=line) from None
@@ -128,8 +231,21 @@ def load_project(path: str | Path) -> Project:
             key=_get(a, "key", str, w), id=str(_get(a, "id", (str, int), w)), navn=_get(a, "navn", str, w),
             beskrivelse=_get(a, "beskrivelse", str, w, required=False)))
 
-    source = root / _get(proj, "source", str, "project")
     documents = root / _get(proj, "documents", str, "project", required=False, default=".")
+    mapping = None
+    if "import" in cfg:
+        from .sources.mapping import parse_import
+
+        if "source" in proj:
+            raise ConfigError("[project] source and [import] both name the journals' source: keep one",
+                              file=file, hint="[import] for a legacy export, source for noarkpack's JSON Lines")
+        mapping = parse_import(cfg["import"], root, file, text, documents)
+        if database is not None:
+            mapping.database = Path(database)
+        documents = mapping.documents
+        source = mapping.database
+    else:
+        source = root / _get(proj, "source", str, "project")
     settings = ExtractSettings(
         system_id=_get(system, "id", str, "system"),
         system_name=_get(system, "name", str, "system"),
@@ -165,8 +281,9 @@ def load_project(path: str | Path) -> Project:
     except ConfigError as e:
         e.file = str(file)
         raise
-    if not source.is_file():
+    if mapping is None and not source.is_file():
         raise ConfigError("the source file named in [project] source does not exist", file=source)
+    selection = SelectionRules.from_config(cfg.get("selection"))
     conv = cfg.get("conversion", {})
     if not isinstance(conv, dict):
         raise ConfigError("[conversion] must be a table", file=file)
@@ -179,4 +296,4 @@ def load_project(path: str | Path) -> Project:
         cache=root / cache if cache else None,
     )
     return Project(root=root, name=_get(proj, "name", str, "project"), settings=settings, source=source, config=cfg,
-                   conversion=conversion)
+                   conversion=conversion, import_mapping=mapping, selection=selection, auto_import=auto_import)

@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Generate the bundled example ``examples/omsorg/``: ``journals.jsonl`` and ``dokumenter/``.
+"""Generate the bundled example ``examples/omsorg/``: ``journals.jsonl``, ``eksport/`` and ``dokumenter/``.
+
+``eksport/`` is the legacy system's CSV export that noarkpack.toml's ``[import]`` reads; it is derived from
+``journals.jsonl`` (see :func:`write_export`), with four planted defects for the analysis.
+``python3 generate.py --export`` rewrites only ``eksport/`` from the committed ``journals.jsonl`` (stdlib only).
 
 Everything here is invented: the municipality (Fjordvik), its care system
 ("Omsorgsjournal"), the patients, the staff, the addresses and the person
@@ -10,7 +14,7 @@ real person would be a coincidence.
 This script is run by maintainers, not by users or CI: its output is committed,
 and the example works without running it.  It is deterministic (fixed seed,
 fixed document dates and PDF IDs), so a rerun with the same Pillow and zlib
-gives the same files.  It deletes and rewrites ``journals.jsonl`` and
+gives the same files.  It deletes and rewrites ``journals.jsonl``, ``eksport/`` and
 ``dokumenter/`` next to itself, and nothing else (``noarkpack.toml`` and
 ``README.md`` are written by hand).
 
@@ -1960,7 +1964,129 @@ def number(journals: list[Journal]) -> None:
         j.entries.sort(key=lambda e: (e.opprettet, e.innslag_id))
 
 
+# --------------------------------------------------------------------------- the legacy export (CSV)
+#
+# The retired system's own export, as noarkpack import reads it through the mapping in noarkpack.toml:
+# semicolon-separated CSV with CRLF line ends and local codes.  The journal tables are Windows-1252 (as
+# the system wrote them); the person register module wrote PASIENT.csv in UTF-8 with a byte order mark
+# (it holds a Lithuanian name that Windows-1252 cannot). Dates are dd.mm.yyyy, times dd.mm.yyyy HH:MM
+# local time (Europe/Oslo). The export is derived from journals.jsonl, plus four planted defects that
+# `noarkpack analyse` reports (see README.md): an invalid fødselsnummer, a document row whose file is
+# missing, an unmapped entry-type code, and the two journals that are still open.
+
+EXPORT = HERE / "eksport"
+KJONN_CODE = {"M": "1", "K": "2", "U": "9"}
+ARKIVSKAPER_CODE = {"helse": "HO", "legevakt": "LV"}
+TYPE_CODE = {"notat": "NOT", "vedtak": "VED", "epikrise": "EPI", "henvisning": "HEN", "skjema": "SKJ",
+             "skannet": "SKA", "brev": "BRV"}
+POST_CODE = {"Inngående dokument": "I", "Utgående dokument": "U", "Organinternt dokument for oppfølging": "N"}
+PART_CODE = {"Avsender": "AVS", "Mottaker": "MOT", "Kopimottaker": "KOP", "Intern mottaker": "INT"}
+ROLE_CODE = {"Hoveddokument": "H", "Vedlegg": "V"}
+ACCESS_CODE = {"Unntatt offentlighet": "UO"}
+WHOLE_DOC_CODE = {"Skjerming av hele dokumentet": "H"}
+INVALID_FNR_PATIENT = "P-10169"  # the patient of the open journal J-4188: kept out of the extract
+MISSING_FILE_JOURNAL = "J-4178"  # open: the missing file does not stop the extract
+UNMAPPED_CODE = "TLF"  # "telefonnotat": a code the mapping's value list does not know
+
+
+def _local(value: str | None, with_time: bool = True) -> str:
+    if not value:
+        return ""
+    if not with_time:
+        y, m, d = value[:10].split("-")
+        return f"{d}.{m}.{y}"
+    dt = datetime.fromisoformat(value).astimezone(OSLO)
+    assert dt.isoformat() == value, "only Oslo local times round-trip"
+    return f"{dt.day:02d}.{dt.month:02d}.{dt.year} {dt.hour:02d}:{dt.minute:02d}"
+
+
+def _windows_path(fil: str) -> str:
+    return fil.replace("/", "\\")
+
+
+def write_export(records: list[dict]) -> None:
+    """Write eksport/*.csv from the journals (noarkpack's JSON Lines objects), with the planted defects."""
+    import csv
+
+    if EXPORT.exists():
+        shutil.rmtree(EXPORT)
+    EXPORT.mkdir()
+    tables: dict[str, list[list[str]]] = {
+        "PASIENT": [["PAS_ID", "FODSELSNR", "FORNAVN", "ETTERNAVN", "FODT", "DOD", "DOD_UKJENT", "KJONN",
+                     "SKJULT_ADR"]],
+        "JOURNAL": [["JOURNAL_ID", "PAS_ID", "TJENESTE", "ENHET", "ANSVARLIG", "OPPRETTET", "OPPRETTET_AV",
+                     "AVSLUTTET", "AVSLUTTET_AV"]],
+        "NOTAT": [["NOTAT_ID", "JOURNAL_ID", "NOTATTYPE", "TITTEL", "FORFATTER", "SKREVET", "SIGNERT",
+                   "SIGNERT_AV", "TILGANG", "HJEMMEL", "SKJERMING", "SKJERM_DOK", "POSTTYPE", "POSTDATO"]],
+        "DOKUMENT": [["NOTAT_ID", "LOPENR", "FILNAVN", "TITTEL", "ROLLE"]],
+        "MOTTAKER": [["NOTAT_ID", "ROLLE", "NAVN"]],
+        "ENDRING": [["NOTAT_ID", "FELT", "FRA", "TIL", "ENDRET", "ENDRET_AV"]],
+        "MERKNAD": [["JOURNAL_ID", "TEKST", "DATO", "BRUKER", "MERKNADSTYPE"]],
+    }
+    seen_patients: set[str] = set()
+    unmapped_done = False
+    for j in records:
+        p = j["pasient"]
+        if p["pasient_id"] not in seen_patients:
+            seen_patients.add(p["pasient_id"])
+            fnr = p.get("fodselsnummer") or ""
+            if p["pasient_id"] == INVALID_FNR_PATIENT:
+                fnr = fnr[:10] + str((int(fnr[10]) + 1) % 10)  # defect: a wrong control digit
+            first, _, last = p["navn"].rpartition(" ")
+            tables["PASIENT"].append([p["pasient_id"], fnr, first, last, _local(p.get("fodselsdato"), False),
+                                      _local(p.get("dodsdato"), False), "J" if p.get("dodsdato_ukjent") else "",
+                                      KJONN_CODE[p["kjonn"]], "J" if p.get("skjult_adresse") else ""])
+        tables["JOURNAL"].append([j["journal_id"], p["pasient_id"], ARKIVSKAPER_CODE[j["arkivskaper"]],
+                                  j["journalsted"], j["journalansvarlig"], _local(j["opprettet"]), j["opprettet_av"],
+                                  _local(j.get("avsluttet")), j.get("avsluttet_av") or ""])
+        for e in j["innslag"]:
+            code = TYPE_CODE[e["type"]]
+            if (not unmapped_done and j.get("avsluttet") and j["arkivskaper"] == "helse" and e["type"] == "notat"
+                    and not e.get("dokumenter")):
+                code, unmapped_done = UNMAPPED_CODE, True  # defect: a code the value map lacks
+            s = e.get("skjerming") or {}
+            k = e.get("korrespondanse") or {}
+            tables["NOTAT"].append([
+                e["innslag_id"], j["journal_id"], code, e["tittel"], e["forfatter"], _local(e["opprettet"]),
+                _local(e["arkivert"]), e["arkivert_av"], ACCESS_CODE[s["tilgangsrestriksjon"]] if s else "",
+                s.get("hjemmel", ""), "|".join(s.get("metadata", [])), WHOLE_DOC_CODE[s["dokument"]]
+                if s.get("dokument") else "", POST_CODE[k["type"]] if k else "", _local(k.get("dato"), False)])
+            for n, d in enumerate(e.get("dokumenter", []), start=1):
+                tables["DOKUMENT"].append([e["innslag_id"], str(n), _windows_path(d["fil"]), d["tittel"],
+                                           ROLE_CODE.get(d.get("tilknyttet_som"), "")])
+            for part in k.get("parter", []):
+                tables["MOTTAKER"].append([e["innslag_id"], PART_CODE[part["type"]], part["navn"]])
+            for c in e.get("endringer", []):
+                tables["ENDRING"].append([e["innslag_id"], c["felt"], c["tidligere"], c["ny"], _local(c["dato"]),
+                                          c["av"]])
+        if j["journal_id"] == MISSING_FILE_JOURNAL:
+            last = j["innslag"][-1]
+            surname = p["navn"].rpartition(" ")[2]
+            n = len(last.get("dokumenter", [])) + 1
+            tables["DOKUMENT"].append([last["innslag_id"], str(n),
+                                       _windows_path(f"skannet/2018/Samtykkeerklæring – {surname}.pdf"),
+                                       "Samtykkeerklæring", "V" if n > 1 else ""])  # defect: no such file
+        for m in j.get("merknader", []):
+            tables["MERKNAD"].append([j["journal_id"], m["tekst"], _local(m["dato"]), m["registrert_av"],
+                                      m.get("type") or ""])
+    assert unmapped_done
+    for name, rows in tables.items():
+        encoding = "utf-8-sig" if name == "PASIENT" else "cp1252"
+        with open(EXPORT / f"{name}.csv", "w", encoding=encoding, newline="") as f:
+            csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+
+def read_records() -> list[dict]:
+    with open(SOURCE, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--export"]:
+        # Only the CSV export, from the committed journals.jsonl (no Pillow needed).
+        write_export(read_records())
+        print(f"wrote {EXPORT.relative_to(HERE)}/")
+        return
     journals = build()
     sensitive_entries(journals)
     photos(journals)
@@ -1977,6 +2103,8 @@ def main() -> None:
     with open(SOURCE, "w", encoding="utf-8", newline="\n") as f:
         for j in journals:
             f.write(json.dumps(j.json(), ensure_ascii=False) + "\n")
+
+    write_export(read_records())
 
     entries = [e for j in journals for e in j.entries]
     patients = {j.patient.pasient_id for j in journals}

@@ -1,0 +1,483 @@
+"""The analysis itself (see the package docstring)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import time
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
+
+from ..errors import ModelError
+from ..model.identifiers import PersonNumberError, validate_person_number
+from ..model.selection import REASON_OPEN
+
+SEVERITIES = ("blocking", "warning", "info")
+EARLIEST = date(1854, 1, 1)  # the earliest birth year the person-number scheme knows
+
+#: code → (title, what to do).  Severity is decided per finding (e.g. selected vs excluded journal).
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "AN.01": ("Row rejected by the import", "fix the export or the mapping and import again"),
+    "AN.02": ("Code value missing from a value map", "add the code to the value map in [import.values]"),
+    "AN.03": ("Journal still open", "open journals are never deposited; close it in the source if it should be"),
+    "AN.04": ("Journal left out by the selection rules", "check [selection] if it should be deposited"),
+    "AN.05": ("Journal breaks a rule of the record model", "fix the export or the mapping"),
+    "AN.06": ("Invalid person number", "it is deposited as recorded; check it in the source"),
+    "AN.07": ("Patient without person number", "the birth date and the patient key identify the patient"),
+    "AN.08": ("The same person number on several patients", "merge the patients in the source or explain it"),
+    "AN.09": ("Possible duplicate patient", "same name and birth date under different keys"),
+    "AN.10": ("Entry without documents", "kept as metadata only"),
+    "AN.11": ("Document file missing", "find the file, or correct the path in the export"),
+    "AN.12": ("Document file empty", "find the real file"),
+    "AN.13": ("File in the document folder that no entry references", "it will not be deposited"),
+    "AN.14": ("Document will be converted to an archival format", "converted to PDF/A on extract"),
+    "AN.15": ("Document format unknown: it cannot be converted", "replace the file or allow unconverted documents"),
+    "AN.16": ("Date in the future", "check the date in the source"),
+    "AN.17": ("Date out of range", "check the date in the source"),
+    "AN.18": ("Arkivskaper not declared in noarkpack.toml", "add an [[arkivskaper]] table or a value map"),
+    "AN.19": ("No journal is selected for deposit", "check the export and [selection]"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # blocking | warning | info
+    message: str
+    location: dict = field(default_factory=dict)  # {"file", "line", "record"}
+    identifiers: dict | None = None  # names, numbers, file names: only with show_identifiers
+
+    def to_json(self) -> dict:
+        out = {"code": self.code, "severity": self.severity, "message": self.message,
+               "location": {"file": self.location.get("file"), "line": self.location.get("line"),
+                            "record": self.location.get("record")}}
+        if self.identifiers:
+            out["identifiers"] = self.identifiers
+        return out
+
+    def where(self) -> str:
+        loc = self.location
+        text = loc.get("file") or ""
+        if loc.get("line"):
+            text += f":{loc['line']}"
+        if loc.get("record"):
+            text += (", " if text else "") + loc["record"]
+        return text
+
+
+class Analysis:
+    """Counts and findings; at most ``limit`` findings are kept per code, but all are counted."""
+
+    def __init__(self, project_name: str, root: str, *, show_identifiers: bool, limit: int = 1000) -> None:
+        self.project = project_name
+        self.root = root
+        self.show_identifiers = show_identifiers
+        self.limit = limit
+        self.findings: list[Finding] = []
+        self.totals: dict[str, dict[str, int]] = defaultdict(lambda: {s: 0 for s in SEVERITIES})
+        self.counts: dict[str, Any] = {}
+        self.generated = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        self.seconds = 0.0
+
+    def add(self, code: str, severity: str, message: str, *, file: str | None = None, line: int | None = None,
+            record: str | None = None, identifiers: dict | None = None) -> None:
+        t = self.totals[code]
+        t[severity] += 1
+        if sum(t.values()) <= self.limit:
+            self.findings.append(Finding(code, severity, message, {"file": file, "line": line, "record": record},
+                                         identifiers if self.show_identifiers else None))
+
+    @property
+    def blocking(self) -> int:
+        return sum(t["blocking"] for t in self.totals.values())
+
+    @property
+    def warnings(self) -> int:
+        return sum(t["warning"] for t in self.totals.values())
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.blocking else 0
+
+    def for_code(self, code: str) -> list[Finding]:
+        return [f for f in self.findings if f.code == code]
+
+    def to_json(self) -> dict:
+        return {
+            "project": self.project, "generated": self.generated, "seconds": round(self.seconds, 3),
+            "identifiers_shown": self.show_identifiers,
+            "verdict": "blocked" if self.blocking else "ok",
+            "summary": {"blocking": self.blocking, "warnings": self.warnings,
+                        "info": sum(t["info"] for t in self.totals.values()),
+                        "by_code": {c: dict(t) for c, t in sorted(self.totals.items())}, "limit_per_code": self.limit},
+            "counts": self.counts,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+    def summary_lines(self) -> list[str]:
+        c = self.counts
+        out = [f"Analyse av {self.project}",
+               f"  pasienter {c.get('patients', 0)}, journaler {c.get('journals', 0)} "
+               f"(valgt ut {c.get('selected_journals', 0)}, utelatt {c.get('excluded_journals', 0)}), "
+               f"innslag {c.get('entries', 0)}, dokumenter {c.get('documents', 0)}"]
+        out.append(f"  {'arkivskaper':14} {'journaler':>9} {'valgt':>7} {'utelatt':>8} {'innslag':>8} {'dok.':>7}")
+        for key, a in c.get("by_arkivskaper", {}).items():
+            out.append(f"  {key:14} {a['journals']:>9} {a['selected']:>7} {a['excluded']:>8} {a['entries']:>8} "
+                       f"{a['documents']:>7}")
+        for reason, n in sorted(c.get("excluded_by_reason", {}).items()):
+            out.append(f"  utelatt: {reason}: {n}")
+        conv = c.get("conversion", {})
+        if conv.get("files"):
+            out.append(f"  konvertering til PDF/A: {conv['files']} filer ({_human(conv['bytes'])})")
+        out.append(f"  {'kode':6} {'blokkerer':>9} {'advarsel':>8} {'info':>6}  funn")
+        for code, t in sorted(self.totals.items()):
+            out.append(f"  {code:6} {t['blocking']:>9} {t['warning']:>8} {t['info']:>6}  {CATALOGUE[code][0]}")
+        for f in self.findings:
+            if f.severity == "blocking":
+                out.append(f"  BLOKKERER {f.code} {f.where()}: {f.message}")
+        verdict = (f"BLOKKERT: {self.blocking} funn hindrer avlevering" if self.blocking
+                   else "OK: ingen funn hindrer avlevering")
+        out.append(f"  {verdict} ({self.warnings} advarsler)")
+        return out
+
+    def to_html(self, first: int = 50) -> str:
+        import jinja2
+
+        from ..resources import templates_dir
+
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
+                                 trim_blocks=True, lstrip_blocks=True)
+        env.filters["human"] = _human
+        codes = []
+        for code, t in sorted(self.totals.items()):
+            codes.append({"code": code, "title": CATALOGUE[code][0], "todo": CATALOGUE[code][1], "totals": t,
+                          "findings": self.for_code(code)[:first], "total": sum(t.values())})
+        return env.get_template("analysis-report.html.j2").render(a=self, codes=codes, counts=self.counts,
+                                                                  first=first)
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _masked(path: str) -> str:
+    """The folder and extension of a path, without the file name (names often carry a patient's name)."""
+    p = PurePosixPath(path)
+    parent = "" if str(p.parent) == "." else f"{p.parent}/"
+    return f"{parent}…{p.suffix}"
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def analyse(project, *, show_identifiers: bool = False, identify_formats: bool = True, limit: int = 1000,
+            today: date | None = None, progress: Progress | None = None) -> Analysis:
+    """Analyse the project's staging database and document folder (see the module docstring)."""
+    t0 = time.monotonic()
+    a = Analysis(project.name, str(project.root), show_identifiers=show_identifiers, limit=limit)
+    today = today or project.selection.today or date.today()
+    tmpdir = None
+    if project.uses_staging:
+        db = project.staging()
+        source_name = None
+    else:
+        # noarkpack's JSON Lines read directly: staged into a private temporary database for the analysis.
+        from ..sources.importer import stage_journals
+        from ..sources.staging import StagingDB
+
+        tmpdir = tempfile.mkdtemp(prefix="noarkpack-analyse-")
+        path = Path(tmpdir) / "staging.sqlite"
+        source_name = os.path.relpath(project.source, project.root)
+        stage_journals(path, project.journals(), project.settings, source=source_name)
+        db = StagingDB(path, project_root=project.root)
+    try:
+        _run(a, project, db, today, identify_formats, progress)
+    finally:
+        db.close()
+        if tmpdir:
+            import shutil
+
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    a.seconds = time.monotonic() - t0
+    return a
+
+
+def _run(a: Analysis, project, db, today: date, identify_formats: bool, progress: Progress | None) -> None:
+    s = project.settings
+    declared = {x.key: x for x in s.arkivskapere}
+    # The staging database read-only; the analysis's own tables (journal status, files on disk) are TEMP
+    # tables, kept on disk by SQLite, so memory does not grow with the export.
+    work = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True)
+    work.execute("PRAGMA temp_store = FILE")
+    work.execute("CREATE TEMP TABLE jstat (journal_id TEXT PRIMARY KEY, selected INTEGER NOT NULL)")
+    work.execute("CREATE TEMP TABLE disk (path TEXT PRIMARY KEY, size INTEGER NOT NULL)")
+    try:
+        _rows_and_codes(a, work)
+        _journals(a, project, db, work, declared, today, progress)
+        _patients(a, work, today)
+        _documents(a, project, work, identify_formats, progress)
+    finally:
+        work.close()
+
+
+def _rows_and_codes(a: Analysis, c: sqlite3.Connection) -> None:
+    for r in c.execute("SELECT file, line, tabell, record, reason FROM rejected ORDER BY file, line"):
+        a.add("AN.01", "blocking", f"the {r[2]} row was not imported: {r[4]}", file=r[0], line=r[1], record=r[3])
+    for r in c.execute("SELECT tabell, field, value, value_map, rows, first_file, first_line FROM unmapped "
+                       "ORDER BY tabell, field, value"):
+        a.add("AN.02", "warning", f"the code {r[2]!r} of {r[0]}.{r[1]} is not in the value map {r[3]} "
+              f"({r[4]} row(s)); it is kept as recorded", file=r[5], line=r[6])
+
+
+def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict, today: date,
+              progress: Progress | None) -> None:
+    s = project.settings
+    rules = project.selection
+    by_ark: dict[str, dict[str, int]] = {}
+    by_year: dict[str, dict[str, int]] = defaultdict(lambda: {"opened": 0, "closed": 0})
+    excluded_by_reason: dict[str, int] = defaultdict(int)
+    status = {"avsluttet": 0, "åpen": 0}
+    n = entries = docs = selected = 0
+    batch: list[tuple[str, int]] = []
+    now = datetime.now(timezone.utc)
+    for j in db.journals():
+        n += 1
+        file, line = j.source_file, j.source_line
+        rec = f"journal {j.journal_id}"
+        reason = rules.reason_to_exclude(j)
+        ok = reason is None
+        ark = by_ark.setdefault(j.arkivskaper, {"navn": declared[j.arkivskaper].navn if j.arkivskaper in declared
+                                                else None, "journals": 0, "selected": 0, "excluded": 0,
+                                                "entries": 0, "documents": 0})
+        ark["journals"] += 1
+        ark["entries"] += len(j.innslag)
+        nd = sum(len(i.dokumenter) for i in j.innslag)
+        ark["documents"] += nd
+        entries += len(j.innslag)
+        docs += nd
+        status["avsluttet" if j.is_closed else "åpen"] += 1
+        if j.opprettet:
+            by_year[str(j.opprettet.year)]["opened"] += 1
+        if j.avsluttet:
+            by_year[str(j.avsluttet.year)]["closed"] += 1
+        if ok:
+            selected += 1
+            ark["selected"] += 1
+        else:
+            ark["excluded"] += 1
+            excluded_by_reason[reason] += 1
+            if reason == REASON_OPEN:
+                a.add("AN.03", "warning", "the journal is still open (no avsluttet): it is not deposited",
+                      file=file, line=line, record=rec)
+            else:
+                a.add("AN.04", "info", f"left out by the selection rules: {reason}", file=file, line=line, record=rec)
+        batch.append((j.journal_id, int(ok)))
+        if len(batch) >= 5000:
+            work.executemany("INSERT OR REPLACE INTO jstat VALUES (?, ?)", batch)
+            batch.clear()
+        if j.arkivskaper not in declared:
+            a.add("AN.18", "blocking" if ok else "warning", f"the journal's arkivskaper {j.arkivskaper!r} is not an "
+                  "[[arkivskaper]] key in noarkpack.toml", file=file, line=line, record=rec)
+        if ok:
+            try:
+                j.check()
+            except ModelError as e:
+                a.add("AN.05", "blocking", e.message + (f" ({e.hint})" if e.hint else ""), file=file, line=line,
+                      record=e.record or rec)
+        # dates
+        for what, value in (("opprettet", j.opprettet), ("avsluttet", j.avsluttet)):
+            if value is not None and value > now:
+                a.add("AN.16", "warning", f"the journal's {what} is in the future", file=file, line=line, record=rec)
+        for i in j.innslag:
+            erec = f"{rec}, entry {i.innslag_id}"
+            if not i.dokumenter:
+                a.add("AN.10", "info", "the entry has no document (metadata only)", file=file, line=line, record=erec)
+            for what, value in (("opprettet", i.opprettet), ("arkivert", i.arkivert)):
+                if value is None:
+                    continue
+                if value > now:
+                    a.add("AN.16", "warning", f"the entry's {what} date is in the future", file=file, line=line,
+                          record=erec)
+                elif ok and not (s.periode_start <= value.date() <= s.periode_slutt) and what == "opprettet":
+                    a.add("AN.17", "warning", f"the entry was written outside the arkivdel's period "
+                          f"({s.periode_start}–{s.periode_slutt})", file=file, line=line, record=erec)
+            if j.opprettet and i.opprettet and i.opprettet < j.opprettet:
+                a.add("AN.17", "warning", "the entry was written before the journal was opened", file=file,
+                      line=line, record=erec)
+        if progress and n % 1000 == 0:
+            progress("analyse", n, 0)
+    if batch:
+        work.executemany("INSERT OR REPLACE INTO jstat VALUES (?, ?)", batch)
+    if n and not selected or not n:
+        a.add("AN.19", "blocking", f"none of the {n} journal(s) is selected for deposit")
+    a.counts.update({
+        "journals": n, "entries": entries, "documents": docs, "selected_journals": selected,
+        "excluded_journals": n - selected, "excluded_by_reason": dict(excluded_by_reason),
+        "by_arkivskaper": dict(sorted(by_ark.items())), "by_status": status,
+        "by_year": {y: by_year[y] for y in sorted(by_year)},
+    })
+
+
+def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
+    kinds: dict[str, int] = defaultdict(int)
+    patients = 0
+    for r in c.execute("SELECT pasient_id, fodselsnummer, navn, fodselsdato, dodsdato, src_file, src_line "
+                       "FROM pasient ORDER BY pasient_id"):
+        patients += 1
+        pid, fnr, navn, born, died, file, line = r
+        rec = f"patient {pid}"
+        ids = {"navn": navn, "fodselsnummer": fnr}
+        if not fnr:
+            kinds["mangler"] += 1
+            a.add("AN.07", "info", "the patient has no person number", file=file, line=line, record=rec,
+                  identifiers=ids)
+        else:
+            try:
+                pn = validate_person_number(fnr)
+                kinds[pn.kind] += 1
+                if pn.rule_set == "2032":
+                    kinds["2032-regelsett"] += 1
+                if born and pn.birth_date and pn.kind == "fødselsnummer" and pn.birth_date.isoformat() != born:
+                    a.add("AN.06", "warning", "the person number's date part differs from the recorded birth date",
+                          file=file, line=line, record=rec, identifiers=ids)
+            except PersonNumberError as e:
+                kinds["ugyldige"] += 1
+                a.add("AN.06", "warning", f"the person number is not valid ({e}); it is kept as recorded",
+                      file=file, line=line, record=rec, identifiers=ids)
+        for what, value in (("fodselsdato", born), ("dodsdato", died)):
+            if not value:
+                continue
+            d = date.fromisoformat(value)
+            if d > today:
+                a.add("AN.16", "warning", f"the patient's {what} is in the future", file=file, line=line, record=rec)
+            elif d < EARLIEST:
+                a.add("AN.17", "warning", f"the patient's {what} is before {EARLIEST.year}", file=file, line=line,
+                      record=rec)
+        if born and died and died < born:
+            a.add("AN.17", "warning", "the patient's dodsdato is before the fodselsdato", file=file, line=line,
+                  record=rec)
+    a.counts["patients"] = patients
+    a.counts["identifiers"] = dict(kinds)
+    for fnr, n, keys in c.execute("SELECT fodselsnummer, count(*), group_concat(pasient_id, ', ') FROM pasient "
+                                  "WHERE fodselsnummer IS NOT NULL GROUP BY fodselsnummer HAVING count(*) > 1"):
+        first = c.execute("SELECT src_file, src_line FROM pasient WHERE fodselsnummer = ? ORDER BY src_line LIMIT 1",
+                          (fnr,)).fetchone()
+        a.add("AN.08", "warning", f"{n} patients carry the same person number (patients {keys})", file=first[0],
+              line=first[1], record=f"patients {keys}", identifiers={"fodselsnummer": fnr})
+    for navn, born, n, keys in c.execute(
+            "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, ', ') FROM pasient WHERE fodselsdato IS "
+            "NOT NULL GROUP BY navn, fodselsdato HAVING count(*) > 1"):
+        a.add("AN.09", "warning", f"{n} patients have the same name and birth date (patients {keys})",
+              record=f"patients {keys}", identifiers={"navn": navn, "fodselsdato": born})
+
+
+def _walk(root: Path, skip: set[Path]) -> Any:
+    for dirpath, dirnames, filenames in os.walk(root):
+        d = Path(dirpath)
+        dirnames[:] = sorted(x for x in dirnames if not x.startswith(".") and (d / x) not in skip)
+        for name in sorted(filenames):
+            p = d / name
+            if name.startswith(".") or p in skip:
+                continue
+            try:
+                size = p.stat().st_size
+            except OSError:
+                continue
+            rel = unicodedata.normalize("NFC", p.relative_to(root).as_posix())
+            yield rel, size
+
+
+def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bool,
+               progress: Progress | None) -> None:
+    from ..formats import is_archival
+
+    root = Path(project.settings.documents_root)
+    skip = {project.root / "noarkpack.toml", project.root / ".noarkpack"}
+    if project.import_mapping is not None:
+        skip |= {f.path for f in project.import_mapping.files} | {project.import_mapping.database}
+    elif project.source:
+        skip.add(Path(project.source))
+    batch = []
+    for rel, size in (_walk(root, skip) if root.is_dir() else ()):
+        batch.append((rel, size))
+        if len(batch) >= 5000:
+            c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", batch)
+            batch.clear()
+    c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", batch)
+    rel_root = os.path.relpath(root, project.root)
+
+    def loc(path: str) -> str:
+        return f"{rel_root}/{_masked(path)}" if rel_root != "." else _masked(path)
+
+    # referenced files: missing or empty
+    q = ("SELECT d.journal_id, d.innslag_id, d.fil_norm, d.src_file, d.src_line, coalesce(js.selected, 0), disk.size, "
+         "(SELECT count(*) FROM dokument d2 WHERE d2.journal_id = d.journal_id AND d2.innslag_id = d.innslag_id "
+         "AND d2.seq <= d.seq) FROM dokument d LEFT JOIN jstat js USING (journal_id) "
+         "LEFT JOIN disk ON disk.path = d.fil_norm WHERE disk.path IS NULL OR disk.size = 0 ORDER BY d.seq")
+    for jid, iid, fil, file, line, sel, size, nr in c.execute(q).fetchall():
+        rec = f"journal {jid}, entry {iid}, document {nr}"
+        sev = "blocking" if sel else "warning"
+        tail = "" if sel else " (the journal is not selected for deposit)"
+        if size is None:
+            a.add("AN.11", sev, f"the document file is not in the document folder ({_masked(fil)}){tail}",
+                  file=file, line=line, record=rec, identifiers={"fil": fil})
+        else:
+            a.add("AN.12", sev, f"the document file is empty ({_masked(fil)}){tail}", file=file, line=line,
+                  record=rec, identifiers={"fil": fil})
+    unref = 0
+    for path, size in c.execute("SELECT path, size FROM disk WHERE path NOT IN (SELECT fil_norm FROM dokument) "
+                                "ORDER BY path"):
+        unref += 1
+        a.add("AN.13", "warning", f"no entry references this file ({_human(size)})", file=loc(path),
+              identifiers={"fil": path})
+    a.counts["document_files_on_disk"] = c.execute("SELECT count(*) FROM disk").fetchone()[0]
+    a.counts["document_files_unreferenced"] = unref
+    # formats of the files that will be deposited
+    conv = {"files": 0, "bytes": 0, "by_format": {}}
+    if identify_formats:
+        from ..documents import identify
+
+        q = ("SELECT d.fil_norm, min(i.opprettet), disk.size, max(d.format), min(d.journal_id), min(d.innslag_id), "
+             "min(d.src_file), min(d.src_line) FROM dokument d JOIN jstat js ON js.journal_id = d.journal_id "
+             "AND js.selected = 1 JOIN innslag i ON i.journal_id = d.journal_id AND i.innslag_id = d.innslag_id "
+             "JOIN disk ON disk.path = d.fil_norm AND disk.size > 0 GROUP BY d.fil_norm ORDER BY d.fil_norm")
+        done = 0
+        allow = project.conversion.allow_unconverted
+        for fil, written, size, given, jid, iid, file, line in c.execute(q):
+            done += 1
+            if progress and done % 200 == 0:
+                progress("identify", done, 0)
+            ident = identify(root / fil)
+            puid = ident.puid if ident.puid != "UNKNOWN" else (given or "UNKNOWN")
+            day = datetime.fromisoformat(written).date() if written else None
+            if is_archival(puid, day):
+                continue
+            rec = f"journal {jid}, entry {iid}"
+            if puid == "UNKNOWN" or not project.conversion.enabled:
+                why = "its format is unknown" if puid == "UNKNOWN" else f"{puid} is not archival and conversion is off"
+                a.add("AN.15", "warning" if allow else "blocking", f"the document cannot be converted: {why} "
+                      f"({_masked(fil)})", file=file, line=line, record=rec, identifiers={"fil": fil})
+                continue
+            conv["files"] += 1
+            conv["bytes"] += size
+            f = conv["by_format"].setdefault(puid, {"name": ident.name or None, "files": 0, "bytes": 0})
+            f["files"] += 1
+            f["bytes"] += size
+            a.add("AN.14", "info", f"{puid} ({ident.name or 'unknown name'}) is not an archival format for a "
+                  f"document of {day.year if day else 'unknown date'}: it will be converted to PDF/A "
+                  f"({_masked(fil)}, {_human(size)})", file=file, line=line, record=rec, identifiers={"fil": fil})
+    a.counts["conversion"] = conv
+
+
+def to_json_text(a: Analysis) -> str:
+    return json.dumps(a.to_json(), ensure_ascii=False, indent=2)

@@ -1,0 +1,442 @@
+"""The import mapping: ``[import]`` and ``[[import.file]]`` in noarkpack.toml (docs/migration.md).
+
+It says, per export file, which source columns (CSV) or JSON keys (JSON Lines)
+become which fields of the staging tables, with value maps for local codes,
+date formats, joins between files and where the document files lie.  Parsing
+checks everything it can before a single row is read, and every mistake is a
+:class:`~noarkpack.errors.ConfigError` naming noarkpack.toml and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ConfigError
+
+# field → (kind, required).  kind: str, date, datetime, bool, int, list
+FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
+    "pasient": {
+        "pasient_id": ("str", True), "fodselsnummer": ("str", False), "navn": ("str", True),
+        "kjonn": ("str", True), "fodselsdato": ("date", False), "dodsdato": ("date", False),
+        "dodsdato_ukjent": ("bool", False), "skjult_adresse": ("bool", False), "skjult_navn": ("bool", False),
+    },
+    "pasientjournal": {
+        "journal_id": ("str", True), "pasient_id": ("str", True), "arkivskaper": ("str", True),
+        "journalsted": ("str", True), "journalansvarlig": ("str", True), "opprettet": ("datetime", True),
+        "opprettet_av": ("str", True), "avsluttet": ("datetime", False), "avsluttet_av": ("str", False),
+    },
+    "innslag": {
+        "journal_id": ("str", True), "innslag_id": ("str", True), "type": ("str", True), "tittel": ("str", True),
+        "forfatter": ("str", True), "opprettet": ("datetime", True), "arkivert": ("datetime", True),
+        "arkivert_av": ("str", True), "skjerming_tilgangsrestriksjon": ("str", False),
+        "skjerming_hjemmel": ("str", False), "skjerming_metadata": ("list", False),
+        "skjerming_dokument": ("str", False), "korrespondanse_type": ("str", False),
+        "korrespondanse_dato": ("date", False),
+    },
+    "dokument": {
+        "journal_id": ("str", True), "innslag_id": ("str", True), "fil": ("str", True), "tittel": ("str", True),
+        "tilknyttet_som": ("str", False), "format": ("str", False), "nr": ("int", False),
+    },
+    "korrespondansepart": {
+        "journal_id": ("str", True), "innslag_id": ("str", True), "type": ("str", True), "navn": ("str", True),
+    },
+    "endring": {
+        "journal_id": ("str", True), "innslag_id": ("str", True), "felt": ("str", True),
+        "tidligere": ("str", True), "ny": ("str", True), "dato": ("datetime", True), "av": ("str", True),
+    },
+    "merknad": {
+        "journal_id": ("str", True), "tekst": ("str", True), "dato": ("datetime", True),
+        "registrert_av": ("str", True), "type": ("str", False),
+    },
+    "diagnose": {
+        "journal_id": ("str", True), "kode": ("str", True), "kodeverk": ("str", False), "tekst": ("str", False),
+        "dato": ("date", False),
+    },
+}
+#: where the staging database lives by default: beside the conversion cache, in the project's working
+#: folder (derived data, never committed)
+DEFAULT_DATABASE = ".noarkpack/staging.sqlite"
+#: tables whose rows may find their journal through the entry key alone (join = "innslag")
+JOINABLE = ("dokument", "korrespondansepart", "endring")
+FORMATS = ("csv", "jsonl")
+ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "windows-1252": "cp1252",
+             "cp1252": "cp1252", "iso-8859-1": "latin-1", "latin-1": "latin-1", "latin1": "latin-1",
+             "iso-8859-15": "iso8859-15"}
+TRUE = {"1", "true", "j", "ja", "y", "yes", "x", "sann"}
+FALSE = {"0", "false", "n", "nei", "no", "", "usann"}
+
+_FMT = re.compile(r"%([dmYHMS%])")
+
+
+class ValueProblem(ValueError):
+    """A value that cannot become its field (the row is rejected; the message carries no value)."""
+
+
+def toml_line(text: str | None, n_file: int | None = None, key: str | None = None,
+              table: str = "[[import.file]]") -> int | None:
+    """The line in noarkpack.toml of the ``n_file``-th ``[[import.file]]`` (1-based), or of ``key`` in it."""
+    if text is None:
+        return None
+    lines = text.splitlines()
+    start = 0
+    if n_file is not None:
+        seen = 0
+        for i, ln in enumerate(lines):
+            if ln.strip().startswith(table):
+                seen += 1
+                if seen == n_file:
+                    start = i
+                    break
+        else:
+            return None
+    if key is None:
+        return start + 1
+    pat = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    for i in range(start + (1 if n_file is not None else 0), len(lines)):
+        ln = lines[i]
+        if n_file is not None and i > start and ln.strip().startswith("[[import.file]]"):
+            break
+        if pat.match(ln):
+            return i + 1
+    return start + 1 if n_file is not None else None
+
+
+def _compile_format(fmt: str) -> Callable[[str], datetime] | None:
+    """A fast parser for formats of %d %m %Y %H %M %S and literals (None for anything else)."""
+    parts = []
+    groups = []
+    pos = 0
+    for m in _FMT.finditer(fmt):
+        parts.append(re.escape(fmt[pos:m.start()]))
+        code = m.group(1)
+        if code == "%":
+            parts.append("%")
+        else:
+            parts.append(r"(\d{4})" if code == "Y" else r"(\d{1,2})")
+            groups.append(code)
+        pos = m.end()
+    parts.append(re.escape(fmt[pos:]))
+    if "%" in _FMT.sub("", fmt):
+        return None
+    rx = re.compile("".join(parts) + r"\Z")
+
+    def parse(text: str) -> datetime:
+        m = rx.match(text)
+        if m is None:
+            raise ValueError(text)
+        v = dict(zip(groups, map(int, m.groups())))
+        return datetime(v.get("Y", 1900), v.get("m", 1), v.get("d", 1), v.get("H", 0), v.get("M", 0), v.get("S", 0))
+
+    return parse
+
+
+def _iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass
+class FieldSpec:
+    name: str
+    kind: str
+    required: bool
+    sources: tuple[str, ...] = ()  # columns or JSON key paths
+    constant: Any = None
+    values: dict[str, Any] | None = None
+    values_name: str | None = None
+    unmapped: str = "keep"  # keep | reject
+    formats: tuple[str, ...] = ()
+    parsers: tuple[Callable[[str], datetime], ...] = ()
+    split: str | None = None
+    join_with: str = " "
+    default: Any = None
+
+
+@dataclass
+class FileMapping:
+    number: int  # 1-based position in noarkpack.toml
+    path: Path  # absolute
+    rel: str  # as written (for messages and the import log)
+    table: str
+    format: str
+    encoding: str
+    delimiter: str | None  # None: detect from the header
+    fields: dict[str, FieldSpec]
+    join: str | None = None
+    each: tuple[str, ...] = ()  # JSON Lines: the nested arrays whose elements are the records
+
+
+@dataclass
+class ImportMapping:
+    database: Path
+    documents: Path | None
+    timezone: tzinfo
+    files: list[FileMapping]
+    digest: str  # SHA-256 of the [import] table (stale check)
+    value_maps: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def ordered_files(self) -> list[FileMapping]:
+        from .staging import DATA_TABLES
+
+        return sorted(self.files, key=lambda f: (DATA_TABLES.index(f.table), f.number))
+
+
+def _canon(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _canon(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, list):
+        return [_canon(v) for v in obj]
+    if isinstance(obj, (date, datetime, time)):
+        return obj.isoformat()
+    return obj
+
+
+def parse_import(table: Any, root: Path, file: Path, text: str | None, project_documents: Path) -> ImportMapping:
+    """Check and compile the ``[import]`` table."""
+    def err(message: str, n: int | None = None, key: str | None = None, hint: str | None = None) -> ConfigError:
+        line = toml_line(text, n, key) if (n is not None or key is not None) else toml_line(text, None, None)
+        if n is None and key is None:
+            line = next((i + 1 for i, ln in enumerate((text or "").splitlines()) if ln.strip() == "[import]"), None)
+        return ConfigError(message, file=file, line=line,
+                           hint=hint or "see docs/migration.md and examples/omsorg/noarkpack.toml")
+
+    if not isinstance(table, dict):
+        raise err("[import] must be a table")
+    known = {"database", "documents", "encoding", "delimiter", "date_format", "datetime_format", "timezone",
+             "values", "file", "unmapped"}
+    for k in table:
+        if k not in known:
+            raise err(f"[import] has an unknown key {k!r}", key=k, hint="allowed: " + ", ".join(sorted(known)))
+    database = table.get("database", DEFAULT_DATABASE)
+    if not isinstance(database, str) or not database.strip():
+        raise err("[import] database must be a file name", key="database")
+    documents = table.get("documents")
+    if documents is not None and (not isinstance(documents, str) or not documents.strip()):
+        raise err("[import] documents must be a folder name", key="documents")
+    tzname = table.get("timezone", "Europe/Oslo")
+    try:
+        tz = ZoneInfo(tzname) if isinstance(tzname, str) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = None
+    if tz is None:
+        raise err("[import] timezone must be an IANA time zone name such as Europe/Oslo", key="timezone")
+    value_maps = table.get("values", {})
+    if not isinstance(value_maps, dict) or not all(isinstance(v, dict) for v in value_maps.values()):
+        raise err("[import.values] must hold one table per value map (code = value)", key="values")
+    for name, vm in value_maps.items():
+        for code, val in vm.items():
+            if not isinstance(val, (str, bool, int)):
+                raise err(f"value map {name!r}: {code!r} must map to a string, a number or true/false",
+                          key=f"values.{name}")
+    default_unmapped = table.get("unmapped", "keep")
+    if default_unmapped not in ("keep", "reject"):
+        raise err("[import] unmapped must be 'keep' or 'reject'", key="unmapped")
+
+    def formats(value: Any, where: str, n: int | None, kind: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        vals = [value] if isinstance(value, str) else value
+        if not isinstance(vals, list) or not vals or not all(isinstance(v, str) and v for v in vals):
+            raise err(f"{where} must be a strptime format such as \"%d.%m.%Y\" or a list of them", n, kind)
+        for v in vals:
+            if v.lower() != "iso" and "%" not in v:
+                raise err(f"{where} {v!r} has no % code (e.g. \"%d.%m.%Y %H:%M\", or \"iso\")", n, kind)
+        return tuple(vals)
+
+    date_formats = formats(table.get("date_format"), "[import] date_format", None, "date_format")
+    datetime_formats = formats(table.get("datetime_format"), "[import] datetime_format", None, "datetime_format")
+    default_encoding = table.get("encoding", "utf-8")
+    default_delimiter = table.get("delimiter", "auto")
+
+    files_cfg = table.get("file")
+    if not isinstance(files_cfg, list) or not files_cfg:
+        raise err("[import] needs at least one [[import.file]] table (an export file and its columns)")
+    files = []
+    for n, fc in enumerate(files_cfg, start=1):
+        where = f"[[import.file]] number {n}"
+        if not isinstance(fc, dict):
+            raise err(f"{where} is not a table", n)
+        allowed = {"path", "table", "format", "encoding", "delimiter", "columns", "join", "each", "date_format",
+                   "datetime_format"}
+        for k in fc:
+            if k not in allowed:
+                raise err(f"{where} has an unknown key {k!r}", n, k, hint="allowed: " + ", ".join(sorted(allowed)))
+        rel = fc.get("path")
+        if not isinstance(rel, str) or not rel.strip():
+            raise err(f"{where}: path (the export file, relative to the project) is missing", n)
+        tname = fc.get("table")
+        if tname not in FIELDS:
+            raise err(f"{where}: table must be one of {', '.join(FIELDS)}", n, "table")
+        fmt = fc.get("format") or ("jsonl" if rel.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv")
+        if fmt not in FORMATS:
+            raise err(f"{where}: format must be csv or jsonl", n, "format")
+        enc_name = str(fc.get("encoding", default_encoding)).lower()
+        if enc_name not in ENCODINGS:
+            raise err(f"{where}: encoding {enc_name!r} is not supported", n, "encoding",
+                      hint="use utf-8 (with or without BOM), windows-1252, iso-8859-1 or iso-8859-15")
+        if fmt == "jsonl" and ENCODINGS[enc_name] != "utf-8-sig":
+            raise err(f"{where}: JSON Lines files are UTF-8", n, "encoding")
+        delim = fc.get("delimiter", default_delimiter)
+        if fmt == "csv" and not (delim == "auto" or (isinstance(delim, str) and len(delim) == 1)):
+            raise err(f"{where}: delimiter must be one character (e.g. \";\" or \"\\t\") or \"auto\"", n, "delimiter")
+        join = fc.get("join")
+        if join is not None and (join != "innslag" or tname not in JOINABLE):
+            raise err(f"{where}: join = \"innslag\" is the one join (for {', '.join(JOINABLE)} rows that carry "
+                      "only the entry key)", n, "join")
+        each = fc.get("each")
+        if each is not None and (fmt != "jsonl" or not isinstance(each, str) or not each.strip()):
+            raise err(f"{where}: each (the nested array of records, e.g. \"innslag\") is for JSON Lines", n, "each")
+        fdate = formats(fc.get("date_format"), f"{where}: date_format", n, "date_format") or date_formats
+        fdatetime = formats(fc.get("datetime_format"), f"{where}: datetime_format", n, "datetime_format") \
+            or datetime_formats
+        cols = fc.get("columns")
+        if not isinstance(cols, dict) or not cols:
+            raise err(f"{where}: [import.file.columns] is missing (model field = source column or key)", n)
+        specs: dict[str, FieldSpec] = {}
+        for fname, raw in cols.items():
+            if fname not in FIELDS[tname]:
+                raise err(f"{where}: {fname!r} is not a field of {tname}", n, fname,
+                          hint="fields: " + ", ".join(FIELDS[tname]))
+            kind, required = FIELDS[tname][fname]
+            spec = FieldSpec(fname, kind, required, unmapped=default_unmapped)
+            if isinstance(raw, str):
+                raw = {"column": raw}
+            if not isinstance(raw, dict):
+                raise err(f"{where}: {fname} must be a column name or a table "
+                          "({column = …, values = …, format = …})", n, fname)
+            ok = {"column", "columns", "value", "values", "format", "split", "join_with", "default", "unmapped"}
+            for k in raw:
+                if k not in ok:
+                    raise err(f"{where}: {fname} has an unknown key {k!r}", n, fname, hint="allowed: " + ", ".join(sorted(ok)))
+            if "column" in raw:
+                if not isinstance(raw["column"], str) or not raw["column"]:
+                    raise err(f"{where}: {fname}.column must be a column name", n, fname)
+                spec.sources = (raw["column"],)
+            elif "columns" in raw:
+                cs = raw["columns"]
+                if not isinstance(cs, list) or not cs or not all(isinstance(c, str) and c for c in cs):
+                    raise err(f"{where}: {fname}.columns must be a list of column names", n, fname)
+                spec.sources = tuple(cs)
+                spec.join_with = raw.get("join_with", " ")
+            elif "value" in raw:
+                spec.constant = raw["value"]
+            else:
+                raise err(f"{where}: {fname} needs column, columns or value", n, fname)
+            vm = raw.get("values")
+            if isinstance(vm, str):
+                if vm not in value_maps:
+                    raise err(f"{where}: {fname} uses the value map {vm!r}, which [import.values] does not define",
+                              n, fname)
+                spec.values, spec.values_name = {str(k): v for k, v in value_maps[vm].items()}, vm
+            elif isinstance(vm, dict):
+                spec.values, spec.values_name = {str(k): v for k, v in vm.items()}, f"{tname}.{fname}"
+            elif vm is not None:
+                raise err(f"{where}: {fname}.values must name a value map or be a table", n, fname)
+            spec.unmapped = raw.get("unmapped", default_unmapped)
+            if spec.unmapped not in ("keep", "reject"):
+                raise err(f"{where}: {fname}.unmapped must be 'keep' or 'reject'", n, fname)
+            if "format" in raw and kind not in ("date", "datetime"):
+                raise err(f"{where}: {fname} is not a date; format does not apply", n, fname)
+            fmts = formats(raw.get("format"), f"{where}: {fname}.format", n, fname) or \
+                (fdate if kind == "date" else fdatetime if kind == "datetime" else ())
+            spec.formats = fmts
+            spec.parsers = tuple(_iso if f.lower() == "iso" else (_compile_format(f) or _strptime(f)) for f in fmts)
+            if kind == "list":
+                spec.split = raw.get("split", "|")
+            elif "split" in raw:
+                raise err(f"{where}: {fname} is not a list; split does not apply", n, fname)
+            spec.default = raw.get("default")
+            specs[fname] = spec
+        for fname, (kind, required) in FIELDS[tname].items():
+            if not required or fname in specs:
+                continue
+            if fname == "journal_id" and join == "innslag":
+                continue
+            raise err(f"{where}: the required field {tname}.{fname} is not mapped", n,
+                      hint=f"add {fname} = \"<column>\" under [import.file.columns]")
+        path = (root / rel).resolve()
+        files.append(FileMapping(number=n, path=path, rel=rel, table=tname, format=fmt,
+                                 encoding=ENCODINGS[enc_name], delimiter=None if delim == "auto" else delim,
+                                 fields=specs, join=join, each=tuple(each.split(".")) if each else ()))
+    digest = hashlib.sha256(json.dumps(_canon(table), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return ImportMapping(database=root / database, documents=(root / documents) if documents else project_documents,
+                         timezone=tz, files=files, digest=digest, value_maps=value_maps)
+
+
+def _strptime(fmt: str) -> Callable[[str], datetime]:
+    return lambda text: datetime.strptime(text, fmt)
+
+
+# -- values ---------------------------------------------------------------------------------------
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueProblem("is not a yes/no value (expected e.g. 1/0, J/N, true/false)")
+
+
+def to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueProblem("is not a whole number")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueProblem("is not a whole number")
+    return int(text)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return datetime.fromisoformat(text).date()
+
+
+def to_date(value: Any, spec: FieldSpec) -> str:
+    text = str(value).strip()
+    for p in spec.parsers or (_iso_date,):
+        try:
+            d = p(text)
+        except ValueError:
+            continue
+        return (d.date() if isinstance(d, datetime) else d).isoformat()
+    _raise_date(spec)
+
+
+def _raise_date(spec: FieldSpec):
+    want = " or ".join(spec.formats) if spec.formats else "ISO 8601 (YYYY-MM-DD)"
+    raise ValueProblem(f"is not a date in the expected format ({want})")
+
+
+def to_datetime(value: Any, spec: FieldSpec, tz: tzinfo) -> str:
+    text = str(value).strip()
+    parsed = None
+    for p in spec.parsers or (_iso,):
+        try:
+            parsed = p(text)
+            break
+        except ValueError:
+            continue
+    if parsed is None:
+        want = " or ".join(spec.formats) if spec.formats else "ISO 8601 (e.g. 2019-05-12T14:00:00+02:00)"
+        raise ValueProblem(f"is not a date-time in the expected format ({want})")
+    if not isinstance(parsed, datetime):
+        parsed = datetime(parsed.year, parsed.month, parsed.day)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.isoformat()
