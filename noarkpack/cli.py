@@ -130,82 +130,197 @@ def schemas_list() -> None:
 # -- extract ------------------------------------------------------------------
 
 
-def _count_lines(path: Path) -> int:
-    n = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            n += chunk.count(b"\n")
-    return n
+class _Progress:
+    """Progress on stderr for long stages (only on a terminal, never with --quiet)."""
+
+    def __init__(self) -> None:
+        self.show = not _state["quiet"] and sys.stderr.isatty()
+        self._stage = None
+        self._t0 = time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int = 0) -> None:
+        if not self.show:
+            return
+        if stage != self._stage:
+            if self._stage is not None:
+                typer.echo("", err=True)
+            self._stage, self._t0 = stage, time.monotonic()
+        secs = time.monotonic() - self._t0
+        eta = ""
+        if total and done:
+            eta = f", ca. {secs / done * (total - done):.0f} s igjen"
+        typer.echo(f"\r  {stage}: {done}" + (f"/{total}" if total else "") + f" ({secs:.0f} s{eta})   ",
+                   err=True, nl=False)
+
+    def done(self) -> None:
+        if self.show and self._stage is not None:
+            typer.echo("", err=True)
+            self._stage = None
+
+
+def _print_extract(run, secs: float | None = None) -> None:
+    r = run.result
+    if run.arkivskaper:
+        typer.echo(f"[{run.arkivskaper}]")
+    typer.echo(f"Uttrekk skrevet: {r.path}")
+    typer.echo(f"  pasientjournaler (mappe):   {r.mappe}")
+    typer.echo(f"  registreringer:             {r.registrering} (journalposter: {r.journalposter})")
+    typer.echo(f"  dokumentfiler:              {r.dokumentfiler} ({_human(r.document_bytes)})")
+    typer.echo(f"  endringer:                  {r.endringer}")
+    typer.echo(f"  totalt:                     {_human(r.total_bytes)}"
+               + (f" på {secs:.1f} s" if secs is not None else ""))
+    conv = run.conversion
+    if r.converted or conv:
+        typer.echo(f"  konvertert til PDF/A:       {r.converted}"
+                   + (f" ({conv.converted} nye, {conv.seconds:.1f} s)" if conv else ""))
+    if r.unconverted:
+        typer.echo(f"  ikke konvertert:            {len(r.unconverted)} (beholdt i originalformat)")
+        for where, puid, reason in r.unconverted:
+            typer.echo(f"    - {where} ({puid}): {reason}")
+    if r.skipped:
+        typer.echo(f"  utelatt:                    {len(r.skipped)} journal(er)")
+        reasons: dict[str, int] = {}
+        for _, reason in r.skipped:
+            reasons[reason] = reasons.get(reason, 0) + 1
+        for reason, n in sorted(reasons.items()):
+            typer.echo(f"    - {reason}: {n}")
+
+
+@app.command("import")
+def import_(project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml).")) -> None:
+    """Read the legacy export into the project's staging database, per the mapping. Exit 0, 1 rows rejected, 2."""
+    from .pipeline import import_project
+
+    bar = _Progress()
+    try:
+        rep = import_project(project, progress=bar)
+        bar.done()
+    except BaseException as e:  # noqa: BLE001
+        _fail(e)
+        return
+    if not _state["quiet"]:
+        for line in rep.summary_lines():
+            typer.echo(line)
+    raise typer.Exit(rep.exit_code)
+
+
+@app.command()
+def analyse(
+    project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the analysis as JSON to this file."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+    show_identifiers: bool = typer.Option(False, "--show-identifiers", help="Show names and fødselsnummer in "
+                                          "the reports (masked by default)."),
+) -> None:
+    """The migration analysis: what is in the export, what is wrong, what will be deposited. Exit 0, 1 blocking, 2."""
+    import json
+
+    from .pipeline import analyse_project
+
+    bar = _Progress()
+    try:
+        a = analyse_project(project, show_identifiers=show_identifiers, progress=bar)
+        bar.done()
+        if json_out:
+            _write_text(json_out, json.dumps(a.to_json(), ensure_ascii=False, indent=2))
+        if html_out:
+            _write_text(html_out, a.to_html())
+    except BaseException as e:  # noqa: BLE001
+        _fail(e)
+        return
+    if not _state["quiet"]:
+        for line in a.summary_lines():
+            typer.echo(line)
+    raise typer.Exit(a.exit_code)
 
 
 @app.command()
 def extract(
     project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
     out: Path = typer.Option(..., "--out", help="Folder to write avleveringspakke/ into."),
-    split_by: Optional[str] = typer.Option(None, "--split-by", help="'arkivskaper': one extract per arkivskaper."),
+    split_by: Optional[str] = typer.Option(None, "--split-by", help="'arkivskaper': one extract per arkivskaper, "
+                                           "in OUT/<arkivskaper>/avleveringspakke/."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing avleveringspakke/."),
     allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="Keep documents that cannot be "
                                            "converted to an archival format (listed in the summary) instead of "
                                            "stopping."),
 ) -> None:
     """Write a Noark 5 v5.0 extract: OUT/avleveringspakke/."""
-    from .conversion import convert_all, plan_conversions
-    from .noark5.writer import ExtractWriter
+    from .pipeline import extract_project
     from .project import load_project
 
+    bar = _Progress()
     try:
-        proj = load_project(project)
-        if split_by is not None:
-            raise NoarkpackError("--split-by needs the staging database (noarkpack import), which this project "
-                                 "does not use yet", hint="extract without --split-by")
+        if split_by not in (None, "arkivskaper"):
+            raise NoarkpackError(f"cannot split by {split_by!r}", hint="--split-by arkivskaper")
         t0 = time.monotonic()
-        show = not _state["quiet"] and sys.stderr.isatty()
-        cache = proj.conversion_cache()
-        conv_report = None
-        if cache is not None:
-            # Convert what is not archival first, on every core; the extract then reuses the results.
-            jobs = plan_conversions(proj.journals(), proj.settings.documents_root)
-            if jobs:
-                with typer.progressbar(length=len(jobs), label="Konvertering", file=sys.stderr) if show else \
-                        _NoBar() as bar:
-                    conv_report = convert_all(jobs, cache, workers=proj.conversion.workers,
-                                              progress=lambda done, total: bar.update(1))
-        total = _count_lines(proj.source)
-        with typer.progressbar(length=total, label="Uttrekk", file=sys.stderr, show_pos=True) if show else \
-                _NoBar() as bar:
-            def progress(stage: str, done: int, nbytes: int) -> None:
-                bar.update(1)
-
-            with ExtractWriter(out, proj.settings, progress=progress, overwrite=overwrite, conversion=cache,
-                               allow_unconverted=allow_unconverted or proj.conversion.allow_unconverted) as w:
-                for journal in proj.journals():
-                    if not w.add(journal):
-                        bar.update(1)
-        r = w.result
+        proj = load_project(project)
+        runs = extract_project(proj, out, split_by=split_by, overwrite=overwrite,
+                               allow_unconverted=allow_unconverted, progress=bar)
+        bar.done()
     except BaseException as e:  # noqa: BLE001
-        if isinstance(e, typer.Exit):
-            raise
         _fail(e)
         return
-    secs = time.monotonic() - t0
     if not _state["quiet"]:
-        typer.echo(f"Uttrekk skrevet: {r.path}")
-        typer.echo(f"  pasientjournaler (mappe):   {r.mappe}")
-        typer.echo(f"  registreringer:             {r.registrering} (journalposter: {r.journalposter})")
-        typer.echo(f"  dokumentfiler:              {r.dokumentfiler} ({_human(r.document_bytes)})")
-        typer.echo(f"  endringer:                  {r.endringer}")
-        typer.echo(f"  totalt:                     {_human(r.total_bytes)} på {secs:.1f} s")
-        if r.converted or conv_report:
-            typer.echo(f"  konvertert til PDF/A:       {r.converted}"
-                       + (f" ({conv_report.converted} nye, {conv_report.seconds:.1f} s)" if conv_report else ""))
-        if r.unconverted:
-            typer.echo(f"  ikke konvertert:            {len(r.unconverted)} (beholdt i originalformat)")
-            for f, puid, reason in r.unconverted:
-                typer.echo(f"    - {f} ({puid}): {reason}")
-        if r.skipped:
-            typer.echo(f"  utelatt:                    {len(r.skipped)} journal(er)")
-            for jid, reason in r.skipped:
-                typer.echo(f"    - journal {jid}: {reason}")
+        runs = runs if isinstance(runs, list) else [runs]
+        for run in runs:
+            _print_extract(run, time.monotonic() - t0 if len(runs) == 1 else None)
+
+
+@app.command()
+def deposit(
+    project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the package into."),
+    profile: str = typer.Option("arkivverket-sip", "--profile", help="arkivverket-sip | arkivverket-aip"),
+    bag: bool = typer.Option(False, "--bag", help="Make OUT a BagIt bag around the package."),
+    sha512: bool = typer.Option(False, "--sha512", help="Bag manifests with SHA-512 as well."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A TOML file with the [package] table."),
+    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="See extract."),
+    show_identifiers: bool = typer.Option(False, "--show-identifiers", help="Unmasked analysis reports."),
+) -> None:
+    """import → analyse → extract → validate → package, stopping at the first blocking finding."""
+    from .pipeline import deposit as run_deposit
+
+    bar = _Progress()
+    try:
+        if profile not in ("arkivverket-sip", "arkivverket-aip"):
+            raise NoarkpackError(f"unknown profile {profile!r} for deposit",
+                                 hint="arkivverket-sip or arkivverket-aip (NHA: noarkpack package --profile nha)")
+        run = run_deposit(project, out, profile=profile, bag=bag, sha512=sha512, metadata_file=metadata,
+                          allow_unconverted=allow_unconverted, show_identifiers=show_identifiers, progress=bar)
+        bar.done()
+    except BaseException as e:  # noqa: BLE001
+        _fail(e)
+        return
+    quiet = _state["quiet"]
+    if not quiet and run.import_report is not None:
+        for line in run.import_report.summary_lines():
+            typer.echo(line)
+    if not quiet and run.analysis is not None:
+        for line in run.analysis.summary_lines():
+            typer.echo(line)
+    validation = run.package.validation if run.package is not None else None
+    if run.stage in ("analyse", "validate"):
+        if validation is not None:
+            for line in validation.summary_lines():
+                typer.echo(line)
+        typer.echo("Stoppet: funn som hindrer avlevering. Rapportene ligger her:", err=True)
+        for r in run.reports + (run.package.reports if run.package is not None else []):
+            typer.echo(f"  {r}", err=True)
+        raise typer.Exit(1)
+    if not quiet:
+        for line in validation.summary_lines():
+            typer.echo(line)
+        _print_package(run.package.package, out)
+    raise typer.Exit(run.exit_code)
+
+
+def _print_package(p, out: Path) -> None:
+    typer.echo(f"Pakke: {p.tar} ({_human(p.tar_size)})")
+    typer.echo(f"  SHA-256: {p.tar_sha256}")
+    typer.echo(f"  beskrivelse: {p.description}")
+    if p.bag:
+        typer.echo(f"  BagIt: {out}")
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -344,13 +459,8 @@ def package(
         for r in run.reports:
             typer.echo(f"  {r}", err=True)
         raise typer.Exit(1)
-    p = run.package
     if not _state["quiet"]:
-        typer.echo(f"Pakke: {p.tar} ({_human(p.tar_size)})")
-        typer.echo(f"  SHA-256: {p.tar_sha256}")
-        typer.echo(f"  beskrivelse: {p.description}")
-        if p.bag:
-            typer.echo(f"  BagIt: {out}")
+        _print_package(run.package, out)
 
 
 @app.command()
