@@ -325,12 +325,9 @@ def _print_package(p, out: Path) -> None:
 
 def _write_text(path: Path, text: str) -> None:
     """Write a report atomically (temporary name, then rename)."""
-    import os
+    from .fsutil import write_text_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
 
 
 def _nha_report(path: Path):

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from noarkpack import __version__
+from noarkpack.fsutil import fsync_dir
 from noarkpack.errors import SchemaStoreError
 from noarkpack.hashing import CHUNK_SIZE, HashingWriter, sha256_file
 from noarkpack.resources import schemas_dir
@@ -786,22 +787,8 @@ def _place_verified(src: BinaryIO, dest: Path, f: SchemaFile) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(dest.parent)
+    fsync_dir(dest.parent)
     _remember_hash(dest, f.sha256)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX; a no-op where unsupported)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_stale_temps(folder: Path) -> None:

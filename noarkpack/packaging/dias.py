@@ -33,6 +33,7 @@ from typing import Callable
 import jinja2
 
 from .. import __version__
+from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, sha256_file
 from ..resources import templates_dir
 from .errors import PackagingError
@@ -189,19 +190,6 @@ def _clean_stale(folder: Path, prefix: str) -> None:
                 p.unlink()
         except OSError:
             pass
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def build_package(
@@ -440,19 +428,19 @@ def build_package(
                 bag_info=_bag_info(metadata, pkg_uuid, created, digest.size + desc_size, label),
                 algorithms=bag_algorithms,
             )
-            _fsync_dir(work / "data")
-            _fsync_dir(work)
+            fsync_dir(work / "data")
+            fsync_dir(work)
             if out_dir.exists():
                 out_dir.rmdir()  # empty (checked above); rename(2) cannot replace it portably
             os.replace(work, out_dir)
-            _fsync_dir(out_dir.parent)
+            fsync_dir(out_dir.parent)
             result.tar, result.description, result.bag = out_dir / "data" / tar_final.name, \
                 out_dir / "data" / desc_final.name, out_dir
         else:
             # The tar first, the description last: a description names a complete tar.
             os.replace(tar_tmp, tar_final)
             os.replace(desc_tmp, desc_final)
-            _fsync_dir(out_dir)
+            fsync_dir(out_dir)
             shutil.rmtree(work, ignore_errors=True)
         result.seconds = time.monotonic() - t0
         return result
