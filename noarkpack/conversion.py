@@ -237,15 +237,17 @@ def convert_all(jobs: Iterable[tuple[str, Path, Identification]], cache: Convers
     jobs = list(jobs)
     report = ConversionReport()
     todo = []
+    queued: set[str] = set()
     for name, path, ident in jobs:
         if ident.puid == "UNKNOWN":
             report.failures.append(ConversionFailure(name, "UNKNOWN", "Siegfried cannot identify its format "
                                                      f"({ident.error or 'no signature matched'})"))
             continue
         sha = sha256_file(path)
-        if cache.get(sha) is not None:
-            report.reused += 1
+        if cache.get(sha) is not None or sha in queued:
+            report.reused += 1  # converted before, or the same file once more in this batch
         else:
+            queued.add(sha)
             todo.append((name, path, ident, sha))
     done = 0
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
@@ -264,27 +266,38 @@ def convert_all(jobs: Iterable[tuple[str, Path, Identification]], cache: Convers
     return report
 
 
-def plan_conversions(journals, documents_root: Path) -> list[tuple[str, Path, Identification]]:
+def plan_conversions(journals, documents_root: Path, batch: int = 512) -> list[tuple[str, Path, Identification]]:
     """The documents of ``journals`` that are not in an archival format (identified with Siegfried).
 
-    Missing files are left out here: the extract reports them where they are referenced.
+    Files are identified in batches on every core; the results stay in the identification cache,
+    so the extract that follows does not read them again.  Missing files are left out here: the
+    extract reports them where they are referenced.  Names are "journal …, entry …, document n"
+    (file names may carry a patient's name).
     """
+    from .documents import identify_many
     from .formats import is_archival
 
-    jobs = []
-    seen: set[str] = set()
+    jobs: list[tuple[str, Path, Identification]] = []
+    pending: list[tuple[str, Path, object]] = []
+
+    def flush() -> None:
+        idents = identify_many([p for _, p, _ in pending])
+        for (name, path, produced), ident in zip(pending, idents):
+            if not is_archival(ident.puid, produced):
+                jobs.append((name, path, ident))
+        pending.clear()
+
     for j in journals:
         if not j.is_closed:
             continue
         for i in j.innslag:
-            for d in i.dokumenter:
-                if d.fil in seen:
-                    continue
-                seen.add(d.fil)
+            for n, d in enumerate(i.dokumenter, start=1):
                 path = Path(documents_root) / d.fil
-                if not path.is_file():
-                    continue
-                ident = identify(path)
-                if not is_archival(ident.puid, i.opprettet.date()):
-                    jobs.append((d.fil, path, ident))
+                if path.is_file():
+                    pending.append((f"journal {j.journal_id}, entry {i.innslag_id}, document {n}", path,
+                                    i.opprettet.date()))
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
     return jobs

@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from datetime import date
 
-from .idset import IdSet
+from ..idset import IdSet
 from .report import Report
 from .source import ExtractSource, norm_ref
 
@@ -154,6 +154,7 @@ class ContentPass:
         self.counted = {"korrespondansepart": "N5.39", "dokumentflyt": "N5.41",
                         "sakspart": "N5.35", "part": "N5.35", "konvertering": "N5.46"}
         self.first_lines: dict[str, list[int]] = defaultdict(list)  # test -> a few locations
+        self._fast_setup()
 
     # ------------------------------------------------------------------ events
 
@@ -187,6 +188,148 @@ class ContentPass:
         f = self.frame
         if f is None:
             return
+        if not f.has_child:
+            text = el.text
+            value = text.strip() if text else ""
+            if not value:
+                self._empty(f)
+            h = self.value_handlers.get(f.name)
+            if h is not None:
+                h(f, value)
+        h = self.end_handlers.get(f.name)
+        if h is not None:
+            h(f)
+        self.frame = f.parent
+
+    # ------------------------------------------------------------------ the fast path
+
+    #: elements reported one by one by the parser (pull_containers); everything else is walked as
+    #: complete subtrees inside them.  registrering is one, so a huge mappe is never held whole.
+    CONTAINERS = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering")
+
+    def _fast_setup(self) -> None:
+        self._stack: list = []  # (element, frame) of the open containers; frame None: not handled here
+        self._leaf = Frame("", None, None, None)
+        self._local: dict = {}
+        self._special = (set(self.start_handlers) | set(self.end_handlers) | set(self.count_per_parent)
+                         | set(self.counted) | {"utfoertKassasjon"})
+
+    def _name(self, tag) -> str:
+        name = self._local.get(tag)
+        if name is None:
+            name = tag.rpartition("}")[2]
+            if len(self._local) < 10000:
+                self._local[tag] = name
+        return name
+
+    def container_start(self, el) -> None:
+        """pull_containers callback: a container starts; the siblings before it are complete."""
+        stack = self._stack
+        if stack:
+            pel, pf = stack[-1]
+            if pf is None or el.getparent() is not pel:
+                # not a child of the open container (a container name deeper inside a field):
+                # it is walked with the subtree that holds it
+                stack.append((el, None))
+                return
+            self._children(pel, pf, el)
+            f = self._open(el, self._name(el.tag), pf)
+        else:
+            f = self._open(el, self._name(el.tag), None)
+        stack.append((el, f))
+
+    def container_end(self, el) -> None:
+        """pull_containers callback: a container ends; its subtree is complete."""
+        el_, f = self._stack.pop()
+        if f is None:
+            return
+        self._children(el, f, None)
+        self._close(f, el)
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+        else:
+            el.clear(keep_tail=False)
+
+    def _children(self, pel, pf, upto) -> None:
+        """Walk and drop the complete children of ``pel`` before ``upto`` (all when None)."""
+        n = self._walk_children(pel, pf, upto)
+        if n:
+            del pel[:n]
+
+    def _walk(self, el, parent: Frame) -> None:
+        """One complete element (and its subtree) below ``parent``."""
+        tag = el.tag
+        if tag.__class__ is not str:
+            return
+        f = self._open(el, self._local.get(tag) or self._name(tag), parent)
+        self._walk_children(el, f, None)
+        self._close(f, el)
+
+    def _walk_children(self, el, f: Frame, upto) -> int:
+        """The children of ``el`` (frame ``f``) up to ``upto``; returns how many were walked.
+
+        The hot loop of validation: most elements are leaves without a test of their own, so a leaf
+        costs a tag, a text and two dict lookups; only elements that tests care about get a frame.
+        """
+        local = self._local
+        special = self._special
+        values = self.value_handlers
+        lf = self._leaf
+        n = 0
+        for c in el:
+            if c is upto:
+                break
+            n += 1
+            tag = c.tag
+            if tag.__class__ is not str:
+                continue
+            name = local.get(tag)
+            if name is None:
+                name = self._name(tag)
+            f.has_child = True
+            if name in special or len(c):
+                cf = self._open(c, name, f)
+                self._walk_children(c, cf, None)
+                self._close(cf, c)
+                continue
+            text = c.text
+            value = text.strip() if text else ""
+            h = values.get(name)
+            if value and h is None:
+                continue
+            lf.name, lf.line, lf.parent, lf.sid, lf.data = name, c.sourceline, f, None, None
+            if not value:
+                self._empty(lf)
+            if h is not None:
+                h(lf, value)
+        return n
+
+    def _open(self, el, name: str, parent: Frame | None) -> Frame:
+        if parent is not None:
+            parent.has_child = True
+        xt = el.get(XSI_TYPE)
+        if xt is not None:
+            xt = xt.rpartition(":")[2]
+        f = Frame(name, el.sourceline, parent, xt)
+        self.frame = f
+        h = self.start_handlers.get(name)
+        if h is not None:
+            h(f)
+        if name in self.count_per_parent:
+            pname = parent.name if parent else ""
+            self.per[name][pname] += 1
+            if len(self.first_lines[name]) < 1000:
+                self.first_lines[name].append(f.line)
+        elif name in self.counted:
+            self.n[name] += 1
+        elif name == "utfoertKassasjon" and parent and parent.name in ("arkivdel", "dokumentbeskrivelse"):
+            self.n[name] += 1
+            if len(self.first_lines[name]) < 1000:
+                self.first_lines[name].append(f.line)
+        return f
+
+    def _close(self, f: Frame, el) -> None:
         if not f.has_child:
             text = el.text
             value = text.strip() if text else ""
@@ -522,11 +665,19 @@ class ContentPass:
             else:
                 lines.append(f.line)
 
+    _LINE_KEYS: dict[str, str] = {}
+
     def _v_field(self, f, value):
         p = f.parent
-        if p is not None and p.data is not None and isinstance(p.data, dict):
-            p.data[f.name] = value
-            p.data[f.name + "_line"] = f.line
+        if p is not None:
+            d = p.data
+            if d is not None and d.__class__ is dict:
+                name = f.name
+                d[name] = value
+                k = self._LINE_KEYS.get(name)
+                if k is None:
+                    k = self._LINE_KEYS[name] = name + "_line"
+                d[k] = f.line
 
     def _v_field_kp(self, f, value):
         # korrespondansepart/korrespondansepartNavn: the journalpost screens it via skjermingMetadata

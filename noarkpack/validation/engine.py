@@ -30,10 +30,10 @@ from lxml import etree
 from . import catalogue
 from .addml import AddmlInfo, read_addml
 from .content import F_MULTI, F_ON_DISK, F_REFERENCED, ContentPass, _wrap_np03, hash_algorithm, parse_date
-from .idset import IdSet
+from ..idset import IdSet
 from .report import Report
 from .source import ADDML_NAMES, ExtractSource, ValidationError, norm_ref, open_source
-from .xmlstream import stream_xml
+from .xmlstream import SchemaProcess, pull_containers, stream_xml, xmllint_path
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
 
@@ -89,6 +89,8 @@ class _Run:
         self.doc_dir: str | None = None
         self.doc_count = 0
         self._schema_cache: dict = {}
+        self._schema_files: dict[int, Path] = {}  # id(schema) → the XSD file it was compiled from
+        self._tmpdir: Path | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -306,6 +308,7 @@ class _Run:
         try:
             if len(files) == 1:
                 schema = etree.XMLSchema(etree.parse(str(files[0]), parser))
+                xsd_file = files[0]
             else:
                 imports = []
                 for f in files:
@@ -314,10 +317,81 @@ class _Run:
                 wrapper = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">' + "".join(imports)
                            + "</xs:schema>")
                 schema = etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=(files[0].parent / "noarkpack-wrapper.xsd").as_uri()))
+                xsd_file = self._tmp() / f"wrapper-{len(self._schema_cache)}.xsd"
+                xsd_file.write_text(wrapper, encoding="utf-8")
+            self._schema_files[id(schema)] = xsd_file
         except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
             r.add("N5.03", "error", f"the schemas for {xml_name} cannot be read: {exc}", file=xml_name)
         self._schema_cache[key] = schema
         return schema
+
+    def _tmp(self) -> Path:
+        if self._tmpdir is None:
+            import tempfile
+
+            self._tmpdir = Path(tempfile.mkdtemp(prefix="noarkpack-validate-"))
+        return self._tmpdir
+
+    def cleanup(self) -> None:
+        if self._tmpdir is not None:
+            import shutil
+
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def stream_content(self, cp: ContentPass):
+        """arkivstruktur.xml: the content tests here and the XSD (N5.03) in xmllint, on two cores at once.
+
+        The file is read once; each chunk goes to xmllint's pipe and to this process's parser.  Without
+        xmllint (or with NOARKPACK_NO_XMLLINT set) the one-process path :meth:`stream` is used.
+        """
+        r = self.r
+        xml_name = "arkivstruktur.xml"
+        if not self.src.exists(xml_name):
+            return None
+        want_schema = r.wants("N5.03")
+        xmllint = xmllint_path()
+        if want_schema and xmllint is None:
+            return self.stream("arkivstruktur", xml_name, cp.handle)
+        schema = self.schema_for("arkivstruktur", xml_name) if want_schema else None
+        sp = SchemaProcess(xmllint, str(self._schema_files[id(schema)])) if schema is not None else None
+        total = self.src.size(xml_name)
+        last = [0.0]
+
+        def prog(n):
+            now = time.monotonic()
+            if now - last[0] > 0.5:
+                last[0] = now
+                self.tick(xml_name, n, total)
+
+        try:
+            with self.src.open(xml_name) as fh:
+                res = pull_containers(fh, ContentPass.CONTAINERS, cp.container_start, cp.container_end,
+                                      tee=sp.feed if sp is not None else None, progress=prog)
+        except BaseException:
+            if sp is not None:
+                sp.close(complete=False)
+            raise
+        if sp is not None:
+            code = sp.close(complete=res.read_ok)
+            res.schema_errors = len(sp.errors)
+            if res.wellformed:
+                for message, line in sp.errors:
+                    r.add("N5.03", "error", message, file=xml_name, line=line)
+            if res.read_ok and code != 0 and not sp.errors:
+                # xmllint failed without a located error (it could not run as expected): validate here
+                with self.src.open(xml_name) as fh:
+                    again = stream_xml(fh, schema=schema, on_schema_error=lambda m, ln: r.add(
+                        "N5.03", "error", m, file=xml_name, line=ln))
+                res.schema_errors = again.schema_errors
+        self.tick(xml_name, res.bytes_read, total)
+        r.mark_ran("N5.03")
+        self.r.facts.setdefault("bytes_read", 0)
+        self.r.facts["bytes_read"] += res.bytes_read
+        if not res.wellformed or not res.read_ok:
+            r.add("N5.03", "error", f"{xml_name} cannot be read to the end: {res.fatal}", file=xml_name,
+                  line=res.fatal_line)
+        return res
 
     def stream(self, unit: str, xml_name: str, handler=None, *, validate: bool = True):
         """Stream one XML unit, validating it (N5.03) when selected; returns StreamResult or None."""
@@ -671,6 +745,7 @@ def validate(
     src = source or open_source(path)
     report = Report(str(path) if path is not None else src.name, tests=selected, limit=limit)
     report.facts["extract"] = src.name
+    run = None
     try:
         ident = _siegfried if identify_formats else None
         if ident is not None:
@@ -695,7 +770,7 @@ def validate(
                          identify=ident, approved=_approved_formats(), progress=progress)
         if report.wants("NP.03"):
             _wrap_np03(cp)
-        res = run.stream("arkivstruktur", "arkivstruktur.xml", cp.handle)
+        res = run.stream_content(cp)
         if res is None:
             report.add("N5.01", "error", "arkivstruktur.xml is missing", file="arkivstruktur.xml")
         elif not res.read_ok:
@@ -706,6 +781,8 @@ def validate(
         run.journals(cp)
         run.finish(cp)
     finally:
+        if run is not None:
+            run.cleanup()
         if source is None:
             src.close()
     report.seconds = time.monotonic() - t0

@@ -181,3 +181,139 @@ def stream_xml(
 
 
 __all__ = ["stream_xml", "StreamResult", "clean_message"]
+
+
+# --------------------------------------------------------------------------- the fast path
+#
+# For the big file (arkivstruktur.xml) validation and the content tests run on the two cores at once:
+# libxml2's streaming XSD validator in an ``xmllint --stream --schema`` child process reads the bytes
+# from a pipe, while this process parses the same bytes (read once, teed) for the content tests.
+# xmllint reports every schema error with its line.  Without xmllint, :func:`stream_xml` is used.
+
+_XMLLINT_ERROR = re.compile(r"^.*?:(\d+): (?:element [^:]*: )?Schemas validity error : (.*)$")
+
+
+def xmllint_path() -> str | None:
+    import os
+    import shutil
+
+    if os.environ.get("NOARKPACK_NO_XMLLINT"):
+        return None
+    return shutil.which("xmllint")
+
+
+class SchemaProcess:
+    """``xmllint --noout --stream --schema XSD -`` fed through a pipe; collects (message, line)."""
+
+    def __init__(self, xmllint: str, xsd: str) -> None:
+        import subprocess
+
+        self.errors: list[tuple[str, int | None]] = []
+        self.other: list[str] = []
+        self._dead = False
+        self.proc = subprocess.Popen([xmllint, "--noout", "--stream", "--schema", xsd, "-"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:  # a larger pipe: fewer context switches between the two processes
+            import fcntl
+
+            fcntl.fcntl(self.proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except (OSError, ImportError):
+            pass
+        self._reader = threading.Thread(target=self._read, name="noarkpack-xmllint-stderr", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            m = _XMLLINT_ERROR.match(line)
+            if m:
+                self.errors.append((clean_message(m.group(2)), int(m.group(1)) or None))
+            elif len(self.other) < 50:
+                self.other.append(line)
+
+    def feed(self, data: bytes) -> None:
+        if self._dead:
+            return
+        try:
+            self.proc.stdin.write(data)
+        except (BrokenPipeError, OSError):
+            self._dead = True  # xmllint stopped (a fatal parse error): our own parser reports it
+
+    def close(self, complete: bool = True) -> int:
+        """Finish; returns xmllint's exit code.  ``complete=False``: the input was not read to the end."""
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        if not complete:
+            self.proc.kill()
+        code = self.proc.wait()
+        self._reader.join()
+        self.proc.stderr.close()
+        return code
+
+
+def pull_containers(stream, containers, on_start, on_end, *, tee=None, progress=None,
+                    stop=None) -> StreamResult:
+    """Parse ``stream`` once, reporting only start/end of the named ``containers`` (local names).
+
+    ``on_start(el)`` is called when a container starts (its earlier siblings are complete),
+    ``on_end(el)`` when it ends (its subtree is complete).  The callbacks own the tree: they remove
+    what they have processed, so memory stays bounded.  ``tee(data)`` gets every chunk read.
+    """
+    res = StreamResult()
+    tags = [f"{{*}}{n}" for n in containers]
+    parser = etree.XMLPullParser(events=("start", "end"), tag=tags, resolve_entities=False, no_network=True,
+                                 load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True)
+    state = {"root_closed": False, "depth": 0, "last": None}
+
+    def drain() -> None:
+        for ev, el in parser.read_events():
+            if ev == "start":
+                state["depth"] += 1
+                state["last"] = el.sourceline
+                on_start(el)
+            else:
+                state["depth"] -= 1
+                on_end(el)
+                if el.getparent() is None:
+                    state["root_closed"] = True
+
+    try:
+        while True:
+            data = stream.read(CHUNK * 4)
+            if not data:
+                break
+            res.bytes_read += len(data)
+            if tee is not None:
+                tee(data)
+            parser.feed(data)
+            drain()
+            if progress is not None:
+                progress(res.bytes_read)
+            if stop is not None and stop():
+                res.read_ok = False
+                return res
+        if not res.bytes_read:
+            res.read_ok = res.wellformed = False
+            res.fatal = "the file is empty"
+            return res
+        try:
+            parser.close()
+        finally:
+            drain()
+    except etree.XMLSyntaxError as exc:
+        try:
+            drain()
+        except Exception:  # noqa: BLE001 - best effort after a fatal error
+            pass
+        res.read_ok = res.wellformed = False
+        res.fatal = clean_message(exc.msg or str(exc))
+        res.fatal_line = exc.lineno
+    except OSError as exc:
+        res.read_ok = False
+        res.fatal = f"read error: {exc}"
+    return res
+
+
+__all__ += ["SchemaProcess", "pull_containers", "xmllint_path"]
