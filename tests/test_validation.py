@@ -72,10 +72,13 @@ def example_extract(tmp_path_factory, schema_store) -> Path:
     """The bundled example written by noarkpack."""
     import noarkpack
 
+    from noarkpack.conversion import ConversionCache
+
     base = tmp_path_factory.mktemp("example")
     project = noarkpack.load_project(Path(__file__).resolve().parents[1] / "examples" / "omsorg")
+    # its legacy documents are converted to PDF/A; the cache stays out of the repository
     with ExtractWriter(base, project.settings, store=schema_store,
-                       conversion=project.conversion_cache()) as w:
+                       conversion=ConversionCache(tmp_path_factory.mktemp("konvertert"))) as w:
         for j in project.journals():
             w.add(j)
     return base / "avleveringspakke"
@@ -330,7 +333,9 @@ def test_invalid_person_number_is_masked(extract, schema_store):
     path = extract / "arkivstruktur.xml"
     replace_in(path, "<epj:fodselsnummer>31129956715<", "<epj:fodselsnummer>31129956716<")
     report = validate(extract, store=schema_store, tests={"NP.02"})
-    errs = errors(report, "NP.02")
+    # kept as the source recorded it: a warning for the archivist, never an error that blocks a deposit
+    assert errors(report, "NP.02") == []
+    errs = [f for f in report.findings if f.test == "NP.02" and f.severity == "warning"]
     assert errs and all("3112995671" not in e.message for e in errs)
     assert all("3112995671" not in line for line in report.summary_lines())
     assert "3112995671" not in report.to_html() and "3112995671" not in json.dumps(report.to_json())

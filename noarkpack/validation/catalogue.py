@@ -117,10 +117,13 @@ _TESTS = [
        "Lists referenced document files of size 0 (items marked 'Utgår' excluded)."),
     _t("NP.01", "Document formats are approved archival formats", "own", "error",
        "Each referenced document is identified with Siegfried (PRONOM); its PUID must be an archival format of Riksarkivarens forskrift § 5-17 (error otherwise; a format only approved in the past is a warning), and should equal dokumentobjekt/format when that holds a PUID (warning otherwise)."),
-    _t("NP.02", "Person numbers are valid", "own", "error",
-       "Every fødselsnummer, D-nummer or H-nummer in patient metadata (epj:fodselsnummer) has valid control digits and date (error); 11-digit klasseID and partID values that are not valid person numbers are warnings. Numbers are never shown."),
+    _t("NP.02", "Person numbers are valid", "own", "warning",
+       "Every fødselsnummer, D-nummer or H-nummer in patient metadata (epj:fodselsnummer), and 11-digit klasseID and partID values, have valid control digits and date (1964 or 2032 rule set). An invalid number is kept as the source recorded it, so this is a warning for the archivist, never a reason to drop a journal. Numbers are never shown."),
     _t("NP.03", "Public journal does not leak screened values", "own", "error",
        "A value that arkivstruktur.xml screens (skjermingMetadata: titles, party names) must not appear unmasked in offentligJournal.xml."),
+    _t("NP.05", "XML files declare no DTD", "own", "error",
+       "No XML file of the extract has a <!DOCTYPE> declaration: entities (external ones, entity bombs) are never "
+       "resolved by noarkpack, and a Noark 5 extract needs none."),
     _t("NP.04", "Shipped schemas are the official ones", "own", "warning",
        "Each official XSD shipped in the extract is byte-identical (SHA-256) to a version pinned in noarkpack's schema lock files."),
 ]
@@ -131,7 +134,7 @@ TESTS: dict[str, TestInfo] = {t.id: t for t in _TESTS}
 #: Arkade's Noark 5 test ids
 ARKADE_IDS = tuple(t.id for t in _TESTS if t.id.startswith("N5."))
 #: structure tests run first, outside the streaming pass
-STRUCTURE_IDS = ("N5.01", "N5.02", "N5.03", "N5.28", "NP.04")
+STRUCTURE_IDS = ("N5.01", "N5.02", "N5.03", "N5.28", "NP.04", "NP.05")
 
 
 def get(test_id: str) -> TestInfo:

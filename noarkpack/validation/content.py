@@ -784,7 +784,7 @@ class ContentPass:
     def _v_fnr(self, f, value):
         if not f.name.startswith("fodselsnummer") or f.parent is None:
             return
-        self._person_number(f, value, "error", "epj:fodselsnummer")
+        self._person_number(f, value, "warning", "epj:fodselsnummer")
 
     def _v_idnum(self, f, value):
         if len(value) == 11 and value.isdigit():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import tomllib
 from pathlib import Path
@@ -40,6 +41,9 @@ Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
 #: schema set in the store for each Noark 5 version
 SCHEMA_SETS = {"3.1": "noark5-v3.1", "4.0": "noark5-v4.0", "5.0": "noark5-v5.0"}
 UNITS = ("arkivstruktur", "endringslogg", "loependeJournal", "offentligJournal")
+#: the XML files of an extract (those present are checked by NP.05)
+XML_FILES = ("arkivuttrekk.xml", "addml.xml", "arkivstruktur.xml", "endringslogg.xml", "loependeJournal.xml",
+             "offentligJournal.xml")
 OFFICIAL_XSDS = ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd", "loependeJournal.xsd",
                  "offentligJournal.xsd", "addml.xsd")
 
@@ -231,6 +235,27 @@ class _Run:
                 r.add("NP.04", "warning", f"{name} differs from every pinned official version "
                                           f"(SHA-256 {digest}); line endings or edits may have changed it",
                       file=name)
+
+    # ------------------------------------------------------------------ NP.05
+
+    def np_05(self) -> None:
+        """No XML file of the extract declares a DTD: an entity there is hostile or broken, never needed."""
+        r = self.r
+        if not r.wants("NP.05"):
+            return
+        r.mark_ran("NP.05")
+        for name in XML_FILES:
+            if not self.src.exists(name):
+                continue
+            with self.src.open(name) as fh:
+                head = fh.read(1 << 16)
+            # A DTD can only stand in the prolog, before the root element.
+            root = re.search(rb"<[A-Za-z_]", head)
+            prolog = head[: root.start()] if root else head
+            if b"<!DOCTYPE" in prolog:
+                line = prolog[: prolog.index(b"<!DOCTYPE")].count(b"\n") + 1
+                r.add("NP.05", "error", f"{name} declares a DTD (<!DOCTYPE>): its entities were not resolved and "
+                                        "a Noark 5 extract has none; remove the declaration", file=name, line=line)
 
     # ------------------------------------------------------------------ N5.28 + document listing
 
@@ -761,6 +786,7 @@ def validate(
         if report.wants("N5.02") and run.addml.parsed:
             run.n5_02()
         run.np_04()
+        run.np_05()
         # the ADDML's own schema (N5.03)
         if report.wants("N5.03") and run.addml_name:
             run.stream("addml", run.addml_name)
