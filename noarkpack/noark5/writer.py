@@ -33,6 +33,7 @@ from .. import __version__
 from ..conversion import ConversionCache
 from ..documents import copy_and_hash, identify
 from ..formats import is_archival
+from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, sha256_file
 from ..errors import DocumentError, ExtractError, ModelError, NoarkpackError
 from ..model import noark5 as n5
@@ -452,7 +453,7 @@ class ExtractWriter:
                 self._journals.discard()
             self._copy_schemas()
             self._write_addml()
-            self._fsync_dir(self.tmp)
+            fsync_dir(self.tmp)
             if self.final.exists():
                 if not self.overwrite:
                     raise ExtractError("the target appeared while extracting", file=self.final)
@@ -462,7 +463,7 @@ class ExtractWriter:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(self.tmp, self.final)
-            self._fsync_dir(self.out_dir)
+            fsync_dir(self.out_dir)
             r.seconds = time.monotonic() - self._t0
             self._closed = True
             return r
@@ -530,18 +531,6 @@ class ExtractWriter:
             f.flush()
             os.fsync(f.fileno())
 
-    @staticmethod
-    def _fsync_dir(path: Path) -> None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
 
 
 def _masked(rel: PurePosixPath) -> str:
