@@ -57,7 +57,7 @@ def test_planted_defects_are_reported_with_their_locations(analysis):
 
 def test_counts(analysis):
     c = analysis.counts
-    assert (c["patients"], c["journals"], c["entries"], c["documents"]) == (46, 89, 807, 482)
+    assert (c["patients"], c["journals"], c["entries"], c["documents"]) == (46, 89, 807, 488)
     assert c["selected_journals"] == 87 and c["excluded_by_reason"] == {"journalen er ikke avsluttet": 2}
     assert {k: (v["journals"], v["selected"]) for k, v in c["by_arkivskaper"].items()} == \
         {"helse": (66, 64), "legevakt": (23, 23)}
@@ -65,8 +65,20 @@ def test_counts(analysis):
     assert sum(y["opened"] for y in c["by_year"].values()) == 89
     assert c["identifiers"]["D-nummer"] == 2 and c["identifiers"]["H-nummer"] == 1
     assert c["identifiers"]["ugyldige"] == 1 and c["identifiers"]["mangler"] == 1
-    assert c["document_files_on_disk"] == 481 and c["document_files_unreferenced"] == 0
-    assert analysis.totals["AN.10"]["info"] == 342  # entries without documents
+    assert c["document_files_on_disk"] == 487 and c["document_files_unreferenced"] == 0
+    assert analysis.totals["AN.10"]["info"] == 336  # entries without documents
+
+
+def test_formats_that_need_conversion(analysis):
+    """The example's legacy documents (RTF, Word 97, GIF, BMP, and a plain PDF of 2011) will be converted."""
+    conv = analysis.counts["conversion"]
+    assert conv["files"] == 6 and conv["bytes"] > 0
+    assert {puid: f["files"] for puid, f in conv["by_format"].items()} == \
+        {"fmt/50": 2, "fmt/40": 1, "fmt/4": 1, "fmt/116": 1, "fmt/18": 1}
+    found = [f for f in analysis.findings if f.code == "AN.14"]
+    assert len(found) == 6 and {f.severity for f in found} == {"info"}
+    assert {f.location["file"] for f in found} == {"eksport/DOKUMENT.csv"}
+    assert "konvertering til PDF/A: 6 filer" in "\n".join(analysis.summary_lines())
 
 
 def test_nothing_identifying_unless_asked(omsorg, analysis):

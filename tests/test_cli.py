@@ -126,6 +126,9 @@ def test_no_identifying_data_on_screen(example_copy, tmp_path):
     screen = "\n".join(outputs)
     leaked = sorted(i for i in ids if i in screen)
     assert not leaked, f"{len(leaked)} identifiers on screen"
+    # the example's six legacy documents are converted (into the copy's own cache, which package reuses)
+    assert re.search(r"konvertert til PDF/A:\s+6 \(\d nye", outputs[0]), outputs[0]
+    assert len(list((example_copy / ".noarkpack" / "konvertert").glob("*.pdf"))) == 6
 
 
 def test_package_twice_gives_the_same_tar(example_copy, tmp_path):

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from noarkpack import ExtractWriter, load_project
+from noarkpack.conversion import ConversionCache
 from noarkpack.errors import DocumentError, ExtractError, ModelError
+from noarkpack.formats import PDFA_PUIDS, is_archival
 from noarkpack.resources import schemas_dir
 
 from . import builders
@@ -131,11 +133,21 @@ def test_invalid_fodselsnummer_is_kept_as_recorded(tmp_path, docs, shared_dir):
 
 
 @pytest.fixture(scope="module")
-def example_extract(tmp_path_factory) -> Path:
+def example_cache(tmp_path_factory) -> ConversionCache:
+    """The example's conversions, cached outside the repository for this module."""
+    return ConversionCache(tmp_path_factory.mktemp("konvertert"))
+
+
+@pytest.fixture(scope="module")
+def example_result(tmp_path_factory, example_cache):
     out = tmp_path_factory.mktemp("omsorg")
     project = load_project(EXAMPLE)
-    write(out, project.settings, project.journals())
-    return out / "avleveringspakke"
+    return write(out, project.settings, project.journals(), conversion=example_cache)
+
+
+@pytest.fixture(scope="module")
+def example_extract(example_result) -> Path:
+    return example_result.path
 
 
 def test_example_extract_passes_every_check(example_extract, shared_dir, tmp_path):
@@ -143,9 +155,43 @@ def test_example_extract_passes_every_check(example_extract, shared_dir, tmp_pat
     assert figures["mappe"] >= 78 and figures["registrering"] >= 400 and figures["dokumentfiler"] >= 10
 
 
-def test_example_extract_is_reproducible(example_extract, tmp_path):
+#: the example's legacy documents (generate.py, LEGACY): Siegfried's PUID of each original
+EXAMPLE_LEGACY = sorted(["fmt/50", "fmt/50", "fmt/40", "fmt/4", "fmt/116", "fmt/18"])
+
+
+def test_example_documents_are_archival_as_siegfried_sees_them(example_extract, example_result):
+    """Issue 7: every document in the extract is identified by Siegfried as an approved PUID equal to its
+    dokumentobjekt/format, and each converted document has its konvertering recorded."""
+    import pygfried
+    from lxml import etree
+
+    AS = "{http://www.arkivverket.no/standarder/noark5/arkivstruktur}"
+    objs = etree.parse(str(example_extract / "arkivstruktur.xml")).findall(f".//{AS}dokumentobjekt")
+    assert len(objs) == example_result.dokumentfiler
+    converted = []
+    for o in objs:
+        ref, fmt = o.findtext(f"{AS}referanseDokumentfil"), o.findtext(f"{AS}format")
+        assert pygfried.identify(str(example_extract / ref)) == fmt, ref
+        assert is_archival(fmt), (ref, fmt)
+        k = o.find(f"{AS}konvertering")
+        if k is None:
+            continue
+        converted.append(k.findtext(f"{AS}konvertertFraFormat"))
+        assert ref.endswith(".pdf") and fmt in PDFA_PUIDS and o.findtext(f"{AS}formatDetaljer") == "PDF/A-2b"
+        assert k.findtext(f"{AS}konvertertTilFormat") == fmt
+        assert k.findtext(f"{AS}konvertertDato") and k.findtext(f"{AS}konvertertAv").startswith("noarkpack ")
+        tool = k.findtext(f"{AS}konverteringsverktoey")
+        assert tool.startswith("GPL Ghostscript " if k.findtext(f"{AS}konvertertFraFormat") == "fmt/18"
+                               else "LibreOffice "), tool
+    assert sorted(converted) == EXAMPLE_LEGACY
+    assert example_result.converted == len(EXAMPLE_LEGACY) and not example_result.unconverted
+    legacy = {".rtf", ".doc", ".gif", ".bmp"}
+    assert not [p for p in (example_extract / "DOKUMENT").rglob("*") if p.suffix in legacy]
+
+
+def test_example_extract_is_reproducible(example_extract, example_cache, tmp_path):
     project = load_project(EXAMPLE)
-    write(tmp_path, project.settings, project.journals())
+    write(tmp_path, project.settings, project.journals(), conversion=example_cache)
     again = tmp_path / "avleveringspakke"
     for f in sorted(example_extract.rglob("*")):
         if f.is_file():

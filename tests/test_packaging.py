@@ -96,12 +96,15 @@ def _tiny_extract(root: Path, store) -> Path:
 
 
 def _example_extract(root: Path, store) -> Path | None:
+    from noarkpack.conversion import ConversionCache
+
     try:
         project = noarkpack.load_project(REPO / "examples" / "omsorg")
     except Exception:
         return None
     out = root / "omsorg"
-    with ExtractWriter(out, project.settings, store=store) as w:
+    # the example's legacy documents are converted to PDF/A (cache in the test's folder, not the repository)
+    with ExtractWriter(out, project.settings, store=store, conversion=ConversionCache(root / "konvertert")) as w:
         for j in project.journals():
             w.add(j)
     return out / "avleveringspakke"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from noarkpack.pipeline import extract_project, import_project
@@ -14,8 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 OMSORG = ROOT / "examples" / "omsorg"
 
 
-def test_split_by_arkivskaper_gives_complete_valid_extracts(tmp_path, shared_dir):
+def _load(tmp_path: Path):
+    """The example with its staging database and its cache of converted documents in ``tmp_path``."""
     project = load_project(OMSORG, database=tmp_path / "staging.sqlite")
+    project.conversion = replace(project.conversion, cache=tmp_path / "konvertert")
+    return project
+
+
+def test_split_by_arkivskaper_gives_complete_valid_extracts(tmp_path, shared_dir):
+    project = _load(tmp_path)
     import_project(project)
     runs = extract_project(project, tmp_path / "out", split_by="arkivskaper")
     assert [r.arkivskaper for r in runs] == ["helse", "legevakt"]
@@ -31,6 +39,9 @@ def test_split_by_arkivskaper_gives_complete_valid_extracts(tmp_path, shared_dir
         other = {"helse": "999999972", "legevakt": "999999980"}[r.arkivskaper]
         assert f"<arkivskaperID>{other}</arkivskaperID>" not in text
     assert figures["helse"]["mappe"] == 64 and figures["legevakt"]["mappe"] == 23
+    # the legacy documents are converted once (before the split) and land in their arkivskaper's extract
+    assert runs[0].conversion.converted == 6 and not runs[0].conversion.failures
+    assert [r.result.converted for r in runs] == [5, 1]
     # the open journals are counted with their reason, in the extract of their arkivskaper
     helse = runs[0]
     assert sorted(helse.excluded) == [("J-4178", "journalen er ikke avsluttet"),
@@ -40,11 +51,11 @@ def test_split_by_arkivskaper_gives_complete_valid_extracts(tmp_path, shared_dir
 
 
 def test_unsplit_extract_applies_the_selection(tmp_path):
-    project = load_project(OMSORG, database=tmp_path / "staging.sqlite")
+    project = _load(tmp_path)
     run = extract_project(project, tmp_path / "out")
     assert run.result.mappe == 87 and len(run.excluded) == 2
+    assert run.result.converted == 6 and run.result.dokumentfiler == 476
     # a stricter cut-off leaves more out, each with its reason
-    from dataclasses import replace
     from datetime import date
 
     project.selection = replace(project.selection, closed_before=date(2019, 1, 1))

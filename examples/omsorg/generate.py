@@ -16,10 +16,14 @@ and the example works without running it.  It is deterministic (fixed seed,
 fixed document dates and PDF IDs), so a rerun with the same Pillow and zlib
 gives the same files.  It deletes and rewrites ``journals.jsonl``, ``eksport/`` and
 ``dokumenter/`` next to itself, and nothing else (``noarkpack.toml`` and
-``README.md`` are written by hand).
+``README.md`` are written by hand); the two documents LibreOffice makes (a
+Word 97 ``.doc`` and a GIF, see "legacy documents" below) are kept from the
+previous run when they are there, since another LibreOffice version may write
+other bytes.
 
-Requirements: Python 3.11+, Pillow (to draw the letters and scanned pages), and
-the DejaVu fonts (Debian/Ubuntu: ``apt-get install fonts-dejavu-core``)::
+Requirements: Python 3.11+, Pillow (to draw the letters and scanned pages),
+the DejaVu fonts (Debian/Ubuntu: ``apt-get install fonts-dejavu-core``), and
+LibreOffice (``soffice``) only when the ``.doc`` or the ``.gif`` is missing::
 
     python3 -m venv /tmp/omsorg-gen && /tmp/omsorg-gen/bin/pip install pillow
     /tmp/omsorg-gen/bin/python examples/omsorg/generate.py
@@ -28,7 +32,9 @@ The PDFs are written by this script itself (no PDF library): one 1-bit image
 per page at 150 dpi, compressed with CCITT Group 4 (Pillow's libtiff encoder),
 an embedded sRGB ICC profile (version 2, built here) as the PDF/A output
 intent, and XMP metadata that matches the document information dictionary.
-Scans are PDF/A-1b, letters from the system are PDF/A-2b.
+Scans are PDF/A-1b, letters from the system are PDF/A-2b.  Six legacy documents
+(RTF, Word 97, GIF, BMP and a plain PDF 1.4 of 2011) are not archival: noarkpack
+converts them to PDF/A on extract.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ import math
 import random
 import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
@@ -321,6 +329,7 @@ class Entry:
     endringer: list[dict] = field(default_factory=list)
     innslag_id: str = ""
     sensitive: bool = False
+    extra: dict = field(default_factory=dict)  # what the generator knows beyond the record (not exported)
 
 
 @dataclass
@@ -502,12 +511,14 @@ SENSITIVE_NOTES = {
 }
 
 
-def note_text(p: Patient, title: str, when: datetime, author: str, lege: str, pool: dict = NOTES) -> str:
+def note_text(p: Patient, title: str, when: datetime, author: str, lege: str, pool: dict = NOTES,
+              r: random.Random | None = None) -> str:
+    r = r or rng
     pn, po, pos = p.pron()
     rel = p.relative
     sentences = pool[title]
-    k = min(len(sentences), rng.randint(3, 5))
-    chosen = sorted(rng.sample(range(len(sentences)), k))
+    k = min(len(sentences), r.randint(3, 5))
+    chosen = sorted(r.sample(range(len(sentences)), k))
     fill = {"fn": p.fn, "Fn": p.fn, "pn": pn, "Pn": cap(pn), "po": po, "pos": pos, "lege": lege,
             "rel": f"{rel.relasjon}" if rel else "pårørende", "rel_navn": rel.navn if rel else "pårørende",
             "Rel_navn": rel.navn if rel else "Pårørende"}
@@ -988,6 +999,7 @@ def legevakt_contact(j: Journal, day: date, case: dict) -> None:
         j.opened = plus_minutes(at(day, *hm), -rng.randint(5, 25))
     kind = case.get("kind", rng.choice(["Legevaktnotat", "Legevaktnotat", "Telefonkonsultasjon", "Sykebesøk"]))
     e = add(j, "notat", kind, lege, day, hm=hm, delay_min=(15, 240))
+    e.extra["case"] = case
     if rng.random() < 0.75:
         e.docs.append(Doc("txt", kind, (
             f"{kind} – {no_date(e.opprettet)} kl. {e.opprettet:%H.%M}\n\n"
@@ -1809,10 +1821,13 @@ def _xml(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def pdf_a(pages: list, *, part: int, title: str, author: str, creator_tool: str, created: datetime,
-          ident: str) -> bytes:
-    """A PDF/A-1b (part 1) or PDF/A-2b (part 2) file with one 1-bit image per A4 page."""
-    producer = "noarkpack examples/omsorg/generate.py"
+def pdf_a(pages: list, *, part: int | None, title: str, author: str, creator_tool: str, created: datetime,
+          ident: str, producer: str = "noarkpack examples/omsorg/generate.py") -> bytes:
+    """A PDF/A-1b (part 1) or PDF/A-2b (part 2) file with one 1-bit image per A4 page.
+
+    ``part=None`` gives a plain PDF 1.4 of the same pages: no XMP metadata and no output intent, as many
+    systems wrote PDF before PDF/A (Siegfried: fmt/18, archival only for documents up to 2008).
+    """
     xmp_date = created.isoformat()
     xmp = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -1847,7 +1862,11 @@ def pdf_a(pages: list, *, part: int, title: str, author: str, creator_tool: str,
         objects[num - 1] = (b"<< " + dict_items + b" /Length " + str(len(data)).encode() + b" >>\nstream\n" + data
                             + b"\nendstream")
 
-    catalog, pages_obj, info, meta, icc = reserve(), reserve(), reserve(), reserve(), reserve()
+    if part is None:
+        catalog, pages_obj, info = reserve(), reserve(), reserve()
+        meta = icc = 0
+    else:
+        catalog, pages_obj, info, meta, icc = reserve(), reserve(), reserve(), reserve(), reserve()
     w_pt, h_pt = "595.276", "841.89"
     kids = []
     for img in pages:
@@ -1860,18 +1879,22 @@ def pdf_a(pages: list, *, part: int, title: str, author: str, creator_tool: str,
         stream(image, f"/Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceGray "
                       f"/BitsPerComponent 1 /Filter /CCITTFaxDecode "
                       f"/DecodeParms << /K -1 /Columns {w} /Rows {h} /BlackIs1 {BLACK_IS_1} >>".encode(), g4(img))
-    objects[catalog - 1] = (f"<< /Type /Catalog /Pages {pages_obj} 0 R /Metadata {meta} 0 R /OutputIntents "
-                            f"[<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1) "
-                            f"/Info (sRGB IEC61966-2.1) /DestOutputProfile {icc} 0 R >>] >>").encode()
+    if part is None:
+        objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R >>".encode()
+    else:
+        objects[catalog - 1] = (f"<< /Type /Catalog /Pages {pages_obj} 0 R /Metadata {meta} 0 R /OutputIntents "
+                                f"[<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1) "
+                                f"/Info (sRGB IEC61966-2.1) /DestOutputProfile {icc} 0 R >>] >>").encode()
     objects[pages_obj - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] "
                               f"/Count {len(kids)} >>").encode()
     objects[info - 1] = (b"<< /Title " + _pdf_text(title) + b" /Author " + _pdf_text(author) + b" /Creator "
                          + _pdf_text(creator_tool) + b" /Producer " + _pdf_text(producer) + b" /CreationDate ("
                          + _pdf_date(created).encode() + b") /ModDate (" + _pdf_date(created).encode() + b") >>")
-    stream(meta, b"/Type /Metadata /Subtype /XML", xmp)
-    stream(icc, b"/N 3 /Filter /FlateDecode", zlib.compress(_ICC, 9))
+    if part is not None:
+        stream(meta, b"/Type /Metadata /Subtype /XML", xmp)
+        stream(icc, b"/N 3 /Filter /FlateDecode", zlib.compress(_ICC, 9))
 
-    version = b"1.4" if part == 1 else b"1.7"
+    version = b"1.4" if part in (1, None) else b"1.7"
     out = bytearray(b"%PDF-" + version + b"\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for n, body in enumerate(objects, start=1):
@@ -1911,12 +1934,16 @@ def claim(folder: str, stem: str, ext: str) -> str:
         n += 1
 
 
-def write_documents(journals: list[Journal]) -> None:
+def write_documents(journals: list[Journal], kept: dict[str, bytes] | None = None) -> None:
+    legacy = []
     for j in journals:
         p = j.patient
         for e in j.entries:
             year = e.opprettet.year
             for k, doc in enumerate(e.docs):
+                if doc.kind in LEGACY_KINDS:
+                    legacy.append((j, e, doc))
+                    continue
                 if doc.kind == "txt":
                     if e.type == "notat":
                         rel = claim(f"notater/{year}", f"{e.innslag_id} {doc.tittel}", "txt")
@@ -1945,6 +1972,328 @@ def write_documents(journals: list[Journal]) -> None:
                 path = DOCS / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
+    # The legacy documents last, so that they never take a name the others had before they came.
+    for j, e, doc in legacy:
+        doc.fil, data = legacy_file(j, e, doc, kept or {})
+        path = DOCS / doc.fil
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+# --------------------------------------------------------------------------- legacy documents (not archival)
+#
+# Six documents in formats a depot does not accept, as the system's older modules and outside senders left
+# them; noarkpack converts them to PDF/A-2b on extract and records each konvertering (README, "Documents"):
+#
+#   RTF (Siegfried fmt/50)     a nurse's note and a legevakt note from the old note modules: plain ASCII RTF
+#                              with \uN escapes, written here
+#   Word 97 .doc (fmt/40)      a letter written in a word processor: RTF written here, saved as .doc by LibreOffice
+#   GIF (fmt/4)                a GP's referral received through the fax server: a page drawn here, written as a
+#                              BMP and saved as GIF by LibreOffice
+#   BMP (fmt/116)              a form from an old flatbed scanner: 1 bit, 100 dpi, written here with struct
+#   PDF 1.4 (fmt/18)           a discharge summary a hospital sent as plain PDF in 2011: plain PDF is archival
+#                              only for documents produced up to 2008-12-31, so this one is converted
+#
+# Each is attached to an existing entry that had no document (the entry keeps its type and title), in a closed
+# journal after the open journal J-4178 in the export's order, so that the planted defects keep their lines in
+# eksport/.  Nothing here draws from the global random generator, so the rest of the example does not change.
+#
+# LibreOffice need not write the same bytes in another version, so the .doc and the .gif are made only when they
+# are missing: a rerun keeps the committed files (read before dokumenter/ is deleted).  Delete them to make them
+# anew, e.g. after changing their text here.
+
+LEGACY = [
+    # (document kind, entry type, entry titles, arkivskaper, years of the entry, document title or None: the entry's)
+    ("rtf-notat", "notat", ("Tilsyn kveld", "Tilsyn natt"), "helse", (2009, 2012), "Sykepleiernotat"),
+    ("rtf-legevakt", "notat", ("Legevaktnotat",), "legevakt", (2007, 2008), "Legevaktnotat"),
+    ("doc", "brev", ("Invitasjon til pårørendesamtale",), "helse", (2009, 2014), None),
+    ("gif", "henvisning", ("Henvisning fra fastlege",), "helse", (2005, 2009), "Henvisning fra fastlege (faks)"),
+    ("bmp", "skjema", ("Fallrisikovurdering",), "helse", (2008, 2012), "Fallrisikovurdering (skannet)"),
+    ("pdf14", "epikrise", ("Epikrise fra Sykehuset Levanger", "Epikrise fra Sykehuset Namsos"), "helse",
+     (2010, 2023), None),
+]
+LEGACY_KINDS = {spec[0] for spec in LEGACY}
+LIBREOFFICE_MADE = (".doc", ".gif")
+
+
+def legacy_documents(journals: list[Journal]) -> None:
+    """Attach the legacy documents (after :func:`number`: the choice follows the export's order)."""
+    order = sorted(journals, key=lambda j: (j.patient.pasient_id, j.opened))  # as journals.jsonl and eksport/
+    start = next(n for n, j in enumerate(order) if j.journal_id == MISSING_FILE_JOURNAL) + 1
+    used: set[str] = set()
+    for kind, type_, titles, ark, (y0, y1), title in LEGACY:
+        j, e = next((j, e) for j in order[start:] if j.closed and UNITS[j.unit][0] == ark and j.journal_id not in used
+                    for e in j.entries if e.type == type_ and e.tittel in titles and not e.docs and not e.skjerming
+                    and y0 <= e.opprettet.year <= y1)
+        used.add(j.journal_id)
+        e.docs.append(Doc(kind, title or e.tittel, None))
+
+
+def rtf_text(s: str) -> str:
+    """``s`` as RTF text in plain ASCII: æ → \\u230\\'e6 (the Unicode escape, then its Windows-1252 fallback)."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\line ")
+        elif 32 <= o < 127:
+            out.append(ch)
+        else:
+            assert o < 0x10000, ch
+            try:
+                fallback = "\\'" + ch.encode("cp1252").hex()
+            except UnicodeEncodeError:
+                fallback = "?"
+            out.append(f"\\u{o if o < 0x8000 else o - 0x10000}{fallback}")
+    return "".join(out)
+
+
+def rtf_document(body: list[str], *, title: str, author: str, created: datetime, generator: str) -> bytes:
+    """An RTF 1.x document (A4, Arial 10 pt, Norwegian) around ``body`` (lines of RTF)."""
+    c = created
+    head = [
+        "{\\rtf1\\ansi\\ansicpg1252\\uc1\\deff0\\deflang1044",
+        "{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}{\\f1\\froman\\fcharset0 Times New Roman;}}",
+        f"{{\\*\\generator {rtf_text(generator)};}}",
+        f"{{\\info{{\\title {rtf_text(title)}}}{{\\author {rtf_text(author)}}}"
+        f"{{\\creatim\\yr{c.year}\\mo{c.month}\\dy{c.day}\\hr{c.hour}\\min{c.minute}}}}}",
+        "\\paperw11906\\paperh16838\\margl1418\\margr1418\\margt1418\\margb1418",
+    ]
+    return ("\r\n".join(head + body + ["}"]) + "\r\n").encode("ascii")
+
+
+def _para(text: str, *, bold: bool = False, size: int = 20, after: int = 120) -> str:
+    b = ("\\b ", "\\b0") if bold else ("", "")
+    return f"\\pard\\plain\\f0\\fs{size}\\sa{after} {b[0]}{rtf_text(text)}{b[1]}\\par"
+
+
+def rtf_notat(j: Journal, e: Entry, r: random.Random) -> bytes:
+    p = j.patient
+    lege = r.choice(STAFF["lege"])[0]
+    header, body, footer = note_text(p, e.tittel, e.opprettet, e.forfatter, lege, r=r).strip().split("\n\n")
+    lines = [_para(f"Omsorgsjournal – Sykepleiernotat – {UNITS[j.unit][1]}", size=16),
+             _para(f"Pasient: {p.navn}, født {no_date(p.born)}", bold=True),
+             _para(header, bold=True, after=240), _para(body.replace("\n", " "), after=240), _para(footer)]
+    return rtf_document(lines, title=f"Sykepleiernotat – {e.tittel}", author=e.forfatter, created=e.opprettet,
+                        generator="Omsorgsjournal 5.2 notatmodul")
+
+
+def rtf_legevaktnotat(j: Journal, e: Entry) -> bytes:
+    p, case = j.patient, e.extra["case"]
+    rows = [("Kontaktårsak", case["aarsak"]), ("Funn", case["funn"]), ("Vurdering", case["vurdering"]),
+            ("Tiltak", case["tiltak"])]
+    lines = [_para("Fjordvik interkommunale legevakt", bold=True, size=24),
+             _para(f"{e.tittel} – {no_date(e.opprettet)} kl. {e.opprettet:%H.%M}", bold=True, after=240),
+             _para(f"Pasient: {p.navn}, født {no_date(p.born)}", after=240)]
+    for name, text in rows:
+        lines.append("\\trowd\\trgaph108\\trleft0\\clbrdrb\\brdrs\\brdrw10\\cellx2552"
+                     "\\clbrdrb\\brdrs\\brdrw10\\cellx9070")
+        lines.append(f"\\pard\\plain\\intbl\\f0\\fs20\\b {rtf_text(name)}\\b0\\cell "
+                     f"\\pard\\plain\\intbl\\f0\\fs20 {rtf_text(text)}\\cell\\row")
+    lines.append("\\pard\\plain\\f0\\fs20\\sb240 " + rtf_text(f"Lege: {e.forfatter}") + "\\par")
+    return rtf_document(lines, title=e.tittel, author=e.forfatter, created=e.opprettet,
+                        generator="Legevaktmodul 2.0")
+
+
+def rtf_letter(j: Journal, e: Entry, r: random.Random) -> bytes:
+    """The invitation as the ward wrote it in a word processor (saved as Word 97 by LibreOffice)."""
+    p = j.patient
+    to = e.korrespondanse["parter"][0]["navn"]
+    addr = p.relative.adresse if p.relative and p.relative.navn == to else ("" if p.skjult_adresse else p.adresse)
+    meeting = e.opprettet.date() + timedelta(days=10)
+    meeting += timedelta(days={5: 2, 6: 1}.get(meeting.weekday(), 0))  # a weekday
+    ref = f"{e.opprettet.year}/{r.randint(1000, 9999)}"
+    lines = [_para("Fjordvik kommune", bold=True, size=32, after=0), _para(UNITS[j.unit][1], size=22, after=480),
+             "\\pard\\plain\\f0\\fs22 " + "\\line ".join(rtf_text(x) for x in [to, *addr.split(", ")] if x) + "\\par",
+             f"\\pard\\plain\\f0\\fs18\\sb480\\tx6804 \\tab {rtf_text('Vår dato: ' + no_date(e.opprettet))}\\line "
+             f"\\tab {rtf_text('Vår ref.: ' + ref)}\\line \\tab {rtf_text('Saksbehandler: ' + e.forfatter)}\\par",
+             "\\pard\\plain\\f0\\fs28\\sb480\\sa240\\b " + rtf_text(e.tittel) + "\\b0\\par"]
+    body = [f"Vi ønsker å invitere deg til en samtale om {p.fn} og hvordan {p.pron()[0]} har det hos oss.",
+            f"Tid: {no_date(meeting)} kl. 13.00. Sted: {UNITS[j.unit][1]}, møterommet.",
+            "Samtalen varer omtrent en time. Primærkontakt og lege deltar.",
+            "Gi beskjed til avdelingen dersom tidspunktet ikke passer.", "Med vennlig hilsen"]
+    lines += [_para(x, size=22) for x in body]
+    lines.append("\\pard\\plain\\f0\\fs22\\sb480 " + rtf_text(e.forfatter) + "\\line "
+                 + rtf_text(ROLE.get(e.forfatter, "saksbehandler")) + "\\par")
+    return rtf_document(lines, title=e.tittel, author=e.forfatter, created=e.opprettet, generator="Fjordvik brevmal")
+
+
+def bmp_1bit(img, dpi: int) -> bytes:
+    """A Windows BMP 3 (BITMAPINFOHEADER) with 1 bit per pixel and a black/white palette, bottom-up rows."""
+    w, h = img.size
+    raw = img.convert("1").tobytes()  # top-down rows, each padded to a byte; bit 1 = white
+    row, stride = (w + 7) // 8, ((w + 31) // 32) * 4
+    pixels = b"".join(raw[y * row:(y + 1) * row] + b"\0" * (stride - row) for y in reversed(range(h)))
+    palette = b"\x00\x00\x00\x00\xff\xff\xff\x00"  # index 0 black, 1 white (BGR0)
+    offset = 14 + 40 + len(palette)
+    ppm = round(dpi / 0.0254)
+    return (struct.pack("<2sIHHI", b"BM", offset + len(pixels), 0, 0, offset)
+            + struct.pack("<IiiHHIIiiII", 40, w, h, 1, 1, 0, len(pixels), ppm, ppm, 2, 2) + palette + pixels)
+
+
+def render_fax(j: Journal, e: Entry, r: random.Random):
+    """A GP's referral as it came out of the fax server (150 dpi, 1 bit)."""
+    p = j.patient
+    office, _, doctor = p.fastlege.partition(" v/ lege ")
+    sent = min(at(e.opprettet.date(), r.randint(8, 10), r.randint(0, 59)), e.opprettet - timedelta(minutes=20))
+    mono, sans, bold = font("DejaVuSansMono", 18), font("DejaVuSans", 24), font("DejaVuSans-Bold", 30)
+    img, d = new_page()
+    d.text((60, 40), f"{no_date(sent)} {sent:%H:%M}   FRA: {office.upper()}   TIL: FJORDVIK KOMMUNE   S. 1/1",
+           font=mono, fill=0)
+    d.text((150, 160), office, font=bold, fill=0)
+    d.text((150, 205), f"Lege {doctor}", font=sans, fill=0)
+    d.text((150, 330), "HENVISNING", font=bold, fill=0)
+    d.text((150, 380), "Til: Fjordvik kommune, tildelingskontoret for helse- og omsorgstjenester", font=sans, fill=0)
+    d.text((150, 430), f"Gjelder: {p.navn}, født {no_date(p.born)}", font=sans, fill=0)
+    chronic = low(p.chronic[0][0]) if p.chronic else "flere kroniske sykdommer"
+    y = 520
+    for para in [f"Henvises for vurdering av hjemmesykepleie. {p.fn} har {chronic} og klarer ikke lenger å "
+                 "håndtere medisinene sine selv. Har falt hjemme og bor alene. Pårørende er bekymret.",
+                 "Ber om kartleggingsbesøk snarest.", "Faste legemidler:"]:
+        for line in wrap_px(para, sans, PAGE[0] - 300):
+            d.text((150, y), line, font=sans, fill=0)
+            y += 36
+        y += 14
+    for m in p.medicines:
+        d.text((180, y), f"– {m}", font=sans, fill=0)
+        y += 36
+    y += 50
+    d.text((150, y), "Med hilsen", font=sans, fill=0)
+    d.text((150, y + 90), f"{doctor}, fastlege", font=sans, fill=0)
+    amp, phase = r.uniform(6, 12), r.uniform(0, 6.3)
+    d.line([(160 + x, y + 70 - amp * math.sin(0.15 * x + phase)) for x in range(0, 300, 3)], fill=0, width=3)
+    return scanify(img, r)
+
+
+def render_form(j: Journal, e: Entry, r: random.Random):
+    """A filled-in paper form from the old flatbed scanner, downsampled to 100 dpi, 1 bit."""
+    from PIL import Image
+    p = j.patient
+    mono, mono_b = font("DejaVuSansMono", 24), font("DejaVuSansMono-Bold", 30)
+    hand = font("DejaVuSerif-Italic", 28) if any((dd / "DejaVuSerif-Italic.ttf").is_file() for dd in FONT_DIRS) \
+        else font("DejaVuSerif", 28)
+    img, d = new_page()
+    d.text((120, 100), UNITS[j.unit][1].upper(), font=mono, fill=0)
+    d.text((120, 150), "FALLRISIKOVURDERING", font=mono_b, fill=0)
+    d.text((120, 240), "Navn:", font=mono, fill=0)
+    d.text((300, 232), p.navn, font=hand, fill=30)
+    d.text((120, 290), "Født:", font=mono, fill=0)
+    d.text((300, 282), no_date(p.born), font=hand, fill=30)
+    d.text((700, 290), "Dato:", font=mono, fill=0)
+    d.text((800, 282), no_date(e.opprettet), font=hand, fill=30)
+    top = 380
+    d.text((130, top + 14), "Risikofaktor", font=mono_b, fill=0)
+    d.text((860, top + 14), "Ja", font=mono_b, fill=0)
+    d.text((990, top + 14), "Nei", font=mono_b, fill=0)
+    items = SKJEMA["Fallrisikovurdering"]
+    yes = 0
+    for k, item in enumerate(items, start=1):
+        yy = top + 70 * k
+        d.line((110, yy, 1130, yy), fill=0, width=2)
+        d.text((130, yy + 20), item, font=mono, fill=0)
+        for x in (860, 990):
+            d.rectangle((x, yy + 18, x + 32, yy + 50), outline=0, width=2)
+        x = 860 if r.random() < 0.55 else 990
+        yes += x == 860
+        d.line((x + 4, yy + 34, x + 14, yy + 48, x + 40, yy + 8), fill=20, width=4)
+    bottom = top + 70 * (len(items) + 1)
+    d.rectangle((110, top, 1130, bottom), outline=0, width=2)
+    d.line((840, top, 840, bottom), fill=0, width=2)
+    d.line((970, top, 970, bottom), fill=0, width=2)
+    risk = "høy" if yes >= 4 else "moderat" if yes >= 2 else "lav"
+    y = bottom + 60
+    d.text((120, y), "Samlet vurdering av fallrisiko:", font=mono, fill=0)
+    d.text((620, y - 8), risk, font=hand, fill=30)
+    d.text((120, y + 70), "Tiltak:", font=mono, fill=0)
+    for n, t in enumerate(["Sensormatte ved sengen. Sko med godt grep.", "Fysioterapeut vurderer gangfunksjon.",
+                           "Ny vurdering om tre måneder."]):
+        d.text((240, y + 62 + n * 50), t, font=hand, fill=30)
+    d.text((120, y + 300), "Sign.:", font=mono, fill=0)
+    amp, phase = r.uniform(8, 14), r.uniform(0, 6.3)
+    d.line([(250 + x, y + 310 - amp * math.sin(0.14 * x + phase)) for x in range(0, 320, 3)], fill=20, width=3)
+    stamp(d, 780, 1560, e.arkivert, e.forfatter)
+    page = scanify(img, r).convert("L").resize((827, 1169), Image.Resampling.BOX)
+    return to_bilevel(page, 150)
+
+
+def render_epikrise(j: Journal, e: Entry, r: random.Random) -> tuple[list, str, str, datetime]:
+    """The hospital's discharge summary for a plain PDF: (pages, doctor, hospital, when it was written)."""
+    p = j.patient
+    hf, short = next(h for h in HOSPITALS if e.tittel.endswith(h[1]))
+    diag = r.choice(DIAGNOSES)
+    ut = e.opprettet.date() - timedelta(days=r.randint(0, 3))
+    inn = ut - timedelta(days=r.randint(3, 14))
+    lege = r.choice(["Kristin Aalberg", "Henrik Sørbø", "Maja Lindstrøm", "Petter Grønvold"])
+    text = epikrise_text(p, hf, diag, inn, ut, lege).split("\n", 2)[2]  # without the EPIKRISE heading
+    sans, bold, big = font("DejaVuSans", 21), font("DejaVuSans-Bold", 21), font("DejaVuSans-Bold", 32)
+    left, right, bottom = 150, PAGE[0] - 150, PAGE[1] - 170
+    pages = []
+    img, d = new_page()
+    d.text((left, 110), hf.split(", ")[0], font=sans, fill=0)
+    d.text((left, 145), f"{short}, {diag[2]}", font=bold, fill=0)
+    d.text((left, 240), "EPIKRISE", font=big, fill=0)
+    y = 320
+    for para in text.split("\n"):
+        heading = para.endswith(":") or para.startswith(("Pasient:", "Innlagt:"))
+        lines = wrap_px(para, bold if heading else sans, right - left) or [""]
+        for line in lines:
+            if y > bottom:
+                pages.append(img)
+                img, d = new_page()
+                y = 150
+            d.text((left, y), line, font=bold if heading else sans, fill=0)
+            y += 31
+    pages.append(img)
+    written = min(at(ut, r.randint(12, 15), r.randint(0, 59)), e.opprettet - timedelta(hours=1))
+    return [to_bilevel(pg) for pg in pages], lege, short, written
+
+
+def libreoffice(data: bytes, suffix: str, target: str) -> bytes:
+    """``data`` (a file ending in ``suffix``) saved by LibreOffice headless as ``target`` (--convert-to)."""
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        sys.exit("LibreOffice (soffice) is needed to make the .doc and .gif documents that are not in dokumenter/ "
+                 "yet (Debian: apt-get install libreoffice-writer-nogui libreoffice-draw-nogui)")
+    with tempfile.TemporaryDirectory(prefix="omsorg-lo-") as tmp:
+        t = Path(tmp)
+        src = t / f"legacy{suffix}"
+        src.write_bytes(data)
+        r = subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation={(t / 'profile').as_uri()}",
+                            "--convert-to", target, "--outdir", str(t / "out"), str(src)],
+                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        made = sorted((t / "out").glob("legacy.*"))
+        if r.returncode != 0 or len(made) != 1:
+            sys.exit(f"LibreOffice could not save {suffix} as {target}: {(r.stderr or r.stdout).strip()[-300:]}")
+        return made[0].read_bytes()
+
+
+def legacy_file(j: Journal, e: Entry, doc: Doc, kept: dict[str, bytes]) -> tuple[str, bytes]:
+    """(path under dokumenter/, bytes) of a legacy document."""
+    p, year = j.patient, e.opprettet.year
+    kind = doc.kind
+    if kind.startswith("rtf"):
+        rel = claim(f"notater/{year}", f"{e.innslag_id} {doc.tittel}", "rtf")
+        r = random.Random(int(hashlib.md5(rel.encode()).hexdigest(), 16))
+        return rel, rtf_notat(j, e, r) if kind == "rtf-notat" else rtf_legevaktnotat(j, e)
+    folder = f"skannet/{year}" if kind == "bmp" else str(year)
+    ext = {"doc": "doc", "gif": "gif", "bmp": "bmp", "pdf14": "pdf"}[kind]
+    rel = claim(folder, f"{doc.tittel} – {p.etternavn}", ext)
+    r = random.Random(int(hashlib.md5(rel.encode()).hexdigest(), 16))
+    if kind == "bmp":
+        return rel, bmp_1bit(render_form(j, e, r), 100)
+    if kind == "pdf14":
+        pages, lege, short, written = render_epikrise(j, e, r)
+        return rel, pdf_a(pages, part=None, title=f"Epikrise – {short}", author=lege,
+                          creator_tool="Elektronisk pasientjournal (epikrise)", created=written, ident=rel,
+                          producer="PDF-utskrift 6.0")
+    if rel in kept:  # made by LibreOffice in an earlier run: kept byte for byte
+        return rel, kept[rel]
+    if kind == "doc":
+        return rel, libreoffice(rtf_letter(j, e, r), ".rtf", "doc:MS Word 97")
+    return rel, libreoffice(bmp_1bit(render_fax(j, e, r), 150), ".bmp", "gif")
+
 
 
 # --------------------------------------------------------------------------- main
@@ -2093,11 +2442,15 @@ def main() -> None:
     corrections(journals)
     remarks(journals)
     number(journals)
+    legacy_documents(journals)
 
+    kept = {}  # LibreOffice-made documents of the committed example: reused, not made again
     if DOCS.exists():
+        kept = {f.relative_to(DOCS).as_posix(): f.read_bytes() for f in sorted(DOCS.rglob("*"))
+                if f.suffix in LIBREOFFICE_MADE and f.is_file()}
         shutil.rmtree(DOCS)
     DOCS.mkdir()
-    write_documents(journals)
+    write_documents(journals, kept)
 
     journals.sort(key=lambda j: (j.patient.pasient_id, j.opened))
     with open(SOURCE, "w", encoding="utf-8", newline="\n") as f:
