@@ -112,22 +112,27 @@ def _identifiers() -> set[str]:
 
 
 def test_no_identifying_data_on_screen(example_copy, tmp_path):
-    """extract, validate, package and verify on the example print none of its fødselsnummer or names."""
+    """import, analyse, extract, validate, package, verify and deposit on the example print none of its
+    fødselsnummer or names (nor do the default analysis reports)."""
     ids = _identifiers()
     assert len(ids) > 40
     outputs = []
-    for args in (["extract", str(example_copy), "--out", str(tmp_path / "x")],
+    for args in (["import", str(example_copy)],
+                 ["analyse", str(example_copy), "--json", str(tmp_path / "a.json"), "--html", str(tmp_path / "a.html")],
+                 ["extract", str(example_copy), "--out", str(tmp_path / "x")],
                  ["validate", str(tmp_path / "x" / "avleveringspakke")],
                  ["package", str(example_copy), "--out", str(tmp_path / "p")],
-                 ["verify", str(tmp_path / "p")]):
+                 ["verify", str(tmp_path / "p")],
+                 ["deposit", str(example_copy), "--out", str(tmp_path / "d")]):
         code, out = run(*args)
         assert code == 0, (args, out)
         outputs.append(out)
     screen = "\n".join(outputs)
+    screen += (tmp_path / "a.json").read_text(encoding="utf-8") + (tmp_path / "a.html").read_text(encoding="utf-8")
     leaked = sorted(i for i in ids if i in screen)
     assert not leaked, f"{len(leaked)} identifiers on screen"
     # the example's six legacy documents are converted (into the copy's own cache, which package reuses)
-    assert re.search(r"konvertert til PDF/A:\s+6 \(\d nye", outputs[0]), outputs[0]
+    assert re.search(r"konvertert til PDF/A:\s+6 \(\d nye", outputs[2]), outputs[2]
     assert len(list((example_copy / ".noarkpack" / "konvertert").glob("*.pdf"))) == 6
 
 

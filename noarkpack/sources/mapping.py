@@ -235,7 +235,7 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
                 raise err(f"value map {name!r}: {code!r} must map to a string, a number or true/false",
                           key=f"values.{name}")
     default_unmapped = table.get("unmapped", "keep")
-    if default_unmapped not in ("keep", "reject"):
+    if not isinstance(default_unmapped, str) or default_unmapped not in ("keep", "reject"):
         raise err("[import] unmapped must be 'keep' or 'reject'", key="unmapped")
 
     def formats(value: Any, where: str, n: int | None, kind: str) -> tuple[str, ...]:
@@ -271,10 +271,10 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
         if not isinstance(rel, str) or not rel.strip():
             raise err(f"{where}: path (the export file, relative to the project) is missing", n)
         tname = fc.get("table")
-        if tname not in FIELDS:
+        if not isinstance(tname, str) or tname not in FIELDS:
             raise err(f"{where}: table must be one of {', '.join(FIELDS)}", n, "table")
         fmt = fc.get("format") or ("jsonl" if rel.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv")
-        if fmt not in FORMATS:
+        if not isinstance(fmt, str) or fmt not in FORMATS:
             raise err(f"{where}: format must be csv or jsonl", n, "format")
         enc_name = str(fc.get("encoding", default_encoding)).lower()
         if enc_name not in ENCODINGS:
