@@ -106,8 +106,9 @@ def schemas_install(
     except BaseException as e:  # noqa: BLE001
         _fail(e)
         return
-    typer.echo(report.summary() if hasattr(report, "summary") else str(report))
-    if not getattr(report, "ok", True):
+    if not _state["quiet"] or not report.ok:
+        typer.echo(report.summary(), err=not report.ok)
+    if not report.ok:
         raise typer.Exit(2)
 
 
