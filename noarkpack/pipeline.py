@@ -221,6 +221,9 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
             meta = _load_metadata(config, metadata_file)
         report = validate(extract_dir, progress=(lambda s, d, t=0: progress("validate", d, t or 0))
                           if progress else None)
+        if work is not None:
+            # The working extract is removed when we are done: name what was validated instead.
+            report.path = f"uttrekket av {path}"
         run = PackageRun(validation=report, extract=extract_run)
         if report.errors:
             import json
