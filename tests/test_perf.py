@@ -128,3 +128,45 @@ def test_identification_cache_sees_a_changed_file(tmp_path):
     st = p.stat()
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert identify(p).puid == "fmt/353"
+
+
+def test_np01_identified_in_batches_finds_what_one_at_a_time_finds(synth_extract, monkeypatch):
+    import noarkpack.documents as documents
+    from noarkpack.validation import engine
+
+    def findings(report):
+        return [(f.test, f.severity, f.message) for f in report.findings]
+
+    monkeypatch.setattr(documents, "_cache", None)
+    batched = validate(synth_extract)
+    monkeypatch.setattr(documents, "_cache", None)
+    monkeypatch.setattr(engine, "_identify_batch", lambda paths: None)
+    single = validate(synth_extract)
+    assert findings(batched) == findings(single)
+    assert batched.summary()["tests"]["NP.01"] == single.summary()["tests"]["NP.01"]
+
+
+def test_streamed_dias_mets_reads_what_the_tree_reads(tmp_path):
+    from lxml import etree
+
+    from noarkpack.packaging.findings import VerifyReport
+    from noarkpack.packaging.verify import _PackageCheck, _parse_mets
+
+    xlink = "http://www.w3.org/1999/xlink"
+    data = f"""<?xml version="1.0" encoding="UTF-8"?>
+<mets xmlns="http://arkivverket.no/standarder/METS" xmlns:xlink="{xlink}" OBJID="UUID:x" TYPE="SIP">
+  <fileSec><fileGrp>
+    <file ID="a" SIZE="12" CHECKSUM="ABC" CHECKSUMTYPE="SHA-256">
+      <FLocat xlink:href="file:content/a.txt"/><FLocat xlink:href="content/other.txt"/>
+      <file ID="nested" SIZE="x"><FLocat xlink:href="content/nested.txt"/></file>
+    </file>
+    <file ID="nohref"><FLocat/></file>
+    <file ID="b"><FLocat xlink:href="content/b.txt"/></file>
+  </fileGrp></fileSec>
+</mets>
+""".encode()
+    check = _PackageCheck(tmp_path / "x.tar", VerifyReport(str(tmp_path / "x.tar")), None, None, set(), None)
+    streamed = check._stream_mets(data)
+    assert streamed == _parse_mets(etree.fromstring(data))
+    assert [f.href for f in streamed.files] == ["content/a.txt", "content/nested.txt", "content/b.txt"]
+    assert check._stream_mets(data[:-10]) is None  # not well-formed: the tree path reports it

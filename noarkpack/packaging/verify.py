@@ -116,6 +116,15 @@ def _parse_mets(root) -> MetsInfo:
     return info
 
 
+def _drop(el) -> None:
+    """Free a processed element and its preceding siblings (streamed parsing)."""
+    el.clear()
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
+
+
 def _uuid_of(objid: str | None) -> str | None:
     if not objid:
         return None
@@ -193,8 +202,12 @@ class _PackageCheck:
             reader = _HashingReader(raw, tuple(sorted(self.algorithms)))
             try:
                 with tarfile.open(fileobj=reader, mode="r|", encoding="utf-8", errors="surrogateescape") as tar:
-                    for ti in tar:
+                    while True:
+                        ti = tar.next()
+                        if ti is None:
+                            break
                         self._member(tar, ti, seen)
+                        tar.members.clear()  # a streamed tar keeps every TarInfo otherwise (~1 KB each)
                         if self.progress:
                             self.progress("verify", reader.size, total)
                 reader.drain()
@@ -252,6 +265,68 @@ class _PackageCheck:
             h.drain()
         self.members[rel] = (h.hexdigest(), h.size)
 
+    def _stream_mets(self, data: bytes) -> MetsInfo | None:
+        """dias-mets.xml read as a stream (memory independent of the number of files) and, when the
+        store has the DIAS schemas, validated on the way.
+
+        None when the file is not well-formed, not valid, or cannot be checked this way: the caller
+        then parses the whole tree, which gives the complete list of errors as before.
+        """
+        xsd = None
+        if self.store is not None:
+            try:
+                from .xsd import schema
+
+                xsd = schema(self.store, "dias-mets")
+            except Exception:  # noqa: BLE001 - the caller's path reports the missing store
+                return None
+        info = MetsInfo()
+        slots: list[MetsFile] = []  # per file element, in document order (href filled in at its FLocat)
+        open_files: list[MetsFile] = []
+        opts = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+        try:
+            root = None
+            for ev, el in etree.iterparse(io.BytesIO(data), events=("start", "end"), **opts):
+                tag = el.tag
+                if not isinstance(tag, str):
+                    continue
+                local = tag.rsplit("}", 1)[-1]
+                if ev == "start":
+                    if root is None:
+                        root = el
+                        info.namespace = etree.QName(el).namespace
+                        info.objid, info.type = el.get("OBJID"), el.get("TYPE")
+                    if local == "file":
+                        size = el.get("SIZE")
+                        slot = MetsFile(None, (el.get("CHECKSUM") or "").lower() or None, el.get("CHECKSUMTYPE"),
+                                        int(size) if size and size.isdigit() else None, el.sourceline)
+                        slots.append(slot)
+                        open_files.append(slot)
+                    continue
+                if local == "FLocat":
+                    parent = el.getparent()
+                    if (open_files and parent is not None and isinstance(parent.tag, str)
+                            and parent.tag.rsplit("}", 1)[-1] == "file" and open_files[-1].href is None):
+                        open_files[-1].href = el.get(XLINK_HREF) or ""  # the first FLocat child counts
+                elif local == "file":
+                    open_files.pop()
+                    if not open_files:
+                        _drop(el)
+            if xsd is not None:
+                # A second pass for validity.  (It cannot be the first: with resolve_entities=False and a
+                # schema, lxml 6 does not report a well-formedness error at the end of the data.)
+                for _ev, el in etree.iterparse(io.BytesIO(data), events=("end",), schema=xsd, **opts):
+                    _drop(el)
+        except etree.XMLSyntaxError:
+            return None
+        if xsd is not None and info.namespace != DIAS_METS_NS:
+            return None  # validated against a schema it does not claim: let the caller's path decide
+        for f in slots:
+            if f.href and f.href.startswith("file:"):
+                f.href = f.href[5:]
+        info.files = [f for f in slots if f.href]
+        return info
+
     def _content(self, rel: str, h: _HashingReader, size: int) -> None:
         small = size <= IN_MEMORY_LIMIT
         if rel == "dias-mets.xml":
@@ -270,12 +345,21 @@ class _PackageCheck:
                 self.add("PK.15", INFO, "dias-mets.xml is too large to schema-validate here", file=rel)
                 return
             data = h.read()
+            streamed = self._stream_mets(data)
+            if streamed is not None:  # well-formed, and valid when the schema is at hand
+                self.mets = streamed
+                if streamed.namespace != DIAS_METS_NS:
+                    self.add("PK.17", INFO, f"dias-mets.xml uses the namespace {self.mets.namespace!r} (older "
+                                            "Arkade layout); not validated against DIAS_METS.xsd", file=rel)
+                return
+            # Not well-formed or not valid: the whole tree, for the complete list of errors.
             try:
                 root = etree.fromstring(data, safe_parser())
             except etree.XMLSyntaxError as e:
                 self.add("PK.16", ERROR, f"dias-mets.xml is not well-formed: {e}", file=rel)
                 return
             self.mets = _parse_mets(root)
+            del root
             if self.mets.namespace == DIAS_METS_NS:
                 for err in (self._schema_errors("dias-mets", data) or [])[:50]:
                     self.add("PK.15", ERROR, f"dias-mets.xml is not valid against DIAS_METS.xsd: {err}", file=rel)

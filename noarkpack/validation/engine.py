@@ -76,6 +76,25 @@ def _siegfried(source: ExtractSource, rel: str):
     return ident.puid, ident.details or ident.name
 
 
+_IDENTIFY_BATCH = 500
+
+
+def _identify_batch(paths: list[Path]) -> None:
+    """Identify a batch of document files with Siegfried's own workers (both cores).
+
+    The results land in the per-process cache of :func:`noarkpack.documents.identify`, so the
+    content pass's NP.01 look-ups (:func:`_siegfried`) do not read those files again.  A batch
+    that fails is skipped: the content pass then identifies its files one at a time and reports
+    what goes wrong, as before.
+    """
+    from ..documents import identify_many
+
+    try:
+        identify_many(paths)
+    except Exception:  # noqa: BLE001 - reported per document by the content pass
+        pass
+
+
 class _Run:
     """State of one validate() call."""
 
@@ -268,11 +287,22 @@ class _Run:
         else:
             self.docs = IdSet()
             n = 0
+            root = getattr(self.src, "root", None)
+            batch: list[Path] | None = None
+            if self.identify is _siegfried and root is not None and self.r.wants("NP.01"):
+                batch = []  # NP.01: identify the listed documents in batches, on every core
             for rel, _size in self.src.iter_files(self.doc_dir):
                 self.docs.add(norm_ref(rel), 0, F_ON_DISK)
                 n += 1
+                if batch is not None:
+                    batch.append(Path(root) / rel)
+                    if len(batch) >= _IDENTIFY_BATCH:
+                        _identify_batch(batch)
+                        batch.clear()
                 if n % 10000 == 0:
                     self.tick("listing documents", n)
+            if batch:
+                _identify_batch(batch)
             self.doc_count = n
             if n:
                 r.add("N5.28", "info", f"document files found: {n}", file=self.doc_dir + "/")

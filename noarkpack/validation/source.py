@@ -140,17 +140,29 @@ class TarSource(ExtractSource):
     def _m(self, rel: str):
         return self.members.get(self.prefix + rel)
 
+    @staticmethod
+    def _isfile(m) -> bool:
+        return type(m) is tuple or m.isfile()
+
+    @staticmethod
+    def _size(m) -> int:
+        return m[1] if type(m) is tuple else m.size
+
     def exists(self, rel: str) -> bool:
         m = self._m(rel)
-        return m is not None and m.isfile()
+        return m is not None and self._isfile(m)
 
     def is_dir(self, rel: str) -> bool:
         return (self.prefix + rel) in self._dirs
 
     def open(self, rel: str) -> BinaryIO:
         m = self._m(rel)
-        if m is None or not m.isfile():
+        if m is None or not self._isfile(m):
             raise FileNotFoundError(rel)
+        if type(m) is tuple:  # a plain regular file, indexed compactly: (offset of its data, size)
+            ti = tarfile.TarInfo(self.prefix + rel)
+            ti.offset_data, ti.size = m
+            m = ti
         f = self.tar.extractfile(m)
         if f is None:
             raise FileNotFoundError(rel)
@@ -158,14 +170,14 @@ class TarSource(ExtractSource):
 
     def size(self, rel: str) -> int | None:
         m = self._m(rel)
-        return m.size if m is not None else None
+        return self._size(m) if m is not None else None
 
     def iter_files(self, folder: str) -> Iterator[tuple[str, int]]:
         start = self.prefix + folder.rstrip("/") + "/"
         for name in sorted(self.members):
             m = self.members[name]
-            if name.startswith(start) and m.isfile():
-                yield name[len(self.prefix):], m.size
+            if name.startswith(start) and self._isfile(m):
+                yield name[len(self.prefix):], self._size(m)
 
     def local_copy(self, names: list[str]) -> Path:
         if self._tmp is None:
@@ -203,17 +215,22 @@ def _root_dir(path: Path) -> Path | None:
     return None
 
 
+_PLAIN = (tarfile.REGTYPE, tarfile.AREGTYPE)
+
+
 def _open_tar(path: Path) -> TarSource:
     try:
         tar = tarfile.open(path, "r:*")
     except (tarfile.TarError, OSError) as exc:
         raise ValidationError(f"cannot read the tar file: {exc}", file=path) from exc
-    members: dict[str, tarfile.TarInfo] = {}
+    # name → (offset of the data, size) for a plain regular file (~1 KB less than its TarInfo), else the TarInfo
+    members: dict[str, tarfile.TarInfo | tuple[int, int]] = {}
     for m in tar:  # one sequential read of the headers
         name = str(PurePosixPath(m.name.lstrip("/")))
         if name.startswith("./"):
             name = name[2:]
-        members[name] = m
+        members[name] = (m.offset_data, m.size) if m.type in _PLAIN and m.sparse is None else m
+        tar.members.clear()  # tarfile would otherwise keep every TarInfo until the end
     tar.members = []  # the index above is all we keep
     best = None
     for name in members:
