@@ -78,7 +78,7 @@ def test_layout_and_summary(built) -> None:
     assert d.name == "epjark-2.16.578.1.39.100.11.9999.1"
     assert is_nha_deposit(d)
     names = sorted(p.name for p in d.iterdir())
-    assert "epjpakkeliste.xml" in names and "avlxml-2.16.578.1.39.100.11.9999.1.xml" in names
+    assert "epjpakkeliste.xml" in names and "avlxml.xml" in names
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"
     s = built.summary()
     assert s["journals"] == 12 and s["excluded"] == 4
@@ -499,3 +499,15 @@ def test_no_qualifying_journal(tmp_path, tiny_docs) -> None:
 def test_municipal_profile_refused(tmp_path, tiny_docs) -> None:
     with pytest.raises(ConfigError, match="nha"):
         build_deposit([], tmp_path, metadata=_metadata(), documents_root=tiny_docs, rules=SelectionRules())
+
+
+def test_deposit_list_can_take_nha_tooling_name():
+    from noarkpack.nha.metadata import NhaMetadata
+    import tomllib
+
+    cfg = tomllib.loads((Path(__file__).resolve().parents[1] / "examples" / "sykehus" / "noarkpack.toml")
+                        .read_text(encoding="utf-8"))
+    cfg["nha"]["avlxml_filnavn"] = "avlxml-{avleveringsidentifikator}.xml"
+    md = NhaMetadata.from_toml(cfg)
+    md.check()
+    assert md.avlxml_name == f"avlxml-{md.avleveringsidentifikator}.xml"

@@ -3,7 +3,7 @@
 Layout of the deposit folder (docs/nha.md):
 
     <out_dir>/epjark-<avleveringsidentifikator>/
-        avlxml-<avleveringsidentifikator>.xml   AVLXML v3 (or the v4 draft)
+        avlxml.xml                               AVLXML v3 (or the v4 draft); [nha] avlxml_filnavn renames it
         epjpakkeliste.xml                       the package list
         <uuid>.tar ...                          one ``epj`` tar per journal, one ``dok`` tar per
                                                 journal that has document files
@@ -345,7 +345,7 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
         raise NhaError("the deposit folder already exists", file=final,
                        hint="remove it or choose another --out folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=out))
-    avl_name = avlxml_file_name(md.avleveringsidentifikator)
+    avl_name = md.avlxml_name
     result = NhaResult(path=final, avlxml=final / avl_name, pakkeliste=final / PAKKELISTE_FILE)
     try:
         b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress)

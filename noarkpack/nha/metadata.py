@@ -62,9 +62,17 @@ class NhaMetadata:
     her_id: str | None = None  # HER id of the responsible organisation (EPJ sak)
     spesialisthelsetjeneste: bool | None = None  # AVLXML v4 draft only
     avlxml_version: str = "3"
+    #: file name of the deposit list; "avlxml.xml" by default, or NHA's tooling form
+    #: "avlxml-{avleveringsidentifikator}.xml" ({avleveringsidentifikator} is filled in)
+    avlxml_filnavn: str = "avlxml.xml"
     arkivskapere: Mapping[str, str] = field(default_factory=dict)  # journal arkivskaper key -> name
     arkivskaper_orgnr: Mapping[str, str] = field(default_factory=dict)  # key -> organisation number
     diagnosekodeverk: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_KODEVERK))
+
+    @property
+    def avlxml_name(self) -> str:
+        """The deposit list's file name."""
+        return self.avlxml_filnavn.replace("{avleveringsidentifikator}", self.avleveringsidentifikator)
 
     @property
     def package_date(self) -> date:
@@ -174,6 +182,8 @@ class NhaMetadata:
             spesialisthelsetjeneste=get(avleverer, "spesialisthelsetjeneste", bool,
                                         "[nha.avleverer] spesialisthelsetjeneste", required=False),
             avlxml_version=version,
+            avlxml_filnavn=get(table, "avlxml_filnavn", str, _where("avlxml_filnavn"), required=False)
+            or "avlxml.xml",
             arkivskapere=arkivskapere,
             arkivskaper_orgnr=orgnr,
             diagnosekodeverk=kodeverk,
@@ -215,6 +225,10 @@ class NhaMetadata:
                 raise ConfigError(f"{where} must be a date", file=_FILE)
         if self.antall_lagringsenheter is not None and self.antall_lagringsenheter < 1:
             raise ConfigError("[nha.pakkeliste] antall_lagringsenheter must be 1 or more", file=_FILE)
+        name = self.avlxml_filnavn.replace("{avleveringsidentifikator}", self.avleveringsidentifikator)
+        if not re.fullmatch(r"avlxml[A-Za-z0-9._-]*\.xml", name):
+            raise ConfigError("[nha] avlxml_filnavn must be a file name avlxml….xml (letters, digits, . _ -)",
+                              file=_FILE)
         if self.avlxml_version not in AVLXML_VERSIONS:
             raise ConfigError(f"[nha] avlxml_version must be one of {', '.join(AVLXML_VERSIONS)} "
                               "(3 is the published version, 4 the draft)", file=_FILE)
