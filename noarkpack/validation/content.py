@@ -161,29 +161,7 @@ class ContentPass:
     def handle(self, ev: str, el) -> None:
         tag = el.tag
         if ev == "start":
-            name = tag.rpartition("}")[2]
-            parent = self.frame
-            if parent is not None:
-                parent.has_child = True
-            xt = el.get(XSI_TYPE)
-            if xt is not None:
-                xt = xt.rpartition(":")[2]
-            f = Frame(name, el.sourceline, parent, xt)
-            self.frame = f
-            h = self.start_handlers.get(name)
-            if h is not None:
-                h(f)
-            if name in self.count_per_parent:
-                pname = parent.name if parent else ""
-                self.per[name][pname] += 1
-                if len(self.first_lines[name]) < 1000:
-                    self.first_lines[name].append(f.line)
-            elif name in self.counted:
-                self.n[name] += 1
-            elif name == "utfoertKassasjon" and parent and parent.name in ("arkivdel", "dokumentbeskrivelse"):
-                self.n[name] += 1
-                if len(self.first_lines[name]) < 1000:
-                    self.first_lines[name].append(f.line)
+            self._open(el, tag.rpartition("}")[2], self.frame)
             return
         f = self.frame
         if f is None:
