@@ -59,6 +59,8 @@ _OS_ERRORS = {
 
 def _fail(e: BaseException) -> None:
     """One clear line on stderr and exit 2 (or the error's own code); the traceback only with --debug."""
+    if isinstance(e, typer.Exit):
+        raise e
     if _state["debug"]:
         traceback.print_exception(e)
     if isinstance(e, KeyboardInterrupt):
@@ -187,6 +189,29 @@ def _print_extract(run, secs: float | None = None) -> None:
             typer.echo(f"    - {reason}: {n}")
 
 
+def _write_reports(report, json_out: Path | None = None, html_out: Path | None = None,
+                   junit_out: Path | None = None) -> None:
+    """The --json/--html/--junit files of a report, each written atomically."""
+    import json
+
+    if json_out:
+        _write_text(json_out, json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+    if html_out:
+        _write_text(html_out, report.to_html())
+    if junit_out:
+        if not hasattr(report, "to_junit"):
+            raise NoarkpackError("--junit is for Noark 5 extracts (an NHA deposit has its NHA.* checks only)")
+        _write_text(junit_out, report.to_junit())
+
+
+def _summary_and_exit(report) -> None:
+    """Print a report's short summary (unless --quiet) and exit with its code."""
+    if not _state["quiet"]:
+        for line in report.summary_lines():
+            typer.echo(line)
+    raise typer.Exit(report.exit_code)
+
+
 @app.command("import")
 def import_(project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml).")) -> None:
     """Read the legacy export into the project's staging database, per the mapping. Exit 0, 1 rows rejected, 2."""
@@ -199,10 +224,7 @@ def import_(project: Path = typer.Argument(..., help="The deposit project folder
     except BaseException as e:  # noqa: BLE001
         _fail(e)
         return
-    if not _state["quiet"]:
-        for line in rep.summary_lines():
-            typer.echo(line)
-    raise typer.Exit(rep.exit_code)
+    _summary_and_exit(rep)
 
 
 @app.command()
@@ -214,25 +236,17 @@ def analyse(
                                           "the reports (masked by default)."),
 ) -> None:
     """The migration analysis: what is in the export, what is wrong, what will be deposited. Exit 0, 1 blocking, 2."""
-    import json
-
     from .pipeline import analyse_project
 
     bar = _Progress()
     try:
         a = analyse_project(project, show_identifiers=show_identifiers, progress=bar)
         bar.done()
-        if json_out:
-            _write_text(json_out, json.dumps(a.to_json(), ensure_ascii=False, indent=2))
-        if html_out:
-            _write_text(html_out, a.to_html())
+        _write_reports(a, json_out, html_out)
     except BaseException as e:  # noqa: BLE001
         _fail(e)
         return
-    if not _state["quiet"]:
-        for line in a.summary_lines():
-            typer.echo(line)
-    raise typer.Exit(a.exit_code)
+    _summary_and_exit(a)
 
 
 @app.command()
@@ -355,8 +369,6 @@ def validate(
     no_identify: bool = typer.Option(False, "--no-identify", help="Skip format identification (NP.01)."),
 ) -> None:
     """Test an extract the way Arkade 5 does (N5.01–N5.64) and more (NP.*). Exit 0 no errors, 1 errors, 2 could not run."""
-    import json
-
     from .validation import validate as run_validate
 
     try:
@@ -372,21 +384,11 @@ def validate(
                                   identify_formats=not no_identify)
         if show:
             typer.echo("", err=True)
-        if json_out:
-            _write_text(json_out, json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-        if html_out:
-            _write_text(html_out, report.to_html())
-        if junit_out:
-            _write_text(junit_out, report.to_junit())
+        _write_reports(report, json_out, html_out, junit_out)
     except BaseException as e:  # noqa: BLE001
-        if isinstance(e, typer.Exit):
-            raise
         _fail(e)
         return
-    if not _state["quiet"]:
-        for line in report.summary_lines():
-            typer.echo(line)
-    raise typer.Exit(report.exit_code)
+    _summary_and_exit(report)
 
 
 @app.command()
@@ -445,8 +447,6 @@ def package(
         if show:
             typer.echo("", err=True)
     except BaseException as e:  # noqa: BLE001
-        if isinstance(e, typer.Exit):
-            raise
         _fail(e)
         return
     if not _state["quiet"]:
@@ -469,27 +469,17 @@ def verify(
     no_content: bool = typer.Option(False, "--no-content", help="Check fixity and structure only."),
 ) -> None:
     """The receiving depot's check: every checksum, the layout, safe members, then validate. Exit 0, 1 or 2."""
-    import json
-
     try:
         report = _nha_report(path)
         if report is None:
             from .packaging import verify as run_verify
 
             report = run_verify(path, validate_content=not no_content)
-        if json_out:
-            _write_text(json_out, json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-        if html_out:
-            _write_text(html_out, report.to_html())
+        _write_reports(report, json_out, html_out)
     except BaseException as e:  # noqa: BLE001
-        if isinstance(e, typer.Exit):
-            raise
         _fail(e)
         return
-    if not _state["quiet"]:
-        for line in report.summary_lines():
-            typer.echo(line)
-    raise typer.Exit(report.exit_code)
+    _summary_and_exit(report)
 
 
 class _NoBar:
