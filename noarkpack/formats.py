@@ -14,7 +14,15 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-_DATA = Path(__file__).with_name("validation") / "arkivformater.json"
+#: the list, as data: written for noarkpack from the regulation (chapter 5), with validity dates
+FORMATS_FILE = Path(__file__).with_name("arkivformater.json")
+
+
+@lru_cache(maxsize=1)
+def raw_formats() -> dict[str, dict]:
+    """PUID → the list's entry for it (name, puids, valid_from?, valid_to?)."""
+    data = json.loads(FORMATS_FILE.read_text(encoding="utf-8"))
+    return {puid: entry for entry in data["formats"] for puid in entry["puids"]}
 
 
 @dataclass(frozen=True)
@@ -35,9 +43,8 @@ class ArchivalFormat:
 @lru_cache(maxsize=1)
 def archival_formats() -> dict[str, ArchivalFormat]:
     """PUID → the approved format it belongs to."""
-    data = json.loads(_DATA.read_text(encoding="utf-8"))
     out: dict[str, ArchivalFormat] = {}
-    for f in data["formats"]:
+    for f in {id(e): e for e in raw_formats().values()}.values():
         fmt = ArchivalFormat(
             name=f["name"],
             puids=tuple(f["puids"]),

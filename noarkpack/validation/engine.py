@@ -28,6 +28,7 @@ from typing import Callable
 
 from lxml import etree
 
+from ..formats import raw_formats
 from . import catalogue
 from .addml import AddmlInfo, read_addml
 from .content import F_MULTI, F_ON_DISK, F_REFERENCED, ContentPass, _wrap_np03, hash_algorithm, parse_date
@@ -46,15 +47,6 @@ XML_FILES = ("arkivuttrekk.xml", "addml.xml", "arkivstruktur.xml", "endringslogg
              "offentligJournal.xml")
 OFFICIAL_XSDS = ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd", "loependeJournal.xsd",
                  "offentligJournal.xsd", "addml.xsd")
-
-
-def _approved_formats() -> dict[str, dict]:
-    data = json.loads((Path(__file__).with_name("arkivformater.json")).read_text(encoding="utf-8"))
-    out = {}
-    for entry in data["formats"]:
-        for puid in entry["puids"]:
-            out[puid] = entry
-    return out
 
 
 def _siegfried(source: ExtractSource, rel: str):
@@ -823,7 +815,7 @@ def validate(
         run.list_documents()
         # the one pass over arkivstruktur.xml
         cp = ContentPass(report, src, run.addml, documents=run.docs, doc_dir=run.doc_dir,
-                         identify=ident, approved=_approved_formats(), progress=progress)
+                         identify=ident, approved=raw_formats(), progress=progress)
         if report.wants("NP.03"):
             _wrap_np03(cp)
         res = run.stream_content(cp)
