@@ -19,7 +19,6 @@ Only a PATH that holds no extract raises :class:`ValidationError` (exit 2).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 import tomllib
