@@ -187,3 +187,14 @@ def test_nha_package_verify_and_validate(tmp_path):
     tar.write_bytes(bytes(data))
     code, out = run("verify", str(deposit))
     assert code == 1 and "INVALID" in out
+
+
+def test_relative_paths_work(example_copy, tmp_path, monkeypatch):
+    """Archivists type relative paths: every command must take them."""
+    monkeypatch.chdir(example_copy.parent)
+    name = example_copy.name
+    for args in (["extract", name, "--out", "rel-x"], ["validate", "rel-x"], ["validate", "rel-x/avleveringspakke"],
+                 ["package", name, "--out", "rel-p"], ["verify", "rel-p"],
+                 ["package", "rel-x", "--out", "rel-p2", "--metadata", f"{name}/noarkpack.toml"]):
+        code, out = run(*args)
+        assert code == 0, (args, out)

@@ -359,10 +359,10 @@ class _Run:
                 imports = []
                 for f in files:
                     tns = etree.parse(str(f), parser).getroot().get("targetNamespace") or ""
-                    imports.append(f'<xs:import namespace="{tns}" schemaLocation="{f.as_uri()}"/>')
+                    imports.append(f'<xs:import namespace="{tns}" schemaLocation="{f.resolve().as_uri()}"/>')
                 wrapper = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">' + "".join(imports)
                            + "</xs:schema>")
-                schema = etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=(files[0].parent / "noarkpack-wrapper.xsd").as_uri()))
+                schema = etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=(files[0].parent.resolve() / "noarkpack-wrapper.xsd").as_uri()))
                 xsd_file = self._tmp() / f"wrapper-{len(self._schema_cache)}.xsd"
                 xsd_file.write_text(wrapper, encoding="utf-8")
             self._schema_files[id(schema)] = xsd_file
