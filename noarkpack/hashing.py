@@ -132,3 +132,45 @@ class HashingWriter(io.BufferedIOBase):
             super().close()
             if self._close_inner:
                 self._inner.close()
+
+
+class HashingReader(io.RawIOBase):
+    """A read-only stream that hashes (several algorithms) and counts what is read through it.
+
+    The reading side of :class:`HashingWriter`: a tar member or a received file is hashed while it is
+    read for another purpose, never in a second pass.  ``drain()`` reads what is left.
+    """
+
+    def __init__(self, inner, algorithms=("sha256",)) -> None:
+        super().__init__()
+        self._inner = inner
+        self.hashes = {a: hashlib.new(a) for a in algorithms}
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self._inner.read(len(b))
+        n = len(data)
+        b[:n] = data
+        if n:
+            for h in self.hashes.values():
+                h.update(data)
+            self.size += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read() if size is None or size < 0 else self._inner.read(size)
+        if data:
+            for h in self.hashes.values():
+                h.update(data)
+            self.size += len(data)
+        return data
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+    def hexdigest(self, algorithm: str = "sha256") -> str:
+        return self.hashes[algorithm].hexdigest()

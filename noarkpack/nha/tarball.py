@@ -15,7 +15,6 @@ the checksum.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import tarfile
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from ..hashing import CHUNK_SIZE, HashingWriter
+from ..hashing import CHUNK_SIZE, HashingReader, HashingWriter
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
@@ -96,42 +95,6 @@ def write_tar(raw: BinaryIO, entries: Iterable[TarEntry], mtime: int) -> tuple[s
 
 
 # ---------------------------------------------------------------------------- reading
-
-
-class HashingReader(io.RawIOBase):
-    """A read-only stream that hashes every byte read through it."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        super().__init__()
-        self._inner = inner
-        self._hash = hashlib.sha256()
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        data = self._inner.read(len(b))
-        n = len(data)
-        b[:n] = data
-        self._hash.update(data)
-        self.size += n
-        return n
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._inner.read(n) if n is not None and n >= 0 else self._inner.read()
-        self._hash.update(data)
-        self.size += len(data)
-        return data
-
-    def drain(self) -> None:
-        while True:
-            chunk = self.read(CHUNK_SIZE)
-            if not chunk:
-                break
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
 
 
 def member_problem(ti: tarfile.TarInfo, seen: set[str]) -> str | None:

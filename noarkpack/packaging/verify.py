@@ -30,6 +30,7 @@ from typing import Callable
 
 from lxml import etree
 
+from ..hashing import HashingReader
 from .bagit import verify_bag
 from .errors import PackagingError
 from .findings import ERROR, INFO, WARNING, Finding, VerifyReport
@@ -44,44 +45,6 @@ IN_MEMORY_LIMIT = 64 << 20
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 Progress = Callable[[str, int, int], None]
-
-
-class _HashingReader(io.RawIOBase):
-    """A read-only stream that hashes (several algorithms) and counts what is read through it."""
-
-    def __init__(self, inner, algorithms=("sha256",)) -> None:
-        super().__init__()
-        self._inner = inner
-        self.hashes = {a: hashlib.new(a) for a in algorithms}
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        data = self._inner.read(len(b))
-        n = len(data)
-        b[:n] = data
-        if n:
-            for h in self.hashes.values():
-                h.update(data)
-            self.size += n
-        return n
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._inner.read() if size is None or size < 0 else self._inner.read(size)
-        if data:
-            for h in self.hashes.values():
-                h.update(data)
-            self.size += len(data)
-        return data
-
-    def drain(self) -> None:
-        while self.read(1 << 20):
-            pass
-
-    def hexdigest(self, algorithm: str = "sha256") -> str:
-        return self.hashes[algorithm].hexdigest()
 
 
 @dataclass
@@ -199,7 +162,7 @@ class _PackageCheck:
         except OSError as e:
             raise PackagingError(f"cannot read the package: {e.strerror}", file=self.tar_path) from None
         with raw:
-            reader = _HashingReader(raw, tuple(sorted(self.algorithms)))
+            reader = HashingReader(raw, tuple(sorted(self.algorithms)))
             try:
                 with tarfile.open(fileobj=reader, mode="r|", encoding="utf-8", errors="surrogateescape") as tar:
                     while True:
@@ -258,7 +221,7 @@ class _PackageCheck:
             self.add("PK.13", ERROR, f"file {key!r} at the top of the tar (expected a {{uuid}}/ folder)", file=key)
             return
         f = tar.extractfile(ti)
-        h = _HashingReader(f)
+        h = HashingReader(f)
         try:
             self._content(rel, h, ti.size)
         finally:
@@ -327,7 +290,7 @@ class _PackageCheck:
         info.files = [f for f in slots if f.href]
         return info
 
-    def _content(self, rel: str, h: _HashingReader, size: int) -> None:
+    def _content(self, rel: str, h: HashingReader, size: int) -> None:
         small = size <= IN_MEMORY_LIMIT
         if rel == "dias-mets.xml":
             if not small:
