@@ -17,6 +17,7 @@ from typing import Optional
 
 import typer
 
+from .fsutil import human_size as _human
 from . import __version__
 from .errors import NoarkpackError
 
@@ -81,12 +82,6 @@ def _fail(e: BaseException) -> None:
     raise typer.Exit(2)
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
 
 
 # -- schemas ------------------------------------------------------------------

@@ -35,3 +35,12 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def human_size(n: float) -> str:
+    """A byte count as people read it: 512 B, 1.5 KB, 3.2 GB."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)

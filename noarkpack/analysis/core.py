@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
+from ..fsutil import human_size as _human
 from ..errors import ModelError
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..model.selection import REASON_OPEN
@@ -162,12 +163,6 @@ class Analysis:
                                                                   first=first)
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
 
 
 def _masked(path: str) -> str:

@@ -163,21 +163,8 @@ class ContentPass:
         if ev == "start":
             self._open(el, tag.rpartition("}")[2], self.frame)
             return
-        f = self.frame
-        if f is None:
-            return
-        if not f.has_child:
-            text = el.text
-            value = text.strip() if text else ""
-            if not value:
-                self._empty(f)
-            h = self.value_handlers.get(f.name)
-            if h is not None:
-                h(f, value)
-        h = self.end_handlers.get(f.name)
-        if h is not None:
-            h(f)
-        self.frame = f.parent
+        if self.frame is not None:
+            self._close(self.frame, el)
 
     # ------------------------------------------------------------------ the fast path
 
