@@ -8,19 +8,18 @@ records are named by their source keys (journalidentifikator) or file names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITIES = (ERROR, WARNING, INFO)
+from ..packaging.findings import ERROR, INFO, SEVERITIES, WARNING
+from ..packaging.findings import Finding as _Finding
+
+__all__ = ["ERROR", "INFO", "SEVERITIES", "WARNING", "Finding", "finding"]
 
 
 @dataclass
-class Finding:
-    test: str
-    severity: str
-    message: str
-    location: dict[str, Any] = field(default_factory=dict)
+class Finding(_Finding):
+    """A finding of the NHA checks: the shared shape, with NHA's own location keys (member, journal) kept."""
 
     def __post_init__(self) -> None:
         assert self.severity in SEVERITIES, self.severity
@@ -30,7 +29,7 @@ class Finding:
         loc = {k: v for k, v in self.location.items() if v is not None}
         return {"test": self.test, "severity": self.severity, "message": self.message, "location": loc}
 
-    to_json = to_dict
+    to_json = to_dict  # type: ignore[assignment]
 
     def __str__(self) -> str:
         where = self.location.get("file")
