@@ -9,13 +9,16 @@ BagIt) and never computed again.  Format identification uses Siegfried
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
-import shutil
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentError
-from .hashing import CHUNK_SIZE, HashingWriter
+from .hashing import CHUNK_SIZE
 
 
 @dataclass(frozen=True)
@@ -24,20 +27,37 @@ class CopiedFile:
     size: int
 
 
-def copy_and_hash(src: Path, dst: Path, *, record: str | None = None) -> CopiedFile:
-    """Copy ``src`` to ``dst`` (parents created) and return its SHA-256 and size.
+def copy_and_hash(src: Path, dst: Path, *, record: str | None = None, atomic: bool = True,
+                  make_parents: bool = True) -> CopiedFile:
+    """Copy ``src`` to ``dst`` and return its SHA-256 and size, reading every byte once.
 
-    The destination is written under a temporary name and renamed when
-    complete, so a crash never leaves a truncated file under the final name.
+    With ``atomic`` (the default) the destination is written under a temporary name and renamed
+    when complete, so a crash never leaves a truncated file under the final name.  A writer whose
+    whole output folder is private until it is complete (the ExtractWriter) passes
+    ``atomic=False`` and saves a rename per file.  ``make_parents=False``: the caller has created
+    ``dst``'s folder.
     """
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".part")
+    if make_parents:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".part") if atomic else dst
+    digest = hashlib.sha256()
+    size = 0
+    buf = _buffer()
+    view = memoryview(buf)
     try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            out = HashingWriter(fout)
-            shutil.copyfileobj(fin, out, CHUNK_SIZE)
-            sha256, size = out.hexdigest(), out.size
-        os.replace(tmp, dst)
+        # Unbuffered raw files and one reused buffer: no copy beyond the kernel's and the hash's.
+        with io.FileIO(src, "r") as fin, io.FileIO(tmp, "w") as fout:
+            while True:
+                n = fin.readinto(buf)
+                if not n:
+                    break
+                chunk = view[:n]
+                digest.update(chunk)
+                while chunk:
+                    chunk = chunk[fout.write(chunk):]
+                size += n
+        if atomic:
+            os.replace(tmp, dst)
     except FileNotFoundError:
         _unlink(tmp)
         raise DocumentError("document file not found", file=src, record=record,
@@ -48,7 +68,21 @@ def copy_and_hash(src: Path, dst: Path, *, record: str | None = None) -> CopiedF
     except PermissionError:
         _unlink(tmp)
         raise DocumentError("document file cannot be read (permission denied)", file=src, record=record) from None
-    return CopiedFile(sha256, size)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return CopiedFile(digest.hexdigest(), size)
+
+
+_buffers = threading.local()
+
+
+def _buffer() -> bytearray:
+    """One reused copy buffer per thread (CHUNK_SIZE bytes)."""
+    buf = getattr(_buffers, "buf", None)
+    if buf is None:
+        buf = _buffers.buf = bytearray(CHUNK_SIZE)
+    return buf
 
 
 def _unlink(p: Path) -> None:
@@ -100,7 +134,10 @@ class _IdentificationCache:
             st = os.stat(path)
         except OSError:
             return None
-        return f"{os.fspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_dev}"
+        # ctime cannot be set back by a user: a file rewritten in place with its size and mtime
+        # restored still gets a new key.
+        return (f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+                f"\0{st.st_dev}")
 
     def get(self, key: str | None) -> Identification | None:
         if key is None:
@@ -123,29 +160,61 @@ class _IdentificationCache:
 
 
 _cache: _IdentificationCache | None = None
+_store: "IdentificationStore | None" = None
+#: set by a running :class:`noarkpack.prepass.Prepass`: waits until a child process has identified a file
+_waiter = None
 
 
-def identify(path: Path) -> Identification:
-    """Identify ``path`` with Siegfried (PRONOM); a file already identified in this process is not read again."""
+def _memory() -> _IdentificationCache:
     global _cache
     if _cache is None:
         _cache = _IdentificationCache()
-    key = _cache.key(path)
-    hit = _cache.get(key)
+    return _cache
+
+
+def _known(key: str | None) -> Identification | None:
+    """What this process, the project's store or a prepass child already said about a file."""
+    cache = _memory()
+    hit = cache.get(key)
+    if key is None or _store is None:
+        return hit
+    if hit is not None:
+        _store.put(key, hit)  # known to this process from before the store was opened
+        return hit
+    hit = _store.get(key)
+    if hit is None and _waiter is not None:
+        hit = _waiter(key)
+    if hit is not None:
+        cache.put(key, hit)
+    return hit
+
+
+def _remember(key: str | None, ident: Identification) -> None:
+    _memory().put(key, ident)
+    if _store is not None and key is not None:
+        _store.put(key, ident)
+
+
+def identify(path: Path) -> Identification:
+    """Identify ``path`` with Siegfried (PRONOM); a file identified before is not read again.
+
+    "Before" is this process, or, inside :func:`persistent_identifications`, any earlier run on the
+    same project (the analysis, an earlier extract) for as long as the file is unchanged.
+    """
+    key = _IdentificationCache.key(path)
+    hit = _known(key)
     if hit is not None:
         return hit
     ident = _identify(path)
-    _cache.put(key, ident)
+    _remember(key, ident)
     return ident
 
 
 def identify_many(paths: list[Path], workers: int | None = None) -> list[Identification]:
-    """Identify many files at once, on every core (Siegfried's own workers); results are cached like identify()."""
-    global _cache
-    if _cache is None:
-        _cache = _IdentificationCache()
-    keys = [_cache.key(p) for p in paths]
-    todo = [i for i, k in enumerate(keys) if _cache.get(k) is None]
+    """Identify many files at once, on every core (Siegfried's own workers); results are kept like identify()."""
+    keys = [_IdentificationCache.key(p) for p in paths]
+    known = [_known(k) for k in keys]
+    todo = [i for i, hit in enumerate(known) if hit is None]
     if todo:
         import pygfried
 
@@ -156,9 +225,111 @@ def identify_many(paths: list[Path], workers: int | None = None) -> list[Identif
             entries = None
         for i in todo:
             entry = entries.get(str(paths[i])) if entries is not None else None
-            ident = _from_result(entry) if entry is not None else _identify(paths[i])
-            _cache.put(keys[i], ident)
-    return [identify(p) for p in paths]
+            try:
+                known[i] = _from_result(entry) if entry is not None else _identify(paths[i])
+            except DocumentError:
+                known[i] = None  # unreadable: identify() below reports it
+                continue
+            _remember(keys[i], known[i])
+    return [hit if hit is not None else identify(p) for p, hit in zip(paths, known)]
+
+
+class IdentificationStore:
+    """Identifications kept between runs of one project (``PROJECT/.noarkpack/identification.sqlite``).
+
+    ``noarkpack analyse`` identifies every document it will deposit; the extract that follows finds
+    each unchanged file here and reads its bytes only once more, to copy and hash them.  Rows are
+    keyed like the in-process cache (absolute path, size, mtime, ctime, inode, device), so a changed,
+    moved or replaced file is identified again.  The store is emptied when the Siegfried release
+    changes.  Several processes may use one store (SQLite WAL); a damaged store is recreated.
+    """
+
+    BATCH = 64
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        import sqlite3
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._pending: list[tuple] = []
+        try:
+            self._db = self._open(sqlite3)
+        except sqlite3.DatabaseError:
+            for suffix in ("", "-wal", "-shm"):
+                _unlink(Path(f"{self.path}{suffix}"))
+            self._db = self._open(sqlite3)
+
+    def _open(self, sqlite3):
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS ident (key TEXT PRIMARY KEY, puid TEXT, name TEXT, version TEXT, "
+                   "mime TEXT, basis TEXT, warning TEXT, error TEXT) WITHOUT ROWID")
+        engine = siegfried_release()
+        row = db.execute("SELECT v FROM meta WHERE k = 'engine'").fetchone()
+        if row is None or row[0] != engine:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM ident")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('engine', ?)", (engine,))
+            db.execute("COMMIT")
+        return db
+
+    def get(self, key: str) -> Identification | None:
+        with self._lock:
+            row = self._db.execute("SELECT puid, name, version, mime, basis, warning, error FROM ident "
+                                   "WHERE key = ?", (key,)).fetchone()
+        return Identification(*row) if row is not None else None
+
+    def put(self, key: str, ident: Identification) -> None:
+        with self._lock:
+            self._pending.append((key, ident.puid, ident.name, ident.version, ident.mime, ident.basis,
+                                  ident.warning, ident.error))
+            if len(self._pending) >= self.BATCH:
+                self._flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO ident VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
+            self._db.execute("COMMIT")
+            self._pending.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._flush()
+            finally:
+                self._db.close()
+
+
+def siegfried_release() -> str:
+    """The pygfried (Siegfried + PRONOM signatures) release, read without starting Siegfried."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"pygfried {version('pygfried')}"
+    except PackageNotFoundError:  # pragma: no cover - dependency of the package
+        return "pygfried unknown"
+
+
+@contextmanager
+def persistent_identifications(path: str | os.PathLike):
+    """Inside the block, identify() and identify_many() keep their results in the store at ``path``."""
+    global _store
+    previous = _store
+    store = IdentificationStore(path)
+    _store = store
+    try:
+        yield store
+    finally:
+        _store = previous
+        store.close()
 
 
 def _identify(path: Path) -> Identification:

@@ -158,6 +158,7 @@ class ExtractWriter:
         self.overwrite = overwrite
         self.identify_formats = identify_formats
         self.conversion = conversion
+        self._dirs: set[Path] = set()  # document folders created so far
         self.allow_unconverted = allow_unconverted
         if store is None:
             from ..schemas import default_store
@@ -380,7 +381,12 @@ class ExtractWriter:
             # The same file referenced twice: copied once, its copy hashed again.
             copied_sha, copied_size = sha256_file(dst), dst.stat().st_size
         else:
-            copied = copy_and_hash(src, dst, record=rec)
+            # The extract folder is private until it is complete: no temporary name per file.
+            parent = dst.parent
+            if parent not in self._dirs:
+                parent.mkdir(parents=True, exist_ok=True)
+                self._dirs.add(parent)
+            copied = copy_and_hash(src, dst, record=rec, atomic=False, make_parents=False)
             copied_sha, copied_size = copied.sha256, copied.size
             self.result.dokumentfiler += 1
             self.result.document_bytes += copied.size
