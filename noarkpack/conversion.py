@@ -30,6 +30,7 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -178,6 +179,7 @@ class ConversionCache:
     def __init__(self, folder: Path, timeout: float = 120.0) -> None:
         self.folder = Path(folder)
         self.timeout = timeout
+        self.made = 0  # conversions this object ran (not reused from the cache)
 
     def get(self, source_sha256: str) -> tuple[Path, ConversionRecord] | None:
         meta = self.folder / f"{source_sha256}.json"
@@ -197,6 +199,18 @@ class ConversionCache:
         if hit is not None:
             return hit
         self.folder.mkdir(parents=True, exist_ok=True)
+        # One conversion per source at a time, across threads and processes (the extract's prepass
+        # converts ahead of the writer): whoever comes second waits and reuses the first's output,
+        # so every run of a project refers to the same converted bytes.
+        with _exclusive(self.folder / f".{sha}.lock"):
+            hit = self.get(sha)
+            if hit is not None:
+                return hit
+            result = self._convert(src, ident, sha)
+            self.made += 1
+            return result
+
+    def _convert(self, src: Path, ident: Identification, sha: str) -> tuple[Path, ConversionRecord]:
         work = Path(tempfile.mkdtemp(prefix=".work-", dir=self.folder))
         try:
             out, tool = convert_file(src, ident, work, self.timeout)
@@ -214,6 +228,26 @@ class ConversionCache:
             return final, rec
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def _exclusive(lock_path: Path):
+    """An exclusive lock on ``lock_path`` (flock; a no-op where there is none).
+
+    The (empty, hidden) lock file stays: removing it while others wait on it would let two of them
+    convert the same source after a failure.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(lock_path, "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass

@@ -102,26 +102,37 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
     (a fellesarkiv): ``out/<arkivskaper key>/avleveringspakke`` for every arkivskaper that has selected
     journals, each complete and valid on its own (a list of ExtractRun, in the order of noarkpack.toml).
     Only the journals ``[selection]`` selects are written (never an open one); every journal left out is in
-    ``run.excluded`` and ``run.result.skipped`` with its reason.  Documents that are not in an archival
-    format are converted first, in parallel.
+    ``run.excluded`` and ``run.result.skipped`` with its reason.  Documents are identified, and those
+    that are not in an archival format converted (in parallel), by a prepass child process ahead of the
+    writer (noarkpack.prepass); identifications are kept in the project for later runs.
     """
-    from .conversion import convert_all, plan_conversions
+    from .conversion import ConversionReport
+    from .documents import persistent_identifications
+    from .prepass import Prepass
 
     out = Path(out)
     if split_by is not None and split_by not in SPLITS:
         raise ConfigError(f"cannot split by {split_by!r}", hint="--split-by arkivskaper")
     cache = project.conversion_cache()
-    conv_report = None
-    if cache is not None:
-        jobs = plan_conversions(project.selected_journals(), project.settings.documents_root)
-        if jobs:
-            conv_report = convert_all(jobs, cache, workers=project.conversion.workers,
-                                      progress=(lambda d, t: progress("convert", d, t)) if progress else None)
-    if split_by is None:
-        run = _extract_one(project, out, project.settings, None, cache, overwrite=overwrite,
-                           allow_unconverted=allow_unconverted, progress=progress)
+    # Documents are identified (and converted) by a child process ahead of the writer; what the
+    # analysis or an earlier run identified is reused from the project's store.
+    with persistent_identifications(project.identification_store), \
+            Prepass(project, cache=cache, workers=project.conversion.workers) as prepass:
+        runs = _extract_all(project, out, split_by, cache, overwrite=overwrite,
+                            allow_unconverted=allow_unconverted, progress=progress)
+    stats = prepass.report or {}
+    made = stats.get("converted", 0) + (cache.made if cache is not None else 0)
+    conv_report = ConversionReport(converted=made, seconds=stats.get("conversion_seconds", 0.0)) if made else None
+    for run in (runs if isinstance(runs, list) else [runs]):
         run.conversion = conv_report
-        return run
+    return runs
+
+
+def _extract_all(project: Project, out: Path, split_by: str | None, cache, *, overwrite: bool,
+                 allow_unconverted: bool, progress: Progress | None):
+    if split_by is None:
+        return _extract_one(project, out, project.settings, None, cache, overwrite=overwrite,
+                            allow_unconverted=allow_unconverted, progress=progress)
     declared = [a.key for a in project.settings.arkivskapere]
     unknown = sorted(set(project.arkivskaper_keys()) - set(declared))
     if unknown:
@@ -132,7 +143,6 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
         run = _extract_one(project, out / _safe_key(key), project.settings.only(key), key, cache,
                            overwrite=overwrite, allow_unconverted=allow_unconverted, progress=progress)
         if run is not None:
-            run.conversion = conv_report
             runs.append(run)
     if not runs:
         raise ExtractError("no closed journal to extract for any arkivskaper",

@@ -109,6 +109,11 @@ class Project:
         folder = self.conversion.cache or self.root / ".noarkpack" / "konvertert"
         return ConversionCache(folder, timeout=self.conversion.timeout)
 
+    @property
+    def identification_store(self) -> Path:
+        """Where the project keeps its documents' identifications between runs (see documents.py)."""
+        return self.root / ".noarkpack" / "identification.sqlite"
+
     def journals(self, *, arkivskaper: str | None = None) -> Iterator[Pasientjournal]:
         """Every journal of the project (selected or not), grouped by patient, streamed.
 

@@ -196,7 +196,13 @@ def analyse(project, *, show_identifiers: bool = False, identify_formats: bool =
         stage_journals(path, project.journals(), project.settings, source=source_name)
         db = StagingDB(path, project_root=project.root)
     try:
-        _run(a, project, db, today, identify_formats, progress)
+        if identify_formats:
+            from ..documents import persistent_identifications
+
+            with persistent_identifications(project.identification_store):
+                _run(a, project, db, today, identify_formats, progress)
+        else:
+            _run(a, project, db, today, identify_formats, progress)
     finally:
         db.close()
         if tmpdir:
@@ -448,11 +454,10 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
              "JOIN disk ON disk.path = d.fil_norm AND disk.size > 0 GROUP BY d.fil_norm ORDER BY d.fil_norm")
         done = 0
         allow = project.conversion.allow_unconverted
-        for fil, written, size, given, jid, iid, file, line in c.execute(q):
+        for fil, written, size, given, jid, iid, file, line, ident in _identified(c.execute(q), root):
             done += 1
             if progress and done % 200 == 0:
                 progress("identify", done, 0)
-            ident = identify(root / fil)
             puid = ident.puid if ident.puid != "UNKNOWN" else (given or "UNKNOWN")
             day = datetime.fromisoformat(written).date() if written else None
             if is_archival(puid, day):
@@ -472,6 +477,29 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
                   f"document of {day.year if day else 'unknown date'}: it will be converted to PDF/A "
                   f"({_masked(fil)}, {_human(size)})", file=file, line=line, record=rec, identifiers={"fil": fil})
     a.counts["conversion"] = conv
+
+
+def _identified(rows, root: Path, batch: int = 256):
+    """Each row with its document's Identification; identified in batches on every core.
+
+    Inside analyse() the results go to the project's identification store, so the extract that
+    follows does not read these files for identification again.
+    """
+    from ..documents import identify_many
+
+    pending: list[tuple] = []
+    for row in rows:
+        pending.append(row)
+        if len(pending) >= batch:
+            yield from _with_idents(pending, root, identify_many)
+            pending = []
+    if pending:
+        yield from _with_idents(pending, root, identify_many)
+
+
+def _with_idents(rows: list[tuple], root: Path, identify_many):
+    for row, ident in zip(rows, identify_many([root / r[0] for r in rows])):
+        yield (*row, ident)
 
 
 def to_json_text(a: Analysis) -> str:

@@ -1,0 +1,197 @@
+"""Identify and convert an extract's documents ahead of the writer, in a child process.
+
+Siegfried (pygfried) reads a scanned TIFF or PDF whole and holds the GIL while it does, so in one
+process it cannot overlap the extract's copying, hashing and XML writing.  The prepass runs it in a
+child process, on the other core:
+
+* the child (``python -m noarkpack.prepass``) loads the same project, walks the selected journals'
+  documents in the order the writer meets them, identifies them in small batches and writes each
+  result to the project's identification store (:class:`~noarkpack.documents.IdentificationStore`);
+* a document that is not in an archival format is converted in the child's thread pool into the
+  project's conversion cache, ahead of the writer;
+* in the parent, :func:`noarkpack.documents.identify` finds each file in the store.  When the child
+  has not reached a file yet, the parent waits a little and then identifies the file itself (the
+  child skips what is in the store), so the two processes share the work.  A conversion the child
+  has started is waited for on the cache's per-source lock and reused, never run twice.
+
+The child only ever adds to the store and the cache.  If it cannot start, fails or dies, the parent
+identifies and converts whatever is left itself, so the extract is the same either way
+(byte-identical: identifications and conversions are looked up by the file, not by who made them).
+Files the analysis (``noarkpack analyse``) or an earlier extract identified are already in the store
+and not read again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+from pathlib import Path, PurePosixPath
+
+from . import documents
+from .documents import Identification
+
+#: documents identified per Siegfried call in the child (a result is visible to the parent after each)
+BATCH = 24
+#: how long the parent waits for the child before it identifies a document itself
+PATIENCE = 0.05
+
+
+def document_path(documents_root: Path, fil: str) -> Path:
+    """The file of a dokument as the ExtractWriter opens it (NFC, ``\\`` as ``/``)."""
+    return Path(documents_root) / PurePosixPath(unicodedata.normalize("NFC", fil.replace("\\", "/")))
+
+
+def documents_in_order(journals, documents_root: Path):
+    """(path, the entry's date) of every document of the closed ``journals``, in the writer's order."""
+    for j in journals:
+        if not j.is_closed:
+            continue
+        for i in j.innslag:
+            for d in i.dokumenter:
+                yield document_path(documents_root, d.fil), i.opprettet.date()
+
+
+class Prepass:
+    """The child process and the parent's side of it; use as a context manager around the extract."""
+
+    def __init__(self, project, *, cache=None, workers: int | None = None) -> None:
+        self.project = project
+        self.store_path = project.identification_store
+        self.root = os.path.abspath(project.settings.documents_root) + os.sep
+        self.cache = cache
+        self.workers = workers
+        self.proc: subprocess.Popen | None = None
+        self.report: dict | None = None
+        self.waited = 0.0
+
+    def __enter__(self) -> "Prepass":
+        args = {"root": str(self.project.root), "store": str(self.store_path),
+                "database": str(self.project.database) if self.project.uses_staging else None,
+                "cache": str(self.cache.folder) if self.cache is not None else None,
+                "timeout": self.cache.timeout if self.cache is not None else None, "workers": self.workers}
+        try:
+            # The child's stdin is a pipe nobody writes to: it closes when this process ends (or is
+            # killed), and that tells the child to stop.
+            self.proc = subprocess.Popen([sys.executable, "-m", "noarkpack.prepass", json.dumps(args)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL)
+        except OSError:
+            self.proc = None  # the parent does it all, as without a prepass
+        documents._waiter = self.wait_for if self.proc is not None else None
+        return self
+
+    def wait_for(self, key: str) -> Identification | None:
+        """documents' hook on a store miss: give the child a moment when the file is one of its own."""
+        if self.proc is None or documents._store is None or not key.startswith(self.root):
+            return None
+        t0 = time.monotonic()
+        try:
+            while self.proc.poll() is None and time.monotonic() - t0 < PATIENCE:
+                time.sleep(0.002)
+                hit = documents._store.get(key)
+                if hit is not None:
+                    return hit
+            return documents._store.get(key)
+        finally:
+            self.waited += time.monotonic() - t0
+
+    def __exit__(self, *exc) -> None:
+        documents._waiter = None
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if exc[0] is not None:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            return
+        # The writer has seen every document: whatever the child has not reached is done already.
+        out, _ = proc.communicate()  # closes its stdin: the child stops and reports
+        try:
+            self.report = json.loads(out.decode("utf-8").strip().splitlines()[-1]) if out.strip() else None
+        except ValueError:
+            self.report = None
+
+
+def _child(args: dict) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .conversion import ConversionCache
+    from .errors import NoarkpackError
+    from .formats import is_archival
+    from .project import load_project
+
+    t0 = time.monotonic()
+    project = load_project(args["root"], database=args.get("database"), auto_import=False)
+    cache = ConversionCache(Path(args["cache"]), timeout=args["timeout"]) if args.get("cache") else None
+    stats = {"identified": 0, "converted": 0, "conversion_failures": 0, "conversion_seconds": 0.0}
+    span: list[float] = []
+
+    def convert(path: Path, ident: Identification) -> None:
+        start = time.monotonic()
+        try:
+            cache.convert(path, ident)
+        except NoarkpackError:
+            stats["conversion_failures"] += 1  # the writer meets it again and reports it
+        span[:] = [min(span[0], start) if span else start, time.monotonic()]
+
+    stop = threading.Event()
+
+    def watch_parent() -> None:
+        try:
+            sys.stdin.buffer.read()  # returns at EOF: the parent is done, or gone
+        finally:
+            stop.set()
+
+    threading.Thread(target=watch_parent, name="noarkpack-prepass-parent", daemon=True).start()
+    with documents.persistent_identifications(args["store"]) as store, \
+            ThreadPoolExecutor(max_workers=args.get("workers") or os.cpu_count() or 1) as pool:
+        batch: list[tuple[Path, object]] = []
+
+        def flush() -> None:
+            files = [(p, day) for p, day in batch if p.is_file()]
+            batch.clear()
+            try:
+                idents = documents.identify_many([p for p, _ in files], workers=2)
+            except NoarkpackError:
+                return  # an unreadable file: the writer reports it
+            store.flush()
+            stats["identified"] += len(files)
+            if cache is None:
+                return
+            for (p, day), ident in zip(files, idents):
+                if ident.puid != "UNKNOWN" and not is_archival(ident.puid, day):
+                    pool.submit(convert, p, ident)
+
+        for item in documents_in_order(project.selected_journals(), project.settings.documents_root):
+            if stop.is_set():
+                break
+            batch.append(item)
+            if len(batch) >= BATCH:
+                flush()
+        if not stop.is_set():
+            flush()
+        pool.shutdown(wait=True, cancel_futures=stop.is_set())
+    stats["converted"] = cache.made if cache is not None else 0
+    stats["seconds"] = round(time.monotonic() - t0, 3)
+    if span:
+        stats["conversion_seconds"] = round(span[1] - span[0], 3)
+    return stats
+
+
+def main(argv: list[str]) -> int:
+    try:
+        stats = _child(json.loads(argv[1]))
+    except Exception:  # noqa: BLE001 - the parent does what is left; never a traceback on its screen
+        return 1
+    print(json.dumps(stats))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
