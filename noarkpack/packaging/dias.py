@@ -20,6 +20,7 @@ files without a recorded checksum are hashed.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import jinja2
 
@@ -154,7 +155,7 @@ def header_context(meta: PackageMetadata, created: datetime) -> dict:
                 alt_record_ids=alt)
 
 
-def derive_uuid(profile: str, meta: PackageMetadata, content: list[PackageFile]) -> str:
+def derive_uuid(profile: str, meta: PackageMetadata, content: Iterable[PackageFile]) -> str:
     h = hashlib.sha256()
     h.update(f"{profile}\n{meta.canonical()}\n".encode())
     for f in content:
@@ -245,23 +246,30 @@ def build_package(
     hashed: list[str] = []
     todo_bytes = sum(f.size for f in files if f.rel not in recorded)
     done = 0
-    content: list[PackageFile] = []
     for f in files:
         sha = recorded.get(f.rel)
         if sha is None:
-            sha = sha256_file(f.path)
+            sha = sha256_file(root / f.rel)
             hashed.append(f.rel)
             done += f.size
             if progress:
                 progress("hash", done, todo_bytes)
-        content.append(PackageFile(f"content/{f.rel}", f.path, f.size, sha))
-    by_rel = {f.href[len("content/"):]: f for f in content}
+        f.sha256 = sha
+    del recorded
+    top = {f.rel: f for f in files if "/" not in f.rel}  # the extract's own XML and XSD files
+
+    def content(first_id: int = 0) -> Iterator[PackageFile]:
+        """The content files as dias-mets.xml lists them, made one at a time (never all at once)."""
+        for n, f in enumerate(files, start=first_id):
+            href = f"content/{f.rel}"
+            yield PackageFile(href, root / f.rel, f.size, f.sha256, f"fileId_{n}" if first_id else "",
+                              dias_mimetype(href), stamp)
 
     created = utc(metadata.uttrekksdato) if metadata.uttrekksdato else \
         datetime.fromtimestamp(int(max(f.mtime for f in files)), timezone.utc)
     mtime = int(created.timestamp())
     stamp = xml_datetime(created)
-    pkg_uuid = str(metadata.uuid) if metadata.uuid else derive_uuid(profile, metadata, content)
+    pkg_uuid = str(metadata.uuid) if metadata.uuid else derive_uuid(profile, metadata, content())
 
     # 2. a private work folder for the generated files and the partial outputs
     if bag:
@@ -303,11 +311,11 @@ def build_package(
         package["administrative_metadata/dias-premis.xml"] = generated("dias-premis.xml", "premis.xml.j2",
                                                                          events=[], agent=None, **premis_ctx)
         package["administrative_metadata/dias-premis.xsd"] = pinned("DIAS_PREMIS.xsd")
-        a = by_rel[addml]
-        package[f"administrative_metadata/{addml}"] = (a.source, a.size, a.sha256)
-        if "addml.xsd" in by_rel:
-            x = by_rel["addml.xsd"]
-            package["administrative_metadata/addml.xsd"] = (x.source, x.size, x.sha256)
+        a = top[addml]
+        package[f"administrative_metadata/{addml}"] = (root / a.rel, a.size, a.sha256)
+        if "addml.xsd" in top:
+            x = top["addml.xsd"]
+            package["administrative_metadata/addml.xsd"] = (root / x.rel, x.size, x.sha256)
         else:
             package["administrative_metadata/addml.xsd"] = pinned("addml.xsd")
         if validation_report is not None:
@@ -336,42 +344,16 @@ def build_package(
                                        **premis_ctx)
 
         # 3. dias-mets.xml: every file but itself
-        n = 0
-        package_files = []
-        for href in sorted(package):
-            src, size, sha = package[href]
-            n += 1
-            package_files.append(PackageFile(href, src, size, sha, f"fileId_{n}", dias_mimetype(href), stamp))
-        for f in content:
-            n += 1
-            f.id, f.mimetype, f.created = f"fileId_{n}", dias_mimetype(f.href), stamp
+        package_files = [PackageFile(href, *package[href], f"fileId_{n}", dias_mimetype(href), stamp)
+                         for n, href in enumerate(sorted(package), start=1)]
         mets_path, mets_size, mets_sha = generated(
             "dias-mets.xml", "dias-mets.xml.j2", uuid=pkg_uuid, label=label, type=pkg_type, hdr=hdr,
-            package_files=package_files, content_files=content, versdate=stamp)
+            package_files=package_files, content_files=content(len(package_files) + 1), versdate=stamp)
         package["dias-mets.xml"] = (mets_path, mets_size, mets_sha)
 
-        # 4. the tar: sorted members, streamed, hashed while written
-        entries: dict[str, tuple[Path, int] | None] = {}
-        for href, (src, size, _sha) in package.items():
-            entries[href] = (src, size)
-        for f in content:
-            entries[f.href] = (f.source, f.size)
-        dirs = {""}
-        for href in entries:
-            parts = href.split("/")[:-1]
-            for i in range(1, len(parts) + 1):
-                dirs.add("/".join(parts[:i]))
-        dirs.add("descriptive_metadata")
-        names = sorted(set(entries) | dirs, key=lambda p: p.split("/"))
-        members = []
-        for name in names:
-            full = f"{pkg_uuid}/{name}" if name else pkg_uuid
-            if name in entries:
-                src, size = entries[name]
-                members.append(Member(full, src, size))
-            else:
-                members.append(Member(full + "/", None))
-        total = sum(m.size for m in members)
+        # 4. the tar: members in path-component order, streamed, hashed while written
+        members = _members(pkg_uuid, package, root, files)
+        total = sum(size for _, size, _ in package.values()) + sum(f.size for f in files)
         written = 0
 
         def tick(nbytes: int) -> None:
@@ -402,9 +384,9 @@ def build_package(
 
         result = PackageResult(
             uuid=pkg_uuid, profile=profile, tar=tar_final, description=desc_final, tar_sha256=digest.sha256,
-            tar_size=digest.size, files=sum(1 for m in members if m.source is not None),
-            content_files=len(content), content_bytes=sum(f.size for f in content),
-            reused_checksums=len(content) - len(hashed), hashed=hashed, tar_sha512=digest.sha512)
+            tar_size=digest.size, files=len(package) + len(files),
+            content_files=len(files), content_bytes=sum(f.size for f in files),
+            reused_checksums=len(files) - len(hashed), hashed=hashed, tar_sha512=digest.sha512)
 
         if bag:
             from .bagit import PayloadFile, write_bag_tags
@@ -447,6 +429,48 @@ def build_package(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _members(pkg_uuid: str, package: dict[str, tuple[Path, int, str]], root: Path, files) -> Iterator[Member]:
+    """Every tar member (folders included) in path-component order, made as the tar is written.
+
+    ``files`` (the content, from walk_extract) is already in that order, so the content folders are
+    emitted just before their first file; the few other files are sorted here and merged in.
+    """
+    def split(name: str) -> list[str]:
+        return name.split("/")
+
+    others = set(package) | {"descriptive_metadata"}
+    for href in list(others):
+        parts = href.split("/")[:-1]
+        others.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+
+    def content_names() -> Iterator[str]:
+        opened: list[str] = []  # the content folders of the previous file
+        for f in files:
+            parts = ["content", *f.rel.split("/")[:-1]]
+            same = 0
+            while same < len(opened) and same < len(parts) and opened[same] == parts[same]:
+                same += 1
+            for i in range(same, len(parts)):
+                yield "/".join(parts[:i + 1]) + "/"
+            opened = parts
+            yield f"content/{f.rel}"
+
+    yield Member(pkg_uuid + "/", None)
+    index = iter(files)
+    for name in heapq.merge(sorted(others), content_names(), key=lambda n: split(n.rstrip("/"))):
+        full = f"{pkg_uuid}/{name}"
+        if name.endswith("/"):
+            yield Member(full, None)
+        elif name in package:
+            src, size, _sha = package[name]
+            yield Member(full, src, size)
+        elif name.startswith("content/"):
+            f = next(index)
+            yield Member(full, root / f.rel, f.size)
+        else:
+            yield Member(full + "/", None)  # a folder of the generated files
 
 
 def _digests(path: Path, algorithms: tuple[str, ...]) -> dict[str, str]:

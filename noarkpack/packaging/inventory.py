@@ -58,12 +58,14 @@ def normalise_reference(ref: str) -> str:
     return ref
 
 
-@dataclass
+@dataclass(slots=True)
 class ExtractFileInfo:
+    """One file of the extract: ~0.3 KB each (an extract may hold millions)."""
+
     rel: str  # POSIX path relative to the extract root
-    path: Path
     size: int
     mtime: float
+    sha256: str | None = None  # filled in by the packager (recorded at extraction, or hashed once)
 
 
 def find_extract_root(path: str | os.PathLike) -> Path:
@@ -87,15 +89,20 @@ def addml_name(root: Path) -> str:
 
 
 def walk_extract(root: Path) -> list[ExtractFileInfo]:
-    """Every regular file under ``root``, sorted; links and special files are refused."""
+    """Every regular file under ``root``, in sorted order; links and special files are refused.
+
+    The order is by path component (a folder's files come before a name that merely starts with
+    the folder's name), which is the order of the package's tar.  Names that collide when case and
+    Unicode normalisation are folded are checked per folder (only siblings can collide).
+    """
     out: list[ExtractFileInfo] = []
-    folded: dict[str, str] = {}
 
     def visit(folder: Path, prefix: str) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
             raise PackagingError(f"cannot read the folder: {e.strerror}", file=folder) from None
+        folded: dict[str, str] = {}
         for e in entries:
             rel = f"{prefix}{e.name}"
             if e.name.startswith(".avleveringspakke.") or e.name in (".", ".."):
@@ -109,16 +116,16 @@ def walk_extract(root: Path) -> list[ExtractFileInfo]:
             if any(c in e.name for c in "\\\r\n\x00"):
                 raise PackagingError("a file name contains a backslash or a line break", file=e.path,
                                      hint="rename the file; such names break on other platforms")
-            key = unicodedata.normalize("NFC", rel).casefold()
+            key = unicodedata.normalize("NFC", e.name).casefold()
             if key in folded:
                 raise PackagingError(
-                    f"two files differ only in letter case or Unicode normalisation: {folded[key]!r} and {rel!r}",
-                    file=root, hint="they would overwrite each other when unpacked on Windows or macOS")
-            folded[key] = rel
+                    f"two files differ only in letter case or Unicode normalisation: {prefix + folded[key]!r} and "
+                    f"{rel!r}", file=root, hint="they would overwrite each other when unpacked on Windows or macOS")
+            folded[key] = e.name
             if stat.S_ISDIR(st.st_mode):
                 visit(Path(e.path), rel + "/")
             elif stat.S_ISREG(st.st_mode):
-                out.append(ExtractFileInfo(rel, Path(e.path), st.st_size, st.st_mtime))
+                out.append(ExtractFileInfo(rel, st.st_size, st.st_mtime))
             else:
                 raise PackagingError("the extract contains a device, socket or pipe", file=e.path)
 

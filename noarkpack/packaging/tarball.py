@@ -68,6 +68,7 @@ def write_tar(raw, members: Iterable[Member], mtime: int, *, sha512: bool = Fals
                     tar.addfile(ti, f)
                 if progress:
                     progress(m.size)
+            tar.members.clear()  # tarfile keeps every TarInfo it wrote: memory per member otherwise
     out.flush()
     digest = TarDigest(out.hexdigest(), out.size, inner.hexdigest() if sha512 else None)
     out.close()
