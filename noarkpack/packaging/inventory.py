@@ -169,7 +169,7 @@ def addml_checksums_from_tree(tree) -> dict[str, tuple[str, str]]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class DocumentRef:
     ref: str  # normalised relative path
     algorithm: str | None

@@ -31,6 +31,7 @@ from typing import Callable
 from lxml import etree
 
 from ..hashing import HashingReader
+from ..idset import IdSet
 from .bagit import verify_bag
 from .errors import PackagingError
 from .findings import ERROR, INFO, WARNING, Finding, VerifyReport
@@ -47,7 +48,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass
+@dataclass(slots=True)
 class MetsFile:
     href: str
     checksum: str | None
@@ -130,7 +131,9 @@ class _PackageCheck:
         self.mets: MetsInfo | None = None
         self.addml: dict[str, tuple[str, str]] | None = None
         self.admin_addml_sha: str | None = None
-        self.docs: list = []
+        self.docs: list = []  # dokumentobjekt read before their member (see _document)
+        self._doc_findings: list[tuple[str, str, int | None, str | None]] = []
+        self._doc_counts = [0, 0]  # confirmed, other algorithm
         self.tar_digests: dict[str, str] = {}
         self.tar_size = 0
 
@@ -156,7 +159,7 @@ class _PackageCheck:
 
     def read_tar(self) -> bool:
         total = self.tar_path.stat().st_size
-        seen: set[str] = set()
+        seen: set[str] = set()  # only members refused as outside the package folder (the rest: members, dirs)
         try:
             raw = open(self.tar_path, "rb")
         except OSError as e:
@@ -198,15 +201,16 @@ class _PackageCheck:
         if not (ti.isreg() or ti.isdir()):
             self.add("PK.03", ERROR, f"member {key!r} is a device, FIFO or other special file", file=key)
             return
-        if key in seen:
+        top, _, rel = key.partition("/")
+        # Seen before: a file or folder of the package (members, dirs), or one refused below (seen).
+        if (top == self.root and (rel in self.members or rel in self.dirs)) or key in seen:
             self.add("PK.04", ERROR, f"member {key!r} occurs more than once (a later copy would overwrite it)",
                      file=key)
             return
-        seen.add(key)
-        top, _, rel = key.partition("/")
         if self.root is None:
             self.root = top
         elif top != self.root:
+            seen.add(key)
             self.add("PK.14", ERROR, f"member {key!r} is outside the package folder {self.root}/", file=key)
             return
         if ti.isreg() and name.endswith("/") and ti.size == 0:
@@ -218,6 +222,7 @@ class _PackageCheck:
             self.dirs.add(rel)
             return
         if not rel:
+            seen.add(key)
             self.add("PK.13", ERROR, f"file {key!r} at the top of the tar (expected a {{uuid}}/ folder)", file=key)
             return
         f = tar.extractfile(ti)
@@ -341,7 +346,8 @@ class _PackageCheck:
                 self.add("PK.16", ERROR, f"the ADDML cannot be read: {e.message}", file=rel)
         elif rel == "content/arkivstruktur.xml":
             try:
-                self.docs = list(iter_document_refs(h))
+                for d in iter_document_refs(h):
+                    self._document(d)
             except etree.XMLSyntaxError as e:
                 self.add("PK.16", ERROR, f"arkivstruktur.xml is not well-formed: {e}", file=rel)
 
@@ -401,7 +407,7 @@ class _PackageCheck:
     def check_mets(self) -> None:
         if self.mets is None:
             return
-        listed: set[str] = set()
+        listed = IdSet()  # 16 bytes per href, not a string
         missing_ops = 0
         ok = 0
         for f in self.mets.files:
@@ -447,29 +453,48 @@ class _PackageCheck:
                 ok += 1
         self.report.facts["addml_files_confirmed"] = ok
 
+    def release(self) -> None:
+        """Drop the per-file tables (members, METS list, folders) once every check has run."""
+        self.members = {}
+        self.dirs = set()
+        self.mets = None
+        self.addml = None
+        self.docs = []
+
+    def _document(self, d, final: bool = False) -> None:
+        """One dokumentobjekt against its member.  Documents come before arkivstruktur.xml in a tar in
+        path-component order ("DOKUMENT" < "arkivstruktur.xml"), so each is checked as it is read and
+        nothing is kept per document; one whose member has not been read yet waits in ``docs``."""
+        rel = f"content/{d.ref}"
+        if rel not in self.members:
+            if not final:
+                self.docs.append(d)
+                return
+            self._doc_findings.append(("PK.12", f"document {d.ref} (dokumentobjekt) is missing from the package",
+                                       d.line, d.systemID))
+            return
+        sha, size = self.members[rel]
+        if d.size is not None and d.size != size:
+            self._doc_findings.append(("PK.12", f"document {d.ref} has {size} bytes, filstoerrelse says {d.size}",
+                                       d.line, d.systemID))
+        if not d.checksum:
+            return
+        if normalise_algorithm(d.algorithm) not in (None, "sha256"):
+            self._doc_counts[1] += 1
+            return
+        if d.checksum != sha:
+            self._doc_findings.append(("PK.12", f"SHA-256 of document {d.ref} is {sha}, sjekksum says {d.checksum}",
+                                       d.line, d.systemID))
+        else:
+            self._doc_counts[0] += 1
+
     def check_documents(self) -> None:
-        ok = 0
-        other = 0
-        for d in self.docs:
-            rel = f"content/{d.ref}"
-            if rel not in self.members:
-                self.add("PK.12", ERROR, f"document {d.ref} (dokumentobjekt) is missing from the package",
-                         file="content/arkivstruktur.xml", line=d.line, systemID=d.systemID)
-                continue
-            sha, size = self.members[rel]
-            if d.size is not None and d.size != size:
-                self.add("PK.12", ERROR, f"document {d.ref} has {size} bytes, filstoerrelse says {d.size}",
-                         file="content/arkivstruktur.xml", line=d.line, systemID=d.systemID)
-            if not d.checksum:
-                continue
-            if normalise_algorithm(d.algorithm) not in (None, "sha256"):
-                other += 1
-                continue
-            if d.checksum != sha:
-                self.add("PK.12", ERROR, f"SHA-256 of document {d.ref} is {sha}, sjekksum says {d.checksum}",
-                         file="content/arkivstruktur.xml", line=d.line, systemID=d.systemID)
-            else:
-                ok += 1
+        pending, self.docs = self.docs, []
+        for d in pending:
+            self._document(d, final=True)
+        for test, message, line, sid in self._doc_findings:
+            self.add(test, ERROR, message, file="content/arkivstruktur.xml", line=line, systemID=sid)
+        ok, other = self._doc_counts
         if other:
             self.add("PK.17", INFO, f"{other} document checksum(s) use another algorithm than SHA-256: not checked",
                      file="content/arkivstruktur.xml")
@@ -568,6 +593,7 @@ def verify_package(tar: str | Path, report: VerifyReport | None = None, *, store
         check.check_addml()
         check.check_documents()
         if validate_content:
+            check.release()  # the content validation reuses this memory: peak = max of the two, not sum
             _merge_validation(report, tar, store)
     return report, check.tar_digests
 
