@@ -240,22 +240,19 @@ def build_package(
         raise PackagingError("the extract is empty", file=root)
     addml = addml_name(root)
     out_dir = Path(out_dir)
-    recorded = recorded_checksums(root, files, extract_result)
+    recorded_checksums(root, files, extract_result)
 
     # 1. checksums of the content: recorded ones reused, the rest hashed once
     hashed: list[str] = []
-    todo_bytes = sum(f.size for f in files if f.rel not in recorded)
+    todo_bytes = sum(f.size for f in files if f.sha256 is None)
     done = 0
     for f in files:
-        sha = recorded.get(f.rel)
-        if sha is None:
-            sha = sha256_file(root / f.rel)
+        if f.sha256 is None:
+            f.sha256 = sha256_file(root / f.rel)
             hashed.append(f.rel)
             done += f.size
             if progress:
                 progress("hash", done, todo_bytes)
-        f.sha256 = sha
-    del recorded
     top = {f.rel: f for f in files if "/" not in f.rel}  # the extract's own XML and XSD files
 
     def content(first_id: int = 0) -> Iterator[PackageFile]:

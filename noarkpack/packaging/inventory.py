@@ -207,40 +207,48 @@ def iter_document_refs(source) -> Iterator[DocumentRef]:
                     del parent[0]
 
 
-def recorded_checksums(root: Path, files: list[ExtractFileInfo], extract_result=None) -> dict[str, str]:
-    """rel → SHA-256 for every file of the extract whose checksum was recorded at extraction.
+def recorded_checksums(root: Path, files: list[ExtractFileInfo], extract_result=None) -> int:
+    """Set ``sha256`` on every file of ``files`` whose SHA-256 was recorded at extraction; returns how many.
 
     A recorded size that differs from the file's is an error: the extract changed
-    after it was written.
+    after it was written.  The checksums are stored on the files themselves (no table beside them).
     """
-    sizes = {f.rel: f.size for f in files}
-    out: dict[str, str] = {}
+    index = {f.rel: f for f in files}
+    n = 0
+
+    def record(name: str, sha: str) -> None:
+        nonlocal n
+        f = index[name]
+        if f.sha256 is None:
+            f.sha256 = sha
+            n += 1
+
     if extract_result is not None and getattr(extract_result, "files", None):
         for name, ef in extract_result.files.items():
             sha = getattr(ef, "sha256", None) or (ef[0] if isinstance(ef, tuple) else None)
             size = getattr(ef, "size", None) if not isinstance(ef, tuple) else ef[1]
-            if name in sizes and sha:
-                if size is not None and size != sizes[name]:
-                    raise PackagingError(f"{name} has {sizes[name]} bytes, {size} when it was extracted",
+            if name in index and sha:
+                if size is not None and size != index[name].size:
+                    raise PackagingError(f"{name} has {index[name].size} bytes, {size} when it was extracted",
                                          file=root / name, hint="the extract changed after extraction; extract again")
-                out[name] = sha.lower()
+                record(name, sha.lower())
     else:
-        name = next((n for n in ADDML_NAMES if n in sizes), None)
+        name = next((n for n in ADDML_NAMES if n in index), None)
         if name is not None:
             for fname, (algo, value) in addml_checksums(root / name).items():
                 fname = normalise_reference(fname)
-                if fname in sizes and normalise_algorithm(algo) == "sha256":
-                    out.setdefault(fname, value)
-    if "arkivstruktur.xml" in sizes:
+                if fname in index and normalise_algorithm(algo) == "sha256":
+                    record(fname, value)
+    if "arkivstruktur.xml" in index:
         for d in iter_document_refs(str(root / "arkivstruktur.xml")):
-            if d.ref not in sizes or not d.checksum or normalise_algorithm(d.algorithm) != "sha256":
+            if d.ref not in index or not d.checksum or normalise_algorithm(d.algorithm) != "sha256":
                 continue
-            if d.size is not None and d.size != sizes[d.ref]:
+            if d.size is not None and d.size != index[d.ref].size:
                 raise PackagingError(
-                    f"document {d.ref} has {sizes[d.ref]} bytes, arkivstruktur.xml records {d.size}",
+                    f"document {d.ref} has {index[d.ref].size} bytes, arkivstruktur.xml records {d.size}",
                     file=root / d.ref, line=d.line, hint="the extract changed after extraction; extract again")
-            out.setdefault(d.ref, d.checksum)
-    return out
+            record(d.ref, d.checksum)
+    return n
 
 
 def posix(rel: str) -> str:
