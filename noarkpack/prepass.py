@@ -9,10 +9,11 @@ child process, on the other core:
   result to the project's identification store (:class:`~noarkpack.documents.IdentificationStore`);
 * a document that is not in an archival format is converted in the child's thread pool into the
   project's conversion cache, ahead of the writer;
-* in the parent, :func:`noarkpack.documents.identify` finds each file in the store.  When the child
-  has not reached a file yet, the parent waits a little and then identifies the file itself (the
-  child skips what is in the store), so the two processes share the work.  A conversion the child
-  has started is waited for on the cache's per-source lock and reused, never run twice.
+* in the parent, :func:`noarkpack.documents.identify` finds each file in the store, waiting for the
+  child when it is ahead of it (the child identifies on both cores with Siegfried's own workers; the
+  parent never loads Siegfried while the child works, so there is one Siegfried in memory, not two).
+  A conversion the child has started is waited for on the cache's per-source lock and reused, never
+  run twice.
 
 The child only ever adds to the store and the cache.  If it cannot start, fails or dies, the parent
 identifies and converts whatever is left itself, so the extract is the same either way
@@ -36,9 +37,11 @@ from . import documents
 from .documents import Identification
 
 #: documents identified per Siegfried call in the child (a result is visible to the parent after each)
-BATCH = 24
-#: how long the parent waits for the child before it identifies a document itself
-PATIENCE = 0.05
+BATCH = 128
+#: how long the parent waits for the child on one document before it identifies it itself.  The child
+#: identifies on both cores, so the parent helping would only add a second Siegfried (~150 MB) to the
+#: machine; it takes over only when the child is stuck or gone.
+PATIENCE = 60.0
 
 
 def document_path(documents_root: Path, fil: str) -> Path:
@@ -159,6 +162,7 @@ def _child(args: dict) -> dict:
             try:
                 idents = documents.identify_many([p for p, _ in files], workers=2)
             except NoarkpackError:
+                store.flush()  # the batch's readable files are identified: publish them
                 return  # an unreadable file: the writer reports it
             store.flush()
             stats["identified"] += len(files)
@@ -189,9 +193,12 @@ def main(argv: list[str]) -> int:
         stats = _child(json.loads(argv[1]))
     except Exception:  # noqa: BLE001 - the parent does what is left; never a traceback on its screen
         return 1
-    print(json.dumps(stats))
+    sys.stdout.write(json.dumps(stats) + "\n")
+    sys.stdout.flush()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    # The store and the pool are closed by now.  os._exit: no interpreter shutdown while the stdin
+    # watcher thread is blocked in read() and Siegfried's Go runtime is loaded (that can abort).
+    os._exit(main(sys.argv))
