@@ -14,6 +14,7 @@ controls other than tab/newline/CR) are removed from text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +24,8 @@ from ..model import noark5 as n5
 from ..model.text import is_blank, xml_safe
 
 OSLO = ZoneInfo("Europe/Oslo")
+#: a character that escape() changes or xml_safe() removes; None from this search: the text is written as is
+_PLAIN = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]").search
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 def escape(text: str) -> str:
@@ -110,7 +113,21 @@ class Serializer:
             value = getattr(obj, name)
             if value is None:
                 continue
-            if isinstance(value, list):
+            cls = value.__class__
+            if cls is str:
+                # The common case first: text with nothing to escape or remove (one regex scan).
+                if _PLAIN(value) is None:
+                    if value.strip():
+                        out.append(f"{pad}<{name}>{value}</{name}>")
+                    continue
+                text = format_value(value)
+                if text is not None:
+                    out.append(f"{pad}<{name}>{text}</{name}>")
+            elif cls is datetime:
+                out.append(f"{pad}<{name}>{format_datetime(value)}</{name}>")
+            elif cls is int:
+                out.append(f"{pad}<{name}>{value}</{name}>")
+            elif cls is list:
                 for item in value:
                     self._one(out, name, item, depth, pad)
             else:
