@@ -74,6 +74,23 @@ def test_open_journal_refused_leaves_nothing(tmp_path, docs):
     assert list((tmp_path / "out").iterdir()) == []  # no partial folder, nothing under the final name
 
 
+def test_times_are_ordered_as_instants_even_in_the_dst_gap(tmp_path, docs):
+    """02:45 on 2017-03-26 did not exist in Oslo: written with its offset it is 01:45Z, after 03:05 CEST
+    (01:05Z). The model judges the order by instants, as the XML and the staged analysis do."""
+    from datetime import datetime
+
+    j = builders.journal("J1", "P1", docs)
+    e = j.innslag[0]
+    e.opprettet = datetime(2017, 3, 26, 2, 45, tzinfo=builders.OSLO)
+    e.arkivert = datetime(2017, 3, 26, 3, 5, tzinfo=builders.OSLO)
+    j.opprettet = datetime(2017, 3, 1, 9, tzinfo=builders.OSLO)
+    with pytest.raises(ModelError, match="arkivert is before opprettet") as err:
+        write(tmp_path / "out", builders.settings(docs), [j])
+    assert "DST gap" in (err.value.hint or "")
+    e.arkivert = datetime(2017, 3, 26, 3, 50, tzinfo=builders.OSLO)  # 01:50Z: after 01:45Z
+    write(tmp_path / "ok", builders.settings(docs), [j])
+
+
 def test_missing_document_fails_cleanly(tmp_path, docs):
     j = builders.journal("J1", "P1", docs)
     (docs / j.innslag[0].dokumenter[0].fil).unlink()

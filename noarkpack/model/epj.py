@@ -13,7 +13,7 @@ key — never by name or fødselsnummer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import PurePosixPath
 
 from ..errors import ModelError
@@ -187,8 +187,8 @@ class Pasientjournal:
             raise self.error("the journal is still open (avsluttet is not set)", record=rec,
                              hint="only closed journals are extracted; close it in the source or let it be skipped")
         need(self.avsluttet_av, "avsluttet_av")
-        if self.avsluttet < self.opprettet:
-            raise self.error("avsluttet is before opprettet", record=rec)
+        if _instant(self.avsluttet) < _instant(self.opprettet):
+            raise self.error("avsluttet is before opprettet", record=rec, hint=_gap_hint(self.avsluttet, self.opprettet))
         p = self.pasient
         need(p.pasient_id, "pasient.pasient_id")
         need(p.navn, "pasient.navn", f"{rec}, patient {p.pasient_id}")
@@ -211,10 +211,11 @@ class Pasientjournal:
             seen.add(i.innslag_id)
             for name in ("type", "tittel", "forfatter", "arkivert_av"):
                 need(getattr(i, name), name, where)
-            if i.arkivert < i.opprettet:
-                raise self.error("arkivert is before opprettet", record=where)
-            if i.opprettet > self.avsluttet:
-                raise self.error("the entry was written after the journal was closed", record=where)
+            if _instant(i.arkivert) < _instant(i.opprettet):
+                raise self.error("arkivert is before opprettet", record=where, hint=_gap_hint(i.arkivert, i.opprettet))
+            if _instant(i.opprettet) > _instant(self.avsluttet):
+                raise self.error("the entry was written after the journal was closed", record=where,
+                                 hint=_gap_hint(i.opprettet, self.avsluttet))
             if i.korrespondanse is not None:
                 k = i.korrespondanse
                 if k.type not in JOURNALPOSTTYPER:
@@ -245,3 +246,29 @@ class Pasientjournal:
             for e in i.endringer:
                 for name in ("felt", "tidligere", "ny", "av"):
                     need(getattr(e, name), f"endringer.{name}", where)
+
+
+def _instant(value: datetime) -> datetime:
+    """``value`` as an instant (UTC) when it has a time zone.
+
+    Python compares two datetimes that share one tzinfo object by their wall-clock time, so a local
+    time in the spring DST gap (02:00-03:00 on the last Sunday of March, which does not exist) would
+    compare differently here than in the extract, where it is written with its UTC offset.  Comparing
+    instants keeps the model, the analysis (which reads offsets back from the staging database) and
+    the written XML in agreement.
+    """
+    return value.astimezone(timezone.utc) if value.tzinfo is not None else value
+
+
+def _nonexistent(value: datetime) -> bool:
+    """True for a local time that the clock skipped (the spring DST gap)."""
+    if value.tzinfo is None or value.tzinfo is timezone.utc:
+        return False
+    return value.astimezone(timezone.utc).astimezone(value.tzinfo).replace(tzinfo=None) != value.replace(tzinfo=None)
+
+
+def _gap_hint(*values: datetime) -> str | None:
+    if any(_nonexistent(v) for v in values):
+        return ("one of the times lies in the spring DST gap (02:00-03:00 local time did not exist that day); "
+                "correct it in the source (the order of the two times is judged by the instant they denote)")
+    return None
