@@ -208,6 +208,8 @@ def generate(journals: int, out: Path, entries_per_journal: int = 20, doc_kb: in
                 innslag = []
                 for e in range(entries_per_journal):
                     t = t + timedelta(hours=rng.randrange(4, 24 * 20))
+                    if t.hour == 2:  # 02:00-03:00 does not exist on the spring DST day: no such times
+                        t += timedelta(hours=1)
                     author, author_id = rng.choice(STAFF)
                     typ, title = rng.choice(ENTRY_TYPES)
                     iid = f"{j}-{e + 1}"
