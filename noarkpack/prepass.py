@@ -80,9 +80,14 @@ class Prepass:
         try:
             # The child's stdin is a pipe nobody writes to: it closes when this process ends (or is
             # killed), and that tells the child to stop.
+            # The child imports this very noarkpack, wherever it was imported from (an installed
+            # package, a source checkout on sys.path).
+            here = str(Path(__file__).resolve().parents[1])
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH"))
+                                                                 if x)}
             self.proc = subprocess.Popen([sys.executable, "-m", "noarkpack.prepass", json.dumps(args)],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.DEVNULL)
+                                         stderr=subprocess.DEVNULL, env=env)
         except OSError:
             self.proc = None  # the parent does it all, as without a prepass
         documents._waiter = self.wait_for if self.proc is not None else None
