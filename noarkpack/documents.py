@@ -46,7 +46,14 @@ def copy_and_hash(src: Path, dst: Path, *, record: str | None = None, atomic: bo
     view = memoryview(buf)
     try:
         # Unbuffered raw files and one reused buffer: no copy beyond the kernel's and the hash's.
-        with io.FileIO(src, "r") as fin, io.FileIO(tmp, "w") as fout:
+        fin = io.FileIO(src, "r")
+        try:
+            fout = io.FileIO(tmp, "w")
+        except OSError as e:
+            fin.close()
+            raise DocumentError(f"the copy cannot be written: {e.strerror}", file=dst, record=record,
+                                hint="check the free space and the permissions of the output folder") from None
+        with fin, fout:
             while True:
                 n = fin.readinto(buf)
                 if not n:
@@ -127,36 +134,40 @@ class _IdentificationCache:
         self.table = IdSet()
         self.results: list[Identification] = []
         self.index: dict[Identification, int] = {}
+        self._lock = threading.Lock()  # a prepass child identifies in its conversion threads too
 
     @staticmethod
     def key(path: Path) -> str | None:
+        """The file's identity: a digest of its absolute path (file names may carry a patient's name,
+        and the key is kept on disk), size, mtime, ctime, inode and device.  ctime cannot be set back
+        by a user: a file rewritten in place with its size and mtime restored still gets a new key."""
         try:
             st = os.stat(path)
         except OSError:
             return None
-        # ctime cannot be set back by a user: a file rewritten in place with its size and mtime
-        # restored still gets a new key.
-        return (f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
-                f"\0{st.st_dev}")
+        name = hashlib.blake2b(os.fsencode(os.path.abspath(path)), digest_size=16).hexdigest()
+        return f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0{st.st_dev}"
 
     def get(self, key: str | None) -> Identification | None:
         if key is None:
             return None
-        i = self.table.get_line(key)
-        return self.results[i] if i is not None else None
+        with self._lock:
+            i = self.table.get_line(key)
+            return self.results[i] if i is not None else None
 
     def put(self, key: str | None, ident: Identification) -> None:
         if key is None:
             return
-        if self.table.count >= self.LIMIT:
-            self.table = self._idset()
-        i = self.index.get(ident)
-        if i is None:
-            if len(self.results) >= 0xFFFF0000:  # pragma: no cover - never in practice
-                return
-            i = self.index[ident] = len(self.results)
-            self.results.append(ident)
-        self.table.add(key, i)
+        with self._lock:
+            if self.table.count >= self.LIMIT:
+                self.table = self._idset()
+            i = self.index.get(ident)
+            if i is None:
+                if len(self.results) >= 0xFFFF0000:  # pragma: no cover - never in practice
+                    return
+                i = self.index[ident] = len(self.results)
+                self.results.append(ident)
+            self.table.add(key, i)
 
 
 _cache: _IdentificationCache | None = None
@@ -172,17 +183,18 @@ def _memory() -> _IdentificationCache:
     return _cache
 
 
-def _known(key: str | None) -> Identification | None:
-    """What this process, the project's store or a prepass child already said about a file."""
+def _known(key: str | None, wait: bool = False) -> Identification | None:
+    """What this process, the project's store or (``wait``) a prepass child already said about a file."""
     cache = _memory()
     hit = cache.get(key)
     if key is None or _store is None:
         return hit
     if hit is not None:
-        _store.put(key, hit)  # known to this process from before the store was opened
+        if _store.get(key) is None:
+            _store.put(key, hit)  # known to this process from before the store was opened
         return hit
     hit = _store.get(key)
-    if hit is None and _waiter is not None:
+    if hit is None and wait and _waiter is not None:
         hit = _waiter(key)
     if hit is not None:
         cache.put(key, hit)
@@ -195,14 +207,15 @@ def _remember(key: str | None, ident: Identification) -> None:
         _store.put(key, ident)
 
 
-def identify(path: Path) -> Identification:
+def identify(path: Path, *, wait: bool = False) -> Identification:
     """Identify ``path`` with Siegfried (PRONOM); a file identified before is not read again.
 
     "Before" is this process, or, inside :func:`persistent_identifications`, any earlier run on the
-    same project (the analysis, an earlier extract) for as long as the file is unchanged.
+    same project (the analysis, an earlier extract) for as long as the file is unchanged.  ``wait``:
+    the file is one a running prepass child identifies (a document of the extract), so wait for it.
     """
     key = _IdentificationCache.key(path)
-    hit = _known(key)
+    hit = _known(key, wait)
     if hit is not None:
         return hit
     ident = _identify(path)
@@ -255,7 +268,11 @@ class IdentificationStore:
         self._pending: list[tuple] = []
         try:
             self._db = self._open(sqlite3)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as e:
+            # Only a damaged file is replaced; "locked", "read-only" or an I/O error go to the caller
+            # (which then works without the store) and never remove another process's store.
+            if getattr(e, "sqlite_errorname", "") not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+                raise
             for suffix in ("", "-wal", "-shm"):
                 _unlink(Path(f"{self.path}{suffix}"))
             self._db = self._open(sqlite3)
@@ -280,7 +297,17 @@ class IdentificationStore:
         with self._lock:
             row = self._db.execute("SELECT puid, name, version, mime, basis, warning, error FROM ident "
                                    "WHERE key = ?", (key,)).fetchone()
-        return Identification(*row) if row is not None else None
+        return Identification(*row) if row is not None and row[0] is not None else None
+
+    def failed(self, key: str) -> bool:
+        """True when a prepass child could not identify the file (the writer then reports why)."""
+        with self._lock:
+            row = self._db.execute("SELECT puid FROM ident WHERE key = ?", (key,)).fetchone()
+        return row is not None and row[0] is None
+
+    def put_failed(self, key: str) -> None:
+        with self._lock:
+            self._pending.append((key, None, None, None, None, None, None, None))
 
     def put(self, key: str, ident: Identification) -> None:
         with self._lock:
@@ -296,7 +323,11 @@ class IdentificationStore:
     def _flush(self) -> None:
         if self._pending:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO ident VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
+            # A failure marker never replaces a result.
+            self._db.executemany("INSERT INTO ident VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE "
+                                 "SET puid = excluded.puid, name = excluded.name, version = excluded.version, "
+                                 "mime = excluded.mime, basis = excluded.basis, warning = excluded.warning, "
+                                 "error = excluded.error WHERE excluded.puid IS NOT NULL", self._pending)
             self._db.execute("COMMIT")
             self._pending.clear()
 
@@ -320,10 +351,20 @@ def siegfried_release() -> str:
 
 @contextmanager
 def persistent_identifications(path: str | os.PathLike):
-    """Inside the block, identify() and identify_many() keep their results in the store at ``path``."""
+    """Inside the block, identify() and identify_many() keep their results in the store at ``path``.
+
+    Yields the store, or None when it cannot be opened (a read-only project folder, a locked or
+    unreachable file): identification then works as without a store, only slower next time.
+    """
     global _store
+    import sqlite3
+
     previous = _store
-    store = IdentificationStore(path)
+    try:
+        store = IdentificationStore(path)
+    except (OSError, sqlite3.Error):
+        yield None
+        return
     _store = store
     try:
         yield store

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -65,7 +66,6 @@ class Prepass:
     def __init__(self, project, *, cache=None, workers: int | None = None) -> None:
         self.project = project
         self.store_path = project.identification_store
-        self.root = os.path.abspath(project.settings.documents_root) + os.sep
         self.cache = cache
         self.workers = workers
         self.proc: subprocess.Popen | None = None
@@ -85,41 +85,72 @@ class Prepass:
             here = str(Path(__file__).resolve().parents[1])
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH"))
                                                                  if x)}
+            # Its own process group: on an error the parent stops it with its converters (_stop).
             self.proc = subprocess.Popen([sys.executable, "-m", "noarkpack.prepass", json.dumps(args)],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.DEVNULL, env=env)
+                                         stderr=subprocess.DEVNULL, env=env, start_new_session=True)
         except OSError:
             self.proc = None  # the parent does it all, as without a prepass
         documents._waiter = self.wait_for if self.proc is not None else None
         return self
 
     def wait_for(self, key: str) -> Identification | None:
-        """documents' hook on a store miss: give the child a moment when the file is one of its own."""
-        if self.proc is None or documents._store is None or not key.startswith(self.root):
+        """documents' hook when the writer meets a document the store lacks: wait for the child.
+
+        None (the writer identifies the file itself) when the child is gone, could not identify the
+        file, or has made the writer wait PATIENCE seconds: then it is stopped for good.
+        """
+        store = documents._store
+        if self.proc is None or store is None:
             return None
         t0 = time.monotonic()
         try:
-            while self.proc.poll() is None and time.monotonic() - t0 < PATIENCE:
-                time.sleep(0.002)
-                hit = documents._store.get(key)
+            while self.proc.poll() is None:
+                hit = store.get(key)
                 if hit is not None:
                     return hit
-            return documents._store.get(key)
+                if store.failed(key):
+                    return None
+                if time.monotonic() - t0 > PATIENCE:
+                    self._stop()  # stuck: the writer does the rest
+                    return None
+                time.sleep(0.002)
+            return store.get(key)
         finally:
             self.waited += time.monotonic() - t0
 
+    def _stop(self) -> None:
+        """Kill the child and whatever it started (LibreOffice, Ghostscript): its process group."""
+        documents._waiter = None
+        proc = self.proc
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, AttributeError):
+            proc.kill()
+        proc.wait()
+
     def __exit__(self, *exc) -> None:
         documents._waiter = None
-        proc, self.proc = self.proc, None
+        proc = self.proc
         if proc is None:
             return
         if exc[0] is not None:
-            proc.kill()
-            proc.wait()
-            proc.stdout.close()
+            self._stop()
+            self.proc = None
+            for f in (proc.stdin, proc.stdout):
+                f.close()
             return
         # The writer has seen every document: whatever the child has not reached is done already.
-        out, _ = proc.communicate()  # closes its stdin: the child stops and reports
+        # Closing its stdin stops it (queued conversions are cancelled; one running finishes).
+        timeout = (self.cache.timeout if self.cache is not None else 0) + 60
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._stop()
+            out = b""
+        self.proc = None
         try:
             self.report = json.loads(out.decode("utf-8").strip().splitlines()[-1]) if out.strip() else None
         except ValueError:
@@ -149,12 +180,15 @@ def _child(args: dict) -> dict:
         span[:] = [min(span[0], start) if span else start, time.monotonic()]
 
     stop = threading.Event()
+    queued: list = []  # conversion futures
 
     def watch_parent() -> None:
         try:
             sys.stdin.buffer.read()  # returns at EOF: the parent is done, or gone
         finally:
             stop.set()
+            for fut in list(queued):
+                fut.cancel()  # not started yet: the writer has converted what it needed
 
     threading.Thread(target=watch_parent, name="noarkpack-prepass-parent", daemon=True).start()
     with documents.persistent_identifications(args["store"]) as store, \
@@ -167,15 +201,24 @@ def _child(args: dict) -> dict:
             try:
                 idents = documents.identify_many([p for p, _ in files], workers=2)
             except NoarkpackError:
-                store.flush()  # the batch's readable files are identified: publish them
-                return  # an unreadable file: the writer reports it
+                # An unreadable file: the others are identified; mark the failures so that the writer
+                # does not wait for them, and identifies (and reports) them itself.
+                for p, _ in files:
+                    try:
+                        documents.identify(p)
+                    except NoarkpackError:
+                        key = documents._IdentificationCache.key(p)
+                        if key is not None:
+                            store.put_failed(key)
+                store.flush()
+                return
             store.flush()
             stats["identified"] += len(files)
             if cache is None:
                 return
             for (p, day), ident in zip(files, idents):
-                if ident.puid != "UNKNOWN" and not is_archival(ident.puid, day):
-                    pool.submit(convert, p, ident)
+                if ident.puid != "UNKNOWN" and not is_archival(ident.puid, day) and not stop.is_set():
+                    queued.append(pool.submit(convert, p, ident))
 
         for item in documents_in_order(project.selected_journals(), project.settings.documents_root):
             if stop.is_set():
@@ -185,7 +228,7 @@ def _child(args: dict) -> dict:
                 flush()
         if not stop.is_set():
             flush()
-        pool.shutdown(wait=True, cancel_futures=stop.is_set())
+        pool.shutdown(wait=True)  # what is still queued at a stop is cancelled by watch_parent
     stats["converted"] = cache.made if cache is not None else 0
     stats["seconds"] = round(time.monotonic() - t0, 3)
     if span:

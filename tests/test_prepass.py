@@ -197,3 +197,64 @@ def test_one_conversion_per_source_across_threads(tmp_path, monkeypatch):
         t.join(10)
     assert len(runs) == 1 and cache.made == 1
     assert len(results) == 3 and len({r[0] for r in results}) == 1
+
+
+def test_writer_does_not_wait_for_a_file_the_child_could_not_identify_or_for_a_stuck_child(tmp_path, monkeypatch):
+    """A failure marker ends the wait at once; a child that stops producing is killed after PATIENCE."""
+    import time
+
+    from noarkpack import prepass
+
+    a = tmp_path / "a.txt"
+    a.write_text("tekst\n", encoding="utf-8")
+    key = documents._IdentificationCache.key(a)
+    with persistent_identifications(tmp_path / "ident.sqlite") as store:
+        p = prepass.Prepass.__new__(prepass.Prepass)
+        p.waited = 0.0
+        p.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+        documents._waiter = p.wait_for
+        try:
+            store.put_failed(key)
+            store.flush()
+            t0 = time.monotonic()
+            assert p.wait_for(key) is None and time.monotonic() - t0 < 1.0
+            assert store.get(key) is None  # a marker is not a result
+            # a result replaces the marker; a marker never replaces a result
+            ident = identify(a, wait=True)
+            store.flush()
+            store.put_failed(key)
+            store.flush()
+            assert store.get(key) == ident
+            b = tmp_path / "b.txt"
+            b.write_text("mer tekst\n", encoding="utf-8")
+            monkeypatch.setattr(prepass, "PATIENCE", 0.3)
+            t0 = time.monotonic()
+            assert p.wait_for(documents._IdentificationCache.key(b)) is None
+            assert time.monotonic() - t0 < 5 and p.proc.poll() is not None  # stuck: killed
+            assert documents._waiter is None
+        finally:
+            if p.proc.poll() is None:
+                p.proc.kill()
+            p.proc.wait()
+
+
+def test_no_store_where_it_cannot_be_opened(tmp_path):
+    """A project folder that cannot take the store (read-only, a file in the way): identification
+    works as without one."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    a = tmp_path / "a.txt"
+    a.write_text("tekst\n", encoding="utf-8")
+    with persistent_identifications(blocker / "identification.sqlite") as store:
+        assert store is None
+        assert identify(a).puid == "x-fmt/111"
+
+
+def test_store_keys_carry_no_file_names(tmp_path):
+    doc = tmp_path / "Kari Nordmann 01019912345.txt"
+    doc.write_text("tekst\n", encoding="utf-8")
+    path = tmp_path / "ident.sqlite"
+    with persistent_identifications(path):
+        identify(doc)
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("ident.sqlite*"))
+    assert b"Kari" not in raw and b"01019912345" not in raw

@@ -357,7 +357,7 @@ class ExtractWriter:
         if not src.is_file():
             raise DocumentError(f"document file not found ({_masked(rel)})", record=rec,
                                 hint="check the path in the source and the project's document folder")
-        ident = identify(src) if self.identify_formats else None
+        ident = identify(src, wait=True) if self.identify_formats else None
         puid = ident.puid if ident is not None and ident.puid != "UNKNOWN" else d.format
         if not puid and ident is None:
             raise DocumentError("the document has no format (PUID) and identification is off",

@@ -456,7 +456,8 @@ def _members(pkg_uuid: str, package: dict[str, tuple[Path, int, str]], root: Pat
 
     yield Member(pkg_uuid + "/", None)
     index = iter(files)
-    for name in heapq.merge(sorted(others), content_names(), key=lambda n: split(n.rstrip("/"))):
+    key = lambda n: split(n.rstrip("/"))  # noqa: E731
+    for name in heapq.merge(sorted(others, key=key), content_names(), key=key):
         full = f"{pkg_uuid}/{name}"
         if name.endswith("/"):
             yield Member(full, None)
