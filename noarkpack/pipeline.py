@@ -69,9 +69,12 @@ def _safe_key(key: str) -> str:
 def _extract_one(project: Project, out: Path, settings, key: str | None, cache, *, overwrite: bool,
                  allow_unconverted: bool, progress: Progress | None) -> ExtractRun | None:
     """One extract of the selected journals (of one arkivskaper when ``key``); None when there are none."""
+    label = "extract" if key is None else f"extract {key}"
+    total = (project.journal_count(arkivskaper=key) or 0) if progress else 0
+
     def on_journal(stage: str, done: int, nbytes: int) -> None:
-        if progress:
-            progress("extract" if key is None else f"extract {key}", done, 0)
+        if progress:  # journals read (written + left out) of all the source holds: the CLI shows an ETA
+            progress(label, done + len(excluded), total)
 
     excluded: list[tuple[str, str]] = []
     w = ExtractWriter(out, settings, progress=on_journal, overwrite=overwrite, conversion=cache,

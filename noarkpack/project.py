@@ -129,6 +129,26 @@ class Project:
             return it
         return (j for j in it if j.arkivskaper == arkivskaper)
 
+    def journal_count(self, *, arkivskaper: str | None = None) -> int | None:
+        """How many journals the source holds (selected or not), cheaply, for progress; None if unknown.
+
+        The staging database counts its rows; a JSON Lines source counts its non-blank lines (one
+        journal per line) when no arkivskaper filter is asked for.
+        """
+        if self.uses_staging:
+            with self.staging() as db:
+                return db.journal_count(arkivskaper)
+        if arkivskaper is not None:
+            return None
+        try:
+            n = 0
+            with open(self.source, "rb") as f:
+                for line in f:
+                    n += bool(line.strip())
+            return n
+        except OSError:
+            return None
+
     def arkivskaper_keys(self) -> list[str]:
         """The arkivskaper keys the journals use (declared in noarkpack.toml or not)."""
         if self.uses_staging:

@@ -221,6 +221,12 @@ class StagingDB:
     def imported_files(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM import_file ORDER BY path").fetchall()
 
+    def journal_count(self, arkivskaper: str | None = None) -> int:
+        if arkivskaper is None:
+            return self.conn.execute("SELECT count(*) FROM pasientjournal").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM pasientjournal WHERE arkivskaper = ?",
+                                 (arkivskaper,)).fetchone()[0]
+
     def arkivskapere_with_journals(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT arkivskaper FROM pasientjournal ORDER BY 1")]
 
