@@ -15,9 +15,12 @@ Every converted file is identified again with Siegfried and must come out as
 a PDF/A PUID.  Results are kept in a cache folder keyed by the SHA-256 of the
 source, with a record of the tool, its version, the time and both formats —
 what Noark 5's ``konvertering`` needs — so a rerun reuses the same bytes and
-gives a byte-identical extract.  :func:`convert_all` runs conversions in
-parallel on every core, each with its own timeout; a failure is reported
-with the file and the reason, never silently dropped.
+gives a byte-identical extract; one conversion per source runs at a time,
+across threads and processes (a lock file per source).  The extract converts
+ahead of its writer in the prepass child (:mod:`noarkpack.prepass`);
+:func:`convert_all` converts a list of files in parallel for library callers.
+Each conversion has its own timeout; a failure is reported with the file and
+the reason, never silently dropped.
 """
 
 from __future__ import annotations
@@ -298,40 +301,3 @@ def convert_all(jobs: Iterable[tuple[str, Path, Identification]], cache: Convers
                 progress(done, len(todo))
     report.seconds = time.monotonic() - t0
     return report
-
-
-def plan_conversions(journals, documents_root: Path, batch: int = 512) -> list[tuple[str, Path, Identification]]:
-    """The documents of ``journals`` that are not in an archival format (identified with Siegfried).
-
-    Files are identified in batches on every core; the results stay in the identification cache,
-    so the extract that follows does not read them again.  Missing files are left out here: the
-    extract reports them where they are referenced.  Names are "journal …, entry …, document n"
-    (file names may carry a patient's name).
-    """
-    from .documents import identify_many
-    from .formats import is_archival
-
-    jobs: list[tuple[str, Path, Identification]] = []
-    pending: list[tuple[str, Path, object]] = []
-
-    def flush() -> None:
-        idents = identify_many([p for _, p, _ in pending])
-        for (name, path, produced), ident in zip(pending, idents):
-            if not is_archival(ident.puid, produced):
-                jobs.append((name, path, ident))
-        pending.clear()
-
-    for j in journals:
-        if not j.is_closed:
-            continue
-        for i in j.innslag:
-            for n, d in enumerate(i.dokumenter, start=1):
-                path = Path(documents_root) / d.fil
-                if path.is_file():
-                    pending.append((f"journal {j.journal_id}, entry {i.innslag_id}, document {n}", path,
-                                    i.opprettet.date()))
-        if len(pending) >= batch:
-            flush()
-    if pending:
-        flush()
-    return jobs
