@@ -84,3 +84,15 @@ def journal(jid: str, pid: str, docs_root: Path, *, entries: int = 3, with_docs:
         pasient=Pasient(pasient_id=pid, navn="Åse Bjørnstad", kjonn="K", fodselsnummer=fnr(12, 4, 31),
                         fodselsdato=date(1931, 4, 12), dodsdato=date(2019, 6, 1)),
         innslag=innslag)
+
+
+def synth_project(folder: Path, *, journals: int, entries: int, doc_kb: int) -> Path:
+    """A synthetic deposit project written by benchmarks/synth.py (deterministic) in ``folder/project``."""
+    import subprocess
+    import sys
+
+    out = folder / "project"
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "benchmarks" / "synth.py"),
+                    "--journals", str(journals), "--entries-per-journal", str(entries), "--doc-kb", str(doc_kb),
+                    "--out", str(out)], check=True, capture_output=True)
+    return out

@@ -11,17 +11,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from . import builders
+
 NOARKPACK = [sys.executable, "-m", "noarkpack.cli", "--quiet"]
 
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "project"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "synth.py"), "--journals", "150",
-                    "--entries-per-journal", "12", "--doc-kb", "24", "--out", str(out)],
-                   check=True, capture_output=True)
-    return out
+    return builders.synth_project(tmp_path_factory.mktemp("synth"), journals=150, entries=12, doc_kb=24)
 
 
 def _final_names(folder: Path) -> list[Path]:

@@ -21,16 +21,13 @@ from noarkpack.conversion import ConversionCache
 from noarkpack.documents import IdentificationStore, identify, persistent_identifications
 from noarkpack.project import load_project
 
-ROOT = Path(__file__).resolve().parents[1]
+from . import builders
+
 
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "project"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "synth.py"), "--journals", "40",
-                    "--entries-per-journal", "6", "--doc-kb", "16", "--out", str(out)],
-                   check=True, capture_output=True)
-    return out
+    return builders.synth_project(tmp_path_factory.mktemp("synth"), journals=40, entries=6, doc_kb=16)
 
 
 @pytest.fixture(autouse=True)
