@@ -253,7 +253,7 @@ def build_package(
             done += f.size
             if progress:
                 progress("hash", done, todo_bytes)
-    top = {f.rel: f for f in files if "/" not in f.rel}  # the extract's own XML and XSD files
+    top = {f.rel: f for f in files if "/" not in f.rel}  # the extract's own XML and XSD files (few)
 
     def content(first_id: int = 0) -> Iterator[PackageFile]:
         """The content files as dias-mets.xml lists them, made one at a time (never all at once)."""
@@ -263,7 +263,7 @@ def build_package(
                               dias_mimetype(href), stamp)
 
     created = utc(metadata.uttrekksdato) if metadata.uttrekksdato else \
-        datetime.fromtimestamp(int(max(f.mtime for f in files)), timezone.utc)
+        datetime.fromtimestamp(int(max(files.mtimes)), timezone.utc)
     mtime = int(created.timestamp())
     stamp = xml_datetime(created)
     pkg_uuid = str(metadata.uuid) if metadata.uuid else derive_uuid(profile, metadata, content())
@@ -350,7 +350,7 @@ def build_package(
 
         # 4. the tar: members in path-component order, streamed, hashed while written
         members = _members(pkg_uuid, package, root, files)
-        total = sum(size for _, size, _ in package.values()) + sum(f.size for f in files)
+        total = sum(size for _, size, _ in package.values()) + sum(files.sizes)
         written = 0
 
         def tick(nbytes: int) -> None:
@@ -382,7 +382,7 @@ def build_package(
         result = PackageResult(
             uuid=pkg_uuid, profile=profile, tar=tar_final, description=desc_final, tar_sha256=digest.sha256,
             tar_size=digest.size, files=len(package) + len(files),
-            content_files=len(files), content_bytes=sum(f.size for f in files),
+            content_files=len(files), content_bytes=sum(files.sizes),
             reused_checksums=len(files) - len(hashed), hashed=hashed, tar_sha512=digest.sha512)
 
         if bag:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterator
@@ -58,14 +59,85 @@ def normalise_reference(ref: str) -> str:
     return ref
 
 
-@dataclass(slots=True)
-class ExtractFileInfo:
-    """One file of the extract: ~0.3 KB each (an extract may hold millions)."""
+class ExtractFiles:
+    """The extract's files in columns: ~160 bytes per file (an extract may hold millions).
 
-    rel: str  # POSIX path relative to the extract root
-    size: int
-    mtime: float
-    sha256: str | None = None  # filled in by the packager (recorded at extraction, or hashed once)
+    Iterating gives an :class:`ExtractFileInfo` view per file, made on the fly; its ``sha256`` is
+    stored back as 32 raw bytes.
+    """
+
+    def __init__(self) -> None:
+        self.rels: list[str] = []  # POSIX paths relative to the extract root, in path-component order
+        self.sizes = array("q")
+        self.mtimes = array("d")
+        self._sha = bytearray()  # 32 bytes per file
+        self._has = bytearray()  # 1: _sha holds the file's SHA-256
+
+    def append(self, rel: str, size: int, mtime: float) -> None:
+        self.rels.append(rel)
+        self.sizes.append(size)
+        self.mtimes.append(mtime)
+        self._sha.extend(bytes(32))
+        self._has.append(0)
+
+    def __len__(self) -> int:
+        return len(self.rels)
+
+    def __iter__(self) -> Iterator[ExtractFileInfo]:
+        return (ExtractFileInfo(self, i) for i in range(len(self.rels)))
+
+    def __getitem__(self, i: int) -> ExtractFileInfo:
+        if not -len(self.rels) <= i < len(self.rels):
+            raise IndexError(i)
+        return ExtractFileInfo(self, i % len(self.rels))
+
+    def get_sha256(self, i: int) -> str | None:
+        return self._sha[32 * i:32 * i + 32].hex() if self._has[i] else None
+
+    def set_sha256(self, i: int, value: str | None) -> bool:
+        """Store a hex SHA-256; False (nothing stored) when ``value`` is not one."""
+        if value is None:
+            self._has[i] = 0
+            return True
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError:
+            return False
+        if len(raw) != 32:
+            return False
+        self._sha[32 * i:32 * i + 32] = raw
+        self._has[i] = 1
+        return True
+
+
+class ExtractFileInfo:
+    """A view of one file of :class:`ExtractFiles` (rel, size, mtime, sha256)."""
+
+    __slots__ = ("_files", "_i")
+
+    def __init__(self, files: ExtractFiles, i: int) -> None:
+        self._files, self._i = files, i
+
+    @property
+    def rel(self) -> str:
+        return self._files.rels[self._i]
+
+    @property
+    def size(self) -> int:
+        return self._files.sizes[self._i]
+
+    @property
+    def mtime(self) -> float:
+        return self._files.mtimes[self._i]
+
+    @property
+    def sha256(self) -> str | None:
+        return self._files.get_sha256(self._i)
+
+    @sha256.setter
+    def sha256(self, value: str | None) -> None:
+        if not self._files.set_sha256(self._i, value):
+            raise ValueError(f"not a SHA-256: {value!r}")
 
 
 def find_extract_root(path: str | os.PathLike) -> Path:
@@ -88,14 +160,14 @@ def addml_name(root: Path) -> str:
     raise PackagingError("the extract has no arkivuttrekk.xml (or addml.xml)", file=root)
 
 
-def walk_extract(root: Path) -> list[ExtractFileInfo]:
+def walk_extract(root: Path) -> ExtractFiles:
     """Every regular file under ``root``, in sorted order; links and special files are refused.
 
     The order is by path component (a folder's files come before a name that merely starts with
     the folder's name), which is the order of the package's tar.  Names that collide when case and
     Unicode normalisation are folded are checked per folder (only siblings can collide).
     """
-    out: list[ExtractFileInfo] = []
+    out = ExtractFiles()
 
     def visit(folder: Path, prefix: str) -> None:
         try:
@@ -125,7 +197,7 @@ def walk_extract(root: Path) -> list[ExtractFileInfo]:
             if stat.S_ISDIR(st.st_mode):
                 visit(Path(e.path), rel + "/")
             elif stat.S_ISREG(st.st_mode):
-                out.append(ExtractFileInfo(rel, st.st_size, st.st_mtime))
+                out.append(rel, st.st_size, st.st_mtime)
             else:
                 raise PackagingError("the extract contains a device, socket or pipe", file=e.path)
 
@@ -207,20 +279,20 @@ def iter_document_refs(source) -> Iterator[DocumentRef]:
                     del parent[0]
 
 
-def recorded_checksums(root: Path, files: list[ExtractFileInfo], extract_result=None) -> int:
+def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None) -> int:
     """Set ``sha256`` on every file of ``files`` whose SHA-256 was recorded at extraction; returns how many.
 
     A recorded size that differs from the file's is an error: the extract changed
-    after it was written.  The checksums are stored on the files themselves (no table beside them).
+    after it was written.  The checksums are stored on the files themselves (no table beside them);
+    a recorded value that is not a SHA-256 is ignored (the file is hashed instead).
     """
-    index = {f.rel: f for f in files}
+    index = {rel: i for i, rel in enumerate(files.rels)}
     n = 0
 
     def record(name: str, sha: str) -> None:
         nonlocal n
-        f = index[name]
-        if f.sha256 is None:
-            f.sha256 = sha
+        i = index[name]
+        if files.get_sha256(i) is None and files.set_sha256(i, sha):
             n += 1
 
     if extract_result is not None and getattr(extract_result, "files", None):
@@ -228,8 +300,8 @@ def recorded_checksums(root: Path, files: list[ExtractFileInfo], extract_result=
             sha = getattr(ef, "sha256", None) or (ef[0] if isinstance(ef, tuple) else None)
             size = getattr(ef, "size", None) if not isinstance(ef, tuple) else ef[1]
             if name in index and sha:
-                if size is not None and size != index[name].size:
-                    raise PackagingError(f"{name} has {index[name].size} bytes, {size} when it was extracted",
+                if size is not None and size != files.sizes[index[name]]:
+                    raise PackagingError(f"{name} has {files.sizes[index[name]]} bytes, {size} when it was extracted",
                                          file=root / name, hint="the extract changed after extraction; extract again")
                 record(name, sha.lower())
     else:
@@ -243,9 +315,9 @@ def recorded_checksums(root: Path, files: list[ExtractFileInfo], extract_result=
         for d in iter_document_refs(str(root / "arkivstruktur.xml")):
             if d.ref not in index or not d.checksum or normalise_algorithm(d.algorithm) != "sha256":
                 continue
-            if d.size is not None and d.size != index[d.ref].size:
+            if d.size is not None and d.size != files.sizes[index[d.ref]]:
                 raise PackagingError(
-                    f"document {d.ref} has {index[d.ref].size} bytes, arkivstruktur.xml records {d.size}",
+                    f"document {d.ref} has {files.sizes[index[d.ref]]} bytes, arkivstruktur.xml records {d.size}",
                     file=root / d.ref, line=d.line, hint="the extract changed after extraction; extract again")
             record(d.ref, d.checksum)
     return n
