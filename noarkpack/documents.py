@@ -13,12 +13,18 @@ import hashlib
 import io
 import os
 import threading
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import DocumentError
 from .hashing import CHUNK_SIZE
+
+
+def document_rel(fil: str) -> PurePosixPath:
+    """A dokument's file name from the source as the extract reads it: ``\\`` as ``/``, Unicode NFC."""
+    return PurePosixPath(unicodedata.normalize("NFC", fil.replace("\\", "/")))
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import documents
 from .documents import Identification
@@ -45,11 +44,6 @@ BATCH = 128
 PATIENCE = 60.0
 
 
-def document_path(documents_root: Path, fil: str) -> Path:
-    """The file of a dokument as the ExtractWriter opens it (NFC, ``\\`` as ``/``)."""
-    return Path(documents_root) / PurePosixPath(unicodedata.normalize("NFC", fil.replace("\\", "/")))
-
-
 def documents_in_order(journals, documents_root: Path):
     """(path, the entry's date) of every document of the closed ``journals``, in the writer's order."""
     for j in journals:
@@ -57,7 +51,7 @@ def documents_in_order(journals, documents_root: Path):
             continue
         for i in j.innslag:
             for d in i.dokumenter:
-                yield document_path(documents_root, d.fil), i.opprettet.date()
+                yield Path(documents_root) / documents.document_rel(d.fil), i.opprettet.date()
 
 
 class Prepass:

@@ -22,7 +22,6 @@ import hashlib
 import os
 import shutil
 import time
-import unicodedata
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,11 +30,11 @@ from typing import Callable
 
 from .. import __version__
 from ..conversion import ConversionCache
-from ..documents import copy_and_hash, identify
+from ..documents import copy_and_hash, document_rel, identify
 from ..formats import is_archival
 from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, sha256_file
-from ..errors import DocumentError, ExtractError, ModelError, NoarkpackError
+from ..errors import DocumentError, ExtractError, NoarkpackError
 from ..model import noark5 as n5
 from ..model.epj import Pasientjournal
 from ..model.identifiers import system_id
@@ -349,7 +348,7 @@ class ExtractWriter:
         # Messages name the record and the document's number, never its file name: source
         # file names often carry a patient's name or a screened title.
         rec = f"journal {journal.journal_id}, entry {entry.innslag_id}, document {n}"
-        rel = PurePosixPath(unicodedata.normalize("NFC", d.fil.replace("\\", "/")))
+        rel = document_rel(d.fil)
         src = self.settings.documents_root / rel
         # A neutral name in the extract: the year and the dokumentobjekt's systemID.
         suffix = rel.suffix.lower() if rel.suffix.isascii() and 1 < len(rel.suffix) <= 6 else ""

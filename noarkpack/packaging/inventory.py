@@ -86,11 +86,6 @@ class ExtractFiles:
     def __iter__(self) -> Iterator[ExtractFileInfo]:
         return (ExtractFileInfo(self, i) for i in range(len(self.rels)))
 
-    def __getitem__(self, i: int) -> ExtractFileInfo:
-        if not -len(self.rels) <= i < len(self.rels):
-            raise IndexError(i)
-        return ExtractFileInfo(self, i % len(self.rels))
-
     def get_sha256(self, i: int) -> str | None:
         return self._sha[32 * i:32 * i + 32].hex() if self._has[i] else None
 
