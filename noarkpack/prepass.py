@@ -64,7 +64,6 @@ class Prepass:
         self.workers = workers
         self.proc: subprocess.Popen | None = None
         self.report: dict | None = None
-        self.waited = 0.0
 
     def __enter__(self) -> "Prepass":
         args = {"root": str(self.project.root), "store": str(self.store_path),
@@ -98,20 +97,17 @@ class Prepass:
         if self.proc is None or store is None:
             return None
         t0 = time.monotonic()
-        try:
-            while self.proc.poll() is None:
-                hit = store.get(key)
-                if hit is not None:
-                    return hit
-                if store.failed(key):
-                    return None
-                if time.monotonic() - t0 > PATIENCE:
-                    self._stop()  # stuck: the writer does the rest
-                    return None
-                time.sleep(0.002)
-            return store.get(key)
-        finally:
-            self.waited += time.monotonic() - t0
+        while self.proc.poll() is None:
+            hit = store.get(key)
+            if hit is not None:
+                return hit
+            if store.failed(key):
+                return None
+            if time.monotonic() - t0 > PATIENCE:
+                self._stop()  # stuck: the writer does the rest
+                return None
+            time.sleep(0.002)
+        return store.get(key)
 
     def _stop(self) -> None:
         """Kill the child and whatever it started (LibreOffice, Ghostscript): its process group."""

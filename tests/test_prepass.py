@@ -207,7 +207,6 @@ def test_writer_does_not_wait_for_a_file_the_child_could_not_identify_or_for_a_s
     key = documents._IdentificationCache.key(a)
     with persistent_identifications(tmp_path / "ident.sqlite") as store:
         p = prepass.Prepass.__new__(prepass.Prepass)
-        p.waited = 0.0
         p.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
         documents._waiter = p.wait_for
         try:
