@@ -137,7 +137,7 @@ class _IdentificationCache:
         from .idset import IdSet
 
         self._idset = IdSet
-        self.table = IdSet()
+        self.table = IdSet(stable=True)  # stable: a child process may be handed the table (shared())
         self.results: list[Identification] = []
         self.index: dict[Identification, int] = {}
         self._lock = threading.Lock()  # a prepass child identifies in its conversion threads too
@@ -166,7 +166,7 @@ class _IdentificationCache:
             return
         with self._lock:
             if self.table.count >= self.LIMIT:
-                self.table = self._idset()
+                self.table = self._idset(stable=True)
             i = self.index.get(ident)
             if i is None:
                 if len(self.results) >= 0xFFFF0000:  # pragma: no cover - never in practice
@@ -187,6 +187,23 @@ def _memory() -> _IdentificationCache:
     if _cache is None:
         _cache = _IdentificationCache()
     return _cache
+
+
+def shared_identifications() -> tuple:
+    """What this process knows of files' formats, for :func:`adopt_identifications` in a child."""
+    cache = _memory()
+    with cache._lock:
+        return cache.table, list(cache.results)
+
+
+def adopt_identifications(known: tuple) -> None:
+    """Start this process's memory of identifications from another's (:func:`shared_identifications`)."""
+    table, results = known
+    cache = _memory()
+    with cache._lock:
+        cache.table = table
+        cache.results = list(results)
+        cache.index = {ident: i for i, ident in enumerate(cache.results)}
 
 
 def _known(key: str | None, wait: bool = False) -> Identification | None:

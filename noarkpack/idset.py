@@ -6,11 +6,16 @@ A Python ``set`` of systemID strings costs ~100 bytes per id: 300 MB for the
 64-bit ints, load factor ≤ 0.5), plus the line of its first occurrence and a
 small per-id flag byte: ~26 bytes per id.  Two different ids collide with
 probability ~n²/2⁶⁵ (negligible: 1 in 10⁶ for 6 million ids).
+
+Python's string hash is seeded per process.  A table that another process reads or merges
+(``stable=True``: the split validation pass) keys ids by an 8-byte BLAKE2b digest instead:
+the same in every process, ~0.7 µs per id instead of ~0.1.
 """
 
 from __future__ import annotations
 
 from array import array
+from hashlib import blake2b
 
 
 def _key(value: str) -> int:
@@ -20,8 +25,15 @@ def _key(value: str) -> int:
     return (hash(value) & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
 
 
+def _stable_key(value: str) -> int:
+    return int.from_bytes(blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                          "little") or 1
+
+
 class IdSet:
-    def __init__(self, capacity: int = 1 << 12) -> None:
+    def __init__(self, capacity: int = 1 << 12, *, stable: bool = False) -> None:
+        self.stable = stable
+        self._key = _stable_key if stable else _key
         self._cap = capacity
         self._keys = array("Q", bytes(8 * capacity))
         self._lines = array("I", bytes(4 * capacity))
@@ -53,7 +65,7 @@ class IdSet:
 
     def add(self, value: str, line: int = 0, flag: int = 0) -> int | None:
         """Add ``value``; return None if new, else the line of its first occurrence."""
-        k = _key(value)
+        k = self._key(value)
         i = self._slot(k)
         if self._keys[i] == k:
             self._flags[i] |= flag
@@ -68,19 +80,19 @@ class IdSet:
 
     def get_line(self, value: str) -> int | None:
         """The line (or any 32-bit number) stored with ``value``, or None if absent."""
-        k = _key(value)
+        k = self._key(value)
         i = self._slot(k)
         return self._lines[i] if self._keys[i] == k else None
 
     def get_flags(self, value: str) -> int | None:
         """The flag byte of ``value``, or None if absent."""
-        k = _key(value)
+        k = self._key(value)
         i = self._slot(k)
         return self._flags[i] if self._keys[i] == k else None
 
     def set_flags(self, value: str, flag: int) -> int | None:
         """OR ``flag`` into the flags of ``value``; returns the old flags or None if absent."""
-        k = _key(value)
+        k = self._key(value)
         i = self._slot(k)
         if self._keys[i] != k:
             return None
@@ -93,6 +105,52 @@ class IdSet:
 
     def __len__(self) -> int:
         return self.count
+
+    def key(self, value: str) -> int:
+        """The 64-bit key ``value`` is stored under (for matching :meth:`merge`'s collisions)."""
+        return self._key(value)
+
+    def merge(self, other: "IdSet") -> list[tuple[int, int, int]]:
+        """Add every id of ``other`` (flags OR-ed, this table's line kept for ids in both).
+
+        Both tables must be ``stable`` (the keys of one process mean nothing in another).  Returns
+        ``(key, line here, line in other)`` for each id that was in both.
+        """
+        if not (self.stable and other.stable):
+            raise ValueError("IdSet.merge needs two stable tables")
+        both = []
+        for k, line, flag in zip(other._keys, other._lines, other._flags):
+            if not k:
+                continue
+            i = self._slot(k)
+            if self._keys[i] == k:
+                self._flags[i] |= flag
+                both.append((k, self._lines[i], line))
+                continue
+            self._keys[i] = k
+            self._lines[i] = line
+            self._flags[i] = flag
+            self.count += 1
+            if self.count * 2 > self._cap:
+                self._grow()
+        return both
+
+    def merge_flags(self, other: "IdSet", *, both: int = 0, mark: int = 0) -> None:
+        """OR in the flags ``other`` set on a copy of this very table (same ids, same slots).
+
+        Where both tables have the ``both`` bit on an id, the ``mark`` bit is set too (``mark`` must
+        be ``both`` shifted left by one, within the flag byte).
+        """
+        if other._cap != self._cap or other._keys != self._keys:
+            raise ValueError("IdSet.merge_flags needs a copy of the same table")
+        n = self._cap
+        a = int.from_bytes(self._flags, "little")
+        b = int.from_bytes(other._flags, "little")
+        merged = a | b
+        if both:
+            assert mark == both << 1 and mark < 256, (both, mark)
+            merged |= ((a & b) & int.from_bytes(bytes([both]) * n, "little")) << 1
+        self._flags = bytearray(merged.to_bytes(n, "little"))
 
     def nbytes(self) -> int:
         return self._cap * 13
