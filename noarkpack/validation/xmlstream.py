@@ -88,7 +88,6 @@ def stream_xml(
         kwargs["schema"] = schema
     parser = etree.XMLPullParser(**kwargs)
     queue: list = []
-    failure: list[BaseException] = []
     collector = _Collector(parser, queue)
 
     depth = [0, 0, 0]  # open elements, root closed (0/1), last line seen
@@ -167,20 +166,32 @@ def stream_xml(
 
     def run() -> None:
         etree.use_global_python_log(collector)  # this thread only
+        loop()
+
+    in_own_thread(run, "noarkpack-xml-stream")
+    return res
+
+
+def in_own_thread(fn: Callable[[], object], name: str):
+    """``fn()`` in a new thread (lxml's error log is per thread), waited for; its exception re-raised here."""
+    out: list = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
         try:
-            loop()
-        except BaseException as exc:  # re-raised in the caller's thread
+            out.append(fn())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             failure.append(exc)
 
-    t = threading.Thread(target=run, name="noarkpack-xml-stream", daemon=True)
+    t = threading.Thread(target=run, name=name, daemon=True)
     t.start()
     t.join()
     if failure:
         raise failure[0]
-    return res
+    return out[0]
 
 
-__all__ = ["stream_xml", "StreamResult", "clean_message"]
+__all__ = ["stream_xml", "StreamResult", "clean_message", "in_own_thread"]
 
 
 # --------------------------------------------------------------------------- the fast path
@@ -253,67 +264,162 @@ class SchemaProcess:
         return code
 
 
-def pull_containers(stream, containers, on_start, on_end, *, tee=None, progress=None,
-                    stop=None) -> StreamResult:
-    """Parse ``stream`` once, reporting only start/end of the named ``containers`` (local names).
+class _SchemaSink(etree.PyErrorLog):
+    """Thread-local lxml error log of a :class:`ContainerPuller` that validates as it parses."""
+
+    def __init__(self, puller: "ContainerPuller") -> None:
+        super().__init__()
+        self.puller = puller
+
+    def receive(self, entry) -> None:  # lxml hook, called while feed() runs
+        p = self.puller
+        if entry.domain_name not in _SCHEMA_DOMAINS:
+            if entry.level_name in ("ERROR", "FATAL"):
+                p.fatal.append((entry.message, entry.line or None))
+            return
+        # a streaming parse gives a validity error no line: only counted here (see ContainerPuller)
+        p.res.schema_errors += 1
+
+
+class ContainerPuller:
+    """Parse a document in pieces, reporting only start/end of the named ``containers`` (local names).
 
     ``on_start(el)`` is called when a container starts (its earlier siblings are complete),
     ``on_end(el)`` when it ends (its subtree is complete).  The callbacks own the tree: they remove
-    what they have processed, so memory stays bounded.  ``tee(data)`` gets every chunk read.
+    what they have processed, so memory stays bounded.  :meth:`feed_from` may be called several times
+    (the split pass pauses at a byte offset); :meth:`close` ends the document.
+
+    With ``schema`` the parser validates too (N5.03) and ``res.schema_errors`` counts the errors.
+    libxml2 gives a validity error no line in a streaming parse, so a caller that finds errors
+    locates them in a second pass (xmllint's reader, or :func:`stream_xml`).  Validation reports
+    through lxml's thread-local error log: call :meth:`install_log` first in the thread that feeds.
     """
-    res = StreamResult()
-    tags = [f"{{*}}{n}" for n in containers]
-    parser = etree.XMLPullParser(events=("start", "end"), tag=tags, resolve_entities=False, no_network=True,
-                                 load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True)
-    state = {"root_closed": False, "depth": 0, "last": None}
 
-    def drain() -> None:
-        for ev, el in parser.read_events():
+    def __init__(self, containers, on_start, on_end, *, schema: etree.XMLSchema | None = None) -> None:
+        self.res = StreamResult()
+        self.on_start, self.on_end = on_start, on_end
+        # remove_blank_text: no text nodes for the indentation between elements (~8% of the parse);
+        # a leaf's own text is kept even when blank (libxml2 keeps text that is an element's only child)
+        kwargs = dict(events=("start", "end"), tag=[f"{{*}}{n}" for n in containers], resolve_entities=False,
+                      no_network=True, load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True,
+                      remove_blank_text=True, collect_ids=False)
+        if schema is not None:
+            kwargs["schema"] = schema
+        self.parser = etree.XMLPullParser(**kwargs)
+        self.validating = schema is not None
+        self.fatal: list[tuple[str, int | None]] = []
+        self.last_line = 0
+        self.root_closed = False
+        self.failed = False  # stopped for good (not well-formed, unreadable or stopped)
+
+    def install_log(self) -> None:
+        etree.use_global_python_log(_SchemaSink(self))
+
+    def _drain(self) -> None:
+        for ev, el in self.parser.read_events():
             if ev == "start":
-                state["depth"] += 1
-                state["last"] = el.sourceline
-                on_start(el)
+                self.last_line = el.sourceline or self.last_line
+                self.on_start(el)
             else:
-                state["depth"] -= 1
-                on_end(el)
+                self.on_end(el)
                 if el.getparent() is None:
-                    state["root_closed"] = True
+                    self.root_closed = True
 
-    try:
-        while True:
-            data = stream.read(CHUNK * 4)
+    def _fail(self, message: str, line: int | None, *, wellformed: bool = False) -> None:
+        res = self.res
+        self.failed = True
+        res.read_ok = False
+        res.wellformed = res.wellformed and wellformed
+        res.fatal = message
+        res.fatal_line = line
+
+    def feed(self, data: bytes) -> bool:
+        """Parse ``data``; False once the document cannot be read on."""
+        if self.failed:
+            return False
+        try:
+            self.parser.feed(data)
+            self._drain()
+        except etree.XMLSyntaxError as exc:
+            try:
+                self._drain()
+            except Exception:  # noqa: BLE001 - best effort after a fatal error
+                pass
+            self._fail(clean_message(exc.msg or str(exc)), exc.lineno)
+            return False
+        if self.fatal:
+            self._fail(clean_message(self.fatal[0][0]), self.fatal[0][1])
+            return False
+        return True
+
+    def feed_from(self, stream, *, limit: int | None = None, tee=None, progress=None, stop=None) -> bool:
+        """Read ``stream`` to its end (or ``limit`` bytes) into the parser; False if it cannot go on.
+
+        ``tee(data)`` gets every chunk read, ``progress(bytes so far)`` is called per chunk, and
+        ``stop()`` returning true ends the reading (the result is then partial).
+        """
+        res = self.res
+        left = limit
+        while not self.failed:
+            size = CHUNK * 4 if left is None else min(CHUNK * 4, left)
+            if size <= 0:
+                break
+            try:
+                data = stream.read(size)
+            except OSError as exc:
+                self._fail(f"read error: {exc}", None, wellformed=True)
+                return False
             if not data:
                 break
+            if left is not None:
+                left -= len(data)
             res.bytes_read += len(data)
             if tee is not None:
                 tee(data)
-            parser.feed(data)
-            drain()
+            if not self.feed(data):
+                return False
             if progress is not None:
                 progress(res.bytes_read)
             if stop is not None and stop():
-                res.read_ok = False
-                return res
+                self._fail("stopped", None, wellformed=True)
+                return False
+        return not self.failed
+
+    def close(self) -> StreamResult:
+        """End the document (after the last :meth:`feed_from`); returns the result."""
+        res = self.res
+        if self.failed:
+            return res
         if not res.bytes_read:
             res.read_ok = res.wellformed = False
             res.fatal = "the file is empty"
             return res
         try:
-            parser.close()
-        finally:
-            drain()
-    except etree.XMLSyntaxError as exc:
-        try:
-            drain()
-        except Exception:  # noqa: BLE001 - best effort after a fatal error
-            pass
-        res.read_ok = res.wellformed = False
-        res.fatal = clean_message(exc.msg or str(exc))
-        res.fatal_line = exc.lineno
-    except OSError as exc:
-        res.read_ok = False
-        res.fatal = f"read error: {exc}"
-    return res
+            try:
+                self.parser.close()
+            finally:
+                self._drain()
+        except etree.XMLSyntaxError as exc:
+            if not (self.validating and not self.fatal and self.root_closed):
+                self._fail(clean_message(exc.msg or str(exc)), exc.lineno)
+                return res
+        if self.fatal:
+            self._fail(clean_message(self.fatal[0][0]), self.fatal[0][1])
+        elif not self.root_closed:
+            # with a schema, libxml2 may stop at a well-formedness error without reporting it to
+            # lxml: an unclosed root tells
+            self._fail("the XML is not well-formed: parsing stopped before the root element was closed",
+                       self.last_line or None)
+        return res
 
 
-__all__ += ["SchemaProcess", "pull_containers", "xmllint_path"]
+def pull_containers(stream, containers, on_start, on_end, *, tee=None, progress=None,
+                    stop=None) -> StreamResult:
+    """Parse ``stream`` once with a :class:`ContainerPuller` (no schema); see there."""
+    puller = ContainerPuller(containers, on_start, on_end)
+    if puller.feed_from(stream, tee=tee, progress=progress, stop=stop):
+        puller.close()
+    return puller.res
+
+
+__all__ += ["SchemaProcess", "ContainerPuller", "pull_containers", "xmllint_path"]
