@@ -97,27 +97,7 @@ class ContentPass:
         self.progress = progress
         self.frame: Frame | None = None
         self.arkivdel_sid = ""
-        self.ids = IdSet()  # every systemID; flag 1 = klasse, 2 = arkivdel
-        self.dup_lines: dict[str, list[int]] = {}
-        self.n = Counter()  # simple counts: "arkiv", "arkivdel", ...
-        self.per = defaultdict(Counter)  # keyed breakdowns
-        self.arkiv_levels = Counter()
-        self.arkivdel_per_arkiv = Counter()
-        self.arkivdel_status = []
-        self.ks_per_arkivdel = Counter()
-        self.ks_info = []  # (arkivdel, ks sid, primary, classes per level)
-        self.mappe_years = Counter()
-        self.reg_years = Counter()
-        self.reg_dates: list[date | None] = [None, None]  # N5.27 min/max
-        self.invalid_reg_dates: list[int] = []
-        self.journal_dates: list[date | None] = [None, None]  # N5.60
-        self.journalposts = 0
-        self.formats = Counter()
-        self.refs_arkivdel: dict[str, list] = {}  # value -> [count, first line, first systemID, element]
-        self.refs_klasse: list[tuple[str, int, str]] = []
-        self.screened = IdSet()  # NP.03: (journalpost sid | mappe key, value) hashes
-        self.hash_cache: dict[tuple[str, str], str] = {}
-        self.ok = True
+        self._init_state()
         self.start_handlers = {
             "arkiv": self._s_arkiv, "arkivdel": self._s_arkivdel,
             "klassifikasjonssystem": self._s_ks, "klasse": self._s_klasse,
@@ -153,8 +133,32 @@ class ContentPass:
                                  "referanseTilRegistrering": "N5.37"}
         self.counted = {"korrespondansepart": "N5.39", "dokumentflyt": "N5.41",
                         "sakspart": "N5.35", "part": "N5.35", "konvertering": "N5.46"}
-        self.first_lines: dict[str, list[int]] = defaultdict(list)  # test -> a few locations
         self._fast_setup()
+
+    def _init_state(self) -> None:
+        """What the tests accumulate over the pass (merged by :meth:`merge` after a split pass)."""
+        self.ids = IdSet(stable=True)  # every systemID; flag 1 = klasse, 2 = arkivdel
+        self.dup_lines: dict[str, list[int]] = {}
+        self.n = Counter()  # simple counts: "arkiv", "arkivdel", ...
+        self.per = defaultdict(Counter)  # keyed breakdowns
+        self.arkiv_levels = Counter()
+        self.arkivdel_per_arkiv = Counter()
+        self.arkivdel_status = []
+        self.ks_per_arkivdel = Counter()
+        self.ks_info = []  # (arkivdel, ks sid, primary, classes per level)
+        self.mappe_years = Counter()
+        self.reg_years = Counter()
+        self.reg_dates: list[date | None] = [None, None]  # N5.27 min/max
+        self.invalid_reg_dates: list[int] = []
+        self.journal_dates: list[date | None] = [None, None]  # N5.60
+        self.journalposts = 0
+        self.formats = Counter()
+        self.refs_arkivdel: dict[str, list] = {}  # value -> [count, first line, first systemID, element]
+        self.refs_klasse: list[tuple[str, int, str]] = []
+        self.screened = IdSet(stable=True)  # NP.03: (journalpost sid | mappe key, value) hashes
+        self.hash_cache: dict[tuple[str, str], str] = {}
+        self.first_lines: dict[str, list[int]] = defaultdict(list)  # test -> a few locations
+        self.head_ks: list[int] = []  # split pass: ks_info entries of classification systems opened before it
 
     # ------------------------------------------------------------------ events
 
@@ -308,6 +312,115 @@ class ContentPass:
             h(f)
         self.frame = f.parent
 
+    # ------------------------------------------------------------------ the split pass (split.py)
+    #
+    # One half of arkivstruktur.xml is read here, the other in a child process.  The parent's pass
+    # stops where the child's begins (at a top-level unit under a klassifikasjonssystem or arkivdel)
+    # and calls flush(); the child reads the same head (the open ancestors), calls begin_tail() and
+    # then the rest of the file.  merge() adds the child's state to the parent's: the result is the
+    # state one pass over the whole file would have left (tests/test_split.py checks that).
+
+    #: the containers that may be open where a split pass divides the file (their state merges)
+    SPLIT_ANCESTORS = ("arkiv", "arkivdel", "klassifikasjonssystem")
+
+    def open_path(self) -> list[tuple[str, int | None]]:
+        """The open containers (name, line of their start tag), outermost first."""
+        return [(f.name, f.line) if f is not None else (el.tag, el.sourceline) for el, f in self._stack]
+
+    def flush(self) -> None:
+        """Walk the complete children of the innermost open container (the pass pauses here)."""
+        if self._stack:
+            el, f = self._stack[-1]
+            if f is not None:
+                self._children(el, f, None)
+
+    def begin_tail(self, report: Report) -> None:
+        """From here on, count only what follows: the head was the parent's to count."""
+        self.flush()
+        self.r = report
+        self._init_state()
+        for _el, f in self._stack:
+            if f is not None and f.name == "klassifikasjonssystem":
+                f.data = {"primary": False, "levels": Counter(), "empty": 0, "head": True}
+
+    _STATE = ("ids", "dup_lines", "n", "per", "arkiv_levels", "arkivdel_per_arkiv", "arkivdel_status",
+              "ks_per_arkivdel", "ks_info", "mappe_years", "reg_years", "reg_dates", "invalid_reg_dates",
+              "journal_dates", "journalposts", "formats", "refs_arkivdel", "refs_klasse", "screened",
+              "first_lines", "head_ks")
+
+    def export_state(self) -> dict:
+        """The accumulated state (picklable), with the document table's flags when there is one."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["docs"] = self.docs
+        return state
+
+    def merge(self, state: dict, read_line) -> None:
+        """Add the state of the pass that read the rest of the file (see the section comment).
+
+        ``read_line(line)`` returns the text of a line of arkivstruktur.xml: a systemID found in
+        both halves (and repeated in neither) is named from its line.
+        """
+        # the classification system open at the split closed in the other half: one entry
+        open_ks = [f for _el, f in self._stack if f is not None and f.name == "klassifikasjonssystem"]
+        ks_info = list(state["ks_info"])
+        for f, idx in zip(open_ks, state["head_ks"]):
+            ad, sid, primary, levels, empty = ks_info[idx]
+            d = f.data
+            levels = Counter(d["levels"]) + Counter(levels)
+            ks_info[idx] = (ad, sid, primary or d["primary"], levels, empty + d["empty"])
+        self._stack.clear()
+        self.frame = None
+        self.ks_info.extend(ks_info)
+        # systemIDs: a value in both halves is a duplicate, as in one pass
+        both = self.ids.merge(state["ids"])
+        theirs = dict(state["dup_lines"])
+        added = []  # (line where the value became a duplicate, value, lines): the one-pass order
+        if both:
+            names = {self.ids.key(v): v for v in (*self.dup_lines, *theirs)}
+            for k, line_here, line_there in both:
+                value = names.get(k)
+                if value is None:
+                    value = _systemid_at(read_line(line_there)) or _systemid_at(read_line(line_here)) or "?"
+                there = theirs.pop(value, None) or [line_there]
+                here = self.dup_lines.get(value)
+                if here is not None:
+                    here.extend(there)
+                else:
+                    added.append((there[0], value, [line_here, *there]))
+        added.extend((lines[1], value, lines) for value, lines in theirs.items())
+        added.sort(key=lambda item: item[0])
+        for _line, value, lines in added:
+            self.dup_lines[value] = lines
+        self.screened.merge(state["screened"])
+        if self.docs is not None and state["docs"] is not None:
+            self.docs.merge_flags(state["docs"], both=F_REFERENCED, mark=F_MULTI)
+        for name in ("n", "arkiv_levels", "arkivdel_per_arkiv", "ks_per_arkivdel", "mappe_years", "reg_years",
+                     "formats"):
+            getattr(self, name).update(state[name])
+        if self.screened.count:
+            self.n["NP.03 screened"] = self.screened.count
+        for key, counter in state["per"].items():
+            self.per[key].update(counter)
+        for name, lines in state["first_lines"].items():
+            mine = self.first_lines[name]
+            mine.extend(lines[:max(0, 1000 - len(mine))])
+        self.arkivdel_status.extend(state["arkivdel_status"])
+        self.invalid_reg_dates.extend(state["invalid_reg_dates"])
+        self.refs_klasse.extend(state["refs_klasse"])
+        for value, entry in state["refs_arkivdel"].items():
+            mine = self.refs_arkivdel.get(value)
+            if mine is None:
+                self.refs_arkivdel[value] = entry
+            else:
+                mine[0] += entry[0]
+        self.journalposts += state["journalposts"]
+        for mine, theirs in ((self.reg_dates, state["reg_dates"]), (self.journal_dates, state["journal_dates"])):
+            lo, hi = theirs
+            if lo is not None and (mine[0] is None or lo < mine[0]):
+                mine[0] = lo
+            if hi is not None and (mine[1] is None or hi > mine[1]):
+                mine[1] = hi
+
     # ------------------------------------------------------------------ helpers
 
     def add(self, test: str, severity: str, message: str, f: Frame | None = None, *,
@@ -354,6 +467,8 @@ class ContentPass:
 
     def _e_ks(self, f):
         d = f.data
+        if d.get("head"):
+            self.head_ks.append(len(self.ks_info))
         self.ks_info.append((self.arkivdel_sid, f.sid, d["primary"], d["levels"], d["empty"]))
 
     def _s_klasse(self, f):
@@ -794,6 +909,14 @@ class ContentPass:
                     self.screened.add(f"{key}\x1fnavn\x1f{n}")
         if self.screened.count:
             self.n["NP.03 screened"] = self.screened.count
+
+
+_SYSTEMID_TEXT = re.compile(r"<(?:[\w.-]+:)?systemID>\s*([^<]*?)\s*</")
+
+
+def _systemid_at(line: str | None) -> str | None:
+    m = _SYSTEMID_TEXT.search(line or "")
+    return m.group(1) if m else None
 
 
 def _wrap_np03(cp: ContentPass) -> None:

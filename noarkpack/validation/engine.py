@@ -34,6 +34,7 @@ from .content import F_MULTI, F_ON_DISK, F_REFERENCED, ContentPass, _wrap_np03, 
 from ..idset import IdSet
 from .report import Report
 from .source import ADDML_NAMES, ExtractSource, ValidationError, norm_ref, open_source
+from . import parallel
 from .xmlstream import SchemaProcess, pull_containers, stream_xml, xmllint_path
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
@@ -276,7 +277,7 @@ class _Run:
         if self.doc_dir is None:
             r.add("N5.28", "error", "the documents folder (dokumenter, DOKUMENT, ...) is missing", file="")
         else:
-            self.docs = IdSet()
+            self.docs = IdSet(stable=True)  # stable: the parallel pass hands it to a child
             n = 0
             root = getattr(self.src, "root", None)
             batch: list[Path] | None = None
@@ -396,11 +397,6 @@ class _Run:
         if not self.src.exists(xml_name):
             return None
         want_schema = r.wants("N5.03")
-        xmllint = xmllint_path()
-        if want_schema and xmllint is None:
-            return self.stream("arkivstruktur", xml_name, cp.handle)
-        schema = self.schema_for("arkivstruktur", xml_name) if want_schema else None
-        sp = SchemaProcess(xmllint, str(self._schema_files[id(schema)])) if schema is not None else None
         total = self.src.size(xml_name)
         last = [0.0]
 
@@ -410,6 +406,23 @@ class _Run:
                 last[0] = now
                 self.tick(xml_name, n, total)
 
+        root = getattr(self.src, "root", None)
+        if root is not None and (total or 0) >= parallel.MIN_BYTES and parallel.enabled():
+            schema = self.schema_for("arkivstruktur", xml_name) if want_schema else None
+            halves = parallel.validate_in_halves(
+                Path(root), xml_name, cp, r, schema=schema, xsd=self._schema_files.get(id(schema)),
+                addml=self.addml, identify=self.identify is not None, np03=r.wants("NP.03"), progress=prog)
+            if halves is not None:
+                res = halves.res
+                if res.wellformed and res.schema_errors and schema is not None:
+                    res.schema_errors = self._locate_schema_errors(xml_name, schema)
+                self.r.facts["arkivstruktur_in_halves"] = halves.parallel
+                return self._streamed(xml_name, res, total)
+        xmllint = xmllint_path()
+        if want_schema and xmllint is None:
+            return self.stream("arkivstruktur", xml_name, cp.handle)
+        schema = self.schema_for("arkivstruktur", xml_name) if want_schema else None
+        sp = SchemaProcess(xmllint, str(self._schema_files[id(schema)])) if schema is not None else None
         try:
             with self.src.open(xml_name) as fh:
                 res = pull_containers(fh, ContentPass.CONTAINERS, cp.container_start, cp.container_end,
@@ -430,6 +443,37 @@ class _Run:
                     again = stream_xml(fh, schema=schema, on_schema_error=lambda m, ln: r.add(
                         "N5.03", "error", m, file=xml_name, line=ln))
                 res.schema_errors = again.schema_errors
+        return self._streamed(xml_name, res, total)
+
+    def _locate_schema_errors(self, xml_name: str, schema: etree.XMLSchema) -> int:
+        """Report the XSD errors of ``xml_name`` with their lines; returns how many.
+
+        xmllint's reader gives every error its line; without xmllint (or if it disagrees and finds
+        none), lxml's parser with an event per element does (slower).
+        """
+        r = self.r
+        xmllint = xmllint_path()
+        if xmllint is not None:
+            sp = SchemaProcess(xmllint, str(self._schema_files[id(schema)]))
+            complete = False
+            try:
+                with self.src.open(xml_name) as fh:
+                    while chunk := fh.read(1 << 20):
+                        sp.feed(chunk)
+                complete = True
+            finally:
+                sp.close(complete=complete)
+            if sp.errors:
+                for message, line in sp.errors:
+                    r.add("N5.03", "error", message, file=xml_name, line=line)
+                return len(sp.errors)
+        with self.src.open(xml_name) as fh:
+            again = stream_xml(fh, schema=schema, on_schema_error=lambda m, ln: r.add(
+                "N5.03", "error", m, file=xml_name, line=ln))
+        return again.schema_errors
+
+    def _streamed(self, xml_name: str, res, total):
+        r = self.r
         self.tick(xml_name, res.bytes_read, total)
         r.mark_ran("N5.03")
         self.r.facts.setdefault("bytes_read", 0)

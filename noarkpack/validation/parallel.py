@@ -1,0 +1,384 @@
+"""arkivstruktur.xml validated in two halves at once: one here, one in a child process.
+
+One process parses ~30 MB/s of arkivstruktur.xml with every content test, and the XSD check costs
+another fifth on top; the other core would otherwise only run xmllint.  So a large file is read in
+two halves, each parsed, validated against the XSD (in lxml, libxml2's validator) and tested:
+
+* the *head* is the document up to its first top-level unit (the first ``klasse``, ``mappe`` or
+  ``registrering`` directly under a klassifikasjonssystem or arkivdel): the open ancestors and
+  their own elements;
+* this process reads the file from the start to a unit start near the middle (the *split*);
+* the child reads the head, then newlines in comments (so that every line keeps its number), then
+  the file from the split to its end.  Its findings and tallies start after the head.
+
+The split is good only if this process, at the split, has the same ancestors open as at the end of
+the head (the same elements, by line).  Then the child's state is merged into this one
+(:meth:`ContentPass.merge`, :meth:`Report.absorb`): the report is the one a single pass makes
+(tests/test_parallel_validation.py compares them).  Otherwise (a split inside a nested unit, a second
+arkivdel, a child that failed) this process reads on to the end alone, as without a split.
+
+The child is ``python -m noarkpack.validation.parallel`` (not multiprocessing: a migration script
+that imports noarkpack must not be re-imported).  It stops when its stdin closes (this process ended
+or was killed).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .content import ContentPass, _wrap_np03
+from .report import Report
+from .xmlstream import CHUNK, ContainerPuller, StreamResult, in_own_thread
+
+#: below this size one process reads arkivstruktur.xml (the child's start-up is not worth it)
+MIN_BYTES = 48 << 20
+#: where in the file the split is looked for (the child also reads the head and counts lines)
+FRACTION = 0.52
+#: how far past that point a unit start is looked for
+SEARCH = 16 << 20
+#: the head must end within this many bytes
+HEAD_MAX = 8 << 20
+
+
+def enabled() -> bool:
+    return not os.environ.get("NOARKPACK_NO_PARALLEL") and (os.cpu_count() or 1) > 1
+
+
+@dataclass(frozen=True)
+class Split:
+    head_end: int  #: offset of the line that starts the first top-level unit
+    tail_start: int  #: offset of the line that starts the unit the child begins with
+    unit: str  #: its local name
+
+
+_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
+
+
+def find_split(path: Path, size: int, fraction: float | None = None) -> Split | None:
+    """Where to split ``path`` (see the module docstring), or None: no suitable place was found."""
+    fraction = FRACTION if fraction is None else fraction
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_MAX)
+        first = _first_unit(head)
+        if first is None:
+            return None
+        head_end, unit, indent = first
+        start = max(head_end + 1, int(size * fraction))
+        fh.seek(start)
+        window = fh.read(SEARCH)
+    pattern = re.compile(rb"\n(" + re.escape(indent) + rb")<(?:[A-Za-z_][\w.-]*:)?" + re.escape(unit.encode())
+                         + rb"[\s/>]")
+    m = pattern.search(window)
+    if m is None:
+        return None
+    return Split(head_end, start + m.start() + 1, unit)
+
+
+def _first_unit(head: bytes) -> tuple[int, str, bytes] | None:
+    """The first container whose parent is a klassifikasjonssystem or arkivdel: (line offset, name, indent)."""
+    units = ("klasse", "mappe", "registrering")
+    found: list = []
+
+    def on_start(el):
+        if found:
+            return
+        name = el.tag.rpartition("}")[2]
+        parent = el.getparent()
+        pname = parent.tag.rpartition("}")[2] if parent is not None else ""
+        if name in units and pname in ("klassifikasjonssystem", "arkivdel"):
+            found.append((name, el.sourceline))
+
+    puller = ContainerPuller(ContentPass.CONTAINERS, on_start, lambda el: None)
+    for i in range(0, len(head), CHUNK):
+        if found or not puller.feed(head[i:i + CHUNK]):
+            break
+    if not found:
+        return None
+    name, line = found[0]
+    if not line:
+        return None
+    # the byte offset of that line; the tag must be the first thing on it
+    offset = 0
+    for _ in range(line - 1):
+        offset = head.find(b"\n", offset)
+        if offset < 0:
+            return None
+        offset += 1
+    text = head[offset:offset + 4096]
+    indent = text[:len(text) - len(text.lstrip(b" \t"))]
+    m = _START.match(text, len(indent))
+    if m is None or m.group(1).decode("ascii", "replace") != name:
+        return None
+    return offset, name, indent
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+@dataclass
+class HalvesResult:
+    res: StreamResult  #: ``res.schema_errors``: how many XSD errors (their lines: see validate_in_halves)
+    parallel: bool  #: False: the split did not hold and this process read the whole file
+
+
+def validate_in_halves(source_root: Path, xml_name: str, cp: ContentPass, report: Report, *,
+                       schema: etree.XMLSchema | None, xsd: Path | None, addml, identify: bool, np03: bool,
+                       progress=None) -> HalvesResult | None:
+    """Read ``xml_name`` in two halves (see the module docstring); None: no split point was found.
+
+    ``cp`` and ``report`` end as one pass over the whole file would leave them.  The XSD check runs
+    when ``schema`` is given (``xsd`` is its file, for the child), but only counts the errors: in a
+    streaming parse libxml2 gives them no line, so the caller locates them in a second pass when
+    there are any (xmllint's reader knows the lines).
+    """
+    path = Path(source_root) / xml_name
+    size = path.stat().st_size
+    split = find_split(path, size)
+    if split is None:
+        return None
+    # lxml reports validation errors through a thread-local log: a thread of its own
+    return in_own_thread(lambda: _parent(path, size, split, cp, report, schema=schema, xsd=xsd, addml=addml,
+                                         identify=identify, np03=np03, progress=progress, root=Path(source_root),
+                                         xml_name=xml_name), "noarkpack-validate-half")
+
+
+class _Child:
+    def __init__(self, args: dict, workdir: Path) -> None:
+        self.args_file = workdir / "args.pickle"
+        self.result_file = workdir / "result.pickle"
+        with open(self.args_file, "wb") as fh:
+            pickle.dump(args, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        here = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x)}
+        self.done_bytes = 0
+        self.proc = subprocess.Popen([sys.executable, "-m", "noarkpack.validation.parallel", str(self.args_file),
+                                      str(self.result_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        self._reader = threading.Thread(target=self._read, name="noarkpack-validate-child", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for raw in self.proc.stdout:
+            try:
+                self.done_bytes = int(raw)
+            except ValueError:
+                pass
+
+    def result(self) -> dict | None:
+        """Wait for the child; its result, or None if it failed."""
+        code = self._ended()
+        if code != 0:
+            return None
+        try:
+            with open(self.result_file, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return None
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._ended()
+
+    def _ended(self) -> int:
+        code = self.proc.wait()
+        self._reader.join()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        return code
+
+
+def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report, *, schema, xsd, addml,
+            identify: bool, np03: bool, progress, root: Path, xml_name: str) -> HalvesResult:
+    from ..documents import shared_identifications
+
+    puller = ContainerPuller(ContentPass.CONTAINERS, cp.container_start, cp.container_end, schema=schema)
+    puller.install_log()
+    with tempfile.TemporaryDirectory(prefix="noarkpack-halves-") as tmp:
+        args = {"root": str(root), "xml": xml_name, "xsd": str(xsd) if xsd is not None and schema is not None else None,
+                "tests": set(report.selected), "limit": report.limit, "addml": addml, "docs": cp.docs,
+                "doc_dir": cp.doc_dir, "identify": identify, "np03": np03, "head_end": split.head_end,
+                "tail_start": split.tail_start, "identifications": shared_identifications() if identify else None}
+        child: _Child | None = None
+        try:
+            try:
+                child = _Child(args, Path(tmp))
+            except OSError:
+                child = None
+
+            def prog(n: int) -> None:
+                if progress is not None:
+                    progress(n + (child.done_bytes if child is not None else 0))
+
+            with open(path, "rb") as fh:
+                puller.feed_from(fh, limit=split.head_end, progress=prog)
+                head_path = cp.open_path()
+                puller.feed_from(fh, limit=split.tail_start - split.head_end, progress=prog)
+                same = (not puller.failed and cp.open_path() == head_path and head_path
+                        and all(name in ContentPass.SPLIT_ANCESTORS for name, _line in head_path)
+                        and head_path[-1][0] in ("klassifikasjonssystem", "arkivdel"))
+                theirs = None
+                if same and child is not None:
+                    theirs = child.result()
+                    if theirs is not None and theirs["head_path"] != head_path:
+                        theirs = None
+                elif child is not None:
+                    child.stop()
+                child = None
+                if theirs is None:
+                    # one process after all: read on from the split
+                    puller.feed_from(fh, progress=prog)
+                    return HalvesResult(puller.close(), False)
+        finally:
+            if child is not None:
+                child.stop()
+    # the split held: the child's half joins this one
+    cp.flush()
+    cp.merge(theirs["state"], _LineReader(path).line)
+    findings, counts, ran = theirs["report"]
+    report.absorb(findings, counts, ran)
+    res: StreamResult = theirs["res"]
+    res.schema_errors += puller.res.schema_errors
+    res.bytes_read = size
+    return HalvesResult(res, True)
+
+
+class _LineReader:
+    """The text of one line of a big file (rarely needed: a systemID in both halves)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def line(self, number: int) -> str | None:
+        if not number:
+            return None
+        seen = 1
+        with open(self.path, "rb") as fh:
+            carry = b""
+            while True:
+                data = fh.read(1 << 20)
+                if not data:
+                    return carry.decode("utf-8", "replace") if seen == number else None
+                data = carry + data
+                start = 0
+                while seen < number:
+                    i = data.find(b"\n", start)
+                    if i < 0:
+                        break
+                    start = i + 1
+                    seen += 1
+                if seen == number:
+                    end = data.find(b"\n", start)
+                    if end >= 0:
+                        return data[start:end].decode("utf-8", "replace")
+                    carry = data[start:]
+                else:
+                    carry = b""
+
+
+# --------------------------------------------------------------------------- the child
+
+
+def _child(args: dict, report_progress) -> dict:
+    from ..documents import adopt_identifications
+    from ..formats import raw_formats
+    from .engine import _siegfried
+    from .source import open_source
+
+    if args["identifications"] is not None:
+        adopt_identifications(args["identifications"])
+    src = open_source(args["root"])
+    try:
+        report = Report(str(args["root"]), tests=args["tests"], limit=args["limit"])
+        cp = ContentPass(report, src, args["addml"], documents=args["docs"], doc_dir=args["doc_dir"],
+                         identify=_siegfried if args["identify"] else None, approved=raw_formats())
+        if args["np03"]:
+            _wrap_np03(cp)
+        schema = None
+        if args["xsd"]:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+            schema = etree.XMLSchema(etree.parse(args["xsd"], parser))
+        puller = ContainerPuller(ContentPass.CONTAINERS, cp.container_start, cp.container_end, schema=schema)
+        puller.install_log()
+        head_end, tail_start = args["head_end"], args["tail_start"]
+        with src.open(args["xml"]) as fh:
+            if not puller.feed_from(fh, limit=head_end):
+                raise RuntimeError("the head cannot be read")
+            # as many newlines as the skipped part has, in comments: every line keeps its number
+            newlines = 0
+            left = tail_start - head_end
+            while left > 0:
+                data = fh.read(min(left, 1 << 20))
+                if not data:
+                    raise RuntimeError("the file ended early")
+                left -= len(data)
+                newlines += data.count(b"\n")
+            while newlines > 0:
+                k = min(newlines, 1 << 20)
+                if not puller.feed(b"<!--" + b"\n" * k + b"-->"):
+                    raise RuntimeError("the head cannot be read")
+                newlines -= k
+            head_path = cp.open_path()
+            cp.begin_tail(Report(str(args["root"]), tests=args["tests"], limit=args["limit"]))
+            puller.res.schema_errors = 0
+            fh.seek(tail_start)
+            puller.feed_from(fh, progress=lambda n: report_progress(n - head_end))
+            res = puller.close()
+        return {"head_path": head_path, "state": cp.export_state(), "report": cp.r.part(), "res": res}
+    finally:
+        src.close()
+
+
+def main(argv: list[str]) -> int:
+    args_file, result_file = argv[1], argv[2]
+
+    def watch_parent() -> None:
+        sys.stdin.buffer.read()  # returns at EOF: the parent is gone (it holds the pipe while it waits)
+        if not done.is_set():
+            os._exit(3)
+
+    done = threading.Event()
+    threading.Thread(target=watch_parent, daemon=True).start()
+    last = [0]
+
+    def report_progress(n: int) -> None:
+        if n - last[0] >= 8 << 20:
+            last[0] = n
+            try:
+                sys.stdout.write(f"{n}\n")
+                sys.stdout.flush()
+            except OSError:
+                pass
+
+    try:
+        with open(args_file, "rb") as fh:
+            args = pickle.load(fh)
+        result = _child(args, report_progress)
+        tmp = result_file + ".part"
+        with open(tmp, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, result_file)
+    except Exception:  # noqa: BLE001 - the parent reads on alone; never a traceback on its screen
+        return 1
+    done.set()
+    return 0
+
+
+if __name__ == "__main__":
+    os._exit(main(sys.argv))
