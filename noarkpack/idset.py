@@ -66,11 +66,18 @@ class IdSet:
     def add(self, value: str, line: int = 0, flag: int = 0) -> int | None:
         """Add ``value``; return None if new, else the line of its first occurrence."""
         k = self._key(value)
-        i = self._slot(k)
-        if self._keys[i] == k:
-            self._flags[i] |= flag
-            return self._lines[i]
-        self._keys[i] = k
+        keys = self._keys
+        mask = self._cap - 1
+        i = k & mask
+        while True:  # _slot, inlined: one call per systemID of the file
+            cur = keys[i]
+            if cur == k:
+                self._flags[i] |= flag
+                return self._lines[i]
+            if cur == 0:
+                break
+            i = (i + 1) & mask
+        keys[i] = k
         self._lines[i] = min(line, 0xFFFFFFFF)
         self._flags[i] = flag
         self.count += 1

@@ -57,6 +57,10 @@ def hash_algorithm(name: str | None) -> str | None:
     return HASHES.get(name.strip().lower().replace("_", "-"))
 
 
+#: _tag_info's marker for the _v_field handler (inlined in the hot loop)
+_FIELD = object()
+
+
 class Frame:
     """One open element of arkivstruktur.xml."""
 
@@ -85,8 +89,9 @@ class ContentPass:
     """All content tests of one arkivstruktur.xml pass; call :meth:`finish` after the pass."""
 
     def __init__(self, report: Report, source: ExtractSource, addml, *, documents: IdSet | None,
-                 doc_dir: str | None, identify=None, approved=None, progress=None) -> None:
+                 doc_dir: str | None, identify=None, approved=None, progress=None, mergeable: bool = False) -> None:
         self.r = report
+        self.mergeable = mergeable  # the split pass: tables keyed alike in both processes (IdSet stable)
         self.src = source
         self.addml = addml
         self.version = (addml.version or "").strip() if addml else ""
@@ -115,7 +120,7 @@ class ContentPass:
             "journalposttype": self._v_journalposttype, "journalstatus": self._v_journalstatus,
             "moeteregistreringsstatus": self._v_journalstatus,
             "dokumentstatus": self._v_dokumentstatus, "format": self._v_format,
-            "referanseDokumentfil": self._v_field, "sjekksum": self._v_field,
+            "referanseDokumentfil": self._v_field_at, "sjekksum": self._v_field_at,
             "sjekksumAlgoritme": self._v_field, "dokumentmedium": self._v_field,
             "registreringsID": self._v_field, "mappeID": self._v_field, "offentligTittel": self._v_field,
             "dokumentnummer": self._v_field, "tittel": self._v_field,
@@ -137,7 +142,7 @@ class ContentPass:
 
     def _init_state(self) -> None:
         """What the tests accumulate over the pass (merged by :meth:`merge` after a split pass)."""
-        self.ids = IdSet(stable=True)  # every systemID; flag 1 = klasse, 2 = arkivdel
+        self.ids = IdSet(1 << 16, stable=self.mergeable)  # every systemID; flag 1 = klasse, 2 = arkivdel
         self.dup_lines: dict[str, list[int]] = {}
         self.n = Counter()  # simple counts: "arkiv", "arkivdel", ...
         self.per = defaultdict(Counter)  # keyed breakdowns
@@ -155,7 +160,7 @@ class ContentPass:
         self.formats = Counter()
         self.refs_arkivdel: dict[str, list] = {}  # value -> [count, first line, first systemID, element]
         self.refs_klasse: list[tuple[str, int, str]] = []
-        self.screened = IdSet(stable=True)  # NP.03: (journalpost sid | mappe key, value) hashes
+        self.screened = IdSet(stable=self.mergeable)  # NP.03: (journalpost sid | mappe key, value) hashes
         self.hash_cache: dict[tuple[str, str], str] = {}
         self.first_lines: dict[str, list[int]] = defaultdict(list)  # test -> a few locations
         self.head_ks: list[int] = []  # split pass: ks_info entries of classification systems opened before it
@@ -180,6 +185,7 @@ class ContentPass:
         self._stack: list = []  # (element, frame) of the open containers; frame None: not handled here
         self._leaf = Frame("", None, None, None)
         self._local: dict = {}
+        self._tagmap: dict = {}  # tag -> _tag_info(tag)
         self._special = (set(self.start_handlers) | set(self.end_handlers) | set(self.count_per_parent)
                          | set(self.counted) | {"utfoertKassasjon"})
 
@@ -239,11 +245,10 @@ class ContentPass:
         """The children of ``el`` (frame ``f``) up to ``upto``; returns how many were walked.
 
         The hot loop of validation: most elements are leaves without a test of their own, so a leaf
-        costs a tag, a text and two dict lookups; only elements that tests care about get a frame.
+        costs a tag, one dict lookup and a text; a leaf that only records its value for a message
+        (_v_field) is stored here; only elements that tests care about get a frame.
         """
-        local = self._local
-        special = self._special
-        values = self.value_handlers
+        tagmap = self._tagmap
         lf = self._leaf
         n = 0
         for c in el:
@@ -251,28 +256,47 @@ class ContentPass:
                 break
             n += 1
             tag = c.tag
-            if tag.__class__ is not str:
-                continue
-            name = local.get(tag)
-            if name is None:
-                name = self._name(tag)
+            info = tagmap.get(tag)
+            if info is None:
+                if tag.__class__ is not str:
+                    continue
+                info = self._tag_info(tag)
+            name, special, h = info
             f.has_child = True
-            if name in special or len(c):
+            if special or len(c):
                 cf = self._open(c, name, f)
                 self._walk_children(c, cf, None)
                 self._close(cf, c)
                 continue
             text = c.text
             value = text.strip() if text else ""
-            h = values.get(name)
-            if value and h is None:
-                continue
+            if value:
+                if h is None:
+                    continue
+                if h is _FIELD:  # _v_field inlined: the commonest handler
+                    d = f.data
+                    if d is not None and d.__class__ is dict:
+                        d[name] = value
+                    continue
             lf.name, lf.line, lf.parent, lf.sid, lf.data = name, c.sourceline, f, None, None
             if not value:
                 self._empty(lf)
-            if h is not None:
+            if h is _FIELD:
+                self._v_field(lf, value)
+            elif h is not None:
                 h(lf, value)
         return n
+
+    def _tag_info(self, tag: str) -> tuple:
+        """(local name, has start/end/count handling, value handler) of a tag, kept for the next time."""
+        name = self._name(tag)
+        h = self.value_handlers.get(name)
+        if h is not None and getattr(h, "__func__", None) is ContentPass._v_field:
+            h = _FIELD
+        info = (name, name in self._special, h)
+        if len(self._tagmap) < 10000:
+            self._tagmap[tag] = info
+        return info
 
     def _open(self, el, name: str, parent: Frame | None) -> Frame:
         if parent is not None:
@@ -745,19 +769,22 @@ class ContentPass:
             else:
                 lines.append(f.line)
 
-    _LINE_KEYS: dict[str, str] = {}
-
     def _v_field(self, f, value):
+        """A value kept on its parent for messages (and inlined in _walk_children)."""
         p = f.parent
         if p is not None:
             d = p.data
             if d is not None and d.__class__ is dict:
-                name = f.name
-                d[name] = value
-                k = self._LINE_KEYS.get(name)
-                if k is None:
-                    k = self._LINE_KEYS[name] = name + "_line"
-                d[k] = f.line
+                d[f.name] = value
+
+    def _v_field_at(self, f, value):
+        """A value kept on its parent with its line (findings about it point there)."""
+        p = f.parent
+        if p is not None:
+            d = p.data
+            if d is not None and d.__class__ is dict:
+                d[f.name] = value
+                d[f.name + "_line"] = f.line
 
     def _v_field_kp(self, f, value):
         # korrespondansepart/korrespondansepartNavn: the journalpost screens it via skjermingMetadata

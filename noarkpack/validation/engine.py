@@ -270,6 +270,12 @@ class _Run:
 
     # ------------------------------------------------------------------ N5.28 + document listing
 
+    def may_split(self) -> bool:
+        """Whether arkivstruktur.xml is big enough to be read in two halves (validation.parallel)."""
+        if getattr(self.src, "root", None) is None or not parallel.enabled():
+            return False
+        return (self.src.size("arkivstruktur.xml") or 0) >= parallel.MIN_BYTES
+
     def list_documents(self) -> None:
         r = self.r
         self.doc_dir = self.src.document_dir()
@@ -277,7 +283,7 @@ class _Run:
         if self.doc_dir is None:
             r.add("N5.28", "error", "the documents folder (dokumenter, DOKUMENT, ...) is missing", file="")
         else:
-            self.docs = IdSet(stable=True)  # stable: the parallel pass hands it to a child
+            self.docs = IdSet(stable=self.may_split())  # stable: the parallel pass hands it to a child
             n = 0
             root = getattr(self.src, "root", None)
             batch: list[Path] | None = None
@@ -387,10 +393,12 @@ class _Run:
             self._tmpdir = None
 
     def stream_content(self, cp: ContentPass):
-        """arkivstruktur.xml: the content tests here and the XSD (N5.03) in xmllint, on two cores at once.
+        """arkivstruktur.xml: the content tests and the XSD (N5.03), on two cores at once.
 
-        The file is read once; each chunk goes to xmllint's pipe and to this process's parser.  Without
-        xmllint (or with NOARKPACK_NO_XMLLINT set) the one-process path :meth:`stream` is used.
+        A big file (validation.parallel) is read in two halves, here and in a child process, each
+        parsed, validated and tested.  Otherwise the file is read once and each chunk goes to
+        xmllint's pipe (the XSD) and to this process's parser (the content tests).  Without xmllint
+        (or with NOARKPACK_NO_XMLLINT set) the one-process path :meth:`stream` is used.
         """
         r = self.r
         xml_name = "arkivstruktur.xml"
@@ -407,7 +415,7 @@ class _Run:
                 self.tick(xml_name, n, total)
 
         root = getattr(self.src, "root", None)
-        if root is not None and (total or 0) >= parallel.MIN_BYTES and parallel.enabled():
+        if cp.mergeable:
             schema = self.schema_for("arkivstruktur", xml_name) if want_schema else None
             halves = parallel.validate_in_halves(
                 Path(root), xml_name, cp, r, schema=schema, xsd=self._schema_files.get(id(schema)),
@@ -858,7 +866,7 @@ def validate(
         run.list_documents()
         # the one pass over arkivstruktur.xml
         cp = ContentPass(report, src, run.addml, documents=run.docs, doc_dir=run.doc_dir,
-                         identify=ident, approved=raw_formats(), progress=progress)
+                         identify=ident, approved=raw_formats(), progress=progress, mergeable=run.may_split())
         if report.wants("NP.03"):
             _wrap_np03(cp)
         res = run.stream_content(cp)

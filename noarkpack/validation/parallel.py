@@ -307,7 +307,7 @@ def _child(args: dict, report_progress) -> dict:
     try:
         report = Report(str(args["root"]), tests=args["tests"], limit=args["limit"])
         cp = ContentPass(report, src, args["addml"], documents=args["docs"], doc_dir=args["doc_dir"],
-                         identify=_siegfried if args["identify"] else None, approved=raw_formats())
+                         identify=_siegfried if args["identify"] else None, approved=raw_formats(), mergeable=True)
         if args["np03"]:
             _wrap_np03(cp)
         schema = None
