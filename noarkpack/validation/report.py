@@ -78,30 +78,32 @@ class Report:
         if test in self.selected:
             self.ran.add(test)
 
-    def absorb(self, findings: list[Finding], counts: dict[str, dict[str, int]], ran: set[str]) -> None:
+    def absorb(self, findings: list[tuple], counts: dict[str, dict[str, int]], ran: set[str]) -> None:
         """Append what another report found later in the same pass (the split validation pass).
 
-        ``findings`` are the other report's kept findings in order, ``counts`` all it counted:
-        the result is the report one pass over both parts would have made, limit included.
+        ``findings`` are the other report's kept findings in order (as :meth:`part` gives them),
+        ``counts`` all it counted: the result is the report one pass over both parts would have
+        made, limit included.
         """
         kept: dict[str, int] = defaultdict(int)
         for f in self.findings:
             kept[f.test] += 1
-        for f in findings:
-            if f.test not in self.selected:
+        for test, severity, message, location in findings:
+            if test not in self.selected:
                 continue
-            if self.limit is None or kept[f.test] < self.limit:
-                self.findings.append(f)
-                kept[f.test] += 1
+            if self.limit is None or kept[test] < self.limit:
+                self.findings.append(Finding(test, severity, message, location))
+                kept[test] += 1
         for test, c in counts.items():
             mine = self.counts[test]
             for severity, n in c.items():
                 mine[severity] += n
         self.ran |= ran & self.selected
 
-    def part(self) -> tuple[list[Finding], dict[str, dict[str, int]], set[str]]:
-        """What :meth:`absorb` takes, in a form that pickles."""
-        return list(self.findings), {t: dict(c) for t, c in self.counts.items()}, set(self.ran)
+    def part(self) -> tuple[list[tuple], dict[str, dict[str, int]], set[str]]:
+        """What :meth:`absorb` takes, in a form that pickles (and fast: findings as tuples)."""
+        return ([(f.test, f.severity, f.message, f.location) for f in self.findings],
+                {t: dict(c) for t, c in self.counts.items()}, set(self.ran))
 
     # -- reading -----------------------------------------------------------------
 
