@@ -50,18 +50,29 @@ class IdSet:
                 return i
             i = (i + 1) & mask
 
-    def _grow(self) -> None:
+    def _grow(self, cap: int | None = None) -> None:
         old = (self._keys, self._lines, self._flags)
-        self._cap *= 2
-        self._keys = array("Q", bytes(8 * self._cap))
-        self._lines = array("I", bytes(4 * self._cap))
-        self._flags = bytearray(self._cap)
+        self._cap = cap or self._cap * 2
+        keys = self._keys = array("Q", bytes(8 * self._cap))
+        lines = self._lines = array("I", bytes(4 * self._cap))
+        flags = self._flags = bytearray(self._cap)
+        mask = self._cap - 1
         for k, line, flag in zip(*old):
             if k:
-                i = self._slot(k)
-                self._keys[i] = k
-                self._lines[i] = line
-                self._flags[i] = flag
+                i = k & mask
+                while keys[i]:
+                    i = (i + 1) & mask
+                keys[i] = k
+                lines[i] = line
+                flags[i] = flag
+
+    def reserve(self, n: int) -> None:
+        """Make room for ``n`` ids in all (no rehashing until then)."""
+        cap = self._cap
+        while n * 2 > cap:
+            cap *= 2
+        if cap != self._cap:
+            self._grow(cap)
 
     def add(self, value: str, line: int = 0, flag: int = 0) -> int | None:
         """Add ``value``; return None if new, else the line of its first occurrence."""
@@ -125,6 +136,7 @@ class IdSet:
         """
         if not (self.stable and other.stable):
             raise ValueError("IdSet.merge needs two stable tables")
+        self.reserve(self.count + other.count)
         both = []
         for k, line, flag in zip(other._keys, other._lines, other._flags):
             if not k:

@@ -89,8 +89,10 @@ class ContentPass:
     """All content tests of one arkivstruktur.xml pass; call :meth:`finish` after the pass."""
 
     def __init__(self, report: Report, source: ExtractSource, addml, *, documents: IdSet | None,
-                 doc_dir: str | None, identify=None, approved=None, progress=None, mergeable: bool = False) -> None:
+                 doc_dir: str | None, identify=None, approved=None, progress=None, mergeable: bool = False,
+                 expected_bytes: int = 0) -> None:
         self.r = report
+        self.expected_bytes = expected_bytes  # of arkivstruktur.xml this pass reads: sizes the id table
         self.mergeable = mergeable  # the split pass: tables keyed alike in both processes (IdSet stable)
         self.src = source
         self.addml = addml
@@ -142,7 +144,10 @@ class ContentPass:
 
     def _init_state(self) -> None:
         """What the tests accumulate over the pass (merged by :meth:`merge` after a split pass)."""
-        self.ids = IdSet(1 << 16, stable=self.mergeable)  # every systemID; flag 1 = klasse, 2 = arkivdel
+        # every systemID; flag 1 = klasse, 2 = arkivdel.  Sized for ~1 id per 700 bytes (what the
+        # writer's extracts hold; fewer in most): no rehashing of a table of millions in Python
+        self.ids = IdSet(1 << 16, stable=self.mergeable)
+        self.ids.reserve(min(self.expected_bytes // 700, 1 << 20))
         self.dup_lines: dict[str, list[int]] = {}
         self.n = Counter()  # simple counts: "arkiv", "arkivdel", ...
         self.per = defaultdict(Counter)  # keyed breakdowns

@@ -866,7 +866,8 @@ def validate(
         run.list_documents()
         # the one pass over arkivstruktur.xml
         cp = ContentPass(report, src, run.addml, documents=run.docs, doc_dir=run.doc_dir,
-                         identify=ident, approved=raw_formats(), progress=progress, mergeable=run.may_split())
+                         identify=ident, approved=raw_formats(), progress=progress, mergeable=run.may_split(),
+                         expected_bytes=src.size("arkivstruktur.xml") or 0)
         if report.wants("NP.03"):
             _wrap_np03(cp)
         res = run.stream_content(cp)

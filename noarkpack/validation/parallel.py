@@ -214,7 +214,7 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
         args = {"root": str(root), "xml": xml_name, "xsd": str(xsd) if xsd is not None and schema is not None else None,
                 "tests": set(report.selected), "limit": report.limit, "addml": addml, "docs": cp.docs,
                 "doc_dir": cp.doc_dir, "identify": identify, "np03": np03, "head_end": split.head_end,
-                "tail_start": split.tail_start, "identifications": shared_identifications() if identify else None}
+                "tail_start": split.tail_start, "tail_bytes": size - split.tail_start, "identifications": shared_identifications() if identify else None}
         child: _Child | None = None
         try:
             try:
@@ -307,7 +307,8 @@ def _child(args: dict, report_progress) -> dict:
     try:
         report = Report(str(args["root"]), tests=args["tests"], limit=args["limit"])
         cp = ContentPass(report, src, args["addml"], documents=args["docs"], doc_dir=args["doc_dir"],
-                         identify=_siegfried if args["identify"] else None, approved=raw_formats(), mergeable=True)
+                         identify=_siegfried if args["identify"] else None, approved=raw_formats(), mergeable=True,
+                         expected_bytes=args["tail_bytes"])
         if args["np03"]:
             _wrap_np03(cp)
         schema = None
