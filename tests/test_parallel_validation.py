@@ -192,3 +192,55 @@ def test_the_split_lands_at_a_top_level_unit_and_keeps_the_lines(extract):
     assert data[split.head_end:].lstrip().startswith(b"<klasse>")
     assert data[split.tail_start:].lstrip().startswith(b"<klasse>")
     assert head_line == _lines(data.decode("utf-8"), r"<klasse>")[0] + 1
+
+
+def test_a_unit_in_a_comment_is_no_split(extract, tmp_path, monkeypatch):
+    """find_split matches bytes; a commented-out unit at the split must not be taken for one."""
+    folder = _copy(extract, tmp_path)
+    xml = folder / "arkivstruktur.xml"
+    data = xml.read_bytes()
+    units = [m.start() for m in re.finditer(rb"\n      <klasse>", data)]
+    at = units[len(units) // 2] + 1
+    comment = (b"      <!--\n      <klasse>\n        <systemID>" + re.search(rb"<systemID>([^<]*)<", data).group(1)
+               + b"</systemID>\n      </klasse>\n      -->\n")
+    data = data[:at] + comment + data[at:]
+    xml.write_bytes(data)
+    split = parallel.find_split(xml, len(data), fraction=(at + 2) / len(data))
+    assert split is not None and data[split.tail_start:].startswith(b"      <klasse>\n        <systemID>")
+    assert split.tail_start < at + len(comment)  # inside the comment
+    one, _ = _report(folder, monkeypatch, halves=False)
+    two, used = _report(folder, monkeypatch, halves=True, fraction=(at + 2) / len(data))
+    assert used is False
+    assert two == one
+    assert one["counts"]["N5.47"] == {"error": 0, "warning": 0, "info": 1}  # the comment holds no duplicate
+
+
+@pytest.mark.parametrize("where", [0.25, 0.75])
+def test_a_namespace_error_in_either_half_reads_as_in_one_pass(extract, tmp_path, monkeypatch, where):
+    """A validating parse does not report an undeclared prefix; the halves look for it once more."""
+    folder = _copy(extract, tmp_path)
+    xml = folder / "arkivstruktur.xml"
+    text = xml.read_text(encoding="utf-8")
+    hits = [m.start() for m in re.finditer(r'<registrering xsi:type="journalpost">', text)]
+    at = hits[int(len(hits) * where)]
+    xml.write_text(text[:at] + '<registrering nope:type="journalpost">' + text[at + len('<registrering xsi:type="journalpost">'):],
+                   encoding="utf-8")
+    one, _ = _report(folder, monkeypatch, halves=False)
+    two, used = _report(folder, monkeypatch, halves=True)
+    assert used is True
+    assert two == one
+    assert "Namespace prefix nope" in next(f[2] for f in one["findings"] if f[0] == "N5.03")
+
+
+def test_an_undeclared_element_prefix_in_lax_content_reads_as_in_one_pass(extract, tmp_path, monkeypatch):
+    folder = _copy(extract, tmp_path)
+    xml = folder / "arkivstruktur.xml"
+    text = xml.read_text(encoding="utf-8")
+    hits = [m.end() for m in re.finditer(r"<virksomhetsspesifikkeMetadata>", text)]
+    at = hits[int(len(hits) * 0.8)]
+    xml.write_text(text[:at] + "<nope:x>1</nope:x>" + text[at:], encoding="utf-8")
+    one, _ = _report(folder, monkeypatch, halves=False)
+    two, used = _report(folder, monkeypatch, halves=True)
+    assert used is True
+    assert two == one
+    assert any("Namespace prefix nope" in f[2] for f in one["findings"])

@@ -169,6 +169,7 @@ class ContentPass:
         self.hash_cache: dict[tuple[str, str], str] = {}
         self.first_lines: dict[str, list[int]] = defaultdict(list)  # test -> a few locations
         self.head_ks: list[int] = []  # split pass: ks_info entries of classification systems opened before it
+        self.prefix_trouble = False  # an element name with an undeclared namespace prefix was seen
 
     # ------------------------------------------------------------------ events
 
@@ -295,6 +296,8 @@ class ContentPass:
     def _tag_info(self, tag: str) -> tuple:
         """(local name, has start/end/count handling, value handler) of a tag, kept for the next time."""
         name = self._name(tag)
+        if ":" in tag and tag[0] != "{":
+            self.prefix_trouble = True  # an undeclared prefix: libxml2 reads on, see validation.parallel
         h = self.value_handlers.get(name)
         if h is not None and getattr(h, "__func__", None) is ContentPass._v_field:
             h = _FIELD
@@ -375,7 +378,7 @@ class ContentPass:
     _STATE = ("ids", "dup_lines", "n", "per", "arkiv_levels", "arkivdel_per_arkiv", "arkivdel_status",
               "ks_per_arkivdel", "ks_info", "mappe_years", "reg_years", "reg_dates", "invalid_reg_dates",
               "journal_dates", "journalposts", "formats", "refs_arkivdel", "refs_klasse", "screened",
-              "first_lines", "head_ks")
+              "first_lines", "head_ks", "prefix_trouble")
 
     def export_state(self) -> dict:
         """The accumulated state (picklable), with the document table's flags when there is one."""
@@ -383,11 +386,11 @@ class ContentPass:
         state["docs"] = self.docs
         return state
 
-    def merge(self, state: dict, read_line) -> None:
+    def merge(self, state: dict, read_lines) -> None:
         """Add the state of the pass that read the rest of the file (see the section comment).
 
-        ``read_line(line)`` returns the text of a line of arkivstruktur.xml: a systemID found in
-        both halves (and repeated in neither) is named from its line.
+        ``read_lines(numbers)`` returns {number: text} of lines of arkivstruktur.xml, in one scan: a
+        systemID found once in each half is named from its lines (the tables hold only keys).
         """
         # the classification system open at the split closed in the other half: one entry
         open_ks = [f for _el, f in self._stack if f is not None and f.name == "klassifikasjonssystem"]
@@ -406,10 +409,16 @@ class ContentPass:
         added = []  # (line where the value became a duplicate, value, lines): the one-pass order
         if both:
             names = {self.ids.key(v): v for v in (*self.dup_lines, *theirs)}
+            unnamed = [(line_here, line_there) for k, line_here, line_there in both if k not in names]
+            if unnamed:
+                text = read_lines([n for pair in unnamed for n in pair])
+                for k, line_here, line_there in both:
+                    if k not in names:
+                        for line in (line_here, line_there):
+                            for v in _systemids_in(text.get(line)):
+                                names.setdefault(self.ids.key(v), v)
             for k, line_here, line_there in both:
-                value = names.get(k)
-                if value is None:
-                    value = _systemid_at(read_line(line_there)) or _systemid_at(read_line(line_here)) or "?"
+                value = names.get(k) or f"(unreadable: see lines {line_here} and {line_there})"
                 there = theirs.pop(value, None) or [line_there]
                 here = self.dup_lines.get(value)
                 if here is not None:
@@ -443,6 +452,7 @@ class ContentPass:
             else:
                 mine[0] += entry[0]
         self.journalposts += state["journalposts"]
+        self.prefix_trouble = self.prefix_trouble or state["prefix_trouble"]
         for mine, theirs in ((self.reg_dates, state["reg_dates"]), (self.journal_dates, state["journal_dates"])):
             lo, hi = theirs
             if lo is not None and (mine[0] is None or lo < mine[0]):
@@ -943,12 +953,22 @@ class ContentPass:
             self.n["NP.03 screened"] = self.screened.count
 
 
-_SYSTEMID_TEXT = re.compile(r"<(?:[\w.-]+:)?systemID>\s*([^<]*?)\s*</")
+_SYSTEMID_ELEMENT = re.compile(r"<((?:[\w.-]+:)?)systemID\b[^>]*>.*?</\1systemID\s*>", re.S)
 
 
-def _systemid_at(line: str | None) -> str | None:
-    m = _SYSTEMID_TEXT.search(line or "")
-    return m.group(1) if m else None
+def _systemids_in(line: str | None) -> list[str]:
+    """The systemID values written on one line of the file (entities and CDATA resolved)."""
+    from lxml import etree
+
+    values = []
+    for m in _SYSTEMID_ELEMENT.finditer(line or ""):
+        fragment = re.sub(r"^<[\w.-]+:", "<", re.sub(r"</[\w.-]+:", "</", m.group(0)))
+        try:
+            el = etree.fromstring(fragment.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError:
+            continue
+        values.append((el.text or "").strip())
+    return values
 
 
 def _wrap_np03(cp: ContentPass) -> None:

@@ -104,6 +104,7 @@ class _Run:
         self.doc_dir: str | None = None
         self.doc_count = 0
         self._schema_cache: dict = {}
+        self._schema_for: dict[tuple[str, str], etree.XMLSchema | None] = {}
         self._schema_files: dict[int, Path] = {}  # id(schema) → the XSD file it was compiled from
         self._tmpdir: Path | None = None
 
@@ -323,7 +324,13 @@ class _Run:
     # ------------------------------------------------------------------ schemas (N5.03)
 
     def schema_for(self, unit: str, xml_name: str) -> etree.XMLSchema | None:
-        """The schema to validate ``unit`` with: the shipped ones, else the store's (reported)."""
+        """The schema to validate ``unit`` with: the shipped ones, else the store's (reported, once)."""
+        key = (unit, xml_name)
+        if key not in self._schema_for:
+            self._schema_for[key] = self._find_schema(unit, xml_name)
+        return self._schema_for[key]
+
+    def _find_schema(self, unit: str, xml_name: str) -> etree.XMLSchema | None:
         r = self.r
         main = "addml.xsd" if unit == "addml" else f"{unit}.xsd"
         obj = self.addml.object(unit) if unit != "addml" else None
@@ -422,6 +429,8 @@ class _Run:
                 addml=self.addml, identify=self.identify is not None, np03=r.wants("NP.03"), progress=prog)
             if halves is not None:
                 res = halves.res
+                if res.wellformed and (res.schema_errors or cp.prefix_trouble):
+                    self._check_namespaces(xml_name, res)
                 if res.wellformed and res.schema_errors and schema is not None:
                     res.schema_errors = self._locate_schema_errors(xml_name, schema)
                 self.r.facts["arkivstruktur_in_halves"] = halves.parallel
@@ -452,6 +461,24 @@ class _Run:
                         "N5.03", "error", m, file=xml_name, line=ln))
                 res.schema_errors = again.schema_errors
         return self._streamed(xml_name, res, total)
+
+    def _check_namespaces(self, xml_name: str, res) -> None:
+        """An undeclared namespace prefix, which a validating parse does not report: parse once more.
+
+        Without a schema lxml's parser fails at the end of such a file, as the one-process pass does.
+        Run only when the halves found XSD errors (an undeclared prefix on an attribute is one) or an
+        element name with an undeclared prefix.
+        """
+        def drop(el):
+            parent = el.getparent()
+            if parent is not None:
+                parent.remove(el)
+
+        with self.src.open(xml_name) as fh:
+            again = pull_containers(fh, ContentPass.CONTAINERS, lambda el: None, drop)
+        if not again.wellformed:
+            res.read_ok = res.wellformed = False
+            res.fatal, res.fatal_line = again.fatal, again.fatal_line
 
     def _locate_schema_errors(self, xml_name: str, schema: etree.XMLSchema) -> int:
         """Report the XSD errors of ``xml_name`` with their lines; returns how many.

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,9 @@ HEAD_MAX = 8 << 20
 
 
 def enabled() -> bool:
-    return not os.environ.get("NOARKPACK_NO_PARALLEL") and (os.cpu_count() or 1) > 1
+    """Two halves at once: more than one core, process groups (POSIX), not NOARKPACK_NO_PARALLEL."""
+    return (not os.environ.get("NOARKPACK_NO_PARALLEL") and (os.cpu_count() or 1) > 1
+            and hasattr(os, "killpg"))
 
 
 @dataclass(frozen=True)
@@ -175,15 +178,19 @@ class _Child:
             except ValueError:
                 pass
 
-    def result(self) -> dict | None:
-        """Wait for the child; its result, or None if it failed."""
-        code = self._ended()
-        if code != 0:
+    def result(self, timeout: float) -> dict | None:
+        """Wait for the child (at most ``timeout`` seconds); its result, or None if it failed."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()  # stuck: this process reads on alone
+            return None
+        if self._ended() != 0:
             return None
         try:
             with open(self.result_file, "rb") as fh:
                 return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError):
+        except Exception:  # noqa: BLE001 - an unreadable result: this process reads on alone
             return None
 
     def stop(self) -> None:
@@ -210,11 +217,17 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
 
     puller = ContainerPuller(ContentPass.CONTAINERS, cp.container_start, cp.container_end, schema=schema)
     puller.install_log()
+    newlines = [0]
+
+    def count(data: bytes) -> None:
+        newlines[0] += data.count(b"\n")
+
     with tempfile.TemporaryDirectory(prefix="noarkpack-halves-") as tmp:
         args = {"root": str(root), "xml": xml_name, "xsd": str(xsd) if xsd is not None and schema is not None else None,
                 "tests": set(report.selected), "limit": report.limit, "addml": addml, "docs": cp.docs,
                 "doc_dir": cp.doc_dir, "identify": identify, "np03": np03, "head_end": split.head_end,
-                "tail_start": split.tail_start, "tail_bytes": size - split.tail_start, "identifications": shared_identifications() if identify else None}
+                "tail_start": split.tail_start, "tail_bytes": size - split.tail_start,
+                "identifications": shared_identifications() if identify else None}
         child: _Child | None = None
         try:
             try:
@@ -227,69 +240,104 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
                     progress(n + (child.done_bytes if child is not None else 0))
 
             with open(path, "rb") as fh:
-                puller.feed_from(fh, limit=split.head_end, progress=prog)
+                t0 = time.monotonic()
+                puller.feed_from(fh, limit=split.head_end, progress=prog, tee=count)
                 head_path = cp.open_path()
-                puller.feed_from(fh, limit=split.tail_start - split.head_end, progress=prog)
-                same = (not puller.failed and cp.open_path() == head_path and head_path
+                puller.feed_from(fh, limit=split.tail_start - split.head_end, progress=prog, tee=count)
+                same = (not puller.failed and not puller.errors and cp.open_path() == head_path and head_path
                         and all(name in ContentPass.SPLIT_ANCESTORS for name, _line in head_path)
                         and head_path[-1][0] in ("klassifikasjonssystem", "arkivdel"))
+                counted = puller.res.schema_errors
+                if same:
+                    cp.flush()  # what precedes the split, before looking past it
+                    same = _unit_starts_here(puller, fh, split, cp, newlines[0] + 1)
                 theirs = None
                 if same and child is not None:
-                    theirs = child.result()
+                    theirs = child.result(timeout=60 + 2 * (time.monotonic() - t0))
                     if theirs is not None and theirs["head_path"] != head_path:
                         theirs = None
                 elif child is not None:
                     child.stop()
                 child = None
                 if theirs is None:
-                    # one process after all: read on from the split
+                    # one process after all: read on from the split (and what was looked at past it)
+                    puller.release()
                     puller.feed_from(fh, progress=prog)
                     return HalvesResult(puller.close(), False)
         finally:
             if child is not None:
                 child.stop()
-    # the split held: the child's half joins this one
-    cp.flush()
-    cp.merge(theirs["state"], _LineReader(path).line)
+    # the split held: the child's half joins this one (what this process looked at past it is dropped)
+    cp.merge(theirs["state"], _LineReader(path).lines)
     findings, counts, ran = theirs["report"]
     report.absorb(findings, counts, ran)
     res: StreamResult = theirs["res"]
-    res.schema_errors += puller.res.schema_errors
-    res.bytes_read = size
+    res.schema_errors += counted
+    res.bytes_read = split.tail_start + theirs["tail_read"]
     return HalvesResult(res, True)
 
 
+#: how far past the split this process reads to see the unit's start tag
+PEEK = 64 << 10
+
+
+def _unit_starts_here(puller: ContainerPuller, fh, split: Split, cp: ContentPass, line: int) -> bool:
+    """Whether a ``split.unit`` element, child of the innermost open ancestor, starts at the split.
+
+    The split was found in the bytes, so it might lie in a comment, a CDATA section or a processing
+    instruction.  This process's own parser tells: it reads on a little with its events held back,
+    and the first one must be that start tag, on the split's line.
+    """
+    parent_el = cp._stack[-1][0]
+    puller.hold()
+    left = PEEK
+    while left > 0 and not puller.held and not puller.failed:
+        data = fh.read(min(left, 4096))
+        if not data:
+            break
+        left -= len(data)
+        puller.feed(data)
+    if not puller.held:
+        return False
+    ev, el = puller.held[0]
+    return (ev == "start" and el.tag.rpartition("}")[2] == split.unit and el.sourceline == line
+            and el.getparent() is parent_el)
+
+
 class _LineReader:
-    """The text of one line of a big file (rarely needed: a systemID in both halves)."""
+    """Lines of a big file by number, in one scan (rarely needed: systemIDs found in both halves)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def line(self, number: int) -> str | None:
-        if not number:
-            return None
-        seen = 1
+    def lines(self, numbers) -> dict[int, str]:
+        wanted = sorted(set(n for n in numbers if n))
+        found: dict[int, str] = {}
+        if not wanted:
+            return found
+        seen = 1  # the number of the line that starts at ``carry``
+        k = 0
         with open(self.path, "rb") as fh:
             carry = b""
-            while True:
+            while k < len(wanted):
                 data = fh.read(1 << 20)
                 if not data:
-                    return carry.decode("utf-8", "replace") if seen == number else None
+                    if carry and seen == wanted[k]:
+                        found[seen] = carry.decode("utf-8", "replace")
+                    break
                 data = carry + data
                 start = 0
-                while seen < number:
-                    i = data.find(b"\n", start)
-                    if i < 0:
-                        break
-                    start = i + 1
-                    seen += 1
-                if seen == number:
+                while k < len(wanted):
                     end = data.find(b"\n", start)
-                    if end >= 0:
-                        return data[start:end].decode("utf-8", "replace")
-                    carry = data[start:]
-                else:
-                    carry = b""
+                    if end < 0:
+                        break
+                    if seen == wanted[k]:
+                        found[seen] = data[start:end].decode("utf-8", "replace")
+                        k += 1
+                    start = end + 1
+                    seen += 1
+                carry = data[start:]
+        return found
 
 
 # --------------------------------------------------------------------------- the child
@@ -339,9 +387,11 @@ def _child(args: dict, report_progress) -> dict:
             cp.begin_tail(Report(str(args["root"]), tests=args["tests"], limit=args["limit"]))
             puller.res.schema_errors = 0
             fh.seek(tail_start)
-            puller.feed_from(fh, progress=lambda n: report_progress(n - head_end))
+            before = puller.res.bytes_read
+            puller.feed_from(fh, progress=lambda n: report_progress(n - before))
             res = puller.close()
-        return {"head_path": head_path, "state": cp.export_state(), "report": cp.r.part(), "res": res}
+        return {"head_path": head_path, "state": cp.export_state(), "report": cp.r.part(), "res": res,
+                "tail_read": res.bytes_read - before}
     finally:
         src.close()
 
@@ -352,6 +402,9 @@ def main(argv: list[str]) -> int:
     def watch_parent() -> None:
         sys.stdin.buffer.read()  # returns at EOF: the parent is gone (it holds the pipe while it waits)
         if not done.is_set():
+            import shutil
+
+            shutil.rmtree(os.path.dirname(args_file), ignore_errors=True)  # the parent could not
             os._exit(3)
 
     done = threading.Event()
@@ -370,6 +423,7 @@ def main(argv: list[str]) -> int:
     try:
         with open(args_file, "rb") as fh:
             args = pickle.load(fh)
+        os.unlink(args_file)  # the tables it holds are not left behind whatever happens next
         result = _child(args, report_progress)
         tmp = result_file + ".part"
         with open(tmp, "wb") as fh:

@@ -86,10 +86,16 @@ class DirSource(ExtractSource):
         return self.root / rel
 
     def exists(self, rel: str) -> bool:
-        return self._p(rel).is_file()
+        try:
+            return self._p(rel).is_file()
+        except OSError:  # a reference the file system cannot even look up (a name over 255 bytes)
+            return False
 
     def is_dir(self, rel: str) -> bool:
-        return self._p(rel).is_dir()
+        try:
+            return self._p(rel).is_dir()
+        except OSError:
+            return False
 
     def open(self, rel: str) -> BinaryIO:
         return open(self._p(rel), "rb")

@@ -274,8 +274,10 @@ class _SchemaSink(etree.PyErrorLog):
     def receive(self, entry) -> None:  # lxml hook, called while feed() runs
         p = self.puller
         if entry.domain_name not in _SCHEMA_DOMAINS:
-            if entry.level_name in ("ERROR", "FATAL"):
+            if entry.level_name == "FATAL":
                 p.fatal.append((entry.message, entry.line or None))
+            elif entry.level_name == "ERROR":  # e.g. an undeclared prefix: libxml2 reads on
+                p.errors.append((entry.message, entry.line or None))
             return
         # a streaming parse gives a validity error no line: only counted here (see ContainerPuller)
         p.res.schema_errors += 1
@@ -308,6 +310,8 @@ class ContainerPuller:
         self.parser = etree.XMLPullParser(**kwargs)
         self.validating = schema is not None
         self.fatal: list[tuple[str, int | None]] = []
+        self.errors: list[tuple[str, int | None]] = []  # not fatal, not validity (validating only)
+        self.held: list | None = None  # hold(): events kept back instead of reported
         self.last_line = 0
         self.root_closed = False
         self.failed = False  # stopped for good (not well-formed, unreadable or stopped)
@@ -315,8 +319,24 @@ class ContainerPuller:
     def install_log(self) -> None:
         etree.use_global_python_log(_SchemaSink(self))
 
+    def hold(self) -> None:
+        """Keep the events back from here on (the split pass looks before it commits)."""
+        self.held = []
+
+    def release(self) -> None:
+        """Report the events kept back, and those that follow, as usual."""
+        held, self.held = self.held or [], None
+        self._dispatch(held)
+
     def _drain(self) -> None:
-        for ev, el in self.parser.read_events():
+        events = self.parser.read_events()
+        if self.held is not None:
+            self.held.extend(events)
+            return
+        self._dispatch(events)
+
+    def _dispatch(self, events) -> None:
+        for ev, el in events:
             if ev == "start":
                 self.last_line = el.sourceline or self.last_line
                 self.on_start(el)
@@ -340,6 +360,9 @@ class ContainerPuller:
         try:
             self.parser.feed(data)
             self._drain()
+        except OSError as exc:  # raised by a callback (a document file the tests read)
+            self._fail(f"read error: {exc}", None, wellformed=True)
+            return False
         except etree.XMLSyntaxError as exc:
             try:
                 self._drain()
@@ -400,9 +423,13 @@ class ContainerPuller:
             finally:
                 self._drain()
         except etree.XMLSyntaxError as exc:
-            if not (self.validating and not self.fatal and self.root_closed):
+            # validating, the parser also raises for validity errors (counted, located elsewhere)
+            if not (self.validating and not self.fatal and not self.errors and self.root_closed):
                 self._fail(clean_message(exc.msg or str(exc)), exc.lineno)
                 return res
+        except OSError as exc:
+            self._fail(f"read error: {exc}", None, wellformed=True)
+            return res
         if self.fatal:
             self._fail(clean_message(self.fatal[0][0]), self.fatal[0][1])
         elif not self.root_closed:
