@@ -244,3 +244,57 @@ def test_an_undeclared_element_prefix_in_lax_content_reads_as_in_one_pass(extrac
     assert used is True
     assert two == one
     assert any("Namespace prefix nope" in f[2] for f in one["findings"])
+
+
+def _inside_reference(text: bytes) -> bool:
+    i, closing = 0, None
+    while i < len(text):
+        if closing is None:
+            for opening, end in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>")):
+                if text.startswith(opening, i):
+                    closing, i = end, i + len(opening)
+                    break
+            else:
+                i += 1
+        elif text.startswith(closing, i):
+            i, closing = i + len(closing), None
+        else:
+            i += 1
+    return closing is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from([b"<a>", b"x", b"<!--", b"-->", b"<![CDATA[", b"]]>", b"<?p ", b"?>",
+                                       b"<!DOCTYPE d>", b"<", b"!", b"-", b"?", b">", b"]", b"["]), max_size=30),
+       cuts=st.lists(st.integers(1, 6), min_size=1, max_size=40))
+def test_the_markup_scan_knows_a_comment_cdata_or_pi_in_any_chunking(parts, cuts):
+    text = b"".join(parts)
+    scan = parallel._MarkupScan()
+    k = i = 0
+    while k < len(text):
+        step = cuts[i % len(cuts)]
+        scan.feed(text[k:k + step])
+        k, i = k + step, i + 1
+    assert scan.inside == _inside_reference(text)
+
+
+def test_a_file_past_line_65535_splits_and_keeps_its_lines(tmp_path, monkeypatch, schema_store):
+    """libxml2 numbers lines past 65,535 in its own way: the halves must agree with one pass there too."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "validate_memory", Path(__file__).resolve().parents[1] / "benchmarks" / "validate_memory.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    folder = tmp_path / "xml"
+    generator.generate(folder, 6, schema_store.set_dir("noark5-v5.0"))
+    xml = folder / "arkivstruktur.xml"
+    text = xml.read_text(encoding="utf-8")
+    assert text.count("\n") > 100_000
+    lines = text.split("\n")
+    for at in (int(len(lines) * 0.3), int(len(lines) * 0.9)):  # a bad status on each side
+        i = next(k for k in range(at, len(lines)) if "<saksstatus>" in lines[k])
+        lines[i] = lines[i].replace("Avsluttet", "Under behandling")
+    xml.write_text("\n".join(lines), encoding="utf-8")
+    one = _same_report(folder, monkeypatch, 0.5)
+    assert [f[3]["line"] for f in one["findings"] if f[0] == "N5.15" and f[1] == "error"][1] > 65535

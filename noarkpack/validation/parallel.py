@@ -217,10 +217,7 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
 
     puller = ContainerPuller(ContentPass.CONTAINERS, cp.container_start, cp.container_end, schema=schema)
     puller.install_log()
-    newlines = [0]
-
-    def count(data: bytes) -> None:
-        newlines[0] += data.count(b"\n")
+    markup = _MarkupScan()
 
     with tempfile.TemporaryDirectory(prefix="noarkpack-halves-") as tmp:
         args = {"root": str(root), "xml": xml_name, "xsd": str(xsd) if xsd is not None and schema is not None else None,
@@ -241,16 +238,17 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
 
             with open(path, "rb") as fh:
                 t0 = time.monotonic()
-                puller.feed_from(fh, limit=split.head_end, progress=prog, tee=count)
+                puller.feed_from(fh, limit=split.head_end, progress=prog, tee=markup.feed)
                 head_path = cp.open_path()
-                puller.feed_from(fh, limit=split.tail_start - split.head_end, progress=prog, tee=count)
-                same = (not puller.failed and not puller.errors and cp.open_path() == head_path and head_path
+                puller.feed_from(fh, limit=split.tail_start - split.head_end, progress=prog, tee=markup.feed)
+                same = (not puller.failed and not puller.errors and not markup.inside and cp.open_path() == head_path
+                        and head_path
                         and all(name in ContentPass.SPLIT_ANCESTORS for name, _line in head_path)
                         and head_path[-1][0] in ("klassifikasjonssystem", "arkivdel"))
                 counted = puller.res.schema_errors
                 if same:
                     cp.flush()  # what precedes the split, before looking past it
-                    same = _unit_starts_here(puller, fh, split, cp, newlines[0] + 1)
+                    same = _unit_starts_here(puller, fh, split, cp)
                 theirs = None
                 if same and child is not None:
                     theirs = child.result(timeout=60 + 2 * (time.monotonic() - t0))
@@ -281,12 +279,12 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
 PEEK = 64 << 10
 
 
-def _unit_starts_here(puller: ContainerPuller, fh, split: Split, cp: ContentPass, line: int) -> bool:
+def _unit_starts_here(puller: ContainerPuller, fh, split: Split, cp: ContentPass) -> bool:
     """Whether a ``split.unit`` element, child of the innermost open ancestor, starts at the split.
 
-    The split was found in the bytes, so it might lie in a comment, a CDATA section or a processing
-    instruction.  This process's own parser tells: it reads on a little with its events held back,
-    and the first one must be that start tag, on the split's line.
+    The bytes there are markup (_MarkupScan: not in a comment, CDATA section or processing
+    instruction).  This process's own parser confirms: it reads on a little with its events held
+    back, and the first must be that element's start.
     """
     parent_el = cp._stack[-1][0]
     puller.hold()
@@ -300,8 +298,55 @@ def _unit_starts_here(puller: ContainerPuller, fh, split: Split, cp: ContentPass
     if not puller.held:
         return False
     ev, el = puller.held[0]
-    return (ev == "start" and el.tag.rpartition("}")[2] == split.unit and el.sourceline == line
-            and el.getparent() is parent_el)
+    return ev == "start" and el.tag.rpartition("}")[2] == split.unit and el.getparent() is parent_el
+
+
+class _MarkupScan:
+    """Whether the bytes fed so far end inside a comment, a CDATA section or a processing instruction.
+
+    A ``<`` outside those always starts markup, so a split found by a byte search is sound if this
+    says no.  Cheap: only ``<!`` and ``<?`` are looked at (two byte searches per chunk).
+    """
+
+    _OPEN = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
+
+    def __init__(self) -> None:
+        self.closing: bytes | None = None  # the end marker awaited
+        self.carry = b""  # the end of the last chunk, where a marker may be cut in two
+
+    @property
+    def inside(self) -> bool:
+        return self.closing is not None
+
+    def feed(self, data: bytes) -> None:
+        buf = self.carry + data
+        self.carry = b""
+        i = 0
+        while True:
+            if self.closing is not None:
+                j = buf.find(self.closing, i)
+                if j < 0:
+                    self.carry = buf[max(i, len(buf) - len(self.closing) + 1):]
+                    return
+                i = j + len(self.closing)
+                self.closing = None
+            hits = [x for x in (buf.find(b"<!", i), buf.find(b"<?", i)) if x >= 0]
+            if not hits:
+                if buf.endswith(b"<"):
+                    self.carry = b"<"
+                return
+            j = min(hits)
+            for opening, closing in self._OPEN:
+                if buf.startswith(opening, j):
+                    self.closing = closing
+                    i = j + len(opening)
+                    break
+            else:
+                rest = buf[j:]
+                if len(rest) < 9 and any(o.startswith(rest) for o, _c in self._OPEN):
+                    self.carry = rest  # a marker cut at the end of the chunk
+                    return
+                i = j + 2  # <!DOCTYPE, <!ENTITY, ...
 
 
 class _LineReader:
