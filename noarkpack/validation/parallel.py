@@ -318,6 +318,22 @@ class _MarkupScan:
     def inside(self) -> bool:
         return self.closing is not None
 
+    @staticmethod
+    def _next_open(buf: bytes, i: int) -> int:
+        """Offset of the next ``<!`` or ``<?`` from ``i``, or -1.  '!' and '?' are rare in a Noark
+        file where '<' is everywhere, so they are searched for (memchr), then their '<' checked."""
+        best = -1
+        for mark in (b"!", b"?"):
+            j = buf.find(mark, i + 1)
+            while j >= 0 and buf[j - 1] != 0x3C:  # not after a '<'
+                if best >= 0 and j > best:
+                    j = -1
+                    break
+                j = buf.find(mark, j + 1)
+            if j >= 0 and (best < 0 or j - 1 < best):
+                best = j - 1
+        return best
+
     def feed(self, data: bytes) -> None:
         buf = self.carry + data
         self.carry = b""
@@ -330,12 +346,11 @@ class _MarkupScan:
                     return
                 i = j + len(self.closing)
                 self.closing = None
-            hits = [x for x in (buf.find(b"<!", i), buf.find(b"<?", i)) if x >= 0]
-            if not hits:
+            j = self._next_open(buf, i)
+            if j < 0:
                 if buf.endswith(b"<"):
                     self.carry = b"<"
                 return
-            j = min(hits)
             for opening, closing in self._OPEN:
                 if buf.startswith(opening, j):
                     self.closing = closing
