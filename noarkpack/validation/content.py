@@ -144,10 +144,10 @@ class ContentPass:
 
     def _init_state(self) -> None:
         """What the tests accumulate over the pass (merged by :meth:`merge` after a split pass)."""
-        # every systemID; flag 1 = klasse, 2 = arkivdel.  Sized for ~1 id per 700 bytes (what the
-        # writer's extracts hold; fewer in most): no rehashing of a table of millions in Python
+        # every systemID; flag 1 = klasse, 2 = arkivdel.  Sized for ~1 id per 1,000 bytes (the
+        # writer's extracts hold 1 per 700-900): little rehashing of a table of millions in Python
         self.ids = IdSet(1 << 16, stable=self.mergeable)
-        self.ids.reserve(min(self.expected_bytes // 700, 1 << 20))
+        self.ids.reserve(min(self.expected_bytes // 1000, 1 << 20))
         self.dup_lines: dict[str, list[int]] = {}
         self.n = Counter()  # simple counts: "arkiv", "arkivdel", ...
         self.per = defaultdict(Counter)  # keyed breakdowns
@@ -429,9 +429,11 @@ class ContentPass:
         added.sort(key=lambda item: item[0])
         for _line, value, lines in added:
             self.dup_lines[value] = lines
+        state["ids"] = None  # merged: its memory goes before the next table's
         self.screened.merge(state["screened"])
         if self.docs is not None and state["docs"] is not None:
             self.docs.merge_flags(state["docs"], both=F_REFERENCED, mark=F_MULTI)
+        state["docs"] = state["screened"] = None
         for name in ("n", "arkiv_levels", "arkivdel_per_arkiv", "ks_per_arkivdel", "mappe_years", "reg_years",
                      "formats"):
             getattr(self, name).update(state[name])
@@ -459,6 +461,17 @@ class ContentPass:
                 mine[0] = lo
             if hi is not None and (mine[1] is None or hi > mine[1]):
                 mine[1] = hi
+
+    def release(self) -> None:
+        """Drop the tables now (the handler dicts make a reference cycle, which only the cyclic
+        garbage collector would free, later): a caller such as package goes on to write the tar."""
+        self.expected_bytes = 0
+        self._init_state()
+        self.ids = self.screened = self.docs = None
+        for table in (self.start_handlers, self.end_handlers, self.value_handlers, self._tagmap, self._local):
+            table.clear()
+        self._stack.clear()
+        self.frame = None
 
     # ------------------------------------------------------------------ helpers
 

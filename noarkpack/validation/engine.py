@@ -907,6 +907,7 @@ def validate(
         run.changelog(cp)
         run.journals(cp)
         run.finish(cp)
+        cp.release()
     finally:
         if run is not None:
             run.cleanup()

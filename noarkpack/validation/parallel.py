@@ -72,24 +72,34 @@ def find_split(path: Path, size: int, fraction: float | None = None) -> Split | 
     """Where to split ``path`` (see the module docstring), or None: no suitable place was found."""
     fraction = FRACTION if fraction is None else fraction
     with open(path, "rb") as fh:
-        head = fh.read(HEAD_MAX)
-        first = _first_unit(head)
+        first = _first_unit(fh)
         if first is None:
             return None
         head_end, unit, indent = first
         start = max(head_end + 1, int(size * fraction))
+        pattern = re.compile(rb"\n(" + re.escape(indent) + rb")<(?:[A-Za-z_][\w.-]*:)?" + re.escape(unit.encode())
+                             + rb"[\s/>]")
         fh.seek(start)
-        window = fh.read(SEARCH)
-    pattern = re.compile(rb"\n(" + re.escape(indent) + rb")<(?:[A-Za-z_][\w.-]*:)?" + re.escape(unit.encode())
-                         + rb"[\s/>]")
-    m = pattern.search(window)
-    if m is None:
-        return None
-    return Split(head_end, start + m.start() + 1, unit)
+        carry = b""  # the end of the last piece: a match may straddle two
+        offset = start
+        while offset - start < SEARCH:
+            data = fh.read(1 << 20)
+            if not data:
+                return None
+            window = carry + data
+            m = pattern.search(window)
+            if m is not None:
+                return Split(head_end, offset - len(carry) + m.start() + 1, unit)
+            carry = window[-512:]
+            offset += len(data)
+    return None
 
 
-def _first_unit(head: bytes) -> tuple[int, str, bytes] | None:
-    """The first container whose parent is a klassifikasjonssystem or arkivdel: (line offset, name, indent)."""
+def _first_unit(fh) -> tuple[int, str, bytes] | None:
+    """The first container whose parent is a klassifikasjonssystem or arkivdel: (line offset, name, indent).
+
+    Read from the start of ``fh`` only as far as needed (at most HEAD_MAX bytes).
+    """
     units = ("klasse", "mappe", "registrering")
     found: list = []
 
@@ -103,8 +113,13 @@ def _first_unit(head: bytes) -> tuple[int, str, bytes] | None:
             found.append((name, el.sourceline))
 
     puller = ContainerPuller(ContentPass.CONTAINERS, on_start, lambda el: None)
-    for i in range(0, len(head), CHUNK):
-        if found or not puller.feed(head[i:i + CHUNK]):
+    head = bytearray()
+    while not found and len(head) < HEAD_MAX:
+        data = fh.read(CHUNK)
+        if not data:
+            break
+        head += data
+        if not puller.feed(data):
             break
     if not found:
         return None
@@ -118,7 +133,7 @@ def _first_unit(head: bytes) -> tuple[int, str, bytes] | None:
         if offset < 0:
             return None
         offset += 1
-    text = head[offset:offset + 4096]
+    text = bytes(head[offset:offset + 4096])
     indent = text[:len(text) - len(text.lstrip(b" \t"))]
     m = _START.match(text, len(indent))
     if m is None or m.group(1).decode("ascii", "replace") != name:
@@ -266,9 +281,10 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
             if child is not None:
                 child.stop()
     # the split held: the child's half joins this one (what this process looked at past it is dropped)
-    cp.merge(theirs["state"], _LineReader(path).lines)
-    findings, counts, ran = theirs["report"]
+    cp.merge(theirs.pop("state"), _LineReader(path).lines)
+    findings, counts, ran = theirs.pop("report")
     report.absorb(findings, counts, ran)
+    del findings
     res: StreamResult = theirs["res"]
     res.schema_errors += counted
     res.bytes_read = split.tail_start + theirs["tail_read"]
