@@ -1,4 +1,4 @@
-"""Small file-system helpers for crash-safe output."""
+"""Small file-system and process helpers: crash-safe output, helper processes."""
 
 from __future__ import annotations
 
@@ -44,3 +44,18 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+def start_child(module: str, *args: str):
+    """Start ``python -m module args`` as a helper process of this one (the prepass, the split
+    validation pass): it imports this very noarkpack, wherever it was imported from (an installed
+    package, a source checkout on sys.path); its stdin and stdout are pipes, its stderr is dropped,
+    and it runs in its own process group, so the caller can stop it with whatever it started.
+    """
+    import subprocess
+    import sys
+
+    here = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x)}
+    return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)

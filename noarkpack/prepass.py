@@ -35,6 +35,7 @@ from pathlib import Path
 
 from . import documents
 from .documents import Identification
+from .fsutil import start_child
 
 #: documents identified per Siegfried call in the child (a result is visible to the parent after each)
 BATCH = 128
@@ -72,16 +73,9 @@ class Prepass:
                 "timeout": self.cache.timeout if self.cache is not None else None, "workers": self.workers}
         try:
             # The child's stdin is a pipe nobody writes to: it closes when this process ends (or is
-            # killed), and that tells the child to stop.
-            # The child imports this very noarkpack, wherever it was imported from (an installed
-            # package, a source checkout on sys.path).
-            here = str(Path(__file__).resolve().parents[1])
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH"))
-                                                                 if x)}
-            # Its own process group: on an error the parent stops it with its converters (_stop).
-            self.proc = subprocess.Popen([sys.executable, "-m", "noarkpack.prepass", json.dumps(args)],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+            # killed), and that tells the child to stop.  Its own process group: on an error the
+            # parent stops it with its converters (_stop).
+            self.proc = start_child("noarkpack.prepass", json.dumps(args))
         except OSError:
             self.proc = None  # the parent does it all, as without a prepass
         documents._waiter = self.wait_for if self.proc is not None else None

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..fsutil import start_child
 from .content import ContentPass, _wrap_np03
 from .report import Report
 from .xmlstream import CHUNK, ContainerPuller, StreamResult, in_own_thread
@@ -177,12 +178,8 @@ class _Child:
         self.result_file = workdir / "result.pickle"
         with open(self.args_file, "wb") as fh:
             pickle.dump(args, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        here = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x)}
         self.done_bytes = 0
-        self.proc = subprocess.Popen([sys.executable, "-m", "noarkpack.validation.parallel", str(self.args_file),
-                                      str(self.result_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        self.proc = start_child("noarkpack.validation.parallel", str(self.args_file), str(self.result_file))
         self._reader = threading.Thread(target=self._read, name="noarkpack-validate-child", daemon=True)
         self._reader.start()
 
