@@ -238,15 +238,6 @@ class ContentPass:
         if n:
             del pel[:n]
 
-    def _walk(self, el, parent: Frame) -> None:
-        """One complete element (and its subtree) below ``parent``."""
-        tag = el.tag
-        if tag.__class__ is not str:
-            return
-        f = self._open(el, self._local.get(tag) or self._name(tag), parent)
-        self._walk_children(el, f, None)
-        self._close(f, el)
-
     def _walk_children(self, el, f: Frame, upto) -> int:
         """The children of ``el`` (frame ``f``) up to ``upto``; returns how many were walked.
 
@@ -411,10 +402,12 @@ class ContentPass:
             names = {self.ids.key(v): v for v in (*self.dup_lines, *theirs)}
             unnamed = [(line_here, line_there) for k, line_here, line_there in both if k not in names]
             if unnamed:
-                text = read_lines([n for pair in unnamed for n in pair])
+                # libxml2 numbers lines past 65,535 one higher: the line before is read too (a value
+                # is taken only if its key is the one found in both halves)
+                text = read_lines([m for pair in unnamed for n in pair for m in (n, n - 1)])
                 for k, line_here, line_there in both:
                     if k not in names:
-                        for line in (line_here, line_there):
+                        for line in (line_here, line_here - 1, line_there, line_there - 1):
                             for v in _systemids_in(text.get(line)):
                                 names.setdefault(self.ids.key(v), v)
             for k, line_here, line_there in both:

@@ -278,7 +278,7 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
             if child is not None:
                 child.stop()
     # the split held: the child's half joins this one (what this process looked at past it is dropped)
-    cp.merge(theirs.pop("state"), _LineReader(path).lines)
+    cp.merge(theirs.pop("state"), lambda numbers: _read_lines(path, numbers))
     findings, counts, ran = theirs.pop("report")
     report.absorb(findings, counts, ran)
     del findings
@@ -377,40 +377,35 @@ class _MarkupScan:
                 i = j + 2  # <!DOCTYPE, <!ENTITY, ...
 
 
-class _LineReader:
+def _read_lines(path: Path, numbers) -> dict[int, str]:
     """Lines of a big file by number, in one scan (rarely needed: systemIDs found in both halves)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def lines(self, numbers) -> dict[int, str]:
-        wanted = sorted(set(n for n in numbers if n))
-        found: dict[int, str] = {}
-        if not wanted:
-            return found
-        seen = 1  # the number of the line that starts at ``carry``
-        k = 0
-        with open(self.path, "rb") as fh:
-            carry = b""
-            while k < len(wanted):
-                data = fh.read(1 << 20)
-                if not data:
-                    if carry and seen == wanted[k]:
-                        found[seen] = carry.decode("utf-8", "replace")
-                    break
-                data = carry + data
-                start = 0
-                while k < len(wanted):
-                    end = data.find(b"\n", start)
-                    if end < 0:
-                        break
-                    if seen == wanted[k]:
-                        found[seen] = data[start:end].decode("utf-8", "replace")
-                        k += 1
-                    start = end + 1
-                    seen += 1
-                carry = data[start:]
+    wanted = sorted(set(n for n in numbers if n))
+    found: dict[int, str] = {}
+    if not wanted:
         return found
+    seen = 1  # the number of the line that starts at ``carry``
+    k = 0
+    with open(path, "rb") as fh:
+        carry = b""
+        while k < len(wanted):
+            data = fh.read(1 << 20)
+            if not data:
+                if carry and seen == wanted[k]:
+                    found[seen] = carry.decode("utf-8", "replace")
+                break
+            data = carry + data
+            start = 0
+            while k < len(wanted):
+                end = data.find(b"\n", start)
+                if end < 0:
+                    break
+                if seen == wanted[k]:
+                    found[seen] = data[start:end].decode("utf-8", "replace")
+                    k += 1
+                start = end + 1
+                seen += 1
+            carry = data[start:]
+    return found
 
 
 # --------------------------------------------------------------------------- the child
