@@ -342,10 +342,11 @@ def _write_text(path: Path, text: str) -> None:
 
 def _nha_report(path: Path):
     """The NHA checks as a report when PATH is an NHA deposit, else None."""
-    from .nha import is_nha_deposit, verify_deposit
+    from .nha.detect import is_nha_deposit
 
     if not is_nha_deposit(path):
         return None
+    from .nha import verify_deposit
     from .packaging import VerifyReport
 
     report = VerifyReport(str(path), kind="nha-deposit")

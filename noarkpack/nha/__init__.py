@@ -6,33 +6,48 @@ See docs/nha.md for the deposit layout, the ``[nha]`` keys of noarkpack.toml,
 the mapping from the record model and the NHA.* checks.
 """
 
-from .build import (
-    Excluded,
-    NhaError,
-    NhaResult,
-    avlxml_file_name,
-    build_deposit,
-    check_person_number,
-    deposit_folder_name,
-    run_nha_package,
-)
-from .findings import Finding
-from .metadata import NhaMetadata
-from .verify import is_nha_deposit, verify_deposit
-from .xml import Package
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "Excluded",
-    "Finding",
-    "NhaError",
-    "NhaMetadata",
-    "NhaResult",
-    "Package",
-    "avlxml_file_name",
-    "build_deposit",
-    "check_person_number",
-    "deposit_folder_name",
-    "is_nha_deposit",
-    "run_nha_package",
-    "verify_deposit",
-]
+# The names below load on first use (PEP 562): `noarkpack validate` asks is_nha_deposit() of every
+# path, and should not pay for the deposit builder and the packaging code it then never runs.
+_EXPORTS = {
+    "Excluded": ".build",
+    "NhaError": ".build",
+    "NhaResult": ".build",
+    "avlxml_file_name": ".build",
+    "build_deposit": ".build",
+    "check_person_number": ".build",
+    "deposit_folder_name": ".build",
+    "run_nha_package": ".build",
+    "Finding": ".findings",
+    "NhaMetadata": ".metadata",
+    "is_nha_deposit": ".detect",
+    "verify_deposit": ".verify",
+    "Package": ".xml",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import (Excluded, NhaError, NhaResult, avlxml_file_name, build_deposit, check_person_number,
+                        deposit_folder_name, run_nha_package)
+    from .detect import is_nha_deposit
+    from .findings import Finding
+    from .metadata import NhaMetadata
+    from .verify import verify_deposit
+    from .xml import Package
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'noarkpack.nha' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -22,6 +22,7 @@ from lxml import etree
 from ..errors import SchemaStoreError
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..schemas import SchemaStore
+from .detect import is_nha_deposit  # noqa: F401 - part of this module's API
 from .findings import ERROR, INFO, WARNING, Finding, finding
 from .tarball import TarStream, member_problem
 from .xml import NS_AVLXML, NS_BASISBRUK, NS_DOK, NS_PAKKELISTE, NS_PASIENTINFO, NS_SAK, NS_XSI
@@ -38,12 +39,6 @@ ROOTS = {
     "sak": f"{{{NS_SAK}}}Arkivert_EPJ",
     "dokument": f"{{{NS_DOK}}}Arkivert_EPJ_dokument",
 }
-
-
-def is_nha_deposit(path: str | Path) -> bool:
-    """True when ``path`` is a folder holding an AVLXML list and an epjpakkeliste (an EPJARK deposit)."""
-    p = Path(path)
-    return p.is_dir() and any(p.glob("avlxml*.xml")) and any(p.glob("epjpakkeliste*.xml"))
 
 
 @dataclass
