@@ -114,3 +114,38 @@ def test_accepted_journals_give_a_valid_extract(journals):
                 doc = etree.parse(str(pkg / f"{name}.xml"))
                 assert schema.validate(doc), f"{name}: {schema.error_log.last_error}"
         assert w.result.registrering == sum(len(j.innslag) for j in journals)
+
+
+# ---------------------------------------------------------------------------------- parse_date
+
+
+def _reference_date(value: str):
+    """What Arkade's TryParseValidXmlDate accepts, written out plainly (parse_date caches per day)."""
+    import re
+    from datetime import date
+
+    m = re.fullmatch(r"\s*(-?\d{4,})-(\d\d)-(\d\d)(T\d\d:\d\d:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?\s*", value)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+_day_parts = st.tuples(st.sampled_from(["2019", "1999", "0000", "-2019", "20190", "219"]),
+                       st.sampled_from(["01", "02", "12", "13", "00"]), st.sampled_from(["01", "28", "29", "30", "31", "32"]))
+_time_parts = st.sampled_from(["", "T08:10:00", "T08:10:00.5", "T8:10:00", "T08:10"])
+_zones = st.sampled_from(["", "Z", "+02:00", "-01:00", "+2:00"])
+_pads = st.sampled_from(["", " ", "\t", "\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pads, _day_parts, _time_parts, _zones, _pads, st.text(max_size=3))
+def test_parse_date_agrees_with_the_plain_rule_every_time(lead, day, time, zone, trail, noise):
+    from noarkpack.validation.content import parse_date
+
+    for value in (f"{lead}{day[0]}-{day[1]}-{day[2]}{time}{zone}{trail}", noise + f"{day[0]}-{day[1]}-{day[2]}"):
+        expected = _reference_date(value)
+        assert parse_date(value) == expected  # first time: computed
+        assert parse_date(value) == expected  # again: from the per-day cache

@@ -33,7 +33,10 @@ F_ON_DISK = 1
 F_REFERENCED = 2
 F_MULTI = 4
 
-_DATE = re.compile(r"^\s*(-?\d{4,})-(\d\d)-(\d\d)(T\d\d:\d\d:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?\s*$")
+_DATE = re.compile(r"^\s*((-?\d{4,})-(\d\d)-(\d\d))(?:T\d\d:\d\d:\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?\s*$")
+#: parse_date's results per date part ("2019-05-01"): an extract holds few distinct days
+_DAYS: dict[str, date | None] = {}
+_MISSING = object()
 
 HASHES = {"sha256": "sha256", "sha-256": "sha256", "sha512": "sha512", "sha-512": "sha512",
           "sha384": "sha384", "sha-384": "sha384", "sha1": "sha1", "sha-1": "sha1", "md5": "md5"}
@@ -43,12 +46,18 @@ _PUID = re.compile(r"^(x-)?fmt/\d+$", re.I)
 def parse_date(value: str) -> date | None:
     """An xs:date or xs:dateTime as a date (what Arkade's TryParseValidXmlDate accepts), else None."""
     m = _DATE.match(value or "")
-    if not m:
+    if m is None:
         return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+    day = m.group(1)
+    d = _DAYS.get(day, _MISSING)
+    if d is _MISSING:
+        try:
+            d = date(int(m.group(2)), int(m.group(3)), int(m.group(4)))
+        except ValueError:
+            d = None
+        if len(_DAYS) < 100_000:
+            _DAYS[day] = d
+    return d
 
 
 def hash_algorithm(name: str | None) -> str | None:
@@ -56,6 +65,9 @@ def hash_algorithm(name: str | None) -> str | None:
         return None
     return HASHES.get(name.strip().lower().replace("_", "-"))
 
+
+#: the elements whose xsi:type (saksmappe, journalpost, ...) the tests read (Frame.type)
+_TYPED = frozenset(("mappe", "registrering"))
 
 #: _tag_info's marker for the _v_field handler (inlined in the hot loop)
 _FIELD = object()
@@ -144,10 +156,11 @@ class ContentPass:
 
     def _init_state(self) -> None:
         """What the tests accumulate over the pass (merged by :meth:`merge` after a split pass)."""
-        # every systemID; flag 1 = klasse, 2 = arkivdel.  Sized for ~1 id per 1,000 bytes (the
-        # writer's extracts hold 1 per 700-900): little rehashing of a table of millions in Python
+        # every systemID; flag 1 = klasse, 2 = arkivdel.  Sized for ~1 id per 500 bytes (the writer's
+        # extracts hold 1 per 700-900): no rehashing of a table of millions in Python, neither while
+        # reading nor when the split pass merges the child's half in (each costs ~0.1 s per 500,000)
         self.ids = IdSet(1 << 16, stable=self.mergeable)
-        self.ids.reserve(min(self.expected_bytes // 1000, 1 << 20))
+        self.ids.reserve(min(self.expected_bytes // 500, 1 << 20))
         self.dup_lines: dict[str, list[int]] = {}
         self.n = Counter()  # simple counts: "arkiv", "arkivdel", ...
         self.per = defaultdict(Counter)  # keyed breakdowns
@@ -300,9 +313,11 @@ class ContentPass:
     def _open(self, el, name: str, parent: Frame | None) -> Frame:
         if parent is not None:
             parent.has_child = True
-        xt = el.get(XSI_TYPE)
-        if xt is not None:
-            xt = xt.rpartition(":")[2]
+        xt = None
+        if name in _TYPED:  # xsi:type matters to the tests of these only
+            xt = el.get(XSI_TYPE)
+            if xt is not None:
+                xt = xt.rpartition(":")[2]
         f = Frame(name, el.sourceline, parent, xt)
         self.frame = f
         h = self.start_handlers.get(name)
