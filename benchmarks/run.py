@@ -17,9 +17,12 @@ validated by ``noarkpack validate`` next to xmllint.
 
 Every measured command runs ``--repeat`` times (default 3), each time after ``sync`` (so no run pays for the
 previous one's write-back) and with its output removed first (outside the timing); the table shows the
-fastest run's wall time and the highest peak RSS of all runs.  Timings on a shared VM vary from run to run
-(the file system's journal commits stall file creation by up to 10× at times); the best of N is the
-figure least disturbed by that, for the baselines and for noarkpack alike.
+fastest run's wall time and the highest peak RSS of all runs.  A stage and its baseline run in turns
+(baseline, stage, baseline, stage, ...), and the table gives two ratios: fastest to fastest, and the median
+of the ratios of each stage run to the baseline run just before it.  Timings on a shared VM vary from run
+to run (xmllint on one file: 1.8-3.9 s within minutes; file creation stalls by up to 10× at times), and the
+fastest runs of two commands may fall in different phases of the host's load; the pairs compare the two
+under the same load.
 
 Extract is measured twice: **cold** (no identification store: the prepass child identifies every document
 while the parent copies and writes) and **after analyse** (``noarkpack analyse`` has identified the
@@ -36,6 +39,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -79,15 +83,34 @@ REPEAT = 3
 
 def measure(cmd: list[str], *, ok=(0,), cwd: Path | None = None, before=None) -> dict:
     """Best of REPEAT runs of ``cmd``: fastest wall time, highest peak RSS; ``before()`` runs untimed first."""
-    runs = []
+    return interleaved([("", cmd, {"ok": ok, "cwd": cwd, "before": before})])[""]
+
+
+def interleaved(specs: list[tuple[str, list[str], dict]]) -> dict[str, dict]:
+    """REPEAT rounds of the commands of ``specs`` (name, command, options of :func:`measure`) in turn.
+
+    Each command's figures as :func:`measure` gives them; ``all_seconds`` keeps every run in round order,
+    so a stage's run can be set against the baseline run of the same round (:func:`pair_ratios`).
+    """
+    runs: dict[str, list[dict]] = {name: [] for name, _, _ in specs}
     for _ in range(REPEAT):
-        if before is not None:
-            before()
-        os.sync()
-        runs.append(measure_once(cmd, ok=ok, cwd=cwd))
-    best = min(runs, key=lambda m: m["seconds"])
-    return {**best, "maxrss_mb": max(m["maxrss_mb"] for m in runs), "tree_mb": max(m["tree_mb"] for m in runs),
-            "all_seconds": [round(m["seconds"], 3) for m in runs]}
+        for name, cmd, opts in specs:
+            if opts.get("before") is not None:
+                opts["before"]()
+            os.sync()
+            runs[name].append(measure_once(cmd, ok=opts.get("ok", (0,)), cwd=opts.get("cwd")))
+    out = {}
+    for name, rs in runs.items():
+        best = min(rs, key=lambda m: m["seconds"])
+        out[name] = {**best, "maxrss_mb": max(m["maxrss_mb"] for m in rs), "tree_mb": max(m["tree_mb"] for m in rs),
+                     "all_seconds": [round(m["seconds"], 3) for m in rs]}
+    return out
+
+
+def pair_ratios(stage: dict, *baselines: dict) -> list[float]:
+    """Each run of ``stage`` over the sum of the ``baselines``' runs of the same round."""
+    rounds = zip(stage["all_seconds"], *(b["all_seconds"] for b in baselines))
+    return [s / sum(base) for s, *base in rounds]
 
 
 def measure_once(cmd: list[str], *, ok=(0,), cwd: Path | None = None) -> dict:
@@ -143,10 +166,6 @@ def run_size(journals: int, doc_kb: int, work: Path, entries: int) -> dict:
     st = res["stages"]
     # baselines: cp -r + sha256sum of the documents
     copy = base / "cp-copy"
-    st["cp -r"] = measure(["cp", "-r", str(project / "dokumenter"), str(copy)],
-                          before=lambda: shutil.rmtree(copy, ignore_errors=True))
-    st["sha256sum"] = measure(["sh", "-c", "find . -type f -print0 | xargs -0 sha256sum > /dev/null"], cwd=copy)
-    shutil.rmtree(copy)
     store = project / ".noarkpack" / "identification.sqlite"
 
     def forget() -> None:
@@ -154,23 +173,29 @@ def run_size(journals: int, doc_kb: int, work: Path, entries: int) -> dict:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{store}{suffix}").unlink(missing_ok=True)
 
-    # extract, cold: nothing identified yet (the prepass child identifies while the parent writes)
-    st["extract (cold)"] = measure([NOARKPACK, "--quiet", "extract", str(project), "--out", str(base / "x")],
-                                   before=forget)
-    # the normal workflow: analyse (identifies every document into the project's store), then extract
-    st["analyse"] = measure([NOARKPACK, "--quiet", "analyse", str(project), "--json", str(base / "analysis.json")],
-                            before=forget, ok=(0, 1))  # 1: a blocking finding (the figures are still valid)
-    st["extract"] = measure([NOARKPACK, "--quiet", "extract", str(project), "--out", str(base / "x")],
-                            before=lambda: shutil.rmtree(base / "x", ignore_errors=True))
+    extract = [NOARKPACK, "--quiet", "extract", str(project), "--out", str(base / "x")]
+    st.update(interleaved([
+        ("cp -r", ["cp", "-r", str(project / "dokumenter"), str(copy)],
+         {"before": lambda: shutil.rmtree(copy, ignore_errors=True)}),
+        ("sha256sum", ["sh", "-c", "find . -type f -print0 | xargs -0 sha256sum > /dev/null"], {"cwd": copy}),
+        # extract, cold: nothing identified yet (the prepass child identifies while the parent writes)
+        ("extract (cold)", extract, {"before": forget}),
+        # the normal workflow: analyse (identifies every document into the project's store), then extract
+        ("analyse", [NOARKPACK, "--quiet", "analyse", str(project), "--json", str(base / "analysis.json")],
+         {"before": forget, "ok": (0, 1)}),  # 1: a blocking finding (the figures are still valid)
+        ("extract", extract, {"before": lambda: shutil.rmtree(base / "x", ignore_errors=True)}),
+    ]))
+    shutil.rmtree(copy)
     ext = base / "x" / "avleveringspakke"
     as_xml = ext / "arkivstruktur.xml"
     res["arkivstruktur_bytes"] = as_xml.stat().st_size
     res["extract_bytes"] = dir_bytes(ext)[1]
     # baseline: xmllint streaming XSD validation
-    st["xmllint"] = measure(["xmllint", "--noout", "--stream", "--schema", str(ext / "arkivstruktur.xsd"),
-                             str(as_xml)])
-    st["validate"] = measure([NOARKPACK, "--quiet", "validate", str(ext)], ok=(0, 1))
-    st["validate --no-identify"] = measure([NOARKPACK, "--quiet", "validate", "--no-identify", str(ext)], ok=(0, 1))
+    st.update(interleaved([
+        ("xmllint", ["xmllint", "--noout", "--stream", "--schema", str(ext / "arkivstruktur.xsd"), str(as_xml)], {}),
+        ("validate", [NOARKPACK, "--quiet", "validate", str(ext)], {"ok": (0, 1)}),
+        ("validate --no-identify", [NOARKPACK, "--quiet", "validate", "--no-identify", str(ext)], {"ok": (0, 1)}),
+    ]))
     # package the extract (validates first, then writes the tar) and verify the tar (fixity + content)
     st["package"] = measure([NOARKPACK, "--quiet", "package", str(ext), "--profile", "arkivverket-sip",
                              "--metadata", str(project / "noarkpack.toml"), "--out", str(base / "pkg")],
@@ -191,22 +216,29 @@ def run_xml(size_mb: int, work: Path) -> dict:
     n, size = generate(folder, size_mb, default_store().set_dir("noark5-v5.0"))
     res = {"xml_mb": size_mb, "mappe": n, "registrering": 2 * n, "arkivstruktur_bytes": size, "stages": {}}
     st = res["stages"]
-    st["xmllint"] = measure(["xmllint", "--noout", "--stream", "--schema", str(folder / "arkivstruktur.xsd"),
-                             str(folder / "arkivstruktur.xml")])
-    st["validate"] = measure([NOARKPACK, "--quiet", "validate", str(folder)], ok=(0, 1))
+    st.update(interleaved([
+        ("xmllint", ["xmllint", "--noout", "--stream", "--schema", str(folder / "arkivstruktur.xsd"),
+                     str(folder / "arkivstruktur.xml")], {}),
+        ("validate", [NOARKPACK, "--quiet", "validate", str(folder)], {"ok": (0, 1)}),
+    ]))
     return res
 
 
-def _row(name: str, m: dict, mb: float | None, records: int | None, base: float | None) -> str:
+def _row(name: str, m: dict, mb: float | None, records: int | None, base: float | None,
+         pairs: list[float] | None = None) -> str:
     s = m["seconds"]
     thr = f"{mb / s:,.0f} MB/s" if mb else ""
     rec = f"{records / s:,.0f}/s" if records else ""
     ratio = f"{s / base:.2f}×" if base else ""
-    return (f"| {name} | {s:.2f} s | {thr} | {rec} | {m['maxrss_mb']:.0f} MB | {m['tree_mb']:.0f} MB | {ratio} |")
+    paired = ""
+    if pairs:
+        paired = f"{statistics.median(pairs):.2f}× ({min(pairs):.2f}–{max(pairs):.2f})"
+    return (f"| {name} | {s:.2f} s | {thr} | {rec} | {m['maxrss_mb']:.0f} MB | {m['tree_mb']:.0f} MB | {ratio} | "
+            f"{paired} |")
 
 
 HEADER = ("| stage | wall | throughput | records/s | peak RSS (largest process) | peak RSS (process tree) | "
-          "ratio to baseline |\n|---|---|---|---|---|---|---|")
+          "ratio, fastest to fastest | ratio, median of pairs (range) |\n|---|---|---|---|---|---|---|---|")
 
 
 def report(results: list[dict]) -> str:
@@ -224,15 +256,18 @@ def report(results: list[dict]) -> str:
             lines.append(HEADER)
             lines.append(_row("cp -r documents", st["cp -r"], docs_mb, r["documents"], None))
             lines.append(_row("sha256sum documents", st["sha256sum"], docs_mb, r["documents"], None))
-            lines.append(f"| **baseline: cp -r + sha256sum** | {floor:.2f} s | {docs_mb / floor:,.0f} MB/s | | | | 1× |")
-            lines.append(_row("extract, cold (identifies too)", st["extract (cold)"], ext_mb, r["entries"], floor))
+            lines.append(f"| **baseline: cp -r + sha256sum** | {floor:.2f} s | {docs_mb / floor:,.0f} MB/s | | | | 1× | |")
+            cp_sha = (st["cp -r"], st["sha256sum"])
+            lines.append(_row("extract, cold (identifies too)", st["extract (cold)"], ext_mb, r["entries"], floor,
+                              pair_ratios(st["extract (cold)"], *cp_sha)))
             lines.append(_row("analyse (identifies every document)", st["analyse"], docs_mb, r["entries"], None))
-            lines.append(_row("**extract** (after analyse)", st["extract"], ext_mb, r["entries"], floor))
+            lines.append(_row("**extract** (after analyse)", st["extract"], ext_mb, r["entries"], floor,
+                              pair_ratios(st["extract"], *cp_sha)))
             lines.append(_row("**baseline: xmllint --stream --schema**", st["xmllint"], xml_mb, r["entries"], None))
             lines.append(_row("**validate** (all tests)", st["validate"], xml_mb + docs_mb, r["entries"],
-                              st["xmllint"]["seconds"]))
+                              st["xmllint"]["seconds"], pair_ratios(st["validate"], st["xmllint"])))
             lines.append(_row("validate --no-identify", st["validate --no-identify"], xml_mb + docs_mb, r["entries"],
-                              st["xmllint"]["seconds"]))
+                              st["xmllint"]["seconds"], pair_ratios(st["validate --no-identify"], st["xmllint"])))
             lines.append(_row("package (validate + tar)", st["package"], r["tar_bytes"] / 1e6, r["entries"], floor))
             lines.append(_row("verify (fixity + validate)", st["verify"], r["tar_bytes"] / 1e6, r["entries"], floor))
         else:
@@ -242,7 +277,7 @@ def report(results: list[dict]) -> str:
             lines.append(HEADER)
             lines.append(_row("**baseline: xmllint --stream --schema**", st["xmllint"], xml_mb, r["registrering"], None))
             lines.append(_row("**validate** (all tests)", st["validate"], xml_mb, r["registrering"],
-                              st["xmllint"]["seconds"]))
+                              st["xmllint"]["seconds"], pair_ratios(st["validate"], st["xmllint"])))
     sized = [r for r in results if "journals" in r]
     if len(sized) >= 2:
         a, b = sized[0], sized[-1]
