@@ -13,10 +13,46 @@ the extract is a finding; only a PATH without an extract raises
 :class:`ValidationError` (a :class:`~noarkpack.errors.NoarkpackError`, exit 2).
 """
 
-from . import catalogue
-from .engine import validate
-from .report import Finding, Report
-from .source import DirSource, ExtractSource, TarSource, ValidationError, open_source
+from typing import TYPE_CHECKING
+
+# The names below load on first use (PEP 562): the split pass's child process
+# (``python -m noarkpack.validation.parallel``) then imports the content tests it runs, not the
+# whole engine, while the parent has already started reading.
+_EXPORTS = {
+    "validate": ".engine",
+    "Report": ".report",
+    "Finding": ".report",
+    "ValidationError": ".source",
+    "ExtractSource": ".source",
+    "DirSource": ".source",
+    "TarSource": ".source",
+    "open_source": ".source",
+    "catalogue": None,  # a module of its own
+}
 
 __all__ = ["validate", "Report", "Finding", "ValidationError", "catalogue", "ExtractSource", "DirSource",
            "TarSource", "open_source"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import catalogue
+    from .engine import validate
+    from .report import Finding, Report
+    from .source import DirSource, ExtractSource, TarSource, ValidationError, open_source
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'noarkpack.validation' has no attribute {name!r}")
+    import importlib
+
+    module = _EXPORTS[name]
+    if module is None:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -34,6 +34,7 @@ from .content import F_MULTI, F_ON_DISK, F_REFERENCED, ContentPass, _wrap_np03, 
 from ..idset import IdSet
 from .report import Report
 from .source import ADDML_NAMES, ExtractSource, ValidationError, norm_ref, open_source
+from .source import identify_document as _siegfried
 from . import parallel
 from .xmlstream import SchemaProcess, pull_containers, stream_xml, xmllint_path
 
@@ -47,25 +48,6 @@ XML_FILES = ("arkivuttrekk.xml", "addml.xml", "arkivstruktur.xml", "endringslogg
              "offentligJournal.xml")
 OFFICIAL_XSDS = ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd", "loependeJournal.xsd",
                  "offentligJournal.xsd", "addml.xsd")
-
-
-def _siegfried(source: ExtractSource, rel: str):
-    """NP.01 identification of one document (a temporary copy when the source is a tar)."""
-    from ..documents import identify
-
-    root = getattr(source, "root", None)
-    if root is not None:
-        ident = identify(Path(root) / rel)
-    else:  # pragma: no cover - tar sources: identify a temporary copy
-        import shutil
-        import tempfile
-
-        with tempfile.NamedTemporaryFile(suffix=Path(rel).suffix) as tmp:
-            with source.open(rel) as src:
-                shutil.copyfileobj(src, tmp)
-            tmp.flush()
-            ident = identify(Path(tmp.name))
-    return ident.puid, ident.details or ident.name
 
 
 _IDENTIFY_BATCH = 500

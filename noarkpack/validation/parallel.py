@@ -412,18 +412,21 @@ def _read_lines(path: Path, numbers) -> dict[int, str]:
 
 
 def _child(args: dict, report_progress) -> dict:
-    from ..documents import adopt_identifications
     from ..formats import raw_formats
-    from .engine import _siegfried
-    from .source import open_source
+    from .source import identify_document, open_source
 
-    if args["identifications"] is not None:
-        adopt_identifications(args["identifications"])
+    identify = None
+    if args["identify"]:
+        from ..documents import adopt_identifications
+
+        identify = identify_document
+        if args["identifications"] is not None:
+            adopt_identifications(args["identifications"])
     src = open_source(args["root"])
     try:
         report = Report(str(args["root"]), tests=args["tests"], limit=args["limit"])
         cp = ContentPass(report, src, args["addml"], documents=args["docs"], doc_dir=args["doc_dir"],
-                         identify=_siegfried if args["identify"] else None, approved=raw_formats(), mergeable=True,
+                         identify=identify, approved=raw_formats(), mergeable=True,
                          expected_bytes=args["tail_bytes"])
         if args["np03"]:
             _wrap_np03(cp)

@@ -273,5 +273,24 @@ def open_source(path: str | os.PathLike) -> ExtractSource:
     return DirSource(root)
 
 
+def identify_document(source: ExtractSource, rel: str):
+    """NP.01: what Siegfried says of one document of ``source``, as (PUID, label).
+
+    A tar source's member is identified from a temporary copy.
+    """
+    from ..documents import identify
+
+    root = getattr(source, "root", None)
+    if root is not None:
+        ident = identify(Path(root) / rel)
+    else:  # pragma: no cover - tar sources: identify a temporary copy
+        with tempfile.NamedTemporaryFile(suffix=Path(rel).suffix) as tmp:
+            with source.open(rel) as src:
+                shutil.copyfileobj(src, tmp)
+            tmp.flush()
+            ident = identify(Path(tmp.name))
+    return ident.puid, ident.details or ident.name
+
+
 __all__ = ["ExtractSource", "DirSource", "TarSource", "ValidationError", "open_source", "norm_ref",
-           "DOCUMENT_DIRS", "ADDML_NAMES"]
+           "identify_document", "DOCUMENT_DIRS", "ADDML_NAMES"]
