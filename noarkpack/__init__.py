@@ -9,6 +9,8 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING
 
+from ._lazy import lazy_names
+
 # The names below load on first use (PEP 562): `import noarkpack.validation` (the CLI's validate,
 # the parallel validation child) then does not pay ~0.1 s for the extract writer it never runs.
 _EXPORTS = {
@@ -31,16 +33,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project, load_project
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'noarkpack' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS)

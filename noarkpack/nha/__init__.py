@@ -8,6 +8,8 @@ the mapping from the record model and the NHA.* checks.
 
 from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
+
 # The names below load on first use (PEP 562): `noarkpack validate` asks is_nha_deposit() of every
 # path, and should not pay for the deposit builder and the packaging code it then never runs.
 _EXPORTS = {
@@ -38,16 +40,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .xml import Package
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'noarkpack.nha' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS)

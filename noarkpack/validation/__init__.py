@@ -15,6 +15,8 @@ the extract is a finding; only a PATH without an extract raises
 
 from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
+
 # The names below load on first use (PEP 562): the split pass's child process
 # (``python -m noarkpack.validation.parallel``) then imports the content tests it runs, not the
 # whole engine, while the parent has already started reading.
@@ -40,19 +42,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .source import DirSource, ExtractSource, TarSource, ValidationError, open_source
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'noarkpack.validation' has no attribute {name!r}")
-    import importlib
-
-    module = _EXPORTS[name]
-    if module is None:
-        value = importlib.import_module(f".{name}", __name__)
-    else:
-        value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
