@@ -165,3 +165,26 @@ def test_bag_with_a_corrupted_tar_is_rejected_by_both_checks(extract, metadata, 
         f.write(bytes([b[0] ^ 0xFF]))
     report = verify(tmp_path / "bag", store=schema_store, validate_content=False)
     assert {"PK.06", "PK.27"} <= report.tests("error")
+
+
+def test_a_tar_s_documents_are_identified_in_batches_with_the_same_findings(sip, schema_store,  # noqa: F811
+                                                                             monkeypatch):
+    """NP.01 on a tar copies its documents out a batch at a time for Siegfried's workers (on every core);
+    the report is the one that identifying each document from a temporary copy of its own gives."""
+    from noarkpack import documents
+    from noarkpack.validation import source, validate
+
+    singles, batches = [], []
+    real_identify, real_batch = documents._identify, source.TarSource.identify_batch
+    monkeypatch.setattr(documents, "_identify", lambda p: singles.append(p) or real_identify(p))
+    monkeypatch.setattr(source.TarSource, "identify_batch",
+                        lambda self, rels, workdir: batches.append(len(rels)) or real_batch(self, rels, workdir))
+    batched = validate(sip.tar, store=schema_store)
+    assert batches and not singles  # every document was known from its batch
+    assert "NP.01" in batched.ran
+
+    monkeypatch.setattr(source.TarSource, "identify_batch", lambda self, rels, workdir: None)
+    one_by_one = validate(sip.tar, store=schema_store)
+    assert len(singles) == sum(batches)
+    assert [(f.test, f.severity, f.message) for f in batched.findings] == \
+           [(f.test, f.severity, f.message) for f in one_by_one.findings]

@@ -33,7 +33,7 @@ from .addml import AddmlInfo, read_addml
 from .content import F_MULTI, F_ON_DISK, F_REFERENCED, ContentPass, _wrap_np03, hash_algorithm, parse_date
 from ..idset import IdSet
 from .report import Report
-from .source import ADDML_NAMES, ExtractSource, ValidationError, norm_ref, open_source
+from .source import ADDML_NAMES, ExtractSource, TarSource, ValidationError, norm_ref, open_source
 from .source import identify_document as _siegfried
 from . import parallel
 from .xmlstream import SchemaProcess, pull_containers, stream_xml, xmllint_path
@@ -269,21 +269,29 @@ class _Run:
             self.docs = IdSet(stable=self.may_split())  # stable: the parallel pass hands it to a child
             n = 0
             root = getattr(self.src, "root", None)
-            batch: list[Path] | None = None
-            if self.identify is _siegfried and root is not None and self.r.wants("NP.01"):
+            batch: list | None = None
+            if self.identify is _siegfried and self.r.wants("NP.01") and (
+                    root is not None or isinstance(self.src, TarSource)):
                 batch = []  # NP.01: identify the listed documents in batches, on every core
+
+            def identify_batch() -> None:
+                if root is not None:
+                    _identify_batch([Path(root) / rel for rel in batch])
+                else:  # a tar: its members are copied out a batch at a time
+                    self.src.identify_batch(batch, self._tmp())
+                batch.clear()
+
             for rel, _size in self.src.iter_files(self.doc_dir):
                 self.docs.add(norm_ref(rel), 0, F_ON_DISK)
                 n += 1
                 if batch is not None:
-                    batch.append(Path(root) / rel)
+                    batch.append(rel)
                     if len(batch) >= _IDENTIFY_BATCH:
-                        _identify_batch(batch)
-                        batch.clear()
+                        identify_batch()
                 if n % 10000 == 0:
                     self.tick("listing documents", n)
             if batch:
-                _identify_batch(batch)
+                identify_batch()
             self.doc_count = n
             if n:
                 r.add("N5.28", "info", f"document files found: {n}", file=self.doc_dir + "/")

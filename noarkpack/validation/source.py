@@ -137,6 +137,9 @@ class TarSource(ExtractSource):
         self.members = members
         self.name = f"{path}!{prefix}" if prefix else str(path)
         self._tmp: Path | None = None
+        self._identified = None  # identify_batch(): IdSet of document paths -> index into _results
+        self._results: list[tuple[str, str]] = []
+        self._copies = 0
         self._dirs = set()
         for n in members:
             parts = n.split("/")
@@ -195,6 +198,51 @@ class TarSource(ExtractSource):
             with self.open(n) as src, open(dst, "wb") as out:
                 shutil.copyfileobj(src, out)
         return self._tmp
+
+    def identify_batch(self, rels: list[str], workdir: Path) -> None:
+        """NP.01 for many documents at once, with Siegfried's workers on every core.
+
+        Siegfried reads files by path: the members are copied into ``workdir`` (under a number, with
+        their own suffix, which some signatures use), identified together and removed.  What it says
+        is kept per document (a few bytes each) for :func:`identify_document`; a batch that fails is
+        skipped, and the content pass then identifies those documents one at a time as before.
+        """
+        from ..documents import identify_many
+        from ..idset import IdSet
+
+        if self._identified is None:
+            self._identified = IdSet()
+        paths: list[Path] = []
+        try:
+            for rel in rels:
+                # a name never used before in this process: identify() knows files by path, size,
+                # times and inode, and a reused name could meet its predecessor's inode and times
+                self._copies += 1
+                dst = workdir / f"np01-{self._copies:08d}{Path(rel).suffix}"
+                with self.open(rel) as src, open(dst, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                paths.append(dst)
+            idents = identify_many(paths)
+        except Exception:  # noqa: BLE001 - reported per document by the content pass
+            return
+        finally:
+            for path in paths:
+                path.unlink(missing_ok=True)
+        index = {r: i for i, r in enumerate(self._results)}
+        for rel, ident in zip(rels, idents):
+            result = (ident.puid, ident.details or ident.name)
+            i = index.get(result)
+            if i is None:
+                i = index[result] = len(self._results)
+                self._results.append(result)
+            self._identified.add(norm_ref(rel), i)
+
+    def identified(self, rel: str) -> tuple[str, str] | None:
+        """What :meth:`identify_batch` found for the document ``rel`` (normalised), if anything."""
+        if self._identified is None:
+            return None
+        i = self._identified.get_line(rel)
+        return self._results[i] if i is not None else None
 
     def close(self) -> None:
         self.tar.close()
@@ -276,14 +324,18 @@ def open_source(path: str | os.PathLike) -> ExtractSource:
 def identify_document(source: ExtractSource, rel: str):
     """NP.01: what Siegfried says of one document of ``source``, as (PUID, label).
 
-    A tar source's member is identified from a temporary copy.
+    A tar source's member comes from :meth:`TarSource.identify_batch` when the listing identified it,
+    else from a temporary copy.
     """
     from ..documents import identify
 
     root = getattr(source, "root", None)
     if root is not None:
         ident = identify(Path(root) / rel)
-    else:  # pragma: no cover - tar sources: identify a temporary copy
+    else:  # a tar: what a batch found (TarSource.identify_batch), else a temporary copy
+        known = source.identified(rel) if isinstance(source, TarSource) else None
+        if known is not None:
+            return known
         with tempfile.NamedTemporaryFile(suffix=Path(rel).suffix) as tmp:
             with source.open(rel) as src:
                 shutil.copyfileobj(src, tmp)
