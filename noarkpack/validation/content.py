@@ -805,22 +805,25 @@ class ContentPass:
             else:
                 lines.append(f.line)
 
+    @staticmethod
+    def _fields_of_parent(f) -> dict | None:
+        """The dict where ``f``'s parent keeps its children's values, if it keeps any."""
+        p = f.parent
+        d = p.data if p is not None else None
+        return d if d.__class__ is dict else None
+
     def _v_field(self, f, value):
         """A value kept on its parent for messages (and inlined in _walk_children)."""
-        p = f.parent
-        if p is not None:
-            d = p.data
-            if d is not None and d.__class__ is dict:
-                d[f.name] = value
+        d = self._fields_of_parent(f)
+        if d is not None:
+            d[f.name] = value
 
     def _v_field_at(self, f, value):
         """A value kept on its parent with its line (findings about it point there)."""
-        p = f.parent
-        if p is not None:
-            d = p.data
-            if d is not None and d.__class__ is dict:
-                d[f.name] = value
-                d[f.name + "_line"] = f.line
+        d = self._fields_of_parent(f)
+        if d is not None:
+            d[f.name] = value
+            d[f.name + "_line"] = f.line
 
     def _v_field_kp(self, f, value):
         # korrespondansepart/korrespondansepartNavn: the journalpost screens it via skjermingMetadata
