@@ -149,9 +149,7 @@ class IdSet:
             self._keys[i] = k
             self._lines[i] = line
             self._flags[i] = flag
-            self.count += 1
-            if self.count * 2 > self._cap:
-                self._grow()
+            self.count += 1  # room for all was reserved above: no growing inside the loop
         return both
 
     def merge_flags(self, other: "IdSet", *, both: int = 0, mark: int = 0) -> None:
