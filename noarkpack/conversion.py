@@ -183,6 +183,8 @@ class ConversionCache:
         self.folder = Path(folder)
         self.timeout = timeout
         self.made = 0  # conversions this object ran (not reused from the cache)
+        #: called when a conversion is not in the cache, before it runs (the extract's prepass starts then)
+        self.on_miss: Callable[[], None] | None = None
 
     def get(self, source_sha256: str) -> tuple[Path, ConversionRecord] | None:
         meta = self.folder / f"{source_sha256}.json"
@@ -201,6 +203,8 @@ class ConversionCache:
         hit = self.get(sha)
         if hit is not None:
             return hit
+        if self.on_miss is not None:
+            self.on_miss()
         self.folder.mkdir(parents=True, exist_ok=True)
         # One conversion per source at a time, across threads and processes (the extract's prepass
         # converts ahead of the writer): whoever comes second waits and reuses the first's output,

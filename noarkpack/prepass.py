@@ -15,6 +15,10 @@ child process, on the other core:
   A conversion the child has started is waited for on the cache's per-source lock and reused, never
   run twice.
 
+The child starts when the writer first needs it: at the first document the store does not know,
+or the first conversion the conversion cache lacks.  After ``noarkpack analyse`` with nothing to
+convert, it never starts: walking the journals again would only take CPU from the writer.
+
 The child only ever adds to the store and the cache.  If it cannot start, fails or dies, the parent
 identifies and converts whatever is left itself, so the extract is the same either way
 (byte-identical: identifications and conversions are looked up by the file, not by who made them).
@@ -65,8 +69,22 @@ class Prepass:
         self.workers = workers
         self.proc: subprocess.Popen | None = None
         self.report: dict | None = None
+        self._started = False
 
     def __enter__(self) -> "Prepass":
+        # The child starts when the writer first needs it: at a document the store does not know,
+        # or a conversion the cache lacks.  After `noarkpack analyse` (every document identified)
+        # and with nothing to convert, it never starts, and its core is left to the copies.
+        documents._waiter = self.wait_for
+        if self.cache is not None:
+            self.cache.on_miss = self.start
+        return self
+
+    def start(self) -> None:
+        """Start the child (once; when it cannot start, the parent does its work)."""
+        if self._started:
+            return
+        self._started = True
         args = {"root": str(self.project.root), "store": str(self.store_path),
                 "database": str(self.project.database) if self.project.uses_staging else None,
                 "cache": str(self.cache.folder) if self.cache is not None else None,
@@ -78,8 +96,6 @@ class Prepass:
             self.proc = start_child("noarkpack.prepass", json.dumps(args))
         except OSError:
             self.proc = None  # the parent does it all, as without a prepass
-        documents._waiter = self.wait_for if self.proc is not None else None
-        return self
 
     def wait_for(self, key: str) -> Identification | None:
         """documents' hook when the writer meets a document the store lacks: wait for the child.
@@ -87,6 +103,7 @@ class Prepass:
         None (the writer identifies the file itself) when the child is gone, could not identify the
         file, or has made the writer wait PATIENCE seconds: then it is stopped for good.
         """
+        self.start()
         store = documents._store
         if self.proc is None or store is None:
             return None
@@ -117,6 +134,8 @@ class Prepass:
 
     def __exit__(self, *exc) -> None:
         documents._waiter = None
+        if self.cache is not None:
+            self.cache.on_miss = None
         proc = self.proc
         if proc is None:
             return

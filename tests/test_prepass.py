@@ -113,6 +113,10 @@ def test_extract_after_analyse_reads_no_document_for_identification(synth, tmp_p
     analyse(load_project(synth))
     monkeypatch.setattr(documents, "_cache", None)
     monkeypatch.setattr(documents, "_identify", lambda p: pytest.fail(f"Siegfried read {p} again"))
+    from noarkpack import prepass
+
+    # Every document is known and nothing is left to convert: the prepass child is never started.
+    monkeypatch.setattr(prepass, "start_child", lambda *a: pytest.fail("the prepass child was started"))
     warm = tmp_path / "warm"
     run = pipeline.extract_project(load_project(synth), warm)
     assert run.result.dokumentfiler > 100
@@ -137,7 +141,7 @@ def test_extract_is_the_same_when_the_prepass_child_cannot_run(synth, tmp_path, 
 def test_prepass_child_stops_when_its_parent_is_killed(synth, tmp_path):
     code = ("import os, sys; from noarkpack.project import load_project; from noarkpack import prepass\n"
             f"p = prepass.Prepass(load_project({str(synth)!r}))\n"
-            "p.__enter__(); print(p.proc.pid, flush=True); os._exit(0)\n")
+            "p.__enter__(); p.start(); print(p.proc.pid, flush=True); os._exit(0)\n")
     for name in ("identification.sqlite", "identification.sqlite-wal", "identification.sqlite-shm"):
         (synth / ".noarkpack" / name).unlink(missing_ok=True)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -207,6 +211,7 @@ def test_writer_does_not_wait_for_a_file_the_child_could_not_identify_or_for_a_s
     key = documents._IdentificationCache.key(a)
     with persistent_identifications(tmp_path / "ident.sqlite") as store:
         p = prepass.Prepass.__new__(prepass.Prepass)
+        p._started = True
         p.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
         documents._waiter = p.wait_for
         try:
