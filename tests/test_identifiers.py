@@ -118,3 +118,18 @@ def test_system_ids_are_stable_uuids():
     assert a != system_id("omsorg", "registrering", "J-1")
     # keys are separated: ("J-1", "2") and ("J-12",) differ
     assert system_id("s", "k", "J-1", "2") != system_id("s", "k", "J-12")
+
+
+@given(st.text(), st.text(min_size=1), st.lists(st.text(), max_size=4))
+def test_system_id_is_uuid5_of_the_joined_keys(system, kind, keys):
+    """The fast path gives exactly uuid.uuid5 (extracts written before it keep their systemIDs)."""
+    from noarkpack.model.identifiers import NOARKPACK_NAMESPACE
+
+    try:
+        expected = str(uuid.uuid5(NOARKPACK_NAMESPACE, "\x1f".join((system, kind, *keys))))
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8, in either
+        with pytest.raises(UnicodeEncodeError):
+            system_id(system, kind, *keys)
+        return
+    assert system_id(system, kind, *keys) == expected
+    assert uuid.UUID(expected).version == 5
