@@ -27,7 +27,9 @@ under the same load.
 Extract is measured twice: **cold** (no identification store: the prepass child identifies every document
 while the parent copies and writes) and **after analyse** (``noarkpack analyse`` has identified the
 documents into PROJECT/.noarkpack/identification.sqlite, as in the normal workflow: import → analyse →
-extract).  The analysis itself is timed as its own stage.
+extract).  The analysis itself is timed as its own stage.  Each extract has its own baseline run right
+before it (cp -r, sha256sum, extract cold; analyse; cp -r, sha256sum, extract), so that no other stage
+runs between a pair's two halves.
 
 Nothing here is a test: figures go in docs/performance.md.  The page cache is warm in every stage (the files
 were just written or read); the machine is whatever runs this (the figures in the docs say which).
@@ -174,15 +176,21 @@ def run_size(journals: int, doc_kb: int, work: Path, entries: int) -> dict:
             Path(f"{store}{suffix}").unlink(missing_ok=True)
 
     extract = [NOARKPACK, "--quiet", "extract", str(project), "--out", str(base / "x")]
+    cp = ["cp", "-r", str(project / "dokumenter"), str(copy)]
+    sha = ["sh", "-c", "find . -type f -print0 | xargs -0 sha256sum > /dev/null"]
+    # Each extract runs right after its own baseline (cp -r, then sha256sum), so that a pair shares the
+    # phase of the host's file system: on this VM a small cp -r takes 0.16 s in one phase and 2.5 s in the
+    # next, seconds apart.
     st.update(interleaved([
-        ("cp -r", ["cp", "-r", str(project / "dokumenter"), str(copy)],
-         {"before": lambda: shutil.rmtree(copy, ignore_errors=True)}),
-        ("sha256sum", ["sh", "-c", "find . -type f -print0 | xargs -0 sha256sum > /dev/null"], {"cwd": copy}),
+        ("cp -r", cp, {"before": lambda: shutil.rmtree(copy, ignore_errors=True)}),
+        ("sha256sum", sha, {"cwd": copy}),
         # extract, cold: nothing identified yet (the prepass child identifies while the parent writes)
         ("extract (cold)", extract, {"before": forget}),
         # the normal workflow: analyse (identifies every document into the project's store), then extract
         ("analyse", [NOARKPACK, "--quiet", "analyse", str(project), "--json", str(base / "analysis.json")],
          {"before": forget, "ok": (0, 1)}),  # 1: a blocking finding (the figures are still valid)
+        ("cp -r, before extract", cp, {"before": lambda: shutil.rmtree(copy, ignore_errors=True)}),
+        ("sha256sum, before extract", sha, {"cwd": copy}),
         ("extract", extract, {"before": lambda: shutil.rmtree(base / "x", ignore_errors=True)}),
     ]))
     shutil.rmtree(copy)
@@ -249,20 +257,30 @@ def report(results: list[dict]) -> str:
             docs_mb = r["document_bytes"] / 1e6
             xml_mb = r["arkivstruktur_bytes"] / 1e6
             ext_mb = r["extract_bytes"] / 1e6
-            floor = st["cp -r"]["seconds"] + st["sha256sum"]["seconds"]
+            # the fastest baseline of all rounds (each stage's pairs use the baseline run just before it)
+            cp_best = min(st[k]["seconds"] for k in ("cp -r", "cp -r, before extract") if k in st)
+            sha_best = min(st[k]["seconds"] for k in ("sha256sum", "sha256sum, before extract") if k in st)
+            floor = cp_best + sha_best
             lines.append(f"\n### {r['journals']} journals × {r['entries'] // r['journals']} entries, doc-kb "
                          f"{r['doc_kb']}: {r['documents']} documents ({docs_mb:,.0f} MB), arkivstruktur.xml "
                          f"{xml_mb:,.0f} MB, extract {ext_mb:,.0f} MB\n")
             lines.append(HEADER)
-            lines.append(_row("cp -r documents", st["cp -r"], docs_mb, r["documents"], None))
-            lines.append(_row("sha256sum documents", st["sha256sum"], docs_mb, r["documents"], None))
-            lines.append(f"| **baseline: cp -r + sha256sum** | {floor:.2f} s | {docs_mb / floor:,.0f} MB/s | | | | 1× | |")
             cp_sha = (st["cp -r"], st["sha256sum"])
+            cp_sha_2 = (st["cp -r, before extract"], st["sha256sum, before extract"]) if "cp -r, before extract" in st \
+                else cp_sha  # figures of a run before the second baseline
+            for label, m in (("cp -r documents", st["cp -r"]), ("sha256sum documents", st["sha256sum"]),
+                             ("cp -r documents (before extract)", cp_sha_2[0]),
+                             ("sha256sum documents (before extract)", cp_sha_2[1])):
+                if label.endswith("(before extract)") and cp_sha_2 is cp_sha:
+                    continue
+                lines.append(_row(label, m, docs_mb, r["documents"], None))
+            lines.append(f"| **baseline: cp -r + sha256sum** (fastest) | {floor:.2f} s | {docs_mb / floor:,.0f} MB/s "
+                         "| | | | 1× | |")
             lines.append(_row("extract, cold (identifies too)", st["extract (cold)"], ext_mb, r["entries"], floor,
                               pair_ratios(st["extract (cold)"], *cp_sha)))
             lines.append(_row("analyse (identifies every document)", st["analyse"], docs_mb, r["entries"], None))
             lines.append(_row("**extract** (after analyse)", st["extract"], ext_mb, r["entries"], floor,
-                              pair_ratios(st["extract"], *cp_sha)))
+                              pair_ratios(st["extract"], *cp_sha_2)))
             lines.append(_row("**baseline: xmllint --stream --schema**", st["xmllint"], xml_mb, r["entries"], None))
             lines.append(_row("**validate** (all tests)", st["validate"], xml_mb + docs_mb, r["entries"],
                               st["xmllint"]["seconds"], pair_ratios(st["validate"], st["xmllint"])))
