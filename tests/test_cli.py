@@ -198,3 +198,10 @@ def test_relative_paths_work(example_copy, tmp_path, monkeypatch):
                  ["package", "rel-x", "--out", "rel-p2", "--metadata", f"{name}/noarkpack.toml"]):
         code, out = run(*args)
         assert code == 0, (args, out)
+
+
+def test_help_shows_the_standards_brackets():
+    """Option help names TOML tables as users write them ([package]); no markup may eat the brackets."""
+    code, out = run("package", "--help")
+    assert code == 0
+    assert "[package] table" in " ".join(out.split())
