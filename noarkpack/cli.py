@@ -190,7 +190,8 @@ def _write_reports(report, json_out: Path | None = None, html_out: Path | None =
     import json
 
     if json_out:
-        _write_text(json_out, json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+        _write_text(json_out, report.iter_json() if hasattr(report, "iter_json")
+                    else json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
     if html_out:
         _write_text(html_out, report.to_html())
     if junit_out:
@@ -333,7 +334,7 @@ def _print_package(p, out: Path) -> None:
         typer.echo(f"  BagIt: {out}")
 
 
-def _write_text(path: Path, text: str) -> None:
+def _write_text(path: Path, text) -> None:
     """Write a report atomically (temporary name, then rename)."""
     from .fsutil import write_text_atomic
 

@@ -239,12 +239,11 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
             report.path = f"uttrekket av {path}"
         run = PackageRun(validation=report, extract=extract_run)
         if report.errors:
-            import json
+            from .fsutil import write_text_atomic
 
             out.mkdir(parents=True, exist_ok=True)
-            for name, text in (("validering.json", json.dumps(report.to_json(), ensure_ascii=False, indent=2)),
-                               ("validering.html", report.to_html())):
-                (out / name).write_text(text, encoding="utf-8")
+            for name, text in (("validering.json", report.iter_json()), ("validering.html", report.to_html())):
+                write_text_atomic(out / name, text)
                 run.reports.append(out / name)
             return run
         run.package = build_package(

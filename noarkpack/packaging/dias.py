@@ -20,6 +20,7 @@ files without a recorded checksum are hashed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import heapq
 import json
 import os
@@ -316,14 +317,21 @@ def build_package(
         else:
             package["administrative_metadata/addml.xsd"] = pinned("addml.xsd")
         if validation_report is not None:
-            for ext, text in (("json", validation_report.to_json()), ("html", validation_report.to_html())):
+            if hasattr(validation_report, "iter_json"):  # streamed: a report may hold millions of findings
+                json_text = itertools.chain(validation_report.iter_json(), ("\n",))
+            else:
+                json_text = json.dumps(validation_report.to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
+            for ext, text in (("json", json_text), ("html", validation_report.to_html())):
                 p = gen / f"validation-report.{ext}"
-                if isinstance(text, (dict, list)):
-                    text = json.dumps(text, ensure_ascii=False, indent=2, default=str) + "\n"
-                data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-                p.write_bytes(data)
+                digest, size = hashlib.sha256(), 0
+                with open(p, "wb") as fh:
+                    for piece in ((text,) if isinstance(text, str) else text):
+                        data = piece.encode("utf-8")
+                        digest.update(data)
+                        fh.write(data)
+                        size += len(data)
                 package[f"administrative_metadata/repository_operations/validation-report.{ext}"] = (
-                    p, len(data), hashlib.sha256(data).hexdigest())
+                    p, size, digest.hexdigest())
         if pkg_type == "AIP":
             desc_ctx = dict(uuid=pkg_uuid, label=label, created=stamp, software=SOFTWARE,
                             agency=metadata.mottaker or (metadata.avleverer.navn if metadata.avleverer else "noarkpack"),

@@ -4,15 +4,25 @@ A :class:`Finding` is one thing a test says about the extract, with a severity
 and a location (file, line, systemID).  The :class:`Report` keeps, per test,
 at most ``limit`` findings but counts all of them, so the verdict (exit code,
 error counts) never depends on the display limit.
+
+Without a limit a report may hold a finding for every registrering of a large
+extract (N5.21 lists each one without a dokumentbeskrivelse).  The findings are
+kept in a :class:`FindingList`: the first few thousand in memory, the rest
+spooled to a temporary file, and the JSON is written as a stream
+(:meth:`Report.iter_json`), so memory does not grow with their number.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import os
+import pickle
+import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from . import catalogue
 
@@ -41,6 +51,94 @@ class Finding:
         return text
 
 
+class FindingList:
+    """Findings in the order they were added, in little memory however many there are.
+
+    The first ``MEMORY`` stay in memory; the rest go to a temporary file in pickled blocks of
+    ``BLOCK``, each read back with its own ``pread`` (two iterations may run at once).  Pickles
+    (for the split validation pass) carry the spooled blocks as bytes.
+    """
+
+    MEMORY = 5_000
+    BLOCK = 2_000
+
+    def __init__(self) -> None:
+        self._head: list[Finding] = []
+        self._tail: list[tuple] = []  # after the head: not yet written to the spool
+        self._blocks: list[tuple[int, int]] = []  # (offset, length) in the spool
+        self._fd: int | None = None
+        self._end = 0
+        self._n = 0
+
+    def append(self, f: Finding) -> None:
+        self._n += 1
+        if not self._blocks and not self._tail and len(self._head) < self.MEMORY:
+            self._head.append(f)
+            return
+        self._tail.append((f.test, f.severity, f.message, f.location))
+        if len(self._tail) >= self.BLOCK:
+            self._spool()
+
+    def _spool(self) -> None:
+        data = pickle.dumps(self._tail, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._fd is None:
+            fd, name = tempfile.mkstemp(prefix="noarkpack-findings-")
+            os.unlink(name)  # anonymous: gone when closed, or when the process ends
+            self._fd = fd
+        view = memoryview(data)
+        while view:
+            view = view[os.pwrite(self._fd, view, self._end + len(data) - len(view)):]
+        self._blocks.append((self._end, len(data)))
+        self._end += len(data)
+        self._tail = []
+
+    def _read(self, offset: int, length: int) -> bytes:
+        data = bytearray()
+        while len(data) < length:
+            chunk = os.pread(self._fd, length - len(data), offset + len(data))
+            if not chunk:
+                raise OSError("the findings' spool file is shorter than written")
+            data += chunk
+        return bytes(data)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[Finding]:
+        yield from self._head
+        for offset, length in list(self._blocks):
+            for t in pickle.loads(self._read(offset, length)):
+                yield Finding(*t)
+        for t in list(self._tail):
+            yield Finding(*t)
+
+    def __getstate__(self) -> dict:
+        return {"head": [(f.test, f.severity, f.message, f.location) for f in self._head],
+                "blocks": [self._read(o, n) for o, n in self._blocks],
+                "tail": list(self._tail)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+        for t in state["head"]:
+            self.append(Finding(*t))
+        for data in state["blocks"]:
+            for t in pickle.loads(data):
+                self.append(Finding(*t))
+        for t in state["tail"]:
+            self.append(Finding(*t))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
 class Report:
     """Everything the validation found, plus per-test counts and run facts."""
 
@@ -48,7 +146,8 @@ class Report:
         self.path = path
         self.selected = set(tests) if tests is not None else set(catalogue.TESTS)
         self.limit = limit
-        self.findings: list[Finding] = []
+        self.findings = FindingList()
+        self.kept: Counter = Counter()  # findings kept, per test (the others are counted only)
         # per test: {"error": n, "warning": n, "info": n}; counts include findings over the limit
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: {s: 0 for s in SEVERITIES})
         self.ran: set[str] = set()
@@ -73,6 +172,7 @@ class Report:
             return
         self.findings.append(Finding(test, severity, message,
                                      {"file": file, "line": line, "systemID": systemID}))
+        self.kept[test] += 1
 
     def mark_ran(self, test: str) -> None:
         if test in self.selected:
@@ -85,10 +185,10 @@ class Report:
         ``counts`` all it counted: the result is the report one pass over both parts would have
         made, limit included.
         """
-        kept: dict[str, int] = defaultdict(int)
-        for f in self.findings:
-            kept[f.test] += 1
-        for test, severity, message, location in findings:
+        kept = self.kept
+        for f in findings:
+            test, severity, message, location = (f.test, f.severity, f.message, f.location) \
+                if isinstance(f, Finding) else f
             if test not in self.selected:
                 continue
             if self.limit is None or kept[test] < self.limit:
@@ -100,10 +200,9 @@ class Report:
                 mine[severity] += n
         self.ran |= ran & self.selected
 
-    def part(self) -> tuple[list[tuple], dict[str, dict[str, int]], set[str]]:
-        """What :meth:`absorb` takes, in a form that pickles (and fast: findings as tuples)."""
-        return ([(f.test, f.severity, f.message, f.location) for f in self.findings],
-                {t: dict(c) for t, c in self.counts.items()}, set(self.ran))
+    def part(self) -> tuple[FindingList, dict[str, dict[str, int]], set[str]]:
+        """What :meth:`absorb` takes, in a form that pickles (the spooled findings as bytes)."""
+        return self.findings, {t: dict(c) for t, c in self.counts.items()}, set(self.ran)
 
     # -- reading -----------------------------------------------------------------
 
@@ -146,7 +245,7 @@ class Report:
     def _test_summary(self, test: str) -> dict:
         info = catalogue.get(test)
         c = self.counts[test]
-        shown = sum(1 for f in self.findings if f.test == test)
+        shown = self.kept[test]
         return {"name": info.name, "status": self.status(test), "errors": c["error"],
                 "warnings": c["warning"], "infos": c["info"],
                 "not_shown": sum(c.values()) - shown}
@@ -181,7 +280,21 @@ class Report:
     # -- rendering ---------------------------------------------------------------
 
     def to_json(self) -> dict:
+        """The JSON document as a dict (every finding in memory: :meth:`iter_json` streams it)."""
         return {"findings": [f.to_json() for f in self.findings], "summary": self.summary()}
+
+    def iter_json(self) -> Iterator[str]:
+        """``json.dumps(self.to_json(), ensure_ascii=False, indent=2, default=str)``, piece by piece."""
+        def dump(obj: Any, pad: str) -> str:
+            # json.dumps escapes a newline inside a string: every "\n" in its output is its own
+            return json.dumps(obj, ensure_ascii=False, indent=2, default=str).replace("\n", "\n" + pad)
+
+        yield '{\n  "findings": ['
+        first = True
+        for f in self.findings:
+            yield ("\n    " if first else ",\n    ") + dump(f.to_json(), "    ")
+            first = False
+        yield ("]" if first else "\n  ]") + ',\n  "summary": ' + dump(self.summary(), "  ") + "\n}"
 
     def summary_lines(self) -> list[str]:
         """A short terminal summary: verdict, then failed/warning tests with their first finding."""
@@ -189,11 +302,15 @@ class Report:
         version = self.facts.get("version")
         lines.append(f"Validated {self.path}" + (f" (Noark 5 v{version})" if version else "")
                      + f" in {self.seconds:.1f} s: {len(self.ran)} tests run")
+        firsts: dict[str, Finding] = {}  # the first error or warning of each test, in one pass
+        for f in self.findings:
+            if f.severity != "info" and f.test not in firsts:
+                firsts[f.test] = f
         for t in self.test_ids():
             st = self.status(t)
             if st in ("failed", "passed with warnings"):
                 c = self.counts[t]
-                first = next((f for f in self.findings if f.test == t and f.severity != "info"), None)
+                first = firsts.get(t)
                 detail = f": {first.message}" if first else ""
                 if first and first.where():
                     detail += f" [{first.where()}]"
@@ -243,14 +360,20 @@ class Report:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         template = env.get_template("validation-report.html.j2")
+        # The first `first` findings of each test, errors before warnings before infos (in one pass,
+        # keeping at most `first` per test and severity).
+        shown: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: {s: [] for s in SEVERITIES})
+        for f in self.findings:
+            bucket = shown[f.test][f.severity]
+            if len(bucket) < first:
+                bucket.append(f)
         tests = []
         for t in self.test_ids():
             info = catalogue.get(t)
-            fs = self.for_test(t)
-            fs.sort(key=lambda f: SEVERITIES.index(f.severity))
+            fs = [f for s in SEVERITIES for f in shown[t][s]][:first] if t in shown else []
             tests.append({"info": info, "status": self.status(t), "counts": self.counts[t],
-                          "findings": fs[:first], "more": sum(self.counts[t].values()) - min(len(fs), first)})
+                          "findings": fs, "more": sum(self.counts[t].values()) - min(self.kept[t], first)})
         return template.render(report=self, summary=self.summary(), tests=tests)
 
 
-__all__ = ["Finding", "Report", "SEVERITIES"]
+__all__ = ["Finding", "FindingList", "Report", "SEVERITIES"]

@@ -1,0 +1,82 @@
+"""Validation reports with many findings: kept on disk past a few thousand, same outputs as in memory."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from noarkpack.validation.report import Finding, FindingList, Report
+
+
+def _report(n: int, *, limit=None) -> Report:
+    r = Report("uttrekk", limit=limit)
+    for i in range(n):
+        test = ("N5.21", "N5.30", "NP.04")[i % 3]
+        severity = ("info", "error", "warning")[i % 3]
+        r.add(test, severity, f"finding {i} «æøå»\nline two", file="arkivstruktur.xml", line=i + 1,
+              systemID=f"sid-{i}")
+    r.facts["version"] = "5.0"
+    return r
+
+
+@pytest.fixture
+def small_memory(monkeypatch):
+    monkeypatch.setattr(FindingList, "MEMORY", 7)
+    monkeypatch.setattr(FindingList, "BLOCK", 5)
+
+
+@pytest.mark.parametrize("n", [0, 1, 6, 7, 8, 12, 40])
+def test_spooled_findings_come_back_in_order_and_json_is_the_same(small_memory, n):
+    r = _report(n)
+    assert len(r.findings) == n
+    assert [f.message for f in r.findings] == [f"finding {i} «æøå»\nline two" for i in range(n)]
+    # two iterations at once (the spool is read with pread, not a shared file position)
+    pairs = list(zip(r.findings, r.findings))
+    assert all(a == b for a, b in pairs) and len(pairs) == n
+    assert "".join(r.iter_json()) == json.dumps(r.to_json(), ensure_ascii=False, indent=2, default=str)
+    assert r.summary()["tests"]["N5.21"]["not_shown"] == 0
+
+
+def test_a_pickled_list_keeps_every_finding(small_memory):
+    """The split pass sends the child's findings to the parent in a pickle."""
+    r = _report(23)
+    copy = pickle.loads(pickle.dumps(r.findings))
+    assert list(copy) == list(r.findings)
+    parent = _report(9)
+    parent.absorb(*r.part())
+    assert len(parent.findings) == 32
+    assert [f.message for f in parent.findings][9:] == [f.message for f in r.findings]
+
+
+def test_limit_and_shown_counts(small_memory):
+    r = _report(30, limit=4)
+    assert len(r.findings) == 12  # 4 per test
+    s = r.summary()["tests"]
+    assert s["N5.30"]["errors"] == 10 and s["N5.30"]["not_shown"] == 6
+    html = r.to_html(first=2)
+    assert html.count("finding 1 ") + html.count("finding 4 ") == 2  # the first two errors of N5.30
+
+
+def test_memory_holds_only_the_head():
+    r = _report(FindingList.MEMORY + 3 * FindingList.BLOCK + 5)
+    assert len(r.findings._head) == FindingList.MEMORY
+    assert len(r.findings._tail) == 5 and len(r.findings._blocks) == 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["N5.21", "N5.30", "NP.04"]), st.sampled_from(["error", "warning", "info"]),
+                          st.text(max_size=30)), max_size=40))
+def test_iter_json_is_json_dumps(findings):
+    FindingList.MEMORY, FindingList.BLOCK = 3, 4
+    try:
+        r = Report("x")
+        for test, severity, message in findings:
+            r.add(test, severity, message, systemID="s")
+        assert "".join(r.iter_json()) == json.dumps(r.to_json(), ensure_ascii=False, indent=2, default=str)
+        assert [(f.test, f.message) for f in r.findings] == [(t, m) for t, _, m in findings]
+    finally:
+        FindingList.MEMORY, FindingList.BLOCK = 5_000, 2_000
