@@ -206,6 +206,24 @@ def adopt_identifications(known: tuple) -> None:
         cache.index = {ident: i for i, ident in enumerate(cache.results)}
 
 
+def absorb_identifications(known: tuple) -> None:
+    """Add what another process identified (its :func:`shared_identifications`) to this process's memory."""
+    table, results = known
+    cache = _memory()
+    with cache._lock:
+        mapping = []
+        for ident in results:
+            i = cache.index.get(ident)
+            if i is None:
+                i = cache.index[ident] = len(cache.results)
+                cache.results.append(ident)
+            mapping.append(i)
+        table.map_lines(mapping)
+        if cache.table.count + table.count >= cache.LIMIT:
+            cache.table = cache._idset(stable=True)
+        cache.table.merge(table)
+
+
 def _known(key: str | None, wait: bool = False) -> Identification | None:
     """What this process, the project's store or (``wait``) a prepass child already said about a file."""
     cache = _memory()

@@ -169,5 +169,9 @@ class IdSet:
             merged |= ((a & b) & int.from_bytes(bytes([both]) * n, "little")) << 1
         self._flags = bytearray(merged.to_bytes(n, "little"))
 
+    def map_lines(self, mapping) -> None:
+        """Replace each id's line by ``mapping[line]`` (for a table whose "lines" are indexes)."""
+        self._lines = array("I", (mapping[line] if k else 0 for k, line in zip(self._keys, self._lines)))
+
     def nbytes(self) -> int:
         return self._cap * 13

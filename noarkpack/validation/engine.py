@@ -19,6 +19,7 @@ Only a PATH that holds no extract raises :class:`ValidationError` (exit 2).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 import tomllib
@@ -269,29 +270,37 @@ class _Run:
             self.docs = IdSet(stable=self.may_split())  # stable: the parallel pass hands it to a child
             n = 0
             root = getattr(self.src, "root", None)
+            identifying = self.identify is _siegfried and self.r.wants("NP.01")
             batch: list | None = None
-            if self.identify is _siegfried and self.r.wants("NP.01") and (
-                    root is not None or isinstance(self.src, TarSource)):
-                batch = []  # NP.01: identify the listed documents in batches, on every core
+            listed = None  # a folder's documents, for NP.01 in a child process (validation.identify_child)
+            if identifying and root is not None:
+                listed = open(self._tmp() / "np01-files", "wb")
+            elif identifying and isinstance(self.src, TarSource):
+                batch = []  # NP.01: a tar's members are copied out and identified a batch at a time
 
             def identify_batch() -> None:
-                if root is not None:
-                    _identify_batch([Path(root) / rel for rel in batch])
-                else:  # a tar: its members are copied out a batch at a time
-                    self.src.identify_batch(batch, self._tmp())
+                self.src.identify_batch(batch, self._tmp())
                 batch.clear()
 
-            for rel, _size in self.src.iter_files(self.doc_dir):
-                self.docs.add(norm_ref(rel), 0, F_ON_DISK)
-                n += 1
-                if batch is not None:
-                    batch.append(rel)
-                    if len(batch) >= _IDENTIFY_BATCH:
-                        identify_batch()
-                if n % 10000 == 0:
-                    self.tick("listing documents", n)
+            try:
+                for rel, _size in self.src.iter_files(self.doc_dir):
+                    self.docs.add(norm_ref(rel), 0, F_ON_DISK)
+                    n += 1
+                    if listed is not None:
+                        listed.write(os.fsencode(rel) + b"\0")
+                    elif batch is not None:
+                        batch.append(rel)
+                        if len(batch) >= _IDENTIFY_BATCH:
+                            identify_batch()
+                    if n % 10000 == 0:
+                        self.tick("listing documents", n)
+            finally:
+                if listed is not None:
+                    listed.close()
             if batch:
                 identify_batch()
+            if listed is not None and n:
+                self._identify_listed(Path(root), Path(listed.name))
             self.doc_count = n
             if n:
                 r.add("N5.28", "info", f"document files found: {n}", file=self.doc_dir + "/")
@@ -374,6 +383,23 @@ class _Run:
             r.add("N5.03", "error", f"the schemas for {xml_name} cannot be read: {exc}", file=xml_name)
         self._schema_cache[key] = schema
         return schema
+
+    def _identify_listed(self, root: Path, list_file: Path) -> None:
+        """NP.01: the listed documents identified in a child process (Siegfried's Go heap stays out of
+        this one), or here in batches when the child cannot do it."""
+        from .identify_child import identify_in_child, iter_listed
+
+        self.tick("identifying documents", 0)
+        if identify_in_child(root, list_file, self._tmp()):
+            return
+        batch: list[Path] = []
+        for rel in iter_listed(list_file):
+            batch.append(root / rel)
+            if len(batch) >= _IDENTIFY_BATCH:
+                _identify_batch(batch)
+                batch = []
+        if batch:
+            _identify_batch(batch)
 
     def _tmp(self) -> Path:
         if self._tmpdir is None:
