@@ -65,3 +65,14 @@ def start_child(module: str, *args: str):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x)}
     return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+
+
+def kill_child(proc) -> None:
+    """Stop a helper from :func:`start_child` now, with whatever it started (its process group), and reap it."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        proc.kill()  # no process groups here (or it is gone already)
+    proc.wait()

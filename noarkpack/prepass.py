@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -39,7 +38,7 @@ from pathlib import Path
 
 from . import documents
 from .documents import Identification
-from .fsutil import start_child
+from .fsutil import kill_child, start_child
 
 #: documents identified per Siegfried call in the child (a result is visible to the parent after each)
 BATCH = 128
@@ -123,14 +122,8 @@ class Prepass:
     def _stop(self) -> None:
         """Kill the child and whatever it started (LibreOffice, Ghostscript): its process group."""
         documents._waiter = None
-        proc = self.proc
-        if proc is None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, AttributeError):
-            proc.kill()
-        proc.wait()
+        if self.proc is not None:
+            kill_child(self.proc)
 
     def __exit__(self, *exc) -> None:
         documents._waiter = None

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -34,7 +33,7 @@ def identify_in_child(root: Path, list_file: Path, workdir: Path) -> bool:
     """Identify the files named in ``list_file`` (paths under ``root``, each ending in NUL) in a child;
     True when its results are in this process's memory."""
     from ..documents import absorb_identifications
-    from ..fsutil import start_child
+    from ..fsutil import kill_child, start_child
 
     result = workdir / "np01-identified.pickle"
     args = {"root": str(root), "list": str(list_file), "result": str(result)}
@@ -45,7 +44,7 @@ def identify_in_child(root: Path, list_file: Path, workdir: Path) -> bool:
     try:
         proc.wait()  # its stdin stays open meanwhile: when it closes (this process ended), the child stops
     except BaseException:
-        _kill(proc)
+        kill_child(proc)
         raise
     finally:
         for f in (proc.stdin, proc.stdout):
@@ -61,14 +60,6 @@ def identify_in_child(root: Path, list_file: Path, workdir: Path) -> bool:
         result.unlink(missing_ok=True)
     absorb_identifications(known)
     return True
-
-
-def _kill(proc) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        proc.kill()
-    proc.wait()
 
 
 def iter_listed(list_file: Path):

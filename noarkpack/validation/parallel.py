@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..fsutil import start_child
+from ..fsutil import kill_child, start_child
 from .content import ContentPass, _wrap_np03
 from .report import Report
 from .xmlstream import CHUNK, ContainerPuller, StreamResult, in_own_thread
@@ -206,10 +205,7 @@ class _Child:
             return None
 
     def stop(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_child(self.proc)
         self._ended()
 
     def _ended(self) -> int:
