@@ -300,7 +300,7 @@ class _Run:
             if batch:
                 identify_batch()
             if listed is not None and n:
-                self._identify_listed(Path(root), Path(listed.name))
+                self._identify_listed(Path(root), Path(listed.name), n)
             self.doc_count = n
             if n:
                 r.add("N5.28", "info", f"document files found: {n}", file=self.doc_dir + "/")
@@ -384,12 +384,12 @@ class _Run:
         self._schema_cache[key] = schema
         return schema
 
-    def _identify_listed(self, root: Path, list_file: Path) -> None:
+    def _identify_listed(self, root: Path, list_file: Path, count: int) -> None:
         """NP.01: the listed documents identified in a child process (Siegfried's Go heap stays out of
         this one), or here in batches when the child cannot do it."""
         from .identify_child import identify_in_child, iter_listed
 
-        self.tick("identifying documents", 0)
+        self.tick("identifying documents (NP.01)", count)
         if identify_in_child(root, list_file, self._tmp()):
             return
         batch: list[Path] = []
