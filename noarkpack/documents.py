@@ -340,6 +340,10 @@ class IdentificationStore:
                                    "WHERE key = ?", (key,)).fetchone()
         return Identification(*row) if row is not None and row[0] is not None else None
 
+    def is_empty(self) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM ident LIMIT 1").fetchone() is None
+
     def failed(self, key: str) -> bool:
         """True when a prepass child could not identify the file (the writer then reports why)."""
         with self._lock:

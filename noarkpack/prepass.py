@@ -16,7 +16,8 @@ child process, on the other core:
   run twice.
 
 The child starts when the writer first needs it: at the first document the store does not know,
-or the first conversion the conversion cache lacks.  After ``noarkpack analyse`` with nothing to
+or the first conversion the conversion cache lacks; at once when the store is empty (nothing was
+analysed: it will be needed from the first document).  After ``noarkpack analyse`` with nothing to
 convert, it never starts: walking the journals again would only take CPU from the writer.
 
 The child only ever adds to the store and the cache.  If it cannot start, fails or dies, the parent
@@ -77,6 +78,8 @@ class Prepass:
         documents._waiter = self.wait_for
         if self.cache is not None:
             self.cache.on_miss = self.start
+        if documents._store is None or documents._store.is_empty():
+            self.start()  # nothing identified yet (no analysis): the child is needed from the first document
         return self
 
     def start(self) -> None:

@@ -259,3 +259,17 @@ def test_store_keys_carry_no_file_names(tmp_path):
         identify(doc)
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("ident.sqlite*"))
     assert b"Kari" not in raw and b"01019912345" not in raw
+
+
+def test_prepass_child_starts_at_once_when_nothing_is_identified(synth, tmp_path):
+    """An empty store (no analysis): the child is started before the writer's first document."""
+    from noarkpack import prepass
+
+    project = load_project(synth)
+    with persistent_identifications(tmp_path / "empty.sqlite"):
+        p = prepass.Prepass(project)
+        p.__enter__()
+        try:
+            assert p.proc is not None
+        finally:
+            p.__exit__(RuntimeError, RuntimeError("stop"), None)  # stops the child
