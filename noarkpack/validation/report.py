@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from . import catalogue
 
@@ -178,7 +178,7 @@ class Report:
         if test in self.selected:
             self.ran.add(test)
 
-    def absorb(self, findings: list[tuple], counts: dict[str, dict[str, int]], ran: set[str]) -> None:
+    def absorb(self, findings: Iterable[Finding], counts: dict[str, dict[str, int]], ran: set[str]) -> None:
         """Append what another report found later in the same pass (the split validation pass).
 
         ``findings`` are the other report's kept findings in order (as :meth:`part` gives them),
@@ -187,13 +187,11 @@ class Report:
         """
         kept = self.kept
         for f in findings:
-            test, severity, message, location = (f.test, f.severity, f.message, f.location) \
-                if isinstance(f, Finding) else f
-            if test not in self.selected:
+            if f.test not in self.selected:
                 continue
-            if self.limit is None or kept[test] < self.limit:
-                self.findings.append(Finding(test, severity, message, location))
-                kept[test] += 1
+            if self.limit is None or kept[f.test] < self.limit:
+                self.findings.append(f)
+                kept[f.test] += 1
         for test, c in counts.items():
             mine = self.counts[test]
             for severity, n in c.items():
