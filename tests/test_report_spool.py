@@ -80,3 +80,23 @@ def test_iter_json_is_json_dumps(findings):
         assert [(f.test, f.message) for f in r.findings] == [(t, m) for t, _, m in findings]
     finally:
         FindingList.MEMORY, FindingList.BLOCK = 5_000, 2_000
+
+
+def test_junit_lists_the_first_findings_of_each_test_and_counts_all(small_memory):
+    from lxml import etree
+
+    r = _report(30)
+    r.add("N5.30", "error", "bad byte \x00\x1b here", file="arkivstruktur.xml", line=99)
+    r.ran.update({"N5.21", "N5.30", "NP.04"})
+    suite = etree.fromstring(r.to_junit(first=3).encode())
+    cases = {c.get("name").split()[0]: c for c in suite.iter("testcase")}
+    failure = cases["N5.30"].find("failure")
+    assert failure.get("message") == "finding 1 «æøå» line two"  # a newline in an attribute reads as a space
+    assert failure.text.count("arkivstruktur.xml:") == 3
+    assert "the first 3 of 11 errors are listed" in failure.text
+    assert cases["N5.21"].find("failure") is None
+    assert "the first 3 of 10 warnings and infos are listed" in cases["N5.21"].find("system-out").text
+    # every finding listed, when there are few: the control characters become U+FFFD, the XML stays well-formed
+    whole = etree.fromstring(r.to_junit(first=100).encode())
+    text = [c for c in whole.iter("testcase") if c.get("name").startswith("N5.30")][0].find("failure").text
+    assert "bad byte \ufffd\ufffd here" in text and text.endswith("(11 errors in all)")

@@ -18,6 +18,7 @@ import html
 import json
 import os
 import pickle
+import re
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -27,6 +28,16 @@ from typing import Any, Iterable, Iterator
 from . import catalogue
 
 SEVERITIES = ("error", "warning", "info")
+
+# characters XML 1.0 does not allow (a message may quote bytes from a broken extract)
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _listed(shown: int, total: int, what: str) -> str:
+    """How many of a testcase's findings its JUnit text lists, out of how many."""
+    if shown >= total:
+        return f"{total} {what} in all"
+    return f"the first {shown} of {total} {what} are listed; all are in the JSON report (--json, no --limit)"
 
 
 @dataclass(frozen=True)
@@ -317,11 +328,23 @@ class Report:
         lines.append(f"{verdict}: {self.errors} errors, {self.warnings} warnings")
         return lines
 
-    def to_junit(self) -> str:
-        """JUnit XML: one testcase per selected test id; errors become a <failure>."""
-        def esc(s: str) -> str:
-            return html.escape(s, quote=True)
+    def to_junit(self, first: int = 100) -> str:
+        """JUnit XML: one testcase per selected test id; errors become a <failure>.
 
+        A testcase lists its first ``first`` errors (in the <failure>) and its first ``first`` warnings and
+        infos (in <system-out>), then says how many there are in all: a CI page shows a test's failure, the
+        JSON report holds every finding.  One pass over the findings, so the text stays small however many
+        an extract has.
+        """
+        def esc(s: str) -> str:
+            return html.escape(_XML_ILLEGAL.sub("\ufffd", s), quote=True)
+
+        errs: dict[str, list[Finding]] = defaultdict(list)
+        other: dict[str, list[Finding]] = defaultdict(list)
+        for f in self.findings:
+            bucket = (errs if f.severity == "error" else other)[f.test]
+            if len(bucket) < first:
+                bucket.append(f)
         cases = []
         failures = skipped = 0
         for t in self.test_ids():
@@ -334,14 +357,16 @@ class Report:
                 body = "<skipped/>"
             elif c["error"]:
                 failures += 1
-                errs = [f for f in self.findings if f.test == t and f.severity == "error"]
-                text = "\n".join(f"{f.where()}: {f.message}" for f in errs)
-                first = errs[0].message if errs else f"{c['error']} errors"
-                body = (f'<failure message="{esc(first)}" type="{t}">'
-                        f"{esc(text)}\n({c['error']} errors in all)</failure>")
-            out = [f for f in self.findings if f.test == t and f.severity != "error"]
+                listed = errs.get(t, [])
+                text = "\n".join(f"{f.where()}: {f.message}" for f in listed)
+                msg = listed[0].message if listed else f"{c['error']} errors"
+                body = (f'<failure message="{esc(msg)}" type="{t}">'
+                        f"{esc(text)}\n({_listed(len(listed), c['error'], 'errors')})</failure>")
+            out = other.get(t)
             if out:
-                body += "<system-out>" + esc("\n".join(f"{f.severity}: {f.where()}: {f.message}" for f in out)) + "</system-out>"
+                n = c["warning"] + c["info"]
+                text = "\n".join(f"{f.severity}: {f.where()}: {f.message}" for f in out)
+                body += f"<system-out>{esc(text)}\n({_listed(len(out), n, 'warnings and infos')})</system-out>"
             cases.append(f'  <testcase classname="noarkpack.validate.{info.kind}" name="{name}" time="0">{body}</testcase>')
         head = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<testsuites name="noarkpack validate" tests="{len(cases)}" failures="{failures}">\n'
