@@ -14,8 +14,10 @@ the same in every process, ~0.7 µs per id instead of ~0.1.
 
 from __future__ import annotations
 
+import os
 from array import array
 from hashlib import blake2b
+from typing import Iterator
 
 
 def _key(value: str) -> int:
@@ -128,19 +130,18 @@ class IdSet:
         """The 64-bit key ``value`` is stored under (for matching :meth:`merge`'s collisions)."""
         return self._key(value)
 
-    def merge(self, other: "IdSet") -> list[tuple[int, int, int]]:
+    def merge(self, other: "IdSet | SpilledIdSet") -> list[tuple[int, int, int]]:
         """Add every id of ``other`` (flags OR-ed, this table's line kept for ids in both).
 
-        Both tables must be ``stable`` (the keys of one process mean nothing in another).  Returns
-        ``(key, line here, line in other)`` for each id that was in both.
+        Both tables must be ``stable`` (the keys of one process mean nothing in another).  ``other``
+        may be a table another process :meth:`spill`-ed to a file: it is read in chunks, never whole.
+        Returns ``(key, line here, line in other)`` for each id that was in both.
         """
         if not (self.stable and other.stable):
             raise ValueError("IdSet.merge needs two stable tables")
         self.reserve(self.count + other.count)
         both = []
-        for k, line, flag in zip(other._keys, other._lines, other._flags):
-            if not k:
-                continue
+        for k, line, flag in other.entries():
             i = self._slot(k)
             if self._keys[i] == k:
                 self._flags[i] |= flag
@@ -151,6 +152,24 @@ class IdSet:
             self._flags[i] = flag
             self.count += 1  # room for all was reserved above: no growing inside the loop
         return both
+
+    def entries(self) -> Iterator[tuple[int, int, int]]:
+        """``(key, line, flags)`` of every id, in slot order."""
+        for k, line, flag in zip(self._keys, self._lines, self._flags):
+            if k:
+                yield k, line, flag
+
+    def spill(self, path: str | os.PathLike) -> "SpilledIdSet":
+        """Write the table to ``path`` (keys, lines, flags) and return a small handle on it.
+
+        The split validation pass hands its table to the parent this way: a pickled table would
+        arrive whole, next to the parent's own while it grows to hold both.
+        """
+        with open(path, "wb") as fh:
+            self._keys.tofile(fh)
+            self._lines.tofile(fh)
+            fh.write(self._flags)
+        return SpilledIdSet(os.fspath(path), self._cap, self.count, self.stable)
 
     def merge_flags(self, other: "IdSet", *, both: int = 0, mark: int = 0) -> None:
         """OR in the flags ``other`` set on a copy of this very table (same ids, same slots).
@@ -175,3 +194,37 @@ class IdSet:
 
     def nbytes(self) -> int:
         return self._cap * 13
+
+
+class SpilledIdSet:
+    """An :class:`IdSet` written to a file by :meth:`IdSet.spill`; :meth:`entries` reads it back in chunks."""
+
+    CHUNK = 1 << 16  # slots per read: ~0.8 MB
+
+    def __init__(self, path: str, cap: int, count: int, stable: bool) -> None:
+        self.path, self.cap, self.count, self.stable = path, cap, count, stable
+
+    def entries(self) -> Iterator[tuple[int, int, int]]:
+        cap = self.cap
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_size != 13 * cap:
+                raise ValueError(f"{self.path}: not a spilled table of {cap} slots")
+            for start in range(0, cap, self.CHUNK):
+                n = min(self.CHUNK, cap - start)
+                keys, lines = array("Q"), array("I")
+                keys.frombytes(_pread(fd, 8 * n, 8 * start))
+                lines.frombytes(_pread(fd, 4 * n, 8 * cap + 4 * start))
+                flags = _pread(fd, n, 12 * cap + start)
+                for k, line, flag in zip(keys, lines, flags):
+                    if k:
+                        yield k, line, flag
+        finally:
+            os.close(fd)
+
+
+def _pread(fd: int, n: int, offset: int) -> bytes:
+    data = os.pread(fd, n, offset)
+    if len(data) != n:
+        raise ValueError("a spilled table ended early")
+    return data

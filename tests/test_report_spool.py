@@ -52,6 +52,21 @@ def test_a_pickled_list_keeps_every_finding(small_memory):
     assert [f.message for f in parent.findings][9:] == [f.message for f in r.findings]
 
 
+@pytest.mark.parametrize("n", [0, 5, 7, 23])
+def test_spilled_findings_pickle_small_and_come_back_in_order(small_memory, tmp_path, n):
+    """The split pass's child spills its findings to a file; the pickle holds only the in-memory ones."""
+    r = _report(n)
+    spilled = r.findings.spill(tmp_path / "findings.bin")
+    data = pickle.dumps(spilled)
+    if n > 12:  # some blocks are in the file: the pickle is smaller than the whole list's
+        assert len(data) < len(pickle.dumps(r.findings)) / 2
+    copy = pickle.loads(data)
+    assert len(copy) == n and list(copy) == list(r.findings)
+    parent = _report(9)
+    parent.absorb(copy, *r.part()[1:])
+    assert [f.message for f in parent.findings][9:] == [f.message for f in r.findings]
+
+
 def test_limit_and_shown_counts(small_memory):
     r = _report(30, limit=4)
     assert len(r.findings) == 12  # 4 per test

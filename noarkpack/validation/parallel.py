@@ -231,7 +231,7 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
         args = {"root": str(root), "xml": xml_name, "xsd": str(xsd) if xsd is not None and schema is not None else None,
                 "tests": set(report.selected), "limit": report.limit, "addml": addml, "docs": cp.docs,
                 "doc_dir": cp.doc_dir, "identify": identify, "np03": np03, "head_end": split.head_end,
-                "tail_start": split.tail_start, "tail_bytes": size - split.tail_start,
+                "tail_start": split.tail_start, "tail_bytes": size - split.tail_start, "workdir": tmp,
                 "identifications": shared_identifications() if identify else None}
         child: _Child | None = None
         try:
@@ -273,11 +273,12 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
         finally:
             if child is not None:
                 child.stop()
-    # the split held: the child's half joins this one (what this process looked at past it is dropped)
-    cp.merge(theirs.pop("state"), lambda numbers: _read_lines(path, numbers))
-    findings, counts, ran = theirs.pop("report")
-    report.absorb(findings, counts, ran)
-    del findings
+        # the split held: the child's half joins this one (what this process looked at past it is dropped);
+        # its systemID table and findings are read from the files it spilled to in `tmp`
+        cp.merge(theirs.pop("state"), lambda numbers: _read_lines(path, numbers))
+        findings, counts, ran = theirs.pop("report")
+        report.absorb(findings, counts, ran)
+        del findings
     res: StreamResult = theirs["res"]
     res.schema_errors += counted
     res.bytes_read = split.tail_start + theirs["tail_read"]
@@ -457,8 +458,13 @@ def _child(args: dict, report_progress) -> dict:
             before = puller.res.bytes_read
             puller.feed_from(fh, progress=lambda n: report_progress(n - before))
             res = puller.close()
-        return {"head_path": head_path, "state": cp.export_state(), "report": cp.r.part(), "res": res,
-                "tail_read": res.bytes_read - before}
+        # the systemID table and the findings go to files the parent reads in chunks, not in the pickle
+        workdir = Path(args["workdir"])
+        state = cp.export_state()
+        state["ids"] = state["ids"].spill(workdir / "ids.bin")
+        findings, counts, ran = cp.r.part()
+        return {"head_path": head_path, "state": state, "report": (findings.spill(workdir / "findings.bin"), counts, ran),
+                "res": res, "tail_read": res.bytes_read - before}
     finally:
         src.close()
 

@@ -104,13 +104,7 @@ class FindingList:
         self._tail = []
 
     def _read(self, offset: int, length: int) -> bytes:
-        data = bytearray()
-        while len(data) < length:
-            chunk = os.pread(self._fd, length - len(data), offset + len(data))
-            if not chunk:
-                raise OSError("the findings' spool file is shorter than written")
-            data += chunk
-        return bytes(data)
+        return _pread_all(self._fd, length, offset)
 
     def __len__(self) -> int:
         return self._n
@@ -138,6 +132,24 @@ class FindingList:
         for t in state["tail"]:
             self.append(Finding(*t))
 
+    def spill(self, path: str | os.PathLike) -> SpilledFindings:
+        """The findings for another process, in a small pickle: the spooled blocks are copied to ``path``.
+
+        The split validation pass hands its child's findings over this way; unpickled, they are
+        read from ``path`` block by block (a plain pickle would bring every block into memory at once).
+        """
+        if self._fd is not None:
+            with open(path, "wb") as out:
+                offset = 0
+                while offset < self._end:
+                    data = os.pread(self._fd, min(1 << 20, self._end - offset), offset)
+                    if not data:
+                        raise OSError("the findings' spool file is shorter than written")
+                    out.write(data)
+                    offset += len(data)
+        return SpilledFindings(os.fspath(path), [(f.test, f.severity, f.message, f.location) for f in self._head],
+                               list(self._blocks), list(self._tail), self._n)
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
@@ -148,6 +160,40 @@ class FindingList:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+class SpilledFindings:
+    """Findings another process wrote with :meth:`FindingList.spill`: iterated in order, one block at a time."""
+
+    def __init__(self, path: str, head: list[tuple], blocks: list[tuple[int, int]], tail: list[tuple], n: int) -> None:
+        self.path, self.head, self.blocks, self.tail, self.n = path, head, blocks, tail, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[Finding]:
+        for t in self.head:
+            yield Finding(*t)
+        if self.blocks:
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                for offset, length in self.blocks:
+                    for t in pickle.loads(_pread_all(fd, length, offset)):
+                        yield Finding(*t)
+            finally:
+                os.close(fd)
+        for t in self.tail:
+            yield Finding(*t)
+
+
+def _pread_all(fd: int, length: int, offset: int) -> bytes:
+    data = bytearray()
+    while len(data) < length:
+        chunk = os.pread(fd, length - len(data), offset + len(data))
+        if not chunk:
+            raise OSError("a findings spool file is shorter than written")
+        data += chunk
+    return bytes(data)
 
 
 class Report:
@@ -399,4 +445,4 @@ class Report:
         return template.render(report=self, summary=self.summary(), tests=tests)
 
 
-__all__ = ["Finding", "FindingList", "Report", "SEVERITIES"]
+__all__ = ["Finding", "FindingList", "Report", "SEVERITIES", "SpilledFindings"]
