@@ -1,4 +1,4 @@
-"""NP.01 identifies an extract folder's documents in a child process (validation.identify_child).
+"""NP.01 identifies an extract's documents in a child process (validation.identify_child).
 
 Real files, real Siegfried, real child processes: the validating process must not run Siegfried itself,
 and the report must be the one the in-process path gives (also when the child cannot run).
@@ -68,3 +68,50 @@ def test_absorbed_results_are_found_by_key(tmp_path):
     documents.absorb_identifications(shared)
     for path, ident in ((a, known[0]), (b, known[1]), (c, mine)):
         assert documents._known(documents._IdentificationCache.key(path)) == ident
+
+
+def _tar(folder: Path, dest: Path, mode: str = "w") -> Path:
+    import tarfile
+
+    with tarfile.open(dest, mode) as tar:
+        tar.add(folder, arcname="content")
+    return dest
+
+
+def test_a_tars_members_are_identified_in_the_child_from_their_offsets(synth_extract, tmp_path, monkeypatch):
+    tar = _tar(synth_extract, tmp_path / "x.tar")
+    expected = validate(tar)  # the child's results
+    monkeypatch.setattr(documents, "_cache", None)
+    monkeypatch.setattr(documents, "_identify", lambda p: pytest.fail(f"this process ran Siegfried on {p}"))
+    monkeypatch.setattr("pygfried.identify_many", lambda *a, **k: pytest.fail("this process ran Siegfried"))
+    report = validate(tar)
+    assert "NP.01" in report.ran and _findings(report) == _findings(expected)
+    # the same results as the folder's own documents give, and as this process finds without the child
+    monkeypatch.undo()
+    monkeypatch.setattr(documents, "_cache", None)
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    here = validate(tar)
+    assert _findings(here) == _findings(report)
+    assert here.summary()["tests"]["NP.01"] == report.summary()["tests"]["NP.01"]
+    assert validate(synth_extract).summary()["tests"]["NP.01"] == report.summary()["tests"]["NP.01"]
+
+
+def test_a_compressed_tar_is_identified_here_as_before(synth_extract, tmp_path, monkeypatch):
+    from noarkpack.validation import identify_child
+
+    plain = validate(_tar(synth_extract, tmp_path / "x.tar"))
+    monkeypatch.setattr(documents, "_cache", None)
+    monkeypatch.setattr(identify_child, "_run_child", lambda *a: pytest.fail("no offsets in a gzip stream"))
+    monkeypatch.setattr("noarkpack.validation.engine.identify_members_in_child",
+                        lambda *a: pytest.fail("no offsets in a gzip stream"))
+    gz = validate(_tar(synth_extract, tmp_path / "x.tar.gz", "w:gz"))
+    assert gz.summary()["tests"]["NP.01"] == plain.summary()["tests"]["NP.01"]
+    assert [f for f in _findings(gz) if f["test"] == "NP.01"] == [f for f in _findings(plain) if f["test"] == "NP.01"]
+
+
+def test_member_records_round_trip(tmp_path):
+    from noarkpack.validation.identify_child import iter_members, member_record
+
+    rows = [("DOKUMENT/a b.pdf", 512, 10), ("DOKUMENT/æøå.txt", None, 0), ("DOKUMENT/c.tif", 1 << 40, 0)]
+    (tmp_path / "list").write_bytes(b"".join(member_record(*r) for r in rows))
+    assert list(iter_members(tmp_path / "list")) == rows

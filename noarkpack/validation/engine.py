@@ -33,6 +33,7 @@ from . import catalogue
 from .addml import AddmlInfo, read_addml
 from .content import F_MULTI, F_ON_DISK, F_REFERENCED, ContentPass, _wrap_np03, hash_algorithm, parse_date
 from ..idset import IdSet
+from .identify_child import identify_members_in_child, iter_members, member_record
 from .report import Report
 from .source import ADDML_NAMES, ExtractSource, TarSource, ValidationError, norm_ref, open_source
 from .source import identify_document as _siegfried
@@ -272,9 +273,13 @@ class _Run:
             root = getattr(self.src, "root", None)
             identifying = self.identify is _siegfried and self.r.wants("NP.01")
             batch: list | None = None
-            listed = None  # a folder's documents, for NP.01 in a child process (validation.identify_child)
+            # NP.01 in a child process (validation.identify_child): a folder's documents, or an uncompressed
+            # tar's members (the child reads them at their offsets)
+            listed = members = None
             if identifying and root is not None:
                 listed = open(self._tmp() / "np01-files", "wb")
+            elif identifying and isinstance(self.src, TarSource) and self.src.seekable_members:
+                members = open(self._tmp() / "np01-members", "wb")
             elif identifying and isinstance(self.src, TarSource):
                 batch = []  # NP.01: a tar's members are copied out and identified a batch at a time
 
@@ -288,6 +293,8 @@ class _Run:
                     n += 1
                     if listed is not None:
                         listed.write(os.fsencode(rel) + b"\0")
+                    elif members is not None:
+                        members.write(member_record(rel, self.src.data_offset(rel), _size))
                     elif batch is not None:
                         batch.append(rel)
                         if len(batch) >= _IDENTIFY_BATCH:
@@ -295,12 +302,15 @@ class _Run:
                     if n % 10000 == 0:
                         self.tick("listing documents", n)
             finally:
-                if listed is not None:
-                    listed.close()
+                for f in (listed, members):
+                    if f is not None:
+                        f.close()
             if batch:
                 identify_batch()
             if listed is not None and n:
                 self._identify_listed(Path(root), Path(listed.name), n)
+            if members is not None and n:
+                self._identify_members(Path(members.name), n)
             self.doc_count = n
             if n:
                 r.add("N5.28", "info", f"document files found: {n}", file=self.doc_dir + "/")
@@ -400,6 +410,23 @@ class _Run:
                 batch = []
         if batch:
             _identify_batch(batch)
+
+    def _identify_members(self, list_file: Path, count: int) -> None:
+        """NP.01: an uncompressed tar's documents identified in a child process, or here in batches
+        when the child cannot do it."""
+        self.tick("identifying documents (NP.01)", count)
+        got = identify_members_in_child(self.src.path, list_file, self._tmp())
+        if got is not None:
+            self.src.adopt_identified((name for name, _o, _s in iter_members(list_file)), *got)
+            return
+        batch: list[str] = []
+        for name, _offset, _size in iter_members(list_file):
+            batch.append(name)
+            if len(batch) >= _IDENTIFY_BATCH:
+                self.src.identify_batch(batch, self._tmp())
+                batch.clear()
+        if batch:
+            self.src.identify_batch(batch, self._tmp())
 
     def _tmp(self) -> Path:
         if self._tmpdir is None:

@@ -13,13 +13,14 @@ written) only has to implement the same few methods.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tarfile
 import tempfile
 import unicodedata
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from ..errors import NoarkpackError
 
@@ -236,6 +237,29 @@ class TarSource(ExtractSource):
                 i = index[result] = len(self._results)
                 self._results.append(result)
             self._identified.add(norm_ref(rel), i)
+
+    @property
+    def seekable_members(self) -> bool:
+        """Whether a plain member's bytes lie at its data offset in the file (an uncompressed tar)."""
+        return isinstance(self.tar.fileobj, io.BufferedReader)
+
+    def data_offset(self, rel: str) -> int | None:
+        """Where the bytes of the plain file ``rel`` start in the tar, or None (not a plain file)."""
+        m = self._m(rel)
+        return m[0] if type(m) is tuple else None
+
+    def adopt_identified(self, rels: Iterable[str], results: list[tuple[str, str]], index) -> None:
+        """Take what a child process identified (:func:`.identify_child.identify_members_in_child`):
+        ``results[index[i]]`` for the i-th of ``rels``; an index of ``0xFFFFFFFF``: not identified."""
+        from ..idset import IdSet
+
+        if self._identified is None:
+            self._identified = IdSet()
+        base = len(self._results)
+        self._results.extend(results)
+        for rel, i in zip(rels, index):
+            if i != 0xFFFFFFFF:
+                self._identified.add(norm_ref(rel), base + i)
 
     def identified(self, rel: str) -> tuple[str, str] | None:
         """What :meth:`identify_batch` found for the document ``rel`` (normalised), if anything."""
