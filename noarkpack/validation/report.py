@@ -111,9 +111,7 @@ class FindingList:
 
     def __iter__(self) -> Iterator[Finding]:
         yield from self._head
-        for offset, length in list(self._blocks):
-            for t in pickle.loads(self._read(offset, length)):
-                yield Finding(*t)
+        yield from _from_blocks(self._fd, list(self._blocks))
         for t in list(self._tail):
             yield Finding(*t)
 
@@ -177,12 +175,17 @@ class SpilledFindings:
         if self.blocks:
             fd = os.open(self.path, os.O_RDONLY)
             try:
-                for offset, length in self.blocks:
-                    for t in pickle.loads(_pread_all(fd, length, offset)):
-                        yield Finding(*t)
+                yield from _from_blocks(fd, self.blocks)
             finally:
                 os.close(fd)
         for t in self.tail:
+            yield Finding(*t)
+
+
+def _from_blocks(fd: int | None, blocks: list[tuple[int, int]]) -> Iterator[Finding]:
+    """The findings of the pickled blocks ``(offset, length)`` of a spool file, in order."""
+    for offset, length in blocks:
+        for t in pickle.loads(_pread_all(fd, length, offset)):
             yield Finding(*t)
 
 
