@@ -66,6 +66,24 @@ def identify_members_in_child(tar: Path, list_file: Path, workdir: Path) -> tupl
 NONE = 0xFFFFFFFF
 
 
+def tabulate(idents) -> tuple[list[tuple[str, str]], array]:
+    """Identifications as ``(results, index)``: the distinct ``(PUID, label)`` pairs, and for each item
+    the position of its pair (``NONE`` for an item that is None)."""
+    results: list[tuple[str, str]] = []
+    seen: dict[tuple[str, str], int] = {}
+    index = array("I")
+    for ident in idents:
+        if ident is None:
+            index.append(NONE)
+            continue
+        result = (ident.puid, ident.details or ident.name)
+        i = seen.setdefault(result, len(results))
+        if i == len(results):
+            results.append(result)
+        index.append(i)
+    return results, index
+
+
 def member_record(name: str, offset: int | None, size: int) -> bytes:
     """One tar member in the list for :func:`identify_members_in_child` (offset None: not a plain file)."""
     return os.fsencode(name) + b"\0" + (f"{offset}:{size}" if offset is not None else "-").encode() + b"\0"
@@ -167,30 +185,25 @@ def _identify_members(args: dict) -> tuple[list, array]:
     from ..errors import NoarkpackError
 
     workdir = Path(args["workdir"])
-    results: list[tuple[str, str]] = []
-    seen: dict[tuple[str, str], int] = {}
-    index = array("I")
-    batch: list[tuple[int, Path]] = []  # (position in index, copy)
+    idents: list = []  # per member: its Identification, or None (the content pass identifies it alone)
+    batch: list[tuple[int, Path]] = []  # (position in idents, copy)
     copies = 0
 
     def flush() -> None:
         try:
-            idents = identify_many([path for _i, path in batch], workers=os.cpu_count() or 1)
+            found = identify_many([path for _i, path in batch], workers=os.cpu_count() or 1)
         except (NoarkpackError, OSError):
-            idents = None  # the content pass identifies these one at a time and reports what goes wrong
+            found = None  # the content pass identifies these one at a time and reports what goes wrong
         for n, (i, path) in enumerate(batch):
             path.unlink(missing_ok=True)
-            if idents is not None:
-                result = (idents[n].puid, idents[n].details or idents[n].name)
-                index[i] = seen.setdefault(result, len(seen))
-                if index[i] == len(results):
-                    results.append(result)
+            if found is not None:
+                idents[i] = found[n]
         batch.clear()
 
     fd = os.open(args["tar"], os.O_RDONLY)
     try:
         for name, offset, size in iter_members(Path(args["list"])):
-            index.append(NONE)
+            idents.append(None)
             if offset is None:
                 continue
             copies += 1
@@ -205,14 +218,14 @@ def _identify_members(args: dict) -> tuple[list, array]:
                     out.write(data)
                     left -= len(data)
                     at += len(data)
-            batch.append((len(index) - 1, dst))
+            batch.append((len(idents) - 1, dst))
             if len(batch) >= BATCH:
                 flush()
         if batch:
             flush()
     finally:
         os.close(fd)
-    return results, index
+    return tabulate(idents)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable, Iterator
 
 from ..errors import NoarkpackError
+from .identify_child import NONE, tabulate
 
 ADDML_NAMES = ("arkivuttrekk.xml", "addml.xml")
 #: document folder names Arkade accepts (ArkadeConstants.DocumentDirectoryNames)
@@ -139,7 +140,8 @@ class TarSource(ExtractSource):
         self.name = f"{path}!{prefix}" if prefix else str(path)
         self._tmp: Path | None = None
         self._identified = None  # identify_batch(): IdSet of document paths -> index into _results
-        self._results: list[tuple[str, str]] = []
+        self._results: list[tuple[str, str]] = []  # distinct (PUID, label) pairs
+        self._result_pos: dict[tuple[str, str], int] = {}
         self._copies = 0
         self._dirs = set()
         for n in members:
@@ -209,10 +211,7 @@ class TarSource(ExtractSource):
         skipped, and the content pass then identifies those documents one at a time as before.
         """
         from ..documents import identify_many
-        from ..idset import IdSet
 
-        if self._identified is None:
-            self._identified = IdSet()
         paths: list[Path] = []
         try:
             for rel in rels:
@@ -229,14 +228,7 @@ class TarSource(ExtractSource):
         finally:
             for path in paths:
                 path.unlink(missing_ok=True)
-        index = {r: i for i, r in enumerate(self._results)}
-        for rel, ident in zip(rels, idents):
-            result = (ident.puid, ident.details or ident.name)
-            i = index.get(result)
-            if i is None:
-                i = index[result] = len(self._results)
-                self._results.append(result)
-            self._identified.add(norm_ref(rel), i)
+        self.adopt_identified(rels, *tabulate(idents))
 
     @property
     def seekable_members(self) -> bool:
@@ -249,17 +241,21 @@ class TarSource(ExtractSource):
         return m[0] if type(m) is tuple else None
 
     def adopt_identified(self, rels: Iterable[str], results: list[tuple[str, str]], index) -> None:
-        """Take what a child process identified (:func:`.identify_child.identify_members_in_child`):
-        ``results[index[i]]`` for the i-th of ``rels``; an index of ``0xFFFFFFFF``: not identified."""
+        """Keep what a batch (or a child process: :func:`.identify_child.identify_members_in_child`) found:
+        ``results[index[i]]`` for the i-th of ``rels``; an index of ``NONE``: not identified."""
         from ..idset import IdSet
 
         if self._identified is None:
             self._identified = IdSet()
-        base = len(self._results)
-        self._results.extend(results)
+        here = []  # position in self._results of each of `results` (each distinct pair kept once)
+        for result in results:
+            i = self._result_pos.setdefault(result, len(self._results))
+            if i == len(self._results):
+                self._results.append(result)
+            here.append(i)
         for rel, i in zip(rels, index):
-            if i != 0xFFFFFFFF:
-                self._identified.add(norm_ref(rel), base + i)
+            if i != NONE:
+                self._identified.add(norm_ref(rel), here[i])
 
     def identified(self, rel: str) -> tuple[str, str] | None:
         """What :meth:`identify_batch` found for the document ``rel`` (normalised), if anything."""
