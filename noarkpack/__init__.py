@@ -5,11 +5,10 @@ The library API a migration script uses::
     from noarkpack import ExtractWriter, load_project
 """
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_names
+from ._version import __version__
 
 # The names below load on first use (PEP 562): `import noarkpack.validation` (the CLI's validate,
 # the parallel validation child) then does not pay ~0.1 s for the extract writer it never runs.
@@ -24,7 +23,7 @@ _EXPORTS = {
     "write_extract": ".noark5.writer",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # and __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import NoarkpackError

@@ -18,7 +18,7 @@ from typing import Optional
 import typer
 
 from .fsutil import human_size as _human
-from . import __version__
+from ._version import __version__
 from .errors import NoarkpackError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Closed patient journals to archival deposits "

@@ -11,13 +11,11 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .errors import ConfigError, ExtractError, ModelError, NoarkpackError
 from .noark5.writer import ExtractResult, ExtractWriter
 from .project import PROJECT_FILE, Project, load_project
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total or 0)
+from .progress import Progress
 
 
 @dataclass
@@ -72,7 +70,7 @@ def _extract_one(project: Project, out: Path, settings, key: str | None, cache, 
     label = "extract" if key is None else f"extract {key}"
     total = (project.journal_count(arkivskaper=key) or 0) if progress else 0
 
-    def on_journal(stage: str, done: int, nbytes: int) -> None:
+    def on_journal(stage: str, done: int, total: int | None = None) -> None:
         if progress:  # journals read (written + left out) of all the source holds: the CLI shows an ETA
             progress(label, done + len(excluded), total)
 
@@ -232,7 +230,7 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
                 raise NoarkpackError("neither a deposit project (noarkpack.toml) nor an extract (arkivuttrekk.xml)",
                                      file=path, hint="give a project folder or an avleveringspakke folder")
             meta = _load_metadata(config, metadata_file)
-        report = validate(extract_dir, progress=(lambda s, d, t=0: progress("validate", d, t or 0))
+        report = validate(extract_dir, progress=(lambda s, d, t=None: progress("validate", d, t))
                           if progress else None)
         if work is not None:
             # The working extract is removed when we are done: name what was validated instead.

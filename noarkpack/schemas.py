@@ -45,7 +45,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from noarkpack import __version__
+from ._version import __version__
 from noarkpack.fsutil import fsync_dir
 from noarkpack.errors import SchemaStoreError
 from noarkpack.hashing import CHUNK_SIZE, HashingWriter, sha256_file

@@ -12,12 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 from ..fsutil import human_size as _human
 from ..errors import ModelError
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..model.selection import REASON_OPEN
+from ..progress import Progress
 
 SEVERITIES = ("blocking", "warning", "info")
 EARLIEST = date(1854, 1, 1)  # the earliest birth year the person-number scheme knows
@@ -163,16 +164,11 @@ class Analysis:
                                                                   first=first)
 
 
-
-
 def _masked(path: str) -> str:
     """The folder and extension of a path, without the file name (names often carry a patient's name)."""
     p = PurePosixPath(path)
     parent = "" if str(p.parent) == "." else f"{p.parent}/"
     return f"{parent}…{p.suffix}"
-
-
-Progress = Callable[[str, int, int], None]
 
 
 def analyse(project, *, show_identifiers: bool = False, identify_formats: bool = True, limit: int = 1000,
@@ -316,7 +312,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
                 a.add("AN.17", "warning", "the entry was written before the journal was opened", file=file,
                       line=line, record=erec)
         if progress and n % 1000 == 0:
-            progress("analyse", n, 0)
+            progress("analyse", n, None)
     if batch:
         work.executemany("INSERT OR REPLACE INTO jstat VALUES (?, ?)", batch)
     if n and not selected or not n:
@@ -457,7 +453,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
         for fil, written, size, given, jid, iid, file, line, ident in _identified(c.execute(q), root):
             done += 1
             if progress and done % 200 == 0:
-                progress("identify", done, 0)
+                progress("identify", done, None)
             puid = ident.puid if ident.puid != "UNKNOWN" else (given or "UNKNOWN")
             day = datetime.fromisoformat(written).date() if written else None
             if is_archival(puid, day):

@@ -26,9 +26,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
-from .. import __version__
+from .._version import __version__
 from ..conversion import ConversionCache
 from ..documents import copy_and_hash, document_rel, identify
 from ..formats import is_archival
@@ -52,6 +51,7 @@ from ..model.mapping import (
 from ..resources import schemas_dir
 from .settings import ExtractSettings
 from .xmlwriter import XSI, ContentFlags, Serializer, format_value
+from ..progress import Progress
 
 AS_NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 EL_NS = "http://www.arkivverket.no/standarder/noark5/endringslogg"
@@ -61,8 +61,6 @@ PARTIAL_PREFIX = ".avleveringspakke.partial-"
 #: official schema files of the extract, per role
 NOARK5_SCHEMAS = ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd",
                   "loependeJournal.xsd", "offentligJournal.xsd")
-
-Progress = Callable[[str, int, int], None]  # (stage, journals done, bytes of documents copied)
 
 
 class _XmlFile:
@@ -341,7 +339,7 @@ class ExtractWriter:
         for e in entry_changes(self.ctx, journal):
             self._write_endring(e)
         if self.progress:
-            self.progress("extract", r.journals, r.document_bytes)
+            self.progress("extract", r.journals, None)
         return True
 
     def _copy(self, journal: Pasientjournal, entry, n: int, d) -> DocumentInfo:
@@ -535,7 +533,6 @@ class ExtractWriter:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-
 
 
 def _masked(rel: PurePosixPath) -> str:

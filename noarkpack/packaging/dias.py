@@ -30,11 +30,11 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import jinja2
 
-from .. import __version__
+from .._version import __version__
 from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, sha256_file
 from ..resources import templates_dir
@@ -42,6 +42,7 @@ from .errors import PackagingError
 from .inventory import addml_name, find_extract_root, recorded_checksums, walk_extract
 from .metadata import PackageMetadata, utc
 from .tarball import Member, write_tar
+from ..progress import Progress
 
 PROFILES = {"arkivverket-sip": "SIP", "arkivverket-aip": "AIP"}
 PARTIAL = ".partial-"
@@ -53,8 +54,6 @@ UUID_NAMESPACE = uuidlib.uuid5(uuidlib.NAMESPACE_URL, "https://noarkpack.invalid
 _DIAS_MIME = {"pdf": "image/pdf", "jpg": "image/jpg", "jpeg": "image/jpg", "tif": "image/tiff", "tiff": "image/tiff",
               "xml": "application/xml", "xsd": "application/xml", "tar": "application/x-tar", "mp3": "audio/mp3",
               "mpg": "video/mpg", "mpeg": "video/mpg"}
-
-Progress = Callable[[str, int, int], None]  # (stage, bytes done, bytes total)
 
 
 def dias_mimetype(name: str) -> str:

@@ -26,12 +26,12 @@ import re
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from lxml import etree
 
 from ..hashing import HashingReader
 from ..idset import IdSet
+from ..progress import Progress
 from .bagit import verify_bag
 from .errors import PackagingError
 from .findings import ERROR, INFO, WARNING, Finding, VerifyReport
@@ -44,8 +44,6 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 #: XML members read into memory (hashed, parsed, schema-validated) up to this size
 IN_MEMORY_LIMIT = 64 << 20
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(slots=True)

@@ -33,17 +33,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ConfigError, SourceError
 from .mapping import FIELDS, FileMapping, ImportMapping, ValueProblem, to_bool, to_date, to_datetime, to_int
 from .staging import DATA_TABLES, SCHEMA_VERSION, StagingError, check_version, create_schema, schema_version
+from ..progress import Progress
 
 if TYPE_CHECKING:
     from ..project import Project
-
-Progress = Callable[[str, int, int], None]
 
 KEEP_REJECTED = 1000  # rows kept in the report (all are in the database)
 KEY_FIELDS = {
@@ -439,7 +438,7 @@ class _Importer:
             stats.rows_read += 1
             self.rows_read += 1
             if self.progress and self.rows_read % 20000 == 0:
-                self.progress("import", self.rows_read, 0)
+                self.progress("import", self.rows_read, None)
             if isinstance(rec, ValueProblem):
                 self.reject(fm, stats, line, None, str(rec))
                 continue

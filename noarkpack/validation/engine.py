@@ -24,7 +24,6 @@ import re
 import time
 import tomllib
 from pathlib import Path
-from typing import Callable
 
 from lxml import etree
 
@@ -39,8 +38,7 @@ from .source import ADDML_NAMES, ExtractSource, TarSource, ValidationError, norm
 from .source import identify_document as _siegfried
 from . import parallel
 from .xmlstream import SchemaProcess, pull_containers, stream_xml, xmllint_path
-
-Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
+from ..progress import Progress
 
 #: schema set in the store for each Noark 5 version
 SCHEMA_SETS = {"3.1": "noark5-v3.1", "4.0": "noark5-v4.0", "5.0": "noark5-v5.0"}
