@@ -39,11 +39,9 @@ SPLITS = ("arkivskaper",)
 def import_project(project: Project | str | Path, progress: Progress | None = None):
     """``noarkpack import PROJECT``: the export → the staging database (an ImportReport; exit_code 1 when rows
     were rejected).  Raises NoarkpackError (exit 2) when the import cannot run; the database is then unchanged."""
-    from .sources.importer import import_project as run_import
-
     if not isinstance(project, Project):
         project = load_project(project)
-    return run_import(project, progress=progress)
+    return project.import_export(progress)
 
 
 def analyse_project(project: Project | str | Path, *, show_identifiers: bool = False,

@@ -27,6 +27,12 @@ from .errors import ConfigError
 from .model.epj import Pasientjournal
 from .model.selection import SelectionRules
 from .noark5.settings import ArkivskaperInfo, ExtractSettings
+from .progress import Progress
+from .sources.freshness import check_fresh
+from .sources.import_report import ImportRejected, ImportReport
+from .sources.importer import import_export
+from .sources.mapping import ImportMapping, parse_import
+from .sources.staging import SCHEMA_VERSION, StagingDB, StagingError, schema_version
 
 PROJECT_FILE = "noarkpack.toml"
 
@@ -50,9 +56,9 @@ class Project:
     source: Path  # the JSON Lines source, or (with [import]) the staging database
     config: dict[str, Any]
     conversion: ConversionSettings
-    import_mapping: Any = None  # noarkpack.sources.mapping.ImportMapping when the project has [import]
+    import_mapping: ImportMapping | None = None  # when the project has [import]
     selection: SelectionRules = SelectionRules()
-    last_import: Any = None  # the ImportReport of an automatic import, if one ran
+    last_import: ImportReport | None = None  # the report of an automatic import, if one ran
 
     @property
     def uses_staging(self) -> bool:
@@ -67,30 +73,45 @@ class Project:
     #: export or the mapping (the import is deterministic and atomic); False: say what to run instead
     auto_import: bool = True
 
-    def staging(self, *, auto_import: bool | None = None):
+    def import_export(self, progress: Progress | None = None) -> ImportReport:
+        """Import the legacy export into the staging database through ``[import]`` (``noarkpack import``).
+
+        An ImportReport (exit_code 1 when rows were rejected); raises NoarkpackError when the import cannot
+        run (the database is then unchanged), ConfigError when the project has no ``[import]``.
+        """
+        if self.import_mapping is None:
+            raise ConfigError("the project has no [import] table: its journals are read directly from "
+                              "[project] source (noarkpack's JSON Lines format), so there is nothing to import",
+                              file=self.root / PROJECT_FILE,
+                              hint="describe a legacy export in [import] (docs/migration.md) to import it")
+        return import_export(self.import_mapping, self.settings.arkivskapere, project_root=self.root,
+                             progress=progress)
+
+    def staging(self, *, auto_import: bool | None = None) -> StagingDB:
         """The staging database, open for reading.
 
         When it is missing, or older than the export or the mapping, the export is imported first
         (``auto_import``, default on) or a StagingError says to run ``noarkpack import PROJECT``.  An
-        automatic import that rejects rows raises :class:`~noarkpack.sources.importer.ImportRejected`
+        automatic import that rejects rows raises :class:`~noarkpack.sources.import_report.ImportRejected`
         (the rows are listed by ``noarkpack import`` and ``noarkpack analyse``).  A database of a newer
         schema, or a file that is not a staging database, is never replaced automatically.
         """
-        from .sources.importer import ImportRejected, check_fresh, import_project
-        from .sources.staging import StagingDB, StagingError, schema_version, SCHEMA_VERSION
-
+        mapping = self.import_mapping
+        if mapping is None:
+            raise ConfigError("the project has no [import] table, so it has no staging database",
+                              file=self.root / PROJECT_FILE)
         auto = self.auto_import if auto_import is None else auto_import
         try:
-            check_fresh(self)
+            check_fresh(mapping, self.root)
         except StagingError:
-            db = self.import_mapping.database
+            db = mapping.database
             if not auto:
                 raise
             if db.exists():
                 version = schema_version(db)
                 if version == 0 or version > SCHEMA_VERSION:
                     raise  # not ours, or newer: never replaced behind the user's back
-            report = import_project(self)
+            report = self.import_export()
             self.last_import = report
             if report.rejected_total:
                 first = report.rejected[0]
@@ -98,7 +119,7 @@ class Project:
                                      f"(first: {first.file}:{first.line}: {first.reason})", file=db,
                                      hint=f"run `noarkpack import {self.root}` to list them; fix the export or "
                                           "the mapping") from None
-        return StagingDB(self.import_mapping.database, project_root=self.root)
+        return StagingDB(mapping.database, project_root=self.root)
 
     def conversion_cache(self):
         """The project's cache of converted documents (None when conversion is off)."""
@@ -259,8 +280,6 @@ def load_project(path: str | Path, *, database: str | Path | None = None, auto_i
     documents = root / _get(proj, "documents", str, "project", required=False, default=".")
     mapping = None
     if "import" in cfg:
-        from .sources.mapping import parse_import
-
         if "source" in proj:
             raise ConfigError("[project] source and [import] both name the journals' source: keep one",
                               file=file, hint="[import] for a legacy export, source for noarkpack's JSON Lines")

@@ -183,8 +183,7 @@ def analyse(project, *, show_identifiers: bool = False, identify_formats: bool =
         source_name = None
     else:
         # noarkpack's JSON Lines read directly: staged into a private temporary database for the analysis.
-        from ..sources.importer import stage_journals
-        from ..sources.staging import StagingDB
+        from ..sources.staging import StagingDB, stage_journals
 
         tmpdir = tempfile.mkdtemp(prefix="noarkpack-analyse-")
         path = Path(tmpdir) / "staging.sqlite"

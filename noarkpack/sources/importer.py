@@ -1,7 +1,8 @@
 """``noarkpack import``: the legacy export → the staging database, through the mapping.
 
-:func:`import_project` reads every ``[[import.file]]`` (CSV in any delimiter and
-encoding, or JSON Lines), turns each row into a row of a staging table
+:func:`import_export` takes plain data (the parsed ``[import]`` mapping and the declared arkivskapere),
+reads every ``[[import.file]]`` (CSV in any delimiter and encoding, or JSON Lines:
+:mod:`noarkpack.sources.readers`), turns each row into a row of a staging table
 (:mod:`noarkpack.sources.mapping`), and writes the result as one new database
 that replaces the old one only when the whole import succeeded.  So:
 
@@ -11,40 +12,48 @@ that replaces the old one only when the whole import succeeded.  So:
 * a row that cannot be used (a bad date or number, a missing required value,
   a parent that is not in the export, a key twice) is *rejected*: recorded
   with file, line and reason in the ``rejected`` table and the
-  :class:`ImportReport`, and the import goes on (the CLI exits 1);
+  :class:`~noarkpack.sources.import_report.ImportReport`, and the import goes on (the CLI exits 1);
 * importing the same export again gives the same database content: rows are
   keyed by their natural keys (journal_id, innslag_id, …) and the staged data
   is exactly what the export holds.
 
 Messages never carry a value from the export (it could be a name or a
 fødselsnummer): they name the file, the line, the column and the record key.
+The project-level call is :meth:`noarkpack.project.Project.import_export`.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
 import sqlite3
 import time
-import unicodedata
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .._version import __version__
-from ..errors import ConfigError, SourceError
-from .mapping import FIELDS, FileMapping, ImportMapping, ValueProblem, to_bool, to_date, to_datetime, to_int
-from .staging import DATA_TABLES, SCHEMA_VERSION, StagingError, check_version, create_schema, schema_version
+from ..errors import SourceError
 from ..progress import Progress
+from .import_report import KEEP_REJECTED, FileStats, ImportRejected, ImportReport, Rejected, Unmapped
+from .mapping import FIELDS, FileMapping, ImportMapping, ValueProblem, to_bool, to_date, to_datetime, to_int
+from .readers import csv_records, jsonl_records
+from .staging import (
+    DATA_TABLES,
+    SCHEMA_VERSION,
+    StagingError,
+    check_version,
+    new_database,
+    normalise_path,
+    schema_version,
+    stage_journals,
+)
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..noark5.settings import ArkivskaperInfo
 
-KEEP_REJECTED = 1000  # rows kept in the report (all are in the database)
 KEY_FIELDS = {
     "pasient": ("pasient_id",), "pasientjournal": ("journal_id",), "innslag": ("journal_id", "innslag_id"),
     "dokument": ("journal_id", "innslag_id", "fil"), "korrespondansepart": ("journal_id", "innslag_id", "type", "navn"),
@@ -65,237 +74,6 @@ COLUMNS = {
     "merknad": ("journal_id", "tekst", "dato", "registrert_av", "type"),
     "diagnose": ("journal_id", "kode", "kodeverk", "tekst", "dato"),
 }
-RECORD_NAME = {"pasient": ("patient", "pasient_id"), "pasientjournal": ("journal", "journal_id")}
-
-
-@dataclass(frozen=True)
-class Rejected:
-    file: str
-    line: int
-    table: str
-    record: str | None
-    reason: str
-
-    def to_json(self) -> dict:
-        return {"file": self.file, "line": self.line, "table": self.table, "record": self.record,
-                "reason": self.reason}
-
-
-@dataclass
-class Unmapped:
-    table: str
-    field: str
-    value: str  # a local code (value maps hold codes, never names)
-    value_map: str
-    rows: int
-    file: str
-    line: int
-
-    def to_json(self) -> dict:
-        return {"table": self.table, "field": self.field, "value": self.value, "value_map": self.value_map,
-                "rows": self.rows, "location": {"file": self.file, "line": self.line}}
-
-
-@dataclass
-class FileStats:
-    path: str
-    table: str
-    rows_read: int = 0
-    rows_imported: int = 0
-    rows_rejected: int = 0
-
-
-@dataclass
-class ImportReport:
-    database: Path
-    files: list[FileStats] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # rows per staging table after the import
-    rejected: list[Rejected] = field(default_factory=list)  # the first KEEP_REJECTED
-    rejected_total: int = 0
-    unmapped: list[Unmapped] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.rejected_total else 0
-
-    def to_json(self) -> dict:
-        return {"database": str(self.database), "seconds": round(self.seconds, 3), "counts": self.counts,
-                "files": [vars(f) for f in self.files], "rejected_total": self.rejected_total,
-                "rejected": [r.to_json() for r in self.rejected], "unmapped": [u.to_json() for u in self.unmapped]}
-
-    def summary_lines(self) -> list[str]:
-        out = [f"Importert til {self.database} på {self.seconds:.1f} s"]
-        for f in self.files:
-            out.append(f"  {f.path:40} → {f.table:18} {f.rows_imported:>9} rader"
-                       + (f", {f.rows_rejected} avvist" if f.rows_rejected else ""))
-        out.append("  i databasen: " + ", ".join(f"{t} {n}" for t, n in self.counts.items() if t in DATA_TABLES))
-        for u in self.unmapped:
-            out.append(f"  ukjent kode {u.value!r} i {u.table}.{u.field} (verdiliste {u.value_map}): {u.rows} rader, "
-                       f"første {u.file}:{u.line}; beholdt som registrert")
-        if self.rejected_total:
-            out.append(f"  AVVIST: {self.rejected_total} rader (ikke importert):")
-            for r in self.rejected[:20]:
-                out.append(f"    {r.file}:{r.line}: {r.reason}" + (f" ({r.record})" if r.record else ""))
-            if self.rejected_total > 20:
-                out.append(f"    … og {self.rejected_total - 20} til (tabellen rejected i databasen)")
-        return out
-
-
-class ImportRejected(SourceError):
-    """An automatic import (before extract, analyse, package) rejected rows: the deposit would be incomplete."""
-
-    exit_code = 1
-
-
-# -- reading the export -------------------------------------------------------------------------
-
-
-_ENC_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "ISO-8859-1", "iso8859-15": "ISO-8859-15"}
-
-
-def sha256_and_lines(fm: FileMapping, hasher) -> Iterator[tuple[int, str]]:
-    """(line number, decoded text without the line end) for each line, checking the encoding."""
-    enc = fm.encoding
-    suspicious: int | None = None  # first line that decodes as UTF-8 in a file declared single-byte
-    genuine = False
-    with open(fm.path, "rb") as f:
-        n = 0
-        for raw in f:
-            n += 1
-            hasher.update(raw)
-            if n == 1 and raw.startswith(b"\xef\xbb\xbf") and enc != "utf-8-sig":
-                raise SourceError("the file starts with a UTF-8 byte order mark, but the mapping says "
-                                  f"{_ENC_NAMES.get(enc, enc)}",
-                                  file=fm.rel, line=1, hint="set encoding = \"utf-8\" for this file")
-            if enc != "utf-8-sig" and not raw.isascii():
-                try:
-                    raw.decode("utf-8")
-                    if suspicious is None:
-                        suspicious = n
-                except UnicodeDecodeError:
-                    genuine = True
-            try:
-                text = raw.decode(enc)
-            except UnicodeDecodeError as e:
-                name = _ENC_NAMES.get(enc, enc)
-                raise SourceError(f"the file is not {name} text (byte 0x{raw[e.start]:02x} at column {e.start + 1} "
-                                  "cannot be decoded)", file=fm.rel, line=n,
-                                  hint="set the right encoding for this file in [[import.file]] "
-                                       "(utf-8, windows-1252, iso-8859-1)") from None
-            if n == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            yield n, text.rstrip("\r\n")
-    if suspicious is not None and not genuine:
-        raise SourceError(f"the file is UTF-8, but the mapping says {_ENC_NAMES.get(enc, enc)}: its letters would "
-                          "be garbled "
-                          "(ø read as Ã¸)", file=fm.rel, line=suspicious,
-                          hint="set encoding = \"utf-8\" for this file in [[import.file]]")
-
-
-def csv_records(fm: FileMapping, hasher) -> Iterator[tuple[int, Any]]:
-    """(line, {column: value}) per data row; raises SourceError for a missing column in the header."""
-    lines = sha256_and_lines(fm, hasher)
-    first = None
-    for n, text in lines:
-        if text.strip():
-            first = (n, text)
-            break
-    if first is None:
-        return
-    delim = fm.delimiter
-    if delim is None:
-        counts = {d: first[1].count(d) for d in (";", ",", "\t", "|")}
-        delim = max(counts, key=counts.get)
-        if counts[delim] == 0:
-            delim = ","
-    header = [h.strip() for h in next(csv.reader([first[1]], delimiter=delim))]
-    index = {h: i for i, h in enumerate(header)}
-    for spec in fm.fields.values():
-        for col in spec.sources:
-            if col not in index:
-                raise SourceError(f"the column {col!r} (mapped to {fm.table}.{spec.name}) is not in the header",
-                                  file=fm.rel, line=first[0],
-                                  hint=f"the header has: {', '.join(header)[:300]}; fix the mapping or the export")
-    state = {"n": first[0]}
-
-    def feed() -> Iterator[str]:
-        for n, text in lines:
-            state["n"] = n
-            yield text
-
-    reader = csv.reader(feed(), delimiter=delim)
-    start = first[0] + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            raise SourceError(f"the CSV cannot be read: {e}", file=fm.rel, line=state["n"]) from None
-        line, start = start, state["n"] + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) != len(header):
-            yield line, ValueProblem(f"the row has {len(row)} fields, the header {len(header)}")
-            continue
-        yield line, {h: row[i] for h, i in index.items()}
-
-
-def _path(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
-
-
-class _Scoped:
-    """A JSON record inside its line: plain keys from the element, ``^.`` its parent, ``$.`` the line."""
-
-    def __init__(self, root: Any, parents: tuple, elem: Any) -> None:
-        self.root, self.parents, self.elem = root, parents, elem
-
-    def get(self, key: str) -> Any:
-        if key.startswith("$."):
-            return _path(self.root, key[2:])
-        if key.startswith("^."):
-            return _path(self.parents[-1] if self.parents else self.root, key[2:])
-        return _path(self.elem, key)
-
-
-def jsonl_records(fm: FileMapping, hasher) -> Iterator[tuple[int, Any]]:
-    for n, text in sha256_and_lines(fm, hasher):
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as e:
-            yield n, ValueProblem(f"the line is not valid JSON: {e.msg} (column {e.colno})")
-            continue
-        if not isinstance(obj, dict):
-            yield n, ValueProblem("the line is not a JSON object")
-            continue
-        if not fm.each:
-            yield n, _Scoped(obj, (), obj)
-            continue
-
-        def walk(elem: Any, parents: tuple, rest: tuple[str, ...]) -> Iterator[Any]:
-            if not rest:
-                yield _Scoped(obj, parents, elem)
-                return
-            arr = elem.get(rest[0]) if isinstance(elem, dict) else None
-            if arr is None:
-                return
-            if not isinstance(arr, list):
-                yield ValueProblem(f"{rest[0]} is not a JSON array")
-                return
-            for item in arr:
-                yield from walk(item, parents + (elem,), rest[1:])
-
-        # an element's parents: the objects above it, the line's object first ("^." is the nearest)
-        for rec in walk(obj, (), fm.each):
-            yield n, rec
 
 
 # -- turning a record into a row -----------------------------------------------------------------
@@ -478,13 +256,6 @@ def _safe_get(rec: Any, fm: FileMapping, name: str) -> str | None:
     return str(v).strip() if v is not None and str(v).strip() else None
 
 
-def normalise_path(fil: str) -> str:
-    p = unicodedata.normalize("NFC", fil.replace("\\", "/"))
-    while p.startswith("./"):
-        p = p[2:]
-    return p
-
-
 # -- the import ---------------------------------------------------------------------------------
 
 
@@ -496,14 +267,13 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def import_project(project: Project, progress: Progress | None = None) -> ImportReport:
-    """Import the project's export into its staging database (see the module docstring)."""
-    mapping = project.import_mapping
-    if mapping is None:
-        raise ConfigError("the project has no [import] table: its journals are read directly from "
-                          "[project] source (noarkpack's JSON Lines format), so there is nothing to import",
-                          file=project.root / "noarkpack.toml",
-                          hint="describe a legacy export in [import] (docs/migration.md) to import it")
+def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo], *,
+                  project_root: Path | None = None, progress: Progress | None = None) -> ImportReport:
+    """Import the export ``mapping`` describes into its staging database (see the module docstring).
+
+    ``arkivskapere`` are the ``[[arkivskaper]]`` tables of noarkpack.toml (the ``arkivskaper`` table);
+    ``project_root`` names the project in hints (``run noarkpack import PROJECT``).
+    """
     t0 = time.monotonic()
     started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     for fm in mapping.files:
@@ -515,7 +285,7 @@ def import_project(project: Project, progress: Progress | None = None) -> Import
     if target.exists():
         version = schema_version(target)
         if version > SCHEMA_VERSION or version == 0:
-            check_version(target, version, project.root)
+            check_version(target, version, project_root)
         if version == SCHEMA_VERSION:
             old = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
             try:
@@ -525,17 +295,10 @@ def import_project(project: Project, progress: Progress | None = None) -> Import
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:10]}")
     report = ImportReport(database=target)
-    conn = sqlite3.connect(tmp, isolation_level=None)
+    conn: sqlite3.Connection | None = None
     ok = False
     try:
-        conn.execute("PRAGMA journal_mode = OFF")  # a private new file: atomicity comes from the rename
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA temp_store = FILE")
-        create_schema(conn)  # executescript commits: before the transaction
-        conn.execute("BEGIN")
-        for a in project.settings.arkivskapere:
-            conn.execute("INSERT INTO arkivskaper VALUES (?, ?, ?, ?)", (a.key, a.id, a.navn, a.beskrivelse))
+        conn = new_database(tmp, arkivskapere)
         imp = _Importer(conn, mapping, report, progress)
         for fm in mapping.ordered_files():
             stats, sha = imp.run_file(fm)
@@ -564,7 +327,8 @@ def import_project(project: Project, progress: Progress | None = None) -> Import
     finally:
         if not ok:
             try:
-                conn.close()
+                if conn is not None:
+                    conn.close()
             except sqlite3.Error:
                 pass
             for p in (tmp, tmp.with_name(tmp.name + "-journal")):
@@ -578,111 +342,5 @@ def import_project(project: Project, progress: Progress | None = None) -> Import
     return report
 
 
-def check_fresh(project: Project) -> None:
-    """Raise StagingError when the staging database is missing or older than the export or the mapping."""
-    from .staging import StagingDB
-
-    mapping = project.import_mapping
-    with StagingDB(mapping.database, project_root=project.root) as db:
-        run = db.last_run()
-        files = {r["path"]: r for r in db.imported_files()}
-    hint = f"run `noarkpack import {project.root}`"
-    if run is None:
-        raise StagingError("the staging database holds no finished import", file=mapping.database, hint=hint)
-    if run["mapping_sha256"] != mapping.digest:
-        raise StagingError("the [import] mapping in noarkpack.toml changed since the last import",
-                           file=mapping.database, hint=hint)
-    for fm in mapping.files:
-        r = files.get(fm.rel)
-        if r is None:
-            raise StagingError("an export file of the mapping was not imported", file=fm.rel, hint=hint)
-        if not fm.path.is_file():
-            raise StagingError("an imported export file is gone", file=fm.rel, hint=hint)
-        st = fm.path.stat()
-        if st.st_size != r["size"]:
-            raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
-        if st.st_mtime_ns != r["mtime_ns"]:
-            h = hashlib.sha256()
-            with open(fm.path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            if h.hexdigest() != r["sha256"]:
-                raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
-
-
-# -- staging model objects (direct JSON Lines sources, migration scripts) --------------------------
-
-
-def stage_journals(path: Path, journals: Iterable, settings=None, source: str = "journals") -> dict[str, int]:
-    """Write journals (model objects) into a new staging database at ``path`` (for analysis of a
-    project that reads noarkpack's JSON Lines directly, or for a migration script)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        create_schema(conn)
-        conn.execute("BEGIN")
-        if settings is not None:
-            for a in settings.arkivskapere:
-                conn.execute("INSERT INTO arkivskaper VALUES (?, ?, ?, ?)", (a.key, a.id, a.navn, a.beskrivelse))
-        seq = 0
-
-        def ins(table: str, values: dict, line: int) -> None:
-            nonlocal seq
-            seq += 1
-            cols = list(values)
-            conn.execute(f"INSERT INTO {table} ({', '.join(cols)}, seq, src_file, src_line) "
-                         f"VALUES ({', '.join('?' * (len(cols) + 3))}) ON CONFLICT DO NOTHING", (*values.values(), seq, source, line))
-
-        def iso(v):
-            return v.isoformat() if v is not None else None
-
-        for j in journals:
-            line = getattr(j, "source_line", 0) or 0
-            p = j.pasient
-            ins("pasient", dict(pasient_id=p.pasient_id, fodselsnummer=p.fodselsnummer, navn=p.navn, kjonn=p.kjonn,
-                                fodselsdato=iso(p.fodselsdato), dodsdato=iso(p.dodsdato),
-                                dodsdato_ukjent=int(p.dodsdato_ukjent), skjult_adresse=int(p.skjult_adresse),
-                                skjult_navn=int(p.skjult_navn)), line)
-            ins("pasientjournal", dict(journal_id=j.journal_id, pasient_id=p.pasient_id, arkivskaper=j.arkivskaper,
-                                       journalsted=j.journalsted, journalansvarlig=j.journalansvarlig,
-                                       opprettet=iso(j.opprettet), opprettet_av=j.opprettet_av,
-                                       avsluttet=iso(j.avsluttet), avsluttet_av=j.avsluttet_av), line)
-            for i in j.innslag:
-                s, k = i.skjerming, i.korrespondanse
-                ins("innslag", dict(
-                    journal_id=j.journal_id, innslag_id=i.innslag_id, type=i.type, tittel=i.tittel,
-                    forfatter=i.forfatter, opprettet=iso(i.opprettet), arkivert=iso(i.arkivert),
-                    arkivert_av=i.arkivert_av, skjerming_tilgangsrestriksjon=s.tilgangsrestriksjon if s else None,
-                    skjerming_hjemmel=s.hjemmel if s else None,
-                    skjerming_metadata="\x1f".join(s.metadata) if s else None,
-                    skjerming_dokument=s.dokument if s else None, korrespondanse_type=k.type if k else None,
-                    korrespondanse_dato=iso(k.dato) if k else None), line)
-                for n, d in enumerate(i.dokumenter, start=1):
-                    ins("dokument", dict(journal_id=j.journal_id, innslag_id=i.innslag_id, fil=d.fil,
-                                         fil_norm=normalise_path(d.fil), tittel=d.tittel,
-                                         tilknyttet_som=d.tilknyttet_som, format=d.format, nr=n), line)
-                for part in (k.parter if k else []):
-                    ins("korrespondansepart", dict(journal_id=j.journal_id, innslag_id=i.innslag_id, type=part.type,
-                                                   navn=part.navn), line)
-                for e in i.endringer:
-                    ins("endring", dict(journal_id=j.journal_id, innslag_id=i.innslag_id, felt=e.felt,
-                                        tidligere=e.tidligere, ny=e.ny, dato=iso(e.dato), av=e.av), line)
-            for m in j.merknader:
-                ins("merknad", dict(journal_id=j.journal_id, tekst=m.tekst, dato=iso(m.dato),
-                                    registrert_av=m.registrert_av, type=m.type), line)
-            for d in j.diagnoser:
-                ins("diagnose", dict(journal_id=j.journal_id, kode=d.kode, kodeverk=d.kodeverk, tekst=d.tekst,
-                                     dato=iso(d.dato)), line)
-        conn.execute("INSERT INTO import_run (started, finished, noarkpack, mapping_sha256, rows_read, "
-                     "rows_imported, rows_rejected) VALUES (?, ?, ?, '', ?, ?, 0)",
-                     (datetime.now(timezone.utc).isoformat(), datetime.now(timezone.utc).isoformat(), __version__,
-                      seq, seq))
-        conn.execute("COMMIT")
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}
-    finally:
-        conn.close()
-
-
-__all__ = ["ImportRejected", "ImportReport", "Rejected", "Unmapped", "import_project", "check_fresh", "stage_journals",
-           "StagingError"]
+__all__ = ["ImportRejected", "ImportReport", "Rejected", "Unmapped", "import_export", "stage_journals", "StagingError",
+           "FileStats", "normalise_path"]

@@ -10,6 +10,9 @@ Reading never loads all rows: :meth:`StagingDB.journals` walks the journals
 ordered by patient (so each patient's journals are consecutive, as the
 extract writer needs) and fetches each journal's entries, documents and the
 rest with one small query per table.
+
+Writing: :func:`new_database` sets up a new database (schema, arkivskapere) for the importer
+(:mod:`noarkpack.sources.importer`) and for :func:`stage_journals`, which stages model objects directly.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from datetime import date, datetime
+import unicodedata
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
+from .._version import __version__
 from ..errors import SourceError
 from ..model.epj import (
     Diagnose,
@@ -34,6 +39,9 @@ from ..model.epj import (
     Pasient,
     Pasientjournal,
 )
+
+if TYPE_CHECKING:
+    from ..noark5.settings import ArkivskaperInfo, ExtractSettings
 
 #: PRAGMA user_version of the schema this noarkpack writes and reads
 SCHEMA_VERSION = 1
@@ -147,6 +155,33 @@ def import_hint(project_root: Path | None) -> str:
 def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def new_database(path: Path, arkivskapere: Iterable[ArkivskaperInfo]) -> sqlite3.Connection:
+    """A new staging database at ``path`` (a private file, not yet in place): the schema and the arkivskapere,
+    open in a transaction that the caller fills and commits (``COMMIT``) before it closes the connection."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")  # a private new file: atomicity comes from the rename
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = FILE")
+        create_schema(conn)  # executescript commits: before the transaction
+        conn.execute("BEGIN")
+        for a in arkivskapere:
+            conn.execute("INSERT INTO arkivskaper VALUES (?, ?, ?, ?)", (a.key, a.id, a.navn, a.beskrivelse))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def normalise_path(fil: str) -> str:
+    """A document path as ``dokument.fil_norm`` holds it: NFC, ``/``-separated, without a leading ``./``."""
+    p = unicodedata.normalize("NFC", fil.replace("\\", "/"))
+    while p.startswith("./"):
+        p = p[2:]
+    return p
 
 
 def schema_version(path: Path) -> int:
@@ -303,6 +338,71 @@ class StagingDB:
         j.source_file = r["src_file"]  # type: ignore[attr-defined]
         j.source_line = r["src_line"]  # type: ignore[attr-defined]
         return j
+
+
+def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: ExtractSettings | None = None,
+                   source: str = "journals") -> dict[str, int]:
+    """Write journals (model objects) into a new staging database at ``path`` (for analysis of a
+    project that reads noarkpack's JSON Lines directly, or for a migration script)."""
+    conn = new_database(path, settings.arkivskapere if settings is not None else ())
+    try:
+        seq = 0
+
+        def ins(table: str, values: dict, line: int) -> None:
+            nonlocal seq
+            seq += 1
+            cols = list(values)
+            conn.execute(f"INSERT INTO {table} ({', '.join(cols)}, seq, src_file, src_line) "
+                         f"VALUES ({', '.join('?' * (len(cols) + 3))}) ON CONFLICT DO NOTHING", (*values.values(), seq, source, line))
+
+        def iso(v):
+            return v.isoformat() if v is not None else None
+
+        for j in journals:
+            line = getattr(j, "source_line", 0) or 0
+            p = j.pasient
+            ins("pasient", dict(pasient_id=p.pasient_id, fodselsnummer=p.fodselsnummer, navn=p.navn, kjonn=p.kjonn,
+                                fodselsdato=iso(p.fodselsdato), dodsdato=iso(p.dodsdato),
+                                dodsdato_ukjent=int(p.dodsdato_ukjent), skjult_adresse=int(p.skjult_adresse),
+                                skjult_navn=int(p.skjult_navn)), line)
+            ins("pasientjournal", dict(journal_id=j.journal_id, pasient_id=p.pasient_id, arkivskaper=j.arkivskaper,
+                                       journalsted=j.journalsted, journalansvarlig=j.journalansvarlig,
+                                       opprettet=iso(j.opprettet), opprettet_av=j.opprettet_av,
+                                       avsluttet=iso(j.avsluttet), avsluttet_av=j.avsluttet_av), line)
+            for i in j.innslag:
+                s, k = i.skjerming, i.korrespondanse
+                ins("innslag", dict(
+                    journal_id=j.journal_id, innslag_id=i.innslag_id, type=i.type, tittel=i.tittel,
+                    forfatter=i.forfatter, opprettet=iso(i.opprettet), arkivert=iso(i.arkivert),
+                    arkivert_av=i.arkivert_av, skjerming_tilgangsrestriksjon=s.tilgangsrestriksjon if s else None,
+                    skjerming_hjemmel=s.hjemmel if s else None,
+                    skjerming_metadata="\x1f".join(s.metadata) if s else None,
+                    skjerming_dokument=s.dokument if s else None, korrespondanse_type=k.type if k else None,
+                    korrespondanse_dato=iso(k.dato) if k else None), line)
+                for n, d in enumerate(i.dokumenter, start=1):
+                    ins("dokument", dict(journal_id=j.journal_id, innslag_id=i.innslag_id, fil=d.fil,
+                                         fil_norm=normalise_path(d.fil), tittel=d.tittel,
+                                         tilknyttet_som=d.tilknyttet_som, format=d.format, nr=n), line)
+                for part in (k.parter if k else []):
+                    ins("korrespondansepart", dict(journal_id=j.journal_id, innslag_id=i.innslag_id, type=part.type,
+                                                   navn=part.navn), line)
+                for e in i.endringer:
+                    ins("endring", dict(journal_id=j.journal_id, innslag_id=i.innslag_id, felt=e.felt,
+                                        tidligere=e.tidligere, ny=e.ny, dato=iso(e.dato), av=e.av), line)
+            for m in j.merknader:
+                ins("merknad", dict(journal_id=j.journal_id, tekst=m.tekst, dato=iso(m.dato),
+                                    registrert_av=m.registrert_av, type=m.type), line)
+            for d in j.diagnoser:
+                ins("diagnose", dict(journal_id=j.journal_id, kode=d.kode, kodeverk=d.kodeverk, tekst=d.tekst,
+                                     dato=iso(d.dato)), line)
+        conn.execute("INSERT INTO import_run (started, finished, noarkpack, mapping_sha256, rows_read, "
+                     "rows_imported, rows_rejected) VALUES (?, ?, ?, '', ?, ?, 0)",
+                     (datetime.now(timezone.utc).isoformat(), datetime.now(timezone.utc).isoformat(), __version__,
+                      seq, seq))
+        conn.execute("COMMIT")
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}
+    finally:
+        conn.close()
 
 
 def dump_digest(path: Path, *, data_only: bool = False) -> str:

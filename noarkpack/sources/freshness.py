@@ -1,0 +1,48 @@
+"""Is the staging database up to date with the export and the mapping?
+
+The import log in the database (``import_run``, ``import_file``) records the mapping's digest and each export
+file's size, modification time and SHA-256; :func:`check_fresh` compares them with what is on disk now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .mapping import ImportMapping
+from .staging import StagingDB, StagingError, import_hint
+
+
+def check_fresh(mapping: ImportMapping, project_root: Path | None = None) -> None:
+    """Raise StagingError when the staging database is missing or older than the export or the mapping.
+
+    ``project_root`` names the project in the hint (``run noarkpack import PROJECT``).
+    """
+    with StagingDB(mapping.database, project_root=project_root) as db:
+        run = db.last_run()
+        files = {r["path"]: r for r in db.imported_files()}
+    hint = import_hint(project_root)
+    if run is None:
+        raise StagingError("the staging database holds no finished import", file=mapping.database, hint=hint)
+    if run["mapping_sha256"] != mapping.digest:
+        raise StagingError("the [import] mapping in noarkpack.toml changed since the last import",
+                           file=mapping.database, hint=hint)
+    for fm in mapping.files:
+        r = files.get(fm.rel)
+        if r is None:
+            raise StagingError("an export file of the mapping was not imported", file=fm.rel, hint=hint)
+        if not fm.path.is_file():
+            raise StagingError("an imported export file is gone", file=fm.rel, hint=hint)
+        st = fm.path.stat()
+        if st.st_size != r["size"]:
+            raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
+        if st.st_mtime_ns != r["mtime_ns"]:
+            h = hashlib.sha256()
+            with open(fm.path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            if h.hexdigest() != r["sha256"]:
+                raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
+
+
+__all__ = ["check_fresh"]
