@@ -271,7 +271,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
                   project_root: Path | None = None, progress: Progress | None = None) -> ImportReport:
     """Import the export ``mapping`` describes into its staging database (see the module docstring).
 
-    ``arkivskapere`` are the ``[[arkivskaper]]`` tables of noarkpack.toml (the ``arkivskaper`` table);
+    ``arkivskapere`` (the ``[[arkivskaper]]`` tables of noarkpack.toml) fill the database's ``arkivskaper`` table;
     ``project_root`` names the project in hints (``run noarkpack import PROJECT``).
     """
     t0 = time.monotonic()

@@ -158,11 +158,11 @@ def create_schema(conn: sqlite3.Connection) -> None:
 
 
 def new_database(path: Path, arkivskapere: Iterable[ArkivskaperInfo]) -> sqlite3.Connection:
-    """A new staging database at ``path`` (a private file, not yet in place): the schema and the arkivskapere,
-    open in a transaction that the caller fills and commits (``COMMIT``) before it closes the connection."""
+    """A new staging database at ``path`` (a private file nobody reads before the caller is done with it): the
+    schema and the arkivskapere, open in a transaction that the caller fills and commits (``COMMIT``)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode = OFF")  # a private new file: atomicity comes from the rename
+        conn.execute("PRAGMA journal_mode = OFF")  # a private new file: the import's atomicity is its rename
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA temp_store = FILE")
@@ -353,7 +353,8 @@ def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: Ext
             seq += 1
             cols = list(values)
             conn.execute(f"INSERT INTO {table} ({', '.join(cols)}, seq, src_file, src_line) "
-                         f"VALUES ({', '.join('?' * (len(cols) + 3))}) ON CONFLICT DO NOTHING", (*values.values(), seq, source, line))
+                         f"VALUES ({', '.join('?' * (len(cols) + 3))}) ON CONFLICT DO NOTHING",
+                         (*values.values(), seq, source, line))
 
         def iso(v):
             return v.isoformat() if v is not None else None
