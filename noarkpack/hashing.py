@@ -2,12 +2,14 @@
 
 noarkpack computes each checksum once, at the point where the bytes are
 first read or written, and carries it forward (dokumentobjekt/sjekksum →
-ADDML → dias-mets → bag manifest).  This module has the two building blocks:
+ADDML → dias-mets → bag manifest).  This module has the building blocks:
 
-* :func:`sha256_file` hashes an existing file in 1 MiB chunks (constant memory);
+* :func:`hash_stream` hashes what is left of a stream (several algorithms at once) in 1 MiB
+  chunks (constant memory); :func:`hash_file` and :func:`sha256_file` do so for a file;
 * :class:`HashingWriter` wraps a binary file opened for writing and hashes and
   counts every byte written through it, so a writer gets the SHA-256 and size
-  of its output without reading it back.
+  of its output without reading it back;
+* :class:`HashingReader` is its reading side: a stream read for another purpose is hashed on the way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Iterable
 from typing import BinaryIO
 
 #: read size for streaming hashes: large enough to amortise system calls,
@@ -22,23 +25,66 @@ from typing import BinaryIO
 CHUNK_SIZE = 1 << 20
 
 
+def hash_stream(stream: BinaryIO, algorithms: Iterable[str] = ("sha256",), *,
+                chunk_size: int = CHUNK_SIZE) -> dict[str, str]:
+    """Read ``stream`` to its end once and return the hex digest of its bytes for each algorithm.
+
+    The one hashing loop for bytes that are not hashed on the way somewhere else (for those, see
+    :class:`HashingWriter` and :class:`HashingReader`).  A raw file (:class:`io.FileIO`, opened with
+    ``buffering=0``) is read with ``readinto`` into one reused buffer, with no copy beyond the kernel's;
+    any other stream (a buffered file, a tar member, a download) with ``read(chunk_size)``.
+    """
+    hashes = {a: hashlib.new(a) for a in algorithms}
+    _feed(stream, hashes.values(), chunk_size)
+    return {a: h.hexdigest() for a, h in hashes.items()}
+
+
+def hash_file(path: str | os.PathLike[str], algorithms: Iterable[str] = ("sha256",)) -> dict[str, str]:
+    """Hex digests of the file at ``path`` for each algorithm, the file read once (see :func:`hash_stream`)."""
+    # buffering=0: readinto() goes straight to the OS, no second copy
+    with open(path, "rb", buffering=0) as f:
+        return hash_stream(f, algorithms)
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Return the lowercase hex SHA-256 of the file at ``path``.
 
     The file is read in 1 MiB chunks into one reused buffer, so memory use
-    does not depend on the size of the file.
+    does not depend on the size of the file.  (:func:`hash_file` without its
+    dictionaries: this is called once per document.)
     """
     digest = hashlib.sha256()
-    buffer = bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
-    # buffering=0: readinto() goes straight to the OS, no second copy
     with open(path, "rb", buffering=0) as f:
-        while True:
-            n = f.readinto(buffer)
-            if not n:
-                break
-            digest.update(view[:n])
+        _feed(f, (digest,), CHUNK_SIZE)
     return digest.hexdigest()
+
+
+def _feed(stream: BinaryIO, hashes: Iterable, chunk_size: int) -> None:
+    """Update every hash object in ``hashes`` with the rest of ``stream`` (the loop of :func:`hash_stream`)."""
+    updates = [h.update for h in hashes]
+    if isinstance(stream, io.FileIO):
+        buffer = bytearray(chunk_size)
+        view = memoryview(buffer)
+        readinto = stream.readinto
+        if len(updates) == 1:
+            update = updates[0]
+            while n := readinto(buffer):
+                update(view[:n])
+        else:
+            while n := readinto(buffer):
+                chunk = view[:n]
+                for update in updates:
+                    update(chunk)
+    else:
+        read = stream.read
+        if len(updates) == 1:
+            update = updates[0]
+            while chunk := read(chunk_size):
+                update(chunk)
+        else:
+            while chunk := read(chunk_size):
+                for update in updates:
+                    update(chunk)
 
 
 class HashingWriter(io.BufferedIOBase):

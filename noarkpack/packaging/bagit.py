@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..hashing import hash_file
 from .errors import PackagingError
 from .findings import ERROR, INFO, WARNING, VerifyReport
 
@@ -362,14 +363,7 @@ def _hash_files(bag: Path, rels: list[str], algorithms: set[str],
         have = dict((known or {}).get(rel, {}))
         need = [a for a in algorithms if a not in have]
         if need:
-            hs = {a: hashlib.new(a) for a in need}
-            buf = bytearray(1 << 20)
-            view = memoryview(buf)
-            with open(bag / rel, "rb", buffering=0) as f:
-                while n := f.readinto(buf):
-                    for h in hs.values():
-                        h.update(view[:n])
-            have.update({a: h.hexdigest() for a, h in hs.items()})
+            have.update(hash_file(bag / rel, need))
         out[rel] = have
     return out
 

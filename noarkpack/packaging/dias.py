@@ -20,8 +20,8 @@ files without a recorded checksum are hashed.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import heapq
+import itertools
 import json
 import os
 import shutil
@@ -36,13 +36,13 @@ import jinja2
 
 from .._version import __version__
 from ..fsutil import fsync_dir
-from ..hashing import HashingWriter, sha256_file
+from ..hashing import HashingWriter, hash_file, sha256_file
+from ..progress import Progress
 from ..resources import templates_dir
 from .errors import PackagingError
 from .inventory import addml_name, find_extract_root, recorded_checksums, walk_extract
 from .metadata import PackageMetadata, utc
 from .tarball import Member, write_tar
-from ..progress import Progress
 
 PROFILES = {"arkivverket-sip": "SIP", "arkivverket-aip": "AIP"}
 PARTIAL = ".partial-"
@@ -322,15 +322,11 @@ def build_package(
                 json_text = json.dumps(validation_report.to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
             for ext, text in (("json", json_text), ("html", validation_report.to_html())):
                 p = gen / f"validation-report.{ext}"
-                digest, size = hashlib.sha256(), 0
-                with open(p, "wb") as fh:
+                with open(p, "wb") as fh, HashingWriter(fh) as out:
                     for piece in ((text,) if isinstance(text, str) else text):
-                        data = piece.encode("utf-8")
-                        digest.update(data)
-                        fh.write(data)
-                        size += len(data)
+                        out.write(piece.encode("utf-8"))
                 package[f"administrative_metadata/repository_operations/validation-report.{ext}"] = (
-                    p, size, digest.hexdigest())
+                    p, out.size, out.hexdigest())
         if pkg_type == "AIP":
             desc_ctx = dict(uuid=pkg_uuid, label=label, created=stamp, software=SOFTWARE,
                             agency=metadata.mottaker or (metadata.avleverer.navn if metadata.avleverer else "noarkpack"),
@@ -397,13 +393,13 @@ def build_package(
 
             desc_digests = {"sha256": desc_sha}
             if "sha512" in bag_algorithms or any(a != "sha256" for a in bag_algorithms):
-                desc_digests.update(_digests(desc_tmp, bag_algorithms))
+                desc_digests.update(hash_file(desc_tmp, bag_algorithms))
             tar_digests = {"sha256": digest.sha256}
             if digest.sha512:
                 tar_digests["sha512"] = digest.sha512
             missing = [a for a in bag_algorithms if a not in tar_digests]
             if missing:
-                tar_digests.update(_digests(tar_tmp, tuple(missing)))
+                tar_digests.update(hash_file(tar_tmp, missing))
             os.replace(tar_tmp, tar_final)
             os.replace(desc_tmp, desc_final)
             shutil.rmtree(gen, ignore_errors=True)
@@ -476,15 +472,6 @@ def _members(pkg_uuid: str, package: dict[str, tuple[Path, int, str]], root: Pat
             yield Member(full, root / f.rel, f.size)
         else:
             yield Member(full + "/", None)  # a folder of the generated files
-
-
-def _digests(path: Path, algorithms: tuple[str, ...]) -> dict[str, str]:
-    hs = {a: hashlib.new(a) for a in algorithms}
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            for h in hs.values():
-                h.update(chunk)
-    return {a: h.hexdigest() for a, h in hs.items()}
 
 
 def _bag_info(meta: PackageMetadata, pkg_uuid: str, created: datetime, octets: int, label: str) -> list[tuple[str, str]]:
