@@ -6,9 +6,9 @@ file's size, modification time and SHA-256; :func:`check_fresh` compares them wi
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from ..hashing import sha256_file
 from .mapping import ImportMapping
 from .staging import StagingDB, StagingError, import_hint
 
@@ -37,11 +37,7 @@ def check_fresh(mapping: ImportMapping, project_root: Path | None = None) -> Non
         if st.st_size != r["size"]:
             raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
         if st.st_mtime_ns != r["mtime_ns"]:
-            h = hashlib.sha256()
-            with open(fm.path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            if h.hexdigest() != r["sha256"]:
+            if sha256_file(fm.path) != r["sha256"]:
                 raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
 
 
