@@ -127,8 +127,9 @@ def _echo(lines, err: bool = False) -> None:
 
 def _edge(command):
     """Every command's edge: an error becomes one clear line and its exit code (:func:`_fail`); what the
-    command returns (a report or a run: ``summary_lines()``, ``exit_code``, maybe ``problem_lines()``) is
-    shown (the summary unless --quiet, the problems on stderr always) and gives the exit code."""
+    command returns (a report or a run, or a list of them: ``summary_lines()``, ``exit_code``, maybe
+    ``problem_lines()``) is shown (the summary unless --quiet, the problems on stderr always) and gives the
+    exit code."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
@@ -143,10 +144,12 @@ def _edge(command):
                 _state["printer"].done()
         if result is None:
             return
-        if not _state["quiet"]:
-            _echo(result.summary_lines())
-        _echo(getattr(result, "problem_lines", list)(), err=True)
-        raise typer.Exit(result.exit_code)
+        results = result if isinstance(result, list) else [result]  # the extracts of a split
+        for r in results:
+            if not _state["quiet"]:
+                _echo(r.summary_lines())
+            _echo(getattr(r, "problem_lines", list)(), err=True)
+        raise typer.Exit(max(r.exit_code for r in results))
 
     return run
 
@@ -229,18 +232,13 @@ def extract(
     allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="Keep documents that cannot be "
                                            "converted to an archival format (listed in the summary) instead of "
                                            "stopping."),
-) -> None:
+):
     """Write a Noark 5 v5.0 extract: OUT/avleveringspakke/."""
     from .pipeline import extract_project
     from .project import load_project
 
-    runs = extract_project(load_project(project), out, split_by=split_by, overwrite=overwrite,
+    return extract_project(load_project(project), out, split_by=split_by, overwrite=overwrite,
                            allow_unconverted=allow_unconverted, progress=progress_printer())
-    if _state["printer"] is not None:
-        _state["printer"].done()
-    if not _state["quiet"]:
-        for run in (runs if isinstance(runs, list) else [runs]):
-            _echo(run.summary_lines())
 
 
 @app.command()

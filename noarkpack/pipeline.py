@@ -29,6 +29,8 @@ class ExtractRun:
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (journal_id, reason) left out by [selection]
     seconds: float | None = None  # how long the extract took (not for the extracts of a split)
 
+    exit_code = 0  # an extract that cannot be written raises NoarkpackError
+
     @property
     def excluded_by_reason(self) -> dict[str, int]:
         counts: dict[str, int] = {}
