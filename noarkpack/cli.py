@@ -120,6 +120,11 @@ def progress_printer() -> _ProgressPrinter | None:
     return _state["printer"]
 
 
+def _end_progress() -> None:
+    if _state["printer"] is not None:
+        _state["printer"].done()
+
+
 def _echo(lines, err: bool = False) -> None:
     for line in lines:
         typer.echo(line, err=err)
@@ -137,11 +142,10 @@ def _edge(command):
         try:
             result = command(*args, **kwargs)
         except BaseException as e:  # noqa: BLE001
+            _end_progress()  # the error on a line of its own
             _fail(e)
             return
-        finally:
-            if _state["printer"] is not None:
-                _state["printer"].done()
+        _end_progress()
         if result is None:
             return
         results = result if isinstance(result, list) else [result]  # the extracts of a split
