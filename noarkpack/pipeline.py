@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError, ExtractError, ModelError, NoarkpackError
+from .findings import ReportLike, Tally
+from .fsutil import human_size, write_text_atomic
 from .noark5.writer import ExtractResult, ExtractWriter
-from .project import PROJECT_FILE, Project, load_project
 from .progress import Progress
+from .project import PROJECT_FILE, Project, load_project
 
 
 @dataclass
@@ -24,6 +27,9 @@ class ExtractRun:
     conversion: object | None = None  # ConversionReport of the pre-pass, when there was one
     arkivskaper: str | None = None  # the arkivskaper key of a split extract
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (journal_id, reason) left out by [selection]
+    seconds: float | None = None  # how long the extract took (not for the extracts of a split)
+
+    exit_code = 0  # an extract that cannot be written raises NoarkpackError
 
     @property
     def excluded_by_reason(self) -> dict[str, int]:
@@ -32,8 +38,35 @@ class ExtractRun:
             counts[reason] = counts.get(reason, 0) + 1
         return counts
 
+    def summary_lines(self) -> list[str]:
+        """What was written: counts, sizes, conversions, documents kept unconverted, journals left out."""
+        r = self.result
+        lines = [f"[{self.arkivskaper}]"] if self.arkivskaper else []
+        lines += [f"Uttrekk skrevet: {r.path}",
+                  f"  pasientjournaler (mappe):   {r.mappe}",
+                  f"  registreringer:             {r.registrering} (journalposter: {r.journalposter})",
+                  f"  dokumentfiler:              {r.dokumentfiler} ({human_size(r.document_bytes)})",
+                  f"  endringer:                  {r.endringer}",
+                  f"  totalt:                     {human_size(r.total_bytes)}"
+                  + (f" på {self.seconds:.1f} s" if self.seconds is not None else "")]
+        conv = self.conversion
+        if r.converted or conv:
+            lines.append(f"  konvertert til PDF/A:       {r.converted}"
+                         + (f" ({conv.converted} nye, {conv.seconds:.1f} s)" if conv else ""))
+        if r.unconverted:
+            lines.append(f"  ikke konvertert:            {len(r.unconverted)} (beholdt i originalformat)")
+            lines += [f"    - {where} ({puid}): {reason}" for where, puid, reason in r.unconverted]
+        if r.skipped:
+            lines.append(f"  utelatt:                    {len(r.skipped)} journal(er)")
+            reasons: dict[str, int] = {}
+            for _, reason in r.skipped:
+                reasons[reason] = reasons.get(reason, 0) + 1
+            lines += [f"    - {reason}: {n}" for reason, n in sorted(reasons.items())]
+        return lines
+
 
 SPLITS = ("arkivskaper",)
+PROFILES = ("arkivverket-sip", "arkivverket-aip", "nha")  # of package and deposit
 
 
 def import_project(project: Project | str | Path, progress: Progress | None = None):
@@ -66,9 +99,9 @@ def _extract_one(project: Project, out: Path, settings, key: str | None, cache, 
                  allow_unconverted: bool, progress: Progress | None) -> ExtractRun | None:
     """One extract of the selected journals (of one arkivskaper when ``key``); None when there are none."""
     label = "extract" if key is None else f"extract {key}"
-    total = (project.journal_count(arkivskaper=key) or 0) if progress else 0
+    total = (project.journal_count(arkivskaper=key) or None) if progress else None
 
-    def on_journal(stage: str, done: int, total: int | None = None) -> None:
+    def on_journal(stage: str, done: int, _total: int | None = None) -> None:
         if progress:  # journals read (written + left out) of all the source holds: the CLI shows an ETA
             progress(label, done + len(excluded), total)
 
@@ -109,6 +142,7 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
     from .documents import persistent_identifications
     from .prepass import Prepass
 
+    t0 = time.monotonic()
     out = Path(out)
     if split_by is not None and split_by not in SPLITS:
         raise ConfigError(f"cannot split by {split_by!r}", hint="--split-by arkivskaper")
@@ -124,6 +158,8 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
     conv_report = ConversionReport(converted=made, seconds=stats.get("conversion_seconds", 0.0)) if made else None
     for run in (runs if isinstance(runs, list) else [runs]):
         run.conversion = conv_report
+    if not isinstance(runs, list):
+        runs.seconds = time.monotonic() - t0
     return runs
 
 
@@ -173,6 +209,28 @@ class PackageRun:
     package: object | None = None  # noarkpack.packaging.PackageResult (None when validation found errors)
     extract: ExtractRun | None = None
     reports: list[Path] = field(default_factory=list)
+    out: Path | None = None  # the folder the package was written into (as given)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.package is not None else 1
+
+    def summary_lines(self) -> list[str]:
+        """The validation's summary, then the package's tar, checksum, description (and bag)."""
+        lines = list(self.validation.summary_lines())
+        p = self.package
+        if p is not None:
+            lines += [f"Pakke: {p.tar} ({human_size(p.tar_size)})", f"  SHA-256: {p.tar_sha256}",
+                      f"  beskrivelse: {p.description}"]
+            if p.bag:
+                lines.append(f"  BagIt: {self.out}")
+        return lines
+
+    def problem_lines(self) -> list[str]:
+        """Why no package was made and where the reports are (empty when it was made)."""
+        if self.package is not None:
+            return []
+        return ["Ingen pakke laget: uttrekket har feil. Rapportene ligger her:", *(f"  {r}" for r in self.reports)]
 
 
 def _load_metadata(config: dict, metadata_file: Path | None):
@@ -195,12 +253,17 @@ def _load_metadata(config: dict, metadata_file: Path | None):
 
 def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: bool = False,
             metadata_file: Path | None = None, allow_unconverted: bool = False,
-            progress: Progress | None = None) -> PackageRun:
+            progress: Progress | None = None) -> PackageRun | NhaRun:
     """Package PROJECT (extracted first) or an EXTRACT folder as an Arkivverket SIP/AIP in ``out``.
 
     The content is validated first; with errors no package is written and the
-    reports (JSON, HTML) are left in ``out`` for the archivist.
+    reports (JSON, HTML) are left in ``out`` for the archivist.  With ``profile="nha"``: the
+    EPJARK deposit of PROJECT (:func:`package_nha`, an :class:`NhaRun`).
     """
+    if profile == "nha":
+        return package_nha(path, out, bag=bag, progress=progress)
+    if profile not in PROFILES:
+        raise NoarkpackError(f"unknown profile {profile!r}", hint="arkivverket-sip, arkivverket-aip or nha")
     from .packaging import build_package
     from .validation import validate
 
@@ -233,10 +296,8 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
         if work is not None:
             # The working extract is removed when we are done: name what was validated instead.
             report.path = f"uttrekket av {path}"
-        run = PackageRun(validation=report, extract=extract_run)
+        run = PackageRun(validation=report, extract=extract_run, out=out)
         if report.errors:
-            from .fsutil import write_text_atomic
-
             out.mkdir(parents=True, exist_ok=True)
             for name, text in (("validering.json", report.iter_json()), ("validering.html", report.to_html())):
                 write_text_atomic(out / name, text)
@@ -253,6 +314,62 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
             shutil.rmtree(work, ignore_errors=True)
 
 
+class NhaRun:
+    """What ``noarkpack package --profile nha`` made: the :class:`~noarkpack.nha.NhaResult` as a report.
+
+    No errors (a deposit that cannot be made raises NoarkpackError); ``warnings`` counts, and iterates over,
+    ``result.warnings`` (invalid person numbers, formats, diagnoses: NHA.13–NHA.16).
+    """
+
+    def __init__(self, result) -> None:
+        self.result = result  # noarkpack.nha.NhaResult
+
+    errors = Tally()
+    exit_code = 0
+
+    @property
+    def warnings(self) -> Tally:
+        return Tally(self.result.warnings)
+
+    def summary_lines(self) -> list[str]:
+        s = self.result.summary()
+        lines = [f"NHA-avlevering: {s['path']}", f"  journaler:     {s['journals']} (utelatt: {s['excluded']})"]
+        lines += [f"    - {reason}: {n}" for reason, n in sorted(s["excluded_by_reason"].items())]
+        lines += [f"  pakker:        {s['packages']} ({s['epj_packages']} epj, {s['dok_packages']} dok)",
+                  f"  dokumenter:    {s['documents']} ({human_size(s['bytes'])})"]
+        if s["warnings"]:
+            lines.append(f"  advarsler:     {s['warnings']}")
+        return lines
+
+    def to_json(self) -> dict:
+        from .nha.findings import finding_json
+
+        return {"summary": self.result.summary(), "warnings": [finding_json(f) for f in self.result.warnings]}
+
+    def to_html(self) -> str:
+        import html
+
+        rows = "".join(f"<tr><td>{html.escape(f.test)}</td><td>{html.escape(f.severity)}</td>"
+                       f"<td>{html.escape(f.message)}</td></tr>" for f in self.result.warnings)
+        lines = "\n".join(html.escape(line) for line in self.summary_lines())
+        return ("<!DOCTYPE html>\n<html lang='no'><head><meta charset='utf-8'><title>noarkpack: NHA-avlevering"
+                f"</title></head><body><h1>NHA-avlevering</h1><pre>{lines}</pre>"
+                f"<table><tr><th>test</th><th>severity</th><th>message</th></tr>{rows}</table></body></html>\n")
+
+
+def package_nha(path: str | Path, out: Path, *, bag: bool = False, progress: Progress | None = None) -> NhaRun:
+    """``noarkpack package PROJECT --profile nha --out DIR``: the EPJARK deposit (noarkpack.nha.run_nha_package).
+
+    Progress: stage "journaler", the journals read so far (deposited and left out).
+    """
+    from .nha import run_nha_package
+
+    if bag:
+        raise NoarkpackError("--bag is for the Arkivverket profiles; an NHA deposit has its own package list")
+    counted = (lambda included, excluded: progress("journaler", included + excluded, None)) if progress else None
+    return NhaRun(run_nha_package(path, out, progress=counted))
+
+
 @dataclass
 class DepositRun:
     """What ``noarkpack deposit`` did, and where it stopped."""
@@ -260,12 +377,28 @@ class DepositRun:
     stage: str  # "analyse" (blocking findings) | "validate" (validation errors) | "done"
     import_report: object | None = None  # ImportReport (None for a direct JSON Lines source)
     analysis: object | None = None  # noarkpack.analysis.Analysis
-    package: PackageRun | None = None
+    package: PackageRun | NhaRun | None = None  # NhaRun with profile "nha"
     reports: list[Path] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         return 0 if self.stage == "done" else 1
+
+    def summary_lines(self) -> list[str]:
+        """The import's and the analysis's summaries, then the validation's and the package's."""
+        lines: list[str] = []
+        for part in (self.import_report, self.analysis):
+            if part is not None:
+                lines += part.summary_lines()
+        if self.package is not None:
+            lines += self.package.summary_lines()
+        return lines
+
+    def problem_lines(self) -> list[str]:
+        """Why the deposit stopped and where the reports are (empty when it was made)."""
+        if self.stage == "done":
+            return []
+        return ["Stoppet: funn som hindrer avlevering. Rapportene ligger her:", *(f"  {r}" for r in self.reports)]
 
 
 def deposit(project_dir: str | Path, out: Path, *, profile: str = "arkivverket-sip", bag: bool = False,
@@ -277,9 +410,14 @@ def deposit(project_dir: str | Path, out: Path, *, profile: str = "arkivverket-s
     after the analysis (analyse.json and analyse.html are then written to ``out``); validation errors stop it
     before packaging (validering.json/.html in ``out``, as ``package`` does).  A step that cannot run raises
     NoarkpackError (exit 2).  The import always runs, so the deposit is made from the export as it is now.
+    With ``profile="nha"`` the package is the EPJARK deposit (:func:`package_nha`; no Noark 5 extract, so no
+    extract and validate step: the NHA writer checks every file it writes against NHA's schemas).
     """
     import json
 
+    if profile not in PROFILES:
+        raise NoarkpackError(f"unknown profile {profile!r} for deposit", hint="arkivverket-sip, arkivverket-aip "
+                             "or nha")
     out = Path(out)
     project = load_project(project_dir)
     run = DepositRun(stage="analyse")
@@ -293,14 +431,62 @@ def deposit(project_dir: str | Path, out: Path, *, profile: str = "arkivverket-s
             (out / name).write_text(text, encoding="utf-8")
             run.reports.append(out / name)
         return run
-    if profile == "nha":
-        from .nha import run_nha_package
-
-        run.package = PackageRun(validation=None, package=run_nha_package(project_dir, out))
-        run.stage = "done"
-        return run
     run.package = package(Path(project_dir), out, profile=profile, bag=bag, sha512=sha512,
                           metadata_file=metadata_file, allow_unconverted=allow_unconverted, progress=progress)
-    run.reports = list(run.package.reports)
-    run.stage = "done" if run.package.package is not None else "validate"
+    if isinstance(run.package, PackageRun):
+        run.reports = list(run.package.reports)
+    run.stage = "done" if run.package.exit_code == 0 else "validate"
     return run
+
+
+def validate_path(path: str | Path, *, tests: set[str] | None = None, limit: int | None = None,
+                  identify_formats: bool = True, progress: Progress | None = None):
+    """``noarkpack validate PATH``: a validation Report, or for an NHA deposit the NHA checks (an NhaReport:
+    an NHA deposit has no Arkade tests, its checks are verify's NHA.* ones)."""
+    from .validation import validate
+
+    report = _nha_report(path)
+    if report is None:
+        report = validate(path, tests=tests, limit=limit, progress=progress, identify_formats=identify_formats)
+    return report
+
+
+def verify_path(path: str | Path, *, validate_content: bool = True):
+    """``noarkpack verify PATH``: a VerifyReport of a SIP/AIP tar or a bag, or an NhaReport of an NHA deposit."""
+    report = _nha_report(path)
+    if report is None:
+        from .packaging import verify
+
+        report = verify(path, validate_content=validate_content)
+    return report
+
+
+def _nha_report(path: str | Path):
+    """The NHA checks as a report when PATH is an NHA deposit, else None."""
+    from .nha.detect import is_nha_deposit
+
+    if not is_nha_deposit(path):
+        return None
+    from .nha import NhaReport, verify_deposit
+
+    report = NhaReport(str(path))
+    report.extend(verify_deposit(path))
+    return report
+
+
+def write_reports(report: ReportLike, json_out: Path | None = None, html_out: Path | None = None,
+                  junit_out: Path | None = None) -> None:
+    """The --json/--html/--junit files of a report, each written atomically (JSON streamed when it can be)."""
+    import json
+
+    if json_out:
+        iter_json = getattr(report, "iter_json", None)  # a validation report streams its findings
+        write_text_atomic(json_out, iter_json() if iter_json is not None
+                          else json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+    if html_out:
+        write_text_atomic(html_out, report.to_html())
+    if junit_out:
+        to_junit = getattr(report, "to_junit", None)
+        if to_junit is None:
+            raise NoarkpackError("--junit is for Noark 5 extracts (an NHA deposit has its NHA.* checks only)")
+        write_text_atomic(junit_out, to_junit())

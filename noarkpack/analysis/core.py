@@ -9,13 +9,13 @@ import tempfile
 import time
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..fsutil import human_size as _human
 from ..errors import ModelError
+from ..findings import Finding
+from ..fsutil import human_size as _human
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..model.selection import REASON_OPEN
 from ..progress import Progress
@@ -47,30 +47,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    severity: str  # blocking | warning | info
-    message: str
-    location: dict = field(default_factory=dict)  # {"file", "line", "record"}
-    identifiers: dict | None = None  # names, numbers, file names: only with show_identifiers
-
-    def to_json(self) -> dict:
-        out = {"code": self.code, "severity": self.severity, "message": self.message,
-               "location": {"file": self.location.get("file"), "line": self.location.get("line"),
-                            "record": self.location.get("record")}}
-        if self.identifiers:
-            out["identifiers"] = self.identifiers
-        return out
-
-    def where(self) -> str:
-        loc = self.location
-        text = loc.get("file") or ""
-        if loc.get("line"):
-            text += f":{loc['line']}"
-        if loc.get("record"):
-            text += (", " if text else "") + loc["record"]
-        return text
+def _finding_json(f: Finding) -> dict:
+    """The JSON object of an analysis finding: its id under "code", the location's record, and the identifiers
+    when they are shown."""
+    loc = f.location
+    out = {"code": f.test, "severity": f.severity, "message": f.message,
+           "location": {"file": loc.get("file"), "line": loc.get("line"), "record": loc.get("record")}}
+    if f.identifiers:
+        out["identifiers"] = f.identifiers
+    return out
 
 
 class Analysis:
@@ -100,6 +85,11 @@ class Analysis:
         return sum(t["blocking"] for t in self.totals.values())
 
     @property
+    def errors(self) -> int:
+        """The blocking findings (the report protocol's errors: noarkpack.findings.ReportLike)."""
+        return self.blocking
+
+    @property
     def warnings(self) -> int:
         return sum(t["warning"] for t in self.totals.values())
 
@@ -119,7 +109,7 @@ class Analysis:
                         "info": sum(t["info"] for t in self.totals.values()),
                         "by_code": {c: dict(t) for c, t in sorted(self.totals.items())}, "limit_per_code": self.limit},
             "counts": self.counts,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [_finding_json(f) for f in self.findings],
         }
 
     def summary_lines(self) -> list[str]:
@@ -441,8 +431,6 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
     # formats of the files that will be deposited
     conv = {"files": 0, "bytes": 0, "by_format": {}}
     if identify_formats:
-        from ..documents import identify
-
         q = ("SELECT d.fil_norm, min(i.opprettet), disk.size, max(d.format), min(d.journal_id), min(d.innslag_id), "
              "min(d.src_file), min(d.src_line) FROM dokument d JOIN jstat js ON js.journal_id = d.journal_id "
              "AND js.selected = 1 JOIN innslag i ON i.journal_id = d.journal_id AND i.innslag_id = d.innslag_id "

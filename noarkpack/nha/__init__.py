@@ -22,6 +22,7 @@ _EXPORTS = {
     "deposit_folder_name": ".build",
     "run_nha_package": ".build",
     "Finding": ".findings",
+    "NhaReport": ".findings",
     "NhaMetadata": ".metadata",
     "is_nha_deposit": ".detect",
     "verify_deposit": ".verify",
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .build import (Excluded, NhaError, NhaResult, avlxml_file_name, build_deposit, check_person_number,
                         deposit_folder_name, run_nha_package)
     from .detect import is_nha_deposit
-    from .findings import Finding
+    from .findings import Finding, NhaReport
     from .metadata import NhaMetadata
     from .verify import verify_deposit
     from .xml import Package

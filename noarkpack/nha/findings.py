@@ -4,6 +4,9 @@
 "location": {"file": …, "line": …, "member": …, "journal": …}}``.  The NHA.* ids
 are listed in docs/nha.md.  Messages never contain a fødselsnummer or a name:
 records are named by their source keys (journalidentifikator) or file names.
+
+A finding is the one :class:`noarkpack.findings.Finding`; what is NHA's own is its location keys
+(member, journal; a key without a value is left out) and :class:`NhaReport`, the report of the checks.
 """
 
 from __future__ import annotations
@@ -11,36 +14,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..packaging.findings import ERROR, INFO, SEVERITIES, WARNING
-from ..packaging.findings import Finding as _Finding
+from ..findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from ..packaging.findings import VerifyReport
 
-__all__ = ["ERROR", "INFO", "SEVERITIES", "WARNING", "Finding", "finding"]
-
-
-@dataclass
-class Finding(_Finding):
-    """A finding of the NHA checks: the shared shape, with NHA's own location keys (member, journal) kept."""
-
-    def __post_init__(self) -> None:
-        assert self.severity in SEVERITIES, self.severity
-        assert self.test.startswith("NHA."), self.test
-
-    def to_dict(self) -> dict[str, Any]:
-        loc = {k: v for k, v in self.location.items() if v is not None}
-        return {"test": self.test, "severity": self.severity, "message": self.message, "location": loc}
-
-    to_json = to_dict  # type: ignore[assignment]
-
-    def __str__(self) -> str:
-        where = self.location.get("file")
-        member = self.location.get("member")
-        if member:
-            where = f"{where}:{member}" if where else member
-        line = self.location.get("line")
-        if line:
-            where = f"{where}:{line}"
-        return f"{self.test} {self.severity}: {self.message}" + (f" [{where}]" if where else "")
+__all__ = ["ERROR", "INFO", "SEVERITIES", "WARNING", "Finding", "NhaReport", "finding", "finding_json"]
 
 
 def finding(test: str, severity: str, message: str, **location: Any) -> Finding:
+    """An NHA.* finding; the location keys without a value are left out."""
+    assert severity in SEVERITIES, severity
+    assert test.startswith("NHA."), test
     return Finding(test, severity, message, {k: v for k, v in location.items() if v is not None})
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    """The JSON object of an NHA finding: its own location keys, those without a value left out."""
+    loc = {k: v for k, v in f.location.items() if v is not None}
+    return {"test": f.test, "severity": f.severity, "message": f.message, "location": loc}
+
+
+@dataclass
+class NhaReport(VerifyReport):
+    """The NHA checks of a deposit folder as a report (``validate`` and ``verify`` of an NHA deposit)."""
+
+    kind: str = "nha-deposit"
+
+    finding_json = staticmethod(finding_json)

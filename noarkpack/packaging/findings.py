@@ -1,4 +1,4 @@
-"""Findings of ``verify``: the same shape as the validation report's findings.
+"""The report of ``verify``: its findings have the same shape as the validation report's.
 
 A finding is ``{"test": "PK.08", "severity": "error"|"warning"|"info", "message": …,
 "location": {"file": …, "line": …, "systemID": …}}``.  The PK.* ids are ours and are
@@ -12,29 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITIES = (ERROR, WARNING, INFO)
+from ..findings import ERROR, INFO, SEVERITIES, WARNING, Finding, Tally, finding_json
 
-
-@dataclass
-class Finding:
-    test: str
-    severity: str
-    message: str
-    location: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of this finding (the validation report's shape)."""
-        loc = self.location
-        return {"test": self.test, "severity": self.severity, "message": self.message,
-                "location": {"file": loc.get("file"), "line": loc.get("line"), "systemID": loc.get("systemID")}}
-
-    to_dict = to_json
-
-    def __str__(self) -> str:
-        where = self.location.get("file")
-        where = f" [{where}]" if where else ""
-        return f"{self.test} {self.severity}: {self.message}{where}"
+__all__ = ["ERROR", "INFO", "SEVERITIES", "WARNING", "Finding", "VerifyReport"]
 
 
 @dataclass
@@ -42,9 +22,12 @@ class VerifyReport:
     """What ``verify`` found.  ``ok`` is True when no finding is an error."""
 
     path: str
-    kind: str = "unknown"  # "dias-package" | "bag" | "bag+dias-package"
+    kind: str = "unknown"  # "dias-package" | "bag" | "bag+dias-package" ("nha-deposit": noarkpack.nha.NhaReport)
     findings: list[Finding] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # uuid, profile, files checked, bytes read…
+
+    #: a finding's JSON object in this report (PK.*: the validation report's shape)
+    finding_json = staticmethod(finding_json)
 
     def add(self, test: str, severity: str, message: str, *, file: str | None = None,
             line: int | None = None, systemID: str | None = None) -> Finding:
@@ -57,12 +40,14 @@ class VerifyReport:
         self.findings.extend(findings)
 
     @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == ERROR]
+    def errors(self) -> Tally:
+        """How many errors: a count, iterable over the error findings (as the list it was)."""
+        return Tally(f for f in self.findings if f.severity == ERROR)
 
     @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == WARNING]
+    def warnings(self) -> Tally:
+        """How many warnings: a count, iterable over the warning findings (as the list it was)."""
+        return Tally(f for f in self.findings if f.severity == WARNING)
 
     @property
     def ok(self) -> bool:
@@ -109,7 +94,7 @@ class VerifyReport:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document as a dict (as :meth:`noarkpack.validation.Report.to_json`)."""
-        return {"findings": [f.to_json() for f in self.findings], "summary": self.summary()}
+        return {"findings": [self.finding_json(f) for f in self.findings], "summary": self.summary()}
 
     to_dict = to_json
 

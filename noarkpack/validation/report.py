@@ -1,6 +1,6 @@
 """Findings and the validation report: JSON, HTML, JUnit XML and a terminal summary.
 
-A :class:`Finding` is one thing a test says about the extract, with a severity
+A :class:`~noarkpack.findings.Finding` is one thing a test says about the extract, with a severity
 and a location (file, line, systemID).  The :class:`Report` keeps, per test,
 at most ``limit`` findings but counts all of them, so the verdict (exit code,
 error counts) never depends on the display limit.
@@ -22,12 +22,10 @@ import re
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from ..findings import SEVERITIES, Finding, finding_json
 from . import catalogue
-
-SEVERITIES = ("error", "warning", "info")
 
 # characters XML 1.0 does not allow (a message may quote bytes from a broken extract)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -38,28 +36,6 @@ def _listed(shown: int, total: int, what: str) -> str:
     if shown >= total:
         return f"{total} {what} in all"
     return f"the first {shown} of {total} {what} are listed; all are in the JSON report (--json, no --limit)"
-
-
-@dataclass(frozen=True)
-class Finding:
-    test: str
-    severity: str  #: "error" | "warning" | "info"
-    message: str
-    location: dict = field(default_factory=dict)  #: {"file", "line", "systemID"} (values may be None)
-
-    def to_json(self) -> dict:
-        return {"test": self.test, "severity": self.severity, "message": self.message,
-                "location": {"file": self.location.get("file"), "line": self.location.get("line"),
-                             "systemID": self.location.get("systemID")}}
-
-    def where(self) -> str:
-        loc = self.location
-        text = loc.get("file") or ""
-        if loc.get("line"):
-            text += f":{loc['line']}"
-        if loc.get("systemID"):
-            text += f" (systemID {loc['systemID']})"
-        return text
 
 
 class FindingList:
@@ -339,7 +315,7 @@ class Report:
 
     def to_json(self) -> dict:
         """The JSON document as a dict (every finding in memory: :meth:`iter_json` streams it)."""
-        return {"findings": [f.to_json() for f in self.findings], "summary": self.summary()}
+        return {"findings": [finding_json(f) for f in self.findings], "summary": self.summary()}
 
     def iter_json(self) -> Iterator[str]:
         """``json.dumps(self.to_json(), ensure_ascii=False, indent=2, default=str)``, piece by piece."""
@@ -350,7 +326,7 @@ class Report:
         yield '{\n  "findings": ['
         first = True
         for f in self.findings:
-            yield ("\n    " if first else ",\n    ") + dump(f.to_json(), "    ")
+            yield ("\n    " if first else ",\n    ") + dump(finding_json(f), "    ")
             first = False
         yield ("]" if first else "\n  ]") + ',\n  "summary": ' + dump(self.summary(), "  ") + "\n}"
 
