@@ -31,6 +31,17 @@ class Arkivskaper:
     XML: ClassVar[tuple[str, ...]] = ("arkivskaperID", "arkivskaperNavn", "beskrivelse")
 
 
+@dataclass(frozen=True)
+class ArkivskaperInfo:
+    """An arkivskaper as a project declares it ([[arkivskaper]] in noarkpack.toml): the key its journals carry,
+    and what the extract says of it (:class:`Arkivskaper`)."""
+
+    key: str  # the key journals use (Pasientjournal.arkivskaper)
+    id: str  # arkivskaperID, e.g. the organisation number
+    navn: str
+    beskrivelse: str | None = None
+
+
 @dataclass
 class Kassasjon:
     kassasjonsvedtak: str  # Bevares | Kasseres | Vurderes senere

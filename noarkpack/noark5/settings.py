@@ -11,16 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..model.noark5 import ArkivskaperInfo
 
 SKILLE = ("skarpt", "mykt")
-
-
-@dataclass(frozen=True)
-class ArkivskaperInfo:
-    key: str  # the key journals use (Pasientjournal.arkivskaper)
-    id: str  # arkivskaperID, e.g. the organisation number
-    navn: str
-    beskrivelse: str | None = None
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from .._version import __version__
 from ..errors import SourceError
+from ..model.noark5 import ArkivskaperInfo
 from ..progress import Progress
 from .import_report import KEEP_REJECTED, FileStats, ImportRejected, ImportReport, Rejected, Unmapped
 from .mapping import FIELDS, FileMapping, ImportMapping, ValueProblem, to_bool, to_date, to_datetime, to_int
@@ -50,9 +51,6 @@ from .staging import (
     schema_version,
     stage_journals,
 )
-
-if TYPE_CHECKING:
-    from ..noark5.settings import ArkivskaperInfo
 
 KEY_FIELDS = {
     "pasient": ("pasient_id",), "pasientjournal": ("journal_id",), "innslag": ("journal_id", "innslag_id"),

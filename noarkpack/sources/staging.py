@@ -23,7 +23,7 @@ import sqlite3
 import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator, Protocol
 
 from .._version import __version__
 from ..errors import SourceError
@@ -39,9 +39,14 @@ from ..model.epj import (
     Pasient,
     Pasientjournal,
 )
+from ..model.noark5 import ArkivskaperInfo
 
-if TYPE_CHECKING:
-    from ..noark5.settings import ArkivskaperInfo, ExtractSettings
+
+class _Declares(Protocol):
+    """What :func:`stage_journals` reads of its ``settings`` (an ExtractSettings): the declared arkivskapere."""
+
+    arkivskapere: tuple[ArkivskaperInfo, ...]
+
 
 #: PRAGMA user_version of the schema this noarkpack writes and reads
 SCHEMA_VERSION = 1
@@ -340,7 +345,7 @@ class StagingDB:
         return j
 
 
-def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: ExtractSettings | None = None,
+def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: _Declares | None = None,
                    source: str = "journals") -> dict[str, int]:
     """Write journals (model objects) into a new staging database at ``path`` (for analysis of a
     project that reads noarkpack's JSON Lines directly, or for a migration script)."""
