@@ -181,3 +181,15 @@ def test_deposit_refuses_an_unknown_profile(tmp_path, profile):
     r = runner.invoke(cli.app, ["deposit", str(ROOT / "examples" / "omsorg"), "--profile", profile, "--out",
                                 str(tmp_path / "o")], catch_exceptions=False)
     assert r.exit_code == 2 and "unknown profile" in r.output and not (tmp_path / "o").exists()
+
+
+def test_import_report_answers_the_protocol(tmp_path):
+    from noarkpack.pipeline import import_project
+    from noarkpack.sources.import_report import ImportReport
+
+    project = tmp_path / "omsorg"
+    shutil.copytree(ROOT / "examples" / "omsorg", project, ignore=shutil.ignore_patterns(".noarkpack", "*.sqlite*"))
+    report = import_project(project)
+    assert type(report) is ImportReport
+    _check(report)
+    assert report.errors == 0 and report.exit_code == 0
