@@ -21,9 +21,11 @@ import typer
 from ._version import __version__
 from .errors import NoarkpackError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Closed patient journals to archival deposits "
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Closed patient journals to archival deposits "
                   "(Noark 5 v5.0 extracts, Arkivverket SIP/AIP, Norsk helsearkiv).")
-schemas_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The store of official schemas (pinned by SHA-256).")
+schemas_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                          help="The store of official schemas (pinned by SHA-256).")
 app.add_typer(schemas_app, name="schemas")
 
 _state = {"debug": False, "quiet": False, "printer": None}
