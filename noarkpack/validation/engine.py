@@ -27,7 +27,7 @@ from lxml import etree
 from ..formats import raw_formats
 from ..idset import IdSet
 from ..progress import Progress
-from . import catalogue, parallel
+from . import addml_tests, catalogue, content, journals, listing, parallel, schema_resolve
 from .addml import AddmlInfo
 from .addml_tests import AddmlTests
 from .content import ContentPass, content_pass
@@ -40,6 +40,9 @@ from .schema_resolve import SCHEMA_SETS, SchemaResolution
 from .source import ExtractSource, ValidationError, open_source
 from .source import identify_document as _siegfried
 from .streaming import Streaming
+
+#: the modules that run validate's tests, each declaring its ids (TESTS): together, the catalogue
+TEST_MODULES = (addml_tests, listing, schema_resolve, content, journals)
 
 
 def _identify_batch(paths: list[Path]) -> None:

@@ -29,6 +29,8 @@ from .walker import ContentPass
 #: the groups of one pass.  Their order is that of their handlers for a shared element (screening reads
 #: a registrering's values before the structure's end handler runs) and of their reports (Arkade's order).
 GROUPS = (Screening, Structure, Documents, Counts, Identifiers, Persons)
+#: the catalogue ids the content pass answers for (the walker's own N5.63, then the groups')
+TESTS = ContentPass.TESTS + tuple(t for g in GROUPS for t in g.TESTS)
 
 
 def content_pass(report, source, addml, *, documents, doc_dir, identify=None, approved=None, progress=None,
@@ -39,5 +41,5 @@ def content_pass(report, source, addml, *, documents, doc_dir, identify=None, ap
                        expected_bytes=expected_bytes)
 
 
-__all__ = ["ContentPass", "Frame", "Group", "GROUPS", "content_pass", "parse_date", "hash_algorithm", "AS_FILE",
+__all__ = ["ContentPass", "Frame", "Group", "GROUPS", "TESTS", "content_pass", "parse_date", "hash_algorithm", "AS_FILE",
            "F_ON_DISK", "F_REFERENCED", "F_MULTI"]

@@ -8,7 +8,6 @@ from datetime import date
 
 AS_FILE = "arkivstruktur.xml"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-EPJ_NS = "urn:noarkpack:epj:1.0"
 
 # flags in the document-file IdSet
 F_ON_DISK = 1
