@@ -107,6 +107,8 @@ class Group:
 
     def __init__(self, cp) -> None:
         self.cp = cp
+        #: add(test, severity, message, frame=None, *, line, systemID, file): a finding located at ``frame``
+        self.add = cp.add
         self.reset()
 
     def active(self) -> bool:
@@ -135,10 +137,6 @@ class Group:
 
     def report_last(self, addml_name: str | None) -> None:
         """Emit what is listed after every group's :meth:`report` (Arkade's order of a few totals)."""
-
-    # helpers for the groups
-    def add(self, test, severity, message, f=None, **where) -> None:
-        self.cp.add(test, severity, message, f, **where)
 
     def info(self, test: str, message: str, *, file: str = "", **where) -> None:
         self.cp.r.add(test, "info", message, file=file, **where)

@@ -30,11 +30,17 @@ _TYPED = frozenset(("mappe", "registrering"))
 _FIELD = object()
 
 
-def _compose(first, second):
+def _compose(first, second, value: bool):
     """One handler that calls two groups' handlers for the same element, in group order."""
-    def both(*args):
-        first(*args)
-        second(*args)
+    if value:
+        def both_values(f, v):
+            first(f, v)
+            second(f, v)
+        return both_values
+
+    def both(f):
+        first(f)
+        second(f)
     return both
 
 
@@ -75,6 +81,7 @@ class ContentPass:
                 continue
             for table, declared in ((self.start_handlers, g.START), (self.end_handlers, g.END),
                                     (self.value_handlers, g.VALUE)):
+                value = table is self.value_handlers
                 for name, method in declared.items():
                     if method == FIELD:
                         h = self._field
@@ -86,7 +93,7 @@ class ContentPass:
                     if old is None or old == h:
                         table[name] = h
                     else:
-                        table[name] = _compose(old, h)
+                        table[name] = _compose(old, h, value)
         self._fast_setup()
 
     def _init_state(self) -> None:
