@@ -38,7 +38,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..fsutil import kill_child, start_child
-from .content import ContentPass, _wrap_np03
+from .content import ContentPass, content_pass
 from .report import Report
 from .xmlstream import CHUNK, ContainerPuller, StreamResult, in_own_thread
 
@@ -151,7 +151,7 @@ class HalvesResult:
 
 
 def validate_in_halves(source_root: Path, xml_name: str, cp: ContentPass, report: Report, *,
-                       schema: etree.XMLSchema | None, xsd: Path | None, addml, identify: bool, np03: bool,
+                       schema: etree.XMLSchema | None, xsd: Path | None, addml, identify: bool,
                        progress=None) -> HalvesResult | None:
     """Read ``xml_name`` in two halves (see the module docstring); None: no split point was found.
 
@@ -167,7 +167,7 @@ def validate_in_halves(source_root: Path, xml_name: str, cp: ContentPass, report
         return None
     # lxml reports validation errors through a thread-local log: a thread of its own
     return in_own_thread(lambda: _parent(path, size, split, cp, report, schema=schema, xsd=xsd, addml=addml,
-                                         identify=identify, np03=np03, progress=progress, root=Path(source_root),
+                                         identify=identify, progress=progress, root=Path(source_root),
                                          xml_name=xml_name), "noarkpack-validate-half")
 
 
@@ -220,7 +220,7 @@ class _Child:
 
 
 def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report, *, schema, xsd, addml,
-            identify: bool, np03: bool, progress, root: Path, xml_name: str) -> HalvesResult:
+            identify: bool, progress, root: Path, xml_name: str) -> HalvesResult:
     from ..documents import shared_identifications
 
     puller = ContainerPuller(ContentPass.CONTAINERS, cp.container_start, cp.container_end, schema=schema)
@@ -230,7 +230,7 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
     with tempfile.TemporaryDirectory(prefix="noarkpack-halves-") as tmp:
         args = {"root": str(root), "xml": xml_name, "xsd": str(xsd) if xsd is not None and schema is not None else None,
                 "tests": set(report.selected), "limit": report.limit, "addml": addml, "docs": cp.docs,
-                "doc_dir": cp.doc_dir, "identify": identify, "np03": np03, "head_end": split.head_end,
+                "doc_dir": cp.doc_dir, "identify": identify, "head_end": split.head_end,
                 "tail_start": split.tail_start, "tail_bytes": size - split.tail_start, "workdir": tmp,
                 "identifications": shared_identifications() if identify else None}
         child: _Child | None = None
@@ -422,11 +422,9 @@ def _child(args: dict, report_progress) -> dict:
     src = open_source(args["root"])
     try:
         report = Report(str(args["root"]), tests=args["tests"], limit=args["limit"])
-        cp = ContentPass(report, src, args["addml"], documents=args["docs"], doc_dir=args["doc_dir"],
-                         identify=identify, approved=raw_formats(), mergeable=True,
-                         expected_bytes=args["tail_bytes"])
-        if args["np03"]:
-            _wrap_np03(cp)
+        cp = content_pass(report, src, args["addml"], documents=args["docs"], doc_dir=args["doc_dir"],
+                          identify=identify, approved=raw_formats(), mergeable=True,
+                          expected_bytes=args["tail_bytes"])
         schema = None
         if args["xsd"]:
             parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -460,8 +458,7 @@ def _child(args: dict, report_progress) -> dict:
             res = puller.close()
         # the systemID table and the findings go to files the parent reads in chunks, not in the pickle
         workdir = Path(args["workdir"])
-        state = cp.export_state()
-        state["ids"] = state["ids"].spill(workdir / "ids.bin")
+        state = cp.export_state(workdir)
         findings, counts, ran = cp.r.part()
         return {"head_path": head_path, "state": state, "report": (findings.spill(workdir / "findings.bin"), counts, ran),
                 "res": res, "tail_read": res.bytes_read - before}

@@ -1,0 +1,121 @@
+"""The journals and the changelog: offentligJournal.xml and loependeJournal.xml against the archive
+(N5.59, N5.60; NP.03 reads offentligJournal.xml on the way, content.screening), endringslogg.xml
+(N5.61, N5.62).  Each file is streamed once, with its XSD check (N5.03).  A mixin of engine._Run."""
+
+from __future__ import annotations
+
+from .content import ContentPass, parse_date
+
+TESTS = ("N5.59", "N5.60", "N5.61", "N5.62")
+
+
+class Journals:
+    """The run provides src, r, addml, addml_name and stream()."""
+
+    def journal_head(self, name: str, extra_handler=None):
+        """(antallJournalposter, start, end) from a journal's journalhode; None if unreadable."""
+        head: dict[str, str] = {}
+        state = {"in_head": False}
+
+        def handler(ev, el):
+            local = el.tag.rpartition("}")[2]
+            if local == "journalhode":
+                state["in_head"] = ev == "start"
+            elif state["in_head"] and ev == "end":
+                head[local] = (el.text or "").strip()
+            if extra_handler is not None:
+                extra_handler(ev, el, local)
+
+        unit = name[:-4]
+        res = self.stream(unit, name, handler)
+        if res is None:
+            return None
+        try:
+            return (int(head["antallJournalposter"]), parse_date(head.get("journalStartDato", "")),
+                    parse_date(head.get("journalSluttDato", "")))
+        except (KeyError, ValueError):
+            return None
+
+    def sharp(self) -> bool:
+        """Both period separations sharp; 'skarp' is accepted with a warning (Arkade wants 'skarpt')."""
+        vals = [self.addml.periode.get("inngaaendeSkille"), self.addml.periode.get("utgaaendeSkille")]
+        for t in ("N5.59", "N5.60"):
+            for v in vals:
+                if v is not None and v.strip().lower() == "skarp":
+                    self.r.add(t, "warning", "the ADDML says period separation 'skarp'; read as 'skarpt' "
+                                             "(Arkade would treat it as soft)", file=self.addml_name)
+        return all(v is not None and v.strip().lower() in ("skarpt", "skarp") for v in vals)
+
+    def journals(self, cp: ContentPass) -> None:
+        r = self.r
+        wanted = any(r.wants(t) for t in ("N5.59", "N5.60", "NP.03", "N5.03"))
+        if not wanted:
+            return
+        screening = cp.screening
+        oj = self.journal_head("offentligJournal.xml", screening.check_public_journal if r.wants("NP.03") else None)
+        lj = self.journal_head("loependeJournal.xml")
+        if r.wants("NP.03"):
+            screening.report_public_journal(self.src.exists("offentligJournal.xml"))
+        sharp = self.sharp()
+        # N5.59
+        r.mark_ran("N5.59")
+        if oj is None or lj is None:
+            r.add("N5.59", "error", "the number of journal records could not be read from offentligJournal.xml "
+                                    "and loependeJournal.xml (missing or unreadable)", file="")
+        else:
+            r.add("N5.59", "info", f"journal records: {cp.structure.journalposts} in arkivstruktur.xml, {oj[0]} in "
+                                   f"offentligJournal.xml, {lj[0]} in loependeJournal.xml", file="")
+            if oj[0] != lj[0]:
+                r.add("N5.59", "error", f"the journals disagree: offentligJournal.xml has {oj[0]} journal records, "
+                                        f"loependeJournal.xml {lj[0]}", file="offentligJournal.xml")
+            if sharp and not (cp.structure.journalposts == oj[0] == lj[0]):
+                r.add("N5.59", "error", f"with sharp period separation the journals ({oj[0]}, {lj[0]}) must list every "
+                                        f"journal record of arkivstruktur.xml ({cp.structure.journalposts})", file="arkivstruktur.xml")
+        # N5.60
+        r.mark_ran("N5.60")
+        lo, hi = cp.structure.journal_dates
+        if oj is None or lj is None:
+            r.add("N5.60", "error", "start and end dates could not be read from the journals (missing or unreadable)",
+                  file="")
+        elif lo is None:
+            r.add("N5.60", "error", "no valid registrering/journaldato found in arkivstruktur.xml",
+                  file="arkivstruktur.xml")
+        else:
+            r.add("N5.60", "info", f"journaldato in arkivstruktur.xml {lo} – {hi}; offentligJournal {oj[1]} – {oj[2]}; "
+                                   f"loependeJournal {lj[1]} – {lj[2]}", file="")
+            if (oj[1], oj[2]) != (lj[1], lj[2]):
+                r.add("N5.60", "error", "the journals' start and end dates disagree", file="offentligJournal.xml")
+            if sharp and not ((lo, hi) == (oj[1], oj[2]) == (lj[1], lj[2])):
+                r.add("N5.60", "error", f"with sharp period separation the journals' dates ({oj[1]} – {oj[2]}) must equal "
+                                        f"the first and last journaldato of arkivstruktur.xml ({lo} – {hi})",
+                      file="arkivstruktur.xml")
+
+    def changelog(self, cp: ContentPass) -> None:
+        r = self.r
+        name = "endringslogg.xml"
+        count = {"endring": 0, "bad": 0}
+        ids = cp.identifiers.ids
+
+        def handler(ev, el):
+            if ev != "end":
+                return
+            local = el.tag.rpartition("}")[2]
+            if local == "endring":
+                count["endring"] += 1
+            elif local == "referanseArkivenhet":
+                v = (el.text or "").strip()
+                if v not in ids:
+                    count["bad"] += 1
+                    r.add("N5.62", "error", f"referanseArkivenhet {v!r} is not a systemID in arkivstruktur.xml",
+                          file=name, line=el.sourceline, systemID=v or None)
+
+        res = self.stream("endringslogg", name, handler)
+        r.mark_ran("N5.61")
+        r.mark_ran("N5.62")
+        if res is None:
+            r.add("N5.61", "error", f"{name} not found", file=name)
+            r.add("N5.62", "error", f"{name} not found", file=name)
+            return
+        r.add("N5.61", "info", f"logged changes: {count['endring']}", file=name)
+        if not res.read_ok:
+            r.add("N5.61", "error", f"{name} could not be read to the end", file=name, line=res.fatal_line)
