@@ -3,10 +3,10 @@ NP.04 (shipped XSDs are the official ones), NP.05 (no DTD).  A mixin of validate
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
 
+from ..hashing import hash_stream
 from .addml import read_addml
 from .content import hash_algorithm
 from .schema_resolve import SCHEMA_SETS
@@ -98,11 +98,8 @@ class AddmlTests:
                 if not self.src.exists(e.name):
                     r.add("N5.02", "error", f"{e.name} not found", **where)
                     continue
-                h = hashlib.new(algo)
                 with self.src.open(e.name) as fh:
-                    while chunk := fh.read(1 << 20):
-                        h.update(chunk)
-                actual = h.hexdigest()
+                    actual = hash_stream(fh, (algo,))[algo]
                 if (e.checksum or "").strip().lower() != actual:
                     r.add("N5.02", "error", f"checksum mismatch for {e.name}: the ADDML records "
                                             f"{(e.checksum or '').lower()}, the file has {actual} ({e.algorithm})",
@@ -133,11 +130,8 @@ class AddmlTests:
         for name in OFFICIAL_XSDS:
             if not self.src.exists(name):
                 continue
-            h = hashlib.sha256()
             with self.src.open(name) as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-            digest = h.hexdigest()
+                digest = hash_stream(fh)["sha256"]
             sets = pins.get(name, {})
             if digest in sets:
                 r.add("NP.04", "info", f"{name} is the official file of {sets[digest]}", file=name)

@@ -3,10 +3,10 @@ in the listing of the documents folder, hashed with the algorithm the extract na
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 
+from ...hashing import hash_stream
 from ..source import norm_ref
 from .base import F_MULTI, F_ON_DISK, F_REFERENCED, FIELD, FIELD_AT, Group, hash_algorithm, up
 
@@ -116,18 +116,12 @@ class Documents(Group):
             return
         actual = self.hash_cache.get((key, algo))
         if actual is None:
-            h = hashlib.new(algo)
             try:
                 with self.cp.src.open(key) as fh:
-                    while True:
-                        chunk = fh.read(1 << 20)
-                        if not chunk:
-                            break
-                        h.update(chunk)
+                    actual = hash_stream(fh, (algo,))[algo]
             except OSError as exc:
                 self.add("N5.30", "error", f"{ref}: cannot be read: {exc}", f, **where)
                 return
-            actual = h.hexdigest()
             if len(self.hash_cache) > 4096:
                 self.hash_cache.clear()
             self.hash_cache[(key, algo)] = actual
