@@ -366,8 +366,7 @@ def package_nha(path: str | Path, out: Path, *, bag: bool = False, progress: Pro
 
     if bag:
         raise NoarkpackError("--bag is for the Arkivverket profiles; an NHA deposit has its own package list")
-    counted = (lambda included, excluded: progress("journaler", included + excluded, None)) if progress else None
-    return NhaRun(run_nha_package(path, out, progress=counted))
+    return NhaRun(run_nha_package(path, out, progress=progress))
 
 
 @dataclass

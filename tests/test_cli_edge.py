@@ -193,3 +193,17 @@ def test_import_report_answers_the_protocol(tmp_path):
     assert type(report) is ImportReport
     _check(report)
     assert report.errors == 0 and report.exit_code == 0
+
+
+def test_nha_package_reports_progress_in_the_one_shape(tmp_path):
+    """The NHA builder takes the same progress callback as every other stage: (stage, done, total or None)."""
+    from noarkpack.pipeline import package_nha
+
+    project = tmp_path / "sykehus"
+    shutil.copytree(ROOT / "examples" / "sykehus", project, ignore=shutil.ignore_patterns(".noarkpack", "*.sqlite*"))
+    seen = []
+    run = package_nha(project, tmp_path / "out", progress=lambda stage, done, total=None: seen.append((stage, done,
+                                                                                                        total)))
+    assert run.exit_code == 0 and seen
+    assert {s for s, _, _ in seen} == {"journaler"} and all(t is None for _, _, t in seen)
+    assert [d for _, d, _ in seen] == list(range(1, len(seen) + 1))

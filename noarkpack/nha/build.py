@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from lxml import etree
 
@@ -33,6 +33,7 @@ from ..errors import ConfigError, DocumentError, ModelError, NoarkpackError
 from ..model.epj import Pasientjournal
 from ..model.identifiers import PersonNumber, PersonNumberError, system_id, validate_person_number
 from ..model.selection import SelectionRules
+from ..progress import Progress
 from ..schemas import SchemaStore
 from .findings import INFO, WARNING, Finding, finding
 from .metadata import NhaMetadata
@@ -157,7 +158,7 @@ def _mtime(d: date) -> int:
 
 class _Builder:
     def __init__(self, tmp: Path, md: NhaMetadata, documents_root: Path, rules: SelectionRules,
-                 schemas: NhaSchemas, progress: Callable[[int, int], None] | None) -> None:
+                 schemas: NhaSchemas, progress: Progress | None) -> None:
         self.tmp = tmp
         self.md = md
         self.documents_root = Path(documents_root)
@@ -301,7 +302,7 @@ class _Builder:
                                lagringsenheter=[pk.file for pk in packages])
         xf.write(entry, pretty_print=True)
         if self.progress:
-            self.progress(len(result.included), len(result.excluded))
+            self.progress("journaler", len(result.included) + len(result.excluded), None)
 
     def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str) -> Package:
         path = self.tmp / f"{uuid}.tar"
@@ -316,7 +317,7 @@ class _Builder:
 
 def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike[str], *, metadata: NhaMetadata,
                   documents_root: str | os.PathLike[str], rules: SelectionRules, avlxml_version: str | None = None,
-                  store: SchemaStore | None = None, progress: Callable[[int, int], None] | None = None,
+                  store: SchemaStore | None = None, progress: Progress | None = None,
                   overwrite: bool = False) -> NhaResult:
     """Write the deposit folder ``out_dir/epjark-<avleveringsidentifikator>/`` and return what went in.
 
@@ -392,7 +393,7 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
 
 def run_nha_package(project_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
                     avlxml_version: str | None = None, store: SchemaStore | None = None,
-                    progress: Callable[[int, int], None] | None = None, overwrite: bool = False) -> NhaResult:
+                    progress: Progress | None = None, overwrite: bool = False) -> NhaResult:
     """``noarkpack package PROJECT --profile nha --out DIR``: load the project and build its deposit.
 
     The selection always uses NHA's rule: when ``[selection]`` names another profile, its
