@@ -206,4 +206,5 @@ def test_nha_package_reports_progress_in_the_one_shape(tmp_path):
                                                                                                         total)))
     assert run.exit_code == 0 and seen
     assert {s for s, _, _ in seen} == {"journaler"} and all(t is None for _, _, t in seen)
-    assert [d for _, d, _ in seen] == list(range(1, len(seen) + 1))
+    done = [d for _, d, _ in seen]
+    assert done == sorted(set(done)) and done[0] >= 1  # journals read so far: only ever growing
