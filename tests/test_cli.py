@@ -136,7 +136,8 @@ def test_no_identifying_data_on_screen(example_copy, tmp_path):
     assert len(list((example_copy / ".noarkpack" / "konvertert").glob("*.pdf"))) == 6
 
 
-def test_package_twice_gives_the_same_tar(example_copy, tmp_path):
+def test_package_twice_gives_the_same_tar(example_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1709290800")  # the package time fixed on purpose (noarkpack.clock)
     digests = []
     for n in (1, 2):
         code, out = run("package", str(example_copy), "--out", str(tmp_path / f"p{n}"))

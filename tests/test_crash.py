@@ -44,7 +44,9 @@ def _run_and_kill(args: list[str], after: float) -> int | None:
     return proc.wait()
 
 
-def test_kill_9_during_package(synth, tmp_path):
+def test_kill_9_during_package(synth, tmp_path, monkeypatch):
+    # the same package byte for byte: its time fixed on purpose (the real time otherwise: noarkpack.clock)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1709290800")
     out = tmp_path / "pkg"
     t0 = time.monotonic()
     r = subprocess.run([*NOARKPACK, "package", str(synth), "--out", str(tmp_path / "ref")], capture_output=True,

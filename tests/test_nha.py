@@ -286,11 +286,36 @@ def test_no_identifying_data_in_messages(built, tmp_path) -> None:
         assert not any(len(n) > 3 and n in t for n in names), t
 
 
-def test_deterministic(built, tmp_path) -> None:
-    again = run_nha_package(EXAMPLE, tmp_path)
-    assert [(p.file, p.sha256) for p in again.packages] == [(p.file, p.sha256) for p in built.packages]
-    assert again.avlxml.read_bytes() == built.avlxml.read_bytes()
-    assert again.pakkeliste.read_bytes() == built.pakkeliste.read_bytes()
+def test_deterministic(tmp_path, monkeypatch) -> None:
+    # byte for byte when the time is fixed on purpose (SOURCE_DATE_EPOCH; issue 17 point 13: the real time otherwise)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1751241600")  # 2025-06-30T00:00:00Z
+    first = run_nha_package(EXAMPLE, tmp_path / "a")
+    again = run_nha_package(EXAMPLE, tmp_path / "b")
+    assert [(p.file, p.sha256) for p in again.packages] == [(p.file, p.sha256) for p in first.packages]
+    assert again.avlxml.read_bytes() == first.avlxml.read_bytes()
+    assert again.pakkeliste.read_bytes() == first.pakkeliste.read_bytes()
+    assert b"<pakketDato>2025-06-30</pakketDato>" in first.pakkeliste.read_bytes()
+
+
+def test_package_dates_are_the_real_date_unless_fixed(tmp_path, monkeypatch) -> None:
+    """pakketDato, generertdato and the tars' member times say when the deposit was made (issue 17, point 13)."""
+    import tarfile
+    from datetime import datetime, timezone
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = int(datetime.now(timezone.utc).timestamp())
+    result = run_nha_package(EXAMPLE, tmp_path / "now")
+    after = int(datetime.now(timezone.utc).timestamp())
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert f"<pakketDato>{today}</pakketDato>".encode() in result.pakkeliste.read_bytes()
+    assert re.search(rb"generertdato[^>]*>([^<]+)<", result.avlxml.read_bytes()).group(1) == today.encode()
+    with tarfile.open(result.path / result.packages[0].file) as tar:
+        assert all(before <= m.mtime <= after for m in tar.getmembers())
+    # a broken SOURCE_DATE_EPOCH stops the build before anything is written
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(ConfigError, match="SOURCE_DATE_EPOCH"):
+        run_nha_package(EXAMPLE, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
 
 
 def test_refuses_to_overwrite(built) -> None:

@@ -380,7 +380,9 @@ def test_given_uuid_is_used(extract, metadata, schema_store, tmp_path):
     assert r.uuid == str(u) and r.tar.name == f"{u}.tar"
 
 
-def test_an_interrupted_run_leaves_no_final_file_and_a_rerun_succeeds(extract, metadata, schema_store, tmp_path):
+def test_an_interrupted_run_leaves_no_final_file_and_a_rerun_succeeds(extract, metadata, schema_store, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1709290800")  # reruns identical byte for byte (noarkpack.clock)
     out = tmp_path / "out"
 
     def boom(stage, done, total):
@@ -511,3 +513,37 @@ def test_percent_encoding_of_manifest_paths(tmp_path):
     assert "data/100%25 sure.txt" in manifest and "data/line%0Abreak.txt" in manifest and "Ærøy" in manifest
     report = verify(bag)
     assert report.ok, [str(f) for f in report.findings]
+
+
+def test_package_times_are_true_extract_time_and_package_time(extract, metadata, schema_store, tmp_path,
+                                                               monkeypatch):
+    """Issue 17, point 13: the package says when it was made (now, or SOURCE_DATE_EPOCH on purpose); the extract's
+    files keep the extract's own time (the newest file, or [package] uttrekksdato)."""
+    from datetime import datetime, timezone
+
+    from lxml import etree
+
+    fixed = PackageMetadata(**{**metadata.__dict__, "uttrekksdato": datetime(2024, 3, 1, 11, 0, tzinfo=timezone.utc)})
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = int(datetime.now(timezone.utc).timestamp())
+    r = build_package(extract, tmp_path / "now", profile="arkivverket-sip", metadata=fixed, store=schema_store)
+    after = int(datetime.now(timezone.utc).timestamp())
+    with tarfile.open(r.tar) as t:
+        mtimes = {m.mtime for m in t.getmembers()}
+        mets = etree.fromstring(t.extractfile(f"{r.uuid}/dias-mets.xml").read())
+        premis = t.extractfile(f"{r.uuid}/log.xml").read()
+    assert len(mtimes) == 1 and before <= mtimes.pop() <= after
+    hdr = mets.find("{http://arkivverket.no/standarder/METS}metsHdr")
+    made = datetime.fromisoformat(hdr.get("CREATEDATE"))
+    assert before <= made.timestamp() <= after
+    created = {f.get("CREATED") for f in mets.iter("{http://arkivverket.no/standarder/METS}file")}
+    assert "2024-03-01T11:00:00+00:00" in {datetime.fromisoformat(c).astimezone(timezone.utc).isoformat()
+                                           for c in created}
+    assert hdr.get("CREATEDATE").encode() in premis  # the packaging event is dated when it happened
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1709290800")  # 2024-03-01T11:00:00Z
+    a = build_package(extract, tmp_path / "a", profile="arkivverket-sip", metadata=fixed, store=schema_store)
+    b = build_package(extract, tmp_path / "b", profile="arkivverket-sip", metadata=fixed, store=schema_store)
+    assert a.tar_sha256 == b.tar_sha256 and a.uuid == b.uuid == r.uuid
+    with tarfile.open(a.tar) as t:
+        assert {m.mtime for m in t.getmembers()} == {1709290800}

@@ -21,13 +21,14 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from lxml import etree
 
+from ..clock import build_time
 from ..documents import identify
 from ..errors import ConfigError, DocumentError, ModelError, NoarkpackError
 from ..model.epj import Pasientjournal
@@ -152,20 +153,16 @@ def check_person_number(j: Pasientjournal) -> tuple[PersonNumber | None, Finding
                              "as recorded", journal=j.journal_id)
 
 
-def _mtime(d: date) -> int:
-    return int(datetime.combine(d, time(0), tzinfo=timezone.utc).timestamp())
-
-
 class _Builder:
     def __init__(self, tmp: Path, md: NhaMetadata, documents_root: Path, rules: SelectionRules,
-                 schemas: NhaSchemas, progress: Progress | None) -> None:
+                 schemas: NhaSchemas, progress: Progress | None, mtime: int) -> None:
         self.tmp = tmp
         self.md = md
         self.documents_root = Path(documents_root)
         self.rules = rules
         self.schemas = schemas
         self.progress = progress
-        self.mtime = _mtime(md.package_date)
+        self.mtime = mtime  # the tar members' time: when the deposit is made (noarkpack.clock)
         self.seen: set[str] = set()
         self.s_pasientinfo = schemas.epj("pasientinfo")
         self.s_sak = schemas.epj("sak")
@@ -328,10 +325,12 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     """
     md = metadata
     if avlxml_version is not None:
-        from dataclasses import replace
-
         md = replace(md, avlxml_version=str(avlxml_version).split(".")[0])
     md.check()
+    # when the deposit is made: [nha.pakkeliste] pakket_dato, else SOURCE_DATE_EPOCH, else now (pakketDato,
+    # generertdato and the tar members' time all say it; noarkpack.clock)
+    made = build_time(md.pakket_dato)
+    md = replace(md, pakket_dato=made.date())
     if rules.profile != "nha":
         raise ConfigError("a deposit to Norsk helsearkiv needs the selection profile 'nha'",
                           file="noarkpack.toml", hint="set [selection] profile = \"nha\"")
@@ -349,7 +348,7 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     avl_name = md.avlxml_name
     result = NhaResult(path=final, avlxml=final / avl_name, pakkeliste=final / PAKKELISTE_FILE)
     try:
-        b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress)
+        b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress, int(made.timestamp()))
         with etree.xmlfile(str(tmp / avl_name), encoding="UTF-8") as xf:
             xf.write_declaration()
             with xf.element(f"{{{NS_AVLXML}}}avlxml", nsmap={None: NS_AVLXML}):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
 
+from ..clock import build_time
 from ..errors import ConfigError
 
 #: AVLXML's OID-like pattern for avleveringsidentifikator / avtaleidentifikator (v3)
@@ -76,7 +77,9 @@ class NhaMetadata:
 
     @property
     def package_date(self) -> date:
-        return self.pakket_dato or self.klar_for_overforing
+        """The date the packages are made (pakketDato, generertdato): ``pakket_dato`` when set (the deposit
+        builder sets it once per deposit), else today or SOURCE_DATE_EPOCH's day (noarkpack.clock)."""
+        return self.pakket_dato or build_time().date()
 
     # ------------------------------------------------------------------ reading
 

@@ -35,6 +35,7 @@ from typing import Iterable, Iterator
 import jinja2
 
 from .._version import __version__
+from ..clock import build_time
 from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, hash_file, sha256_file
 from ..progress import Progress
@@ -262,10 +263,15 @@ def build_package(
             yield PackageFile(href, root / f.rel, f.size, f.sha256, f"fileId_{n}" if first_id else "",
                               dias_mimetype(href), stamp)
 
-    created = utc(metadata.uttrekksdato) if metadata.uttrekksdato else \
+    # Two times, each true: when the extract was made (its files' CREATED, dias-mets VERSDATE: the newest file,
+    # or [package] uttrekksdato), and when this package is made (METS header, PREMIS event, tar member times,
+    # Bagging-Date: now, or SOURCE_DATE_EPOCH to rebuild it byte for byte; noarkpack.clock).
+    extracted = utc(metadata.uttrekksdato) if metadata.uttrekksdato else \
         datetime.fromtimestamp(int(max(files.mtimes)), timezone.utc)
+    stamp = xml_datetime(extracted)
+    created = build_time()
     mtime = int(created.timestamp())
-    stamp = xml_datetime(created)
+    made = xml_datetime(created)
     pkg_uuid = str(metadata.uuid) if metadata.uuid else derive_uuid(profile, metadata, content())
 
     # 2. a private work folder for the generated files and the partial outputs
@@ -328,7 +334,7 @@ def build_package(
                 package[f"administrative_metadata/repository_operations/validation-report.{ext}"] = (
                     p, out.size, out.hexdigest())
         if pkg_type == "AIP":
-            desc_ctx = dict(uuid=pkg_uuid, label=label, created=stamp, software=SOFTWARE,
+            desc_ctx = dict(uuid=pkg_uuid, label=label, created=made, software=SOFTWARE,
                             agency=metadata.mottaker or (metadata.avleverer.navn if metadata.avleverer else "noarkpack"),
                             arkivskapere=list(metadata.arkivskapere),
                             start=metadata.periode_start and metadata.periode_start.isoformat(),
@@ -339,12 +345,12 @@ def build_package(
             package["descriptive_metadata/ead.xsd"] = pinned("ead3.xsd")
         package["dias-mets.xsd"] = pinned("DIAS_METS.xsd")
         package["log.xml"] = generated("log.xml", "premis.xml.j2", agent=dict(id=SOFTWARE, name=SOFTWARE),
-                                       events=[dict(id=f"{pkg_uuid}-packaging", type="Creation", datetime=stamp,
+                                       events=[dict(id=f"{pkg_uuid}-packaging", type="Creation", datetime=made,
                                                     detail=f"{pkg_type} built by {SOFTWARE} (profile {profile})")],
                                        **premis_ctx)
 
         # 3. dias-mets.xml: every file but itself
-        package_files = [PackageFile(href, *package[href], f"fileId_{n}", dias_mimetype(href), stamp)
+        package_files = [PackageFile(href, *package[href], f"fileId_{n}", dias_mimetype(href), made)
                          for n, href in enumerate(sorted(package), start=1)]
         mets_path, mets_size, mets_sha = generated(
             "dias-mets.xml", "dias-mets.xml.j2", uuid=pkg_uuid, label=label, type=pkg_type, hdr=hdr,
@@ -374,9 +380,9 @@ def build_package(
         desc_tmp = work / f"{pkg_uuid}.xml.part"
         desc_files = [
             PackageFile(f"{pkg_uuid}.tar", tar_final, digest.size, digest.sha256, "fileId_0", "application/x-tar",
-                        stamp),
+                        made),
             PackageFile(f"{pkg_uuid}/dias-mets.xml", mets_path, mets_size, mets_sha, "fileId_1", "application/xml",
-                        stamp),
+                        made),
         ]
         desc_sha, desc_size = _render(env, "submission-description.xml.j2", desc_tmp, uuid=pkg_uuid, label=label,
                                       type=pkg_type, hdr=hdr, files=desc_files)
