@@ -13,6 +13,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from noarkpack.model.mapping import EPJ_NAMESPACE
+
 AS = "{http://www.arkivverket.no/standarder/noark5/arkivstruktur}"
 ADDML = "{http://www.arkivverket.no/standarder/addml}"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -45,7 +47,7 @@ def validate_with_xmllint(pkg: Path, schema_dir: Path, epj_xsd: Path, tmp: Path)
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:noarkpack:test-driver">'
         f'<xs:import namespace="http://www.arkivverket.no/standarder/noark5/arkivstruktur" '
         f'schemaLocation="{(schema_dir / "arkivstruktur.xsd").as_uri()}"/>'
-        f'<xs:import namespace="urn:noarkpack:epj:1.0" schemaLocation="{epj_xsd.as_uri()}"/>'
+        f'<xs:import namespace="{EPJ_NAMESPACE}" schemaLocation="{epj_xsd.as_uri()}"/>'
         "</xs:schema>", encoding="utf-8")
     xmllint(pkg / "arkivstruktur.xml", driver)
 

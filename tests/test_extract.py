@@ -11,6 +11,7 @@ from noarkpack import ExtractWriter, load_project
 from noarkpack.conversion import ConversionCache
 from noarkpack.errors import DocumentError, ExtractError, ModelError
 from noarkpack.formats import PDFA_PUIDS, is_archival
+from noarkpack.model.mapping import EPJ_SCHEMA_FILE
 from noarkpack.resources import schemas_dir
 
 from . import builders
@@ -37,7 +38,7 @@ def write(out: Path, settings, journals, **kw):
 def checks(pkg: Path, shared_dir: Path, tmp: Path, **kw) -> dict:
     ref = shared_dir / "reference" / "noark5"
     return check_extract(pkg, official_dir=ref, also_schema_dirs=(ref / "v5.0-2020",),
-                         epj_xsd=schemas_dir() / "noarkpack-epj-1.0.xsd", tmp=tmp, **kw)
+                         epj_xsd=schemas_dir() / EPJ_SCHEMA_FILE, tmp=tmp, **kw)
 
 
 def test_small_extract_is_complete_and_valid(tmp_path, docs, shared_dir):

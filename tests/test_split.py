@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from noarkpack.model.mapping import EPJ_SCHEMA_FILE
 from noarkpack.pipeline import extract_project, import_project
 from noarkpack.project import load_project
 from noarkpack.resources import schemas_dir
@@ -33,7 +34,7 @@ def test_split_by_arkivskaper_gives_complete_valid_extracts(tmp_path, shared_dir
         pkg = tmp_path / "out" / r.arkivskaper / "avleveringspakke"
         assert r.result.path == pkg
         figures[r.arkivskaper] = check_extract(pkg, official_dir=ref, also_schema_dirs=(ref / "v5.0-2020",),
-                                               epj_xsd=schemas_dir() / "noarkpack-epj-1.0.xsd", tmp=tmp_path)
+                                               epj_xsd=schemas_dir() / EPJ_SCHEMA_FILE, tmp=tmp_path)
         # only this arkivskaper in the extract
         text = (pkg / "arkivstruktur.xml").read_text(encoding="utf-8")
         other = {"helse": "999999972", "legevakt": "999999980"}[r.arkivskaper]

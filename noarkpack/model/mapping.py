@@ -10,7 +10,7 @@
   administrativEnhet = journalsted, saksansvarlig = journalansvarlig, the
   patient as **part** (rolle "Pasient"), screened; patient fields Noark 5
   lacks (fødselsdato, dødsdato, kjønn …) and the journal's own fields in
-  **virksomhetsspesifikkeMetadata** (schemas/noarkpack-epj-1.0.xsd);
+  **virksomhetsspesifikkeMetadata** (schemas/noarkpack-epj-2.0.xsd);
 - one **registrering** per entry — a **journalpost** when the entry is
   correspondence (then it also appears in the journals), else a plain
   registrering; entry screening → registrering/skjerming;
@@ -20,17 +20,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Mapping
 
 from . import noark5 as n5
 from .epj import Journalinnslag, Pasient, Pasientjournal
 from .identifiers import system_id
 
-#: namespace of noarkpack's virksomhetsspesifikke metadata (schemas/noarkpack-epj-1.0.xsd)
-EPJ_NAMESPACE = "urn:noarkpack:epj:1.0"
+#: namespace of noarkpack's virksomhetsspesifikke metadata (schemas/noarkpack-epj-2.0.xsd)
+EPJ_NAMESPACE = "urn:noarkpack:epj:2.0"
 EPJ_PREFIX = "epj"
-EPJ_SCHEMA_FILE = "noarkpack-epj-1.0.xsd"
+EPJ_SCHEMA_FILE = "noarkpack-epj-2.0.xsd"
+#: kjønn as self-explaining text, not the source's codes (Noark 5 vedlegg 2: no code values in a deposit)
+KJONN_TEKST = {"M": "mann", "K": "kvinne", "U": "ukjent"}
 
 DOKUMENTTYPER = {
     "notat": "Journalnotat",
@@ -64,6 +67,8 @@ class MappingContext:
     arkivdel_systemID: str
     skjerming_tilgangsrestriksjon: str
     skjerming_hjemmel: str
+    #: arkivskaper key (Pasientjournal.arkivskaper) → arkivskaperID: the deposit names the real identifier
+    arkivskaper_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 def dokumentobjekt_id(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, n: int) -> str:
@@ -92,7 +97,7 @@ def patient_klasse(ctx: MappingContext, arkivskaper_ids: tuple[str, ...], p: Pas
     )
 
 
-def _patient_vsm(j: Pasientjournal) -> n5.VirksomhetsspesifikkeMetadata:
+def _patient_vsm(ctx: MappingContext, j: Pasientjournal) -> n5.VirksomhetsspesifikkeMetadata:
     p = j.pasient
     pas: list[tuple[str, object]] = [("pasientID", p.pasient_id)]
     if p.fodselsnummer:
@@ -102,7 +107,7 @@ def _patient_vsm(j: Pasientjournal) -> n5.VirksomhetsspesifikkeMetadata:
             pas.append(("identifikatortype", kind))
     if p.fodselsdato:
         pas.append(("fodselsdato", p.fodselsdato))
-    pas.append(("kjonn", p.kjonn))
+    pas.append(("kjonn", KJONN_TEKST[p.kjonn]))
     if p.dodsdato:
         pas.append(("dodsdato", p.dodsdato))
     if p.dodsdato_ukjent:
@@ -111,7 +116,7 @@ def _patient_vsm(j: Pasientjournal) -> n5.VirksomhetsspesifikkeMetadata:
         pas.append(("skjultAdresse", True))
     jour: list[tuple[str, object]] = [
         ("journalID", j.journal_id),
-        ("arkivskaper", j.arkivskaper),
+        ("arkivskaper", ctx.arkivskaper_ids.get(j.arkivskaper, j.arkivskaper)),
         ("journalsted", j.journalsted),
         ("journalansvarlig", j.journalansvarlig),
     ]
@@ -246,7 +251,7 @@ def journal_mappe(ctx: MappingContext, j: Pasientjournal, docs: list[list[Docume
         avsluttetDato=j.avsluttet,  # type: ignore[arg-type]
         avsluttetAv=j.avsluttet_av,  # type: ignore[arg-type]
         referanseArkivdel=[ctx.arkivdel_systemID],
-        virksomhetsspesifikkeMetadata=_patient_vsm(j),
+        virksomhetsspesifikkeMetadata=_patient_vsm(ctx, j),
         part=[n5.Part(partID=p.fodselsnummer or p.pasient_id, partNavn=p.navn, partRolle="Pasient")],
         merknad=merknader,
         skjerming=n5.Skjerming(

@@ -126,6 +126,9 @@ _TESTS = [
        "resolved by noarkpack, and a Noark 5 extract needs none."),
     _t("NP.04", "Shipped schemas are the official ones", "own", "warning",
        "Each official XSD shipped in the extract is byte-identical (SHA-256) to a version pinned in noarkpack's schema lock files."),
+    _t("NP.09", "Business-specific metadata is documented", "own", "warning",
+       "Every element declared in a virksomhetsspesifikke schema the ADDML lists for arkivstruktur has an "
+       "xs:annotation/xs:documentation of its own (Noark 5 krav 6.4.35)."),
 ]
 
 #: every test, by id, in catalogue order
@@ -134,7 +137,7 @@ TESTS: dict[str, TestInfo] = {t.id: t for t in _TESTS}
 #: Arkade's Noark 5 test ids
 ARKADE_IDS = tuple(t.id for t in _TESTS if t.id.startswith("N5."))
 #: structure tests run first, outside the streaming pass
-STRUCTURE_IDS = ("N5.01", "N5.02", "N5.03", "N5.28", "NP.04", "NP.05")
+STRUCTURE_IDS = ("N5.01", "N5.02", "N5.03", "N5.28", "NP.04", "NP.05", "NP.09")
 
 
 def get(test_id: str) -> TestInfo:

@@ -27,7 +27,7 @@ from lxml import etree
 from ..formats import raw_formats
 from ..idset import IdSet
 from ..progress import Progress
-from . import addml_tests, catalogue, content, journals, listing, parallel, schema_resolve
+from . import addml_tests, catalogue, content, journals, listing, parallel, schema_resolve, vsm_docs
 from .addml import AddmlInfo
 from .addml_tests import AddmlTests
 from .content import ContentPass, content_pass
@@ -42,7 +42,7 @@ from .source import identify_document as _siegfried
 from .streaming import Streaming
 
 #: the modules that run validate's tests, each declaring its ids (TESTS): together, the catalogue
-TEST_MODULES = (addml_tests, listing, schema_resolve, content, journals)
+TEST_MODULES = (addml_tests, vsm_docs, listing, schema_resolve, content, journals)
 
 
 def _identify_batch(paths: list[Path]) -> None:
@@ -191,6 +191,7 @@ def validate(
             run.n5_02()
         run.np_04()
         run.np_05()
+        vsm_docs.check(src, run.addml, report)
         # the ADDML's own schema (N5.03)
         if report.wants("N5.03") and run.addml_name:
             run.stream("addml", run.addml_name)
