@@ -16,6 +16,12 @@
   registrering; entry screening → registrering/skjerming;
 - one **dokumentbeskrivelse** per document file, with one **dokumentobjekt**
   (versjon 1, Arkivformat) carrying checksum, size and PRONOM format.
+
+Who did what (docs/mapping.md, "Who did what"): the logging fields (opprettetAv, arkivertAv,
+avsluttetAv, tilknyttetAv) carry the source system's user ids; forfatter and saksansvarlig carry
+names.  A registrering and its dokumentbeskrivelser were created by whoever registered the entry
+(M601): the entry's ``opprettet_av`` when the source has it, else its signer; the author stays in
+forfatter (M024).
 """
 
 from __future__ import annotations
@@ -138,7 +144,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                 tittel=d.tittel,
                 forfatter=[i.forfatter],
                 opprettetDato=i.opprettet,
-                opprettetAv=i.forfatter,
+                opprettetAv=i.registrert_av,
                 dokumentmedium="Elektronisk arkiv",
                 tilknyttetRegistreringSom=d.tilknyttet_som or ("Hoveddokument" if n == 1 else "Vedlegg"),
                 dokumentnummer=n,
@@ -187,7 +193,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
     common = dict(
         systemID=sid,
         opprettetDato=i.opprettet,
-        opprettetAv=i.forfatter,
+        opprettetAv=i.registrert_av,
         arkivertDato=i.arkivert,
         arkivertAv=i.arkivert_av,
         referanseArkivdel=[ctx.arkivdel_systemID],
