@@ -21,7 +21,8 @@ Who did what (docs/mapping.md, "Who did what"): the logging fields (opprettetAv,
 avsluttetAv, tilknyttetAv) carry the source system's user ids; forfatter and saksansvarlig carry
 names.  A registrering and its dokumentbeskrivelser were created by whoever registered the entry
 (M601): the entry's ``opprettet_av`` when the source has it, else its signer; the author stays in
-forfatter (M024).
+forfatter (M024).  A converted file's dokumentobjekt was created by the conversion: its
+opprettetDato/opprettetAv are the konvertering's konvertertDato/konvertertAv (M600, M601, M615, M616).
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ from .identifiers import system_id
 EPJ_NAMESPACE = "urn:noarkpack:epj:1.0"
 EPJ_PREFIX = "epj"
 EPJ_SCHEMA_FILE = "noarkpack-epj-1.0.xsd"
+
+#: konverteringskommentar (M715) of noarkpack's conversions: they run when the extract is made, after
+#: the mappe was closed (chapter 2.7 asks for conversion "senest ved avslutning av mappe"), and only the
+#: archival variant is delivered
+KONVERTERINGSKOMMENTAR = ("Konvertert til arkivformat ved uttrekk for avlevering, etter at mappen var avsluttet. "
+                          "Originalen er ikke med i uttrekket.")
 
 DOKUMENTTYPER = {
     "notat": "Journalnotat",
@@ -130,6 +137,19 @@ def _patient_vsm(j: Pasientjournal) -> n5.VirksomhetsspesifikkeMetadata:
     )
 
 
+def _dokumentobjekt_opprettet(i: Journalinnslag, info: DocumentInfo) -> dict:
+    """opprettetDato/opprettetAv (M600/M601) of a document's dokumentobjekt.
+
+    The file as archived: when and by whom the entry was signed (archiving froze it).  A converted
+    file: the conversion that made it (the last konvertering: M615 konvertertDato, M616 konvertertAv);
+    the original's own facts stay on the dokumentbeskrivelse and the registrering.
+    """
+    if info.konvertering:
+        made = info.konvertering[-1]
+        return {"opprettetDato": made.konvertertDato, "opprettetAv": made.konvertertAv}
+    return {"opprettetDato": i.arkivert, "opprettetAv": i.arkivert_av}
+
+
 def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, docs: list[DocumentInfo],
                   journalpost_numbers: tuple[int, int, int] | None) -> n5.Registrering:
     sid = system_id(ctx.system, "registrering", j.journal_id, i.innslag_id)
@@ -157,8 +177,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                         variantformat="Arkivformat",
                         format=info.format,
                         formatDetaljer=info.formatDetaljer,
-                        opprettetDato=i.arkivert,
-                        opprettetAv=i.arkivert_av,
+                        **_dokumentobjekt_opprettet(i, info),
                         referanseDokumentfil=info.referanseDokumentfil,
                         sjekksum=info.sjekksum,
                         sjekksumAlgoritme=info.sjekksumAlgoritme,
