@@ -13,10 +13,13 @@ Tools (Debian packages, see README):
 
 Every converted file is identified again with Siegfried and must come out as
 a PDF/A PUID.  Results are kept in a cache folder keyed by the SHA-256 of the
-source, with a record of the tool, its version, the time and both formats —
-what Noark 5's ``konvertering`` needs — so a rerun reuses the same bytes and
-gives a byte-identical extract; one conversion per source runs at a time,
-across threads and processes (a lock file per source).  The extract converts
+source, with a record of what Noark 5's ``konvertering`` needs: when the
+conversion ran (M615 konvertertDato), who ran it (M616 konvertertAv: noarkpack
+and its version), the tool with its version (M714) and both formats (M712,
+M713).  The record belongs to the content's *first* conversion: a rerun, or
+another project sharing the cache, reuses the same bytes with the same record,
+so the extract is byte-identical and its dates are true.  One conversion per
+source runs at a time, across threads and processes (a lock file per source).  The extract converts
 ahead of its writer in the prepass child (:mod:`noarkpack.prepass`);
 :func:`convert_all` converts a list of files in parallel for library callers.
 Each conversion has its own timeout; a failure is reported with the file and
@@ -32,13 +35,14 @@ import subprocess
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ._version import __version__
 from .documents import Identification, identify
 from .errors import DocumentError
 from .formats import PDFA_PUIDS
@@ -53,19 +57,49 @@ class ConverterMissing(DocumentError):
     """A conversion tool is not installed."""
 
 
+#: konvertertAv (M616, "Person eller system som har foretatt konverteringen") of the conversions this
+#: noarkpack runs: the system, with its version; the tool that did the rendering is konverteringsverktoey
+CONVERTED_BY = f"noarkpack {__version__}"
+#: konvertertAv of a cache entry made before noarkpack recorded it: noarkpack made it, which version is
+#: not known (docs/mapping.md, "Conversion")
+CONVERTED_BY_UNKNOWN_VERSION = "noarkpack"
+
+
 @dataclass(frozen=True)
 class ConversionRecord:
-    """One finished conversion, as stored beside the converted file in the cache."""
+    """One finished conversion, as stored beside the converted file in the cache.
+
+    ``converted_at`` and ``converted_by`` are those of the first conversion of the source's content;
+    they are written once, with the converted file, and never change afterwards.
+    """
 
     source_sha256: str
     source_puid: str
     output_puid: str
     tool: str  # name and version, e.g. "LibreOffice 7.4.7.2"
-    converted_at: str  # ISO 8601 with offset
+    converted_at: str  # ISO 8601 with offset: when the converted file was made
     output_name: str  # file name in the cache folder
+    converted_by: str | None = None  # the system that converted, e.g. "noarkpack 0.1.0"
 
     def converted_datetime(self) -> datetime:
         return datetime.fromisoformat(self.converted_at)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ConversionRecord":
+        """A stored record; keys this version does not know are ignored, missing optional ones are None."""
+        known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}
+        known.setdefault("converted_at", "")
+        return cls(**known)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the record says when and by whom (older cache entries may lack either)."""
+        if not (self.converted_by or "").strip():
+            return False
+        try:
+            return datetime.fromisoformat(self.converted_at).tzinfo is not None
+        except (TypeError, ValueError):
+            return False
 
 
 @dataclass(frozen=True)
@@ -187,15 +221,62 @@ class ConversionCache:
         self.on_miss: Callable[[], None] | None = None
 
     def get(self, source_sha256: str) -> tuple[Path, ConversionRecord] | None:
+        """The converted file and its record, or None when the source was never converted (or its entry
+        is damaged: it is then converted again).
+
+        An entry written before noarkpack recorded the conversion's date or system gets them here, once,
+        under the source's lock (:meth:`_completed`); from then on the entry keeps them.
+        """
+        hit = self._load(source_sha256)
+        if hit is None or hit[1].complete:
+            return hit
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.folder / f".{source_sha256}.lock"):
+            return self._completed(self._load(source_sha256))
+
+    def _completed(self, hit: tuple[Path, ConversionRecord] | None) -> tuple[Path, ConversionRecord] | None:
+        """``hit`` with its record's date and system filled in and stored, where it lacked them.
+
+        The caller holds the source's lock.  The date: a date without an offset is read as this machine's
+        local time; a missing one is the converted file's modification time (when the file was made).
+        The system: "noarkpack", without a version, which is not known.
+        """
+        if hit is None or hit[1].complete:
+            return hit
+        out, rec = hit
+        try:
+            when = datetime.fromisoformat(rec.converted_at)
+        except (TypeError, ValueError):
+            when = datetime.fromtimestamp(out.stat().st_mtime, timezone.utc)
+        if when.tzinfo is None:
+            when = when.astimezone()  # a naive time is this machine's local time
+        rec = replace(rec, converted_at=when.isoformat(timespec="seconds"),
+                      converted_by=(rec.converted_by or "").strip() or CONVERTED_BY_UNKNOWN_VERSION)
+        self._write_record(rec)
+        return out, rec
+
+    def _load(self, source_sha256: str) -> tuple[Path, ConversionRecord] | None:
         meta = self.folder / f"{source_sha256}.json"
         if not meta.is_file():
             return None
         try:
-            rec = ConversionRecord(**json.loads(meta.read_text(encoding="utf-8")))
-        except (ValueError, TypeError):
+            data = json.loads(meta.read_text(encoding="utf-8"))
+            rec = ConversionRecord.from_json(data)
+        except (ValueError, TypeError, AttributeError):
+            return None
+        if rec.source_sha256 != source_sha256 or Path(rec.output_name).name != rec.output_name:
             return None
         out = self.folder / rec.output_name
         return (out, rec) if out.is_file() else None
+
+    def _write_record(self, rec: ConversionRecord) -> None:
+        """The record, atomically (a temporary file, synced, renamed over the old one)."""
+        tmp = self.folder / f".{rec.source_sha256}.json.partial"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps(asdict(rec), ensure_ascii=False, indent=1))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.folder / f"{rec.source_sha256}.json")
 
     def convert(self, src: Path, ident: Identification, source_sha256: str | None = None) -> tuple[Path, ConversionRecord]:
         """Convert (or reuse) ``src``; raises DocumentError with the reason on failure."""
@@ -210,7 +291,7 @@ class ConversionCache:
         # converts ahead of the writer): whoever comes second waits and reuses the first's output,
         # so every run of a project refers to the same converted bytes.
         with _exclusive(self.folder / f".{sha}.lock"):
-            hit = self.get(sha)
+            hit = self._completed(self._load(sha))
             if hit is not None:
                 return hit
             result = self._convert(src, ident, sha)
@@ -221,17 +302,20 @@ class ConversionCache:
         work = Path(tempfile.mkdtemp(prefix=".work-", dir=self.folder))
         try:
             out, tool = convert_file(src, ident, work, self.timeout)
+            # konvertertDato: when the converted file was made (the tool has just finished)
+            made = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
             result = identify(out)
             if result.puid not in PDFA_PUIDS:
                 raise DocumentError(f"the converted file is not PDF/A (Siegfried: {result.puid})")
+            with open(out, "rb") as f:
+                os.fsync(f.fileno())
             final = self.folder / f"{sha}.pdf"
             os.replace(out, final)
+            # The record is the entry's commit: a converted file without it is never used (and is
+            # replaced by the next conversion), so the file and its record appear together.
             rec = ConversionRecord(source_sha256=sha, source_puid=ident.puid, output_puid=result.puid, tool=tool,
-                                   converted_at=datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
-                                   output_name=final.name)
-            tmp = self.folder / f".{sha}.json.partial"
-            tmp.write_text(json.dumps(asdict(rec), ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, self.folder / f"{sha}.json")
+                                   converted_at=made, output_name=final.name, converted_by=CONVERTED_BY)
+            self._write_record(rec)
             return final, rec
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -136,6 +136,16 @@ class Journalinnslag:
     korrespondanse: Korrespondanse | None = None
     dokumenter: list[Dokumentfil] = field(default_factory=list)
     endringer: list[Endring] = field(default_factory=list)
+    #: who registered the entry in the source system (its user id), when the source records it
+    opprettet_av: str | None = None
+
+    @property
+    def registrert_av(self) -> str:
+        """Who registered the entry: ``opprettet_av``, else the signer (``arkivert_av``), who entered it
+        into the journal (docs/mapping.md, "Who did what")."""
+        if self.opprettet_av and self.opprettet_av.strip():
+            return self.opprettet_av
+        return self.arkivert_av
 
 
 @dataclass

@@ -16,6 +16,13 @@
   registrering; entry screening → registrering/skjerming;
 - one **dokumentbeskrivelse** per document file, with one **dokumentobjekt**
   (versjon 1, Arkivformat) carrying checksum, size and PRONOM format.
+
+Who did what (docs/mapping.md, "Who did what"): the logging fields (opprettetAv, arkivertAv,
+avsluttetAv, tilknyttetAv) carry the source system's user ids; forfatter and saksansvarlig carry
+names.  A registrering and its dokumentbeskrivelser were created by whoever registered the entry
+(M601): the entry's ``opprettet_av`` when the source has it, else its signer; the author stays in
+forfatter (M024).  A converted file's dokumentobjekt was created by the conversion: its
+opprettetDato/opprettetAv are the konvertering's konvertertDato/konvertertAv (M600, M601, M615, M616).
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ EPJ_PREFIX = "epj"
 EPJ_SCHEMA_FILE = "noarkpack-epj-2.0.xsd"
 #: kjønn as self-explaining text, not the source's codes (Noark 5 vedlegg 2: no code values in a deposit)
 KJONN_TEKST = {"M": "mann", "K": "kvinne", "U": "ukjent"}
+
+#: konverteringskommentar (M715) of noarkpack's conversions: they run when the extract is made, after
+#: the mappe was closed (chapter 2.7 asks for conversion "senest ved avslutning av mappe"), and only the
+#: archival variant is delivered
+KONVERTERINGSKOMMENTAR = ("Konvertert til arkivformat ved uttrekk for avlevering, etter at mappen var avsluttet. "
+                          "Originalen er ikke med i uttrekket.")
 
 DOKUMENTTYPER = {
     "notat": "Journalnotat",
@@ -129,6 +142,19 @@ def _patient_vsm(ctx: MappingContext, j: Pasientjournal) -> n5.Virksomhetsspesif
     )
 
 
+def _dokumentobjekt_opprettet(i: Journalinnslag, info: DocumentInfo) -> dict:
+    """opprettetDato/opprettetAv (M600/M601) of a document's dokumentobjekt.
+
+    The file as archived: when and by whom the entry was signed (archiving froze it).  A converted
+    file: the conversion that made it (the last konvertering: M615 konvertertDato, M616 konvertertAv);
+    the original's own facts stay on the dokumentbeskrivelse and the registrering.
+    """
+    if info.konvertering:
+        made = info.konvertering[-1]
+        return {"opprettetDato": made.konvertertDato, "opprettetAv": made.konvertertAv}
+    return {"opprettetDato": i.arkivert, "opprettetAv": i.arkivert_av}
+
+
 def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, docs: list[DocumentInfo],
                   journalpost_numbers: tuple[int, int, int] | None) -> n5.Registrering:
     sid = system_id(ctx.system, "registrering", j.journal_id, i.innslag_id)
@@ -143,7 +169,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                 tittel=d.tittel,
                 forfatter=[i.forfatter],
                 opprettetDato=i.opprettet,
-                opprettetAv=i.forfatter,
+                opprettetAv=i.registrert_av,
                 dokumentmedium="Elektronisk arkiv",
                 tilknyttetRegistreringSom=d.tilknyttet_som or ("Hoveddokument" if n == 1 else "Vedlegg"),
                 dokumentnummer=n,
@@ -156,8 +182,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                         variantformat="Arkivformat",
                         format=info.format,
                         formatDetaljer=info.formatDetaljer,
-                        opprettetDato=i.arkivert,
-                        opprettetAv=i.arkivert_av,
+                        **_dokumentobjekt_opprettet(i, info),
                         referanseDokumentfil=info.referanseDokumentfil,
                         sjekksum=info.sjekksum,
                         sjekksumAlgoritme=info.sjekksumAlgoritme,
@@ -192,7 +217,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
     common = dict(
         systemID=sid,
         opprettetDato=i.opprettet,
-        opprettetAv=i.forfatter,
+        opprettetAv=i.registrert_av,
         arkivertDato=i.arkivert,
         arkivertAv=i.arkivert_av,
         referanseArkivdel=[ctx.arkivdel_systemID],

@@ -27,7 +27,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .._version import __version__
 from ..conversion import ConversionCache
 from ..documents import copy_and_hash, document_rel, identify
 from ..formats import is_archival
@@ -41,6 +40,7 @@ from ..model.mapping import (
     EPJ_NAMESPACE,
     EPJ_PREFIX,
     EPJ_SCHEMA_FILE,
+    KONVERTERINGSKOMMENTAR,
     DocumentInfo,
     MappingContext,
     dokumentobjekt_id,
@@ -368,10 +368,12 @@ class ExtractWriter:
             if converted is not None:
                 out, crec = converted
                 src, ref = out, f"{ref.rsplit('.', 1)[0] if suffix else ref}.pdf"
+                # The first conversion of this content, as the cache recorded it (M615, M616, M714):
+                # the same record in every run, so the same extract.
                 konvertering = (n5.Konvertering(
-                    konvertertDato=crec.converted_datetime(), konvertertAv=f"noarkpack {__version__}",
+                    konvertertDato=crec.converted_datetime(), konvertertAv=crec.converted_by,
                     konvertertFraFormat=crec.source_puid, konvertertTilFormat=crec.output_puid,
-                    konverteringsverktoey=crec.tool),)
+                    konverteringsverktoey=crec.tool, konverteringskommentar=KONVERTERINGSKOMMENTAR),)
                 puid, details = crec.output_puid, "PDF/A-2b" if crec.output_puid == "fmt/477" else None
                 self.result.converted += 1
         dst = self.tmp / ref

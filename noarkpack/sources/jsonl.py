@@ -150,7 +150,8 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
             innslag_id=L.get(e, "innslag_id", w), type=L.get(e, "type", w), tittel=L.get(e, "tittel", w),
             forfatter=L.get(e, "forfatter", w), opprettet=L.datetime(e, "opprettet", w),
             arkivert=L.datetime(e, "arkivert", w), arkivert_av=L.get(e, "arkivert_av", w),
-            skjerming=skj, korrespondanse=korr, dokumenter=dokumenter, endringer=endringer))
+            skjerming=skj, korrespondanse=korr, dokumenter=dokumenter, endringer=endringer,
+            opprettet_av=L.get(e, "opprettet_av", w, required=False)))
     merknader = [
         Merknad(tekst=L.get(m, "tekst", "merknader."), dato=L.datetime(m, "dato", "merknader."),
                 registrert_av=L.get(m, "registrert_av", "merknader."),

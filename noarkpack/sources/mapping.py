@@ -34,8 +34,8 @@ FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "innslag": {
         "journal_id": ("str", True), "innslag_id": ("str", True), "type": ("str", True), "tittel": ("str", True),
-        "forfatter": ("str", True), "opprettet": ("datetime", True), "arkivert": ("datetime", True),
-        "arkivert_av": ("str", True), "skjerming_tilgangsrestriksjon": ("str", False),
+        "forfatter": ("str", True), "opprettet": ("datetime", True), "opprettet_av": ("str", False),
+        "arkivert": ("datetime", True), "arkivert_av": ("str", True), "skjerming_tilgangsrestriksjon": ("str", False),
         "skjerming_hjemmel": ("str", False), "skjerming_metadata": ("list", False),
         "skjerming_dokument": ("str", False), "korrespondanse_type": ("str", False),
         "korrespondanse_dato": ("date", False),

@@ -49,7 +49,7 @@ class _Declares(Protocol):
 
 
 #: PRAGMA user_version of the schema this noarkpack writes and reads
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: innslag.opprettet_av
 
 #: data tables in dependency order (parents first); the import fills them in this order
 DATA_TABLES = ("pasient", "pasientjournal", "innslag", "dokument", "korrespondansepart", "endring", "merknad",
@@ -80,7 +80,7 @@ CREATE INDEX journal_by_patient ON pasientjournal (pasient_id, seq);
 CREATE INDEX journal_by_arkivskaper ON pasientjournal (arkivskaper, pasient_id, seq);
 CREATE TABLE innslag (
     journal_id TEXT NOT NULL REFERENCES pasientjournal (journal_id), innslag_id TEXT NOT NULL,
-    type TEXT, tittel TEXT, forfatter TEXT, opprettet TEXT, arkivert TEXT, arkivert_av TEXT,
+    type TEXT, tittel TEXT, forfatter TEXT, opprettet TEXT, opprettet_av TEXT, arkivert TEXT, arkivert_av TEXT,
     skjerming_tilgangsrestriksjon TEXT, skjerming_hjemmel TEXT, skjerming_metadata TEXT, skjerming_dokument TEXT,
     korrespondanse_type TEXT, korrespondanse_dato TEXT,
     seq INTEGER NOT NULL, src_file TEXT NOT NULL, src_line INTEGER NOT NULL,
@@ -326,7 +326,8 @@ class StagingDB:
             innslag.append(Journalinnslag(
                 innslag_id=iid, type=i["type"], tittel=i["tittel"], forfatter=i["forfatter"],
                 opprettet=_dt(i["opprettet"]), arkivert=_dt(i["arkivert"]), arkivert_av=i["arkivert_av"],
-                skjerming=skj, korrespondanse=korr, dokumenter=docs.get(iid, []), endringer=changes.get(iid, [])))
+                skjerming=skj, korrespondanse=korr, dokumenter=docs.get(iid, []), endringer=changes.get(iid, []),
+                opprettet_av=i["opprettet_av"]))
         merknader = [Merknad(tekst=m[0], dato=_dt(m[1]), registrert_av=m[2], type=m[3]) for m in c.execute(
             "SELECT tekst, dato, registrert_av, type FROM merknad WHERE journal_id = ? ORDER BY seq", (jid,))]
         diagnoser = [Diagnose(kode=d[0], kodeverk=d[1], tekst=d[2], dato=_d(d[3])) for d in c.execute(
@@ -379,8 +380,8 @@ def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: _De
                 s, k = i.skjerming, i.korrespondanse
                 ins("innslag", dict(
                     journal_id=j.journal_id, innslag_id=i.innslag_id, type=i.type, tittel=i.tittel,
-                    forfatter=i.forfatter, opprettet=iso(i.opprettet), arkivert=iso(i.arkivert),
-                    arkivert_av=i.arkivert_av, skjerming_tilgangsrestriksjon=s.tilgangsrestriksjon if s else None,
+                    forfatter=i.forfatter, opprettet=iso(i.opprettet), opprettet_av=i.opprettet_av,
+                    arkivert=iso(i.arkivert), arkivert_av=i.arkivert_av, skjerming_tilgangsrestriksjon=s.tilgangsrestriksjon if s else None,
                     skjerming_hjemmel=s.hjemmel if s else None,
                     skjerming_metadata="\x1f".join(s.metadata) if s else None,
                     skjerming_dokument=s.dokument if s else None, korrespondanse_type=k.type if k else None,

@@ -126,6 +126,11 @@ _TESTS = [
        "resolved by noarkpack, and a Noark 5 extract needs none."),
     _t("NP.04", "Shipped schemas are the official ones", "own", "warning",
        "Each official XSD shipped in the extract is byte-identical (SHA-256) to a version pinned in noarkpack's schema lock files."),
+    _t("NP.08", "Converted documents are not older than their conversion", "own", "warning",
+       "The dokumentobjekt of a converted file (one with konvertering) has an opprettetDato no earlier than each "
+       "of its konvertertDato: a new format is a new dokumentobjekt (M701 'Kan ikke endres'), made by the "
+       "conversion (M600, M615). An earlier date means the original's creation was copied onto its converted "
+       "variant. When only one of the two has a UTC offset, only an order that holds for any offset is reported."),
     _t("NP.09", "Business-specific metadata is documented", "own", "warning",
        "Every element declared in a virksomhetsspesifikke schema the ADDML lists for arkivstruktur has an "
        "xs:annotation/xs:documentation of its own (Noark 5 krav 6.4.35)."),
