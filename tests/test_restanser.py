@@ -1,5 +1,5 @@
-"""Restanser (issue 17, point 3): every incoming or internal journalpost of a closed journal is avskrevet,
-from the source or by the documented default.
+"""Restanser (issue 17, points 3 and 10): every incoming or internal journalpost of a closed journal is avskrevet,
+from the source or by the documented default, and validate's NP.07 finds one that is not.
 
 Real extracts written by noarkpack's ExtractWriter from a small JSON Lines source, real schemas; the mutations edit a
 copy of arkivstruktur.xml as a migration gone wrong would have left it.
@@ -8,6 +8,7 @@ copy of arkivstruktur.xml as a migration gone wrong would have left it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from noarkpack.pipeline import import_project
 from noarkpack.project import load_project
 from noarkpack.sources.jsonl import parse_journal, read_journals
 from noarkpack.sources.staging import StagingDB, stage_journals
+from noarkpack.validation import validate
 
 from .test_import import TOML, write_project
 from .test_validation import _settings
@@ -117,6 +119,10 @@ def _avskrivninger(folder: Path) -> dict[str, dict[str, str]]:
         if a is not None:
             out[reg.findtext("n:systemID", namespaces=NS)] = {etree.QName(c).localname: c.text for c in a}
     return out
+
+
+def _np07(report, severity=None):
+    return [f for f in report.findings if f.test == "NP.07" and (severity is None or f.severity == severity)]
 
 
 # --------------------------------------------------------------------------- the mapping
@@ -275,3 +281,112 @@ def test_the_journals_show_how_each_was_avskrevet(restanse_extract, name):
     assert shown[_sid("J1", "H1")] == ("2019-05-03", "Besvart med brev", _sid("J1", "B1"))
     assert shown[_sid("J1", "E1")] == ("2019-06-30", "Tatt til etterretning", None)
     assert shown[_sid("J1", "B1")] == (None, None, None)
+
+
+def test_the_extract_validates_without_restanser(restanse_extract, schema_store):
+    report = validate(restanse_extract, store=schema_store)
+    assert [f for f in report.findings if f.severity == "error"] == []
+    assert _np07(report, "warning") == []
+    assert [f.message for f in _np07(report, "info")] == \
+        ["incoming and internal journalposts in closed mapper: 4; without avskrivning: 0"]
+    n540 = {f.message for f in report.findings if f.test == "N5.40"}
+    assert {"avskrivningsmaate 'Tatt til etterretning': 2", "avskrivningsmaate 'Besvart med brev': 1",
+            "avskrivningsmaate 'Tatt til orientering': 1"} <= n540
+
+
+# --------------------------------------------------------------------------- NP.07: mutations
+
+
+def _text(folder: Path) -> str:
+    return (folder / "arkivstruktur.xml").read_text(encoding="utf-8")
+
+
+def _write(folder: Path, text: str) -> None:
+    (folder / "arkivstruktur.xml").write_text(text, encoding="utf-8")
+
+
+def _registrering_span(text: str, sid: str) -> tuple[int, int]:
+    """The start and end offsets of the registrering whose systemID is ``sid``."""
+    at = text.index(f"<systemID>{sid}</systemID>")
+    start = text.rindex("<registrering", 0, at)
+    return start, text.index("</registrering>", at)
+
+
+def _drop_avskrivning(folder: Path, sid: str) -> int:
+    """Remove the avskrivning of registrering ``sid``; returns the line of its start tag."""
+    text = _text(folder)
+    start, end = _registrering_span(text, sid)
+    part = re.sub(r"\s*<avskrivning>.*?</avskrivning>", "", text[start:end], count=1, flags=re.DOTALL)
+    assert part != text[start:end]
+    _write(folder, text[:start] + part + text[end:])
+    return text[:start].count("\n") + 1
+
+
+def _mappe_after(text: str, sid: str) -> tuple[int, int]:
+    """Offsets of the saksstatus element of the mappe holding registrering ``sid`` (it follows the registreringer)."""
+    _, end = _registrering_span(text, sid)
+    m = re.compile(r"<saksstatus>[^<]*</saksstatus>").search(text, end)
+    return m.start(), m.end()
+
+
+def test_a_removed_avskrivning_is_a_restanse(extract, schema_store):
+    line = _drop_avskrivning(extract, _sid("J1", "E1"))
+    report = validate(extract, store=schema_store)
+    [f] = _np07(report, "warning")
+    assert f.location["line"] == line and f.location["systemID"] == _sid("J1", "E1")
+    assert "Inngående dokument" in f.message and "krav 3.2.9, 3.4.5" in f.message and "registreringsID E1" in f.message
+    assert report.counts["NP.07"]["warning"] == 1
+    assert any(f.message.endswith("without avskrivning: 1") for f in _np07(report, "info"))
+    # the only other findings are the ADDML's checksum of the edited file
+    assert {f.test for f in report.findings if f.severity == "error"} <= {"N5.02"}
+
+
+def test_an_internal_document_for_follow_up_is_a_restanse_too(extract, schema_store):
+    _drop_avskrivning(extract, _sid("J1", "I1"))
+    [f] = _np07(validate(extract, store=schema_store, tests={"NP.07"}), "warning")
+    assert "Organinternt dokument for oppfølging" in f.message
+
+
+def test_a_mappe_closed_only_by_its_saksstatus_is_judged_when_it_ends(extract, schema_store):
+    """saksstatus comes after the registreringer: the restanse waits for it."""
+    sid = _sid("J2", "S1")
+    _drop_avskrivning(extract, sid)
+    text = _text(extract)
+    start, _ = _registrering_span(text, sid)
+    mappe = text.rindex("<mappe", 0, start)
+    head = re.sub(r"\s*<avsluttetDato>[^<]*</avsluttetDato>\s*<avsluttetAv>[^<]*</avsluttetAv>", "",
+                  text[mappe:start], count=1)
+    assert head != text[mappe:start]
+    _write(extract, text[:mappe] + head + text[start:])
+    report = validate(extract, store=schema_store, tests={"NP.07"})
+    assert [f.location["systemID"] for f in _np07(report, "warning")] == [sid]
+    # and once the saksstatus says the mappe is open, it is no restanse of a closed mappe
+    text = _text(extract)
+    a, b = _mappe_after(text, sid)
+    _write(extract, text[:a] + "<saksstatus>Under behandling</saksstatus>" + text[b:])
+    assert _np07(validate(extract, store=schema_store, tests={"NP.07"}), "warning") == []
+
+
+@pytest.mark.parametrize("void, judged", [("mappe", 1), ("journalpost", 3)])
+def test_what_is_utgaar_stands_in_no_restanse(extract, schema_store, void, judged):
+    sid = _sid("J1", "E1")
+    _drop_avskrivning(extract, sid)
+    text = _text(extract)
+    if void == "mappe":
+        a, b = _mappe_after(text, sid)
+        text = text[:a] + "<saksstatus>Utgår</saksstatus>" + text[b:]
+    else:
+        start, end = _registrering_span(text, sid)
+        text = text[:start] + text[start:end].replace("<journalstatus>Arkivert</journalstatus>",
+                                                      "<journalstatus>Utgår</journalstatus>") + text[end:]
+    _write(extract, text)
+    report = validate(extract, store=schema_store, tests={"NP.07"})
+    assert _np07(report, "warning") == []
+    assert [f.message for f in _np07(report, "info")] == \
+        [f"incoming and internal journalposts in closed mapper: {judged}; without avskrivning: 0"]
+
+
+def test_np07_left_out_of_the_selection_reads_nothing(extract, schema_store):
+    _drop_avskrivning(extract, _sid("J1", "E1"))
+    report = validate(extract, store=schema_store, tests={"N5.40"})
+    assert _np07(report) == [] and "NP.07" not in report.ran

@@ -88,6 +88,9 @@ def test_example_extract_has_no_errors_or_warnings(example_extract, schema_store
     report = validate(example_extract, store=schema_store)
     assert report.errors == 0, [f.message for f in report.findings if f.severity == "error"][:5]
     assert report.warnings == 0, [f.message for f in report.findings if f.severity == "warning"][:5]
+    # no restanser: every incoming or internal journalpost of the closed journals is avskrevet
+    assert [f.message for f in report.findings if f.test == "NP.07"] == \
+        ["incoming and internal journalposts in closed mapper: 90; without avskrivning: 0"]
 
 
 @pytest.fixture(scope="module")

@@ -126,6 +126,8 @@ _TESTS = [
        "resolved by noarkpack, and a Noark 5 extract needs none."),
     _t("NP.04", "Shipped schemas are the official ones", "own", "warning",
        "Each official XSD shipped in the extract is byte-identical (SHA-256) to a version pinned in noarkpack's schema lock files."),
+    _t("NP.07", "No restanser in closed folders", "own", "warning",
+       "A journalpost of type 'Inngående dokument' or 'Organinternt dokument for oppfølging' in a closed mappe (avsluttetDato, or saksstatus 'Avsluttet'; not 'Utgår') has an avskrivning: closing a mappe avskriver its restanser (Noark 5 v5.0 krav 3.2.9, 3.4.5). A warning: the schema and Arkade accept it, but the journal does not say how the document was closed."),
 ]
 
 #: every test, by id, in catalogue order
