@@ -390,3 +390,30 @@ def test_np07_left_out_of_the_selection_reads_nothing(extract, schema_store):
     _drop_avskrivning(extract, _sid("J1", "E1"))
     report = validate(extract, store=schema_store, tests={"N5.40"})
     assert _np07(report) == [] and "NP.07" not in report.ran
+
+
+# --------------------------------------------------------------------------- N5.29: what Arkade will say
+
+
+def test_n529_warns_that_arkade_fails_every_puid(restanse_extract, tmp_path, schema_store):
+    formats = [el.text for el in etree.parse(str(restanse_extract / "arkivstruktur.xml")).iterfind(".//n:format", NS)]
+    puids = [f for f in formats if re.fullmatch(r"(x-)?fmt/\d+", f)]
+    report = validate(restanse_extract, store=schema_store, tests={"N5.29"})
+    warnings = [f for f in report.findings if f.test == "N5.29" and f.severity == "warning"]
+    if not puids:
+        assert warnings == []
+        return
+    [w] = warnings
+    assert w.message.startswith(f"{len(puids)} document objects give a PRONOM PUID as format")
+    assert "issue #175" in w.message and "Format-misforhold" in w.message
+    assert [f for f in report.findings if f.test == "N5.29" and f.severity == "error"] == []
+    # a format written as the file extension is what Arkade compares: no longer counted
+    folder = tmp_path / "x"
+    shutil.copytree(restanse_extract, folder)
+    text = _text(folder)
+    _write(folder, text.replace(f"<format>{puids[0]}</format>", "<format>txt</format>", 1))
+    report = validate(folder, store=schema_store, tests={"N5.29"})
+    counted = [f for f in report.findings if f.test == "N5.29" and f.severity == "warning"]
+    left = len(puids) - 1
+    assert [f.message.split(" a PRONOM")[0] for f in counted] == \
+        ([] if not left else ["1 document object gives"] if left == 1 else [f"{left} document objects give"])

@@ -74,7 +74,7 @@ _TESTS = [
     _t("N5.28", "Control of number of document files", "structure", "error",
        "The number of files in the documents folder equals the ADDML antallDokumentfiler; a missing or empty folder or an undocumented count is an error."),
     _t("N5.29", "Number of each document format", "content", "error",
-       "Counts dokumentobjekt/format values; a file extension that differs from a file-extension format (e.g. 'pdf') is an error. PRONOM PUID formats (fmt/95) are checked by NP.01 instead."),
+       "Counts dokumentobjekt/format values; a file extension that differs from a file-extension format (e.g. 'pdf') is an error. PRONOM PUID formats (fmt/95) are checked by NP.01 instead, and counted in one warning: Arkade 5 compares them with the file extension and reports each as a format mismatch (arkade5 issue #175)."),
     _t("N5.30", "Control of document files' checksums", "content", "error",
        "The checksum of every referenced document file matches dokumentobjekt/sjekksum, computed with the algorithm in sjekksumAlgoritme (Arkade always assumes SHA-256)."),
     _t("N5.32", "Control of existence of referenced documents", "content", "error",

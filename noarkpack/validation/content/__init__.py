@@ -13,7 +13,8 @@ declares its test ids, the elements it handles, its state and its report (:class
 
 Where Arkade's semantics are deliberate, they are kept (same test ids, same conditions for an error).
 Where they are a known bug, noarkpack differs and says so: N5.30 honours sjekksumAlgoritme; N5.29 does
-not compare PRONOM PUIDs with file extensions; N5.17 also flags whitespace-only types.
+not compare PRONOM PUIDs with file extensions (and warns that Arkade will); N5.17 also flags whitespace-only
+types.
 """
 
 from __future__ import annotations
