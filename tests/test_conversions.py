@@ -90,8 +90,10 @@ def converted_extract(tmp_path_factory, schema_store) -> Path:
 
 def test_the_converted_extract_is_clean(converted_extract, schema_store):
     report = validate(converted_extract, store=schema_store)
-    assert report.errors == 0 and report.warnings == 0, [f.message for f in report.findings
-                                                         if f.severity != "info"][:5]
+    others = [f.message for f in report.findings if f.severity != "info" and f.test != "N5.29"]
+    assert report.errors == 0 and others == [], others[:5]
+    # the one warning every extract with PRONOM PUIDs has: what Arkade's N5.29 will say (docs/validation.md)
+    assert [f.test for f in report.findings if f.severity == "warning"] == ["N5.29"]
     assert [f.message for f in _np08(report, "info")] == ["converted document objects checked: 1"]
 
 

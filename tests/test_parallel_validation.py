@@ -122,6 +122,12 @@ def _damage(folder: Path, rng: random.Random, split_at: float) -> None:
         if bogus:
             i = rng.choice(bogus)
             lines[i] += "<bogus/>"  # an XSD error (N5.03)
+        avskrevet = [i for i in _lines(text, r"<avskrivning>") if side[0] < i < side[1] - 5]
+        if avskrevet:  # an incoming journalpost loses its avskrivning: a restanse (NP.07), lines kept
+            i = rng.choice(avskrevet)
+            end = next(k for k in range(i, len(lines)) if "</avskrivning>" in lines[k])
+            lines[i] = lines[i].replace("<avskrivning>", "<!--avskrivning")
+            lines[end] = lines[end].replace("</avskrivning>", "avskrivning-->")
     files = [i for i in _lines(text, r"<referanseDokumentfil>")]
     first = [i for i in files if i < cut - 10]
     second = [i for i in files if i > cut + 10]
@@ -147,6 +153,7 @@ def test_findings_on_both_sides_of_the_split_are_reported_as_in_one_pass(extract
     assert any(f[0] == "N5.48" and "(2 references)" in f[2] for f in one["findings"])
     assert counts["N5.32"]["error"] == 1
     assert counts["N5.34"]["info"] >= 1
+    assert counts["NP.07"]["warning"] == 2  # one restanse on each side, reported when its mappe ends
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -84,10 +84,25 @@ def example_extract(tmp_path_factory, schema_store) -> Path:
     return base / "avleveringspakke"
 
 
+def arkade_n529_warning(report) -> list:
+    """The one warning every extract with PRONOM PUIDs has: what Arkade's N5.29 will report (arkade5 issue
+    #175, docs/validation.md).  It is about Arkade, not about the extract; every other warning is."""
+    return [f for f in report.findings if f.severity == "warning" and f.test == "N5.29" and "issue #175" in f.message]
+
+
 def test_example_extract_has_no_errors_or_warnings(example_extract, schema_store):
     report = validate(example_extract, store=schema_store)
     assert report.errors == 0, [f.message for f in report.findings if f.severity == "error"][:5]
-    assert report.warnings == 0, [f.message for f in report.findings if f.severity == "warning"][:5]
+    # the only warning: Arkade will fail each of the PUIDs we write in dokumentobjekt/format
+    [arkade] = arkade_n529_warning(report)
+    formats = sum(int(f.message.rsplit(": ", 1)[1]) for f in report.findings
+                  if f.test == "N5.29" and f.message.startswith(("format 'fmt/", "format 'x-fmt/")))
+    assert arkade.message.startswith(f"{formats} document objects give a PRONOM PUID")
+    assert report.warnings == 1, [f.message for f in report.findings if f.severity == "warning"][:5]
+    # no restanser: every incoming or internal journalpost of the closed journals is avskrevet
+    assert report.counts["NP.07"]["warning"] == 0
+    assert [f.message for f in report.findings if f.test == "NP.07"] == \
+        ["incoming and internal journalposts in closed mapper: 90; without avskrivning: 0"]
 
 
 @pytest.fixture(scope="module")

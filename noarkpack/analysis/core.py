@@ -17,6 +17,8 @@ from ..errors import ModelError
 from ..findings import Finding
 from ..fsutil import human_size as _human
 from ..model.identifiers import PersonNumberError, validate_person_number
+from ..model.mapping import DEFAULT_AVSKRIVNINGSMAATE
+from ..model.noark5 import JOURNALPOSTTYPER_MED_AVSKRIVNING
 from ..model.selection import REASON_OPEN
 from ..progress import Progress
 
@@ -44,6 +46,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "AN.17": ("Date out of range", "check the date in the source"),
     "AN.18": ("Arkivskaper not declared in noarkpack.toml", "add an [[arkivskaper]] table or a value map"),
     "AN.19": ("No journal is selected for deposit", "check the export and [selection]"),
+    "AN.20": ("Incoming or internal journalpost avskrevet by the default",
+              "if the legacy system recorded how it was closed, map innslag.avskrivning_* in [import]"),
 }
 
 
@@ -124,6 +128,11 @@ class Analysis:
                        f"{a['documents']:>7}")
         for reason, n in sorted(c.get("excluded_by_reason", {}).items()):
             out.append(f"  utelatt: {reason}: {n}")
+        avskr = c.get("avskrivning", {})
+        if avskr.get("default") or avskr.get("from_source"):
+            out.append(f"  avskrivning: {avskr.get('from_source', 0)} journalposter fra kilden, "
+                       f"{avskr.get('default', 0)} med standardverdien ({DEFAULT_AVSKRIVNINGSMAATE}, journalens "
+                       "avslutningsdato)")
         conv = c.get("conversion", {})
         if conv.get("files"):
             out.append(f"  konvertering til PDF/A: {conv['files']} filer ({_human(conv['bytes'])})")
@@ -233,6 +242,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
     by_year: dict[str, dict[str, int]] = defaultdict(lambda: {"opened": 0, "closed": 0})
     excluded_by_reason: dict[str, int] = defaultdict(int)
     status = {"avsluttet": 0, "åpen": 0}
+    avskrivning = {"from_source": 0, "default": 0}
     n = entries = docs = selected = 0
     batch: list[tuple[str, int]] = []
     now = datetime.now(timezone.utc)
@@ -300,6 +310,15 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
             if j.opprettet and i.opprettet and i.opprettet < j.opprettet:
                 a.add("AN.17", "warning", "the entry was written before the journal was opened", file=file,
                       line=line, record=erec)
+            k = i.korrespondanse
+            if ok and k is not None and (k.avskrivning is not None or k.type in JOURNALPOSTTYPER_MED_AVSKRIVNING):
+                if k.avskrivning is not None:
+                    avskrivning["from_source"] += 1
+                else:
+                    avskrivning["default"] += 1
+                    a.add("AN.20", "info", f"{k.type}: the source does not say how it was closed; avskrevet "
+                          f"{DEFAULT_AVSKRIVNINGSMAATE!r} on the journal's closing date, by whoever closed it "
+                          "(krav 3.4.5)", file=file, line=line, record=erec)
         if progress and n % 1000 == 0:
             progress("analyse", n, None)
     if batch:
@@ -309,7 +328,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
     a.counts.update({
         "journals": n, "entries": entries, "documents": docs, "selected_journals": selected,
         "excluded_journals": n - selected, "excluded_by_reason": dict(excluded_by_reason),
-        "by_arkivskaper": dict(sorted(by_ark.items())), "by_status": status,
+        "by_arkivskaper": dict(sorted(by_ark.items())), "by_status": status, "avskrivning": avskrivning,
         "by_year": {y: by_year[y] for y in sorted(by_year)},
     })
 

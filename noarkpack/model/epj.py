@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from ..errors import ModelError
 from .text import is_blank
 from .identifiers import PersonNumberError, validate_person_number
+from .noark5 import AVSKRIVNINGSMAATER
 
 KJONN = ("M", "K", "U")
 TILKNYTTET = ("Hoveddokument", "Vedlegg")
@@ -78,12 +79,28 @@ class Korrespondansepart:
 
 
 @dataclass
+class Avskrivning:
+    """How the source says the handling of an incoming or internal journalpost ended (docs/mapping.md).
+
+    Any field may be missing; the mapping fills the rest (``noarkpack.model.mapping.avskrivning``).
+    ``innslag_id`` names the entry of the same journal that answered this one (an outgoing letter):
+    the extract then refers to its journalpost (referanseAvskrivesAvJournalpost, krav 3.4.7).
+    """
+
+    maate: str | None = None  # M619 avskrivningsmaate
+    dato: date | None = None  # M617 avskrivningsdato
+    av: str | None = None  # M618 avskrevetAv
+    innslag_id: str | None = None  # the answering entry (M215)
+
+
+@dataclass
 class Korrespondanse:
     """Makes an entry a journalpost (correspondence in or out)."""
 
     type: str  # journalposttype
     dato: date  # journaldato
     parter: list[Korrespondansepart]
+    avskrivning: Avskrivning | None = None  # from the source; None: the mapping's default where one is needed
 
 
 @dataclass
@@ -238,6 +255,8 @@ class Pasientjournal:
                         raise self.error(f"korrespondansepart type {part.type!r} is not allowed", record=where,
                                          hint="use one of: " + ", ".join(KORRESPONDANSEPARTTYPER))
                     need(part.navn, "korrespondansepart navn", where)
+                if k.avskrivning is not None:
+                    self._check_avskrivning(i, k.avskrivning, where)
             if i.skjerming is not None:
                 s = i.skjerming
                 need(s.tilgangsrestriksjon, "skjerming.tilgangsrestriksjon", where)
@@ -256,6 +275,40 @@ class Pasientjournal:
             for e in i.endringer:
                 for name in ("felt", "tidligere", "ny", "av"):
                     need(getattr(e, name), f"endringer.{name}", where)
+
+
+    def _check_avskrivning(self, i: Journalinnslag, a: Avskrivning, where: str) -> None:
+        """The source's avskrivning of entry ``i``: a known avskrivningsmaate, an answering entry that is a
+        journalpost of this journal, a date between the entry's journaldato and the journal's closing."""
+        if a.maate is not None and a.maate not in AVSKRIVNINGSMAATER:
+            raise self.error(f"avskrivning maate {a.maate!r} is not an avskrivningsmaate of Noark 5 (M619)",
+                             record=where, hint="use one of: " + ", ".join(AVSKRIVNINGSMAATER))
+        answer = None
+        if a.innslag_id is not None:
+            answer = next((x for x in self.innslag if x.innslag_id == a.innslag_id), None)
+            if answer is None:
+                raise self.error(f"avskrivning names the answering entry {a.innslag_id}, which is not in the journal",
+                                 record=where, hint="the answer must be an entry of the same journal")
+            if answer is i or answer.korrespondanse is None:
+                raise self.error(f"avskrivning names the answering entry {a.innslag_id}, which is not another "
+                                 "journalpost (an entry with korrespondanse)", record=where)
+            if a.maate is None and answer.korrespondanse.type != "Utgående dokument":
+                raise self.error(f"avskrivning maate is missing and the answering entry {a.innslag_id} is not an "
+                                 "outgoing letter", record=where,
+                                 hint="give the avskrivningsmaate: " + ", ".join(AVSKRIVNINGSMAATER))
+        elif a.maate is None:
+            raise self.error("avskrivning has neither maate nor the answering entry", record=where,
+                             hint="give the avskrivningsmaate, the answering entry (innslag_id), or leave "
+                                  "avskrivning out to get the documented default")
+        if a.dato is not None:
+            received = i.korrespondanse.dato if i.korrespondanse is not None else None
+            if received is not None and a.dato < received:
+                raise self.error("avskrivning dato is before the entry's journaldato", record=where)
+            if a.dato > self.avsluttet.date():
+                raise self.error("avskrivning dato is after the journal was closed", record=where,
+                                 hint="krav 3.2.9: a saksmappe is closed only when its restanser are avskrevet")
+        if a.av is not None and is_blank(a.av):
+            raise self.error("avskrivning av is empty", record=where)
 
 
 def _instant(value: datetime) -> datetime:

@@ -13,7 +13,9 @@
   **virksomhetsspesifikkeMetadata** (schemas/noarkpack-epj-2.0.xsd);
 - one **registrering** per entry — a **journalpost** when the entry is
   correspondence (then it also appears in the journals), else a plain
-  registrering; entry screening → registrering/skjerming;
+  registrering; entry screening → registrering/skjerming; an incoming or
+  internal journalpost is **avskrevet** as the source says, else by the
+  documented default (:func:`avskrivning`);
 - one **dokumentbeskrivelse** per document file, with one **dokumentobjekt**
   (versjon 1, Arkivformat) carrying checksum, size and PRONOM format.
 
@@ -87,6 +89,44 @@ class MappingContext:
 def dokumentobjekt_id(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, n: int) -> str:
     """systemID of the (single, version 1) dokumentobjekt of document ``n`` (1-based) of an entry."""
     return system_id(ctx.system, "dokumentobjekt", j.journal_id, i.innslag_id, str(n), "1")
+
+
+#: the avskrivningsmaate of an incoming or internal journalpost whose source says nothing of how it was closed
+#: (docs/mapping.md, "Avskrivning"): the journal's closing avskrev it (krav 3.4.5), and of the values M619
+#: allows this is the one that claims no answer
+DEFAULT_AVSKRIVNINGSMAATE = "Tatt til etterretning"
+#: the avskrivningsmaate of a journalpost the source says was answered by an outgoing letter of the journal
+ANSWERED_AVSKRIVNINGSMAATE = "Besvart med brev"
+
+
+def avskrivning(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag) -> list[n5.Avskrivning]:
+    """The avskrivning of entry ``i`` (a journalpost) of closed journal ``j``.
+
+    From the source when it has one: its avskrivningsmaate, or "Besvart med brev" when it names the answering
+    outgoing letter (referanseAvskrivesAvJournalpost = that journalpost; date and person then default to the
+    letter's journaldato and author). Otherwise an incoming document or an internal document for follow-up
+    gets the default of krav 3.4.5 (closing the saksmappe avskriver its restanser): "Tatt til etterretning" on
+    the journal's closing date, by whoever closed it.  Other journalposttyper stand in no restanse: none.
+    """
+    k = i.korrespondanse
+    if k is None:
+        return []
+    closed = as_date(j.avsluttet)  # type: ignore[arg-type]
+    a = k.avskrivning
+    if a is None:
+        if k.type not in n5.JOURNALPOSTTYPER_MED_AVSKRIVNING:
+            return []
+        return [n5.Avskrivning(avskrivningsdato=closed, avskrevetAv=j.avsluttet_av,  # type: ignore[arg-type]
+                               avskrivningsmaate=DEFAULT_AVSKRIVNINGSMAATE)]
+    answer = next((x for x in j.innslag if x.innslag_id == a.innslag_id), None) if a.innslag_id else None
+    if answer is not None and answer.korrespondanse is not None:
+        return [n5.Avskrivning(
+            avskrivningsdato=a.dato or answer.korrespondanse.dato,
+            avskrevetAv=a.av or answer.forfatter,
+            avskrivningsmaate=a.maate or ANSWERED_AVSKRIVNINGSMAATE,
+            referanseAvskrivesAvJournalpost=system_id(ctx.system, "registrering", j.journal_id, answer.innslag_id))]
+    return [n5.Avskrivning(avskrivningsdato=a.dato or closed, avskrevetAv=a.av or j.avsluttet_av,  # type: ignore[arg-type]
+                           avskrivningsmaate=a.maate or DEFAULT_AVSKRIVNINGSMAATE)]
 
 
 def _dokumenttype(kind: str) -> str:
@@ -248,6 +288,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
         mottattDato=i.opprettet if inn else None,
         sendtDato=i.arkivert if k.type == "Utgående dokument" else None,
         antallVedlegg=max(len(docs) - 1, 0) if docs else None,
+        avskrivning=avskrivning(ctx, j, i),
     )
 
 

@@ -187,6 +187,34 @@ class Konvertering:
     )
 
 
+@dataclass
+class Avskrivning:
+    """How and when the handling of a journalpost ended (M617–M619, M215; krav 3.4.1–3.4.9)."""
+
+    avskrivningsdato: date  # xs:date in arkivstruktur.xsd (the catalogue says date and time)
+    avskrevetAv: str
+    avskrivningsmaate: str  # one of AVSKRIVNINGSMAATER (M619)
+    referanseAvskrivesAvJournalpost: str | None = None  # systemID of the journalpost that answered it
+    XML: ClassVar[tuple[str, ...]] = (
+        "avskrivningsdato",
+        "avskrevetAv",
+        "avskrivningsmaate",
+        "referanseAvskrivesAvJournalpost",
+    )
+
+
+#: M619 avskrivningsmaate: the obligatory values of the Noark 5 v5.0 metadata catalogue
+AVSKRIVNINGSMAATER = (
+    "Besvart med brev",
+    "Besvart med e-post",
+    "Besvart på telefon",
+    "Tatt til etterretning",
+    "Tatt til orientering",
+)
+#: the journalposttyper that stand "i restanse" until avskrevet (Noark 5 v5.0, 3.4 "Avskrivning og saksoppfølging")
+JOURNALPOSTTYPER_MED_AVSKRIVNING = ("Inngående dokument", "Organinternt dokument for oppfølging")
+
+
 # -- the hierarchy ------------------------------------------------------------
 
 
@@ -336,6 +364,7 @@ class Journalpost(Registrering):
     offentlighetsvurdertDato: date | None = None
     antallVedlegg: int | None = None
     journalenhet: str | None = None
+    avskrivning: list[Avskrivning] = field(default_factory=list)
     XSI_TYPE: ClassVar[str | None] = "journalpost"
     XML: ClassVar[tuple[str, ...]] = Registrering.XML + (
         "journalaar",
@@ -351,6 +380,7 @@ class Journalpost(Registrering):
         "offentlighetsvurdertDato",
         "antallVedlegg",
         "journalenhet",
+        "avskrivning",
     )
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import SourceError
 from ..model.epj import (
+    Avskrivning,
     Diagnose,
     Dokumentfil,
     Endring,
@@ -133,7 +134,15 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
             kw = w + "korrespondanse."
             parter = [Korrespondansepart(type=L.get(pt, "type", kw + "parter."), navn=L.get(pt, "navn", kw + "parter."))
                       for pt in L.list(k, "parter", kw)]
-            korr = Korrespondanse(type=L.get(k, "type", kw), dato=L.date(k, "dato", kw), parter=parter)
+            avskr = None
+            if isinstance(k, dict) and k.get("avskrivning") is not None:
+                a, aw = k["avskrivning"], kw + "avskrivning."
+                avskr = Avskrivning(maate=L.get(a, "maate", aw, required=False),
+                                    dato=L.date(a, "dato", aw, required=False),
+                                    av=L.get(a, "av", aw, required=False),
+                                    innslag_id=L.get(a, "innslag_id", aw, required=False))
+            korr = Korrespondanse(type=L.get(k, "type", kw), dato=L.date(k, "dato", kw), parter=parter,
+                                  avskrivning=avskr)
         dokumenter = [
             Dokumentfil(fil=L.get(d, "fil", w + "dokumenter."), tittel=L.get(d, "tittel", w + "dokumenter."),
                         tilknyttet_som=L.get(d, "tilknyttet_som", w + "dokumenter.", required=False),

@@ -38,7 +38,8 @@ FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
         "arkivert": ("datetime", True), "arkivert_av": ("str", True), "skjerming_tilgangsrestriksjon": ("str", False),
         "skjerming_hjemmel": ("str", False), "skjerming_metadata": ("list", False),
         "skjerming_dokument": ("str", False), "korrespondanse_type": ("str", False),
-        "korrespondanse_dato": ("date", False),
+        "korrespondanse_dato": ("date", False), "avskrivning_maate": ("str", False),
+        "avskrivning_dato": ("date", False), "avskrivning_av": ("str", False), "avskrivning_innslag": ("str", False),
     },
     "dokument": {
         "journal_id": ("str", True), "innslag_id": ("str", True), "fil": ("str", True), "tittel": ("str", True),

@@ -28,6 +28,7 @@ from typing import Iterable, Iterator, Protocol
 from .._version import __version__
 from ..errors import SourceError
 from ..model.epj import (
+    Avskrivning,
     Diagnose,
     Dokumentfil,
     Endring,
@@ -48,8 +49,8 @@ class _Declares(Protocol):
     arkivskapere: tuple[ArkivskaperInfo, ...]
 
 
-#: PRAGMA user_version of the schema this noarkpack writes and reads
-SCHEMA_VERSION = 2  # 2: innslag.opprettet_av
+#: PRAGMA user_version of the schema this noarkpack writes and reads (2: innslag.opprettet_av, innslag.avskrivning_*)
+SCHEMA_VERSION = 2
 
 #: data tables in dependency order (parents first); the import fills them in this order
 DATA_TABLES = ("pasient", "pasientjournal", "innslag", "dokument", "korrespondansepart", "endring", "merknad",
@@ -83,6 +84,7 @@ CREATE TABLE innslag (
     type TEXT, tittel TEXT, forfatter TEXT, opprettet TEXT, opprettet_av TEXT, arkivert TEXT, arkivert_av TEXT,
     skjerming_tilgangsrestriksjon TEXT, skjerming_hjemmel TEXT, skjerming_metadata TEXT, skjerming_dokument TEXT,
     korrespondanse_type TEXT, korrespondanse_dato TEXT,
+    avskrivning_maate TEXT, avskrivning_dato TEXT, avskrivning_av TEXT, avskrivning_innslag TEXT,
     seq INTEGER NOT NULL, src_file TEXT NOT NULL, src_line INTEGER NOT NULL,
     PRIMARY KEY (journal_id, innslag_id)
 );
@@ -319,10 +321,14 @@ class StagingDB:
                                        metadata=[m for m in (i["skjerming_metadata"] or "").split("\x1f") if m],
                                        dokument=i["skjerming_dokument"])
             korr = None
-            if i["korrespondanse_type"] or parts.get(iid):
+            avskr = None
+            if i["avskrivning_maate"] or i["avskrivning_dato"] or i["avskrivning_av"] or i["avskrivning_innslag"]:
+                avskr = Avskrivning(maate=i["avskrivning_maate"], dato=_d(i["avskrivning_dato"]),
+                                    av=i["avskrivning_av"], innslag_id=i["avskrivning_innslag"])
+            if i["korrespondanse_type"] or parts.get(iid) or avskr is not None:
                 korr = Korrespondanse(type=i["korrespondanse_type"], dato=_d(i["korrespondanse_dato"])
                                       or (_dt(i["opprettet"]).date() if i["opprettet"] else None),
-                                      parter=parts.get(iid, []))
+                                      parter=parts.get(iid, []), avskrivning=avskr)
             innslag.append(Journalinnslag(
                 innslag_id=iid, type=i["type"], tittel=i["tittel"], forfatter=i["forfatter"],
                 opprettet=_dt(i["opprettet"]), arkivert=_dt(i["arkivert"]), arkivert_av=i["arkivert_av"],
@@ -378,6 +384,7 @@ def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: _De
                                        avsluttet=iso(j.avsluttet), avsluttet_av=j.avsluttet_av), line)
             for i in j.innslag:
                 s, k = i.skjerming, i.korrespondanse
+                a = k.avskrivning if k else None
                 ins("innslag", dict(
                     journal_id=j.journal_id, innslag_id=i.innslag_id, type=i.type, tittel=i.tittel,
                     forfatter=i.forfatter, opprettet=iso(i.opprettet), opprettet_av=i.opprettet_av,
@@ -385,7 +392,9 @@ def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: _De
                     skjerming_hjemmel=s.hjemmel if s else None,
                     skjerming_metadata="\x1f".join(s.metadata) if s else None,
                     skjerming_dokument=s.dokument if s else None, korrespondanse_type=k.type if k else None,
-                    korrespondanse_dato=iso(k.dato) if k else None), line)
+                    korrespondanse_dato=iso(k.dato) if k else None,
+                    avskrivning_maate=a.maate if a else None, avskrivning_dato=iso(a.dato) if a else None,
+                    avskrivning_av=a.av if a else None, avskrivning_innslag=a.innslag_id if a else None), line)
                 for n, d in enumerate(i.dokumenter, start=1):
                     ins("dokument", dict(journal_id=j.journal_id, innslag_id=i.innslag_id, fil=d.fil,
                                          fil_norm=normalise_path(d.fil), tittel=d.tittel,

@@ -74,7 +74,7 @@ _TESTS = [
     _t("N5.28", "Control of number of document files", "structure", "error",
        "The number of files in the documents folder equals the ADDML antallDokumentfiler; a missing or empty folder or an undocumented count is an error."),
     _t("N5.29", "Number of each document format", "content", "error",
-       "Counts dokumentobjekt/format values; a file extension that differs from a file-extension format (e.g. 'pdf') is an error. PRONOM PUID formats (fmt/95) are checked by NP.01 instead."),
+       "Counts dokumentobjekt/format values; a file extension that differs from a file-extension format (e.g. 'pdf') is an error. PRONOM PUID formats (fmt/95) are checked by NP.01 instead, and counted in one warning: Arkade 5 compares them with the file extension and reports each as a format mismatch (arkade5 issue #175)."),
     _t("N5.30", "Control of document files' checksums", "content", "error",
        "The checksum of every referenced document file matches dokumentobjekt/sjekksum, computed with the algorithm in sjekksumAlgoritme (Arkade always assumes SHA-256)."),
     _t("N5.32", "Control of existence of referenced documents", "content", "error",
@@ -126,6 +126,8 @@ _TESTS = [
        "resolved by noarkpack, and a Noark 5 extract needs none."),
     _t("NP.04", "Shipped schemas are the official ones", "own", "warning",
        "Each official XSD shipped in the extract is byte-identical (SHA-256) to a version pinned in noarkpack's schema lock files."),
+    _t("NP.07", "No restanser in closed folders", "own", "warning",
+       "A journalpost of type 'Inngående dokument' or 'Organinternt dokument for oppfølging' in a closed mappe (avsluttetDato, or saksstatus 'Avsluttet'; not 'Utgår') has an avskrivning: closing a mappe avskriver its restanser (Noark 5 v5.0 krav 3.2.9, 3.4.5). A warning: the schema and Arkade accept it, but the journal does not say how the document was closed."),
     _t("NP.08", "Converted documents are not older than their conversion", "own", "warning",
        "The dokumentobjekt of a converted file (one with konvertering) has an opprettetDato no earlier than each "
        "of its konvertertDato: a new format is a new dokumentobjekt (M701 'Kan ikke endres'), made by the "

@@ -10,10 +10,12 @@ declares its test ids, the elements it handles, its state and its report (:class
 * :mod:`.identifiers` — N5.47, N5.48, N5.51: systemIDs and references
 * :mod:`.persons` — NP.02: person numbers
 * :mod:`.conversions` — NP.08: a converted file's dokumentobjekt is not older than its conversion
+* :mod:`.restanser` — NP.07: incoming and internal journalposts in closed mapper are avskrevet
 
 Where Arkade's semantics are deliberate, they are kept (same test ids, same conditions for an error).
 Where they are a known bug, noarkpack differs and says so: N5.30 honours sjekksumAlgoritme; N5.29 does
-not compare PRONOM PUIDs with file extensions; N5.17 also flags whitespace-only types.
+not compare PRONOM PUIDs with file extensions (and warns that Arkade will); N5.17 also flags whitespace-only
+types.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from .counts import Counts
 from .documents import Documents
 from .identifiers import Identifiers
 from .persons import Persons
+from .restanser import Restanser
 from .screening import Screening
 from .structure import Structure
 from .walker import ContentPass
 
 #: the groups of one pass.  Their order is that of their handlers for a shared element (screening reads
 #: a registrering's values before the structure's end handler runs) and of their reports (Arkade's order).
-GROUPS = (Screening, Structure, Documents, Counts, Identifiers, Persons, Conversions)
+GROUPS = (Screening, Structure, Documents, Counts, Identifiers, Persons, Restanser, Conversions)
 #: the catalogue ids the content pass answers for (the walker's own N5.63, then the groups')
 TESTS = ContentPass.TESTS + tuple(t for g in GROUPS for t in g.TESTS)
 

@@ -1,5 +1,11 @@
 """The document files (N5.29, N5.30, N5.32–N5.34, N5.64, NP.01): each dokumentobjekt's file is looked up
-in the listing of the documents folder, hashed with the algorithm the extract names and identified."""
+in the listing of the documents folder, hashed with the algorithm the extract names and identified.
+
+N5.29 compares a file-extension format ('pdf') with the file's extension, as Arkade does, but not a PRONOM
+PUID ('fmt/477'): Arkade 5 compares that with the extension too and reports every such object as a
+"Format-misforhold" error (N5_29_NumberOfEachDocumentFormat.cs, DocumentObject.HasFormatMismatch; arkade5
+issue #175).  The PUIDs are counted and the count is one warning, so the archivist knows what Arkade will
+say before running it."""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from ..source import norm_ref
 from .base import F_MULTI, F_ON_DISK, F_REFERENCED, FIELD, FIELD_AT, Group, hash_algorithm, up
 
 _PUID = re.compile(r"^(x-)?fmt/\d+$", re.I)
+#: where Arkade's N5.29 flags every PUID (docs/validation.md, "N5.29 and PRONOM PUIDs")
+ARKADE_N529_ISSUE = "https://github.com/nasjonalarkivet/arkade5/issues/175"
 
 
 class Documents(Group):
@@ -21,7 +29,7 @@ class Documents(Group):
              "sjekksumAlgoritme": FIELD, "registreringsID": FIELD, "dokumentnummer": FIELD}
 
     def reset(self) -> None:
-        self.n = Counter()  # "N5.29 mismatch", "N5.30 checked"
+        self.n = Counter()  # "N5.29 mismatch", "N5.29 puid", "N5.30 checked"
         self.formats = Counter()  # N5.29: dokumentobjekt/format values
         self.hash_cache: dict[tuple[str, str], str] = {}
 
@@ -92,7 +100,10 @@ class Documents(Group):
         fmt_l = fmt.lower()
         self.formats[fmt_l] += 1
         if _PUID.match(fmt):
-            return  # a PRONOM id: NP.01 identifies the file instead of guessing from its name
+            # a PRONOM id: NP.01 identifies the file instead of guessing from its name; Arkade compares
+            # '.fmt/95' with the extension and fails it (counted for the warning in report())
+            self.n["N5.29 puid"] += 1
+            return
         dot = ref.replace("\\", "/").rsplit("/", 1)[-1]
         ext = "." + dot.rsplit(".", 1)[1].lower() if "." in dot else ""
         if ext and ext != f".{fmt_l}":
@@ -163,6 +174,14 @@ class Documents(Group):
         info("N5.29", f"document formats: {len(self.formats)}")
         for fmt, k in sorted(self.formats.items()):
             info("N5.29", f"format {fmt!r}: {k}")
+        puids = self.n["N5.29 puid"]
+        if puids:
+            objects = "1 document object gives" if puids == 1 else f"{puids} document objects give"
+            r.add("N5.29", "warning", f"{objects} a PRONOM PUID as format (the Noark 5 v5.0 way): Arkade 5 (2.12) "
+                                      "compares format with the file extension and will report "
+                                      f"{'it' if puids == 1 else 'each of them'} as an N5.29 error "
+                                      f"'Format-misforhold' (arkade5 issue #175, {ARKADE_N529_ISSUE}); the extract "
+                                      "is right, NP.01 checks the files' real formats", file="arkivstruktur.xml")
         if self.n["N5.29 mismatch"]:
             r.add("N5.29", "error", f"{self.n['N5.29 mismatch']} document objects have a format that differs from "
                                     "their file extension", file="arkivstruktur.xml")

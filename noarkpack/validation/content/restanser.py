@@ -1,0 +1,133 @@
+"""NP.07: no restanser in closed mapper.  An incoming document, or an internal document for follow-up, stands
+"i restanse" until it is avskrevet; closing its mappe avskriver every one left (Noark 5 v5.0, 3.4
+"Avskrivning og saksoppfølging", krav 3.4.5; a saksmappe cannot be closed with restanser, krav 3.2.9).
+
+A journalpost is judged when its registrering ends: its journalposttype, its journalstatus and whether it has
+an ``avskrivning`` are known then.  Its mappe's state is not, in full: ``avsluttetDato`` comes before the
+registreringer in the mappe's sequence, but a saksmappe's ``saksstatus`` comes after them (the saksmappe
+extension follows the base type's children in arkivstruktur.xsd).  So a restanse waits on its mappe (the
+nearest one) and is reported when the mappe ends: when the mappe is closed (avsluttetDato, or saksstatus
+"Avsluttet") and not "Utgår".  What waits is the restanser alone, a few fields each: memory grows with the
+restanser of one open mappe, not with the extract.
+
+Severity warning: the requirements bind the system that closed the mappe, the schema makes avskrivning
+optional, and Arkade only counts avskrivninger (N5.40); the deposit is valid, but the journal does not say how
+these documents were closed, which arkivforskriften § 10 asks of it (as Noark 5 3.4 cites it).
+"""
+
+from __future__ import annotations
+
+from .base import FIELD, Group, up
+
+#: journalposttyper in restanse until avskrevet (compared without case and surrounding blanks)
+_NEEDS = ("inngående dokument", "organinternt dokument for oppfølging")
+_KEY = "np07"  # this group's keys on the registrering's and mappe's dicts
+
+
+class Restanser(Group):
+    NAME = "restanser"
+    TESTS = ("NP.07",)
+    START = {"mappe": "_s_mappe", "registrering": "_s_registrering", "avskrivning": "_s_avskrivning"}
+    END = {"registrering": "_e_registrering", "mappe": "_e_mappe"}
+    VALUE = {"journalposttype": "_v_journalposttype", "journalstatus": "_v_journalstatus",
+             "avsluttetDato": "_v_avsluttetDato", "saksstatus": "_v_saksstatus", "registreringsID": FIELD}
+
+    def active(self) -> bool:
+        return self.cp.r.wants("NP.07")
+
+    def reset(self) -> None:
+        self.judged = 0  # journalposts of a type that needs avskrivning, in closed mapper
+        self.restanser = 0
+
+    def export_state(self, workdir=None) -> dict:
+        return {"judged": self.judged, "restanser": self.restanser}
+
+    def merge(self, state: dict, read_lines) -> None:
+        # a mappe never spans the split (it divides at a top-level unit): only the tallies add up
+        self.judged += state["judged"]
+        self.restanser += state["restanser"]
+
+    @staticmethod
+    def _state(f) -> dict:
+        d = f.data
+        if d.__class__ is not dict:  # the structure group gives mappe and registrering a dict; alone, we do
+            d = f.data = {}
+        return d
+
+    # ------------------------------------------------------------------ mappe
+
+    def _s_mappe(self, f):
+        # [closed by avsluttetDato, saksstatus, waiting restanser, journalposts that need avskrivning]
+        self._state(f)[_KEY] = [False, None, [], 0]
+
+    def _v_avsluttetDato(self, f, value):
+        p = f.parent
+        if p is not None and p.name == "mappe" and value and p.data.__class__ is dict and _KEY in p.data:
+            p.data[_KEY][0] = True
+
+    def _v_saksstatus(self, f, value):
+        p = f.parent
+        if p is not None and p.name == "mappe" and p.data.__class__ is dict and _KEY in p.data:
+            p.data[_KEY][1] = value
+
+    def _e_mappe(self, f):
+        d = f.data
+        if d.__class__ is not dict or _KEY not in d:
+            return
+        closed_by_date, status, waiting, needing = d.pop(_KEY)
+        status = (status or "").strip().lower()
+        if status == "utgår" or not (closed_by_date or status == "avsluttet"):
+            return  # void, or open (N5.15 reports an open saksmappe)
+        self.judged += needing
+        for line, sid, what in waiting:
+            self.restanser += 1
+            self.add("NP.07", "warning", f"{what} in a closed mappe ({f.sid or '?'}) has no avskrivning: it is still "
+                                         "a restanse (Noark 5 krav 3.2.9, 3.4.5)", line=line, systemID=sid)
+
+    # ------------------------------------------------------------------ registrering
+
+    def _s_registrering(self, f):
+        if f.type == "journalpost":
+            self._state(f)[_KEY] = [None, None, False]  # [journalposttype, journalstatus, has avskrivning]
+
+    def _s_avskrivning(self, f):
+        p = f.parent
+        if p is not None and p.name == "registrering" and p.data.__class__ is dict and _KEY in p.data:
+            p.data[_KEY][2] = True
+
+    def _v_journalposttype(self, f, value):
+        p = f.parent
+        if p is not None and p.name == "registrering" and p.data.__class__ is dict and _KEY in p.data:
+            p.data[_KEY][0] = value
+
+    def _v_journalstatus(self, f, value):
+        p = f.parent
+        if p is not None and p.name == "registrering" and p.data.__class__ is dict and _KEY in p.data:
+            p.data[_KEY][1] = value
+
+    def _e_registrering(self, f):
+        d = f.data
+        if d.__class__ is not dict or _KEY not in d:
+            return
+        typ, status, avskrevet = d.pop(_KEY)
+        if (typ or "").strip().lower() not in _NEEDS or (status or "").strip().lower() == "utgår":
+            return
+        m = up(f, "mappe")
+        if m is None or m.data.__class__ is not dict or _KEY not in m.data:
+            return  # directly under a klasse or arkivdel: no mappe to close
+        state = m.data[_KEY]
+        state[3] += 1
+        if not avskrevet:
+            reg_id = d.get("registreringsID")
+            what = f"journalpost {f.sid or '?'}" + (f" (registreringsID {reg_id})" if reg_id else "")
+            state[2].append((f.line, f.sid, f"{what}, {typ.strip()},"))
+
+    # ------------------------------------------------------------------ after the pass
+
+    def report(self, addml_name: str | None) -> None:
+        self.cp.r.mark_ran("NP.07")
+
+    def report_last(self, addml_name: str | None) -> None:
+        if self.active():
+                self.info("NP.07", f"incoming and internal journalposts in closed mapper: {self.judged}; "
+                               f"without avskrivning: {self.restanser}")
