@@ -18,6 +18,7 @@ _EXPORTS = {
     "ExtractSettings": ".noark5.settings",
     "ExtractWriter": ".noark5.writer",
     "NoarkpackError": ".errors",
+    "Numbering": ".noark5.numbering",
     "Project": ".project",
     "load_project": ".project",
     "write_extract": ".noark5.writer",
@@ -27,6 +28,7 @@ __all__ = sorted(_EXPORTS)  # and __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import NoarkpackError
+    from .noark5.numbering import Numbering
     from .noark5.settings import ArkivskaperInfo, ExtractSettings
     from .noark5.writer import ExtractResult, ExtractWriter, write_extract
     from .project import Project, load_project

@@ -45,6 +45,9 @@ class ExtractRun:
         lines += [f"Uttrekk skrevet: {r.path}",
                   f"  pasientjournaler (mappe):   {r.mappe}",
                   f"  registreringer:             {r.registrering} (journalposter: {r.journalposter})",
+                  *([f"  i journalene:               {r.journalregistreringer} journalposter, "
+                     f"{r.journalregistreringer - r.journalposter} av dem fra {r.open_at_end} journal(er) "
+                     f"åpne ved periodens slutt (periodeskille {r.utgaaende_skille})"] if r.open_at_end else []),
                   f"  dokumentfiler:              {r.dokumentfiler} ({human_size(r.document_bytes)})",
                   f"  endringer:                  {r.endringer}",
                   f"  totalt:                     {human_size(r.total_bytes)}"
@@ -96,7 +99,7 @@ def _safe_key(key: str) -> str:
 
 
 def _extract_one(project: Project, out: Path, settings, key: str | None, cache, *, overwrite: bool,
-                 allow_unconverted: bool, progress: Progress | None) -> ExtractRun | None:
+                 allow_unconverted: bool, progress: Progress | None, numbering) -> ExtractRun | None:
     """One extract of the selected journals (of one arkivskaper when ``key``); None when there are none."""
     label = "extract" if key is None else f"extract {key}"
     total = (project.journal_count(arkivskaper=key) or None) if progress else None
@@ -107,12 +110,13 @@ def _extract_one(project: Project, out: Path, settings, key: str | None, cache, 
 
     excluded: list[tuple[str, str]] = []
     w = ExtractWriter(out, settings, progress=on_journal, overwrite=overwrite, conversion=cache,
-                      allow_unconverted=allow_unconverted or project.conversion.allow_unconverted)
+                      allow_unconverted=allow_unconverted or project.conversion.allow_unconverted,
+                      numbering=numbering)
     w.open()
     try:
         def on_excluded(j, reason: str) -> None:
             excluded.append((j.journal_id, reason))
-            w.result.skipped.append((j.journal_id, reason))
+            w.leave_out(j, reason)  # listed; open at the end of the period: its journalposts in the journals
 
         for journal in project.selected_journals(on_excluded, arkivskaper=key):
             w.add(journal)
@@ -165,9 +169,18 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
 
 def _extract_all(project: Project, out: Path, split_by: str | None, cache, *, overwrite: bool,
                  allow_unconverted: bool, progress: Progress | None):
+    # The numbers of creation order, over every journal of the project (selected or not, every
+    # arkivskaper): a journal has the same numbers in a split extract as in the whole one.
+    with project.numbering(progress=progress) as numbering:
+        return _extract_numbered(project, out, split_by, cache, overwrite=overwrite,
+                                 allow_unconverted=allow_unconverted, progress=progress, numbering=numbering)
+
+
+def _extract_numbered(project: Project, out: Path, split_by: str | None, cache, *, overwrite: bool,
+                      allow_unconverted: bool, progress: Progress | None, numbering):
     if split_by is None:
         return _extract_one(project, out, project.settings, None, cache, overwrite=overwrite,
-                            allow_unconverted=allow_unconverted, progress=progress)
+                            allow_unconverted=allow_unconverted, progress=progress, numbering=numbering)
     declared = [a.key for a in project.settings.arkivskapere]
     unknown = sorted(set(project.arkivskaper_keys()) - set(declared))
     if unknown:
@@ -176,7 +189,8 @@ def _extract_all(project: Project, out: Path, split_by: str | None, cache, *, ov
     runs = []
     for key in declared:
         run = _extract_one(project, out / _safe_key(key), project.settings.only(key), key, cache,
-                           overwrite=overwrite, allow_unconverted=allow_unconverted, progress=progress)
+                           overwrite=overwrite, allow_unconverted=allow_unconverted, progress=progress,
+                           numbering=numbering)
         if run is not None:
             runs.append(run)
     if not runs:

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 from .errors import ConfigError
 from .model.epj import Pasientjournal
 from .model.selection import SelectionRules
+from .noark5.numbering import Numbering
 from .noark5.settings import ArkivskaperInfo, ExtractSettings
 from .progress import Progress
 from .sources.freshness import check_fresh
@@ -170,6 +171,15 @@ class Project:
         except OSError:
             return None
 
+    def numbering(self, progress: Progress | None = None) -> Numbering:
+        """saksaar/sakssekvensnummer and journalaar/journalsekvensnummer in creation order
+        (:class:`~noarkpack.noark5.numbering.Numbering`), over every journal of the project: selected or
+        not, open or closed, of every arkivskaper.  A journal so has the same numbers in every extract
+        (split or whole, and in a later deposit of the journals still open now).  One pass over the
+        journals, keeping keys and creation times in a temporary database; close it when done (``with``)."""
+        total = self.journal_count() if progress is not None else None
+        return Numbering.build(self.journals(), progress=progress, total=total)
+
     def arkivskaper_keys(self) -> list[str]:
         """The arkivskaper keys the journals use (declared in noarkpack.toml or not)."""
         if self.uses_staging:
@@ -311,7 +321,7 @@ def load_project(path: str | Path, *, database: str | Path | None = None, auto_i
         arkivdel_avsluttet=_datetime(arkivdel, "avsluttet", "arkivdel"),
         arkivdel_avsluttet_av=_get(arkivdel, "avsluttet_av", str, "arkivdel"),
         inngaaende_skille=_get(arkivdel, "inngaaende_skille", str, "arkivdel", required=False, default="skarpt"),
-        utgaaende_skille=_get(arkivdel, "utgaaende_skille", str, "arkivdel", required=False, default="skarpt"),
+        utgaaende_skille=_get(arkivdel, "utgaaende_skille", str, "arkivdel", required=False),
         skjerming_tilgangsrestriksjon=_get(skjerming, "tilgangsrestriksjon", str, "skjerming", required=False,
                                            default="Unntatt offentlighet"),
         skjerming_hjemmel=_get(skjerming, "hjemmel", str, "skjerming", required=False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 from lxml import etree
@@ -95,6 +96,33 @@ def count(xml: Path, local: str) -> int:
     return n
 
 
+def _instant(text: str) -> datetime:
+    dt = datetime.fromisoformat(text)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+
+
+def out_of_creation_order(numbers: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """The (year, number) of each element whose year is not that of its opprettetDato, or that was created
+    before an element with a lower number of its year (M011-M014); ``numbers``: (year, number, opprettetDato)."""
+    bad = [(aar, seq) for aar, seq, dato in numbers if datetime.fromisoformat(dato).year != aar]
+    latest: dict[int, datetime] = {}
+    for aar, seq, dato in sorted(numbers, key=lambda n: (n[0], n[1])):
+        t = _instant(dato)
+        if aar in latest and t < latest[aar]:
+            bad.append((aar, seq))
+        latest[aar] = max(t, latest.get(aar, t))
+    return bad
+
+
+def journal_entries(xml: Path) -> list[tuple[int, int, str]]:
+    """(journalaar, journalsekvensnummer, systemID) of each journalregistrering of a journal, in file order."""
+    tree = etree.parse(str(xml))
+    ns = tree.getroot().nsmap[None]
+    return [(int(jp.findtext(f"{{{ns}}}journalaar")), int(jp.findtext(f"{{{ns}}}journalsekvensnummer")),
+             jp.findtext(f"{{{ns}}}systemID"))
+            for jp in tree.iter(f"{{{ns}}}journalpost")]
+
+
 def check_extract(pkg: Path, *, official_dir: Path, epj_xsd: Path, tmp: Path,
                   also_schema_dirs: tuple[Path, ...] = (), identify: bool = True) -> dict:
     """All the spine's acceptance checks on one extract; returns a few figures."""
@@ -119,6 +147,7 @@ def check_extract(pkg: Path, *, official_dir: Path, epj_xsd: Path, tmp: Path,
     registreringer = mapper = journalposter = 0
     skjerming = vsm = kassert = skal_kasseres = False
     journaldatoer = []
+    jp_numbers, sm_numbers, jp_ids = [], [], set()
     for _, el in etree.iterparse(str(pkg / "arkivstruktur.xml"), events=("end",)):
         tag = etree.QName(el).localname
         if tag == "dokumentobjekt":
@@ -135,8 +164,14 @@ def check_extract(pkg: Path, *, official_dir: Path, epj_xsd: Path, tmp: Path,
             if el.get(XSI_TYPE) == "journalpost":
                 journalposter += 1
                 journaldatoer.append(el.findtext(f"{AS}journaldato"))
+                jp_numbers.append((int(el.findtext(f"{AS}journalaar")), int(el.findtext(f"{AS}journalsekvensnummer")),
+                                   el.findtext(f"{AS}opprettetDato")))
+                jp_ids.add(el.findtext(f"{AS}systemID"))
         elif tag == "mappe":
             mapper += 1
+            if el.findtext(f"{AS}saksaar"):
+                sm_numbers.append((int(el.findtext(f"{AS}saksaar")), int(el.findtext(f"{AS}sakssekvensnummer")),
+                                   el.findtext(f"{AS}opprettetDato")))
             el.clear(keep_tail=True)
         elif tag == "skjerming":
             skjerming = True
@@ -160,13 +195,27 @@ def check_extract(pkg: Path, *, official_dir: Path, epj_xsd: Path, tmp: Path,
     assert counts[("arkivstruktur", "mappe")] == mapper == count(pkg / "arkivstruktur.xml", "mappe")
     assert counts[("arkivstruktur", "registrering")] == registreringer
     assert counts[("endringslogg", "endring")] == count(pkg / "endringslogg.xml", "endring")
+    # numbers in creation order (M011-M014), each once
+    assert out_of_creation_order(jp_numbers) == [] and out_of_creation_order(sm_numbers) == []
+    assert len({n[:2] for n in jp_numbers}) == len(jp_numbers) and len({n[:2] for n in sm_numbers}) == len(sm_numbers)
+    # with sharp period separation the journals list exactly arkivstruktur's journalposts; with soft (mykt)
+    # also those of journals still open at the end of the period (docs/mapping.md, "Open journals")
+    sharp = addml_value(pkg, "inngaaendeSkille") == addml_value(pkg, "utgaaendeSkille") == "skarpt"
     if journalposter:
+        entries = journal_entries(pkg / "loependeJournal.xml")
+        assert [e[:2] for e in entries] == sorted({e[:2] for e in entries}), "journals not sorted by løpenummer"
+        assert jp_ids <= {e[2] for e in entries}
+        assert len(entries) == journalposter if sharp else len(entries) >= journalposter
         for j in ("loependeJournal", "offentligJournal"):
-            assert counts[(j, "journalregistrering")] == journalposter == count(pkg / f"{j}.xml", "journalregistrering")
+            assert journal_entries(pkg / f"{j}.xml") == entries
+            assert counts[(j, "journalregistrering")] == len(entries) == count(pkg / f"{j}.xml", "journalregistrering")
             tree = etree.parse(str(pkg / f"{j}.xml"))
             ns = tree.getroot().nsmap[None]
-            assert tree.findtext(f"{{{ns}}}journalhode/{{{ns}}}journalStartDato") == min(journaldatoer)
-            assert tree.findtext(f"{{{ns}}}journalhode/{{{ns}}}journalSluttDato") == max(journaldatoer)
+            dates = [d.text for d in tree.iter(f"{{{ns}}}journaldato")]
+            assert tree.findtext(f"{{{ns}}}journalhode/{{{ns}}}journalStartDato") == min(dates)
+            assert tree.findtext(f"{{{ns}}}journalhode/{{{ns}}}journalSluttDato") == max(dates)
+            if sharp:
+                assert (min(dates), max(dates)) == (min(journaldatoer), max(journaldatoer))
     assert int(addml_value(pkg, "antallDokumentfiler")) == len(on_disk)
     assert addml_value(pkg, "inneholderSkjermetInformasjon") == str(skjerming).lower()
     assert addml_value(pkg, "inneholderVirksomhetsspesifikkeMetadata") == str(vsm).lower()

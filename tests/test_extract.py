@@ -160,7 +160,8 @@ def example_cache(tmp_path_factory) -> ConversionCache:
 def example_result(tmp_path_factory, example_cache):
     out = tmp_path_factory.mktemp("omsorg")
     project = load_project(EXAMPLE)
-    return write(out, project.settings, project.journals(), conversion=example_cache)
+    with project.numbering() as numbering:  # the numbers of creation order (docs/mapping.md)
+        return write(out, project.settings, project.journals(), conversion=example_cache, numbering=numbering)
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +210,8 @@ def test_example_documents_are_archival_as_siegfried_sees_them(example_extract, 
 
 def test_example_extract_is_reproducible(example_extract, example_cache, tmp_path):
     project = load_project(EXAMPLE)
-    write(tmp_path, project.settings, project.journals(), conversion=example_cache)
+    with project.numbering() as numbering:
+        write(tmp_path, project.settings, project.journals(), conversion=example_cache, numbering=numbering)
     again = tmp_path / "avleveringspakke"
     for f in sorted(example_extract.rglob("*")):
         if f.is_file():

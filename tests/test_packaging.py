@@ -104,7 +104,9 @@ def _example_extract(root: Path, store) -> Path | None:
         return None
     out = root / "omsorg"
     # the example's legacy documents are converted to PDF/A (cache in the test's folder, not the repository)
-    with ExtractWriter(out, project.settings, store=store, conversion=ConversionCache(root / "konvertert")) as w:
+    with project.numbering() as numbering, \
+            ExtractWriter(out, project.settings, store=store, conversion=ConversionCache(root / "konvertert"),
+                          numbering=numbering) as w:  # numbers in creation order (docs/mapping.md)
         for j in project.journals():
             w.add(j)
     return out / "avleveringspakke"

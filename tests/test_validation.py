@@ -77,8 +77,9 @@ def example_extract(tmp_path_factory, schema_store) -> Path:
     base = tmp_path_factory.mktemp("example")
     project = noarkpack.load_project(Path(__file__).resolve().parents[1] / "examples" / "omsorg")
     # its legacy documents are converted to PDF/A; the cache stays out of the repository
-    with ExtractWriter(base, project.settings, store=schema_store,
-                       conversion=ConversionCache(tmp_path_factory.mktemp("konvertert"))) as w:
+    with project.numbering() as numbering, \
+            ExtractWriter(base, project.settings, store=schema_store, numbering=numbering,
+                          conversion=ConversionCache(tmp_path_factory.mktemp("konvertert"))) as w:
         for j in project.journals():
             w.add(j)
     return base / "avleveringspakke"

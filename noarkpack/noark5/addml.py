@@ -62,7 +62,7 @@ def render_arkivuttrekk(settings, result, flags, arkivskapere) -> str:
             objects.append(_DataObject(j, f"{j}.xml", sha(f"{j}.xml"),
                                        [_Schema(f"{j}.xsd", sha(f"{j}.xsd"), main=True),
                                         _Schema("metadatakatalog.xsd", None)],
-                                       [("journalregistrering", result.journalposter)]))
+                                       [("journalregistrering", result.journalregistreringer)]))
     system_name = settings.system_name
     if settings.system_version:
         system_name = f"{system_name} {settings.system_version}"
@@ -74,7 +74,7 @@ def render_arkivuttrekk(settings, result, flags, arkivskapere) -> str:
         start_date=settings.periode_start.isoformat(),
         end_date=settings.periode_slutt.isoformat(),
         inngaaende_skille=settings.inngaaende_skille,
-        utgaaende_skille=settings.utgaaende_skille,
+        utgaaende_skille=result.utgaaende_skille or settings.utgaaende_skille,
         flags=flags,
         antall_dokumentfiler=result.dokumentfiler,
         data_objects=objects,

@@ -2,18 +2,24 @@
 
 While arkivstruktur.xml streams past, each journalpost is serialised twice —
 once for the running journal, once for the public journal with screened
-values replaced by ``*****`` — into per-year spool files.  Journalsekvensnummer
-is assigned per journalår in stream order, so concatenating the years in
-order gives the required sort (journalår, journalsekvensnummer) without
-holding anything in memory.
+values replaced by ``*****`` — and spooled.  The journals must be sorted
+chronologically by løpenummer, journalår and journalsekvensnummer (krav
+6.4.30), and journalposts arrive by patient: the spool is an external merge
+sort (sorted runs of at most a few MB written to files in the spool folder,
+merged when the journals are written), so memory does not grow with the
+number of journalposts.
 """
 
 from __future__ import annotations
 
+import heapq
 import shutil
+import struct
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
+from collections.abc import Iterator
 
 from ..model import noark5 as n5
 from .xmlwriter import escape, format_value
@@ -61,25 +67,97 @@ def _avskrivning(out: list[str], pad: str, jp: n5.Journalpost) -> None:
     _el(out, pad, "referanseAvskrivesAvJournalpost", a.referanseAvskrivesAvJournalpost)
 
 
+#: a spooled record's head: journalår, journalsekvensnummer, the two entries' lengths in bytes
+_HEAD = struct.Struct(">qqII")
+_KEY = itemgetter(0)
+
+
+class SortedRuns:
+    """(key, loepende bytes, offentlig bytes) records, given in any order, read back sorted by key.
+
+    Records are kept in memory up to ``budget`` bytes, then sorted and written to a run file in
+    ``folder``; :meth:`sorted` merges the runs (``fan_in`` at a time), so memory stays bounded.
+    """
+
+    def __init__(self, folder: Path, *, budget: int = 16 << 20, fan_in: int = 64) -> None:
+        self.folder = folder
+        self.budget = budget
+        self.fan_in = fan_in
+        self._buf: list[tuple[tuple[int, int], bytes, bytes]] = []
+        self._size = 0
+        self._runs: list[Path] = []
+        self._made = 0
+
+    def add(self, key: tuple[int, int], lj: bytes, oj: bytes) -> None:
+        self._buf.append((key, lj, oj))
+        self._size += len(lj) + len(oj) + 120
+        if self._size >= self.budget:
+            self._spill()
+
+    def _new_run(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._made += 1
+        return self.folder / f"run-{self._made}.bin"
+
+    @staticmethod
+    def _write(path: Path, records) -> None:
+        with open(path, "wb") as f:
+            for (aar, seq), lj, oj in records:
+                f.write(_HEAD.pack(aar, seq, len(lj), len(oj)))
+                f.write(lj)
+                f.write(oj)
+
+    @staticmethod
+    def _read(path: Path) -> Iterator[tuple[tuple[int, int], bytes, bytes]]:
+        with open(path, "rb", buffering=1 << 16) as f:
+            while True:
+                head = f.read(_HEAD.size)
+                if not head:
+                    return
+                aar, seq, n_lj, n_oj = _HEAD.unpack(head)
+                yield (aar, seq), f.read(n_lj), f.read(n_oj)
+
+    def _spill(self) -> None:
+        if self._buf:
+            self._buf.sort(key=_KEY)
+            path = self._new_run()
+            self._write(path, self._buf)
+            self._runs.append(path)
+            self._buf = []
+            self._size = 0
+
+    def sorted(self) -> Iterator[tuple[tuple[int, int], bytes, bytes]]:
+        """Every record, by key (once: the runs are consumed)."""
+        if not self._runs:
+            self._buf.sort(key=_KEY)
+            yield from self._buf
+            return
+        self._spill()
+        while len(self._runs) > self.fan_in:
+            batch, self._runs = self._runs[:self.fan_in], self._runs[self.fan_in:]
+            path = self._new_run()
+            self._write(path, heapq.merge(*(self._read(p) for p in batch), key=_KEY))
+            for p in batch:
+                p.unlink()
+            self._runs.append(path)
+        yield from heapq.merge(*(self._read(p) for p in self._runs), key=_KEY)
+
+
 @dataclass
 class JournalSpool:
     folder: Path
     count: int = 0
     first: date | None = None
     last: date | None = None
-    _files: dict[int, tuple] = field(default_factory=dict)
+    budget: int = 16 << 20  #: bytes of journal entries held in memory before a sorted run is written
+    _runs: SortedRuns | None = field(default=None, repr=False)
 
     def add(self, klasse: n5.Klasse, mappe: n5.Saksmappe, jp: n5.Journalpost) -> None:
-        year = jp.journalaar
-        if year not in self._files:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._files[year] = (
-                open(self.folder / f"lj-{year}.xml", "w", encoding="utf-8", newline="\n"),
-                open(self.folder / f"oj-{year}.xml", "w", encoding="utf-8", newline="\n"),
-            )
-        lj, oj = self._files[year]
-        lj.write("".join(self._loepende(klasse, mappe, jp)))
-        oj.write("".join(self._offentlig(mappe, jp)))
+        if self._runs is None:
+            self._runs = SortedRuns(self.folder, budget=self.budget)
+        self._runs.add((jp.journalaar, jp.journalsekvensnummer),
+                       "".join(self._loepende(klasse, mappe, jp)).encode("utf-8"),
+                       "".join(self._offentlig(mappe, jp)).encode("utf-8"))
         self.count += 1
         d = jp.journaldato
         if self.first is None or d < self.first:
@@ -159,12 +237,11 @@ class JournalSpool:
         return out
 
     def finish(self, out_loepende, out_offentlig, arkivskapere: list[n5.Arkivskaper]) -> None:
-        """Write both journals (binary writers with .write(bytes)) and remove the spool."""
-        for f in self._files.values():
-            f[0].close()
-            f[1].close()
+        """Write both journals (binary writers with .write(bytes)), sorted by journalår and
+        journalsekvensnummer, and remove the spool."""
+        roots = {"lj": "loependeJournal", "oj": "offentligJournal"}
         for kind, ns, target in (("lj", LJ_NS, out_loepende), ("oj", OJ_NS, out_offentlig)):
-            root = "loependeJournal" if kind == "lj" else "offentligJournal"
+            root = roots[kind]
             head = [
                 '<?xml version="1.0" encoding="UTF-8"?>\n',
                 f'<{root} xmlns="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
@@ -184,16 +261,16 @@ class JournalSpool:
                 head.append(f"{p}</arkivskaper>")
             head.append("\n  </journalhode>")
             target.write("".join(head).encode("utf-8"))
-            for year in sorted(self._files):
-                with open(self.folder / f"{kind}-{year}.xml", "rb") as f:
-                    shutil.copyfileobj(f, target, 1 << 20)
-            target.write(f"\n</{root}>\n".encode("utf-8"))
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self._runs is not None:
+            for _key, lj, oj in self._runs.sorted():  # one merge feeds both journals
+                out_loepende.write(lj)
+                out_offentlig.write(oj)
+        for kind, target in (("lj", out_loepende), ("oj", out_offentlig)):
+            target.write(f"\n</{roots[kind]}>\n".encode("utf-8"))
+        self.discard()
 
     def discard(self) -> None:
-        for f in self._files.values():
-            f[0].close()
-            f[1].close()
+        self._runs = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -39,7 +39,9 @@ class ExtractSettings:
     arkiv_beskrivelse: str | None = None
     arkivdel_beskrivelse: str | None = None
     inngaaende_skille: str = "skarpt"
-    utgaaende_skille: str = "skarpt"
+    #: None: derived from what was done, "mykt" when a journal open at the end of the period stays in the
+    #: system (ExtractWriter.leave_out), else "skarpt" (docs/mapping.md, "Open journals")
+    utgaaende_skille: str | None = None
     skjerming_tilgangsrestriksjon: str = "Unntatt offentlighet"
     skjerming_hjemmel: str = "Offl. § 13, jf. hpl. § 21"
     open_journals: str = "skip"  # "skip" (report, leave out) | "refuse" (error)
@@ -64,7 +66,8 @@ class ExtractSettings:
         if self.arkiv_avsluttet < self.arkiv_opprettet or self.arkivdel_avsluttet < self.arkivdel_opprettet:
             raise ConfigError("avsluttet is before opprettet for arkiv or arkivdel", file=where)
         for name in ("inngaaende_skille", "utgaaende_skille"):
-            if getattr(self, name) not in SKILLE:
+            value = getattr(self, name)
+            if value not in SKILLE and not (name == "utgaaende_skille" and value is None):
                 raise ConfigError(f"{name} must be 'skarpt' or 'mykt'", file=where)
         if self.open_journals not in ("skip", "refuse"):
             raise ConfigError("open_journals must be 'skip' or 'refuse'", file=where)

@@ -2,11 +2,15 @@
 
 Usage (the library API a migration script uses)::
 
-    from noarkpack import ExtractWriter
-    with ExtractWriter(out_dir, settings) as w:
+    from noarkpack import ExtractWriter, Numbering
+    with Numbering.build(journals) as numbering, \
+            ExtractWriter(out_dir, settings, numbering=numbering) as w:
         for journal in journals:          # grouped by patient
             w.add(journal)
     result = w.result                      # counts, bytes, skipped journals
+
+``numbering`` gives each saksmappe and journalpost the numbers of its creation order
+(:mod:`.numbering`); without it they follow the order of adding.
 
 Everything is written under ``out_dir/.avleveringspakke.partial-<id>/`` and
 renamed to ``out_dir/avleveringspakke`` only when complete; on any error the
@@ -23,7 +27,6 @@ import os
 import shutil
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -43,12 +46,14 @@ from ..model.mapping import (
     KONVERTERINGSKOMMENTAR,
     DocumentInfo,
     MappingContext,
+    as_date,
     dokumentobjekt_id,
     entry_changes,
     journal_mappe,
     patient_klasse,
 )
 from ..resources import schemas_dir
+from .numbering import Numbering, NumbersInOrderAdded
 from .settings import ExtractSettings
 from .xmlwriter import XSI, ContentFlags, Serializer, format_value
 from ..progress import Progress
@@ -117,6 +122,11 @@ class ExtractResult:
     mappe: int = 0
     registrering: int = 0
     journalposter: int = 0
+    #: entries of loependeJournal.xml/offentligJournal.xml: the journalposter, and with mykt periodeskille
+    #: those of journals still open at the end of the period (journaldato within it), which stay in the system
+    journalregistreringer: int = 0
+    open_at_end: int = 0  #: journals left out as open at the end of the period (mykt: their journalposts listed)
+    utgaaende_skille: str | None = None  #: the separation the ADDML declares (derived when not configured)
     dokumentbeskrivelse: int = 0
     dokumentfiler: int = 0
     document_bytes: int = 0
@@ -146,6 +156,7 @@ class ExtractWriter:
         identify_formats: bool = True,
         conversion: ConversionCache | None = None,
         allow_unconverted: bool = False,
+        numbering: Numbering | None = None,
     ) -> None:
         settings.check()
         self.settings = settings
@@ -157,6 +168,8 @@ class ExtractWriter:
         self.conversion = conversion
         self._dirs: set[Path] = set()  # document folders created so far
         self.allow_unconverted = allow_unconverted
+        #: saksaar/sakssekvensnummer and journalaar/journalsekvensnummer by creation (None: in the order added)
+        self.numbering = numbering
         if store is None:
             from ..schemas import default_store
 
@@ -199,8 +212,7 @@ class ExtractWriter:
         from .journals import JournalSpool
 
         self._journals = JournalSpool(self.tmp / ".journal-spool")
-        self._saks_seq: dict[int, int] = defaultdict(int)
-        self._journal_seq: dict[int, int] = defaultdict(int)
+        self._numbers = self.numbering if self.numbering is not None else NumbersInOrderAdded()
         self._seen_patients: set[bytes] = set()
         self._current_patient: str | None = None
         self._current_klasse: n5.Klasse | None = None
@@ -274,17 +286,19 @@ class ExtractWriter:
 
     # -- adding journals -----------------------------------------------------
 
-    def add(self, journal: Pasientjournal) -> bool:
-        """Add one journal; returns False when it was skipped (reason in ``result.skipped``)."""
+    def _check_open(self) -> None:
         if not self._started or self._closed:
             raise ExtractError("the writer is not open (use it as a context manager)")
+
+    def add(self, journal: Pasientjournal) -> bool:
+        """Add one journal; returns False when it was left out (open: see :meth:`leave_out`)."""
+        self._check_open()
         s = self.settings
         if not journal.is_closed:
-            reason = "journal er ikke avsluttet (open journal)"
             if s.open_journals == "refuse":
                 raise journal.error("the journal is still open",
                                     hint="only closed journals are extracted; set open_journals = \"skip\" to leave it out")
-            self.result.skipped.append((journal.journal_id, reason))
+            self.leave_out(journal, "journal er ikke avsluttet (open journal)")
             return False
         journal.check()
         if s.arkivskaper(journal.arkivskaper) is None:
@@ -310,19 +324,7 @@ class ExtractWriter:
         docs = [[self._copy(journal, i, n, d) for n, d in enumerate(i.dokumenter, start=1)]
                 for i in journal.innslag]
 
-        year = journal.opprettet.year
-        self._saks_seq[year] += 1
-        numbers = []
-        nr = 0
-        for i in journal.innslag:
-            if i.korrespondanse is None:
-                numbers.append(None)
-                continue
-            nr += 1
-            jyear = i.korrespondanse.dato.year
-            self._journal_seq[jyear] += 1
-            numbers.append((jyear, self._journal_seq[jyear], nr))
-        mappe = journal_mappe(self.ctx, journal, docs, (year, self._saks_seq[year]), numbers)
+        mappe = self._mappe(journal, docs)
 
         out = []
         self.ser.element(out, "mappe", mappe, 4)
@@ -342,6 +344,53 @@ class ExtractWriter:
         if self.progress:
             self.progress("extract", r.journals, None)
         return True
+
+    def _mappe(self, journal: Pasientjournal, docs: list[list[DocumentInfo]]) -> n5.Saksmappe:
+        """The journal's saksmappe with its numbers (journalpostnummer: the journalposts' order in the mappe)."""
+        nums = self._numbers.numbers(journal)
+        numbers: list[tuple[int, int, int] | None] = []
+        nr = 0
+        for i in journal.innslag:
+            if i.korrespondanse is None:
+                numbers.append(None)
+                continue
+            nr += 1
+            numbers.append((*nums.journalposts[i.innslag_id], nr))
+        return journal_mappe(self.ctx, journal, docs, nums.saksmappe, numbers)
+
+    def leave_out(self, journal: Pasientjournal, reason: str) -> None:
+        """A journal that is not extracted, and why (listed in ``result.skipped``).
+
+        Fits ``Project.selected_journals(on_excluded=writer.leave_out)``.  A journal still open at the end
+        of the arkivdel's period (not closed, or closed after ``periode_slutt``) stays in the system, which
+        carries on as the arkivdel's successor: that is mykt periodeskille (docs/mapping.md, "Open
+        journals").  Its journalposts journalført within the period then go into loependeJournal.xml and
+        offentligJournal.xml (krav 6.4.30); arkivstruktur.xml holds closed journals only.  A declared skarpt
+        separation (``utgaaende_skille``) closes every mappe at the end of the period, so such a journal
+        is then an error.  Any other journal left out (by a selection rule) is only listed.
+        """
+        self._check_open()
+        s = self.settings
+        if journal.avsluttet is not None and journal.avsluttet.date() <= s.periode_slutt:
+            self.result.skipped.append((journal.journal_id, reason))
+            return
+        if s.utgaaende_skille == "skarpt":
+            raise journal.error(
+                "the journal was still open at the end of the period, but the arkivdel declares a sharp period "
+                "separation (utgaaende_skille = \"skarpt\"), which closes every mappe at the end of the period",
+                hint="declare utgaaende_skille = \"mykt\" (open journals stay in the system and their journalposts "
+                     "of the period are listed in the journals), or close the journal in the source")
+        journal.check(closed=False)
+        if s.arkivskaper(journal.arkivskaper) is None:
+            raise journal.error(f"arkivskaper {journal.arkivskaper!r} is not declared in noarkpack.toml",
+                                hint="add an [[arkivskaper]] table with that key")
+        self.result.skipped.append((journal.journal_id, reason))
+        self.result.open_at_end += 1
+        mappe = self._mappe(journal, [[] for _ in journal.innslag])
+        klasse = patient_klasse(self.ctx, (), journal.pasient, journal.opprettet, journal.opprettet_av)
+        for reg in mappe.registrering:
+            if isinstance(reg, n5.Journalpost) and s.periode_start <= as_date(reg.journaldato) <= s.periode_slutt:
+                self._journals.add(klasse, mappe, reg)
 
     def _copy(self, journal: Pasientjournal, entry, n: int, d) -> DocumentInfo:
         # Messages name the record and the document's number, never its file name: source
@@ -449,6 +498,9 @@ class ExtractWriter:
             r.files["arkivstruktur.xml"] = ExtractFile("arkivstruktur.xml", self._as.close(), self._as.size)
 
             self._finish_endringslogg()
+            r.journalregistreringer = self._journals.count
+            # what was done at the end of the period: journals left open there stay in the system (mykt)
+            r.utgaaende_skille = self.settings.utgaaende_skille or ("mykt" if r.open_at_end else "skarpt")
             if self._journals.count:
                 lj = _XmlFile(self.tmp / "loependeJournal.xml")
                 oj = _XmlFile(self.tmp / "offentligJournal.xml")

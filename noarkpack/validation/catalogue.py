@@ -126,6 +126,11 @@ _TESTS = [
        "resolved by noarkpack, and a Noark 5 extract needs none."),
     _t("NP.04", "Shipped schemas are the official ones", "own", "warning",
        "Each official XSD shipped in the extract is byte-identical (SHA-256) to a version pinned in noarkpack's schema lock files."),
+    _t("NP.06", "Journal and case numbers follow creation order", "own", "error",
+       "journalaar (saksaar) is the year of the journalpost's (saksmappe's) opprettetDato, and within a year "
+       "journalsekvensnummer (sakssekvensnummer) follows the order of opprettetDato, each number given once "
+       "(M011-M014; warnings: the numbers are the producing system's and cannot be changed). loependeJournal.xml and "
+       "offentligJournal.xml are sorted by journalaar and journalsekvensnummer (krav 6.4.30; an error otherwise)."),
     _t("NP.07", "No restanser in closed folders", "own", "warning",
        "A journalpost of type 'Inngående dokument' or 'Organinternt dokument for oppfølging' in a closed mappe (avsluttetDato, or saksstatus 'Avsluttet'; not 'Utgår') has an avskrivning: closing a mappe avskriver its restanser (Noark 5 v5.0 krav 3.2.9, 3.4.5). A warning: the schema and Arkade accept it, but the journal does not say how the document was closed."),
     _t("NP.08", "Converted documents are not older than their conversion", "own", "warning",

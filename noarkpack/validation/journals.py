@@ -1,5 +1,6 @@
 """The journals and the changelog: offentligJournal.xml and loependeJournal.xml against the archive
-(N5.59, N5.60; NP.03 reads offentligJournal.xml on the way, content.screening), endringslogg.xml
+(N5.59, N5.60; NP.03 reads offentligJournal.xml on the way, content.screening, and NP.06 checks both
+are sorted by løpenummer, content.creation_order), endringslogg.xml
 (N5.61, N5.62).  Each file is streamed once, with its XSD check (N5.03).  A mixin of engine._Run."""
 
 from __future__ import annotations
@@ -7,6 +8,19 @@ from __future__ import annotations
 from .content import ContentPass, parse_date
 
 TESTS = ("N5.59", "N5.60", "N5.61", "N5.62")
+
+
+def _both(handlers):
+    """One stream handler calling each of ``handlers`` (None when there are none)."""
+    if not handlers:
+        return None
+    if len(handlers) == 1:
+        return handlers[0]
+
+    def both(ev, el, local):
+        for h in handlers:
+            h(ev, el, local)
+    return both
 
 
 class Journals:
@@ -48,12 +62,17 @@ class Journals:
 
     def journals(self, cp: ContentPass) -> None:
         r = self.r
-        wanted = any(r.wants(t) for t in ("N5.59", "N5.60", "NP.03", "N5.03"))
+        wanted = any(r.wants(t) for t in ("N5.59", "N5.60", "NP.03", "NP.06", "N5.03"))
         if not wanted:
             return
         screening = cp.screening
-        oj = self.journal_head("offentligJournal.xml", screening.check_public_journal if r.wants("NP.03") else None)
-        lj = self.journal_head("loependeJournal.xml")
+        oj_handlers = [screening.check_public_journal] if r.wants("NP.03") else []
+        lj_handlers = []
+        if r.wants("NP.06"):  # both journals sorted by løpenummer (content.creation_order)
+            oj_handlers.append(cp.creation_order.journal_handler("offentligJournal.xml"))
+            lj_handlers.append(cp.creation_order.journal_handler("loependeJournal.xml"))
+        oj = self.journal_head("offentligJournal.xml", _both(oj_handlers))
+        lj = self.journal_head("loependeJournal.xml", _both(lj_handlers))
         if r.wants("NP.03"):
             screening.report_public_journal(self.src.exists("offentligJournal.xml"))
         sharp = self.sharp()

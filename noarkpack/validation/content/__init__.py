@@ -1,4 +1,4 @@
-"""The content tests N5.04–N5.64 (and NP.01–NP.03, NP.08) in one streaming pass over arkivstruktur.xml.
+"""The content tests N5.04–N5.64 (and NP.01–NP.03, NP.06–NP.08) in one streaming pass over arkivstruktur.xml.
 
 :mod:`.walker` reads the pass (:class:`ContentPass`); each group of tests is a module of its own that
 declares its test ids, the elements it handles, its state and its report (:class:`~.base.Group`):
@@ -9,6 +9,7 @@ declares its test ids, the elements it handles, its state and its report (:class
 * :mod:`.counts` — N5.35–N5.46: counted elements, and the ADDML's flags
 * :mod:`.identifiers` — N5.47, N5.48, N5.51: systemIDs and references
 * :mod:`.persons` — NP.02: person numbers
+* :mod:`.creation_order` — NP.06: numbers in creation order, journals sorted by løpenummer
 * :mod:`.conversions` — NP.08: a converted file's dokumentobjekt is not older than its conversion
 * :mod:`.restanser` — NP.07: incoming and internal journalposts in closed mapper are avskrevet
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from .base import AS_FILE, F_MULTI, F_ON_DISK, F_REFERENCED, Frame, Group, hash_algorithm, parse_date
 from .conversions import Conversions
 from .counts import Counts
+from .creation_order import CreationOrder
 from .documents import Documents
 from .identifiers import Identifiers
 from .persons import Persons
@@ -33,7 +35,7 @@ from .walker import ContentPass
 
 #: the groups of one pass.  Their order is that of their handlers for a shared element (screening reads
 #: a registrering's values before the structure's end handler runs) and of their reports (Arkade's order).
-GROUPS = (Screening, Structure, Documents, Counts, Identifiers, Persons, Restanser, Conversions)
+GROUPS = (Screening, Structure, Documents, Counts, Identifiers, Persons, CreationOrder, Restanser, Conversions)
 #: the catalogue ids the content pass answers for (the walker's own N5.63, then the groups')
 TESTS = ContentPass.TESTS + tuple(t for g in GROUPS for t in g.TESTS)
 
