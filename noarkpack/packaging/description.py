@@ -102,7 +102,7 @@ def read_addml(path: Path, facts: ExtractFacts) -> None:
 def read_arkivstruktur(path: Path, facts: ExtractFacts) -> None:
     """One streamed pass: registreringer by type, conversions by (from, to, tool), arkivdel titles."""
     ctx = etree.iterparse(str(path), events=("end",), huge_tree=True, resolve_entities=False, no_network=True,
-                          tag=("{*}registrering", "{*}konvertering", "{*}arkivdel", "{*}mappe"))
+                          tag=("{*}registrering", "{*}konvertering", "{*}arkivdel", "{*}mappe", "{*}klasse"))
     for _, el in ctx:
         tag = local(el.tag)
         if tag == "registrering":
@@ -119,7 +119,7 @@ def read_arkivstruktur(path: Path, facts: ExtractFacts) -> None:
                 if isinstance(c.tag, str) and local(c.tag) == "tittel":
                     facts.arkivdeler.append((c.text or "").strip())
                     break
-        if tag in ("registrering", "mappe", "arkivdel"):
+        if tag in ("registrering", "mappe", "klasse", "arkivdel"):  # memory stays flat: one patient at a time
             el.clear(keep_tail=True)
             while el.getprevious() is not None:
                 del el.getparent()[0]
