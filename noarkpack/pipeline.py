@@ -321,6 +321,8 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
             extract_dir, out, profile=profile, metadata=meta, bag=bag,
             bag_algorithms=("sha256", "sha512") if sha512 else ("sha256",), validation_report=report.portable(),
             extract_result=extract_run.result if extract_run else None,
+            run_facts=dict(excluded_by_reason=extract_run.excluded_by_reason,
+                           selection=dict(config.get("selection") or {})) if extract_run else None,
             progress=progress)
         return run
     finally:

@@ -5,6 +5,7 @@
     {uuid}/                           (inside {uuid}.tar)
       administrative_metadata/
         addml.xsd  arkivuttrekk.xml  dias-premis.xml  dias-premis.xsd
+        uttrekksbeskrivelse.html      the extract's description (always; .description)
         repository_operations/validation-report.{json,html}   (when a report is given)
       content/                        the extract, byte for byte
       descriptive_metadata/           (AIP: eac-cpf.xml, eac-cpf.xsd, ead.xml, ead.xsd)
@@ -40,6 +41,7 @@ from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, hash_file, sha256_file
 from ..progress import Progress
 from ..resources import templates_dir
+from .description import DESCRIPTION, write_description
 from .errors import PackagingError
 from .inventory import addml_name, find_extract_root, recorded_checksums, walk_extract
 from .metadata import PackageMetadata, utc
@@ -206,13 +208,16 @@ def build_package(
     progress: Progress | None = None,
     validation_report=None,
     extract_result=None,
+    run_facts: dict | None = None,
 ) -> PackageResult:
     """Package the extract at ``extract_dir`` as a DIAS SIP or AIP in ``out_dir``.
 
     ``extract_dir`` is the ``avleveringspakke`` folder (or a folder holding it).
     ``extract_result`` (an ExtractResult) gives the XML/XSD checksums without reading
     the ADDML.  ``validation_report`` is any object with ``to_json()`` and
-    ``to_html()``; it goes into ``administrative_metadata/repository_operations/``.
+    ``to_html()``; it goes into ``administrative_metadata/repository_operations/``.  The extract's
+    description (:mod:`.description`) goes into ``administrative_metadata/``, with ``run_facts`` (``excluded_by_reason``,
+    ``selection``) from the run that made the extract when known.
     With ``bag=True``, ``out_dir`` becomes a BagIt 1.0 bag whose payload is the tar
     and the description; ``out_dir`` must then be absent or empty.
     """
@@ -333,6 +338,12 @@ def build_package(
                         out.write(piece.encode("utf-8"))
                 package[f"administrative_metadata/repository_operations/validation-report.{ext}"] = (
                     p, out.size, out.hexdigest())
+        p = gen / DESCRIPTION
+        run_facts = run_facts or {}
+        size, sha = write_description(p, env, root, addml=addml, metadata=metadata, software=SOFTWARE, created=made,
+                                      excluded_by_reason=run_facts.get("excluded_by_reason"),
+                                      selection=run_facts.get("selection"))
+        package[f"administrative_metadata/{DESCRIPTION}"] = (p, size, sha)
         if pkg_type == "AIP":
             desc_ctx = dict(uuid=pkg_uuid, label=label, created=made, software=SOFTWARE,
                             agency=metadata.mottaker or (metadata.avleverer.navn if metadata.avleverer else "noarkpack"),

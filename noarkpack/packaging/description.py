@@ -1,0 +1,168 @@
+"""The extract's description for the depot: how the Noark 5 layer was derived from the EPJ system.
+
+One self-contained HTML document in Norwegian bokmål (``uttrekksbeskrivelse.html``, placed by
+:func:`noarkpack.packaging.dias.build_package` in ``administrative_metadata/`` beside the ADDML; see
+docs/packaging.md, "The extract's description").  Every fact in it is read from the extract itself (the ADDML's
+counts, period, periodeskille and flags; one streamed pass over arkivstruktur.xml for the registreringer and the
+conversions) or given by the run that made it (the journals left out by [selection], with their reasons).  What
+neither can tell is said to be unknown, never guessed.  It holds no patient's name or fødselsnummer: only the
+arkivskapere, the system, counts, format ids and tool names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from .inventory import local, safe_parser
+
+DESCRIPTION = "uttrekksbeskrivelse.html"
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+#: the ADDML flags (additionalInfo) and how the description names them
+FLAGS = {
+    "inneholderSkjermetInformasjon": "Inneholder skjermet informasjon",
+    "omfatterDokumenterSomErKassert": "Omfatter dokumenter som er kassert",
+    "inneholderDokumenterSomSkalKasseres": "Inneholder dokumenter som skal kasseres",
+    "inneholderVirksomhetsspesifikkeMetadata": "Inneholder virksomhetsspesifikke metadata",
+}
+
+
+@dataclass
+class ExtractFacts:
+    """What the extract says about itself."""
+
+    arkivskapere: list[str] = field(default_factory=list)
+    system_type: str | None = None
+    system_name: str | None = None
+    arkiv: str | None = None
+    start: str | None = None
+    end: str | None = None
+    inngaaende_skille: str | None = None
+    utgaaende_skille: str | None = None
+    flags: dict[str, str] = field(default_factory=dict)
+    dokumentfiler: int | None = None
+    occurrences: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, element) → count
+    registreringer: dict[str, int] = field(default_factory=dict)  # xsi:type (or "registrering") → count
+    conversions: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (from, to, tool) → count
+    arkivdeler: list[str] = field(default_factory=list)  # arkivdel titles
+
+
+def _value(el) -> str | None:
+    for child in el:
+        if local(child.tag) == "value":
+            return (child.text or "").strip() or None
+    return None
+
+
+def read_addml(path: Path, facts: ExtractFacts) -> None:
+    """The ADDML's description of the extract (a small file: parsed whole)."""
+    tree = etree.parse(str(path), safe_parser())
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag, name = local(el.tag), el.get("name")
+        if tag == "additionalElement":
+            v = _value(el)
+            if name == "recordCreator" and v:
+                facts.arkivskapere.append(v)
+            elif name == "systemType":
+                facts.system_type = v
+            elif name == "systemName":
+                facts.system_name = v
+            elif name == "archive":
+                facts.arkiv = v
+        elif tag == "property":
+            v = _value(el)
+            if name == "startDate":
+                facts.start = v
+            elif name == "endDate":
+                facts.end = v
+            elif name == "inngaaendeSkille":
+                facts.inngaaende_skille = v
+            elif name == "utgaaendeSkille":
+                facts.utgaaende_skille = v
+            elif name in FLAGS and v is not None:
+                facts.flags[name] = v
+            elif name == "antallDokumentfiler" and v and v.isdigit():
+                facts.dokumentfiler = int(v)
+            elif name == "numberOfOccurrences" and v:
+                count = None
+                for p in el.iter("{*}property"):
+                    if p.get("name") == "value":
+                        n = _value(p)
+                        count = int(n) if n and n.isdigit() else None
+                obj = el.xpath("ancestor::*[local-name()='dataObject'][1]/@name")
+                if count is not None and obj:
+                    facts.occurrences[(obj[0], v)] = count
+
+
+def read_arkivstruktur(path: Path, facts: ExtractFacts) -> None:
+    """One streamed pass: registreringer by type, conversions by (from, to, tool), arkivdel titles."""
+    ctx = etree.iterparse(str(path), events=("end",), huge_tree=True, resolve_entities=False, no_network=True,
+                          tag=("{*}registrering", "{*}konvertering", "{*}arkivdel", "{*}mappe", "{*}klasse"))
+    for _, el in ctx:
+        tag = local(el.tag)
+        if tag == "registrering":
+            kind = (el.get(XSI_TYPE) or "registrering").rsplit(":", 1)[-1]
+            facts.registreringer[kind] = facts.registreringer.get(kind, 0) + 1
+        elif tag == "konvertering":
+            vals = {local(c.tag): (c.text or "").strip() for c in el if isinstance(c.tag, str)}
+            key = (vals.get("konvertertFraFormat", ""), vals.get("konvertertTilFormat", ""),
+                   vals.get("konverteringsverktoey", ""))
+            facts.conversions[key] = facts.conversions.get(key, 0) + 1
+            continue  # cleared with its registrering
+        elif tag == "arkivdel":
+            for c in el:
+                if isinstance(c.tag, str) and local(c.tag) == "tittel":
+                    facts.arkivdeler.append((c.text or "").strip())
+                    break
+        if tag in ("registrering", "mappe", "klasse", "arkivdel"):  # memory stays flat: one patient at a time
+            el.clear(keep_tail=True)
+            while el.getprevious() is not None:
+                del el.getparent()[0]
+
+
+def extract_facts(root: Path, addml: str = "arkivuttrekk.xml") -> ExtractFacts:
+    """The facts an extract folder (``avleveringspakke``) gives about itself."""
+    facts = ExtractFacts()
+    read_addml(root / addml, facts)
+    if (root / "arkivstruktur.xml").is_file():
+        read_arkivstruktur(root / "arkivstruktur.xml", facts)
+    return facts
+
+
+def extract_description(env, root: Path, *, addml: str = "arkivuttrekk.xml", metadata=None,
+                        excluded_by_reason: dict[str, int] | None = None, selection: dict | None = None,
+                        software: str = "noarkpack", created: str | None = None) -> str:
+    """The description as HTML, rendered with ``templates/extract-description.html.j2``.
+
+    ``excluded_by_reason`` (journals left out by [selection], counted per reason) and ``selection`` (the
+    project's [selection] rules) come from the run that made the extract; None when the extract is packaged
+    without its project, and the description then says they are unknown.
+    """
+    facts = extract_facts(root, addml)
+    journalposter = facts.registreringer.get("journalpost", 0)
+    return env.get_template("extract-description.html.j2").render(
+        f=facts, flag_names=FLAGS, journalposter=journalposter,
+        registreringer=sum(facts.registreringer.values()),
+        mappe=facts.occurrences.get(("arkivstruktur", "mappe")),
+        journal_entries={k[0]: v for k, v in facts.occurrences.items() if k[0] in ("loependeJournal",
+                                                                                  "offentligJournal")},
+        excluded=None if excluded_by_reason is None else sorted(excluded_by_reason.items()),
+        excluded_total=None if excluded_by_reason is None else sum(excluded_by_reason.values()),
+        selection=None if selection is None else sorted((str(k), str(v)) for k, v in selection.items()),
+        conversions=sorted(facts.conversions.items()), converted=sum(facts.conversions.values()),
+        meta=metadata, software=software, created=created)
+
+
+def write_description(path: Path, env, root: Path, **kw) -> tuple[int, str]:
+    """Render the description to ``path``; its size and SHA-256, hashed while written."""
+    from ..hashing import HashingWriter
+
+    text = extract_description(env, root, **kw)
+    with open(path, "wb") as fh, HashingWriter(fh) as out:
+        out.write(text.encode("utf-8"))
+    return out.size, out.hexdigest()
