@@ -48,7 +48,7 @@ JOURNAL = {
     "journal_id": "J1", "arkivskaper": "helse", "journalsted": "Sone nord", "journalansvarlig": "Kari Lie",
     "opprettet": "2014-02-03T09:00:00+01:00", "opprettet_av": "kari.lie",
     "avsluttet": "2019-06-30T15:00:00+02:00", "avsluttet_av": "kari.lie",
-    "pasient": {"pasient_id": "P1", "fodselsnummer": "31129956715", "navn": "Åse Bjørnstad",
+    "pasient": {"pasient_id": "P1", "fodselsnummer": "31129956634", "navn": "Åse Bjørnstad",
                 "fodselsdato": "1999-12-31", "dodsdato": "2019-06-01", "kjonn": "K"},
     "innslag": [
         {"innslag_id": "B1", "type": "brev", "tittel": "Brev til pasient", "forfatter": AUTHOR,

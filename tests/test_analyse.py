@@ -140,3 +140,33 @@ def test_direct_json_lines_source_is_analysed_too():
     a = analyse_project(sykehus, identify_formats=False)
     assert a.counts["journals"] > 0
     assert all(f.location.get("file") in (None, "journals.jsonl") or f.code in ("AN.13",) for f in a.findings)
+
+
+def test_kjonn_against_the_person_number(analysis, tmp_path):
+    """AN.21 (issue 17, point 14): none in the examples; a kjønn put against its number in a copy is found,
+    one per patient, at the patient's row, without the number or the name."""
+    assert not _by_code(analysis.to_json(), "AN.21")
+    sykehus = ROOT / "examples" / "sykehus"
+    copy = tmp_path / "sykehus"
+    shutil.copytree(sykehus, copy, ignore=shutil.ignore_patterns(".noarkpack", "out*"))
+    assert not [f for f in analyse_project(copy, identify_formats=False).findings if f.code == "AN.21"]
+    lines = (copy / "journals.jsonl").read_text(encoding="utf-8").splitlines()
+    changed = []
+    for n, text in enumerate(lines):
+        row = json.loads(text)
+        p = row["pasient"]
+        # Aud Tveiten has two journals (P-513): one finding for the patient; SFJ-1009's number is invalid: not judged
+        if p["pasient_id"] in ("P-513", "P-502", "P-509"):
+            p["kjonn"] = {"K": "M", "M": "K"}[p["kjonn"]]
+            lines[n] = json.dumps(row, ensure_ascii=False)
+            changed.append((p["pasient_id"], n + 1, p.get("fodselsnummer"), p["navn"]))
+    (copy / "journals.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    a = analyse_project(copy, identify_formats=False)
+    found = [f for f in a.findings if f.code == "AN.21"]
+    assert sorted(f.location["record"] for f in found) == ["patient P-502", "patient P-513"]
+    assert all(f.severity == "warning" and f.location["file"] == "journals.jsonl" for f in found)
+    first_line = {pid: line for pid, line, _, _ in reversed(changed)}
+    for f in found:
+        assert f.location["line"] == first_line[f.location["record"].split()[-1]]
+    shown = json.dumps(a.to_json(), ensure_ascii=False) + "\n".join(a.summary_lines())
+    assert not [v for _, _, fnr, navn in changed for v in (fnr, navn) if v and v in shown]

@@ -1,13 +1,16 @@
 """Person numbers (both mod-11 rule sets) and stable systemIDs, table-driven with synthetic numbers."""
 
 import uuid
+from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from noarkpack.model.identifiers import (
+    _W2,
     PersonNumberError,
+    _mod11,
     control_digits,
     is_valid_person_number,
     system_id,
@@ -133,3 +136,41 @@ def test_system_id_is_uuid5_of_the_joined_keys(system, kind, keys):
         return
     assert system_id(system, kind, *keys) == expected
     assert uuid.UUID(expected).version == 5
+
+
+# --- the sex digit (issue 17, point 14) ---------------------------------------------------------
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(1999, 12, 31)),
+        st.integers(min_value=0, max_value=499), st.sampled_from(["F", "D", "H"]))
+def test_kjonn_is_the_parity_of_the_ninth_digit(born, individ, kind):
+    day = born.day + (40 if kind == "D" else 0)
+    month = born.month + (40 if kind == "H" else 0)
+    nine = f"{day:02d}{month:02d}{born.year % 100:02d}{individ:03d}"
+    k = control_digits(nine)
+    if k is None:
+        return
+    pn = validate_person_number(nine + k)
+    assert pn.rule_set == "1964"
+    # reference: the individnummer's last digit, odd for men, even for women
+    assert pn.kjonn == ("mann" if individ % 2 == 1 else "kvinne")
+
+
+def test_kjonn_of_known_numbers_and_none_under_2032_rules():
+    nine_m, nine_k = "010190001", "010190002"
+    assert validate_person_number(nine_m + control_digits(nine_m)).kjonn == "mann"
+    assert validate_person_number(nine_k + control_digits(nine_k)).kjonn == "kvinne"
+    # a 2032-rule number (k1 off the mod-11 value) carries no sex
+    for k1 in range(10):
+        v = nine_m + str(k1)
+        k2 = _mod11(v, _W2)
+        if k2 is None:
+            continue
+        try:
+            pn = validate_person_number(v + str(k2))
+        except ValueError:
+            continue
+        if pn.rule_set == "2032":
+            assert pn.kjonn is None
+            break
+    else:
+        raise AssertionError("no 2032-rule number found for the test")

@@ -536,3 +536,37 @@ def test_deposit_list_can_take_nha_tooling_name():
     md = NhaMetadata.from_toml(cfg)
     md.check()
     assert md.avlxml_name == f"avlxml-{md.avleveringsidentifikator}.xml"
+
+
+def test_verify_finds_kjonn_against_the_number(built, tmp_path) -> None:
+    """NHA.13 (issue 17, point 14): an avlxml kjonn that contradicts a valid fodselsnummer's sex digit is a
+    warning for that journal; U and the invalid number of SFJ-1009 are not judged; never the number."""
+    copy = tmp_path / built.path.name
+    shutil.copytree(built.path, copy)
+    [avl] = sorted(copy.glob("avlxml*.xml"))
+    text = avl.read_text(encoding="utf-8")
+    found = re.findall(r"<journalidentifikator>(SFJ-\d+)</journalidentifikator>.*?<kjonn>([MKU])</kjonn>",
+                       text, flags=re.DOTALL)
+    assert found
+
+    def flipped(jid: str, to: str) -> str:
+        return re.sub(rf"(<journalidentifikator>{jid}</journalidentifikator>.*?<kjonn>)[MKU](</kjonn>)",
+                      rf"\g<1>{to}\g<2>", text, count=1, flags=re.DOTALL)
+
+    def kjonn_findings():
+        return [f for f in verify_deposit(copy, today=date(2025, 6, 30))
+                if f.test == "NHA.13" and "kjonn" in f.message]
+
+    assert kjonn_findings() == []
+    kjonn = dict(found)
+    assert kjonn["SFJ-1012"] == "M"
+    text = flipped("SFJ-1012", "K")
+    text = flipped("SFJ-1002", "U")  # on top of the first change: ukjent never contradicts
+    text = re.sub(r"(<journalidentifikator>SFJ-1009</journalidentifikator>.*?<kjonn>)K(</kjonn>)", r"\g<1>M\g<2>",
+                  text, count=1, flags=re.DOTALL)  # an invalid number is not judged
+    avl.write_text(text, encoding="utf-8")
+    [f] = kjonn_findings()
+    assert f.severity == "warning" and "SFJ-1012" in f.message
+    number = json.loads([line for line in (ROOT / "examples" / "sykehus" / "journals.jsonl").read_text(
+        encoding="utf-8").splitlines() if "SFJ-1012" in line][0])["pasient"]["fodselsnummer"]
+    assert number not in f.message

@@ -145,7 +145,7 @@ def _skarp(extract: Path) -> None:
 
 
 def _invalid_person_number(extract: Path) -> None:
-    replace_in(extract / "arkivstruktur.xml", "<epj:fodselsnummer>31129956715<", "<epj:fodselsnummer>31129956716<")
+    replace_in(extract / "arkivstruktur.xml", "<epj:fodselsnummer>31129956634<", "<epj:fodselsnummer>31129956635<")
 
 
 def _public_journal_leak(extract: Path) -> None:

@@ -94,24 +94,46 @@ def _individ_ranges(year: int, high: bool) -> list[tuple[int, int]]:
 _used_numbers: set[str] = set()
 
 
-def person_number(born: date, kind: str = "fnr", high: bool = False) -> str:
-    """A valid fødselsnummer (kind "fnr"), D-nummer ("D": day + 40) or H-nummer ("H": month + 40)."""
+def _number(day: int, month: int, born: date, individ: int) -> str | None:
+    nine = f"{day:02d}{month:02d}{born.year % 100:02d}{individ:03d}"
+    k1 = _mod11(nine, _W1)
+    if k1 is None:
+        return None  # remainder 1: no control digit
+    k2 = _mod11(nine + str(k1), _W2)
+    return None if k2 is None else f"{nine}{k1}{k2}"
+
+
+def person_number(born: date, kind: str = "fnr", high: bool = False, sex: str = "U") -> str:
+    """A valid fødselsnummer (kind "fnr"), D-nummer ("D": day + 40) or H-nummer ("H": month + 40).
+
+    ``sex`` "M" or "K" makes the individnummer's last digit (the number's 9th) odd or even, as
+    Skatteetaten's numbers carry the sex; "U" leaves it as drawn.  The draw itself is unchanged
+    (the same random numbers are taken whatever ``sex`` is): a drawn individnummer of the wrong
+    parity is moved to the nearest one of the right parity with control digits, so the rest of
+    the example stays as it was.
+    """
     lo, hi = _individ_ranges(born.year, high)[0]
     day = born.day + (40 if kind == "D" else 0)
     month = born.month + (40 if kind == "H" else 0)
     for _ in range(10000):
         individ = rng.randint(lo, hi)
-        nine = f"{day:02d}{month:02d}{born.year % 100:02d}{individ:03d}"
-        k1 = _mod11(nine, _W1)
-        if k1 is None:
-            continue  # remainder 1: no control digit, take another individnummer
-        k2 = _mod11(nine + str(k1), _W2)
-        if k2 is None:
-            continue
-        number = f"{nine}{k1}{k2}"
-        if number not in _used_numbers:
-            _used_numbers.add(number)
-            return number
+        number = _number(day, month, born, individ)
+        if number is None or number in _used_numbers:
+            continue  # take another individnummer
+        if sex in ("M", "K") and individ % 2 != (1 if sex == "M" else 0):
+            number = None
+            for step in range(1, hi - lo + 1, 2):
+                for moved in (individ + step, individ - step):
+                    candidate = _number(day, month, born, moved) if lo <= moved <= hi else None
+                    if candidate is not None and candidate not in _used_numbers:
+                        number = candidate
+                        break
+                if number is not None:
+                    break
+            if number is None:
+                continue
+        _used_numbers.add(number)
+        return number
     raise RuntimeError("no person number found")
 
 
@@ -1262,27 +1284,27 @@ def build() -> list[Journal]:
     # 1. Ærlig: home care from 2013, sykehjemsplass 2018 (the file name in the docs), dies 2021
     p = make_elder("K", date(1929, 6, 3), surname="Ærlig")
     p.fornavn = "Åse"
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     p.death = date(2021, 2, 11)
     elder("hjem-sh", p, date(2013, 4, 8), t1=date(2018, 3, 19), vedtak_title="Vedtak om sykehjemsplass",
           legevakt=1.0, papir=False)
 
     # 2. born 1899 (individnummer 500-749), sykehjem 2005-2006, scanned paper journal
     p = make_elder("K", date(1899, 11, 2))
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     p.death = date(2006, 8, 14)
     elder("sh", p, date(2005, 1, 17), legevakt=0.0, papir=True)
 
     # 3. born 1948, individnummer 900-999, home care (MS), dies 2019
     p = make_elder("M", date(1948, 9, 23))
-    p.fodselsnummer = person_number(p.born, high=True)
+    p.fodselsnummer = person_number(p.born, high=True, sex=p.kjonn)
     p.chronic = [("Multippel sklerose", "G35"), ("Nevrogen blære", "N31.9")]
     p.death = date(2019, 12, 2)
     elder("hjem-død", p, date(2012, 10, 1), legevakt=1.0)
 
     # 4. dodsdato_ukjent: moved to Spain, reported dead without a date
     p = make_elder("M", date(1931, 2, 27))
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     p.death_unknown = True
     h = journal(hjem_unit(p), p, date(2009, 5, 4), date(2014, 6, 20))
     h.last_entry_day = lambda: date(2012, 8, 30)  # type: ignore[method-assign]
@@ -1295,13 +1317,13 @@ def build() -> list[Journal]:
 
     # 5. hidden address (strengt fortrolig), home care, dies 2017
     p = make_elder("K", date(1937, 12, 9), skjult_adresse=True)
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     p.death = date(2017, 3, 30)
     elder("hjem-død", p, date(2011, 11, 14), legevakt=0.0)
 
     # 6. open journal (skipped), the patient also has a closed legevakt journal
     p = make_elder("K", date(1938, 7, 21))
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     o = journal(hjem_unit(p), p, date(2016, 9, 5), None)
     fill_hjem(o)
     journals.append(o)
@@ -1311,7 +1333,7 @@ def build() -> list[Journal]:
 
     # 7. open journal (skipped), the patient's only journal
     p = make_elder("M", date(1944, 3, 15))
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     o = journal(hjem_unit(p), p, date(2018, 10, 22), None)
     fill_hjem(o)
     o.merknader.append({"tekst": "Journalen var fortsatt i bruk da Omsorgsjournal ble faset ut; den er migrert "
@@ -1325,7 +1347,7 @@ def build() -> list[Journal]:
             ("Rūta", "Petrauskienė", date(1991, 1, 8), "K", "rygg", date(2017, 2, 23))):
         p = Patient(next_pid(), first, last, kjonn, born, f"Fiskebrygga 4, {PLACES['sør']}", "sør",
                     FASTLEGER[0], None)
-        p.fodselsnummer = person_number(born, kind="D")
+        p.fodselsnummer = person_number(born, kind="D", sex=kjonn)
         j = journal("legevakt", p, day, day + timedelta(days=rng.randint(40, 200)))
         fill_legevakt(j, [YOUNG_CASES[case]], [day])
         journals.append(j)
@@ -1333,7 +1355,7 @@ def build() -> list[Journal]:
     # 10. H-nummer, kjønn U as recorded: a tourist with no Norwegian number
     p = Patient(next_pid(), "Kim", "Lindqvist", "U", date(1979, 7, 30), "Fjordvik camping, hytte 12", "sør",
                 FASTLEGER[0], None)
-    p.fodselsnummer = person_number(p.born, kind="H")
+    p.fodselsnummer = person_number(p.born, kind="H", sex=p.kjonn)
     j = journal("legevakt", p, date(2016, 7, 14), date(2016, 9, 30))
     fill_legevakt(j, [YOUNG_CASES["ankel"]], [date(2016, 7, 14)])
     journals.append(j)
@@ -1348,7 +1370,7 @@ def build() -> list[Journal]:
     # 12. a child born 2001 (individnummer 500-999), two contacts
     p = Patient(next_pid(), "Jonas", "Mæhle Strand", "M", date(2001, 3, 12), f"Lyngåsen 7, {PLACES['nord']}",
                 "nord", FASTLEGER[2], Relative("Hanne Mæhle", "mor", f"Lyngåsen 7, {PLACES['nord']}"))
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     j = journal("legevakt", p, date(2009, 6, 20), date(2015, 1, 15))
     fill_legevakt(j, [YOUNG_CASES["barn"], YOUNG_CASES["mage"]], [date(2009, 6, 20), date(2014, 11, 2)])
     journals.append(j)
@@ -1358,7 +1380,7 @@ def build() -> list[Journal]:
                 FASTLEGER[1], Relative("Berit Fløystad", "mor", f"Skolegata 3, {PLACES['sør']}"))
     p.chronic = [("Bekkenbrudd etter trafikkulykke", "S32.8")]
     p.medicines = ["Paracet 500 mg, 2 tabletter x 4", "Fragmin 5000 IE x 1", "Movicol 1 pose x 1"]
-    p.fodselsnummer = person_number(p.born)
+    p.fodselsnummer = person_number(p.born, sex=p.kjonn)
     j = journal("legevakt", p, date(2015, 3, 3), date(2015, 12, 1))
     fill_legevakt(j, [YOUNG_CASES["mage"]], [date(2015, 3, 3)])
     journals.append(j)
@@ -1374,7 +1396,7 @@ def build() -> list[Journal]:
         start = rand_date(date(2005, 2, 1), date(2016, 6, 30))
         if pattern == "hjem-flyttet":
             start = rand_date(date(2008, 1, 1), date(2017, 6, 30))
-        p.fodselsnummer = person_number(p.born)
+        p.fodselsnummer = person_number(p.born, sex=p.kjonn)
         mine = elder(pattern, p, start)
         # relatives bring paper and write letters
         if p.relative and rng.random() < 0.15:

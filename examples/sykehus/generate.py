@@ -67,15 +67,18 @@ def _mod11(digits: str, weights: tuple[int, ...]) -> int | None:
     return 0 if k == 11 else (None if k == 10 else k)
 
 
-def person_number(born: date, *, kind: str = "F", individ: int = 0) -> str:
+def person_number(born: date, sex: str, *, kind: str = "F", individ: int = 0) -> str:
     """A synthetic person number (1964 rule set) for ``born``; ``kind`` F, D (day+40) or H (month+40).
 
     Tries individnummer upwards from ``individ`` (within the range of the birth century) until
-    both control digits exist.
+    its last digit carries ``sex`` (odd for "M", even for "K") and both control digits exist.
     """
     lo, hi = (0, 499) if 1900 <= born.year <= 1999 else (500, 999)
     n = max(lo, individ)
     while n <= hi:
+        if n % 2 != (1 if sex == "M" else 0):
+            n += 1
+            continue
         day = born.day + (40 if kind == "D" else 0)
         month = born.month + (40 if kind == "H" else 0)
         nine = f"{day:02d}{month:02d}{born.year % 100:02d}{n:03d}"
@@ -217,15 +220,15 @@ def journals() -> list[Journal]:
 
     js = [
         Journal("SFJ-1001", "P-501", "Astrid Holmelid", "K", d(1921, 3, 14),
-                person_number(d(1921, 3, 14), individ=117), d(2006, 2, 1), d(2009, 11, 20),
+                person_number(d(1921, 3, 14), "K", individ=117), d(2006, 2, 1), d(2009, 11, 20),
                 stay("SFJ-1001", d(2006, 2, 1), 9, "Akutt hjerteinfarkt"), died=d(2009, 11, 2),
                 diagnoses=[{"kode": "I21.9", "tekst": "Akutt hjerteinfarkt, uspesifisert", "dato": "2006-02-01"}]),
         Journal("SFJ-1002", "P-502", "Bjarne Solstad", "M", d(1930, 7, 22),
-                person_number(d(1930, 7, 22), individ=245), d(2010, 5, 3), d(2012, 1, 31),
+                person_number(d(1930, 7, 22), "M", individ=245), d(2010, 5, 3), d(2012, 1, 31),
                 stay("SFJ-1002", d(2010, 5, 3), 14, "Lungekreft"), died=d(2012, 1, 15), hidden_address=True,
                 diagnoses=[{"kode": "C34.9", "tekst": "Ondartet svulst i bronkie eller lunge", "dato": "2010-05-10"}]),
         Journal("SFJ-1003", "P-503", "Ingrid Lyngvær", "K", d(1944, 12, 5),
-                person_number(d(1944, 12, 5), kind="D", individ=301), d(2013, 4, 2), d(2013, 7, 15),
+                person_number(d(1944, 12, 5), "K", kind="D", individ=301), d(2013, 4, 2), d(2013, 7, 15),
                 stay("SFJ-1003", d(2013, 4, 2), 6, "Lungebetennelse"), died=d(2013, 6, 30),
                 diagnoses=[{"kode": "J18.9", "tekst": "Pneumoni, uspesifisert", "dato": "2013-04-02"}]),
         Journal("SFJ-1004", "P-504", "Olav Brekken", "M", d(1910, 2, 2), None, d(1958, 9, 12), d(1962, 3, 1),
@@ -238,51 +241,51 @@ def journals() -> list[Journal]:
                 diagnoses=[{"kode": "Hjertesvikt", "kodeverk": "ukjent",
                             "tekst": "Hjertesvikt (fritekst fra papirjournal)"}]),
         Journal("SFJ-1005", "P-505", "Marit Haugset", "K", d(1938, 4, 18),
-                person_number(d(1938, 4, 18), kind="H", individ=77), d(2004, 10, 10), d(2004, 10, 30),
+                person_number(d(1938, 4, 18), "K", kind="H", individ=77), d(2004, 10, 10), d(2004, 10, 30),
                 stay("SFJ-1005", d(2004, 10, 10), 5, "Hoftebrudd"), died_unknown=True,
                 diagnoses=[{"kode": "S72.0", "tekst": "Brudd på lårhals", "dato": "2004-10-10"}]),
         Journal("SFJ-1006", "P-506", "Henrik Vassbotn", "M", d(1952, 9, 9),
-                person_number(d(1952, 9, 9), individ=410), d(2015, 1, 5), d(2015, 1, 20),
+                person_number(d(1952, 9, 9), "M", individ=410), d(2015, 1, 5), d(2015, 1, 20),
                 stay("SFJ-1006", d(2015, 1, 5), 4, "Atrieflimmer"),
                 diagnoses=[{"kode": "I48", "tekst": "Atrieflimmer og atrieflutter", "dato": "2015-01-05"}]),
         Journal("SFJ-1007", "P-507", "Solveig Rønning", "K", d(1948, 1, 27),
-                person_number(d(1948, 1, 27), individ=188), d(2020, 11, 2), d(2021, 3, 20),
+                person_number(d(1948, 1, 27), "K", individ=188), d(2020, 11, 2), d(2021, 3, 20),
                 stay("SFJ-1007", d(2020, 11, 2), 12, "KOLS med forverring"), died=d(2021, 3, 3),
                 diagnoses=[{"kode": "J44.1", "tekst": "KOLS med akutt forverring", "dato": "2020-11-02"}]),
         Journal("SFJ-1008", "P-508", "Einar Fjellheim", "M", d(1935, 5, 11),
-                person_number(d(1935, 5, 11), individ=12), d(1994, 3, 7), d(2010, 9, 1),
+                person_number(d(1935, 5, 11), "M", individ=12), d(1994, 3, 7), d(2010, 9, 1),
                 stay("SFJ-1008", d(1994, 3, 7), 8, "Hjerteinfarkt"), died=d(2010, 8, 19), hidden_name=True,
                 diagnoses=[{"kode": "410.9", "kodeverk": "ICD-9", "tekst": "Akutt hjerteinfarkt",
                             "dato": "1994-03-07"}]),
         Journal("SFJ-1009", "P-509", "Gunnhild Aasen", "K", d(1927, 10, 30),
-                broken(person_number(d(1927, 10, 30), individ=350)), d(2007, 12, 1), d(2008, 2, 28),
+                broken(person_number(d(1927, 10, 30), "K", individ=350)), d(2007, 12, 1), d(2008, 2, 28),
                 stay("SFJ-1009", d(2007, 12, 1), 10, "Hjerneslag"), died=d(2008, 2, 14),
                 diagnoses=[{"kode": "I63.9", "tekst": "Hjerneinfarkt, uspesifisert", "dato": "2007-12-01"}]),
         Journal("SFJ-1010", "P-510", "Torstein Myrvang", "M", d(1941, 6, 6),
-                person_number(d(1941, 6, 6), individ=222), d(2014, 9, 1), d(2015, 1, 10),
+                person_number(d(1941, 6, 6), "M", individ=222), d(2014, 9, 1), d(2015, 1, 10),
                 stay("SFJ-1010", d(2014, 9, 1), 21, "Nyresvikt"), died=d(2014, 12, 24),
                 diagnoses=[{"kode": "N18.5", "tekst": "Kronisk nyresykdom, stadium 5", "dato": "2014-09-01"},
                            {"kode": "E11.9", "tekst": "Diabetes mellitus type 2"}]),
         Journal("SFJ-1011", "P-511", "Ragnhild Eide", "K", d(1956, 2, 29),
-                person_number(d(1956, 2, 29), individ=400), d(2024, 5, 2), None,
+                person_number(d(1956, 2, 29), "K", individ=400), d(2024, 5, 2), None,
                 stay("SFJ-1011", d(2024, 5, 2), 3, "Astma")[:1]),
         Journal("SFJ-1012", "P-512", "Nils Korsvold", "M", d(1925, 8, 8),
-                person_number(d(1925, 8, 8), individ=90), d(2011, 3, 1), d(2011, 4, 30),
+                person_number(d(1925, 8, 8), "M", individ=90), d(2011, 3, 1), d(2011, 4, 30),
                 stay("SFJ-1012", d(2011, 3, 1), 20, "Tykktarmskreft"), died=d(2011, 4, 4),
                 diagnoses=[{"kode": "C18.9", "tekst": "Ondartet svulst i tykktarm", "dato": "2011-03-05"}]),
         Journal("SFJ-1013", "P-513", "Aud Tveiten", "K", d(1933, 3, 3),
-                person_number(d(1933, 3, 3), individ=140), d(1999, 6, 1), d(2000, 1, 15),
+                person_number(d(1933, 3, 3), "K", individ=140), d(1999, 6, 1), d(2000, 1, 15),
                 stay("SFJ-1013", d(1999, 6, 1), 7, "Galleblærebetennelse"), died=d(2007, 7, 7),
                 diagnoses=[{"kode": "K81.0", "tekst": "Akutt kolecystitt", "dato": "1999-06-01"}]),
         Journal("SFJ-1014", "P-513", "Aud Tveiten", "K", d(1933, 3, 3),
-                person_number(d(1933, 3, 3), individ=140), d(2007, 6, 20), d(2007, 7, 31),
+                person_number(d(1933, 3, 3), "K", individ=140), d(2007, 6, 20), d(2007, 7, 31),
                 stay("SFJ-1014", d(2007, 6, 20), 12, "Hjertesvikt"), died=d(2007, 7, 7),
                 diagnoses=[{"kode": "I50.9", "tekst": "Hjertesvikt, uspesifisert", "dato": "2007-06-20"}]),
         Journal("SFJ-1015", "P-515", "Leif Sandnes", "M", d(1950, 11, 11),
-                person_number(d(1950, 11, 11), individ=460), d(2018, 2, 2), d(2018, 2, 10),
+                person_number(d(1950, 11, 11), "M", individ=460), d(2018, 2, 2), d(2018, 2, 10),
                 stay("SFJ-1015", d(2018, 2, 2), 3, "Nyrestein")),
         Journal("SFJ-1016", "P-516", "Oddny Strøm", "K", d(1919, 9, 19),
-                person_number(d(1919, 9, 19), individ=55), d(1989, 4, 4), d(2002, 6, 1),
+                person_number(d(1919, 9, 19), "K", individ=55), d(1989, 4, 4), d(2002, 6, 1),
                 [Entry("SFJ-1016-S1", "skannet", "Henvisning (papir)", "Fastlege Bodil Rye", d(1989, 4, 4),
                        ["Henvises for utredning av anemi.", "Vennlig hilsen Bodil Rye, allmennlege."], scanned=True),
                  *stay("SFJ-1016", d(2002, 4, 20), 9, "Anemi")],

@@ -17,7 +17,7 @@ from ..errors import ModelError
 from ..findings import Finding
 from ..fsutil import human_size as _human
 from ..model.identifiers import PersonNumberError, validate_person_number
-from ..model.mapping import DEFAULT_AVSKRIVNINGSMAATE
+from ..model.mapping import DEFAULT_AVSKRIVNINGSMAATE, KJONN_TEKST
 from ..model.noark5 import JOURNALPOSTTYPER_MED_AVSKRIVNING
 from ..model.selection import REASON_OPEN
 from ..progress import Progress
@@ -48,6 +48,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "AN.19": ("No journal is selected for deposit", "check the export and [selection]"),
     "AN.20": ("Incoming or internal journalpost avskrevet by the default",
               "if the legacy system recorded how it was closed, map innslag.avskrivning_* in [import]"),
+    "AN.21": ("Kjønn does not match the person number",
+              "it is deposited as recorded; check kjønn and the person number in the source"),
 }
 
 
@@ -336,10 +338,10 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
 def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
     kinds: dict[str, int] = defaultdict(int)
     patients = 0
-    for r in c.execute("SELECT pasient_id, fodselsnummer, navn, fodselsdato, dodsdato, src_file, src_line "
+    for r in c.execute("SELECT pasient_id, fodselsnummer, navn, fodselsdato, dodsdato, src_file, src_line, kjonn "
                        "FROM pasient ORDER BY pasient_id"):
         patients += 1
-        pid, fnr, navn, born, died, file, line = r
+        pid, fnr, navn, born, died, file, line, kjonn = r
         rec = f"patient {pid}"
         ids = {"navn": navn, "fodselsnummer": fnr}
         if not fnr:
@@ -354,6 +356,12 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                     kinds["2032-regelsett"] += 1
                 if born and pn.birth_date and pn.kind == "fødselsnummer" and pn.birth_date.isoformat() != born:
                     a.add("AN.06", "warning", "the person number's date part differs from the recorded birth date",
+                          file=file, line=line, record=rec, identifiers=ids)
+                recorded = KJONN_TEKST.get(kjonn or "")
+                # ukjent never contradicts; a number under the 2032 rules carries no sex (pn.kjonn None)
+                if recorded in ("mann", "kvinne") and pn.kjonn and recorded != pn.kjonn:
+                    a.add("AN.21", "warning", "the recorded kjønn contradicts the person number's sex digit (its "
+                          "9th digit: odd for mann, even for kvinne); both are deposited as recorded",
                           file=file, line=line, record=rec, identifiers=ids)
             except PersonNumberError as e:
                 kinds["ugyldige"] += 1

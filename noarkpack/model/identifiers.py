@@ -65,6 +65,18 @@ class PersonNumber:
         """A form safe for screens: the kind only, never digits."""
         return f"<{self.kind}>"
 
+    @property
+    def kjonn(self) -> str | None:
+        """The sex the number carries: "mann" (odd 9th digit) or "kvinne" (even).
+
+        The 9th digit is the individnummer's last digit (Skatteetaten's rule for
+        fødselsnummer, D-nummer and H-nummer alike).  A number valid only under the
+        2032 rule set is issued without a sex digit: None, nothing to compare against.
+        """
+        if self.rule_set == "2032":
+            return None
+        return "mann" if int(self.value[8]) % 2 else "kvinne"
+
 
 class PersonNumberError(ValueError):
     """The value is not a valid person number; the message never contains the number."""

@@ -57,6 +57,7 @@ class _Journal:
     mors: str | None = None
     sikkermors: bool = False
     siste: str | None = None
+    kjonn: str | None = None
     lagringsenheter: list[str] = field(default_factory=list)
 
 
@@ -173,6 +174,7 @@ class _Verifier:
                 j.mors = el.findtext(q("morsdato"))
                 j.sikkermors = (el.findtext(q("sikkermors")) or "").strip() in ("true", "1")
                 j.siste = el.findtext(q("sistekontakt"))
+                j.kjonn = (el.findtext(q("kjonn")) or "").strip() or None
                 j.lagringsenheter = [(x.text or "").strip() for x in el.findall(q("lagringsenhet"))]
                 self.journals.append(j)
                 el.clear()
@@ -189,11 +191,18 @@ class _Verifier:
             seen.add(j.id)
             if j.fnr and j.fnr.isdigit() and len(j.fnr) == 11:
                 try:
-                    validate_person_number(j.fnr)
+                    sex = validate_person_number(j.fnr).kjonn
                 except PersonNumberError as e:
                     self.add("NHA.13", WARNING, f"journal {j.id}: fodselsnummer is not a valid fødselsnummer, "
                              f"D-nummer or H-nummer under either rule set ({e})", file=name, line=j.line,
                              journal=j.id)
+                else:
+                    # AVLXML's kjonn codes M, K, U: U never contradicts; a 2032-rule number has no sex digit
+                    recorded = {"M": "mann", "K": "kvinne"}.get(j.kjonn or "")
+                    if recorded and sex and recorded != sex:
+                        self.add("NHA.13", WARNING, f"journal {j.id}: kjonn contradicts the sex digit of the "
+                                 "fodselsnummer (its 9th digit: odd M, even K)", file=name, line=j.line,
+                                 journal=j.id)
             dates = {}
             for what in ("mors", "fodt", "siste"):
                 text = getattr(j, what)

@@ -118,7 +118,7 @@ _TESTS = [
     _t("NP.01", "Document formats are approved archival formats", "own", "error",
        "Each referenced document is identified with Siegfried (PRONOM); its PUID must be an archival format of Riksarkivarens forskrift § 5-17 (error otherwise; a format only approved in the past is a warning), and should equal dokumentobjekt/format when that holds a PUID (warning otherwise)."),
     _t("NP.02", "Person numbers are valid", "own", "warning",
-       "Every fødselsnummer, D-nummer or H-nummer in patient metadata (epj:fodselsnummer), and 11-digit klasseID and partID values, have valid control digits and date (1964 or 2032 rule set). An invalid number is kept as the source recorded it, so this is a warning for the archivist, never a reason to drop a journal. Numbers are never shown."),
+       "Every fødselsnummer, D-nummer or H-nummer in patient metadata (epj:fodselsnummer), and 11-digit klasseID and partID values, have valid control digits and date (1964 or 2032 rule set). An invalid number is kept as the source recorded it, so this is a warning for the archivist, never a reason to drop a journal. A patient's epj:kjonn that contradicts the sex digit of a valid epj:fodselsnummer (its 9th digit: odd mann, even kvinne) is a warning too, at the epj:kjonn; ukjent, an invalid number and a number valid only under the 2032 rules (which carries no sex) are not judged. Numbers are never shown."),
     _t("NP.03", "Public journal does not leak screened values", "own", "error",
        "A value that arkivstruktur.xml screens (skjermingMetadata: titles, party names) must not appear unmasked in offentligJournal.xml."),
     _t("NP.05", "XML files declare no DTD", "own", "error",
