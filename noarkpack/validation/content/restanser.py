@@ -24,6 +24,15 @@ _NEEDS = ("inngående dokument", "organinternt dokument for oppfølging")
 _KEY = "np07"  # this group's keys on the registrering's and mappe's dicts
 
 
+
+def _parent_state(f, name: str) -> list | None:
+    """This group's state on ``f``'s parent when the parent is a ``name`` element that has it, else None."""
+    p = f.parent
+    if p is not None and p.name == name and p.data.__class__ is dict:
+        return p.data.get(_KEY)
+    return None
+
+
 class Restanser(Group):
     NAME = "restanser"
     TESTS = ("NP.07",)
@@ -61,14 +70,14 @@ class Restanser(Group):
         self._state(f)[_KEY] = [False, None, [], 0]
 
     def _v_avsluttetDato(self, f, value):
-        p = f.parent
-        if p is not None and p.name == "mappe" and value and p.data.__class__ is dict and _KEY in p.data:
-            p.data[_KEY][0] = True
+        s = _parent_state(f, "mappe")
+        if s is not None and value:
+            s[0] = True
 
     def _v_saksstatus(self, f, value):
-        p = f.parent
-        if p is not None and p.name == "mappe" and p.data.__class__ is dict and _KEY in p.data:
-            p.data[_KEY][1] = value
+        s = _parent_state(f, "mappe")
+        if s is not None:
+            s[1] = value
 
     def _e_mappe(self, f):
         d = f.data
@@ -91,19 +100,19 @@ class Restanser(Group):
             self._state(f)[_KEY] = [None, None, False]  # [journalposttype, journalstatus, has avskrivning]
 
     def _s_avskrivning(self, f):
-        p = f.parent
-        if p is not None and p.name == "registrering" and p.data.__class__ is dict and _KEY in p.data:
-            p.data[_KEY][2] = True
+        s = _parent_state(f, "registrering")
+        if s is not None:
+            s[2] = True
 
     def _v_journalposttype(self, f, value):
-        p = f.parent
-        if p is not None and p.name == "registrering" and p.data.__class__ is dict and _KEY in p.data:
-            p.data[_KEY][0] = value
+        s = _parent_state(f, "registrering")
+        if s is not None:
+            s[0] = value
 
     def _v_journalstatus(self, f, value):
-        p = f.parent
-        if p is not None and p.name == "registrering" and p.data.__class__ is dict and _KEY in p.data:
-            p.data[_KEY][1] = value
+        s = _parent_state(f, "registrering")
+        if s is not None:
+            s[1] = value
 
     def _e_registrering(self, f):
         d = f.data
