@@ -16,7 +16,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .inventory import local, safe_parser
+from ..validation.addml import read_addml as parse_addml
+from .inventory import local
 
 DESCRIPTION = "uttrekksbeskrivelse.html"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -50,53 +51,22 @@ class ExtractFacts:
     arkivdeler: list[str] = field(default_factory=list)  # arkivdel titles
 
 
-def _value(el) -> str | None:
-    for child in el:
-        if local(child.tag) == "value":
-            return (child.text or "").strip() or None
-    return None
-
-
 def read_addml(path: Path, facts: ExtractFacts) -> None:
-    """The ADDML's description of the extract (a small file: parsed whole)."""
-    tree = etree.parse(str(path), safe_parser())
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        tag, name = local(el.tag), el.get("name")
-        if tag == "additionalElement":
-            v = _value(el)
-            if name == "recordCreator" and v:
-                facts.arkivskapere.append(v)
-            elif name == "systemType":
-                facts.system_type = v
-            elif name == "systemName":
-                facts.system_name = v
-            elif name == "archive":
-                facts.arkiv = v
-        elif tag == "property":
-            v = _value(el)
-            if name == "startDate":
-                facts.start = v
-            elif name == "endDate":
-                facts.end = v
-            elif name == "inngaaendeSkille":
-                facts.inngaaende_skille = v
-            elif name == "utgaaendeSkille":
-                facts.utgaaende_skille = v
-            elif name in FLAGS and v is not None:
-                facts.flags[name] = v
-            elif name == "antallDokumentfiler" and v and v.isdigit():
-                facts.dokumentfiler = int(v)
-            elif name == "numberOfOccurrences" and v:
-                count = None
-                for p in el.iter("{*}property"):
-                    if p.get("name") == "value":
-                        n = _value(p)
-                        count = int(n) if n and n.isdigit() else None
-                obj = el.xpath("ancestor::*[local-name()='dataObject'][1]/@name")
-                if count is not None and obj:
-                    facts.occurrences[(obj[0], v)] = count
+    """The ADDML's description of the extract, as validate reads it (:func:`noarkpack.validation.addml.read_addml`)."""
+    with open(path, "rb") as fh:
+        info = parse_addml(fh, path.name)
+    facts.system_type, facts.system_name, facts.arkiv = info.system_type, info.system_name, info.arkiv
+    facts.arkivskapere.extend(info.arkivskapere)
+    facts.start, facts.end = info.start, info.end
+    facts.inngaaende_skille = info.periode.get("inngaaendeSkille") or None
+    facts.utgaaende_skille = info.periode.get("utgaaendeSkille") or None
+    facts.flags.update({name: v for name, v in info.flags.items() if name in FLAGS and v})
+    if info.antall_dokumentfiler and info.antall_dokumentfiler.isdigit():
+        facts.dokumentfiler = int(info.antall_dokumentfiler)
+    for obj in info.objects:
+        for what, count in obj.occurrences.items():
+            if what and count is not None:
+                facts.occurrences[(obj.name, what)] = count
 
 
 def read_arkivstruktur(path: Path, facts: ExtractFacts) -> None:

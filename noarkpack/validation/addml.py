@@ -40,6 +40,11 @@ class AddmlInfo:
     parsed: bool = False
     problems: list[tuple[str, int | None]] = field(default_factory=list)  # (message, line)
     system_type: str | None = None
+    system_name: str | None = None  # reference: systemName
+    arkiv: str | None = None  # reference: archive
+    arkivskapere: list[str] = field(default_factory=list)  # reference: recordCreator names
+    start: str | None = None  # reference: archivalPeriod startDate
+    end: str | None = None  # reference: archivalPeriod endDate
     version: str | None = None
     periode: dict[str, str] = field(default_factory=dict)  # inngaaendeSkille/utgaaendeSkille
     flags: dict[str, str] = field(default_factory=dict)  # inneholderSkjermetInformasjon, ... as text
@@ -140,8 +145,22 @@ def read_addml(stream, file: str = "arkivuttrekk.xml") -> AddmlInfo:
         ctx = ref
     if ctx is not None:
         for ae in ctx.iter("{*}additionalElement"):
-            if ae.get("name") == "systemType":
+            name = ae.get("name")
+            if name == "systemType":
                 info.system_type = _value(ae)
+            elif name == "systemName":
+                info.system_name = _value(ae)
+            elif name == "archive":
+                info.arkiv = _value(ae)
+            elif name == "recordCreator":
+                creator = _value(ae)
+                if creator:
+                    info.arkivskapere.append(creator)
+        for p in ctx.iter("{*}property"):
+            if p.get("name") == "startDate":
+                info.start = _value(p)
+            elif p.get("name") == "endDate":
+                info.end = _value(p)
     inf = _prop(top, "info")
     if inf is None:
         info.problems.append((f"{file}: the first dataObject has no 'info' property", top.sourceline))
