@@ -228,7 +228,21 @@ def test_avlxml_content(built) -> None:
     assert js["SFJ-1005"].find(f"{NS_AVL}morsdato") is None
     # ICD-9 and an unknown code system
     assert js["SFJ-1008"].findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekodeverk") == "2.16.578.1.12.4.1.1.7120"
-    assert js["SFJ-1004"].findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekodeverk") == "0"
+    # ICD-10 in the form of NHA's 7110 table (NHAREG ICD10norNew.sql): without the dot
+    assert j1.findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekode") == "I219"
+    assert js["SFJ-1008"].findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekode") == "410.9"  # 7120 keeps its dot
+    # a diagnosis the source holds as text only: diagnosetekst, never diagnosekode (nor a code system)
+    d4 = js["SFJ-1004"].find(f"{NS_AVL}diagnose")
+    assert d4.find(f"{NS_AVL}diagnosekode") is None and d4.find(f"{NS_AVL}diagnosekodeverk") is None
+    assert d4.findtext(f"{NS_AVL}diagnosetekst") == "Hjertesvikt (fritekst fra papirjournal)"
+    assert all(re.fullmatch(r"[A-Z][0-9]{2}[0-9A-Z]{0,2}|[0-9]{3}\.[0-9]", e.text)
+               for e in root.iter(f"{NS_AVL}diagnosekode"))
+    # the rule that stood in for the ten years after death, where the death date is unknown
+    assert "kode 2" in js["SFJ-1004"].findtext(f"{NS_AVL}merknad")
+    assert "kode 4" in js["SFJ-1005"].findtext(f"{NS_AVL}merknad")
+    assert js["SFJ-1001"].find(f"{NS_AVL}merknad") is None  # morsdato shows it
+    # an invalid number: deposited as recorded, explained in merknad
+    assert "kontrollsifrene" in js["SFJ-1009"].findtext(f"{NS_AVL}merknad")
     # no fødselsnummer: the internal patient number; born > 110 years ago, no death date
     assert js["SFJ-1004"].findtext(f"{NS_AVL}fodselsnummer") == "P-504"
     # lagringsenhet names the journal's packages
@@ -246,12 +260,15 @@ def test_hidden_flags_and_identifier_kinds_carried(built, unpacked) -> None:
     assert info("SFJ-1002")["hemmelig_adresse"] == "true"
     assert info("SFJ-1016")["hemmelig_adresse"] == "true"
     assert info("SFJ-1008")["hemmelig_navn"] == "true"
-    assert info("SFJ-1001")["hemmelig_adresse"] == "false"
-    assert info("SFJ-1003")["pasient_ID_type"] == "D-nummer"
-    assert info("SFJ-1005")["pasient_ID_type"] == "H-nummer"
-    assert info("SFJ-1001")["pasient_ID_type"] == "fødselsnummer"
-    assert info("SFJ-1009")["pasient_ID_type"] == "ukjent"  # invalid number: kept as recorded
-    assert info("SFJ-1004")["pasient_ID_type"] == "internt pasientnummer"
+    assert info("SFJ-1001")["hemmelig_adresse"] == "false"  # the source recorded "no"
+    # the source recorded nothing (a 1958 paper journal): no flag, never "false"
+    assert "hemmelig_adresse" not in info("SFJ-1004") and "hemmelig_navn" not in info("SFJ-1004")
+    # del 5 pasient_ID_type codes (Avleveringsdokumentasjon.xsd): FNR, DNR, FHN, HNR, DUF
+    assert info("SFJ-1003")["pasient_ID_type"] == "DNR"
+    assert info("SFJ-1005")["pasient_ID_type"] == "HNR"
+    assert info("SFJ-1001")["pasient_ID_type"] == "FNR"
+    assert info("SFJ-1009")["pasient_ID_type"] == "FNR"  # invalid number: kept as recorded, typed by its form
+    assert info("SFJ-1004")["pasient_ID_type"] == "HNR"  # the hospital's own patient number
     assert built.identifiers["D-nummer/1964"] == 1 and built.identifiers["H-nummer/1964"] == 1
     assert built.identifiers["ugyldig"] == 1
 

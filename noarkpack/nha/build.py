@@ -36,19 +36,21 @@ from ..model.identifiers import PersonNumber, PersonNumberError, system_id, vali
 from ..model.selection import SelectionRules
 from ..progress import Progress
 from ..schemas import SchemaStore
+from .codes import Komponenttyper, diagnosis_code, pasient_id_type
 from .findings import INFO, WARNING, Finding, finding
 from .metadata import NhaMetadata
 from .tarball import TarEntry, write_tar
 from .xml import (
     NS_AVLXML,
+    Diagnosis,
     DocRef,
     FileRef,
     Package,
     avlxml_header,
     avlxml_journal,
     dokument_xml,
-    pasientinfo_xml,
     pakkeliste_xml,
+    pasientinfo_xml,
     sak_xml,
 )
 from .xsd import NhaSchemas, safe_parser, schema_errors
@@ -153,6 +155,26 @@ def check_person_number(j: Pasientjournal) -> tuple[PersonNumber | None, Finding
                              "as recorded", journal=j.journal_id)
 
 
+def mors_merknad(j: Pasientjournal, rules: SelectionRules) -> str | None:
+    """Why a journal without a death date is deposited: NHA's rule that stood in for the ten-year rule.
+
+    With a death date the rule is shown by morsdato itself (deposited ``years_after_death`` years after it,
+    helsearkivforskriften § 17); without one, the ten years cannot be counted and the AVLXML merknad names
+    the rule of NHA's mors check (nha-validering valider-avlxml, codes 2–4) that selected the journal.
+    """
+    p = j.pasient
+    if p.dodsdato is not None:
+        return None
+    head = "Dødsdato er ukjent, så tiårsregelen (helsearkivforskriften § 17) kan ikke telles fra den; "
+    if p.dodsdato_ukjent:
+        return head + "kildesystemet registrerer pasienten som død med ukjent dato (sikkermors; NHAs regel, kode 4)."
+    today = rules.today or date.today()
+    if p.fodselsdato is not None and today.year - p.fodselsdato.year > 110:
+        return head + (f"journalen avleveres fordi pasienten er født for mer enn 110 år siden ({p.fodselsdato.year}; "
+                       "NHAs regel, kode 2).")
+    return head + "journalen avleveres fordi siste kontakt var for mer enn 60 år siden (NHAs regel, kode 3)."
+
+
 class _Builder:
     def __init__(self, tmp: Path, md: NhaMetadata, documents_root: Path, rules: SelectionRules,
                  schemas: NhaSchemas, progress: Progress | None, mtime: int) -> None:
@@ -167,6 +189,7 @@ class _Builder:
         self.s_pasientinfo = schemas.epj("pasientinfo")
         self.s_sak = schemas.epj("sak")
         self.s_dokument = schemas.epj("dokument")
+        self.types = Komponenttyper(md.system_id, md.system_navn, dict(md.komponenttyper))
 
     def _validate(self, schema: etree.XMLSchema, data: bytes, what: str, journal_id: str) -> None:
         doc = etree.fromstring(data, parser=safe_parser())
@@ -218,22 +241,18 @@ class _Builder:
                         ("siste kontakt", last)):
             if d is not None and not _in_range(d):
                 return exclude(REASON_DATE_RANGE.format(what=what))
-        diagnoser = []
+        diagnoser: list[Diagnosis] = []
         for dg in j.diagnoser:
             if dg.dato is not None and not _in_range(dg.dato):
                 return exclude(REASON_DATE_RANGE.format(what="en diagnosedato"))
             if md.avlxml_version == "4" and dg.dato is None:
                 result.warnings.append(finding(
-                    "NHA.15", WARNING, f"journal {j.journal_id}: diagnosis {dg.kode} has no date; AVLXML v4 "
+                    "NHA.15", WARNING, f"journal {j.journal_id}: a diagnosis has no date; AVLXML v4 "
                     "requires diagnosedato, so it is left out of the list (it is kept in AVLXML v3)",
                     journal=j.journal_id))
                 continue
-            kodeverk = md.diagnosekodeverk.get(dg.kodeverk or "", "0")
-            if kodeverk == "0":
-                result.warnings.append(finding(
-                    "NHA.14", INFO, f"journal {j.journal_id}: code system {dg.kodeverk!r} has no OID in "
-                    "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)", journal=j.journal_id))
-            diagnoser.append((dg, kodeverk))
+            diagnoser.append(self._diagnosis(j, dg, result))
+        self.seen.add(j.journal_id)
         self.seen.add(j.journal_id)
 
         # identifiers and names, all uuid5 of the source keys
@@ -268,20 +287,22 @@ class _Builder:
             docs.append(DocRef(innslag=i, uuid=_uuid(md, "nha-dokument", jid, i.innslag_id), sortering=n,
                                files=tuple(files)))
 
-        pasient_id, id_type = p.pasient_id, "internt pasientnummer"
-        if p.fodselsnummer:
-            pasient_id, id_type = p.fodselsnummer, (person.kind if person else "ukjent")
+        # del 5 pasient_ID_type codes (codes.pasient_id_type); an invalid number is deposited as recorded,
+        # typed by its form and explained in the AVLXML merknad
+        pasient_id = p.fodselsnummer or p.pasient_id
+        id_type, id_merknad = pasient_id_type(p.fodselsnummer, person)
+        merknad = " ".join(m for m in (id_merknad, mors_merknad(j, self.rules)) if m) or None
         pi = pasientinfo_xml(j, pasient_id=pasient_id, pasient_id_type=id_type, fodselsdato=fodtdato,
                              first=first, last=last)
         self._validate(self.s_pasientinfo, pi, "pasientinfo", jid)
         sak = sak_xml(j, md, pasientinfo_uri=f"../{pi_uuid}.xml", docs=docs, arkivskaper_navn=arkivskaper_navn,
-                      arkivskaper_orgnr=arkivskaper_orgnr)
+                      arkivskaper_orgnr=arkivskaper_orgnr, types=self.types)
         self._validate(self.s_sak, sak, "EPJ sak", jid)
         entries = [TarEntry(f"{epj_uuid}/"), TarEntry(f"{epj_uuid}/journal/"), TarEntry(f"{epj_uuid}/dokumenter/"),
                    TarEntry(f"{epj_uuid}/{pi_uuid}.xml", data=pi),
                    TarEntry(f"{epj_uuid}/journal/{sak_uuid}.xml", data=sak)]
         for d in docs:
-            data = dokument_xml(j, d)
+            data = dokument_xml(j, d, md, self.types)
             self._validate(self.s_dokument, data, "EPJ dokument", jid)
             entries.append(TarEntry(f"{epj_uuid}/dokumenter/{d.uuid}.xml", data=data))
 
@@ -296,10 +317,32 @@ class _Builder:
         xf.write("\n")
         entry = avlxml_journal(j, arkivskaper_navn=arkivskaper_navn, identifikator=p.fodselsnummer or p.pasient_id,
                                fodtdato=fodtdato, first=first, last=last, diagnoser=diagnoser,
-                               lagringsenheter=[pk.file for pk in packages])
+                               lagringsenheter=[pk.file for pk in packages], merknad=merknad)
         xf.write(entry, pretty_print=True)
         if self.progress:
             self.progress("journaler", len(result.included) + len(result.excluded), None)
+
+    def _diagnosis(self, j: Pasientjournal, dg, result: NhaResult) -> Diagnosis:
+        """A source diagnosis as AVLXML takes it: the code in its code system's form (ICD-10 without the dot,
+        as NHA's 7110 table holds it), or — when the source holds no code of that system — text only."""
+        oid = self.md.diagnosekodeverk.get(dg.kodeverk or "", "0")
+        kode = diagnosis_code(dg.kode, oid)
+        tekst = (dg.tekst or "").strip()
+        if kode is None:
+            raw = (dg.kode or "").strip()
+            if raw and raw not in tekst:
+                tekst = f"{tekst} ({raw})" if tekst else raw
+            result.warnings.append(finding(
+                "NHA.18", WARNING if raw and any(c.isdigit() for c in raw) else INFO,
+                f"journal {j.journal_id}: a diagnosis has no code in the form of its code system "
+                f"{dg.kodeverk!r}; it is deposited as diagnosetekst only, without diagnosekode",
+                journal=j.journal_id))
+            return Diagnosis(kode=None, tekst=tekst, kodeverk=oid, dato=dg.dato)
+        if oid == "0":
+            result.warnings.append(finding(
+                "NHA.14", INFO, f"journal {j.journal_id}: code system {dg.kodeverk!r} has no OID in "
+                "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)", journal=j.journal_id))
+        return Diagnosis(kode=kode, tekst=tekst or kode, kodeverk=oid, dato=dg.dato)
 
     def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str) -> Package:
         path = self.tmp / f"{uuid}.tar"
