@@ -22,6 +22,7 @@ from lxml import etree
 from ..errors import SchemaStoreError
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..schemas import SchemaStore
+from . import semantics
 from .detect import is_nha_deposit  # noqa: F401 - part of this module's API
 from .findings import ERROR, INFO, WARNING, Finding, finding
 from .tarball import TarStream, member_problem
@@ -90,6 +91,7 @@ class _Verifier:
         self.eldok_refs: list[tuple[str, str, str]] = []  # (tar, member, resolved path)
         self.avleveringsid: str | None = None
         self.journals: list[_Journal] = []
+        self.journals_checked = False  # the first AVLXML pass has run the content checks
 
     def add(self, test: str, severity: str, message: str, **loc) -> None:
         self.findings.append(finding(test, severity, message, **loc))
@@ -151,6 +153,7 @@ class _Verifier:
         except etree.XMLSyntaxError as e:
             self.add("NHA.02", ERROR, f"the AVLXML list is not valid against AVLXML v{version}: {e.msg}",
                      file=name, line=e.lineno)
+            self.journals_checked = bool(self.journals)
             self.journals = []
             try:
                 self._avlxml_pass(path, None)
@@ -176,6 +179,8 @@ class _Verifier:
                 j.siste = el.findtext(q("sistekontakt"))
                 j.kjonn = (el.findtext(q("kjonn")) or "").strip() or None
                 j.lagringsenheter = [(x.text or "").strip() for x in el.findall(q("lagringsenhet"))]
+                if schema is not None or not self.journals_checked:
+                    semantics.avlxml_diagnoses(el, j.id, self.add, file=path.name)
                 self.journals.append(j)
                 el.clear()
 
@@ -360,6 +365,10 @@ class _Verifier:
                     for line, msg in schema_errors(schema, 5):
                         self.add("NHA.08", ERROR, f"not valid against the nha-epj-1.80 {kind} schema: {msg}",
                                  file=name, member=m, line=line)
+                if kind == "pasientinfo":
+                    semantics.pasientinfo(doc, self.add, file=name, member=m)
+                else:
+                    semantics.components(doc, self.add, file=name, member=m)
                 self.references(kind, name, m, doc, present)
 
     def references(self, kind: str, tar: str, member: str, doc, present: set[str]) -> None:
