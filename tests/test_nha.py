@@ -82,7 +82,9 @@ def test_layout_and_summary(built) -> None:
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"
     s = built.summary()
     assert s["journals"] == 12 and s["excluded"] == 4
-    assert s["epj_packages"] == 12 and s["dok_packages"] == 12
+    # one epj package per journal with its document files; one dok package: the deposit's documentation
+    # (NHA's example package list: one dok beside the epj packages)
+    assert s["epj_packages"] == 12 and s["dok_packages"] == 1
     assert s["documents"] == 25
 
 
@@ -281,6 +283,7 @@ def test_documents_referenced_through_eldok(built, unpacked) -> None:
             for uri in etree.parse(str(f)).getroot().iter(f"{ns_bb}dokumentinnhold"):
                 target = (f.parent / uri.text).resolve()
                 assert target.is_file() and target.read_bytes().startswith(b"%PDF-")
+                assert target.parent == f.parent.resolve()  # in the journal's own package: no cross-tar link
                 n += 1
             fmts = {e.text for e in etree.parse(str(f)).getroot().iter(f"{ns_bb}format_dokumentinnhold")}
             assert fmts <= {"fmt/477"}
@@ -364,7 +367,7 @@ def test_verify_count_mismatch(built, tmp_path) -> None:
     copy = _copy(built, tmp_path)
     (copy / built.dok_packages[0].file).unlink()
     tests = {f.test for f in verify_deposit(copy, today=date(2025, 6, 30)) if f.severity == "error"}
-    assert "NHA.04" in tests and "NHA.09" in tests  # the ELDOK references into it no longer resolve
+    assert tests == {"NHA.04"}  # the document files are in the epj packages: their references still resolve
 
 
 def _evil_tar(path: Path, top: str, kind: str) -> None:
@@ -544,8 +547,9 @@ def test_municipal_profile_refused(tmp_path, tiny_docs) -> None:
 
 
 def test_deposit_list_can_take_nha_tooling_name():
-    from noarkpack.nha.metadata import NhaMetadata
     import tomllib
+
+    from noarkpack.nha.metadata import NhaMetadata
 
     cfg = tomllib.loads((Path(__file__).resolve().parents[1] / "examples" / "sykehus" / "noarkpack.toml")
                         .read_text(encoding="utf-8"))
@@ -587,3 +591,40 @@ def test_verify_finds_kjonn_against_the_number(built, tmp_path) -> None:
     number = json.loads([line for line in (ROOT / "examples" / "sykehus" / "journals.jsonl").read_text(
         encoding="utf-8").splitlines() if "SFJ-1012" in line][0])["pasient"]["fodselsnummer"]
     assert number not in f.message
+
+
+def test_dok_package_is_the_deposit_documentation(built, unpacked, shared_dir: Path) -> None:
+    """del 5's deposit-level documentation, generated from the deposit, valid against del 5's schemas."""
+    ref = shared_dir / "reference" / "nha" / "epj-standard-del5-2015"
+    [dok] = built.dok_packages
+    top = unpacked / dok.uuid
+    names = sorted(str(p.relative_to(top)) for p in top.rglob("*.xml"))
+    assert names[:2] == ["avleveringsdokumentasjon.xml", "bestandsopplysninger.xml"]
+    schema = etree.XMLSchema(etree.parse(str(ref / "Bestandsopplysninger.xsd")))
+    best = etree.parse(str(top / "bestandsopplysninger.xml"))
+    assert schema.validate(best), schema.error_log
+    text = etree.tostring(best, encoding="unicode")
+    assert "12 pasientjournaler (11 pasienter)" in text
+    numbers, persons = _source_identities()
+    assert not any(n in text for n in numbers) and not any(w in text for w in persons if len(w) > 3)
+    schema = etree.XMLSchema(etree.parse(str(ref / "Avleveringsdokumentasjon.xsd")))
+    root = etree.parse(str(top / "avleveringsdokumentasjon.xml")).getroot()
+    parts = [c.tag.split("}")[1] for c in root]
+    assert parts == ["Avleveringsoversikt"] * 11 + ["Oppdateringsinfo", "Avleveringsbeskrivelse"]  # one per patient
+    for part in root:  # the schema declares the parts as global elements, not the whole
+        assert schema.validate(etree.ElementTree(part)), schema.error_log
+    xsd = {"sakstype": "saksbeskrivelse.xsd", "dokumenttype": "dokumentbeskrivelse.xsd",
+           "fragmenttype": "fragmentbeskrivelse.xsd"}
+    oids = set()
+    for f in sorted((top / "uttrekksbeskrivelse").glob("*.xml")):
+        schema = etree.XMLSchema(etree.parse(str(ref / "uttrekksbeskrivelse" / xsd[f.name.split("-")[0]])))
+        doc = etree.parse(str(f))
+        assert schema.validate(doc), (f.name, schema.error_log)
+        oids |= {e.text for e in doc.getroot().iter("{http://eisi.helsedir.no/nha/uttrekksbeskrivelse}komponenttype")}
+    # every komponenttype used in the epj packages is described
+    used = set()
+    for p in built.epj_packages:
+        for f in (unpacked / p.uuid).rglob("*.xml"):
+            used |= {e.text for e in etree.parse(str(f)).getroot().iter(
+                "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/datatyper/stamme}komponenttype")}
+    assert used and used <= oids

@@ -37,6 +37,7 @@ from ..model.selection import SelectionRules
 from ..progress import Progress
 from ..schemas import SchemaStore
 from .codes import Komponenttyper, diagnosis_code, pasient_id_type
+from .documentation import Oversikt, Tally, write_documentation
 from .findings import INFO, WARNING, Finding, finding
 from .metadata import NhaMetadata
 from .tarball import TarEntry, write_tar
@@ -177,7 +178,7 @@ def mors_merknad(j: Pasientjournal, rules: SelectionRules) -> str | None:
 
 class _Builder:
     def __init__(self, tmp: Path, md: NhaMetadata, documents_root: Path, rules: SelectionRules,
-                 schemas: NhaSchemas, progress: Progress | None, mtime: int) -> None:
+                 schemas: NhaSchemas, progress: Progress | None, mtime: int, spool) -> None:
         self.tmp = tmp
         self.md = md
         self.documents_root = Path(documents_root)
@@ -190,6 +191,8 @@ class _Builder:
         self.s_sak = schemas.epj("sak")
         self.s_dokument = schemas.epj("dokument")
         self.types = Komponenttyper(md.system_id, md.system_navn, dict(md.komponenttyper))
+        self.tally = Tally()
+        self.oversikt = Oversikt(spool)
 
     def _validate(self, schema: etree.XMLSchema, data: bytes, what: str, journal_id: str) -> None:
         doc = etree.fromstring(data, parser=safe_parser())
@@ -258,12 +261,11 @@ class _Builder:
         # identifiers and names, all uuid5 of the source keys
         jid = j.journal_id
         epj_uuid = _uuid(md, "nha-epj", jid)
-        dok_uuid = _uuid(md, "nha-dok", jid)
         pi_uuid = _uuid(md, "nha-pasientinfo", jid)
         sak_uuid = _uuid(md, "nha-sak", jid)
 
         docs: list[DocRef] = []
-        dok_entries: list[TarEntry] = []
+        file_entries: list[TarEntry] = []
         for n, i in enumerate(j.innslag, start=1):
             files = []
             for k, d in enumerate(i.dokumenter, start=1):
@@ -280,10 +282,14 @@ class _Builder:
                 f_uuid = _uuid(md, "nha-fil", jid, i.innslag_id, str(k))
                 ext = PurePosixPath(d.fil).suffix.lower()
                 ext = ext if _EXT.fullmatch(ext) else ".bin"
-                member = f"{dok_uuid}/{f_uuid}{ext}"
-                files.append(FileRef(uuid=f_uuid, member=member, uri=f"../../{member}", format=puid,
+                # the file sits beside the EPJ dokument that refers to it, in the journal's own epj package: an
+                # EPJ is whole in its package (del 5 ELDOK dokumentinnhold "Innholdet av det elektroniske
+                # dokumentet"); the dok package is the deposit's documentation (docs/nha.md)
+                member = f"{epj_uuid}/dokumenter/{f_uuid}{ext}"
+                files.append(FileRef(uuid=f_uuid, member=member, uri=f"{f_uuid}{ext}", format=puid,
                                      tittel=d.tittel, sortering=k))
-                dok_entries.append(TarEntry(member, source=src))
+                file_entries.append(TarEntry(member, source=src))
+                self.tally.bytes += src.stat().st_size
             docs.append(DocRef(innslag=i, uuid=_uuid(md, "nha-dokument", jid, i.innslag_id), sortering=n,
                                files=tuple(files)))
 
@@ -306,10 +312,14 @@ class _Builder:
             self._validate(self.s_dokument, data, "EPJ dokument", jid)
             entries.append(TarEntry(f"{epj_uuid}/dokumenter/{d.uuid}.xml", data=data))
 
-        packages = [self._write(epj_uuid, "epj", entries, jid)]
-        if dok_entries:
-            packages.append(self._write(dok_uuid, "dok", [TarEntry(f"{dok_uuid}/"), *dok_entries], jid))
-            result.documents += len(dok_entries)
+        packages = [self._write(epj_uuid, "epj", entries + file_entries, jid)]
+        result.documents += len(file_entries)
+        self.tally.journal(p.pasient_id, first, last, j.journalsted)
+        self.tally.innslag += len(j.innslag)
+        self.tally.filer += len(file_entries)
+        self.oversikt.add(p.pasient_id, pasient_id=pasient_id, pasient_id_type=id_type,
+                          fodselsdato=fodtdato.isoformat(),
+                          morsdato=p.dodsdato.isoformat() if p.dodsdato else None)
         result.packages.extend(packages)
         result.bytes += sum(pk.size for pk in packages)
         result.included.append(jid)
@@ -390,8 +400,11 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=out))
     avl_name = md.avlxml_name
     result = NhaResult(path=final, avlxml=final / avl_name, pakkeliste=final / PAKKELISTE_FILE)
+    scratch = spool = None
     try:
-        b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress, int(made.timestamp()))
+        scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".scratch", dir=out))
+        spool = open(scratch / "avleveringsoversikt.jsonl", "w+", encoding="utf-8")
+        b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress, int(made.timestamp()), spool)
         with etree.xmlfile(str(tmp / avl_name), encoding="UTF-8") as xf:
             xf.write_declaration()
             with xf.element(f"{{{NS_AVLXML}}}avlxml", nsmap={None: NS_AVLXML}):
@@ -404,10 +417,13 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
             raise NhaError("no journal qualifies for the deposit "
                            f"({len(result.excluded)} left out; see the reasons in the result)",
                            hint="NHA takes only journals of patients deceased per its rule")
-        if len(result.packages) < 2:
-            raise NhaError("the package list needs at least two packages (epjpakkeliste.xsd minOccurs=2), "
-                           "but the deposit has one epj package and no document files",
-                           hint="a deposit of a single journal without document files cannot be listed")
+        # the deposit's documentation, del 5 (documentation.py): one dok package
+        doc_uuid = _uuid(md, "nha-dok", "avleveringsdokumentasjon")
+        entries = write_documentation(scratch / "dok", doc_uuid, md=md, types=b.types, tally=b.tally,
+                                      oversikt=b.oversikt, utvelgelsesdato=rules.today or made.date(), made=made,
+                                      avlxml_name=avl_name)
+        result.packages.append(b._write(doc_uuid, "dok", entries, ""))
+        result.bytes += result.packages[-1].size
         pk = pakkeliste_xml(md, result.packages)
         doc = etree.fromstring(pk)
         if not s_pakkeliste.validate(doc):
@@ -430,6 +446,11 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if spool is not None:
+            spool.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 

@@ -78,6 +78,10 @@ class NhaMetadata:
     #: [nha] epj_i_bruk_fra: the day the EPJ system came into use; a journal opened before it was opened on
     #: paper, so its opening is no registration "gjennom EPJs brukergrensesnitt" (revisjonstype 01)
     epj_i_bruk_fra: date | None = None
+    #: [nha] arkivskaper_id, arkiv_id: OIDs of the archive creator and of the archive (the system) for del 5
+    #: Avleveringsbeskrivelse; without them a stable 2.25 OID (X.667) of the organisation number / system id
+    arkivskaper_id: str | None = None
+    arkiv_id: str | None = None
 
     @property
     def avlxml_name(self) -> str:
@@ -220,6 +224,8 @@ class NhaMetadata:
             komponenttyper=komponenttyper,
             brukere=brukere,
             epj_i_bruk_fra=get(table, "epj_i_bruk_fra", date, _where("epj_i_bruk_fra"), required=False),
+            arkivskaper_id=get(table, "arkivskaper_id", str, _where("arkivskaper_id"), required=False),
+            arkiv_id=get(table, "arkiv_id", str, _where("arkiv_id"), required=False),
         )
         md.check()
         return md
@@ -268,6 +274,10 @@ class NhaMetadata:
         if not self.system_id or not str(self.system_id).strip():
             raise ConfigError("no system id for the package names: set [system] id (or [nha] system_id)",
                               file=_FILE, hint="it must never change between runs: the uuid5 names derive from it")
+        for name in ("arkivskaper_id", "arkiv_id"):
+            v = getattr(self, name)
+            if v is not None and not OID.fullmatch(v):
+                raise ConfigError(f"[nha] {name} {v!r} is not an OID", file=_FILE)
         for k, v in self.diagnosekodeverk.items():
             if not (v == "0" or OID.fullmatch(v)):
                 raise ConfigError(f"[nha.diagnosekodeverk] {k} = {v!r} is not an OID (or 0 for unknown)", file=_FILE)

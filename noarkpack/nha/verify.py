@@ -329,7 +329,10 @@ class _Verifier:
         pi = [m for m in files if re.fullmatch(re.escape(uuid) + "/" + UUID + r"\.xml", m)]
         sak = [m for m in files if re.fullmatch(re.escape(uuid) + "/journal/" + UUID + r"\.xml", m)]
         dok = [m for m in files if re.fullmatch(re.escape(uuid) + "/dokumenter/" + UUID + r"\.xml", m)]
-        other = [m for m in files if m not in pi and m not in sak and m not in dok]
+        # the entries' document files sit beside the EPJ dokumenter that refer to them (docs/nha.md)
+        content = [m for m in files if m not in dok
+                   and re.fullmatch(re.escape(uuid) + "/dokumenter/" + UUID + r"\.[a-z0-9]{1,10}", m)]
+        other = [m for m in files if m not in pi and m not in sak and m not in dok and m not in content]
         if len(pi) != 1:
             self.add("NHA.07", ERROR, f"an epj package needs exactly one pasientinfo <uuid>/<uuid>.xml "
                      f"(found {len(pi)})", file=name)
@@ -416,6 +419,9 @@ class _Verifier:
                 elif target in present:
                     continue
                 else:
+                    # a link into another package: the EPJ is not whole in its own package (docs/nha.md)
+                    self.add("NHA.09", WARNING, "ELDOK dokumentinnhold points outside its epj package; an EPJ "
+                             "and its document files belong in one package", file=tar, member=member)
                     self.eldok_refs.append((tar, member, target))
 
     # ------------------------------------------------------------------ between the lists
