@@ -51,9 +51,12 @@ def _members(built, journal_id: str) -> dict[str, bytes]:
         return {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
 
 
-def _docs(built, journal_id: str) -> list[etree._Element]:
-    return [etree.fromstring(v) for k, v in sorted(_members(built, journal_id).items()) if "/dokumenter/" in k
+def _docs(built, journal_id: str, *, entries_only: bool = True) -> list[etree._Element]:
+    """The journal's EPJ dokumenter: its entries (and with ``entries_only=False`` its Journalopplysninger)."""
+    docs = [etree.fromstring(v) for k, v in sorted(_members(built, journal_id).items()) if "/dokumenter/" in k
             and k.endswith(".xml")]
+    return [d for d in docs if not entries_only
+            or not d.findtext(f"{NS_STAMME}komponent_ID").endswith("/journalopplysninger")]
 
 
 def _revisions(el) -> list[tuple[str, str, str, str]]:
@@ -279,3 +282,23 @@ def test_build_warns_on_a_code_outside_its_system(tmp_path) -> None:
     text = result.avlxml.read_text(encoding="utf-8")
     assert "<diagnosekode>" not in text and "<diagnosetekst>Infarkt (21.9)</diagnosetekst>" in text
     assert _semantic(result.path) == set()
+
+
+def test_journalansvarlig_and_diagnoses_reach_the_epj(built) -> None:
+    ns_bb = "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/element/basisbruk}"
+    docs = _docs(built, "SFJ-1010", entries_only=False)
+    [opp] = [d for d in docs if d.findtext(f"{NS_STAMME}komponent_ID") == "SFJ-1010/journalopplysninger"]
+    assert [r[0] for r in _revisions(opp)] == ["07"]  # compiled by the extraction: no invented registration
+    assert opp.findtext(f".//{ns_bb}id") == "Overlege Hanne Vik"
+    codes = [(e.findtext(f"{NS_BASIS}code"), e.findtext(f"{NS_BASIS}codeSystem"))
+             for e in opp.iter(f"{ns_bb}arkivert_CV_elementverdi")]
+    assert codes == [("N185", ICD10_OID), ("E119", ICD10_OID)]  # E11.9 has no date: still in the EPJ
+    [opp4] = [d for d in _docs(built, "SFJ-1004", entries_only=False) if "journalopplysninger" in d.findtext(f"{NS_STAMME}komponent_ID")]
+    [cv] = opp4.iter(f"{ns_bb}arkivert_CV_elementverdi")
+    assert cv.find(f"{NS_BASIS}code") is None and "Hjertesvikt" in cv.findtext(f"{NS_BASIS}originalText")
+
+
+def test_mutation_icd10_with_a_dot_in_the_epj(built, tmp_path) -> None:
+    copy = _copy(built, tmp_path)
+    _rewrite(copy, built, "SFJ-1001", "/dokumenter/", b"<basis:code>I219</basis:code>", b"<basis:code>I21.9</basis:code>")
+    assert _semantic(copy) == {"NHA.18"}

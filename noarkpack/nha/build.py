@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
@@ -50,6 +50,7 @@ from .xml import (
     avlxml_header,
     avlxml_journal,
     dokument_xml,
+    opplysninger_xml,
     pakkeliste_xml,
     pasientinfo_xml,
     sak_xml,
@@ -186,6 +187,7 @@ class _Builder:
         self.schemas = schemas
         self.progress = progress
         self.mtime = mtime  # the tar members' time: when the deposit is made (noarkpack.clock)
+        self.made = datetime.fromtimestamp(mtime, timezone.utc)
         self.seen: set[str] = set()
         self.s_pasientinfo = schemas.epj("pasientinfo")
         self.s_sak = schemas.epj("sak")
@@ -244,17 +246,19 @@ class _Builder:
                         ("siste kontakt", last)):
             if d is not None and not _in_range(d):
                 return exclude(REASON_DATE_RANGE.format(what=what))
-        diagnoser: list[Diagnosis] = []
+        diagnoser: list[Diagnosis] = []  # all of the journal's diagnoses: the EPJ carries them all
         for dg in j.diagnoser:
             if dg.dato is not None and not _in_range(dg.dato):
                 return exclude(REASON_DATE_RANGE.format(what="en diagnosedato"))
-            if md.avlxml_version == "4" and dg.dato is None:
-                result.warnings.append(finding(
-                    "NHA.15", WARNING, f"journal {j.journal_id}: a diagnosis has no date; AVLXML v4 "
-                    "requires diagnosedato, so it is left out of the list (it is kept in AVLXML v3)",
-                    journal=j.journal_id))
-                continue
+        for dg in j.diagnoser:
             diagnoser.append(self._diagnosis(j, dg, result))
+        avl_diagnoser = diagnoser
+        if md.avlxml_version == "4" and any(d.dato is None for d in diagnoser):
+            avl_diagnoser = [d for d in diagnoser if d.dato is not None]
+            result.warnings.append(finding(
+                "NHA.15", WARNING, f"journal {j.journal_id}: a diagnosis has no date; AVLXML v4 requires "
+                "diagnosedato, so it is left out of the list (it is kept in the EPJ and in AVLXML v3)",
+                journal=j.journal_id))
         self.seen.add(j.journal_id)
         self.seen.add(j.journal_id)
 
@@ -263,6 +267,7 @@ class _Builder:
         epj_uuid = _uuid(md, "nha-epj", jid)
         pi_uuid = _uuid(md, "nha-pasientinfo", jid)
         sak_uuid = _uuid(md, "nha-sak", jid)
+        opp_uuid = _uuid(md, "nha-journalopplysninger", jid)
 
         docs: list[DocRef] = []
         file_entries: list[TarEntry] = []
@@ -302,11 +307,15 @@ class _Builder:
                              first=first, last=last)
         self._validate(self.s_pasientinfo, pi, "pasientinfo", jid)
         sak = sak_xml(j, md, pasientinfo_uri=f"../{pi_uuid}.xml", docs=docs, arkivskaper_navn=arkivskaper_navn,
-                      arkivskaper_orgnr=arkivskaper_orgnr, types=self.types)
+                      arkivskaper_orgnr=arkivskaper_orgnr, types=self.types,
+                      opplysninger=(f"{jid}/journalopplysninger", opp_uuid))
         self._validate(self.s_sak, sak, "EPJ sak", jid)
         entries = [TarEntry(f"{epj_uuid}/"), TarEntry(f"{epj_uuid}/journal/"), TarEntry(f"{epj_uuid}/dokumenter/"),
                    TarEntry(f"{epj_uuid}/{pi_uuid}.xml", data=pi),
                    TarEntry(f"{epj_uuid}/journal/{sak_uuid}.xml", data=sak)]
+        data = opplysninger_xml(j, f"{jid}/journalopplysninger", md, self.types, diagnoser, self.made)
+        self._validate(self.s_dokument, data, "EPJ dokument", jid)
+        entries.append(TarEntry(f"{epj_uuid}/dokumenter/{opp_uuid}.xml", data=data))
         for d in docs:
             data = dokument_xml(j, d, md, self.types)
             self._validate(self.s_dokument, data, "EPJ dokument", jid)
@@ -326,7 +335,7 @@ class _Builder:
 
         xf.write("\n")
         entry = avlxml_journal(j, arkivskaper_navn=arkivskaper_navn, identifikator=p.fodselsnummer or p.pasient_id,
-                               fodtdato=fodtdato, first=first, last=last, diagnoser=diagnoser,
+                               fodtdato=fodtdato, first=first, last=last, diagnoser=avl_diagnoser,
                                lagringsenheter=[pk.file for pk in packages], merknad=merknad)
         xf.write(entry, pretty_print=True)
         if self.progress:

@@ -127,15 +127,34 @@ def uuid_oid(system_id: str, kind: str, name: str) -> str:
     return f"2.25.{u.int}"
 
 
-#: the component types noarkpack itself makes (one of each): del 5's main kinds Mappe (EPJ sak), Fragment and
-#: Dataelement; the EPJ dokument types are the source's entry types
-OWN_TYPES: dict[str, tuple[str, str]] = {
-    "sak": ("Pasientjournal", "En pasientjournal slik kildesystemet fører den: én EPJ sak per journal, med "
-                              "journalens innslag som EPJ dokument."),
-    "fragment": ("Dokumentfil", "Én fil som hører til et journalinnslag; fragmentet holder filen som et "
-                                "elektronisk dokument (ELDOK)."),
-    "dataelement": ("Elektronisk dokument (ELDOK)", "Filens innhold (dokumentinnhold: relativ URI til filen i "
-                                                    "pakken) og format (format_dokumentinnhold: PRONOM-id)."),
+#: name of the EPJ dokument type noarkpack compiles from the journal record (journalansvarlig, diagnoses)
+OPPLYSNINGER = "noarkpack:journalopplysninger"
+
+#: the component types noarkpack itself makes, (kind, name) -> (betegnelse, beskrivelse, what it includes: a
+#: fragment its data element, a data element its del 5 specialisation); the EPJ dokument types of the entries
+#: are the source's entry types ([nha.komponenttyper])
+OWN_TYPES: dict[tuple[str, str], tuple[str, str, object]] = {
+    ("sak", "sak"): ("Pasientjournal", "En pasientjournal slik kildesystemet fører den: én EPJ sak per journal, "
+                                       "med journalens innslag som EPJ dokument.", None),
+    ("dokument", OPPLYSNINGER): (
+        "Journalopplysninger", "Journalens strukturerte opplysninger i kildesystemet, sammenstilt ved "
+        "arkivuttrekket: journalansvarlig og diagnosene.", [("fragment", "journalansvarlig"),
+                                                             ("fragment", "diagnose")]),
+    ("fragment", "fragment"): ("Dokumentfil", "Én fil som hører til et journalinnslag; fragmentet holder filen "
+                                              "som et elektronisk dokument (ELDOK).", ("dataelement", "dataelement")),
+    ("fragment", "journalansvarlig"): ("Journalansvarlig", "Den som er ansvarlig for journalen.",
+                                       ("dataelement", "journalansvarlig")),
+    ("fragment", "diagnose"): ("Diagnose", "Én diagnose registrert i journalen.", ("dataelement", "diagnosekode")),
+    ("dataelement", "dataelement"): ("Elektronisk dokument (ELDOK)", "Filens innhold (dokumentinnhold: relativ "
+                                     "URI til filen i pakken) og format (format_dokumentinnhold: PRONOM-id).",
+                                     "Arkivert_ELDOK_dataelement___elektronisk_dokument"),
+    ("dataelement", "journalansvarlig"): (
+        "Journalansvarlig", "Navnet på den journalansvarlige slik kildesystemet fører det (id).",
+        "Arkivert_ID_dataelement"),
+    ("dataelement", "diagnosekode"): (
+        "Diagnosekode", "Diagnosen som kode (code, i kodeverkets form: ICD-10 uten punktum), tekst (displayName), "
+        "kodeverk (codeSystem: OID, 0 når det er ukjent) og kildens tekst (originalText) når den ikke er en kode.",
+        "Arkivert_CV_dataelement___coded_value"),
 }
 
 
@@ -153,23 +172,26 @@ class Komponenttyper:
         self.configured = dict(configured or {})
         self.used: dict[tuple[str, str], dict] = {}
 
-    def _describe(self, kind: str, name: str) -> dict:
-        conf = self.configured.get(name, {}) if kind == "dokument" else {}
-        if kind == "dokument":
+    def describe(self, kind: str, name: str) -> dict:
+        """The type's OID, betegnelse, beskrivelse and what it includes (not counted as used)."""
+        own = OWN_TYPES.get((kind, name))
+        conf = self.configured.get(name, {}) if kind == "dokument" and own is None else {}
+        if own is None:  # an entry type of the source
             betegnelse = conf.get("betegnelse") or name
             beskrivelse = conf.get("beskrivelse") or (
                 f"Journalinnslag av typen «{name}» i {self.system_navn}; hvert innslag er ett EPJ dokument.")
+            includes: object = [("fragment", "fragment")]
         else:
-            betegnelse, beskrivelse = OWN_TYPES[kind]
+            betegnelse, beskrivelse, includes = own
         return {"kind": kind, "name": name, "oid": conf.get("oid") or uuid_oid(self.system_id, kind, name),
-                "betegnelse": betegnelse, "beskrivelse": beskrivelse, "antall": 0}
+                "betegnelse": betegnelse, "beskrivelse": beskrivelse, "includes": includes, "antall": 0}
 
     def oid(self, kind: str, name: str | None = None) -> str:
         """The OID of a component of ``kind`` (sak, dokument, fragment, dataelement), counted as used."""
         key = (kind, name or kind)
         t = self.used.get(key)
         if t is None:
-            t = self.used[key] = self._describe(kind, key[1])
+            t = self.used[key] = self.describe(kind, key[1])
         t["antall"] += 1
         return t["oid"]
 

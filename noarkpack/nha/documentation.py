@@ -116,12 +116,16 @@ def write_documentation(folder: Path, top: str, *, md: NhaMetadata, types: Kompo
     entries += [TarEntry(f"{top}/avleveringsdokumentasjon.xml", source=folder / "avleveringsdokumentasjon.xml"),
                 TarEntry(f"{top}/bestandsopplysninger.xml", source=folder / "bestandsopplysninger.xml")]
     dokumenttyper = [t["oid"] for t in types.of_kind("dokument")]
-    fragment = types.of_kind("fragment")
-    element = (types.of_kind("dataelement") or [None])[0]
     for kind, root in KINDS.items():
         for n, t in enumerate(types.of_kind(kind), start=1):
             name = f"uttrekksbeskrivelse/{'saks' if kind == 'sak' else kind}type-{n}.xml"
-            includes = dokumenttyper if kind == "sak" else [f["oid"] for f in fragment]
+            if kind == "sak":
+                includes, element = dokumenttyper, None
+            elif kind == "dokument":
+                includes, element = [types.describe(*k)["oid"] for k in t["includes"]], None
+            else:
+                includes, element = [], dict(types.describe(*t["includes"]))
+                element["spesialisering"] = element["includes"]
             _render("nha-uttrekksbeskrivelse.xml.j2", folder / name, root=root, kind=kind, t=t,
                     includes=includes, element=element)
             entries.append(TarEntry(f"{top}/{name}", source=folder / name))

@@ -6,7 +6,7 @@ root) and reports through ``add(test, severity, message, **location)``.  The rul
 
 * NHA.17 ``pasient_ID_type`` is one of del 5's codes (FNR, DNR, FHN, HNR, DUF); other codes are allowed only
   by agreement with the depot (warning);
-* NHA.18 an AVLXML ``diagnosekode`` is a code in the form of its code system (ICD-10 7110 without the dot,
+* NHA.18 an AVLXML ``diagnosekode`` (or an EPJ coded value) is a code in the form of its code system (ICD-10 7110 without the dot,
   ICD-9 7120 with it), never text (error);
 * NHA.19 every ``revisjonstype`` is a code of 2.16.578.1.12.4.1.1.9252 with that ``codeSystem`` (error);
 * NHA.20 every ``komponenttype`` is an OID (error);
@@ -21,7 +21,7 @@ from typing import Callable
 
 from .codes import _ANY_CODE, CODE_FORMS, OID_RE, PASIENT_ID_TYPER, REVISJONSTYPE_OID, REVISJONSTYPER
 from .findings import ERROR, WARNING
-from .xml import NS_AVLXML, NS_BASIS, NS_PASIENTINFO, NS_PERSON, NS_STAMME
+from .xml import NS_AVLXML, NS_BASIS, NS_BASISBRUK, NS_PASIENTINFO, NS_PERSON, NS_STAMME
 
 Add = Callable[..., None]
 
@@ -66,6 +66,12 @@ def components(doc, add: Add, **loc) -> None:
         if system != REVISJONSTYPE_OID or code not in REVISJONSTYPER:
             add("NHA.19", ERROR, f"revisjonstype {code!r} of code system {system!r} is not a code of "
                 f"{REVISJONSTYPE_OID} Revisjonstype (EPJ)", line=el.sourceline, **loc)
+    for el in doc.iter(f"{{{NS_BASISBRUK}}}arkivert_CV_elementverdi"):  # a diagnosis in the EPJ (xml.opplysninger_xml)
+        kode = (el.findtext(f"{{{NS_BASIS}}}code") or "").strip()
+        form = CODE_FORMS.get((el.findtext(f"{{{NS_BASIS}}}codeSystem") or "").strip())
+        if kode and (not _ANY_CODE.fullmatch(kode) or (form is not None and not form.fullmatch(kode))):
+            add("NHA.18", ERROR, "a coded value is text or not in the form of its code system (ICD-10 as NHA's "
+                "7110 table holds it: without the dot)", line=el.sourceline, **loc)
     for tag in ("registrert_av_tjenesteyter", "signert_av_person"):
         for el in doc.iter(f"{{{NS_PERSON}}}{tag}"):
             navn = (el.findtext(f"{{{NS_PERSON}}}fullt_navn") or "").strip()

@@ -14,7 +14,7 @@ from typing import Iterable
 from lxml import etree
 
 from ..model.epj import Journalinnslag, Pasientjournal
-from .codes import REVISJONSTYPE_OID, Komponenttyper, revisjonstype
+from .codes import OPPLYSNINGER, REVISJONSTYPE_OID, Komponenttyper, revisjonstype
 from .metadata import NhaMetadata
 
 EPJ = "http://eisi.helsedir.no/anno2014/nha-epj-1.80"
@@ -181,12 +181,19 @@ def _komponent(parent: etree._Element, komponent_id: str, komponenttype: str, so
 
 
 def sak_xml(j: Pasientjournal, md: NhaMetadata, *, pasientinfo_uri: str, docs: Iterable[DocRef],
-            arkivskaper_navn: str, arkivskaper_orgnr: str | None, types: Komponenttyper) -> bytes:
+            arkivskaper_navn: str, arkivskaper_orgnr: str | None, types: Komponenttyper,
+            opplysninger: tuple[str, str] | None = None) -> bytes:
+    """The EPJ sak; ``opplysninger`` is (komponent_ID, uuid) of the journal's Journalopplysninger dokument."""
     root = etree.Element(_q(NS_SAK, "Arkivert_EPJ"), nsmap={None: NS_SAK, **NSMAP_EPJ})
     _sub(root, NS_SAK, "EPJ_ID", j.journal_id)
     _sub(root, NS_SAK, "filreferanse_pasientinfo", pasientinfo_uri)
     sak = _sub(root, NS_SAK, "Arkivert_EPJ_sak")
     _komponent(sak, j.journal_id, types.oid("sak"), None)
+    if opplysninger is not None:
+        ref = _sub(sak, NS_SAK, "Referanse_arkivert_EPJ_dokument")
+        _sub(ref, NS_SAK, "komponent_ID", opplysninger[0])
+        _sub(ref, NS_SAK, "sortering", "0")
+        _sub(ref, NS_SAK, "filreferanse", f"../dokumenter/{opplysninger[1]}.xml")
     for d in docs:
         ref = _sub(sak, NS_SAK, "Referanse_arkivert_EPJ_dokument")
         _sub(ref, NS_SAK, "komponent_ID", d.innslag.innslag_id)
@@ -248,6 +255,44 @@ def dokument_xml(j: Pasientjournal, d: DocRef, md: NhaMetadata, types: Komponent
         _komponent(el, f.uuid, types.oid("dataelement"), None)
         _sub(el, NS_BASISBRUK, "dokumentinnhold", f.uri)
         _sub(el, NS_BASISBRUK, "format_dokumentinnhold", f.format)
+    return _tostring(root)
+
+
+def opplysninger_xml(j: Pasientjournal, komponent_id: str, md: NhaMetadata, types: Komponenttyper,
+                     diagnoser: Iterable[Diagnosis], made: datetime) -> bytes:
+    """The journal record's structured facts as one EPJ dokument: journalansvarlig and the diagnoses.
+
+    del 5 has no element for them on the EPJ sak; a deposit must not keep them only in the avleveringsliste
+    (issue 17, point 12).  The dokument is compiled by the extraction from the source system's journal record:
+    its one revision is 07 "Registrering av innhold elektronisk overført fra annet system i samme virksomhet",
+    dated when the deposit was made.  A diagnosis is a CV data element (code in its system's form, displayName
+    the text, codeSystem the OID or 0; a diagnosis without a code has only originalText).
+    """
+    root = etree.Element(_q(NS_DOK, "Arkivert_EPJ_dokument"), nsmap={None: NS_DOK, **NSMAP_EPJ})
+    _komponent(root, komponent_id, types.oid("dokument", OPPLYSNINGER), 0)
+    _revisjon(root, NS_DOK, made, "07", brukere=md.brukere,
+              merknad=f"Sammenstilt ved arkivuttrekket fra journalens opplysninger i {types.system_navn}")
+
+    def fragment(kid: str, name: str, n: int, xsi: str) -> etree._Element:
+        frag = _sub(root, NS_DOK, "Arkivert_EPJ_fragment")
+        _komponent(frag, f"{komponent_id}/{kid}", types.oid("fragment", name), n)
+        el = _sub(frag, NS_DOK, "Arkivert_dataelement")
+        el.set(_q(NS_XSI, "type"), f"basisbruk:{xsi}")
+        _komponent(el, f"{komponent_id}/{kid}/verdi", types.oid("dataelement", name if name != "diagnose"
+                                                                 else "diagnosekode"), None)
+        return el
+
+    el = fragment("journalansvarlig", "journalansvarlig", 1, "Arkivert_ID_dataelement")
+    _sub(el, NS_BASISBRUK, "id", j.journalansvarlig)
+    for n, dg in enumerate(diagnoser, start=1):
+        el = fragment(f"diagnose/{n}", "diagnose", n + 1, "Arkivert_CV_dataelement___coded_value")
+        cv = _sub(el, NS_BASISBRUK, "arkivert_CV_elementverdi")
+        if dg.kode is not None:
+            _sub(cv, NS_BASIS, "code", dg.kode)
+            _sub(cv, NS_BASIS, "displayName", dg.tekst)
+        _sub(cv, NS_BASIS, "codeSystem", dg.kodeverk if dg.kode is not None else "0")
+        if dg.kode is None:
+            _sub(cv, NS_BASIS, "originalText", dg.tekst)
     return _tostring(root)
 
 
