@@ -82,9 +82,9 @@ def test_layout_and_summary(built) -> None:
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"
     s = built.summary()
     assert s["journals"] == 12 and s["excluded"] == 4
-    # one epj package per journal with its document files; one dok package: the deposit's documentation
-    # (NHA's example package list: one dok beside the epj packages)
-    assert s["epj_packages"] == 12 and s["dok_packages"] == 1
+    # one epj package per patient (SFJ-1013 and SFJ-1014 are one patient's) with its document files; one dok
+    # package: the deposit's documentation (NHA's example package list: one dok beside the epj packages)
+    assert s["epj_packages"] == 11 and s["dok_packages"] == 1
     assert s["documents"] == 25
 
 
@@ -180,8 +180,10 @@ def test_living_patients_never_reach_the_deposit(built, unpacked) -> None:
     assert listed == set(built.included)
     assert not listed & NOT_DEPOSITED
     ns = "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/epj_sak}"
-    epj_ids = {etree.parse(str(f)).getroot().findtext(f"{ns}EPJ_ID") for f in unpacked.glob("*/journal/*.xml")}
-    assert epj_ids == set(built.included)
+    saker = {el.text for f in unpacked.glob("*/journal/*.xml")
+             for el in etree.parse(str(f)).getroot().iterfind(f"{ns}Arkivert_EPJ_sak/"
+                                                              "{*}komponent_ID")}
+    assert saker == set(built.included)  # each deposited journal is one EPJ sak
     # and nothing of theirs sits in any tar: no document file of a living patient
     living_names = {"Henrik Vassbotn", "Leif Sandnes", "Ragnhild Eide", "Solveig Rønning"}
     for f in unpacked.glob("*/*.xml"):
@@ -628,3 +630,28 @@ def test_dok_package_is_the_deposit_documentation(built, unpacked, shared_dir: P
             used |= {e.text for e in etree.parse(str(f)).getroot().iter(
                 "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/datatyper/stamme}komponenttype")}
     assert used and used <= oids
+
+
+def test_one_patient_two_journals_is_one_epj_with_two_saker(built, unpacked) -> None:
+    """del 5: an Arkivert_EPJ belongs to one patient; its Arkivert_EPJ_sak (1..n) organise its documents."""
+    [p] = [p for p in built.epj_packages if "SFJ-1014" in p.journal_ids]
+    assert p.journal_ids == ("SFJ-1013", "SFJ-1014")
+    ns = "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/epj_sak}"
+    [sak] = (unpacked / p.uuid / "journal").glob("*.xml")
+    root = etree.parse(str(sak)).getroot()
+    assert root.findtext(f"{ns}EPJ_ID") == p.uuid
+    assert [s.findtext("{*}komponent_ID") for s in root.iterfind(f"{ns}Arkivert_EPJ_sak")] == ["SFJ-1013", "SFJ-1014"]
+    assert len(list((unpacked / p.uuid).glob("*.xml"))) == 1  # one pasientinfo
+    js = _avl_journals(built)  # the list keeps one entry per journal, both naming the patient's package
+    assert [e.text for e in js["SFJ-1013"].iter(f"{NS_AVL}lagringsenhet")] == [p.file]
+    assert [e.text for e in js["SFJ-1014"].iter(f"{NS_AVL}lagringsenhet")] == [p.file]
+
+
+def test_a_patients_journals_must_be_together(tmp_path, tiny_docs) -> None:
+    a1, b, a2 = _journal("A-1", died=date(2001, 1, 1)), _journal("B-1", died=date(2001, 1, 1)), \
+        _journal("A-2", died=date(2001, 1, 1))
+    a2.pasient = dataclasses.replace(a2.pasient, pasient_id=a1.pasient.pasient_id)  # A's second journal
+    with pytest.raises(NhaError, match="next to each other"):
+        build_deposit([a1, b, a2], tmp_path, metadata=_metadata(), documents_root=tiny_docs,
+                      rules=SelectionRules(profile="nha", today=date(2025, 1, 1)))
+    assert not list(tmp_path.iterdir()) or not [p for p in tmp_path.iterdir() if p.name.startswith("epjark")]

@@ -177,6 +177,28 @@ def mors_merknad(j: Pasientjournal, rules: SelectionRules) -> str | None:
     return head + "journalen avleveres fordi siste kontakt var for mer enn 60 år siden (NHAs regel, kode 3)."
 
 
+@dataclass
+class _Prepared:
+    """A selected journal, checked and named, waiting for the rest of its patient's journals."""
+
+    j: Pasientjournal
+    key: tuple[str, str, str]
+    epj_uuid: str
+    pasient_id: str
+    id_type: str
+    merknad: str | None
+    fodtdato: date
+    first: date
+    last: date
+    diagnoser: list[Diagnosis]
+    avl_diagnoser: list[Diagnosis]
+    arkivskaper_navn: str
+    arkivskaper_orgnr: str | None
+    docs: list[DocRef]
+    file_entries: list[TarEntry]
+    opp_uuid: str
+
+
 class _Builder:
     def __init__(self, tmp: Path, md: NhaMetadata, documents_root: Path, rules: SelectionRules,
                  schemas: NhaSchemas, progress: Progress | None, mtime: int, spool) -> None:
@@ -195,6 +217,8 @@ class _Builder:
         self.types = Komponenttyper(md.system_id, md.system_navn, dict(md.komponenttyper))
         self.tally = Tally()
         self.oversikt = Oversikt(spool)
+        self.group: list[_Prepared] = []  # the journals of one patient, gathered until the next patient's
+        self.done: set[tuple[str, str, str]] = set()  # patients whose EPJ is written
 
     def _validate(self, schema: etree.XMLSchema, data: bytes, what: str, journal_id: str) -> None:
         doc = etree.fromstring(data, parser=safe_parser())
@@ -260,15 +284,19 @@ class _Builder:
                 "diagnosedato, so it is left out of the list (it is kept in the EPJ and in AVLXML v3)",
                 journal=j.journal_id))
         self.seen.add(j.journal_id)
-        self.seen.add(j.journal_id)
 
-        # identifiers and names, all uuid5 of the source keys
+        # one EPJ per patient (per arkivskaper and unit): del 5 Arkivert_EPJ "utgjør en arkivert elektronisk
+        # pasientjournal tilhørende en enkelt pasient", its Arkivert_EPJ_sak (1..n) organise the documents "i
+        # henhold til de behov den enkelte virksomhet måtte ha" — each source journal is one sak of it
+        key = (j.arkivskaper, j.journalsted, p.pasient_id)
+        if self.group and self.group[0].key != key:
+            self.flush(result, xf)
+        if key in self.done:
+            raise NhaError("the patient's journals are not next to each other in the source: one EPJ per "
+                           "patient needs all of a patient's journals in a row", record=f"journal {j.journal_id}",
+                           hint="order the source (or the [import] query) by patient, then by journal")
         jid = j.journal_id
-        epj_uuid = _uuid(md, "nha-epj", jid)
-        pi_uuid = _uuid(md, "nha-pasientinfo", jid)
-        sak_uuid = _uuid(md, "nha-sak", jid)
-        opp_uuid = _uuid(md, "nha-journalopplysninger", jid)
-
+        epj_uuid = _uuid(md, "nha-epj", *key)
         docs: list[DocRef] = []
         file_entries: list[TarEntry] = []
         for n, i in enumerate(j.innslag, start=1):
@@ -287,7 +315,7 @@ class _Builder:
                 f_uuid = _uuid(md, "nha-fil", jid, i.innslag_id, str(k))
                 ext = PurePosixPath(d.fil).suffix.lower()
                 ext = ext if _EXT.fullmatch(ext) else ".bin"
-                # the file sits beside the EPJ dokument that refers to it, in the journal's own epj package: an
+                # the file sits beside the EPJ dokument that refers to it, in the patient's own epj package: an
                 # EPJ is whole in its package (del 5 ELDOK dokumentinnhold "Innholdet av det elektroniske
                 # dokumentet"); the dok package is the deposit's documentation (docs/nha.md)
                 member = f"{epj_uuid}/dokumenter/{f_uuid}{ext}"
@@ -297,49 +325,67 @@ class _Builder:
                 self.tally.bytes += src.stat().st_size
             docs.append(DocRef(innslag=i, uuid=_uuid(md, "nha-dokument", jid, i.innslag_id), sortering=n,
                                files=tuple(files)))
-
         # del 5 pasient_ID_type codes (codes.pasient_id_type); an invalid number is deposited as recorded,
         # typed by its form and explained in the AVLXML merknad
-        pasient_id = p.fodselsnummer or p.pasient_id
         id_type, id_merknad = pasient_id_type(p.fodselsnummer, person)
-        merknad = " ".join(m for m in (id_merknad, mors_merknad(j, self.rules)) if m) or None
-        pi = pasientinfo_xml(j, pasient_id=pasient_id, pasient_id_type=id_type, fodselsdato=fodtdato,
+        self.group.append(_Prepared(
+            j=j, key=key, epj_uuid=epj_uuid, pasient_id=p.fodselsnummer or p.pasient_id, id_type=id_type,
+            merknad=" ".join(m for m in (id_merknad, mors_merknad(j, self.rules)) if m) or None,
+            fodtdato=fodtdato, first=first, last=last, diagnoser=diagnoser, avl_diagnoser=avl_diagnoser,
+            arkivskaper_navn=arkivskaper_navn, arkivskaper_orgnr=arkivskaper_orgnr, docs=docs,
+            file_entries=file_entries, opp_uuid=_uuid(md, "nha-journalopplysninger", jid)))
+
+    def flush(self, result: NhaResult, xf) -> None:
+        """Write the EPJ of the patient whose journals are gathered (one epj tar) and their AVLXML entries."""
+        group, self.group = self.group, []
+        if not group:
+            return
+        md, g0 = self.md, group[0]
+        self.done.add(g0.key)
+        jid, epj_uuid = g0.j.journal_id, g0.epj_uuid
+        pi_uuid = _uuid(md, "nha-pasientinfo", *g0.key)
+        sak_uuid = _uuid(md, "nha-sak", *g0.key)
+        first, last = min(x.first for x in group), max(x.last for x in group)
+        pi = pasientinfo_xml(g0.j, pasient_id=g0.pasient_id, pasient_id_type=g0.id_type, fodselsdato=g0.fodtdato,
                              first=first, last=last)
         self._validate(self.s_pasientinfo, pi, "pasientinfo", jid)
-        sak = sak_xml(j, md, pasientinfo_uri=f"../{pi_uuid}.xml", docs=docs, arkivskaper_navn=arkivskaper_navn,
-                      arkivskaper_orgnr=arkivskaper_orgnr, types=self.types,
-                      opplysninger=(f"{jid}/journalopplysninger", opp_uuid))
+        sak = sak_xml([(x.j, x.docs, (f"{x.j.journal_id}/journalopplysninger", x.opp_uuid)) for x in group], md,
+                      epj_id=epj_uuid, pasientinfo_uri=f"../{pi_uuid}.xml", arkivskaper_navn=g0.arkivskaper_navn,
+                      arkivskaper_orgnr=g0.arkivskaper_orgnr, types=self.types)
         self._validate(self.s_sak, sak, "EPJ sak", jid)
         entries = [TarEntry(f"{epj_uuid}/"), TarEntry(f"{epj_uuid}/journal/"), TarEntry(f"{epj_uuid}/dokumenter/"),
                    TarEntry(f"{epj_uuid}/{pi_uuid}.xml", data=pi),
                    TarEntry(f"{epj_uuid}/journal/{sak_uuid}.xml", data=sak)]
-        data = opplysninger_xml(j, f"{jid}/journalopplysninger", md, self.types, diagnoser, self.made)
-        self._validate(self.s_dokument, data, "EPJ dokument", jid)
-        entries.append(TarEntry(f"{epj_uuid}/dokumenter/{opp_uuid}.xml", data=data))
-        for d in docs:
-            data = dokument_xml(j, d, md, self.types)
-            self._validate(self.s_dokument, data, "EPJ dokument", jid)
-            entries.append(TarEntry(f"{epj_uuid}/dokumenter/{d.uuid}.xml", data=data))
-
-        packages = [self._write(epj_uuid, "epj", entries + file_entries, jid)]
-        result.documents += len(file_entries)
-        self.tally.journal(p.pasient_id, first, last, j.journalsted)
-        self.tally.innslag += len(j.innslag)
-        self.tally.filer += len(file_entries)
-        self.oversikt.add(p.pasient_id, pasient_id=pasient_id, pasient_id_type=id_type,
-                          fodselsdato=fodtdato.isoformat(),
-                          morsdato=p.dodsdato.isoformat() if p.dodsdato else None)
-        result.packages.extend(packages)
-        result.bytes += sum(pk.size for pk in packages)
-        result.included.append(jid)
-
-        xf.write("\n")
-        entry = avlxml_journal(j, arkivskaper_navn=arkivskaper_navn, identifikator=p.fodselsnummer or p.pasient_id,
-                               fodtdato=fodtdato, first=first, last=last, diagnoser=avl_diagnoser,
-                               lagringsenheter=[pk.file for pk in packages], merknad=merknad)
-        xf.write(entry, pretty_print=True)
-        if self.progress:
-            self.progress("journaler", len(result.included) + len(result.excluded), None)
+        for x in group:
+            j = x.j
+            data = opplysninger_xml(j, f"{j.journal_id}/journalopplysninger", md, self.types, x.diagnoser, self.made)
+            self._validate(self.s_dokument, data, "EPJ dokument", j.journal_id)
+            entries.append(TarEntry(f"{epj_uuid}/dokumenter/{x.opp_uuid}.xml", data=data))
+            for d in x.docs:
+                data = dokument_xml(j, d, md, self.types)
+                self._validate(self.s_dokument, data, "EPJ dokument", j.journal_id)
+                entries.append(TarEntry(f"{epj_uuid}/dokumenter/{d.uuid}.xml", data=data))
+            entries += x.file_entries
+        package = self._write(epj_uuid, "epj", entries, jid, tuple(x.j.journal_id for x in group))
+        result.packages.append(package)
+        result.bytes += package.size
+        for x in group:
+            j, pj = x.j, x.j.pasient
+            result.documents += len(x.file_entries)
+            self.tally.journal(pj.pasient_id, x.first, x.last, j.journalsted)
+            self.tally.innslag += len(j.innslag)
+            self.tally.filer += len(x.file_entries)
+            self.oversikt.add(pj.pasient_id, pasient_id=x.pasient_id, pasient_id_type=x.id_type,
+                              fodselsdato=x.fodtdato.isoformat(),
+                              morsdato=pj.dodsdato.isoformat() if pj.dodsdato else None)
+            result.included.append(j.journal_id)
+            xf.write("\n")
+            entry = avlxml_journal(j, arkivskaper_navn=x.arkivskaper_navn, identifikator=x.pasient_id,
+                                   fodtdato=x.fodtdato, first=x.first, last=x.last, diagnoser=x.avl_diagnoser,
+                                   lagringsenheter=[package.file], merknad=x.merknad)
+            xf.write(entry, pretty_print=True)
+            if self.progress:
+                self.progress("journaler", len(result.included) + len(result.excluded), None)
 
     def _diagnosis(self, j: Pasientjournal, dg, result: NhaResult) -> Diagnosis:
         """A source diagnosis as AVLXML takes it: the code in its code system's form (ICD-10 without the dot,
@@ -363,7 +409,8 @@ class _Builder:
                 "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)", journal=j.journal_id))
         return Diagnosis(kode=kode, tekst=tekst or kode, kodeverk=oid, dato=dg.dato)
 
-    def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str) -> Package:
+    def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str,
+               journal_ids: tuple[str, ...] = ()) -> Package:
         path = self.tmp / f"{uuid}.tar"
         if path.exists():
             raise NhaError(f"package {uuid}.tar would be written twice", record=f"journal {journal_id}")
@@ -371,7 +418,8 @@ class _Builder:
             sha, size = write_tar(raw, entries, self.mtime)
             raw.flush()
             os.fsync(raw.fileno())
-        return Package(uuid=uuid, type=kind, sha256=sha, size=size, journal_id=journal_id)
+        return Package(uuid=uuid, type=kind, sha256=sha, size=size, journal_id=journal_id,
+                       journal_ids=journal_ids or ((journal_id,) if journal_id else ()))
 
 
 def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike[str], *, metadata: NhaMetadata,
@@ -421,6 +469,7 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
                 for j in journals:
                     b.journal(j, result, xf)
                     xf.flush()
+                b.flush(result, xf)
                 xf.write("\n")
         if not result.included:
             raise NhaError("no journal qualifies for the deposit "

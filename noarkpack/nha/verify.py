@@ -433,10 +433,19 @@ class _Verifier:
                      "avleveringsidentifikator", file="epjpakkeliste.xml")
         if listed is None:
             return
-        n_epj = sum(1 for v in listed.values() if v.type == "epj")
-        if self.journals and n_epj != len(self.journals):
+        # a patient's journals share one epj package (one EPJ per patient, docs/nha.md): every epj package must be
+        # named by the lagringsenhet of at least one journal of the list, and without lagringsenhet names the
+        # list cannot have more journals' packages than journals
+        epj = [ref for ref, v in listed.items() if v.type == "epj"]
+        named = {le for j in self.journals for le in j.lagringsenheter if TAR_RE.fullmatch(le)}
+        if named:
+            for ref in epj:
+                if ref not in named:
+                    self.add("NHA.11", WARNING, f"epj package {ref} is named by no journal's lagringsenhet in the "
+                             "AVLXML list", file="epjpakkeliste.xml", line=listed[ref].line)
+        elif self.journals and len(epj) > len(self.journals):
             self.add("NHA.11", WARNING, f"the AVLXML list has {len(self.journals)} journals but the package list "
-                     f"{n_epj} epj packages", file="epjpakkeliste.xml")
+                     f"{len(epj)} epj packages", file="epjpakkeliste.xml")
         for j in self.journals:
             for le in j.lagringsenheter:
                 if TAR_RE.fullmatch(le) and le not in listed:

@@ -180,32 +180,34 @@ def _komponent(parent: etree._Element, komponent_id: str, komponenttype: str, so
 # ------------------------------------------------------------------------------------------ EPJ sak
 
 
-def sak_xml(j: Pasientjournal, md: NhaMetadata, *, pasientinfo_uri: str, docs: Iterable[DocRef],
-            arkivskaper_navn: str, arkivskaper_orgnr: str | None, types: Komponenttyper,
-            opplysninger: tuple[str, str] | None = None) -> bytes:
-    """The EPJ sak; ``opplysninger`` is (komponent_ID, uuid) of the journal's Journalopplysninger dokument."""
+def sak_xml(saker: list[tuple[Pasientjournal, list[DocRef], tuple[str, str]]], md: NhaMetadata, *, epj_id: str,
+            pasientinfo_uri: str, arkivskaper_navn: str, arkivskaper_orgnr: str | None,
+            types: Komponenttyper) -> bytes:
+    """The patient's EPJ: one Arkivert_EPJ_sak per source journal (each with its entries and its
+    Journalopplysninger dokument, given as (komponent_ID, uuid)); ``epj_id`` is globally unique (the uuid)."""
     root = etree.Element(_q(NS_SAK, "Arkivert_EPJ"), nsmap={None: NS_SAK, **NSMAP_EPJ})
-    _sub(root, NS_SAK, "EPJ_ID", j.journal_id)
+    _sub(root, NS_SAK, "EPJ_ID", epj_id)
     _sub(root, NS_SAK, "filreferanse_pasientinfo", pasientinfo_uri)
-    sak = _sub(root, NS_SAK, "Arkivert_EPJ_sak")
-    _komponent(sak, j.journal_id, types.oid("sak"), None)
-    if opplysninger is not None:
+    for n, (j, docs, opplysninger) in enumerate(saker, start=1):
+        sak = _sub(root, NS_SAK, "Arkivert_EPJ_sak")
+        _komponent(sak, j.journal_id, types.oid("sak"), n)
         ref = _sub(sak, NS_SAK, "Referanse_arkivert_EPJ_dokument")
         _sub(ref, NS_SAK, "komponent_ID", opplysninger[0])
         _sub(ref, NS_SAK, "sortering", "0")
         _sub(ref, NS_SAK, "filreferanse", f"../dokumenter/{opplysninger[1]}.xml")
-    for d in docs:
-        ref = _sub(sak, NS_SAK, "Referanse_arkivert_EPJ_dokument")
-        _sub(ref, NS_SAK, "komponent_ID", d.innslag.innslag_id)
-        _sub(ref, NS_SAK, "sortering", str(d.sortering))
-        _sub(ref, NS_SAK, "filreferanse", f"../dokumenter/{d.uuid}.xml")
-    # the revision log says only what the source says happened (issue 17, point 11; docs/nha.md "Revisions"):
-    # the opening of a journal in the EPJ is a registration through its user interface (01); a journal opened
-    # before the EPJ came into use ([nha] epj_i_bruk_fra) was opened on paper, and no revision type says so.
-    # Closing a journal is neither registration nor approval of content (9252 has no code for it): not logged.
-    if md.epj_i_bruk_fra is None or j.opprettet.date() >= md.epj_i_bruk_fra:
-        _revisjon(sak, NS_SAK, j.opprettet, "01", brukere=md.brukere, merknad="Journalen opprettet",
-                  registrert_av=j.opprettet_av, rolle="opprettet journalen")
+        for d in docs:
+            ref = _sub(sak, NS_SAK, "Referanse_arkivert_EPJ_dokument")
+            _sub(ref, NS_SAK, "komponent_ID", d.innslag.innslag_id)
+            _sub(ref, NS_SAK, "sortering", str(d.sortering))
+            _sub(ref, NS_SAK, "filreferanse", f"../dokumenter/{d.uuid}.xml")
+        # the revision log says only what the source says happened (issue 17, point 11; docs/nha.md
+        # "Revisions"): the opening of a journal in the EPJ is a registration through its user interface (01); a
+        # journal opened before the EPJ came into use ([nha] epj_i_bruk_fra) was opened on paper, and no revision
+        # type says so. Closing a journal is neither registration nor approval (9252 has no code): not logged.
+        if md.epj_i_bruk_fra is None or j.opprettet.date() >= md.epj_i_bruk_fra:
+            _revisjon(sak, NS_SAK, j.opprettet, "01", brukere=md.brukere, merknad="Journalen opprettet",
+                      registrert_av=j.opprettet_av, rolle="opprettet journalen")
+    j0 = saker[0][0]
     v = _sub(root, NS_GRUNNDATA, "ansvarlig_virksomhet")
     _sub(v, NS_GRUNNDATA, "enhetsbetegnelse", arkivskaper_navn)
     if arkivskaper_orgnr:
@@ -215,7 +217,7 @@ def sak_xml(j: Pasientjournal, md: NhaMetadata, *, pasientinfo_uri: str, docs: I
     if md.resh_id:
         _sub(v, NS_GRUNNDATA, "RESH_ID", md.resh_id)
     e = _sub(root, NS_GRUNNDATA, "ansvarlig_enhet")
-    _sub(e, NS_GRUNNDATA, "enhetsbetegnelse", j.journalsted)
+    _sub(e, NS_GRUNNDATA, "enhetsbetegnelse", j0.journalsted)
     _sub(e, NS_GRUNNDATA, "tilhører_virksomhet", arkivskaper_navn)
     return _tostring(root)
 
@@ -384,7 +386,8 @@ class Package:
     type: str  # "epj" | "dok"
     sha256: str
     size: int
-    journal_id: str
+    journal_id: str  # the (first) journal it holds; "" for the deposit's dok package
+    journal_ids: tuple[str, ...] = ()  # every journal it holds: a patient's journals share one epj package
 
     @property
     def file(self) -> str:
