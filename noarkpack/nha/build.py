@@ -36,9 +36,10 @@ from ..model.identifiers import PersonNumber, PersonNumberError, system_id, vali
 from ..model.selection import SelectionRules
 from ..progress import Progress
 from ..schemas import SchemaStore
-from .codes import Komponenttyper, diagnosis_code, pasient_id_type
+from .codes import Komponenttyper, pasient_id_type
 from .documentation import Oversikt, Tally, write_documentation
-from .findings import INFO, WARNING, Finding, finding
+from .facts import deposit_diagnosis, mors_merknad
+from .findings import WARNING, Finding, finding
 from .metadata import NhaMetadata
 from .tarball import TarEntry, write_tar
 from .xml import (
@@ -155,26 +156,6 @@ def check_person_number(j: Pasientjournal) -> tuple[PersonNumber | None, Finding
                              f"journal {j.journal_id}: the patient's person number is not a valid fødselsnummer, "
                              f"D-nummer or H-nummer under the 1964 or the 2032 rule set ({e}); it is deposited "
                              "as recorded", journal=j.journal_id)
-
-
-def mors_merknad(j: Pasientjournal, rules: SelectionRules) -> str | None:
-    """Why a journal without a death date is deposited: NHA's rule that stood in for the ten-year rule.
-
-    With a death date the rule is shown by morsdato itself (deposited ``years_after_death`` years after it,
-    helsearkivforskriften § 17); without one, the ten years cannot be counted and the AVLXML merknad names
-    the rule of NHA's mors check (nha-validering valider-avlxml, codes 2–4) that selected the journal.
-    """
-    p = j.pasient
-    if p.dodsdato is not None:
-        return None
-    head = "Dødsdato er ukjent, så tiårsregelen (helsearkivforskriften § 17) kan ikke telles fra den; "
-    if p.dodsdato_ukjent:
-        return head + "kildesystemet registrerer pasienten som død med ukjent dato (sikkermors; NHAs regel, kode 4)."
-    today = rules.today or date.today()
-    if p.fodselsdato is not None and today.year - p.fodselsdato.year > 110:
-        return head + (f"journalen avleveres fordi pasienten er født for mer enn 110 år siden ({p.fodselsdato.year}; "
-                       "NHAs regel, kode 2).")
-    return head + "journalen avleveres fordi siste kontakt var for mer enn 60 år siden (NHAs regel, kode 3)."
 
 
 @dataclass
@@ -388,26 +369,9 @@ class _Builder:
                 self.progress("journaler", len(result.included) + len(result.excluded), None)
 
     def _diagnosis(self, j: Pasientjournal, dg, result: NhaResult) -> Diagnosis:
-        """A source diagnosis as AVLXML takes it: the code in its code system's form (ICD-10 without the dot,
-        as NHA's 7110 table holds it), or — when the source holds no code of that system — text only."""
-        oid = self.md.diagnosekodeverk.get(dg.kodeverk or "", "0")
-        kode = diagnosis_code(dg.kode, oid)
-        tekst = (dg.tekst or "").strip()
-        if kode is None:
-            raw = (dg.kode or "").strip()
-            if raw and raw not in tekst:
-                tekst = f"{tekst} ({raw})" if tekst else raw
-            result.warnings.append(finding(
-                "NHA.18", WARNING if raw and any(c.isdigit() for c in raw) else INFO,
-                f"journal {j.journal_id}: a diagnosis has no code in the form of its code system "
-                f"{dg.kodeverk!r}; it is deposited as diagnosetekst only, without diagnosekode",
-                journal=j.journal_id))
-            return Diagnosis(kode=None, tekst=tekst, kodeverk=oid, dato=dg.dato)
-        if oid == "0":
-            result.warnings.append(finding(
-                "NHA.14", INFO, f"journal {j.journal_id}: code system {dg.kodeverk!r} has no OID in "
-                "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)", journal=j.journal_id))
-        return Diagnosis(kode=kode, tekst=tekst or kode, kodeverk=oid, dato=dg.dato)
+        diagnosis, notes = deposit_diagnosis(j, dg, self.md.diagnosekodeverk)
+        result.warnings.extend(notes)
+        return diagnosis
 
     def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str,
                journal_ids: tuple[str, ...] = ()) -> Package:
