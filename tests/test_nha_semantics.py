@@ -302,3 +302,17 @@ def test_mutation_icd10_with_a_dot_in_the_epj(built, tmp_path) -> None:
     copy = _copy(built, tmp_path)
     _rewrite(copy, built, "SFJ-1001", "/dokumenter/", b"<basis:code>I219</basis:code>", b"<basis:code>I21.9</basis:code>")
     assert _semantic(copy) == {"NHA.18"}
+
+
+def test_hidden_flags_three_states_through_an_import_mapping(tmp_path) -> None:
+    """[import]: a CSV column left empty stays NULL in the staging database (not false); a recorded value stays."""
+    from noarkpack.pipeline import import_project
+    from noarkpack.project import load_project
+
+    omsorg = ROOT / "examples" / "omsorg"
+    project = load_project(omsorg, database=tmp_path / "staging.sqlite")
+    import_project(project)
+    staged = {j.pasient.pasient_id: j.pasient.skjult_adresse for j in project.journals()}
+    original = {j.pasient.pasient_id: j.pasient.skjult_adresse for j in read_journals(omsorg / "journals.jsonl")}
+    assert staged == original
+    assert set(staged.values()) >= {True, None}  # one hidden address; nothing recorded elsewhere, never false
