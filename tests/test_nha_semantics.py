@@ -316,3 +316,14 @@ def test_hidden_flags_three_states_through_an_import_mapping(tmp_path) -> None:
     original = {j.pasient.pasient_id: j.pasient.skjult_adresse for j in read_journals(omsorg / "journals.jsonl")}
     assert staged == original
     assert set(staged.values()) >= {True, None}  # one hidden address; nothing recorded elsewhere, never false
+
+
+def test_every_nha_check_is_catalogued_and_documented() -> None:
+    from noarkpack.nha.findings import CATALOGUE
+
+    used = set()
+    for f in (ROOT / "noarkpack" / "nha").glob("*.py"):
+        used |= set(re.findall(r'"(NHA\.\d\d)"', f.read_text(encoding="utf-8")))
+    documented = set(re.findall(r"^\| (NHA\.\d\d) \|", (ROOT / "docs" / "nha.md").read_text(encoding="utf-8"),
+                                re.MULTILINE))
+    assert used <= set(CATALOGUE) == documented
