@@ -39,7 +39,17 @@ from ..errors import SourceError
 from ..model.noark5 import ArkivskaperInfo
 from ..progress import Progress
 from .import_report import KEEP_REJECTED, FileStats, ImportRejected, ImportReport, Rejected, Unmapped
-from .mapping import FIELDS, FileMapping, ImportMapping, ValueProblem, to_bool, to_date, to_datetime, to_int
+from .mapping import (
+    FIELDS,
+    NULLABLE_BOOLS,
+    FileMapping,
+    ImportMapping,
+    ValueProblem,
+    to_bool,
+    to_date,
+    to_datetime,
+    to_int,
+)
 from .readers import csv_records, jsonl_records
 from .staging import (
     DATA_TABLES,
@@ -99,7 +109,8 @@ class _Importer:
 
     def row(self, fm: FileMapping, rec: Any, line: int) -> dict[str, Any]:
         """The staging row of one record; raises ValueProblem (the row is rejected)."""
-        out: dict[str, Any] = {f: 0 for f, (kind, _) in FIELDS[fm.table].items() if kind == "bool"}
+        out: dict[str, Any] = {f: 0 for f, (kind, _) in FIELDS[fm.table].items()
+                               if kind == "bool" and (fm.table, f) not in NULLABLE_BOOLS}
         for name, spec in fm.fields.items():
             if spec.constant is not None:
                 raw = spec.constant
@@ -119,7 +130,7 @@ class _Importer:
             if raw is None:
                 if spec.required:
                     raise ValueProblem(f"{where} is missing")
-                out[name] = 0 if spec.kind == "bool" else None
+                out[name] = 0 if spec.kind == "bool" and (fm.table, name) not in NULLABLE_BOOLS else None
                 continue
             if spec.values is not None:
                 key = raw if isinstance(raw, str) else json.dumps(raw)

@@ -20,6 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
 
+#: bool fields with three states: unset stays NULL in the staging database (the source recorded nothing),
+#: while every other bool field defaults to false
+NULLABLE_BOOLS = {("pasient", "skjult_adresse"), ("pasient", "skjult_navn")}
+
 # field → (kind, required).  kind: str, date, datetime, bool, int, list
 FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
     "pasient": {
