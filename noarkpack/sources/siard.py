@@ -1,0 +1,308 @@
+"""SIARD 2.1 / 2.2 archives as a source: read streamed straight from the ZIP, every LOB checked.
+
+A SIARD file (eCH-0165; DILCISBoard/SIARD) is a ZIP: ``header/metadata.xml`` describes schemas, tables and
+columns; each table's rows are ``content/schemaN/tableM/tableM.xml``.  This module never unpacks the archive:
+table XML is parsed incrementally (lxml iterparse, each row cleared after use, so memory does not grow with
+the row count) straight from the ZIP member (zipfile: ZIP64, stored and deflated entries); LOB files are read
+from the ZIP, or from the external LOB folder the metadata names, one at a time.
+
+Two ways in:
+
+- the library API for a migration script: ``with SiardArchive(path) as a: a.catalog(); a.rows("HR", "EMP")``
+  yields one dict per row (column name → int, float, str, bytes or None);
+- :func:`load_into_sqlite`, which copies every table into a new SQLite file (one table "schema.table" each)
+  for the import mapping's joins and filters, and :func:`inspect_siard` for ``source inspect``.
+
+Where a LOB is (SIARD 2.2 ch. 5.1, 5.6, 6.2 and DILCIS "SIARD LOB location" 2024-08-01): a cell's ``file``
+is relative to the lobFolder of its field, which is relative to its column's, which is relative to the
+archive's (``siardArchive/lobFolder``), which is relative to the SIARD file taken as a folder (so ``../lobs/``
+is the folder ``lobs`` beside the .siard file).  With no lobFolder anywhere the file is inside the ZIP.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+from urllib.request import url2pathname
+
+from lxml import etree
+
+from ..errors import SourceError
+from ..progress import Progress
+from .catalog import SourceCatalog
+from .siard_meta import (
+    KIND_BINARY,
+    KIND_BOOL,
+    KIND_FLOAT,
+    KIND_INT,
+    KIND_JSON,
+    MAX_METADATA_BYTES,
+    TABLE_NS,
+    ArchiveMeta,
+    Leaf,
+    TableMeta,
+    parse_metadata,
+    to_catalog,
+)
+from .siard_values import array_text, binary_encodings, check_lob, convert
+
+_ROW = f"{{{TABLE_NS}}}row"
+_REPACK = "get the archive again from its depot copy (or export it again) and check its checksum"
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, *, where: str) -> bytes:
+    try:
+        with zf.open(name) as f:
+            return f.read()
+    except KeyError:
+        raise SourceError(f"{name} is missing from the archive", file=where, hint=_REPACK) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise SourceError(f"{name} cannot be read from the ZIP: {e}", file=where, hint=_REPACK) from None
+
+
+class SiardArchive:
+    """One SIARD 2.1/2.2 file, open for reading.  Use as a context manager."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            raise SourceError("the SIARD file does not exist", file=self.path) from None
+        except (zipfile.BadZipFile, OSError) as e:
+            raise SourceError(f"not a readable ZIP file ({e}); a SIARD archive is a ZIP", file=self.path,
+                              hint="the file is truncated or damaged: " + _REPACK) from None
+        self._names = set(self._zip.namelist())
+        info = self._zip.getinfo("header/metadata.xml") if "header/metadata.xml" in self._names else None
+        if info is None:
+            self._zip.close()
+            raise SourceError("header/metadata.xml is missing: this is not a SIARD archive", file=self.path)
+        if info.file_size > MAX_METADATA_BYTES:
+            self._zip.close()
+            raise SourceError(f"header/metadata.xml is {info.file_size} bytes, more than noarkpack reads",
+                              file=self.path)
+        where = f"{self.path}!header/metadata.xml"
+        self.meta: ArchiveMeta = parse_metadata(_read_member(self._zip, "header/metadata.xml", where=where),
+                                                where=where)
+        self._base = self.path.resolve().as_uri() + "/"
+
+    # -- context manager -------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> SiardArchive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- what it holds ---------------------------------------------------------------------------------
+    def catalog(self) -> SourceCatalog:
+        return to_catalog(self.meta, str(self.path))
+
+    def tables(self) -> list[TableMeta]:
+        return self.meta.tables()
+
+    def _table(self, schema: str, table: str) -> TableMeta:
+        t = self.meta.table(schema, table)
+        if t is None:
+            known = ", ".join(x.qualified for x in self.meta.tables())
+            raise SourceError(f"the archive has no table {schema}.{table} (it has: {known})", file=self.path,
+                              hint="name a table as metadata.xml does, schema and table, case included")
+        return t
+
+    # -- rows ------------------------------------------------------------------------------------------
+    def rows(self, schema: str, table: str, *, check_count: bool = True) -> Iterator[dict]:
+        """Stream the rows of ``schema.table`` as dicts (every column of the table, None where absent).
+
+        LOBs come as bytes (binary) or str (character), read and checked one at a time.  At the end the
+        number of rows is compared with metadata.xml's ``rows`` (``check_count``): a difference is a
+        SourceError, since the archive then does not hold what it says it holds.
+        """
+        t = self._table(schema, table)
+        member = f"{t.folder}/{t.folder.rsplit('/', 1)[-1]}.xml"
+        where = f"{self.path}!{member}"
+        xsd_name = member[:-4] + ".xsd"
+        xsd = _read_member(self._zip, xsd_name, where=where) if xsd_name in self._names else None
+        encodings = binary_encodings(xsd)
+        by_path = {leaf.path: leaf for leaf in t.leaves}
+        top = {leaf.path[0] for leaf in t.leaves}
+        names = [leaf.name for leaf in t.leaves]
+        if member not in self._names:
+            if t.rows == 0:
+                return
+            raise SourceError(f"the table file of {t.qualified} is missing", file=f"{self.path}!{member}",
+                              hint=_REPACK)
+        n = 0
+        try:
+            with self._zip.open(member) as stream:
+                context = etree.iterparse(stream, events=("end",), tag=_ROW, huge_tree=True,
+                                          resolve_entities=False, no_network=True)
+                for _, row in context:
+                    n += 1
+                    values = dict.fromkeys(names)
+                    for cell in row:
+                        col = etree.QName(cell).localname
+                        if col not in top:
+                            raise SourceError(f"row {n} has a cell <{col}> that metadata.xml does not declare",
+                                              file=where, line=cell.sourceline, hint=_REPACK)
+                        self._cell(cell, (col,), by_path, values, t, encodings, where, n)
+                    yield values
+                    row.clear()
+                    while row.getprevious() is not None:
+                        del row.getparent()[0]
+                del context
+        except etree.XMLSyntaxError as e:
+            raise SourceError(f"the table XML of {t.qualified} is not well-formed after row {n}: {e.msg}",
+                              file=where, line=e.lineno, hint=_REPACK) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise SourceError(f"the table file of {t.qualified} cannot be read from the ZIP after row {n}: {e}",
+                              file=where, hint=_REPACK) from None
+        if check_count and t.rows is not None and n != t.rows:
+            raise SourceError(f"{t.qualified} holds {n} rows, metadata.xml says {t.rows}", file=where, hint=_REPACK)
+
+    def _cell(self, cell, path: tuple[str, ...], by_path: dict, values: dict, t: TableMeta,
+              encodings: dict, where: str, n: int) -> None:
+        leaf: Leaf | None = by_path.get(path)
+        if leaf is None:
+            children = list(cell)
+            if not children and not (cell.text or "").strip():
+                return
+            for child in children:
+                sub = path + (etree.QName(child).localname,)
+                if not any(p[: len(sub)] == sub for p in by_path):
+                    raise SourceError(f"row {n} has a field {'/'.join(sub)} that metadata.xml does not declare",
+                                      file=where, line=child.sourceline, hint=_REPACK)
+                self._cell(child, sub, by_path, values, t, encodings, where, n)
+            return
+        if leaf.kind == KIND_JSON:
+            values[leaf.name] = array_text(cell)
+            return
+        cell_where = f"{where}, row {n}, column {leaf.name}"
+        file = cell.get("file")
+        if file is not None:
+            values[leaf.name] = self._lob(file, cell, leaf, t, cell_where)
+            return
+        encoding = encodings.get(path[0], "hex") if len(path) == 1 else "hex"
+        value = convert(cell.text or "", leaf, encoding, where=cell_where)
+        if leaf.is_lob and cell.get("length"):
+            value = check_lob(value if isinstance(value, bytes) else value.encode("utf-8"),
+                              binary=leaf.kind == KIND_BINARY, length=cell.get("length"),
+                              digest=cell.get("digest"), digest_type=cell.get("digestType"), where=cell_where)
+        values[leaf.name] = value
+
+    def lob_location(self, file: str, leaf: Leaf, t: TableMeta) -> tuple[str, str]:
+        """("zip", member) or ("file", path) of a LOB cell's ``file`` attribute (see the module's docstring)."""
+        folders = [f for f in (self.meta.lob_folder, *leaf.lob_folders) if f]
+        uri = self._base
+        for f in folders:
+            uri = urljoin(uri, f if f.endswith("/") else f + "/")
+        target = urljoin(uri, file)
+        if target.startswith(self._base):
+            member = unquote(target[len(self._base):])
+            if member not in self._names and not folders:
+                # a writer that made ``file`` relative to the table folder rather than the archive's root
+                alt = f"{t.folder}/{member}"
+                if alt in self._names:
+                    return "zip", alt
+            return "zip", member
+        parsed = urlparse(target)
+        if parsed.scheme != "file":
+            raise SourceError(f"a LOB is at {parsed.scheme}: (only files are read)", file=self.path)
+        return "file", url2pathname(unquote(parsed.path))
+
+    def _lob(self, file: str, cell, leaf: Leaf, t: TableMeta, where: str):
+        kind, loc = self.lob_location(file, leaf, t)
+        if kind == "zip":
+            if loc not in self._names:
+                raise SourceError(f"the LOB file {loc} is missing from the archive", file=where, hint=_REPACK)
+            data = _read_member(self._zip, loc, where=where)
+        else:
+            try:
+                data = Path(loc).read_bytes()
+            except FileNotFoundError:
+                raise SourceError(f"the external LOB file {loc} does not exist", file=where,
+                                  hint="the archive keeps this LOB outside the ZIP (metadata.xml lobFolder): "
+                                  "put the LOB folder where metadata.xml says, beside the .siard file") from None
+            except OSError as e:
+                raise SourceError(f"the external LOB file {loc} cannot be read: {e.strerror}", file=where) from None
+        return check_lob(data, binary=leaf.kind == KIND_BINARY, length=cell.get("length"),
+                         digest=cell.get("digest"), digest_type=cell.get("digestType"), where=where)
+
+
+def inspect_siard(siard_path: Path) -> SourceCatalog:
+    """What the archive holds, from header/metadata.xml alone (rows as metadata.xml states them)."""
+    with SiardArchive(siard_path) as archive:
+        return archive.catalog()
+
+
+_SQLITE_TYPES = {KIND_INT: "INTEGER", KIND_BOOL: "INTEGER", KIND_FLOAT: "REAL", KIND_BINARY: "BLOB"}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_into_sqlite(siard_path: Path, sqlite_path: Path, *, progress: Progress | None = None,
+                     batch: int = 500) -> None:
+    """Write every table of the archive into a new SQLite database at ``sqlite_path``.
+
+    One SQLite table per SIARD table, named "{schema}.{table}"; columns as :meth:`SiardArchive.rows` yields
+    them (UDT attributes flattened to "COL.ATTR", arrays as JSON text); SQLite types: INTEGER for integer
+    types and BOOLEAN (1/0), REAL for approximate numerics, BLOB for binary, TEXT for everything else (DECIMAL
+    with a scale stays text, so no digit is lost to floating point).  Primary key columns get an index (not
+    a constraint: the archive's rows are copied as they are).  Written to a temporary file and renamed, so a
+    failure never leaves a database that looks complete; an existing file at ``sqlite_path`` is replaced.
+    """
+    sqlite_path = Path(sqlite_path)
+    with SiardArchive(siard_path) as archive:
+        tables = archive.tables()
+        total = sum(t.rows or 0 for t in tables)
+        fd, tmp = tempfile.mkstemp(prefix=sqlite_path.name + ".", suffix=".partial", dir=sqlite_path.parent)
+        os.close(fd)
+        con = sqlite3.connect(tmp)
+        try:
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("PRAGMA synchronous=OFF")
+            done = 0
+            if progress:
+                progress("siard", 0, total)
+            for t in tables:
+                cols = ", ".join(f"{_quote(lf.name)} {_SQLITE_TYPES.get(lf.kind, 'TEXT')}" for lf in t.leaves)
+                con.execute(f"CREATE TABLE {_quote(t.qualified)} ({cols})")
+                sql = (f"INSERT INTO {_quote(t.qualified)} VALUES ({', '.join('?' * len(t.leaves))})"
+                       if t.leaves else None)
+                names = [lf.name for lf in t.leaves]
+                pending: list[tuple] = []
+                for row in archive.rows(t.schema, t.name):
+                    pending.append(tuple(row[c] for c in names))
+                    if len(pending) >= batch:
+                        con.executemany(sql, pending)
+                        done += len(pending)
+                        pending.clear()
+                        if progress:
+                            progress("siard", done, total)
+                if pending:
+                    con.executemany(sql, pending)
+                    done += len(pending)
+                if t.primary_key and all(c in names for c in t.primary_key):
+                    con.execute(f"CREATE INDEX {_quote('pk:' + t.qualified)} ON {_quote(t.qualified)} "
+                                f"({', '.join(_quote(c) for c in t.primary_key)})")
+                con.commit()
+                if progress:
+                    progress("siard", done, total)
+            con.close()
+            os.replace(tmp, sqlite_path)
+        except BaseException:
+            con.close()
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+__all__ = ["SiardArchive", "inspect_siard", "load_into_sqlite"]
