@@ -48,13 +48,6 @@ def hasher(digest_type: str | None, *, where: str):
 def check_lob(data: bytes, *, binary: bool, length: str | None, digest: str | None, digest_type: str | None,
               where: str) -> bytes | str:
     """``data`` as the cell's value (bytes, or str for a character LOB), after checking length and digest."""
-    h = hasher(digest_type, where=where) if digest else None
-    if h is not None:
-        h.update(data)
-        if h.hexdigest().lower() != digest.strip().lower():
-            raise SourceError(f"the LOB's {digest_type} digest does not match the one the table records",
-                              file=where, hint="the LOB file was altered or damaged after archiving; get the "
-                              "archive again from its depot copy and check its fixity")
     if binary:
         value: bytes | str = data
         count = len(data)
@@ -65,10 +58,19 @@ def check_lob(data: bytes, *, binary: bool, length: str | None, digest: str | No
             raise SourceError(f"the character LOB is not UTF-8 (byte {e.start})", file=where,
                               hint="SIARD stores character LOBs in UTF-8; the archive is damaged") from None
         count = len(value)
+    if length is not None and length.strip() and not length.strip().isdigit():
+        raise SourceError(f"the LOB's length attribute {length!r} is not a number", file=where)
     if length is not None and length.strip() and int(length) != count:
         unit = "bytes" if binary else "characters"
         raise SourceError(f"the LOB holds {count} {unit}, the table records length {int(length)}", file=where,
                           hint="the LOB file is truncated or damaged; get a fresh copy of the archive")
+    h = hasher(digest_type, where=where) if digest else None
+    if h is not None:
+        h.update(data)
+        if h.hexdigest().lower() != digest.strip().lower():
+            raise SourceError(f"the LOB's {digest_type} digest does not match the one the table records",
+                              file=where, hint="the LOB file was altered or damaged after archiving; get the "
+                              "archive again from its depot copy and check its fixity")
     return value
 
 
