@@ -67,7 +67,8 @@ def check_lob(data: bytes, *, binary: bool, length: str | None, digest: str | No
     h = hasher(digest_type, where=where) if digest else None
     if h is not None:
         h.update(data)
-        if h.hexdigest().lower() != digest.strip().lower():
+        # hexadecimal, or for the SHA variants Base64 (metadata.xsd messageDigestType annotation)
+        if h.hexdigest().lower() != digest.strip().lower() and base64.b64encode(h.digest()).decode() != digest.strip():
             raise SourceError(f"the LOB's {digest_type} digest does not match the one the table records",
                               file=where, hint="the LOB file was altered or damaged after archiving; get the "
                               "archive again from its depot copy and check its fixity")
