@@ -42,6 +42,7 @@ from .siard_meta import (
     KIND_FLOAT,
     KIND_INT,
     KIND_JSON,
+    KIND_TEXT,
     MAX_METADATA_BYTES,
     TABLE_NS,
     ArchiveMeta,
@@ -50,7 +51,7 @@ from .siard_meta import (
     parse_metadata,
     to_catalog,
 )
-from .siard_values import array_text, binary_encodings, check_lob, convert
+from .siard_values import array_text, binary_encodings, check_lob, convert, unescape
 
 _ROW = f"{{{TABLE_NS}}}row"
 _REPACK = "get the archive again from its depot copy (or export it again) and check its checksum"
@@ -132,7 +133,9 @@ class SiardArchive:
         xsd = _read_member(self._zip, xsd_name, where=where) if xsd_name in self._names else None
         encodings = binary_encodings(xsd)
         by_path = {leaf.path: leaf for leaf in t.leaves}
-        top = {leaf.path[0] for leaf in t.leaves}
+        tops = {f"{{{TABLE_NS}}}{leaf.path[0]}": leaf.path[0] for leaf in t.leaves}
+        simple = {f"{{{TABLE_NS}}}{leaf.path[0]}": leaf for leaf in t.leaves
+                  if len(leaf.path) == 1 and leaf.kind != KIND_JSON}
         names = [leaf.name for leaf in t.leaves]
         if member not in self._names:
             if t.rows == 0:
@@ -148,10 +151,26 @@ class SiardArchive:
                     n += 1
                     values = dict.fromkeys(names)
                     for cell in row:
-                        col = etree.QName(cell).localname
-                        if col not in top:
-                            raise SourceError(f"row {n} has a cell <{col}> that metadata.xml does not declare",
-                                              file=where, line=cell.sourceline, hint=_REPACK)
+                        tag = cell.tag
+                        leaf = simple.get(tag)
+                        if leaf is not None and cell.get("file") is None and not leaf.is_lob:
+                            # the common cell: a predefined type, inline (the fast path of the loop)
+                            text = cell.text
+                            if text is None:
+                                text = ""
+                            if leaf.kind == KIND_TEXT:
+                                values[leaf.name] = unescape(text)
+                            else:
+                                values[leaf.name] = convert(text, leaf, encodings.get(leaf.path[0], "hex"),
+                                                            where=f"{where}, row {n}, column {leaf.name}")
+                            continue
+                        col = tops.get(tag)
+                        if col is None:
+                            if not isinstance(tag, str):  # a comment or processing instruction
+                                continue
+                            raise SourceError(f"row {n} has a cell <{etree.QName(cell).localname}> that "
+                                              "metadata.xml does not declare", file=where, line=cell.sourceline,
+                                              hint=_REPACK)
                         self._cell(cell, (col,), by_path, values, t, encodings, where, n)
                     yield values
                     row.clear()
