@@ -283,3 +283,19 @@ def test_not_a_siard_and_unknown_table(tmp_path):
     _fails(plain, tmp_path, "header/metadata.xml is missing")
     with SiardArchive(SAMPLE) as a, pytest.raises(SourceError, match="no table SampleSchema.NOPE"):
         list(a.rows("SampleSchema", "NOPE"))
+
+
+def test_a_bad_lob_can_be_a_rejected_row_instead_of_an_error(tmp_path):
+    """rows(on_bad_lob=…): the importer's way to reject the row and go on (issue 18 point 5)."""
+    with zipfile.ZipFile(SAMPLE) as z:
+        data = bytearray(z.read("content/schema0/table0/lob9/record0.bin"))
+    data[0] ^= 0xFF
+    bad = _rewrite(SAMPLE, tmp_path / "digest.siard", replace={"content/schema0/table0/lob9/record0.bin": bytes(data)},
+                   drop="content/schema0/table0/lob5/record3.txt")
+    seen = []
+    with SiardArchive(bad) as a:
+        rows = list(a.rows("SampleSchema", "TSIMPLE", on_bad_lob=lambda n, col, err: seen.append((n, col, str(err)))))
+    assert len(rows) == 4
+    assert [(n, col) for n, col, _ in seen] == [(1, "CBLOB"), (4, "CNCLOB")]
+    assert "MD5 digest does not match" in seen[0][2] and "record3.txt is missing" in seen[1][2]
+    assert rows[0]["CBLOB"] is None and rows[3]["CNCLOB"] is None and rows[1]["CBLOB"] is not None

@@ -26,7 +26,8 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 from urllib.request import url2pathname
@@ -54,6 +55,17 @@ from .siard_meta import (
 from .siard_values import array_text, binary_encodings, check_lob, convert, unescape
 
 _ROW = f"{{{TABLE_NS}}}row"
+
+
+@dataclass
+class _Ctx:
+    """What reading one cell of a table needs besides the cell."""
+
+    by_path: dict
+    table: TableMeta
+    encodings: dict
+    where: str
+    on_bad_lob: Callable[[int, str, SourceError], None] | None
 _REPACK = "get the archive again from its depot copy (or export it again) and check its checksum"
 
 
@@ -119,11 +131,15 @@ class SiardArchive:
         return t
 
     # -- rows ------------------------------------------------------------------------------------------
-    def rows(self, schema: str, table: str, *, check_count: bool = True) -> Iterator[dict]:
+    def rows(self, schema: str, table: str, *, check_count: bool = True,
+             on_bad_lob: Callable[[int, str, SourceError], None] | None = None) -> Iterator[dict]:
         """Stream the rows of ``schema.table`` as dicts (every column of the table, None where absent).
 
-        LOBs come as bytes (binary) or str (character), read and checked one at a time.  At the end the
-        number of rows is compared with metadata.xml's ``rows`` (``check_count``): a difference is a
+        LOBs come as bytes (binary) or str (character), read and checked one at a time.  A LOB that is
+        missing or fails its length/digest check raises SourceError, unless ``on_bad_lob`` is given: then it
+        is called with (row number, column, the error), the cell is None and the row is still yielded, so an
+        importer can reject that row (issue 18 point 5: "a mismatch is a rejected row") and go on.  At the
+        end the number of rows is compared with metadata.xml's ``rows`` (``check_count``): a difference is a
         SourceError, since the archive then does not hold what it says it holds.
         """
         t = self._table(schema, table)
@@ -142,6 +158,7 @@ class SiardArchive:
                 return
             raise SourceError(f"the table file of {t.qualified} is missing", file=f"{self.path}!{member}",
                               hint=_REPACK)
+        ctx = _Ctx(by_path, t, encodings, where, on_bad_lob)
         n = 0
         try:
             with self._zip.open(member) as stream:
@@ -171,7 +188,7 @@ class SiardArchive:
                             raise SourceError(f"row {n} has a cell <{etree.QName(cell).localname}> that "
                                               "metadata.xml does not declare", file=where, line=cell.sourceline,
                                               hint=_REPACK)
-                        self._cell(cell, (col,), by_path, values, t, encodings, where, n)
+                        self._cell(cell, (col,), values, ctx, n)
                     yield values
                     row.clear()
                     while row.getprevious() is not None:
@@ -186,8 +203,8 @@ class SiardArchive:
         if check_count and t.rows is not None and n != t.rows:
             raise SourceError(f"{t.qualified} holds {n} rows, metadata.xml says {t.rows}", file=where, hint=_REPACK)
 
-    def _cell(self, cell, path: tuple[str, ...], by_path: dict, values: dict, t: TableMeta,
-              encodings: dict, where: str, n: int) -> None:
+    def _cell(self, cell, path: tuple[str, ...], values: dict, ctx: _Ctx, n: int) -> None:
+        by_path, where = ctx.by_path, ctx.where
         leaf: Leaf | None = by_path.get(path)
         if leaf is None:
             children = list(cell)
@@ -198,23 +215,29 @@ class SiardArchive:
                 if not any(p[: len(sub)] == sub for p in by_path):
                     raise SourceError(f"row {n} has a field {'/'.join(sub)} that metadata.xml does not declare",
                                       file=where, line=child.sourceline, hint=_REPACK)
-                self._cell(child, sub, by_path, values, t, encodings, where, n)
+                self._cell(child, sub, values, ctx, n)
             return
         if leaf.kind == KIND_JSON:
             values[leaf.name] = array_text(cell)
             return
         cell_where = f"{where}, row {n}, column {leaf.name}"
-        file = cell.get("file")
-        if file is not None:
-            values[leaf.name] = self._lob(file, cell, leaf, t, cell_where)
-            return
-        encoding = encodings.get(path[0], "hex") if len(path) == 1 else "hex"
-        value = convert(cell.text or "", leaf, encoding, where=cell_where)
-        if leaf.is_lob and cell.get("length"):
-            value = check_lob(value if isinstance(value, bytes) else value.encode("utf-8"),
-                              binary=leaf.kind == KIND_BINARY, length=cell.get("length"),
-                              digest=cell.get("digest"), digest_type=cell.get("digestType"), where=cell_where)
-        values[leaf.name] = value
+        try:
+            file = cell.get("file")
+            if file is not None:
+                values[leaf.name] = self._lob(file, cell, leaf, ctx.table, cell_where)
+                return
+            encoding = ctx.encodings.get(path[0], "hex") if len(path) == 1 else "hex"
+            value = convert(cell.text or "", leaf, encoding, where=cell_where)
+            if leaf.is_lob and cell.get("length"):
+                value = check_lob(value if isinstance(value, bytes) else value.encode("utf-8"),
+                                  binary=leaf.kind == KIND_BINARY, length=cell.get("length"),
+                                  digest=cell.get("digest"), digest_type=cell.get("digestType"), where=cell_where)
+            values[leaf.name] = value
+        except SourceError as e:
+            if ctx.on_bad_lob is None or not leaf.is_lob:
+                raise
+            ctx.on_bad_lob(n, leaf.name, e)
+            values[leaf.name] = None
 
     def lob_location(self, file: str, leaf: Leaf, t: TableMeta) -> tuple[str, str]:
         """("zip", member) or ("file", path) of a LOB cell's ``file`` attribute (see the module's docstring)."""
