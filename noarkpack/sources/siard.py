@@ -284,6 +284,7 @@ def inspect_siard(siard_path: Path) -> SourceCatalog:
         return archive.catalog()
 
 
+_BATCH_BYTES = 8 * 1024 * 1024
 _SQLITE_TYPES = {KIND_INT: "INTEGER", KIND_BOOL: "INTEGER", KIND_FLOAT: "REAL", KIND_BINARY: "BLOB"}
 
 
@@ -321,13 +322,18 @@ def load_into_sqlite(siard_path: Path, sqlite_path: Path, *, progress: Progress 
                 sql = (f"INSERT INTO {_quote(t.qualified)} VALUES ({', '.join('?' * len(t.leaves))})"
                        if t.leaves else None)
                 names = [lf.name for lf in t.leaves]
+                lob_names = [lf.name for lf in t.leaves if lf.is_lob or lf.kind == KIND_BINARY]
                 pending: list[tuple] = []
+                pending_bytes = 0
                 for row in archive.rows(t.schema, t.name):
                     pending.append(tuple(row[c] for c in names))
-                    if len(pending) >= batch:
+                    pending_bytes += sum(len(row[c]) for c in lob_names if row[c] is not None)
+                    # flush by rows and by LOB bytes, so a batch of scans does not grow memory
+                    if len(pending) >= batch or pending_bytes >= _BATCH_BYTES:
                         con.executemany(sql, pending)
                         done += len(pending)
                         pending.clear()
+                        pending_bytes = 0
                         if progress:
                             progress("siard", done, total)
                 if pending:
