@@ -203,14 +203,30 @@ def test_load_into_sqlite_keeps_lobs_as_blob_and_text(tmp_path):
 
 # -- damaged archives (issue 18 point 11): one SourceError each, nothing left behind ----------------------
 
-def _rewrite(src: Path, dst: Path, *, drop: str | None = None, replace: dict[str, bytes] | None = None) -> Path:
+def _rewrite(src: Path, dst: Path, *, drop: str | None = None, replace: dict[str, bytes] | None = None,
+             stored_zip64: bool = False) -> Path:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             if info.filename == drop:
                 continue
             data = (replace or {}).get(info.filename, zin.read(info.filename))
-            zout.writestr(info, data)
+            if stored_zip64:
+                info.compress_type = zipfile.ZIP_STORED
+                with zout.open(info, "w", force_zip64=True) as f:
+                    f.write(data)
+            else:
+                zout.writestr(info, data)
     return dst
+
+
+def test_stored_entries_with_zip64_headers_read_the_same(tmp_path):
+    """SIARD allows stored (uncompressed) entries and ZIP64; the samples are deflated, so make a copy."""
+    copy = _rewrite(SFDBOE, tmp_path / "stored.siard", stored_zip64=True)
+    with zipfile.ZipFile(copy) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+    with SiardArchive(SFDBOE) as a, SiardArchive(copy) as b:
+        for t in a.tables():
+            assert list(a.rows(t.schema, t.name)) == list(b.rows(t.schema, t.name))
 
 
 def _fails(path: Path, tmp_path: Path, *words: str) -> SourceError:
