@@ -170,13 +170,17 @@ class SiardArchive:
                     for cell in row:
                         tag = cell.tag
                         leaf = simple.get(tag)
-                        if leaf is not None and cell.get("file") is None and not leaf.is_lob:
+                        if leaf is not None and cell.get("file") is None and (
+                                not leaf.is_lob or cell.get("length") is None):
                             # the common cell: a predefined type, inline (the fast path of the loop)
                             text = cell.text
                             if text is None:
                                 text = ""
-                            if leaf.kind == KIND_TEXT:
+                            kind = leaf.kind
+                            if kind == KIND_TEXT:
                                 values[leaf.name] = unescape(text)
+                            elif kind == KIND_INT and len(text) < 19 and text.isascii() and text.isdigit():
+                                values[leaf.name] = int(text)
                             else:
                                 values[leaf.name] = convert(text, leaf, encodings.get(leaf.path[0], "hex"),
                                                             where=f"{where}, row {n}, column {leaf.name}")
