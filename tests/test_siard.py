@@ -315,3 +315,20 @@ def test_a_bad_lob_can_be_a_rejected_row_instead_of_an_error(tmp_path):
     assert [(n, col) for n, col, _ in seen] == [(1, "CBLOB"), (4, "CNCLOB")]
     assert "MD5 digest does not match" in seen[0][2] and "record3.txt is missing" in seen[1][2]
     assert rows[0]["CBLOB"] is None and rows[3]["CNCLOB"] is None and rows[1]["CBLOB"] is not None
+
+
+def test_a_fraction_in_a_decimal_without_scale_stays_text_and_a_bad_integer_is_an_error(tmp_path):
+    member = "content/schema0/table2/table2.xml"  # HR.EMPLOYEES: c8 SALARY DECIMAL(8, 2), c10 MANAGER_ID DECIMAL(6)
+    with zipfile.ZipFile(SFDBOE) as z:
+        data = z.read(member).decode()
+    first = data.index("<c1>100</c1>")
+    fixed = data[:first] + data[first:].replace("<c1>100</c1>", "<c1>100.5</c1>", 1)
+    with SiardArchive(_rewrite(SFDBOE, tmp_path / "dec.siard", replace={member: fixed.encode()})) as a:
+        row = next(a.rows("HR", "EMPLOYEES", check_count=False))
+    assert row["EMPLOYEE_ID"] == "100.5"
+    member = "content/schema0/table0/table0.xml"  # SampleSchema.TSIMPLE: c14 CINTEGER INTEGER
+    with zipfile.ZipFile(SAMPLE) as z:
+        data = z.read(member).decode()
+    bad = _rewrite(SAMPLE, tmp_path / "int.siard", replace={member: data.replace("<c14>12345678</c14>", "<c14>x1</c14>").encode()})
+    err = _fails(bad, tmp_path, "column CINTEGER (INTEGER)", "not an integer", "row 1")
+    assert "x1" not in str(err)

@@ -94,6 +94,10 @@ def convert(text: str, leaf: Leaf, encoding: str, *, where: str):
         try:
             n = int(text.strip())
         except ValueError:
+            if leaf.sql_type.upper().startswith(("DEC", "NUM")):
+                # a DECIMAL(p) declared without a scale that holds a fraction anyway (a writer's declaration
+                # slip): keep the exact text rather than stop the import
+                return text.strip()
             raise SourceError(f"column {leaf.name} ({leaf.sql_type}) holds {len(text)} characters that are "
                               "not an integer", file=where) from None
         return n if _INT64[0] <= n <= _INT64[1] else str(n)
