@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from noarkpack.sources.siard import SiardArchive, inspect_siard, load_into_sqlite
+from noarkpack.sources.siard_values import unescape
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "legacydb" / "make_siard.py"
@@ -158,3 +161,13 @@ def test_load_into_sqlite_of_the_written_archive(made, tmp_path):
     assert con.execute('SELECT typeof(skann), length(skann) FROM "legacy.notat" WHERE id = 2').fetchone() == (
         "blob", 300_000)
     con.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=60))
+def test_any_text_survives_siard_escaping_and_an_xml_parser(text):
+    """The writer's escaping and the reader's unescaping are inverse through a real XML parse (lxml), for any
+    text: control characters, CR, backslashes, runs of spaces, non-BMP characters."""
+    xml = f'<c1 xmlns="urn:x">{make_siard.siard_escape(text)}</c1>'.encode("utf-8")
+    parsed = etree.fromstring(xml).text or ""
+    assert unescape(parsed) == text

@@ -13,7 +13,8 @@ What it writes (SIARD 2.2, DILCISBoard/SIARD; layout of ch. 4, metadata ch. 5, t
 - ``header/metadata.xml`` (valid against SIARD 2.2 metadata.xsd: one schema, every table with its columns,
   primary key, foreign keys and row count), ``header/siardversion/2.2/``, and - with ``--xsd-from`` - the
   official ``header/metadata.xsd`` and ``header/table.xsd`` copied byte for byte from an existing SIARD 2.2
-  archive (noarkpack keeps no copy of them);
+  archive (noarkpack keeps no copy of them; do not use it for a file committed to the repository, whose
+  reference archives must not be copied into the project);
 - per table ``content/schema0/tableN/tableN.xml`` and its ``tableN.xsd``.  The table files say
   ``version="2.1"`` as SIARD Suite 2.2 writes them: table.xsd of SIARD 2.2 still only allows "2.1";
 - BLOB and long text (CLOB) cells larger than ``--lob-inline-max`` bytes as files inside the ZIP,
