@@ -332,3 +332,27 @@ def test_a_fraction_in_a_decimal_without_scale_stays_text_and_a_bad_integer_is_a
     bad = _rewrite(SAMPLE, tmp_path / "int.siard", replace={member: data.replace("<c14>12345678</c14>", "<c14>x1</c14>").encode()})
     err = _fails(bad, tmp_path, "column CINTEGER (INTEGER)", "not an integer", "row 1")
     assert "x1" not in str(err)
+
+
+def test_lob_locations_follow_the_dilcis_note(tmp_path):
+    """DILCIS "SIARD LOB location" (2024-08-01): no column lobFolder → inside, even with a database lobFolder;
+    otherwise database + column folder + file, relative to the SIARD file (SIARD Suite's "../" reading first,
+    the note's own "./Northwind_lobs/" example second)."""
+    from noarkpack.sources.siard_meta import Leaf
+
+    copy = tmp_path / "Northwind.siard"
+    shutil.copy(SAMPLE, copy)
+    with SiardArchive(copy) as a:
+        t = a.meta.table("SampleSchema", "TSIMPLE")
+        plain = Leaf("C", ("c3",), "BLOB", "binary", True)
+        a.meta.lob_folder = "./Northwind_lobs/"
+        assert a.lob_location("content/schema0/table0/lob9/record1.bin", plain, t) == (
+            "zip", ["content/schema0/table0/lob9/record1.bin"])
+        assert a.lob_location("lob9/record1.bin", plain, t) == ("zip", ["content/schema0/table0/lob9/record1.bin"])
+        outside = Leaf("C", ("c4",), "BLOB", "binary", True, lob_folders=("s0_t2_c4/",))
+        kind, paths = a.lob_location("seg_0/t2_c4_r1.bin", outside, t)
+        assert kind == "file" and str(tmp_path / "Northwind_lobs/s0_t2_c4/seg_0/t2_c4_r1.bin") in paths
+        a.meta.lob_folder = None
+        suite = Leaf("C", ("c4",), "BLOB", "binary", True, lob_folders=("../lobs/",))
+        assert a.lob_location("record0.txt", suite, t) == ("file", [str(tmp_path / "lobs/record0.txt"),
+                                                                   str(tmp_path.parent / "lobs/record0.txt")])

@@ -13,10 +13,10 @@ Two ways in:
 - :func:`load_into_sqlite`, which copies every table into a new SQLite file (one table "schema.table" each)
   for the import mapping's joins and filters, and :func:`inspect_siard` for ``source inspect``.
 
-Where a LOB is (SIARD 2.2 ch. 5.1, 5.6, 6.2 and DILCIS "SIARD LOB location" 2024-08-01): a cell's ``file``
-is relative to the lobFolder of its field, which is relative to its column's, which is relative to the
-archive's (``siardArchive/lobFolder``), which is relative to the SIARD file taken as a folder (so ``../lobs/``
-is the folder ``lobs`` beside the .siard file).  With no lobFolder anywhere the file is inside the ZIP.
+Where a LOB is (SIARD 2.2 ch. 5.1, 5.6, 6.2 and DILCIS "SIARD LOB location" 2024-08-01): with no lobFolder
+on its column (or UDT field) it is inside the ZIP, ``file`` relative to the archive's root; otherwise it is
+outside, ``file`` relative to the field's lobFolder, relative to the column's, relative to the archive's
+(``siardArchive/lobFolder``), relative to the SIARD file (see :meth:`SiardArchive.lob_location`).
 """
 
 from __future__ import annotations
@@ -243,41 +243,63 @@ class SiardArchive:
             ctx.on_bad_lob(n, leaf.name, e)
             values[leaf.name] = None
 
-    def lob_location(self, file: str, leaf: Leaf, t: TableMeta) -> tuple[str, str]:
-        """("zip", member) or ("file", path) of a LOB cell's ``file`` attribute (see the module's docstring)."""
-        folders = [f for f in (self.meta.lob_folder, *leaf.lob_folders) if f]
-        uri = self._base
-        for f in folders:
-            uri = urljoin(uri, f if f.endswith("/") else f + "/")
-        target = urljoin(uri, file)
-        if target.startswith(self._base):
+    def lob_location(self, file: str, leaf: Leaf, t: TableMeta) -> tuple[str, list[str]]:
+        """Where a LOB cell's ``file`` is: ("zip", [member]) or ("file", [candidate paths, in order]).
+
+        DILCIS "SIARD LOB location" (2024-08-01), on SIARD 2.2 5.1/5.6/6.2: with no lobFolder on the column
+        (or on the UDT field) the LOB is *inside* the SIARD file, even when the archive has a database-level
+        lobFolder; otherwise it is outside, at database folder + column folder (+ field folders) + ``file``.
+        A relative location is "relative to the location of the SIARD file".  SIARD Suite reads that as the
+        SIARD file taken as a folder (``../lobs/`` is the folder beside the .siard file); the DILCIS note's
+        example as the SIARD file's own folder (``./Northwind_lobs/`` beside it).  Both are tried, in that order.
+        """
+        if not leaf.lob_folders:
+            target = urljoin(self._base, file)
+            if not target.startswith(self._base):
+                raise SourceError(f"a LOB's file {file!r} points outside the archive although its column has no "
+                                  "lobFolder", file=self.path, hint=_REPACK)
             member = unquote(target[len(self._base):])
-            if member not in self._names and not folders:
+            if member not in self._names and f"{t.folder}/{member}" in self._names:
                 # a writer that made ``file`` relative to the table folder rather than the archive's root
-                alt = f"{t.folder}/{member}"
-                if alt in self._names:
-                    return "zip", alt
-            return "zip", member
-        parsed = urlparse(target)
-        if parsed.scheme != "file":
-            raise SourceError(f"a LOB is at {parsed.scheme}: (only files are read)", file=self.path)
-        return "file", url2pathname(unquote(parsed.path))
+                member = f"{t.folder}/{member}"
+            return "zip", [member]
+        folders = [f for f in (self.meta.lob_folder, *leaf.lob_folders) if f]
+        candidates: list[str] = []
+        for base in (self._base, self._base.rsplit("/", 2)[0] + "/"):
+            uri = base
+            for f in folders:
+                uri = urljoin(uri, f if f.endswith("/") else f + "/")
+            target = urljoin(uri, file)
+            if target.startswith(self._base):
+                continue  # lands inside the archive: not an external location under this reading
+            parsed = urlparse(target)
+            if parsed.scheme != "file":
+                raise SourceError(f"a LOB is at a {parsed.scheme}: URI (only files are read)", file=self.path)
+            path = url2pathname(unquote(parsed.path))
+            if path not in candidates:
+                candidates.append(path)
+        if not candidates:
+            raise SourceError(f"the lobFolder of column {leaf.name} does not lead outside the archive",
+                              file=self.path, hint=_REPACK)
+        return "file", candidates
 
     def _lob(self, file: str, cell, leaf: Leaf, t: TableMeta, where: str):
-        kind, loc = self.lob_location(file, leaf, t)
+        kind, locs = self.lob_location(file, leaf, t)
         if kind == "zip":
-            if loc not in self._names:
-                raise SourceError(f"the LOB file {loc} is missing from the archive", file=where, hint=_REPACK)
-            data = _read_member(self._zip, loc, where=where)
+            if locs[0] not in self._names:
+                raise SourceError(f"the LOB file {locs[0]} is missing from the archive", file=where, hint=_REPACK)
+            data = _read_member(self._zip, locs[0], where=where)
         else:
-            try:
-                data = Path(loc).read_bytes()
-            except FileNotFoundError:
-                raise SourceError(f"the external LOB file {loc} does not exist", file=where,
+            found = next((p for p in locs if Path(p).is_file()), None)
+            if found is None:
+                also = f" (nor {', '.join(locs[1:])})" if len(locs) > 1 else ""
+                raise SourceError(f"the external LOB file {locs[0]} does not exist{also}", file=where,
                                   hint="the archive keeps this LOB outside the ZIP (metadata.xml lobFolder): "
-                                  "put the LOB folder where metadata.xml says, beside the .siard file") from None
+                                  "put the LOB folder where metadata.xml says, beside the .siard file")
+            try:
+                data = Path(found).read_bytes()
             except OSError as e:
-                raise SourceError(f"the external LOB file {loc} cannot be read: {e.strerror}", file=where) from None
+                raise SourceError(f"the external LOB file {found} cannot be read: {e.strerror}", file=where) from None
         return check_lob(data, binary=leaf.kind == KIND_BINARY, length=cell.get("length"),
                          digest=cell.get("digest"), digest_type=cell.get("digestType"), where=where)
 
