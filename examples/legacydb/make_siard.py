@@ -11,10 +11,10 @@ cells they need.  It uses the standard library alone.
 What it writes (SIARD 2.2, DILCISBoard/SIARD; layout of ch. 4, metadata ch. 5, table data ch. 6):
 
 - ``header/metadata.xml`` (valid against SIARD 2.2 metadata.xsd: one schema, every table with its columns,
-  primary key, foreign keys and row count), ``header/siardversion/2.2/``, and - with ``--xsd-from`` - the
-  official ``header/metadata.xsd`` and ``header/table.xsd`` copied byte for byte from an existing SIARD 2.2
-  archive (noarkpack keeps no copy of them; do not use it for a file committed to the repository, whose
-  reference archives must not be copied into the project);
+  primary key, foreign keys and row count), ``header/siardversion/2.2/`` (P_4.2-4), and - with
+  ``--xsd-from`` - the official ``header/metadata.xsd`` (and ``table.xsd``) copied byte for byte from the
+  .xsd file or an existing SIARD 2.2 archive.  SIARD 2.2 P_4.2-5 requires metadata.xsd in ``header/``;
+  noarkpack keeps no copy of it, so without ``--xsd-from`` the archive lacks it (the reader does not need it);
 - per table ``content/schema0/tableN/tableN.xml`` and its ``tableN.xsd``.  The table files say
   ``version="2.1"`` as SIARD Suite 2.2 writes them: table.xsd of SIARD 2.2 still only allows "2.1";
 - BLOB and long text (CLOB) cells larger than ``--lob-inline-max`` bytes as files inside the ZIP,
@@ -54,10 +54,11 @@ _XSD_TYPE = {"BIGINT": "xs:integer", "DOUBLE PRECISION": "xs:double", "BOOLEAN":
 
 
 def siard_escape(text: str) -> str:
-    """SIARD 2.1/2.2 ch. 6.1: characters XML cannot carry, or would alter, become \\uXXXX; so does the backslash.
+    """SIARD 2.2 G_3.3-4: characters XML cannot carry become \\uXXXX; so do the backslash and repeated spaces.
 
-    Escaped: the backslash, C0 controls but TAB and LF (CR is escaped: XML parsers turn it into LF), DEL and
-    the C1 controls, U+FFFE/U+FFFF, and a space that leads, ends or follows another space (as SIARD Suite does).
+    G_3.3-4 lists 0-8, 14-31, 127-159, the backslash and multiple spaces.  Also escaped here: VT and FF (not
+    XML characters at all), CR (an XML parser turns it into LF), U+FFFE/U+FFFF and lone surrogates, and a
+    space that leads or ends the text (as SIARD Suite does), so every string reads back exactly.
     """
     out = []
     n = len(text)
@@ -268,9 +269,13 @@ def write_siard(db: Path, out: Path, *, schema: str = "main", archival: date, xs
         z.folder("header/siardversion/")
         z.folder("header/siardversion/2.2/")
         if xsd_from is not None:
-            with zipfile.ZipFile(xsd_from) as ref:
-                for name in ("header/metadata.xsd", "header/table.xsd"):
-                    z.add(name, ref.read(name))
+            if xsd_from.suffix.lower() == ".xsd":  # the official metadata.xsd itself
+                z.add("header/metadata.xsd", xsd_from.read_bytes())
+            else:
+                with zipfile.ZipFile(xsd_from) as ref:
+                    for name in ("header/metadata.xsd", "header/table.xsd"):
+                        if name in ref.namelist():
+                            z.add(name, ref.read(name))
         z.add("header/metadata.xml", _metadata(schema, table_md, archival, dbname or db.stem, data_owner,
                                                 timespan or "unknown").encode())
         z.zf.close()
@@ -342,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("siard", type=Path)
     p.add_argument("--schema", default="main", help="the SIARD schema name (default: SQLite's own, 'main')")
     p.add_argument("--archival-date", help="YYYY-MM-DD (default: $SOURCE_DATE_EPOCH, else today)")
-    p.add_argument("--xsd-from", type=Path, help="a SIARD 2.2 archive to copy header/metadata.xsd and table.xsd from")
+    p.add_argument("--xsd-from", type=Path, help="the official SIARD 2.2 metadata.xsd, or a SIARD 2.2 archive to copy "
+                   "header/metadata.xsd and table.xsd from (SIARD 2.2 P_4.2-5: metadata.xsd must be in header/)")
     p.add_argument("--lob-inline-max", type=int, default=4000, help="larger LOBs go to files (bytes, default 4000)")
     p.add_argument("--dbname", help="metadata dbname (default: the SQLite file's name)")
     p.add_argument("--data-owner", default="(invented example data)")
