@@ -65,7 +65,8 @@ def kind_of(sql_type: str) -> str:
         return KIND_BOOL
     if base == "DATE":
         return KIND_DATE
-    if base in ("BINARY", "VARBINARY", "BINARY VARYING", "BLOB", "BINARY LARGE OBJECT"):
+    if base in ("BINARY", "VARBINARY", "BINARY VARYING", "BLOB", "BINARY LARGE OBJECT", "DATALINK"):
+        # DATALINK: a file of any content, its length in bytes (SIARD 2.2 table 6.2, "length")
         return KIND_BINARY
     return KIND_TEXT
 
