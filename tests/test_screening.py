@@ -123,6 +123,23 @@ def test_example_has_no_screening_findings(example_extract, schema_store):
     assert "screening metadata that does not fit what it screens: 0" in [f.message for f in report.for_test("NP.10")]
 
 
+def _write(tmp_path: Path, journals: list, institusjoner: tuple[str, ...], store) -> Path:
+    """An extract of ``journals`` (tests/test_validation.py's small source, changed), with these patterns."""
+    from dataclasses import replace
+
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    for name in ("n1.txt", "b1.txt", "sub/e2.txt"):
+        (docs / name).write_text("Tekst.\n", encoding="utf-8")
+    src = tmp_path / "j.jsonl"
+    src.write_text("".join(json.dumps(j, ensure_ascii=False) + "\n" for j in journals), encoding="utf-8")
+    settings = replace(_settings(docs), skjerming_institusjoner=institusjoner)
+    with ExtractWriter(tmp_path / "out", settings, store=store) as w:
+        for j in read_journals(src):
+            w.add(j)
+    return tmp_path / "out" / "avleveringspakke"
+
+
 def test_a_letter_to_a_person_with_a_copy_to_a_hospital(tmp_path, schema_store):
     """Per party: the patient masked in the title and as mottaker, the hospital shown, internal units shown."""
     journals = json.loads(json.dumps(JOURNALS))
@@ -131,19 +148,7 @@ def test_a_letter_to_a_person_with_a_copy_to_a_hospital(tmp_path, schema_store):
     b1["korrespondanse"]["parter"] += [{"type": "Kopimottaker", "navn": "St. Olavs hospital HF"},
                                       {"type": "Intern mottaker", "navn": "Hjemmetjenesten"}]
     del b1["skjerming"]
-    docs = tmp_path / "docs"
-    (docs / "sub").mkdir(parents=True)
-    for name in ("n1.txt", "b1.txt", "sub/e2.txt"):
-        (docs / name).write_text("Tekst.\n", encoding="utf-8")
-    src = tmp_path / "j.jsonl"
-    src.write_text("".join(json.dumps(j, ensure_ascii=False) + "\n" for j in journals), encoding="utf-8")
-    from dataclasses import replace
-
-    settings = replace(_settings(docs), skjerming_institusjoner=("* HF",))
-    with ExtractWriter(tmp_path / "out", settings, store=schema_store) as w:
-        for j in read_journals(src):
-            w.add(j)
-    extract = tmp_path / "out" / "avleveringspakke"
+    extract = _write(tmp_path, journals, ("* HF",), schema_store)
     [(_rec, jp, parts)] = list(_lj_records(extract))
     assert jp.findtext(f"{LJ}offentligTittel") == "Brev til ***** om vedtak"
     assert jp.findtext(f"{LJ}skjermingMetadata") == sk.TITTEL_REG_ORD
@@ -265,3 +270,36 @@ def test_a_screened_party_shown_in_the_public_journal_is_np_03(copy, schema_stor
     report = validate(copy, store=schema_store, tests={"NP.03"})
     [leak] = [f for f in report.findings if f.severity == "error"]
     assert leak.location["systemID"] == sid and name not in leak.message
+
+
+def test_institusjoner_must_be_a_list_of_patterns(tmp_path):
+    from noarkpack import load_project
+    from noarkpack.errors import ConfigError
+
+    text = (EXAMPLE / "noarkpack.toml").read_text(encoding="utf-8")
+    start = text.index("institusjoner = [")
+    end = text.index("]", start) + 1
+    (tmp_path / "noarkpack.toml").write_text(text[:start] + 'institusjoner = "* HF"' + text[end:], encoding="utf-8")
+    with pytest.raises(ConfigError, match="institusjoner"):
+        load_project(tmp_path)
+    assert load_project(EXAMPLE).settings.skjerming_institusjoner[:2] == ("* HF", "* HF, *")
+
+
+def test_part_i_sak_on_an_entry_stays_on_the_saksmappe(tmp_path, schema_store):
+    """M502: "Skjerming navn part i sak" is the saksmappe's.  On a journalpost the source asked to screen the
+    entry's parties: every one is masked, the hospital too; a plain registrering inherits its saksmappe's."""
+    journals = json.loads(json.dumps(JOURNALS))
+    n1, b1 = journals[0]["innslag"]
+    n1["skjerming"] = {"tilgangsrestriksjon": "Unntatt offentlighet", "hjemmel": "Offl. § 13",
+                       "metadata": [sk.NAVN_PART]}
+    b1["skjerming"]["metadata"] = [sk.NAVN_PART]
+    b1["korrespondanse"]["parter"].append({"type": "Kopimottaker", "navn": "St. Olavs hospital HF"})
+    extract = _write(tmp_path, journals, ("* HF",), schema_store)
+    tree = etree.parse(str(extract / "arkivstruktur.xml"))
+    regs = {r.findtext(f"{AS}registreringsID"): r for r in tree.iter(f"{AS}registrering")}
+    assert regs["N1"].find(f"{AS}skjerming") is None
+    assert [v.text for v in regs["B1"].iter(f"{AS}skjermingMetadata")] == [sk.NAVN_MOTTAKER]
+    public = (extract / "offentligJournal.xml").read_text(encoding="utf-8")
+    assert "St. Olavs" not in public
+    report = validate(extract, store=schema_store, tests={"NP.03", "NP.10"})
+    assert report.errors == 0 and report.warnings == 0, [f.message for f in report.findings][:5]
