@@ -70,6 +70,8 @@ class Screening(Group):
         self.findings += state["findings"]
 
     def _np10(self, message: str, f: Frame | None = None, **where) -> None:
+        if not self.cp.r.wants("NP.10"):
+            return
         self.findings += 1
         if f is not None:
             self.add("NP.10", "warning", message, f)
@@ -182,7 +184,7 @@ class Screening(Group):
         self._merknad(f, s, "mappe")
         for v in screens:
             if v in _ROLE:
-                self._np10(f"skjermingMetadata '{v}' on a mappe: M502 sets the names of avsender and mottaker "
+                self._np10(f"skjermingMetadata '{v.capitalize()}' on a mappe: M502 sets the names of avsender and mottaker "
                            "for the journalpost", f)
         if f.type != "saksmappe" or not (d.get("saksaar") and d.get("sakssekvensnummer")):
             return
@@ -219,7 +221,7 @@ class Screening(Group):
                 continue
             names = [n for is_sender, n in s["names"] if is_sender == senders]
             if not names and v in screens:
-                self._np10(f"skjermingMetadata '{v}', but the journalpost has no "
+                self._np10(f"skjermingMetadata '{v.capitalize()}', but the journalpost has no "
                            f"{'avsender' if senders else 'mottaker'} (M502)", f)
             for n in names:
                 self.screened.add(f"{key}\x1fr\x1f{sk.name_key(n)}")
@@ -316,7 +318,7 @@ class Screening(Group):
                     self.screened.add(f"{jp_key}\x1flmark")
                     if _ROLE[v] != is_sender:
                         self._np10(f"a korrespondansepart of type '{self._one(p, 'korrespondanseparttype')}' "
-                                   f"has skjermingMetadata '{v}' (M502)", **where)
+                                   f"has skjermingMetadata '{v.capitalize()}' (M502)", **where)
         if not self.cp.r.wants("NP.10"):
             return
         ids = self.cp.identifiers.ids
@@ -325,10 +327,10 @@ class Screening(Group):
                 self._np10("skjermingMetadata 'Skjerming navn part i sak' on a journalpost: M502 sets it for the "
                            "saksmappe", **where)
             elif v in _ROLE and _ROLE[v] not in senders:
-                self._np10(f"skjermingMetadata '{v}', but the journalpost has no "
+                self._np10(f"skjermingMetadata '{v.capitalize()}', but the journalpost has no "
                            f"{'avsender' if _ROLE[v] else 'mottaker'} (M502)", **where)
             if sid and ids is not None and sid in ids and f"{sid}\x1fm\x1f{v}" not in self.screened:
-                self._np10(f"skjermingMetadata '{v}' of the journalpost is not one of its registrering's in "
+                self._np10(f"skjermingMetadata '{v.capitalize()}' of the journalpost is not one of its registrering's in "
                            "arkivstruktur.xml", **where)
         screens = [m.lower() for m in jp.get("skjermingMetadata", [])]
         for section, lookups in ((rec["saksmappe"], self._lookups(sm_key, None)), (jp, self._lookups(sm_key, jp_key))):
