@@ -303,3 +303,12 @@ def test_part_i_sak_on_an_entry_stays_on_the_saksmappe(tmp_path, schema_store):
     assert "St. Olavs" not in public
     report = validate(extract, store=schema_store, tests={"NP.03", "NP.10"})
     assert report.errors == 0 and report.warnings == 0, [f.message for f in report.findings][:5]
+
+
+def test_an_internal_unit_masked_in_the_public_journal_is_np_10(copy, schema_store):
+    """The issue's 'masks every party name (… internal units too)': the public journal masks one."""
+    replace_in(copy / "offentligJournal.xml",
+               "<korrespondansepartNavn>Fysio- og ergoterapitjenesten</korrespondansepartNavn>",
+               "<korrespondansepartNavn>*****</korrespondansepartNavn>")
+    found = _np10(copy, schema_store)
+    assert len(found) == 1 and "internal korrespondansepart" in found[0]

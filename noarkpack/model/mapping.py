@@ -279,13 +279,15 @@ def _korrespondanseparter(ctx: MappingContext, i: Journalinnslag) -> list[n5.Kor
     """The entry's correspondents, each screened unless an institution (docs/mapping.md, "Skjerming").
 
     A source that screens a role's names itself ("Skjerming navn avsender"/"… mottaker" on the entry), or the
-    names of the entry's parties ("Skjerming navn part i sak"), has every party of that role screened."""
+    names of the entry's parties ("Skjerming navn part i sak"), has every external party of that role
+    screened; the organisation's own units and staff (internal types) only under "Midlertidig skjerming"."""
     if i.korrespondanse is None:
         return []
     asked = set(i.skjerming.metadata) if i.skjerming is not None else set()
     out = []
     for p in i.korrespondanse.parter:
-        forced = sk.NAVN_PART in asked or sk.name_value(p.type) in asked or sk.MIDLERTIDIG in asked
+        internal = p.type.strip() in sk.INTERNAL_TYPES
+        forced = sk.MIDLERTIDIG in asked or (not internal and (sk.NAVN_PART in asked or sk.name_value(p.type) in asked))
         out.append(n5.Korrespondansepart(korrespondanseparttype=p.type, korrespondansepartNavn=p.navn,
                                          skjermet=forced or not sk.is_institution(p.type, p.navn, ctx.institusjoner)))
     return out

@@ -149,7 +149,8 @@ _TESTS = [
        "skjermingMetadata where M502 places it and fitting what it screens: the merknad of a screened mappe or "
        "registrering screened by 'Skjerming merknadstekst'; 'Skjerming navn part i sak' on a saksmappe, not a "
        "registrering, and 'Skjerming navn avsender'/'… mottaker' on a journalpost, not a mappe, and only where it "
-       "has a party of that role (also on a journal's korrespondansepart); a loependeJournal journalpost's "
+       "has a party of that role (also on a journal's korrespondansepart); no internal korrespondansepart (the "
+       "organisation's own unit or staff, M087) screened but under 'Midlertidig skjerming'; a loependeJournal journalpost's "
        "skjermingMetadata one of its registrering's; a public title (offentligTittel, M025) not replaced by "
        "asterisks as a whole when it has words that are not a screened name."),
 ]

@@ -16,7 +16,8 @@ only say it by role; without it, every party of a screened role is.
 NP.10 (warning; the schemas and Arkade accept each case, a depot's reception asks about it), M502 and M025:
 remarks (merknad) of a screened mappe or registrering that no "Skjerming merknadstekst" screens; "Skjerming navn
 part i sak" on a registrering (it belongs to the saksmappe) or "navn avsender"/"navn mottaker" on a mappe; a
-role's name screened where the journalpost has no party of that role; a loependeJournal skjermingMetadata that
+role's name screened where the journalpost has no party of that role; an internal party (M087, the organisation's
+own unit or staff) screened; a loependeJournal skjermingMetadata that
 is not one of the registrering's; a public title replaced by asterisks as a whole though it has words that are
 not a screened name (M502 screens selected words or all but the first line, never a whole title).
 """
@@ -309,7 +310,14 @@ class Screening(Group):
         if "skjerming tittel klasse" in [v.lower() for v in klasse.get("skjermingMetadata", [])]:
             extra.add(sk.name_key(self._one(klasse, "tittel")))
         senders = [sk.is_sender(self._one(p, "korrespondanseparttype")) for p in rec["parts"]]
-        for p, is_sender in zip(rec["parts"], senders):
+        temporary = "midlertidig skjerming" in [m.lower() for m in jp.get("skjermingMetadata", [])]
+        for n, (p, is_sender) in enumerate(zip(rec["parts"], senders)):
+            internal = self._one(p, "korrespondanseparttype") in sk.INTERNAL_TYPES
+            if internal and not temporary:
+                if p.get("skjermingMetadata"):
+                    self._internal(**where)
+                else:
+                    self.screened.add(f"{jp_key}\x1fi\x1f{n}")  # shown here: offentligJournal must show it
             for v in (m.lower() for m in p.get("skjermingMetadata", [])):
                 if v in _ROLE:
                     name = sk.name_key(self._one(p, "korrespondansepartNavn"))
@@ -343,6 +351,11 @@ class Screening(Group):
             elif section is jp:
                 self.screened.add(f"{jp_key}\x1fwords")
 
+    def _internal(self, **where) -> None:
+        self._np10("the name of an internal korrespondansepart (the organisation's own unit or staff, M087) is "
+                   "screened: a duty of confidentiality covers persons' circumstances, not the organisation's own "
+                   "units (offentleglova § 13, forvaltningsloven § 13)", **where)
+
     def check_public_journal(self, ev, el, local) -> None:
         """A stream handler for offentligJournal.xml: a screened value shown there is an NP.03 error."""
         if self._oj is None:
@@ -373,6 +386,13 @@ class Screening(Group):
                     self._np10("offentligTittel is the whole title replaced by asterisks, though only the screened "
                                "words are (M025; M502 screens selected words or all but the first line)",
                                file="offentligJournal.xml", line=rec.get("line"), systemID=sid)
+        if self.cp.r.wants("NP.10"):
+            marked = f"{jp_key}\x1flmark" in self.screened
+            for n, p in enumerate(rec["parts"]):
+                if (self._one(p, "korrespondanseparttype") in sk.INTERNAL_TYPES
+                        and sk.wholly_masked(self._one(p, "korrespondansepartNavn"))
+                        and (not marked or f"{jp_key}\x1fi\x1f{n}" in self.screened)):
+                    self._internal(file="offentligJournal.xml", line=rec.get("line"), systemID=sid)
         if not np03:
             return
         lookups = self._lookups(sm_key, jp_key)
