@@ -312,3 +312,35 @@ def test_an_internal_unit_masked_in_the_public_journal_is_np_10(copy, schema_sto
                "<korrespondansepartNavn>*****</korrespondansepartNavn>")
     found = _np10(copy, schema_store)
     assert len(found) == 1 and "internal korrespondansepart" in found[0]
+
+
+def test_without_the_journal_s_marks_every_party_of_a_screened_role_counts(copy, schema_store):
+    """Someone else's journals may not mark parties: arkivstruktur.xml's role values decide then (NP.03)."""
+    lj = etree.parse(str(copy / "loependeJournal.xml"))
+    jp_lj, name = next((jp, p.findtext(f"{LJ}korrespondansepartNavn")) for jp in lj.iter(f"{LJ}journalpost")
+                       for p in jp.iter(f"{LJ}korrespondansepart")
+                       if p.findtext(f"{LJ}skjermingMetadata") == sk.NAVN_MOTTAKER)
+    sid = jp_lj.findtext(f"{LJ}systemID")
+
+    def unmark(root):
+        for v in list(root.iter(f"{LJ}skjermingMetadata")):
+            if v.getparent().tag == f"{LJ}korrespondansepart":
+                v.getparent().remove(v)
+
+    def show(root):
+        jp = next(j for j in root.iter(f"{OJ}journalpost") if j.findtext(f"{OJ}systemID") == sid)
+        next(n for n in jp.iter(f"{OJ}korrespondansepartNavn") if n.text == sk.MASK).text = name
+    _edit(copy / "loependeJournal.xml", unmark)
+    report = validate(copy, store=schema_store, tests={"NP.03"})
+    assert report.errors == 0
+    _edit(copy / "offentligJournal.xml", show)
+    report = validate(copy, store=schema_store, tests={"NP.03"})
+    assert [f.location["systemID"] for f in report.findings if f.severity == "error"] == [sid]
+
+
+def test_sender_or_recipient_screened_on_a_mappe_is_np_10(copy, schema_store):
+    replace_in(copy / "arkivstruktur.xml", f"<skjermingMetadata>{sk.NAVN_PART}</skjermingMetadata>",
+               f"<skjermingMetadata>{sk.NAVN_PART}</skjermingMetadata>\n"
+               f"          <skjermingMetadata>{sk.NAVN_MOTTAKER}</skjermingMetadata>")
+    found = _np10(copy, schema_store)
+    assert len(found) == 1 and "on a mappe" in found[0]
