@@ -344,3 +344,14 @@ def test_sender_or_recipient_screened_on_a_mappe_is_np_10(copy, schema_store):
                f"          <skjermingMetadata>{sk.NAVN_MOTTAKER}</skjermingMetadata>")
     found = _np10(copy, schema_store)
     assert len(found) == 1 and "on a mappe" in found[0]
+
+
+def test_a_title_that_is_only_a_name_may_be_masked_whole(tmp_path, schema_store):
+    """The writer masks a first name standing alone; validate then sees no word left (no NP.10)."""
+    journals = json.loads(json.dumps(JOURNALS))
+    journals[0]["innslag"][1]["tittel"] = "Åse"
+    extract = _write(tmp_path, journals, (), schema_store)
+    [(_rec, jp, _parts)] = list(_lj_records(extract))
+    assert jp.findtext(f"{LJ}offentligTittel") == sk.MASK
+    report = validate(extract, store=schema_store, tests={"NP.03", "NP.10"})
+    assert report.errors == 0 and report.warnings == 0, [f.message for f in report.findings][:5]

@@ -193,11 +193,11 @@ class Screening(Group):
         self._title(key, d.get("tittel"), screens, "mappe")
         if "skjerming navn part i sak" in screens or "midlertidig skjerming" in screens:
             for name in s["parts"]:
-                self.screened.add(f"{key}\x1fn\x1f{sk.name_key(name)}")
+                self._add_name(f"{key}\x1fn", name)
         k = up(f, "klasse")
         ks = self._klasse.get(id(k)) if k is not None else None
         if ks and ks["tittel"] and "skjerming tittel klasse" in ks["screens"]:
-            self.screened.add(f"{key}\x1fn\x1f{sk.name_key(ks['tittel'])}")
+            self._add_name(f"{key}\x1fn", ks["tittel"])
 
     def _e_registrering(self, f: Frame):
         s = self._own(f)
@@ -225,7 +225,7 @@ class Screening(Group):
                 self._np10(f"skjermingMetadata '{v.capitalize()}', but the journalpost has no "
                            f"{'avsender' if senders else 'mottaker'} (M502)", f)
             for n in names:
-                self.screened.add(f"{key}\x1fr\x1f{sk.name_key(n)}")
+                self._add_name(f"{key}\x1fr", n)
 
     def report(self, addml_name: str | None) -> None:
         self.cp.r.mark_ran("NP.10")
@@ -287,12 +287,23 @@ class Screening(Group):
         """The runs of words of ``title`` that are screened names (digests under ``lookups``, or ``extra``)."""
         return [g for g in sk.title_ngrams(title) if g in extra or any(p + g in self.screened for p in lookups)]
 
+    def _add_name(self, prefix: str, name: str) -> None:
+        """A screened name under ``prefix`` ("key\x1fkind"), and its words for :meth:`_unscreened_words` (a
+        first name or surname standing alone is masked too: model.screening.mask_names)."""
+        self.screened.add(f"{prefix}\x1f{sk.name_key(name)}")
+        for w in sk.words(name):
+            if len(w) >= 2:
+                self.screened.add(f"{prefix}w\x1f{w}")
+
     def _unscreened_words(self, title: str, lookups: list[str], extra: set[str]) -> bool:
-        """Whether ``title`` has a word that no screened name covers."""
+        """Whether ``title`` has a word that no screened name, nor a word of one, covers."""
         covered: set[str] = set()
         for g in self._names_in(title, lookups, extra):
             covered.update(g.split(" "))
-        return any(w not in covered for w in sk.words(title))
+        for name in extra:
+            covered.update(name.split(" "))
+        words = [p[:-1] + "w\x1f" for p in lookups]
+        return any(w not in covered and not any(p + w in self.screened for p in words) for w in sk.words(title))
 
     def check_running_journal(self, ev, el, local) -> None:
         """A stream handler for loependeJournal.xml (read before offentligJournal.xml)."""
