@@ -347,16 +347,23 @@ class ExtractWriter:
         return True
 
     def _mappe(self, journal: Pasientjournal, docs: list[list[DocumentInfo]]) -> n5.Saksmappe:
-        """The journal's saksmappe with its numbers (journalpostnummer: the journalposts' order in the mappe)."""
+        """The journal's saksmappe with its numbers.
+
+        journalpostnummer (M015, "the order of the journalposts within the saksmappe") follows the order in
+        which they were created, as journalaar/journalsekvensnummer do (M013, M014): the rank of each
+        journalpost's (journalaar, journalsekvensnummer) within the mappe, whatever order the source lists
+        its entries in.
+        """
         nums = self._numbers.numbers(journal)
+        created = sorted(nums.journalposts[i.innslag_id] for i in journal.innslag if i.korrespondanse is not None)
+        rank = {key: nr for nr, key in enumerate(created, start=1)}
         numbers: list[tuple[int, int, int] | None] = []
-        nr = 0
         for i in journal.innslag:
             if i.korrespondanse is None:
                 numbers.append(None)
                 continue
-            nr += 1
-            numbers.append((*nums.journalposts[i.innslag_id], nr))
+            key = nums.journalposts[i.innslag_id]
+            numbers.append((*key, rank[key]))
         return journal_mappe(self.ctx, journal, docs, nums.saksmappe, numbers)
 
     def leave_out(self, journal: Pasientjournal, reason: str) -> None:
