@@ -76,7 +76,8 @@ def _swap_numbers(pkg: Path, a: dict, b: dict, element: str) -> None:
 def test_a_valid_extract_has_no_np06_finding_but_its_count(numbered_extract):
     report = validate(numbered_extract, tests={"NP.06"})
     assert [(f.severity, f.message) for f in _np06(report)] == [
-        ("info", "journalposts checked: 5, out of creation order: 0; saksmapper checked: 3, out of creation order: 0")]
+        ("info", "journalposts checked: 5, out of creation order: 0; saksmapper checked: 3, out of creation order: 0; "
+                 "journalpostnummer out of order within their saksmappe: 0")]
 
 
 def test_the_writers_order_added_is_found(tmp_path):
@@ -129,6 +130,28 @@ def test_number_given_twice_is_found(extract):
     found = _np06(validate(extract, tests={"NP.06"}), "warning")
     assert [f.message for f in found] == [f"journalsekvensnummer 2019/{a['number']} is given twice (also the journalpost "
                                           f"at line {_line_of_start(extract, a['sid'])})"]
+
+
+def test_journalpostnummer_against_creation_order_is_found(extract):
+    """M015: journalpostnummer shows the journalposts' order within the saksmappe; swapped, validate says so."""
+    xml = extract / "arkivstruktur.xml"
+    by_mappe: dict[str, list[tuple[int, int, int, int]]] = {}
+    for _, el in etree.iterparse(str(xml), events=("end",), tag=f"{AS}mappe"):
+        for jp in el.iterfind(f"{AS}registrering"):
+            if jp.get(XSI_TYPE) == "journalpost":
+                nr = jp.find(f"{AS}journalpostnummer")
+                key = (int(jp.findtext(f"{AS}journalaar")), int(jp.findtext(f"{AS}journalsekvensnummer")))
+                by_mappe.setdefault(el.findtext(f"{AS}systemID"), []).append((*key, int(nr.text), nr.sourceline))
+    posts = next(sorted(p) for p in by_mappe.values() if len(p) >= 2)
+    assert [p[2] for p in posts] == list(range(1, len(posts) + 1))  # as written: in creation order
+    (a_aar, a_seq, a_nr, a_line), (b_aar, b_seq, b_nr, b_line) = posts[0], posts[1]
+    _set(xml, a_line, f">{a_nr}<", f">{b_nr}<")
+    _set(xml, b_line, f">{b_nr}<", f">{a_nr}<")
+    found = _np06(validate(extract, tests={"NP.06"}), "warning")
+    assert [f.message for f in found] == [
+        f"journalpost {a_aar}/{a_seq} has journalpostnummer {b_nr} but was created before journalpost "
+        f"{b_aar}/{b_seq} with journalpostnummer {a_nr}: journalpostnummer shows the order of the journalposts "
+        "within the saksmappe (M015)"]
 
 
 def _line_of_start(pkg: Path, sid: str) -> int:

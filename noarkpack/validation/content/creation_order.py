@@ -9,7 +9,10 @@ So, per element:
 * journalaar (saksaar) is the year of its opprettetDato;
 * within a year, a higher journalsekvensnummer (sakssekvensnummer) was not created earlier than a lower one:
   an element created before one with a lower number of its year is out of order;
-* a number is not given twice in a year.
+* a number is not given twice in a year;
+* within a saksmappe, journalpostnummer ("viser rekkefølgen av journalposter innenfor saksmappen", M015)
+  follows the same order: a journalpost with a lower journalpostnummer does not have a higher løpenummer
+  (journalaar, journalsekvensnummer).  Kept per open mappe only, so memory is bounded by the largest mappe.
 
 The extract's order is arbitrary (by patient, in noarkpack's extracts), so each element's (year, number,
 creation instant) is kept in a temporary SQLite table, which :meth:`CreationOrder.report` reads sorted
@@ -73,7 +76,7 @@ class CreationOrder(Group):
     TESTS = (TEST,)
     END = {"registrering": "_e_registrering", "mappe": "_e_mappe"}
     VALUE = {"journalaar": FIELD_AT, "journalsekvensnummer": FIELD, "saksaar": FIELD_AT, "sakssekvensnummer": FIELD,
-             "opprettetDato": FIELD}
+             "opprettetDato": FIELD, "journalpostnummer": FIELD}
 
     def active(self) -> bool:
         return self.cp.r.wants(TEST)
@@ -84,6 +87,8 @@ class CreationOrder(Group):
         self._db: sqlite3.Connection | None = None
         self._rows: list[tuple] = []
         self.checked = [0, 0]  # journalposts, saksmapper
+        self._in_mappe: dict[int, list[tuple]] = {}  # id(mappe frame) → (journalpostnummer, aar, seq, line, sid)
+        self.jpnr_disorder = 0
         self.unsorted = 0  # journalregistreringer out of løpenummer order, in the journals
 
     # ------------------------------------------------------------------ the table
@@ -124,7 +129,7 @@ class CreationOrder(Group):
 
     def export_state(self, workdir=None) -> dict:
         """The child's rows: a database file in ``workdir`` (the split pass), else the rows themselves."""
-        state = {"checked": self.checked, "unsorted": self.unsorted}
+        state = {"checked": self.checked, "unsorted": self.unsorted, "jpnr_disorder": self.jpnr_disorder}
         self._flush()
         if workdir is None:
             state["rows"] = list(self._db.execute("SELECT * FROM n")) if self._db is not None else []
@@ -140,6 +145,7 @@ class CreationOrder(Group):
     def merge(self, state: dict, read_lines) -> None:
         self.checked = [a + b for a, b in zip(self.checked, state["checked"])]
         self.unsorted += state["unsorted"]
+        self.jpnr_disorder += state.get("jpnr_disorder", 0)
         if state.get("rows"):
             self._rows.extend(state["rows"])
             self._flush()
@@ -155,10 +161,28 @@ class CreationOrder(Group):
     def _e_registrering(self, f: Frame) -> None:
         if f.type == "journalpost" and f.data is not None:
             self._element(f, 0)
+            d = f.data
+            nr, aar, seq = _int(d.get("journalpostnummer")), _int(d.get("journalaar")), _int(d.get("journalsekvensnummer"))
+            if nr is not None and aar is not None and seq is not None and f.parent is not None:
+                self._in_mappe.setdefault(id(f.parent), []).append((nr, aar, seq, f.line, f.sid))
 
     def _e_mappe(self, f: Frame) -> None:
+        posts = self._in_mappe.pop(id(f), None)
+        if posts:
+            self._check_journalpostnummer(posts)
         if f.data is not None and "saksaar" in f.data:
             self._element(f, 1)
+
+    def _check_journalpostnummer(self, posts: list[tuple]) -> None:
+        """M015: within the mappe, journalpostnummer rises with løpenummer (journalaar, journalsekvensnummer)."""
+        by_nr = sorted(posts)
+        for (nr0, aar0, seq0, _l0, _s0), (nr, aar, seq, line, sid) in zip(by_nr, by_nr[1:]):
+            if nr != nr0 and (aar, seq) < (aar0, seq0):
+                self.jpnr_disorder += 1
+                self.cp.add(TEST, "warning", f"journalpost {aar}/{seq} has journalpostnummer {nr} but was created "
+                                             f"before journalpost {aar0}/{seq0} with journalpostnummer {nr0}: "
+                                             "journalpostnummer shows the order of the journalposts within the "
+                                             "saksmappe (M015)", line=line, systemID=sid)
 
     def _element(self, f: Frame, kind: int) -> None:
         d = f.data
@@ -217,7 +241,8 @@ class CreationOrder(Group):
         jp, sm = self.checked
         if jp or sm:
             self.info(TEST, f"journalposts checked: {jp}, out of creation order: {out_of_order[0]}; "
-                            f"saksmapper checked: {sm}, out of creation order: {out_of_order[1]}")
+                            f"saksmapper checked: {sm}, out of creation order: {out_of_order[1]}; "
+                            f"journalpostnummer out of order within their saksmappe: {self.jpnr_disorder}")
 
     def _check_order(self, kind: int) -> int:
         """Warn of each element created before one with a lower number of its year, and of numbers given twice."""
