@@ -50,6 +50,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
               "if the legacy system recorded how it was closed, map innslag.avskrivning_* in [import]"),
     "AN.21": ("Kjønn does not match the person number",
               "it is deposited as recorded; check kjønn and the person number in the source"),
+    "AN.22": ("Document content in the source is empty", "the row gets no document; check the column in the source"),
 }
 
 
@@ -427,6 +428,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", batch)
             batch.clear()
     c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", batch)
+    store = _stored_contents(a, c, project)
     rel_root = os.path.relpath(root, project.root)
 
     def loc(path: str) -> str:
@@ -453,7 +455,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
         unref += 1
         a.add("AN.13", "warning", f"no entry references this file ({_human(size)})", file=loc(path),
               identifiers={"fil": path})
-    a.counts["document_files_on_disk"] = c.execute("SELECT count(*) FROM disk").fetchone()[0]
+    a.counts["document_files_on_disk"] = c.execute("SELECT count(*) FROM disk WHERE path NOT LIKE '@innhold/%'").fetchone()[0]
     a.counts["document_files_unreferenced"] = unref
     # formats of the files that will be deposited
     conv = {"files": 0, "bytes": 0, "by_format": {}}
@@ -464,7 +466,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
              "JOIN disk ON disk.path = d.fil_norm AND disk.size > 0 GROUP BY d.fil_norm ORDER BY d.fil_norm")
         done = 0
         allow = project.conversion.allow_unconverted
-        for fil, written, size, given, jid, iid, file, line, ident in _identified(c.execute(q), root):
+        for fil, written, size, given, jid, iid, file, line, ident in _identified(c.execute(q), root, store):
             done += 1
             if progress and done % 200 == 0:
                 progress("identify", done, None)
@@ -489,7 +491,33 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
     a.counts["conversion"] = conv
 
 
-def _identified(rows, root: Path, batch: int = 256):
+def _stored_contents(a: Analysis, c: sqlite3.Connection, project):
+    """Documents whose bytes came from the source (issue 18): their content store files join the ``disk`` table
+    (so a missing or empty one is AN.11/AN.12 like a file), the counts of documents from the source vs from files,
+    and AN.22 for each empty content (an undecodable one is a rejected row, AN.01)."""
+    from ..sources.content_store import PREFIX, ContentStore
+    from ..sources.staging_content import content_counts, content_problems
+
+    mapping = project.import_mapping
+    if mapping is None:
+        return None
+    store = ContentStore.beside(mapping.database)
+    rows = []
+    for (fil,) in c.execute("SELECT DISTINCT fil_norm FROM dokument WHERE substr(fil_norm, 1, ?) = ?",
+                            (len(PREFIX), PREFIX)):
+        p = store.path_of(fil)
+        if p.is_file():
+            rows.append((fil, p.stat().st_size))
+    c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", rows)
+    for file, line, column, status in content_problems(c):
+        if status == "empty":
+            a.add("AN.22", "info", f"the content column {column} is empty: the row has no document", file=file,
+                  line=line)
+    a.counts["contents"] = content_counts(c)
+    return store
+
+
+def _identified(rows, root: Path, store=None, batch: int = 256):
     """Each row with its document's Identification; identified in batches on every core.
 
     Inside analyse() the results go to the project's identification store, so the extract that
@@ -501,14 +529,17 @@ def _identified(rows, root: Path, batch: int = 256):
     for row in rows:
         pending.append(row)
         if len(pending) >= batch:
-            yield from _with_idents(pending, root, identify_many)
+            yield from _with_idents(pending, root, identify_many, store)
             pending = []
     if pending:
-        yield from _with_idents(pending, root, identify_many)
+        yield from _with_idents(pending, root, identify_many, store)
 
 
-def _with_idents(rows: list[tuple], root: Path, identify_many):
-    for row, ident in zip(rows, identify_many([root / r[0] for r in rows])):
+def _with_idents(rows: list[tuple], root: Path, identify_many, store=None):
+    from ..sources.content_store import is_stored
+
+    paths = [store.path_of(r[0]) if store is not None and is_stored(r[0]) else root / r[0] for r in rows]
+    for row, ident in zip(rows, identify_many(paths)):
         yield (*row, ident)
 
 

@@ -70,6 +70,9 @@ class Dokumentfil:
     tittel: str
     tilknyttet_som: str | None = None
     format: str | None = None
+    #: the file of the content store that holds the bytes, when they came from the legacy source (a BLOB, a note
+    #: column: issue 18); ``fil`` is then a neutral name (``@innhold/<sha256><ext>``) that gives the extension
+    innhold: str | None = None
 
 
 @dataclass
