@@ -19,7 +19,8 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
-from .sql_mapping import content_spec, is_select, parse_source
+from .sql import is_select
+from .sql_mapping import content_spec, parse_source
 
 # field → (kind, required).  kind: str, date, datetime, bool, int, list
 FIELDS: dict[str, dict[str, tuple[str, bool]]] = {

@@ -29,6 +29,8 @@ from ..errors import SourceError
 EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "mssql": "mssql", "oracle": "oracle"}
 #: rows fetched per round trip from a server-side cursor
 YIELD_PER = 1000
+#: the fields whose columns order the rows of a ``from`` query (the staging tables' keys)
+ORDER_FIELDS = ("pasient_id", "journal_id", "innslag_id", "nr", "type", "navn", "felt", "kode", "dato")
 _WRITE_START = re.compile(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(select|with|values)\b", re.I | re.S)
 
 
@@ -174,7 +176,15 @@ def query_for(fm, dialect_name: str | None = None, *, whole_names: bool = False)
                 cols.append(c)
     schema, table = split_name(fm.source_table, whole=whole_names)
     t = sa.table(table, *(sa.column(c) for c in cols), schema=schema)
-    return sa.select(*t.columns).select_from(t)
+    # A table has no order of its own (each database returns its rows in its own way), and the rows' order is
+    # the export's order (the staging seq, so the order of entries and documents in the extract): read them in
+    # the order of the mapped key columns, the same in every database.
+    order = []
+    for key in ORDER_FIELDS:
+        spec = fm.fields.get(key)
+        if spec is not None and len(spec.sources) == 1 and spec.sources[0] not in order:
+            order.append(spec.sources[0])
+    return sa.select(*t.columns).select_from(t).order_by(*(t.c[c] for c in order))
 
 
 class SqlSource:
@@ -274,7 +284,7 @@ def open_source(spec: SourceSpec, root: Path, *, cache_dir: Path | None = None, 
         engine = build_engine(SourceSpec(url=f"sqlite:///{db}"), root)
         return SqlSource(engine, spec.siard_rel or str(spec.siard), whole_names=True)
     engine = build_engine(spec, root)
-    return SqlSource(engine, masked(engine.url))
+    return SqlSource(engine, masked(spec.url) if engine.dialect.name == "sqlite" else masked(engine.url))
 
 
 __all__ = ["SourceSpec", "SqlSource", "build_engine", "clean_message", "is_select", "masked", "open_source", "source_file",
