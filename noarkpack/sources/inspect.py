@@ -48,35 +48,38 @@ def _is_lob(coltype: Any) -> bool:
     return type(coltype).__name__.upper() in ("BLOB", "BYTEA", "LONGBLOB", "MEDIUMBLOB", "IMAGE", "VARBINARY")
 
 
-def _usage(mapping, whole_names: bool) -> dict[tuple[str, str], list[str]]:
-    """(table name, column name) lowercased → "query NAME: field" for every column the mapping reads.  A ``sql``
-    query counts the tables and columns its text names."""
-    used: dict[tuple[str, str], list[str]] = {}
+def annotate(cat: SourceCatalog, mapping) -> SourceCatalog:
+    """The catalogue with each column's ``used_by``: the mapping entries that read it ("query NAME: field").
+    A ``from`` query names its table (``table``, ``schema.table``); a ``sql`` query counts for the tables and
+    columns its text names."""
     if mapping is None:
-        return used
-    for fm in mapping.files:
-        if fm.path is not None:
-            continue
-        for fname, spec in fm.fields.items():
-            for col in spec.sources:
-                if fm.source_table is not None:
-                    tname = fm.source_table if whole_names else fm.source_table.split(".")[-1]
-                    used.setdefault((tname.lower(), col.lower()), []).append(f"{fm.rel}: {fname}")
-                else:
-                    used.setdefault(("*sql*", col.lower()), []).append(f"{fm.rel}: {fname}")
-    return used
-
-
-def _sql_tables(mapping) -> dict[str, list[str]]:
-    """table name (lowercased word in a query's SQL) → the queries that name it."""
-    out: dict[str, list[str]] = {}
-    if mapping is None:
-        return out
-    for fm in mapping.files:
-        if fm.sql:
-            for word in set(re.findall(r'[A-Za-z_][A-Za-z0-9_.$"]*', fm.sql)):
-                out.setdefault(word.strip('"').lower(), []).append(fm)
-    return out
+        return cat
+    queries = [fm for fm in mapping.files if fm.path is None]
+    schemas = []
+    for s in cat.schemas:
+        tables = []
+        for t in s.tables:
+            names = {t.name.lower(), f"{s.name}.{t.name}".lower()}
+            if "." in t.name:  # a SIARD table in its SQLite copy: "SCHEMA.TABLE", also known by its bare name
+                names.add(t.name.split(".", 1)[1].lower())
+            cols = []
+            for c in t.columns:
+                by: list[str] = []
+                for fm in queries:
+                    if fm.source_table is not None:
+                        if fm.source_table.lower() not in names:
+                            continue
+                    else:
+                        words = {w.strip('"').lower() for w in re.findall(r'[A-Za-z_][A-Za-z0-9_.$"]*', fm.sql)}
+                        if not names & words or c.name.lower() not in words | {w.split(".")[-1] for w in words}:
+                            continue
+                    fields = [f for f, spec in fm.fields.items() if any(x.lower() == c.name.lower()
+                                                                         for x in spec.sources)]
+                    by += [f"{fm.rel}: {f}" for f in fields] or ([fm.rel] if fm.sql else [])
+                cols.append(replace(c, used_by=tuple(dict.fromkeys(by))))
+            tables.append(replace(t, columns=tuple(cols)))
+        schemas.append(replace(s, tables=tuple(tables)))
+    return replace(cat, schemas=tuple(schemas))
 
 
 def inspect_sql(source, mapping=None) -> SourceCatalog:
@@ -95,24 +98,14 @@ def inspect_sql(source, mapping=None) -> SourceCatalog:
         else:
             schemas = [s for s in insp.get_schema_names() if s.lower() not in SYSTEM_SCHEMAS
                        and not s.lower().startswith("pg_")]
-        used = _usage(mapping, source.whole_names)
-        sql_tables = _sql_tables(mapping)
         out = []
         for schema in schemas:
             tables = []
             for name in sorted(insp.get_table_names(schema=schema)):
                 if source.whole_names and name.startswith("sqlite_"):
                     continue
-                cols = []
-                queries = [fm for fm in sql_tables.get(name.lower(), [])]
-                for c in insp.get_columns(name, schema=schema):
-                    by = list(used.get((name.lower(), c["name"].lower()), []))
-                    for fm in queries:
-                        if re.search(rf"\b{re.escape(c['name'])}\b", fm.sql, re.I):
-                            by += [f"{fm.rel}: {f}" for f, s in fm.fields.items()
-                                   if any(x.lower() == c["name"].lower() for x in s.sources)] or [f"{fm.rel}"]
-                    cols.append(ColumnInfo(name=c["name"], type=str(c["type"]), nullable=bool(c.get("nullable", True)),
-                                           is_lob=_is_lob(c["type"]), used_by=tuple(dict.fromkeys(by))))
+                cols = [ColumnInfo(name=c["name"], type=str(c["type"]), nullable=bool(c.get("nullable", True)),
+                                   is_lob=_is_lob(c["type"])) for c in insp.get_columns(name, schema=schema)]
                 pk = tuple(insp.get_pk_constraint(name, schema=schema).get("constrained_columns") or ())
                 count = conn.execute(catalog_statements(name, schema)[0]).scalar()
                 tables.append(TableInfo(name=name, columns=tuple(cols), rows=int(count), primary_key=pk))
@@ -125,8 +118,8 @@ def inspect_sql(source, mapping=None) -> SourceCatalog:
     details = {"dialect": source.dialect}
     if version:
         details["server_version"] = version
-    return SourceCatalog(kind="siard" if source.whole_names else "sql", location=source.location,
-                         schemas=tuple(out), details=details)
+    return annotate(SourceCatalog(kind="siard" if source.whole_names else "sql", location=source.location,
+                                  schemas=tuple(out), details=details), mapping)
 
 
 @dataclass
@@ -166,15 +159,12 @@ def inspect_source(t: Target) -> SourceCatalog:
     """The catalogue of the target's source."""
     from .sql import open_source
 
-    if t.spec.siard is not None and t.mapping is None:
-        from .siard import inspect_siard  # read straight from the archive's metadata.xml
-
-        return inspect_siard(t.spec.siard)
-    with open_source(t.spec, t.root, cache_dir=t.cache_dir) as src:
-        cat = inspect_sql(src, t.mapping)
     if t.spec.siard is not None:
-        cat = replace(cat, location=t.spec.siard_rel or str(t.spec.siard))
-    return cat
+        from .siard import inspect_siard  # straight from the archive's metadata.xml (its own types and counts)
+
+        return annotate(inspect_siard(t.spec.siard), t.mapping)
+    with open_source(t.spec, t.root, cache_dir=t.cache_dir) as src:
+        return inspect_sql(src, t.mapping)
 
 
 def _identifying_columns(mapping) -> set[str]:

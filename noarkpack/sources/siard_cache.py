@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -26,6 +27,27 @@ from ..hashing import sha256_file
 def _fingerprint(siard: Path) -> dict:
     st = siard.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _bare_name_views(db: Path) -> None:
+    """A view under the bare table name for every ``"SCHEMA.TABLE"`` whose name is unique in the archive, so the
+    mapping written for the live database (``from = "pasient"``, ``FROM notat``) runs unchanged on its SIARD
+    archive; ``"SCHEMA.TABLE"`` always works."""
+    conn = sqlite3.connect(db)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        bare: dict[str, list[str]] = {}
+        for n in names:
+            if "." in n:
+                bare.setdefault(n.split(".", 1)[1], []).append(n)
+        existing = {n.lower() for n in names}
+        for short, full in sorted(bare.items()):
+            if len(full) == 1 and short.lower() not in existing:
+                q = '"' + full[0].replace('"', '""') + '"'
+                conn.execute(f'CREATE VIEW "{short.replace(chr(34), chr(34) * 2)}" AS SELECT * FROM {q}')
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def cached_sqlite(siard: Path, cache_dir: Path, *, progress=None) -> Path:
@@ -55,6 +77,7 @@ def cached_sqlite(siard: Path, cache_dir: Path, *, progress=None) -> Path:
     tmp = folder / f".{key}.{uuid.uuid4().hex[:8]}.partial"
     try:
         load_into_sqlite(siard, tmp, progress=progress)
+        _bare_name_views(tmp)
         os.replace(tmp, db)
     finally:
         for p in (tmp, tmp.with_name(tmp.name + "-journal")):
