@@ -244,3 +244,22 @@ def test_mssql_and_oracle_compile_every_query_noarkpack_issues():
         fm.source_table = "EPJ.PASIENT"
         assert "EPJ" in str(query_for(fm).compile(dialect=dialect))
         fm.source_table = "pasient"
+
+
+def test_a_migration_script_streams_rows_and_documents_through_the_library(tmp_path):
+    """Point 8: open the source, stream rows read-only; read the staged documents' bytes from the model."""
+    from noarkpack.sources.sql import SourceSpec, open_source
+
+    root = project_for(tmp_path)
+    with open_source(SourceSpec(url="sqlite:///legacy.sqlite"), root) as src:
+        ids = [r["notat_id"] for r in src.stream("SELECT notat_id FROM notat WHERE tekst IS NOT NULL "
+                                                 "ORDER BY notat_id")]
+        assert ids == [1, 4, 7, 10, 11]
+        assert sum(1 for _ in src.stream("skanning")) == 3
+        with pytest.raises(SourceError, match="never writes"):
+            list(src.stream("DELETE FROM notat"))
+    project = load_project(root)
+    project.import_export()
+    stored = [d for j in project.journals() for i in j.innslag for d in i.dokumenter]
+    assert len(stored) == 12 and all(d.innhold and Path(d.innhold).is_file() for d in stored)
+    assert all(d.fil.startswith("@innhold/") for d in stored)

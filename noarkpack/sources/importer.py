@@ -308,14 +308,13 @@ class _Importer:
 
 def _hashed(rows: Iterable[tuple[int, Any]], hasher) -> Iterable[tuple[int, Any]]:
     """The rows of a query, each value fed to ``hasher`` (the import log's digest of what was read)."""
+    binary = (bytes, bytearray, memoryview)
     for n, rec in rows:
-        for v in rec.values.values():
-            if isinstance(v, (bytes, bytearray, memoryview)):
-                hasher.update(bytes(v))
-            else:
-                hasher.update(repr(v).encode("utf-8", "surrogatepass"))
-            hasher.update(b"\x1f")
-        hasher.update(b"\n")
+        vals = tuple(rec.values.values())
+        hasher.update(repr(tuple(None if isinstance(v, binary) else v for v in vals)).encode("utf-8", "surrogatepass"))
+        for v in vals:
+            if isinstance(v, binary):
+                hasher.update(v)
         yield n, rec
 
 
@@ -407,6 +406,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
                      "rows_imported, rows_rejected) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (started, datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"), __version__,
                       mapping.digest, imp.rows_read, imp.rows_imported, report.rejected_total))
+        imp.store.sync()  # the stored contents are durable before the database that names them
         conn.execute("COMMIT")
         report.counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                          for t in (*DATA_TABLES, "rejected", "unmapped")}

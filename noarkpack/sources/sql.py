@@ -29,6 +29,8 @@ from ..errors import SourceError
 EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "mssql": "mssql", "oracle": "oracle"}
 #: rows fetched per round trip from a server-side cursor
 YIELD_PER = 1000
+#: … when the query reads a LOB into the content store (rows of up to some MB each: memory stays bounded)
+YIELD_PER_LOB = 16
 #: the fields whose columns order the rows of a ``from`` query (the staging tables' keys)
 ORDER_FIELDS = ("pasient_id", "journal_id", "innslag_id", "nr", "type", "navn", "felt", "kode", "dato")
 _WRITE_START = re.compile(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(select|with|values)\b", re.I | re.S)
@@ -220,7 +222,8 @@ class SqlSource:
         conn = self.connection()
         stmt = query_for(fm, self.dialect, whole_names=self.whole_names)
         try:
-            result = conn.execution_options(stream_results=True, yield_per=YIELD_PER).execute(stmt)
+            per = YIELD_PER_LOB if any(s.kind == "content" for s in fm.fields.values()) else YIELD_PER
+            result = conn.execution_options(stream_results=True, yield_per=per).execute(stmt)
         except DBAPIError as e:
             conn.rollback()
             raise SourceError(f"the query failed: {clean_message(e)}", file=fm.rel,
@@ -245,6 +248,30 @@ class SqlSource:
         finally:
             result.close()
         conn.rollback()  # end the read-only transaction (nothing to commit)
+
+    def stream(self, query: str, params: dict | None = None) -> Iterator[dict[str, Any]]:
+        """The rows of one SELECT (or of a table: ``"table"``, ``"schema.table"``) as dicts, streamed from a
+        server-side cursor in a read-only transaction: for a migration script's own checks and counts."""
+        import sqlalchemy as sa
+        from sqlalchemy.exc import DBAPIError
+
+        if is_select(query):
+            stmt = sa.text(query)
+        elif re.fullmatch(r"[\w$.\-]+", query):
+            schema, table = split_name(query, whole=self.whole_names)
+            stmt = sa.select(sa.literal_column("*")).select_from(sa.table(table, schema=schema))
+        else:
+            raise SourceError("only a SELECT or a table name can be streamed: noarkpack never writes to the source")
+        conn = self.connection()
+        try:
+            result = conn.execution_options(stream_results=True, yield_per=YIELD_PER).execute(stmt, params or {})
+            keys = list(result.keys())
+            for row in result:
+                yield dict(zip(keys, row))
+        except DBAPIError as e:
+            raise SourceError(f"the query failed: {clean_message(e)}", file=self.location) from None
+        finally:
+            conn.rollback()
 
     def close(self) -> None:
         if self._conn is not None:
