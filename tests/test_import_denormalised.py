@@ -209,11 +209,21 @@ def test_a_key_that_holds_a_person_number_is_masked_even_from_another_column(tmp
     for r in data:
         r[3] = f"{r[0]}-1"  # journals keyed "fnr-1"
     data[4][10] = "ikke en dato"
+    data[3][7] = data[4][7] = ""  # the second journal is still open: AN.03 names it
     root = write(tmp_path, data)
     report = import_project(load_project(root))
     (r,) = [r for r in report.rejected if r.table == "innslag"]
     assert r.record == "journal (key masked: wide.tsv line 6), entry 2"
     assert FNR2 not in json.dumps(report.to_json())
+    # the analysis names journals and patients by masked keys too; --show-identifiers puts them in identifiers
+    a = analyse_project(load_project(root))
+    text = json.dumps(a.to_json(), ensure_ascii=False)
+    assert FNR1 not in text and FNR2 not in text
+    (open_,) = [f for f in a.findings if f.code == "AN.03"]
+    assert open_.location["record"] == "journal (key masked: wide.tsv line 5)"
+    shown = analyse_project(load_project(root), show_identifiers=True)
+    (open_,) = [f for f in shown.findings if f.code == "AN.03"]
+    assert open_.identifiers["record_keys"] == [f"{FNR2}-1"]
 
 
 def test_text_that_is_not_its_declared_encoding_is_a_rejected_row_naming_column_and_row(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -21,6 +22,7 @@ from ..model.mapping import DEFAULT_AVSKRIVNINGSMAATE, KJONN_TEKST
 from ..model.noark5 import JOURNALPOSTTYPER_MED_AVSKRIVNING
 from ..model.selection import REASON_OPEN
 from ..progress import Progress
+from ..sources.keys import shown_key
 
 SEVERITIES = ("blocking", "warning", "info")
 EARLIEST = date(1854, 1, 1)  # the earliest birth year the person-number scheme knows
@@ -65,6 +67,9 @@ def _finding_json(f: Finding) -> dict:
     return out
 
 
+_MASKED = re.compile(r"\(key masked[^)]*\)")
+
+
 class Analysis:
     """Counts and findings; at most ``limit`` findings are kept per code, but all are counted."""
 
@@ -78,12 +83,27 @@ class Analysis:
         self.counts: dict[str, Any] = {}
         self.generated = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
         self.seconds = 0.0
+        self._masked: dict[str, list[str]] = {}  # with show_identifiers: a masked key's pseudonym → the keys
+
+    def key(self, value, file: str | None, line: int | None, *, also=None) -> str:
+        """A record key as findings show it (issue 18, point 10: masked when it is a person number); with
+        show_identifiers the real key is added to the finding's identifiers."""
+        shown = shown_key(value, file, line, also=also)
+        if self.show_identifiers and shown != str(value):
+            keys = self._masked.setdefault(shown, [])
+            if str(value) not in keys:
+                keys.append(str(value))
+        return shown
 
     def add(self, code: str, severity: str, message: str, *, file: str | None = None, line: int | None = None,
             record: str | None = None, identifiers: dict | None = None) -> None:
         t = self.totals[code]
         t[severity] += 1
         if sum(t.values()) <= self.limit:
+            if self.show_identifiers and record and "(key masked" in record:
+                keys = [k for token in _MASKED.findall(record) for k in self._masked.get(token, ())]
+                if keys:
+                    identifiers = {**(identifiers or {}), "record_keys": keys}
             self.findings.append(Finding(code, severity, message, {"file": file, "line": line, "record": record},
                                          identifiers if self.show_identifiers else None))
 
@@ -252,7 +272,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
     for j in db.journals():
         n += 1
         file, line = j.source_file, j.source_line
-        rec = f"journal {j.journal_id}"
+        rec = f"journal {a.key(j.journal_id, file, line)}"
         reason = rules.reason_to_exclude(j)
         ok = reason is None
         ark = by_ark.setdefault(j.arkivskaper, {"navn": declared[j.arkivskaper].navn if j.arkivskaper in declared
@@ -298,7 +318,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
             if value is not None and value > now:
                 a.add("AN.16", "warning", f"the journal's {what} is in the future", file=file, line=line, record=rec)
         for i in j.innslag:
-            erec = f"{rec}, entry {i.innslag_id}"
+            erec = f"{rec}, entry {a.key(i.innslag_id, file, line)}"
             if not i.dokumenter:
                 a.add("AN.10", "info", "the entry has no document (metadata only)", file=file, line=line, record=erec)
             for what, value in (("opprettet", i.opprettet), ("arkivert", i.arkivert)):
@@ -343,8 +363,8 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                        "FROM pasient ORDER BY pasient_id"):
         patients += 1
         pid, fnr, navn, born, died, file, line, kjonn = r
-        rec = f"patient {pid}"
-        ids = {"navn": navn, "fodselsnummer": fnr}
+        rec = f"patient {a.key(pid, file, line, also=fnr)}"
+        ids = {"navn": navn, "fodselsnummer": fnr, "pasient_id": pid}
         if not fnr:
             kinds["mangler"] += 1
             a.add("AN.07", "info", "the patient has no person number", file=file, line=line, record=rec,
@@ -382,15 +402,17 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                   record=rec)
     a.counts["patients"] = patients
     a.counts["identifiers"] = dict(kinds)
-    for fnr, n, keys in c.execute("SELECT fodselsnummer, count(*), group_concat(pasient_id, ', ') FROM pasient "
+    for fnr, n, keys in c.execute("SELECT fodselsnummer, count(*), group_concat(pasient_id, '\x1f') FROM pasient "
                                   "WHERE fodselsnummer IS NOT NULL GROUP BY fodselsnummer HAVING count(*) > 1"):
         first = c.execute("SELECT src_file, src_line FROM pasient WHERE fodselsnummer = ? ORDER BY src_line LIMIT 1",
                           (fnr,)).fetchone()
+        keys = ", ".join(a.key(k, first[0], first[1], also=fnr) for k in keys.split("\x1f"))
         a.add("AN.08", "warning", f"{n} patients carry the same person number (patients {keys})", file=first[0],
               line=first[1], record=f"patients {keys}", identifiers={"fodselsnummer": fnr})
     for navn, born, n, keys in c.execute(
-            "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, ', ') FROM pasient WHERE fodselsdato IS "
+            "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, '\x1f') FROM pasient WHERE fodselsdato IS "
             "NOT NULL GROUP BY navn, fodselsdato HAVING count(*) > 1"):
+        keys = ", ".join(a.key(k, None, None) for k in keys.split("\x1f"))
         a.add("AN.09", "warning", f"{n} patients have the same name and birth date (patients {keys})",
               record=f"patients {keys}", identifiers={"navn": navn, "fodselsdato": born})
 
@@ -440,7 +462,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
          "AND d2.seq <= d.seq) FROM dokument d LEFT JOIN jstat js USING (journal_id) "
          "LEFT JOIN disk ON disk.path = d.fil_norm WHERE disk.path IS NULL OR disk.size = 0 ORDER BY d.seq")
     for jid, iid, fil, file, line, sel, size, nr in c.execute(q).fetchall():
-        rec = f"journal {jid}, entry {iid}, document {nr}"
+        rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}, document {nr}"
         sev = "blocking" if sel else "warning"
         tail = "" if sel else " (the journal is not selected for deposit)"
         if size is None:
@@ -474,7 +496,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             day = datetime.fromisoformat(written).date() if written else None
             if is_archival(puid, day):
                 continue
-            rec = f"journal {jid}, entry {iid}"
+            rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}"
             if puid == "UNKNOWN" or not project.conversion.enabled:
                 why = "its format is unknown" if puid == "UNKNOWN" else f"{puid} is not archival and conversion is off"
                 a.add("AN.15", "warning" if allow else "blocking", f"the document cannot be converted: {why} "

@@ -35,6 +35,17 @@ def identifier_columns(mapping) -> set[str]:
     return cols
 
 
+def shown_key(value: object, file: str | None, line: int | None, *, also: object = None) -> str:
+    """A record key as messages show it: masked with where its row is when it holds a person number (or equals
+    ``also``, the record's own fødselsnummer: the key comes from that column)."""
+    if value is None:
+        return ""
+    if holds_person_number(value) or (also is not None and str(value) == str(also)):
+        unit = "row" if (file or "").startswith("query ") else "line"
+        return f"(key masked: {file} {unit} {line})" if file else "(key masked)"
+    return str(value)
+
+
 def masked_key(value: object, *, from_identifier_column: bool, where: str) -> str:
     """``value`` as a record key fit to print, or ``key masked, <where>``."""
     if from_identifier_column or holds_person_number(value):
@@ -42,4 +53,4 @@ def masked_key(value: object, *, from_identifier_column: bool, where: str) -> st
     return str(value)
 
 
-__all__ = ["holds_person_number", "identifier_columns", "masked_key"]
+__all__ = ["holds_person_number", "identifier_columns", "masked_key", "shown_key"]
