@@ -455,6 +455,8 @@ def _iso_date(text: str) -> date:
 
 
 def to_date(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, date):  # a DATE or TIMESTAMP column of an SQL source: already a date
+        return (value.date() if isinstance(value, datetime) else value).isoformat()
     text = str(value).strip()
     for p in spec.parsers or (_iso_date,):
         try:
@@ -471,6 +473,10 @@ def _raise_date(spec: FieldSpec):
 
 
 def to_datetime(value: Any, spec: FieldSpec, tz: tzinfo) -> str:
+    if isinstance(value, datetime):  # a TIMESTAMP column of an SQL source: no text to parse
+        return (value if value.tzinfo is not None else value.replace(tzinfo=tz)).isoformat()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=tz).isoformat()
     text = str(value).strip()
     parsed = None
     for p in spec.parsers or (_iso,):
