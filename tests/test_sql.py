@@ -263,3 +263,30 @@ def test_a_migration_script_streams_rows_and_documents_through_the_library(tmp_p
     stored = [d for j in project.journals() for i in j.innslag for d in i.dokumenter]
     assert len(stored) == 12 and all(d.innhold and Path(d.innhold).is_file() for d in stored)
     assert all(d.fil.startswith("@innhold/") for d in stored)
+
+
+def test_text_kept_as_bytes_in_the_database_is_decoded_in_the_query_encoding(tmp_path):
+    """A legacy column of bytes mapped to a text field: decoded in [[import.query]] encoding, or the row is
+    rejected naming the column (never the value)."""
+    root = project_for(tmp_path, extra='''
+[[import.query]]
+name = "merknad"
+table = "merknad"
+encoding = "windows-1252"
+sql = "SELECT journal_id, tekst_gammel AS t, skrevet, signert_av FROM notat WHERE tekst_gammel IS NOT NULL ORDER BY notat_id"
+[import.query.columns]
+journal_id = "journal_id"
+tekst = "t"
+dato = "skrevet"
+registrert_av = "signert_av"
+''')
+    report = load_project(root).import_export()
+    assert report.rejected_total == 0
+    texts = [j.merknader[0].tekst for j in load_project(root).journals() if j.merknader]
+    assert any("såret er rolig – ingen tegn" in t for t in texts)
+    toml = root / "noarkpack.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('encoding = "windows-1252"\nsql', 'encoding = "utf-8"\nsql'),
+                    encoding="utf-8")
+    report = load_project(root).import_export()
+    assert {r.reason for r in report.rejected} == {"merknad.tekst (column t) is not UTF-8 text; set encoding for "
+                                                   "this query"}

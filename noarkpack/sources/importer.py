@@ -42,7 +42,7 @@ from .content_store import ContentStore, Undecodable, content_bytes
 from .import_report import KEEP_REJECTED, FileStats, ImportRejected, ImportReport, Rejected, Unmapped
 from .keys import holds_person_number, identifier_columns
 from .mapping import FIELDS, FileMapping, ImportMapping, ValueProblem, to_bool, to_date, to_datetime, to_int
-from .readers import csv_records, jsonl_records
+from .readers import _ENC_NAMES, csv_records, jsonl_records
 from .staging import (
     DATA_TABLES,
     SCHEMA_VERSION,
@@ -122,6 +122,15 @@ class _Importer:
                 parts = [rec.get(c) for c in spec.sources]
                 parts = [str(p).strip() for p in parts if p is not None and str(p).strip()]
                 raw = spec.join_with.join(parts) if parts else None
+            if isinstance(raw, (bytes, bytearray, memoryview)):
+                # a VARBINARY/BLOB column of a database that keeps text as bytes: the query's encoding
+                try:
+                    raw = bytes(raw).decode(fm.encoding)
+                except UnicodeDecodeError:
+                    col = f" (column {spec.sources[0]})" if len(spec.sources) == 1 else ""
+                    enc = _ENC_NAMES.get(fm.encoding, fm.encoding)
+                    raise ValueProblem(f"{fm.table}.{name}{col} is not {enc} text; set encoding for this query") \
+                        from None
             if isinstance(raw, str):
                 raw = raw.strip()
                 if raw == "":

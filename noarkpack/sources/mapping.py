@@ -282,7 +282,8 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
         if not isinstance(fc, dict):
             raise err(f"{where} is not a table", n)
         if kind_of == "query":
-            allowed = {"name", "table", "sql", "from", "columns", "join", "date_format", "datetime_format"}
+            allowed = {"name", "table", "sql", "from", "columns", "join", "date_format", "datetime_format",
+                       "encoding"}
         else:
             allowed = {"path", "table", "format", "encoding", "delimiter", "columns", "join", "each", "date_format",
                        "datetime_format"}
