@@ -151,6 +151,10 @@ class Analysis:
                        f"{a['documents']:>7}")
         for reason, n in sorted(c.get("excluded_by_reason", {}).items()):
             out.append(f"  utelatt: {reason}: {n}")
+        ct = c.get("contents")
+        if ct and (ct["documents_from_source"] or ct["contents_empty"] or ct["contents_undecodable"]):
+            out.append(f"  dokumenter fra kilden {ct['documents_from_source']}, fra filer {ct['documents_from_files']}"
+                       f"; tomt innhold {ct['contents_empty']}, ikke lesbar tekst {ct['contents_undecodable']}")
         avskr = c.get("avskrivning", {})
         if avskr.get("default") or avskr.get("from_source"):
             out.append(f"  avskrivning: {avskr.get('from_source', 0)} journalposter fra kilden, "
