@@ -242,3 +242,11 @@ def test_text_that_is_not_its_declared_encoding_is_a_rejected_row_naming_column_
     assert "dokument.innhold (column SKANN) is not hex text" in r.reason
     a = analyse_project(load_project(root))
     assert a.counts["contents"]["contents_undecodable"] == 1
+
+
+def test_model_and_writer_messages_mask_keys_that_are_person_numbers():
+    from noarkpack.model.identifiers import message_key
+
+    assert message_key(FNR1) == "(key masked)" and message_key(f"{FNR1}-1") == "(key masked)"
+    assert message_key("P-17") == "P-17" and message_key("120438102761") == "120438102761"  # 12 digits: no fnr
+    assert message_key("P-17", also="P-17") == "(key masked)"  # the key is the record's own person number
