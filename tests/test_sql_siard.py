@@ -92,3 +92,28 @@ def test_a_truncated_or_tampered_siard_is_exit_2_with_the_staging_database_uncha
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "digest" in r.stderr.lower() or "md5" in r.stderr.lower(), r.stderr
     assert dump_digest(root / ".noarkpack" / "staging.sqlite") == staged
+
+
+@pytest.mark.parametrize("name", ["sample.siard", "sfdboe_2_1.siard", "sql2008_2_1.siard"])
+def test_source_inspect_on_the_siard_suite_samples_gives_the_metadata_row_counts(shared_dir, name):
+    """The issue's "done when": `noarkpack source inspect FILE.siard --json` states every table's rows as the
+    archive's header/metadata.xml does (read here independently)."""
+    import json
+
+    from lxml import etree
+
+    path = shared_dir / "reference" / "samples" / "siard" / name
+    with zipfile.ZipFile(path) as z:
+        md = etree.fromstring(z.read("header/metadata.xml"))
+    ns = {"s": md.nsmap[None]}
+    expect = {(s.findtext("s:name", namespaces=ns), t.findtext("s:name", namespaces=ns)):
+              int(t.findtext("s:rows", namespaces=ns))
+              for s in md.iterfind("s:schemas/s:schema", ns) for t in s.iterfind("s:tables/s:table", ns)}
+    r = subprocess.run([*NOARKPACK, "source", "inspect", str(path), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["kind"] == "siard"
+    got = {(s["name"], t["name"]): t["rows"] for s in data["schemas"] for t in s["tables"]}
+    assert got == expect
+    r = subprocess.run([*NOARKPACK, "source", "inspect", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0 and all(t in r.stdout for _, t in expect)
