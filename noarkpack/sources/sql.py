@@ -8,9 +8,9 @@
   (``stream_results`` + ``yield_per``): memory does not grow with the row count.
 * The source is **never written**: every connection is read-only where the dialect has it (PostgreSQL
   ``SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY``, MySQL/MariaDB ``SET SESSION TRANSACTION READ ONLY``,
-  Oracle ``SET TRANSACTION READ ONLY``, SQLite opened with ``mode=ro`` and ``PRAGMA query_only``), a query must
-  be a ``SELECT`` (or ``WITH … SELECT``), and noarkpack issues no DDL or DML.  SQL Server has no read-only
-  transaction: give noarkpack a login with read rights only (docs/migration.md).
+  SQLite opened with ``mode=ro`` and ``PRAGMA query_only``), a query must be a ``SELECT`` (or ``WITH … SELECT``),
+  and noarkpack issues no DDL or DML.  SQL Server has no read-only transaction and Oracle's ends at every commit:
+  give noarkpack a login with read rights only there (docs/migration.md).
 * Every URL shown anywhere is masked (``URL.render_as_string(hide_password=True)``); error messages carry the
   database's own message with quoted literals and long digit runs masked (they could be a value).
 """
@@ -90,9 +90,10 @@ def build_engine(spec: SourceSpec, root: Path):
         raise SourceError("[import.source] url is not a database URL (e.g. postgresql+psycopg://user@host/db)",
                           hint="see docs/migration.md, SQL databases") from None
     if url.password is not None:
-        raise SourceError(f"[import.source] url holds a password ({masked(url)}): credentials never live in "
-                          "noarkpack.toml", hint="remove it from the URL and name an environment variable with "
-                                                  "password_env, or use .pgpass / a MySQL option file")
+        raise SourceError(f"the database URL holds a password ({masked(url)}): noarkpack never takes one in a URL "
+                          "(noarkpack.toml is shared, a command line is visible to other users)",
+                          hint="remove it; name an environment variable with password_env in [import.source], or "
+                               "use the driver's own: PGPASSWORD / .pgpass, a MySQL option file")
     if spec.password_env:
         pw = os.environ.get(spec.password_env)
         if pw is None:
