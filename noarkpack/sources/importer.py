@@ -137,20 +137,22 @@ class _Importer:
                     raw = None
             if raw is None:
                 raw = spec.default
-            where = f"{fm.table}.{name}" + (f" (column {spec.sources[0]})" if len(spec.sources) == 1 else "")
             if raw is None:
                 if spec.required:
-                    raise ValueProblem(f"{where} is missing")
+                    raise ValueProblem(f"{_where(fm, name, spec)} is missing")
                 out[name] = 0 if spec.kind == "bool" else None
                 continue
             if spec.values is not None:
-                key = raw if isinstance(raw, str) else json.dumps(raw)
+                # JSON's spelling for JSON values (true, 1.5); a database's own types (Decimal, date) as text
+                key = raw if isinstance(raw, str) else json.dumps(raw) if isinstance(raw, (bool, int, float, list,
+                                                                                          dict)) else str(raw)
                 if key in spec.values:
                     raw = spec.values[key]
                 else:
                     ukey = (fm.table, name, key)
                     if spec.unmapped == "reject":
-                        raise ValueProblem(f"{where}: the code is not in the value map {spec.values_name}")
+                        raise ValueProblem(f"{_where(fm, name, spec)}: the code is not in the value map "
+                                           f"{spec.values_name}")
                     u = self.unmapped.get(ukey)
                     if u is None:
                         if len(self.unmapped) < 10000:
@@ -174,7 +176,7 @@ class _Importer:
                 else:  # pragma: no cover
                     raise AssertionError(spec.kind)
             except ValueProblem as e:
-                raise ValueProblem(f"{where} {e}") from None
+                raise ValueProblem(f"{_where(fm, name, spec)} {e}") from None
             out[name] = value
         return out
 
@@ -313,6 +315,11 @@ class _Importer:
             stats.rows_imported += 1
             self.rows_imported += 1
         return stats, hasher.hexdigest()
+
+
+def _where(fm: FileMapping, name: str, spec) -> str:
+    """A field as messages name it: ``innslag.tittel (column TITTEL)``."""
+    return f"{fm.table}.{name}" + (f" (column {spec.sources[0]})" if len(spec.sources) == 1 else "")
 
 
 def _hashed(rows: Iterable[tuple[int, Any]], hasher) -> Iterable[tuple[int, Any]]:
