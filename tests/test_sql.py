@@ -290,3 +290,24 @@ registrert_av = "signert_av"
     report = load_project(root).import_export()
     assert {r.reason for r in report.rejected} == {"merknad.tekst (column t) is not UTF-8 text; set encoding for "
                                                    "this query"}
+
+
+def test_a_numeric_code_column_is_looked_up_in_its_value_map(tmp_path, pg_url):
+    """PostgreSQL returns NUMERIC as Decimal: the value map sees the code as text, as from a CSV file."""
+    _generator().load(pg_url)
+    root = project_for(tmp_path, pg_url, extra='''
+[[import.query]]
+name = "merknad"
+table = "merknad"
+sql = "SELECT journal_id, CAST(notat_id % 2 AS NUMERIC(2,0)) AS k, tittel, skrevet, signert_av FROM notat ORDER BY notat_id"
+[import.query.columns]
+journal_id = "journal_id"
+tekst = "tittel"
+type = { column = "k", values = { 0 = "partall", 1 = "oddetall" }, unmapped = "reject" }
+dato = "skrevet"
+registrert_av = "signert_av"
+''')
+    report = load_project(root).import_export()
+    assert report.rejected_total == 0, [r.reason for r in report.rejected]
+    types = sorted({m.type for j in load_project(root).journals() for m in j.merknader})
+    assert types == ["oddetall", "partall"]
