@@ -117,3 +117,19 @@ def test_source_inspect_on_the_siard_suite_samples_gives_the_metadata_row_counts
     assert got == expect
     r = subprocess.run([*NOARKPACK, "source", "inspect", str(path)], capture_output=True, text=True)
     assert r.returncode == 0 and all(t in r.stdout for _, t in expect)
+
+
+def test_source_sample_of_a_siard_file_reads_the_zip_and_masks_identifying_columns(shared_dir):
+    path = shared_dir / "reference" / "samples" / "siard" / "sfdboe_2_1.siard"
+    r = subprocess.run([*NOARKPACK, "source", "sample", str(path), "--table", "HR.EMPLOYEES", "--rows", "3"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    head, *rows = r.stdout.splitlines()
+    assert head.split()[:4] == ["EMPLOYEE_ID", "FIRST_NAME", "LAST_NAME", "EMAIL"] and len(rows) == 3
+    assert all(line.split()[1:5] == ["***"] * 4 for line in rows)  # names, e-mail, phone
+    r = subprocess.run([*NOARKPACK, "source", "sample", str(path), "--table", "EMPLOYEES", "--rows", "1",
+                        "--show-identifiers"], capture_output=True, text=True)
+    assert r.returncode == 0 and "***" not in r.stdout
+    r = subprocess.run([*NOARKPACK, "source", "sample", str(path), "--table", "NO_SUCH"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "HR.EMPLOYEES" in r.stderr

@@ -201,6 +201,11 @@ def sample_rows(t: Target, table: str, rows: int = 5, *, show_identifiers: bool 
     if rows < 1 or rows > 1000:
         raise SourceError("--rows must be between 1 and 1000")
     ident = _identifying_columns(t.mapping)
+    if t.spec.siard is not None and t.mapping is None:
+        # a depot's archive looked at on its own: read straight from the ZIP (no copy written beside it)
+        keys, got = _siard_sample(t.spec.siard, table, rows)
+        masked_cols = [bool(IDENTIFYING.search(k)) for k in keys]
+        return keys, [[_shown(v, m, show_identifiers) for v, m in zip(r, masked_cols)] for r in got]
     with open_source(t.spec, t.root, cache_dir=t.cache_dir) as src:
         schema, name = split_name(table, whole=src.whole_names)
         conn = src.connection()
@@ -215,6 +220,24 @@ def sample_rows(t: Target, table: str, rows: int = 5, *, show_identifiers: bool 
             conn.rollback()
     masked_cols = [k.lower() in ident or bool(IDENTIFYING.search(k)) for k in keys]
     return keys, [[_shown(v, m, show_identifiers) for v, m in zip(r, masked_cols)] for r in got]
+
+
+def _siard_sample(path: Path, table: str, rows: int) -> tuple[list[str], list[list[Any]]]:
+    from itertools import islice
+
+    from .siard import SiardArchive
+
+    with SiardArchive(path) as archive:
+        tables = archive.tables()
+        found = [x for x in tables if x.qualified == table] or [x for x in tables if x.name == table]
+        if len(found) != 1:
+            known = ", ".join(x.qualified for x in tables)
+            raise SourceError(f"the archive has {'no' if not found else 'more than one'} table {table}", file=path,
+                              hint=f"name it as schema.table: {known}"[:400])
+        tm = found[0]
+        keys = [lf.name for lf in tm.leaves]
+        got = [[r.get(k) for k in keys] for r in islice(archive.rows(tm.schema, tm.name, check_count=False), rows)]
+    return keys, got
 
 
 def catalog_lines(cat: SourceCatalog) -> list[str]:
