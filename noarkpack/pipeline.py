@@ -334,7 +334,7 @@ class NhaRun:
     """What ``noarkpack package --profile nha`` made: the :class:`~noarkpack.nha.NhaResult` as a report.
 
     No errors (a deposit that cannot be made raises NoarkpackError); ``warnings`` counts, and iterates over,
-    ``result.warnings`` (invalid person numbers, formats, diagnoses: NHA.13–NHA.16).
+    ``result.warnings`` (invalid person numbers, formats, diagnoses: NHA.13–NHA.16, NHA.18).
     """
 
     def __init__(self, result) -> None:

@@ -222,6 +222,14 @@ def _get(table: dict, key: str, kind: type | tuple, where: str, required: bool =
     return value
 
 
+def _patterns(table: dict, key: str, where: str) -> tuple[str, ...]:
+    """An optional list of non-empty strings (name patterns)."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}.{key} must be a list of non-empty strings", file=PROJECT_FILE)
+    return tuple(value)
+
+
 def _datetime(table: dict, key: str, where: str) -> datetime:
     value = _get(table, key, (datetime, date), where)
     if not isinstance(value, datetime):
@@ -326,6 +334,7 @@ def load_project(path: str | Path, *, database: str | Path | None = None, auto_i
                                            default="Unntatt offentlighet"),
         skjerming_hjemmel=_get(skjerming, "hjemmel", str, "skjerming", required=False,
                                default="Offl. § 13, jf. hpl. § 21"),
+        skjerming_institusjoner=_patterns(skjerming, "institusjoner", "skjerming"),
         open_journals=_get(proj, "open_journals", str, "project", required=False, default="skip"),
         arkivskapere=tuple(arkivskapere),
         documents_root=documents,

@@ -82,7 +82,9 @@ def test_layout_and_summary(built) -> None:
     assert not [p for p in d.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"
     s = built.summary()
     assert s["journals"] == 12 and s["excluded"] == 4
-    assert s["epj_packages"] == 12 and s["dok_packages"] == 12
+    # one epj package per patient (SFJ-1013 and SFJ-1014 are one patient's) with its document files; one dok
+    # package: the deposit's documentation (NHA's example package list: one dok beside the epj packages)
+    assert s["epj_packages"] == 11 and s["dok_packages"] == 1
     assert s["documents"] == 25
 
 
@@ -178,8 +180,10 @@ def test_living_patients_never_reach_the_deposit(built, unpacked) -> None:
     assert listed == set(built.included)
     assert not listed & NOT_DEPOSITED
     ns = "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/epj_sak}"
-    epj_ids = {etree.parse(str(f)).getroot().findtext(f"{ns}EPJ_ID") for f in unpacked.glob("*/journal/*.xml")}
-    assert epj_ids == set(built.included)
+    saker = {el.text for f in unpacked.glob("*/journal/*.xml")
+             for el in etree.parse(str(f)).getroot().iterfind(f"{ns}Arkivert_EPJ_sak/"
+                                                              "{*}komponent_ID")}
+    assert saker == set(built.included)  # each deposited journal is one EPJ sak
     # and nothing of theirs sits in any tar: no document file of a living patient
     living_names = {"Henrik Vassbotn", "Leif Sandnes", "Ragnhild Eide", "Solveig Rønning"}
     for f in unpacked.glob("*/*.xml"):
@@ -228,7 +232,21 @@ def test_avlxml_content(built) -> None:
     assert js["SFJ-1005"].find(f"{NS_AVL}morsdato") is None
     # ICD-9 and an unknown code system
     assert js["SFJ-1008"].findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekodeverk") == "2.16.578.1.12.4.1.1.7120"
-    assert js["SFJ-1004"].findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekodeverk") == "0"
+    # ICD-10 in the form of NHA's 7110 table (NHAREG ICD10norNew.sql): without the dot
+    assert j1.findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekode") == "I219"
+    assert js["SFJ-1008"].findtext(f"{NS_AVL}diagnose/{NS_AVL}diagnosekode") == "410.9"  # 7120 keeps its dot
+    # a diagnosis the source holds as text only: diagnosetekst, never diagnosekode (nor a code system)
+    d4 = js["SFJ-1004"].find(f"{NS_AVL}diagnose")
+    assert d4.find(f"{NS_AVL}diagnosekode") is None and d4.find(f"{NS_AVL}diagnosekodeverk") is None
+    assert d4.findtext(f"{NS_AVL}diagnosetekst") == "Hjertesvikt (fritekst fra papirjournal)"
+    assert all(re.fullmatch(r"[A-Z][0-9]{2}[0-9A-Z]{0,2}|[0-9]{3}\.[0-9]", e.text)
+               for e in root.iter(f"{NS_AVL}diagnosekode"))
+    # the rule that stood in for the ten years after death, where the death date is unknown
+    assert "kode 2" in js["SFJ-1004"].findtext(f"{NS_AVL}merknad")
+    assert "kode 4" in js["SFJ-1005"].findtext(f"{NS_AVL}merknad")
+    assert js["SFJ-1001"].find(f"{NS_AVL}merknad") is None  # morsdato shows it
+    # an invalid number: deposited as recorded, explained in merknad
+    assert "kontrollsifrene" in js["SFJ-1009"].findtext(f"{NS_AVL}merknad")
     # no fødselsnummer: the internal patient number; born > 110 years ago, no death date
     assert js["SFJ-1004"].findtext(f"{NS_AVL}fodselsnummer") == "P-504"
     # lagringsenhet names the journal's packages
@@ -246,12 +264,15 @@ def test_hidden_flags_and_identifier_kinds_carried(built, unpacked) -> None:
     assert info("SFJ-1002")["hemmelig_adresse"] == "true"
     assert info("SFJ-1016")["hemmelig_adresse"] == "true"
     assert info("SFJ-1008")["hemmelig_navn"] == "true"
-    assert info("SFJ-1001")["hemmelig_adresse"] == "false"
-    assert info("SFJ-1003")["pasient_ID_type"] == "D-nummer"
-    assert info("SFJ-1005")["pasient_ID_type"] == "H-nummer"
-    assert info("SFJ-1001")["pasient_ID_type"] == "fødselsnummer"
-    assert info("SFJ-1009")["pasient_ID_type"] == "ukjent"  # invalid number: kept as recorded
-    assert info("SFJ-1004")["pasient_ID_type"] == "internt pasientnummer"
+    assert info("SFJ-1001")["hemmelig_adresse"] == "false"  # the source recorded "no"
+    # the source recorded nothing (a 1958 paper journal): no flag, never "false"
+    assert "hemmelig_adresse" not in info("SFJ-1004") and "hemmelig_navn" not in info("SFJ-1004")
+    # del 5 pasient_ID_type codes (Avleveringsdokumentasjon.xsd): FNR, DNR, FHN, HNR, DUF
+    assert info("SFJ-1003")["pasient_ID_type"] == "DNR"
+    assert info("SFJ-1005")["pasient_ID_type"] == "HNR"
+    assert info("SFJ-1001")["pasient_ID_type"] == "FNR"
+    assert info("SFJ-1009")["pasient_ID_type"] == "FNR"  # invalid number: kept as recorded, typed by its form
+    assert info("SFJ-1004")["pasient_ID_type"] == "HNR"  # the hospital's own patient number
     assert built.identifiers["D-nummer/1964"] == 1 and built.identifiers["H-nummer/1964"] == 1
     assert built.identifiers["ugyldig"] == 1
 
@@ -264,6 +285,7 @@ def test_documents_referenced_through_eldok(built, unpacked) -> None:
             for uri in etree.parse(str(f)).getroot().iter(f"{ns_bb}dokumentinnhold"):
                 target = (f.parent / uri.text).resolve()
                 assert target.is_file() and target.read_bytes().startswith(b"%PDF-")
+                assert target.parent == f.parent.resolve()  # in the journal's own package: no cross-tar link
                 n += 1
             fmts = {e.text for e in etree.parse(str(f)).getroot().iter(f"{ns_bb}format_dokumentinnhold")}
             assert fmts <= {"fmt/477"}
@@ -347,7 +369,7 @@ def test_verify_count_mismatch(built, tmp_path) -> None:
     copy = _copy(built, tmp_path)
     (copy / built.dok_packages[0].file).unlink()
     tests = {f.test for f in verify_deposit(copy, today=date(2025, 6, 30)) if f.severity == "error"}
-    assert "NHA.04" in tests and "NHA.09" in tests  # the ELDOK references into it no longer resolve
+    assert tests == {"NHA.04"}  # the document files are in the epj packages: their references still resolve
 
 
 def _evil_tar(path: Path, top: str, kind: str) -> None:
@@ -527,8 +549,9 @@ def test_municipal_profile_refused(tmp_path, tiny_docs) -> None:
 
 
 def test_deposit_list_can_take_nha_tooling_name():
-    from noarkpack.nha.metadata import NhaMetadata
     import tomllib
+
+    from noarkpack.nha.metadata import NhaMetadata
 
     cfg = tomllib.loads((Path(__file__).resolve().parents[1] / "examples" / "sykehus" / "noarkpack.toml")
                         .read_text(encoding="utf-8"))
@@ -570,3 +593,65 @@ def test_verify_finds_kjonn_against_the_number(built, tmp_path) -> None:
     number = json.loads([line for line in (ROOT / "examples" / "sykehus" / "journals.jsonl").read_text(
         encoding="utf-8").splitlines() if "SFJ-1012" in line][0])["pasient"]["fodselsnummer"]
     assert number not in f.message
+
+
+def test_dok_package_is_the_deposit_documentation(built, unpacked, shared_dir: Path) -> None:
+    """del 5's deposit-level documentation, generated from the deposit, valid against del 5's schemas."""
+    ref = shared_dir / "reference" / "nha" / "epj-standard-del5-2015"
+    [dok] = built.dok_packages
+    top = unpacked / dok.uuid
+    names = sorted(str(p.relative_to(top)) for p in top.rglob("*.xml"))
+    assert names[:2] == ["avleveringsdokumentasjon.xml", "bestandsopplysninger.xml"]
+    schema = etree.XMLSchema(etree.parse(str(ref / "Bestandsopplysninger.xsd")))
+    best = etree.parse(str(top / "bestandsopplysninger.xml"))
+    assert schema.validate(best), schema.error_log
+    text = etree.tostring(best, encoding="unicode")
+    assert "12 pasientjournaler (11 pasienter)" in text
+    numbers, persons = _source_identities()
+    assert not any(n in text for n in numbers) and not any(w in text for w in persons if len(w) > 3)
+    schema = etree.XMLSchema(etree.parse(str(ref / "Avleveringsdokumentasjon.xsd")))
+    root = etree.parse(str(top / "avleveringsdokumentasjon.xml")).getroot()
+    parts = [c.tag.split("}")[1] for c in root]
+    assert parts == ["Avleveringsoversikt"] * 11 + ["Oppdateringsinfo", "Avleveringsbeskrivelse"]  # one per patient
+    for part in root:  # the schema declares the parts as global elements, not the whole
+        assert schema.validate(etree.ElementTree(part)), schema.error_log
+    xsd = {"sakstype": "saksbeskrivelse.xsd", "dokumenttype": "dokumentbeskrivelse.xsd",
+           "fragmenttype": "fragmentbeskrivelse.xsd"}
+    oids = set()
+    for f in sorted((top / "uttrekksbeskrivelse").glob("*.xml")):
+        schema = etree.XMLSchema(etree.parse(str(ref / "uttrekksbeskrivelse" / xsd[f.name.split("-")[0]])))
+        doc = etree.parse(str(f))
+        assert schema.validate(doc), (f.name, schema.error_log)
+        oids |= {e.text for e in doc.getroot().iter("{http://eisi.helsedir.no/nha/uttrekksbeskrivelse}komponenttype")}
+    # every komponenttype used in the epj packages is described
+    used = set()
+    for p in built.epj_packages:
+        for f in (unpacked / p.uuid).rglob("*.xml"):
+            used |= {e.text for e in etree.parse(str(f)).getroot().iter(
+                "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/datatyper/stamme}komponenttype")}
+    assert used and used <= oids
+
+
+def test_one_patient_two_journals_is_one_epj_with_two_saker(built, unpacked) -> None:
+    """del 5: an Arkivert_EPJ belongs to one patient; its Arkivert_EPJ_sak (1..n) organise its documents."""
+    [p] = [p for p in built.epj_packages if "SFJ-1014" in p.journal_ids]
+    assert p.journal_ids == ("SFJ-1013", "SFJ-1014")
+    ns = "{http://eisi.helsedir.no/anno2014/nha-epj-1.80/epj_sak}"
+    [sak] = (unpacked / p.uuid / "journal").glob("*.xml")
+    root = etree.parse(str(sak)).getroot()
+    assert root.findtext(f"{ns}EPJ_ID") == p.uuid
+    assert [s.findtext("{*}komponent_ID") for s in root.iterfind(f"{ns}Arkivert_EPJ_sak")] == ["SFJ-1013", "SFJ-1014"]
+    assert len(list((unpacked / p.uuid).glob("*.xml"))) == 1  # one pasientinfo
+    js = _avl_journals(built)  # the list keeps one entry per journal, both naming the patient's package
+    assert [e.text for e in js["SFJ-1013"].iter(f"{NS_AVL}lagringsenhet")] == [p.file]
+    assert [e.text for e in js["SFJ-1014"].iter(f"{NS_AVL}lagringsenhet")] == [p.file]
+
+
+def test_a_patients_journals_must_be_together(tmp_path, tiny_docs) -> None:
+    a1, b, a2 = _journal("A-1", died=date(2001, 1, 1)), _journal("B-1", died=date(2001, 1, 1)), \
+        _journal("A-2", died=date(2001, 1, 1))
+    a2.pasient = dataclasses.replace(a2.pasient, pasient_id=a1.pasient.pasient_id)  # A's second journal
+    with pytest.raises(NhaError, match="next to each other"):
+        build_deposit([a1, b, a2], tmp_path, metadata=_metadata(), documents_root=tiny_docs,
+                      rules=SelectionRules(profile="nha", today=date(2025, 1, 1)))
+    assert not list(tmp_path.iterdir()) or not [p for p in tmp_path.iterdir() if p.name.startswith("epjark")]

@@ -359,7 +359,8 @@ def test_invalid_person_number_is_masked(extract, schema_store):
 
 def test_public_journal_leak_is_np_03(extract, schema_store):
     path = extract / "offentligJournal.xml"
-    replace_in(path, "<offentligTittel>*****</offentligTittel>", "<offentligTittel>Brev til pasient</offentligTittel>")
+    replace_in(path, "<korrespondansepartNavn>*****</korrespondansepartNavn>",
+               "<korrespondansepartNavn>Åse Bjørnstad</korrespondansepartNavn>")  # the patient, as mottaker
     report = validate(extract, store=schema_store, tests={"NP.03"})
     errs = errors(report, "NP.03")
     assert len(errs) == 1 and errs[0].location["file"] == "offentligJournal.xml"

@@ -149,8 +149,9 @@ def _invalid_person_number(extract: Path) -> None:
 
 
 def _public_journal_leak(extract: Path) -> None:
-    replace_in(extract / "offentligJournal.xml", "<offentligTittel>*****</offentligTittel>",
-               "<offentligTittel>Brev til pasient</offentligTittel>")
+    # the letter's mottaker is the patient, whose name offentligJournal masks
+    replace_in(extract / "offentligJournal.xml", "<korrespondansepartNavn>*****</korrespondansepartNavn>",
+               "<korrespondansepartNavn>Åse Bjørnstad</korrespondansepartNavn>")
 
 
 def _stray_files(extract: Path) -> None:

@@ -74,7 +74,7 @@ def test_every_element_a_group_declares_is_dispatched_to_it(group):
 def test_a_group_whose_tests_are_not_selected_handles_nothing():
     cp = _pass(tests={"N5.04"})
     assert not cp.screening.active()
-    assert not _runs(cp.end_handlers["registrering"], cp.screening.screened_values)
+    assert not _runs(cp.end_handlers["registrering"], cp.screening._e_registrering)
     assert "skjermingMetadata" not in cp.value_handlers
 
 

@@ -55,6 +55,11 @@ ICC_CANDIDATES = [
 ]
 HOSPITAL = "Sykehuset Fjordvik HF"
 UNIT = "Medisinsk avdeling"
+#: the EPJ's user ids: who signs what they wrote, who registers journals, who scans paper
+#: (noarkpack.toml [nha.brukere] gives their names; the export itself has only the ids)
+USER = {"Lege Erik Lunde": "erik.lunde", "Overlege Hanne Vik": "hanne.vik"}
+REGISTRAR = "kari.moen"  # medical secretary: opens the journals
+SCANNER = "per.dahl"  # the archive's scanning operator
 
 # --------------------------------------------------------------------------- person numbers
 
@@ -182,6 +187,7 @@ class Entry:
     day: date
     body: list[str]
     scanned: bool = False
+    scanned_on: date | None = None  # when the paper was scanned into the EPJ (its arkivert), not the paper's date
 
 
 @dataclass
@@ -197,8 +203,10 @@ class Journal:
     entries: list[Entry]
     died: date | None = None
     died_unknown: bool = False
-    hidden_address: bool = False
-    hidden_name: bool = False
+    # the population register's flags as the EPJ recorded them: True, False, or None where the source has
+    # no value (journals from before the EPJ recorded them): None is never written as false
+    hidden_address: bool | None = False
+    hidden_name: bool | None = False
     diagnoses: list[dict] = field(default_factory=list)
     unit: str = UNIT
     responsible: str = "Overlege Hanne Vik"
@@ -234,10 +242,11 @@ def journals() -> list[Journal]:
         Journal("SFJ-1004", "P-504", "Olav Brekken", "M", d(1910, 2, 2), None, d(1958, 9, 12), d(1962, 3, 1),
                 [Entry("SFJ-1004-S1", "skannet", "Journalark (papir)", "Dr. med. Sverre Aune", d(1958, 9, 12),
                        ["Innlagt med brystsmerter.", "Hvile og digitalis. Bedring.", "Utskrives til hjemmet."],
-                       scanned=True),
+                       scanned=True, scanned_on=d(2003, 5, 12)),
                  Entry("SFJ-1004-S2", "skannet", "Epikrise (papir)", "Dr. med. Sverre Aune", d(1962, 2, 20),
                        ["Ny innleggelse for hjertesvikt.", "Behandlet med diuretika.", "Sendt hjem i bedret tilstand."],
-                       scanned=True)],
+                       scanned=True, scanned_on=d(2003, 5, 12))],
+                hidden_address=None, hidden_name=None,
                 diagnoses=[{"kode": "Hjertesvikt", "kodeverk": "ukjent",
                             "tekst": "Hjertesvikt (fritekst fra papirjournal)"}]),
         Journal("SFJ-1005", "P-505", "Marit Haugset", "K", d(1938, 4, 18),
@@ -287,7 +296,8 @@ def journals() -> list[Journal]:
         Journal("SFJ-1016", "P-516", "Oddny Strøm", "K", d(1919, 9, 19),
                 person_number(d(1919, 9, 19), "K", individ=55), d(1989, 4, 4), d(2002, 6, 1),
                 [Entry("SFJ-1016-S1", "skannet", "Henvisning (papir)", "Fastlege Bodil Rye", d(1989, 4, 4),
-                       ["Henvises for utredning av anemi.", "Vennlig hilsen Bodil Rye, allmennlege."], scanned=True),
+                       ["Henvises for utredning av anemi.", "Vennlig hilsen Bodil Rye, allmennlege."], scanned=True,
+                       scanned_on=d(2002, 4, 20)),
                  *stay("SFJ-1016", d(2002, 4, 20), 9, "Anemi")],
                 died=d(2002, 5, 5), hidden_address=True,
                 diagnoses=[{"kode": "D64.9", "tekst": "Anemi, uspesifisert", "dato": "2002-04-20"}]),
@@ -303,22 +313,26 @@ def journal_line(j: Journal) -> dict:
         pasient["dodsdato"] = j.died.isoformat()
     if j.died_unknown:
         pasient["dodsdato_ukjent"] = True
-    if j.hidden_address:
-        pasient["skjult_adresse"] = True
-    if j.hidden_name:
-        pasient["skjult_navn"] = True
+    if j.hidden_address is not None:
+        pasient["skjult_adresse"] = j.hidden_address
+    if j.hidden_name is not None:
+        pasient["skjult_navn"] = j.hidden_name
     innslag = []
     for e in j.entries:
         folder = f"{e.day.year}/{j.journal_id}"
+        # a note is signed (arkivert) by its author the same day; a paper page is arkivert when it was scanned,
+        # by the scanning operator (issue 17, point 11: the scan is dated by the scan, not by the paper)
+        signed = (e.scanned_on, 11) if e.scanned else (e.day, 15)
         innslag.append({
             "innslag_id": e.id, "type": e.type, "tittel": e.title, "forfatter": e.author,
-            "opprettet": dt(e.day, 10, 15), "arkivert": dt(e.day, 15, 40), "arkivert_av": "arkiv.sfj",
+            "opprettet": dt(e.day, 10, 15), "arkivert": dt(signed[0], signed[1], 40),
+            "arkivert_av": SCANNER if e.scanned else USER[e.author],
             "dokumenter": [{"fil": f"{folder}/{e.id}.pdf", "tittel": e.title}],
         })
     last = max(e.day for e in j.entries)
     line = {
         "journal_id": j.journal_id, "arkivskaper": "sfj", "journalsted": j.unit, "journalansvarlig": j.responsible,
-        "opprettet": dt(j.opened, 9, 0), "opprettet_av": "innskriving.sfj",
+        "opprettet": dt(j.opened, 9, 0), "opprettet_av": REGISTRAR,
         "avsluttet": dt(j.closed, 16, 0) if j.closed else None,
         "avsluttet_av": "arkiv.sfj" if j.closed else None,
         "pasient": pasient, "innslag": innslag,

@@ -49,8 +49,11 @@ class Pasient:
     fodselsdato: date | None = None
     dodsdato: date | None = None
     dodsdato_ukjent: bool = False
-    skjult_adresse: bool = False
-    skjult_navn: bool = False
+    #: the population register's hidden address / hidden name flags as the source records them: True, False,
+    #: or None where the source records nothing (NHA pasientinfo hemmelig_adresse / hemmelig_navn are then left
+    #: out, never written as false: issue 17, point 14)
+    skjult_adresse: bool | None = None
+    skjult_navn: bool | None = None
 
     @property
     def identifikatortype(self) -> str | None:

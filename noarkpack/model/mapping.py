@@ -34,6 +34,7 @@ from datetime import date, datetime
 from typing import Mapping
 
 from . import noark5 as n5
+from . import screening as sk
 from .epj import Journalinnslag, Pasient, Pasientjournal
 from .identifiers import system_id
 
@@ -84,6 +85,9 @@ class MappingContext:
     skjerming_hjemmel: str
     #: arkivskaper key (Pasientjournal.arkivskaper) → arkivskaperID: the deposit names the real identifier
     arkivskaper_ids: Mapping[str, str] = field(default_factory=dict)
+    #: name patterns of the korrespondanseparter that are institutions, shown in offentligJournal
+    #: (model.screening.is_institution; noarkpack.toml [skjerming] institusjoner)
+    institusjoner: tuple[str, ...] = ()
 
 
 def dokumentobjekt_id(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, n: int) -> str:
@@ -232,28 +236,8 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                 ],
             )
         )
-    skjerming = None
-    offentlig = None
-    if i.skjerming is not None:
-        s = i.skjerming
-        skjerming = n5.Skjerming(
-            tilgangsrestriksjon=s.tilgangsrestriksjon,
-            skjermingshjemmel=s.hjemmel,
-            skjermingMetadata=list(s.metadata),
-            skjermingDokument=s.dokument,
-        )
-        if skjerming.screens("Skjerming tittel registrering"):
-            offentlig = "*****"
-    if i.korrespondanse is not None:
-        # A correspondent of a patient journal reveals health information
-        # (a letter to the patient, a referral from a psychiatric clinic):
-        # their names are always screened in the public journal.
-        names = ["Skjerming navn avsender", "Skjerming navn mottaker"]
-        if skjerming is None:
-            skjerming = n5.Skjerming(tilgangsrestriksjon=ctx.skjerming_tilgangsrestriksjon,
-                                     skjermingshjemmel=ctx.skjerming_hjemmel, skjermingMetadata=names)
-        else:
-            skjerming.skjermingMetadata += [m for m in names if m not in skjerming.skjermingMetadata]
+    parter = _korrespondanseparter(ctx, i)
+    skjerming, offentlig = _skjerming(ctx, j, i, parter)
     common = dict(
         systemID=sid,
         opprettetDato=i.opprettet,
@@ -276,8 +260,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
     inn = k.type == "Inngående dokument"
     return n5.Journalpost(
         **common,
-        korrespondansepart=[n5.Korrespondansepart(korrespondanseparttype=p.type, korrespondansepartNavn=p.navn)
-                            for p in k.parter],
+        korrespondansepart=parter,
         journalaar=aar,
         journalsekvensnummer=sekvens,
         journalpostnummer=nummer,
@@ -290,6 +273,56 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
         antallVedlegg=max(len(docs) - 1, 0) if docs else None,
         avskrivning=avskrivning(ctx, j, i),
     )
+
+
+def _korrespondanseparter(ctx: MappingContext, i: Journalinnslag) -> list[n5.Korrespondansepart]:
+    """The entry's correspondents, each screened unless an institution (docs/mapping.md, "Skjerming").
+
+    A source that screens a role's names itself ("Skjerming navn avsender"/"… mottaker" on the entry), or the
+    names of the entry's parties ("Skjerming navn part i sak"), has every external party of that role
+    screened; the organisation's own units and staff (internal types) only under "Midlertidig skjerming"."""
+    if i.korrespondanse is None:
+        return []
+    asked = set(i.skjerming.metadata) if i.skjerming is not None else set()
+    out = []
+    for p in i.korrespondanse.parter:
+        internal = p.type.strip() in sk.INTERNAL_TYPES
+        forced = sk.MIDLERTIDIG in asked or (not internal and (sk.NAVN_PART in asked or sk.name_value(p.type) in asked))
+        out.append(n5.Korrespondansepart(korrespondanseparttype=p.type, korrespondansepartNavn=p.navn,
+                                         skjermet=forced or not sk.is_institution(p.type, p.navn, ctx.institusjoner)))
+    return out
+
+
+def _skjerming(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag,
+               parter: list[n5.Korrespondansepart]) -> tuple[n5.Skjerming | None, str | None]:
+    """The registrering's skjerming and offentligTittel (M500–M503, M025; docs/mapping.md, "Skjerming").
+
+    skjermingMetadata: the source's values in its order, without "Skjerming navn part i sak" (a saksmappe's
+    value, M502: the saksmappe carries it), then "Skjerming navn avsender"/"… mottaker" for each role that has
+    a screened party, and no role value where the journalpost has no screened party of that role.  The words
+    screened in the title are the names of the persons screened (the patient, screened correspondents):
+    offentligTittel replaces them, and "Skjerming tittel registrering - utvalgte ord" is added when it did
+    and the source named no title screening.  With nothing to screen of its own the registrering has no
+    skjerming and inherits its saksmappe's (M500–M502 "Arv: Ja").
+    """
+    s = i.skjerming
+    roles = (sk.NAVN_AVSENDER, sk.NAVN_MOTTAKER)
+    metadata = [m for m in (s.metadata if s else []) if m != sk.NAVN_PART and m not in roles]
+    for role in roles:
+        if any(p.skjermet and sk.name_value(p.korrespondanseparttype) == role for p in parter):
+            metadata.append(role)
+    names = [j.pasient.navn] + [p.korrespondansepartNavn for p in parter if p.skjermet]
+    offentlig = sk.public_title(i.tittel, metadata, names)
+    if offentlig is not None and offentlig != i.tittel and not any(m.startswith(sk.TITTEL_REG) for m in metadata):
+        metadata.insert(0, sk.TITTEL_REG_ORD)
+    if not metadata:
+        return None, offentlig
+    return n5.Skjerming(
+        tilgangsrestriksjon=s.tilgangsrestriksjon if s else ctx.skjerming_tilgangsrestriksjon,
+        skjermingshjemmel=s.hjemmel if s else ctx.skjerming_hjemmel,
+        skjermingMetadata=metadata,
+        skjermingDokument=s.dokument if s else None,
+    ), offentlig
 
 
 def journal_mappe(ctx: MappingContext, j: Pasientjournal, docs: list[list[DocumentInfo]],
@@ -323,7 +356,9 @@ def journal_mappe(ctx: MappingContext, j: Pasientjournal, docs: list[list[Docume
         skjerming=n5.Skjerming(
             tilgangsrestriksjon=ctx.skjerming_tilgangsrestriksjon,
             skjermingshjemmel=ctx.skjerming_hjemmel,
-            skjermingMetadata=["Skjerming tittel mappe - utvalgte ord", "Skjerming navn part i sak"],
+            # the patient's name in the title, the patient as part; the remarks on a patient's journal are
+            # about the patient (M502: merknader are screened on the saksmappe)
+            skjermingMetadata=[sk.TITTEL_MAPPE_ORD, sk.NAVN_PART] + ([sk.MERKNAD] if merknader else []),
         ),
         registrering=[_registrering(ctx, j, i, d, n) for i, d, n in zip(j.innslag, docs, journalpost_numbers)],
         saksaar=saksaar,

@@ -140,6 +140,9 @@ class Korrespondansepart:
     kontaktperson: str | None = None
     administrativEnhet: str | None = None
     saksbehandler: str | None = None
+    #: the name is screened (a natural person: model.screening); not an element of arkivstruktur.xml, where
+    #: the registrering's skjermingMetadata says it by role, but of the journals' korrespondansepart (M502)
+    skjermet: bool = False
     XML: ClassVar[tuple[str, ...]] = (
         "korrespondanseparttype",
         "korrespondansepartNavn",

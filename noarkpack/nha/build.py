@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
@@ -36,17 +36,22 @@ from ..model.identifiers import PersonNumber, PersonNumberError, system_id, vali
 from ..model.selection import SelectionRules
 from ..progress import Progress
 from ..schemas import SchemaStore
-from .findings import INFO, WARNING, Finding, finding
+from .codes import Komponenttyper, pasient_id_type
+from .documentation import Oversikt, Tally, write_documentation
+from .facts import deposit_diagnosis, mors_merknad
+from .findings import WARNING, Finding, finding
 from .metadata import NhaMetadata
 from .tarball import TarEntry, write_tar
 from .xml import (
     NS_AVLXML,
+    Diagnosis,
     DocRef,
     FileRef,
     Package,
     avlxml_header,
     avlxml_journal,
     dokument_xml,
+    opplysninger_xml,
     pakkeliste_xml,
     pasientinfo_xml,
     sak_xml,
@@ -153,9 +158,31 @@ def check_person_number(j: Pasientjournal) -> tuple[PersonNumber | None, Finding
                              "as recorded", journal=j.journal_id)
 
 
+@dataclass
+class _Prepared:
+    """A selected journal, checked and named, waiting for the rest of its patient's journals."""
+
+    j: Pasientjournal
+    key: tuple[str, str, str]
+    epj_uuid: str
+    pasient_id: str
+    id_type: str
+    merknad: str | None
+    fodtdato: date
+    first: date
+    last: date
+    diagnoser: list[Diagnosis]
+    avl_diagnoser: list[Diagnosis]
+    arkivskaper_navn: str
+    arkivskaper_orgnr: str | None
+    docs: list[DocRef]
+    file_entries: list[TarEntry]
+    opp_uuid: str
+
+
 class _Builder:
     def __init__(self, tmp: Path, md: NhaMetadata, documents_root: Path, rules: SelectionRules,
-                 schemas: NhaSchemas, progress: Progress | None, mtime: int) -> None:
+                 schemas: NhaSchemas, progress: Progress | None, mtime: int, spool) -> None:
         self.tmp = tmp
         self.md = md
         self.documents_root = Path(documents_root)
@@ -163,10 +190,16 @@ class _Builder:
         self.schemas = schemas
         self.progress = progress
         self.mtime = mtime  # the tar members' time: when the deposit is made (noarkpack.clock)
+        self.made = datetime.fromtimestamp(mtime, timezone.utc)
         self.seen: set[str] = set()
         self.s_pasientinfo = schemas.epj("pasientinfo")
         self.s_sak = schemas.epj("sak")
         self.s_dokument = schemas.epj("dokument")
+        self.types = Komponenttyper(md.system_id, md.system_navn, dict(md.komponenttyper))
+        self.tally = Tally()
+        self.oversikt = Oversikt(spool)
+        self.group: list[_Prepared] = []  # the journals of one patient, gathered until the next patient's
+        self.done: set[tuple[str, str, str]] = set()  # patients whose EPJ is written
 
     def _validate(self, schema: etree.XMLSchema, data: bytes, what: str, journal_id: str) -> None:
         doc = etree.fromstring(data, parser=safe_parser())
@@ -218,33 +251,35 @@ class _Builder:
                         ("siste kontakt", last)):
             if d is not None and not _in_range(d):
                 return exclude(REASON_DATE_RANGE.format(what=what))
-        diagnoser = []
+        diagnoser: list[Diagnosis] = []  # all of the journal's diagnoses: the EPJ carries them all
         for dg in j.diagnoser:
             if dg.dato is not None and not _in_range(dg.dato):
                 return exclude(REASON_DATE_RANGE.format(what="en diagnosedato"))
-            if md.avlxml_version == "4" and dg.dato is None:
-                result.warnings.append(finding(
-                    "NHA.15", WARNING, f"journal {j.journal_id}: diagnosis {dg.kode} has no date; AVLXML v4 "
-                    "requires diagnosedato, so it is left out of the list (it is kept in AVLXML v3)",
-                    journal=j.journal_id))
-                continue
-            kodeverk = md.diagnosekodeverk.get(dg.kodeverk or "", "0")
-            if kodeverk == "0":
-                result.warnings.append(finding(
-                    "NHA.14", INFO, f"journal {j.journal_id}: code system {dg.kodeverk!r} has no OID in "
-                    "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)", journal=j.journal_id))
-            diagnoser.append((dg, kodeverk))
+        for dg in j.diagnoser:
+            diagnoser.append(self._diagnosis(j, dg, result))
+        avl_diagnoser = diagnoser
+        if md.avlxml_version == "4" and any(d.dato is None for d in diagnoser):
+            avl_diagnoser = [d for d in diagnoser if d.dato is not None]
+            result.warnings.append(finding(
+                "NHA.15", WARNING, f"journal {j.journal_id}: a diagnosis has no date; AVLXML v4 requires "
+                "diagnosedato, so it is left out of the list (it is kept in the EPJ and in AVLXML v3)",
+                journal=j.journal_id))
         self.seen.add(j.journal_id)
 
-        # identifiers and names, all uuid5 of the source keys
+        # one EPJ per patient (per arkivskaper and unit): del 5 Arkivert_EPJ "utgjør en arkivert elektronisk
+        # pasientjournal tilhørende en enkelt pasient", its Arkivert_EPJ_sak (1..n) organise the documents "i
+        # henhold til de behov den enkelte virksomhet måtte ha" — each source journal is one sak of it
+        key = (j.arkivskaper, j.journalsted, p.pasient_id)
+        if self.group and self.group[0].key != key:
+            self.flush(result, xf)
+        if key in self.done:
+            raise NhaError("the patient's journals are not next to each other in the source: one EPJ per "
+                           "patient needs all of a patient's journals in a row", record=f"journal {j.journal_id}",
+                           hint="order the source (or the [import] query) by patient, then by journal")
         jid = j.journal_id
-        epj_uuid = _uuid(md, "nha-epj", jid)
-        dok_uuid = _uuid(md, "nha-dok", jid)
-        pi_uuid = _uuid(md, "nha-pasientinfo", jid)
-        sak_uuid = _uuid(md, "nha-sak", jid)
-
+        epj_uuid = _uuid(md, "nha-epj", *key)
         docs: list[DocRef] = []
-        dok_entries: list[TarEntry] = []
+        file_entries: list[TarEntry] = []
         for n, i in enumerate(j.innslag, start=1):
             files = []
             for k, d in enumerate(i.dokumenter, start=1):
@@ -261,47 +296,85 @@ class _Builder:
                 f_uuid = _uuid(md, "nha-fil", jid, i.innslag_id, str(k))
                 ext = PurePosixPath(d.fil).suffix.lower()
                 ext = ext if _EXT.fullmatch(ext) else ".bin"
-                member = f"{dok_uuid}/{f_uuid}{ext}"
-                files.append(FileRef(uuid=f_uuid, member=member, uri=f"../../{member}", format=puid,
+                # the file sits beside the EPJ dokument that refers to it, in the patient's own epj package: an
+                # EPJ is whole in its package (del 5 ELDOK dokumentinnhold "Innholdet av det elektroniske
+                # dokumentet"); the dok package is the deposit's documentation (docs/nha.md)
+                member = f"{epj_uuid}/dokumenter/{f_uuid}{ext}"
+                files.append(FileRef(uuid=f_uuid, member=member, uri=f"{f_uuid}{ext}", format=puid,
                                      tittel=d.tittel, sortering=k))
-                dok_entries.append(TarEntry(member, source=src))
+                file_entries.append(TarEntry(member, source=src))
+                self.tally.bytes += src.stat().st_size
             docs.append(DocRef(innslag=i, uuid=_uuid(md, "nha-dokument", jid, i.innslag_id), sortering=n,
                                files=tuple(files)))
+        # del 5 pasient_ID_type codes (codes.pasient_id_type); an invalid number is deposited as recorded,
+        # typed by its form and explained in the AVLXML merknad
+        id_type, id_merknad = pasient_id_type(p.fodselsnummer, person)
+        self.group.append(_Prepared(
+            j=j, key=key, epj_uuid=epj_uuid, pasient_id=p.fodselsnummer or p.pasient_id, id_type=id_type,
+            merknad=" ".join(m for m in (id_merknad, mors_merknad(j, self.rules)) if m) or None,
+            fodtdato=fodtdato, first=first, last=last, diagnoser=diagnoser, avl_diagnoser=avl_diagnoser,
+            arkivskaper_navn=arkivskaper_navn, arkivskaper_orgnr=arkivskaper_orgnr, docs=docs,
+            file_entries=file_entries, opp_uuid=_uuid(md, "nha-journalopplysninger", jid)))
 
-        pasient_id, id_type = p.pasient_id, "internt pasientnummer"
-        if p.fodselsnummer:
-            pasient_id, id_type = p.fodselsnummer, (person.kind if person else "ukjent")
-        pi = pasientinfo_xml(j, pasient_id=pasient_id, pasient_id_type=id_type, fodselsdato=fodtdato,
+    def flush(self, result: NhaResult, xf) -> None:
+        """Write the EPJ of the patient whose journals are gathered (one epj tar) and their AVLXML entries."""
+        group, self.group = self.group, []
+        if not group:
+            return
+        md, g0 = self.md, group[0]
+        self.done.add(g0.key)
+        jid, epj_uuid = g0.j.journal_id, g0.epj_uuid
+        pi_uuid = _uuid(md, "nha-pasientinfo", *g0.key)
+        sak_uuid = _uuid(md, "nha-sak", *g0.key)
+        first, last = min(x.first for x in group), max(x.last for x in group)
+        pi = pasientinfo_xml(g0.j, pasient_id=g0.pasient_id, pasient_id_type=g0.id_type, fodselsdato=g0.fodtdato,
                              first=first, last=last)
         self._validate(self.s_pasientinfo, pi, "pasientinfo", jid)
-        sak = sak_xml(j, md, pasientinfo_uri=f"../{pi_uuid}.xml", docs=docs, arkivskaper_navn=arkivskaper_navn,
-                      arkivskaper_orgnr=arkivskaper_orgnr)
+        sak = sak_xml([(x.j, x.docs, (f"{x.j.journal_id}/journalopplysninger", x.opp_uuid)) for x in group], md,
+                      epj_id=epj_uuid, pasientinfo_uri=f"../{pi_uuid}.xml", arkivskaper_navn=g0.arkivskaper_navn,
+                      arkivskaper_orgnr=g0.arkivskaper_orgnr, types=self.types)
         self._validate(self.s_sak, sak, "EPJ sak", jid)
         entries = [TarEntry(f"{epj_uuid}/"), TarEntry(f"{epj_uuid}/journal/"), TarEntry(f"{epj_uuid}/dokumenter/"),
                    TarEntry(f"{epj_uuid}/{pi_uuid}.xml", data=pi),
                    TarEntry(f"{epj_uuid}/journal/{sak_uuid}.xml", data=sak)]
-        for d in docs:
-            data = dokument_xml(j, d)
-            self._validate(self.s_dokument, data, "EPJ dokument", jid)
-            entries.append(TarEntry(f"{epj_uuid}/dokumenter/{d.uuid}.xml", data=data))
+        for x in group:
+            j = x.j
+            data = opplysninger_xml(j, f"{j.journal_id}/journalopplysninger", md, self.types, x.diagnoser, self.made)
+            self._validate(self.s_dokument, data, "EPJ dokument", j.journal_id)
+            entries.append(TarEntry(f"{epj_uuid}/dokumenter/{x.opp_uuid}.xml", data=data))
+            for d in x.docs:
+                data = dokument_xml(j, d, md, self.types)
+                self._validate(self.s_dokument, data, "EPJ dokument", j.journal_id)
+                entries.append(TarEntry(f"{epj_uuid}/dokumenter/{d.uuid}.xml", data=data))
+            entries += x.file_entries
+        package = self._write(epj_uuid, "epj", entries, jid, tuple(x.j.journal_id for x in group))
+        result.packages.append(package)
+        result.bytes += package.size
+        for x in group:
+            j, pj = x.j, x.j.pasient
+            result.documents += len(x.file_entries)
+            self.tally.journal(pj.pasient_id, x.first, x.last, j.journalsted)
+            self.tally.innslag += len(j.innslag)
+            self.tally.filer += len(x.file_entries)
+            self.oversikt.add(pj.pasient_id, pasient_id=x.pasient_id, pasient_id_type=x.id_type,
+                              fodselsdato=x.fodtdato.isoformat(),
+                              morsdato=pj.dodsdato.isoformat() if pj.dodsdato else None)
+            result.included.append(j.journal_id)
+            xf.write("\n")
+            entry = avlxml_journal(j, arkivskaper_navn=x.arkivskaper_navn, identifikator=x.pasient_id,
+                                   fodtdato=x.fodtdato, first=x.first, last=x.last, diagnoser=x.avl_diagnoser,
+                                   lagringsenheter=[package.file], merknad=x.merknad)
+            xf.write(entry, pretty_print=True)
+            if self.progress:
+                self.progress("journaler", len(result.included) + len(result.excluded), None)
 
-        packages = [self._write(epj_uuid, "epj", entries, jid)]
-        if dok_entries:
-            packages.append(self._write(dok_uuid, "dok", [TarEntry(f"{dok_uuid}/"), *dok_entries], jid))
-            result.documents += len(dok_entries)
-        result.packages.extend(packages)
-        result.bytes += sum(pk.size for pk in packages)
-        result.included.append(jid)
+    def _diagnosis(self, j: Pasientjournal, dg, result: NhaResult) -> Diagnosis:
+        diagnosis, notes = deposit_diagnosis(j, dg, self.md.diagnosekodeverk)
+        result.warnings.extend(notes)
+        return diagnosis
 
-        xf.write("\n")
-        entry = avlxml_journal(j, arkivskaper_navn=arkivskaper_navn, identifikator=p.fodselsnummer or p.pasient_id,
-                               fodtdato=fodtdato, first=first, last=last, diagnoser=diagnoser,
-                               lagringsenheter=[pk.file for pk in packages])
-        xf.write(entry, pretty_print=True)
-        if self.progress:
-            self.progress("journaler", len(result.included) + len(result.excluded), None)
-
-    def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str) -> Package:
+    def _write(self, uuid: str, kind: str, entries: list[TarEntry], journal_id: str,
+               journal_ids: tuple[str, ...] = ()) -> Package:
         path = self.tmp / f"{uuid}.tar"
         if path.exists():
             raise NhaError(f"package {uuid}.tar would be written twice", record=f"journal {journal_id}")
@@ -309,7 +382,8 @@ class _Builder:
             sha, size = write_tar(raw, entries, self.mtime)
             raw.flush()
             os.fsync(raw.fileno())
-        return Package(uuid=uuid, type=kind, sha256=sha, size=size, journal_id=journal_id)
+        return Package(uuid=uuid, type=kind, sha256=sha, size=size, journal_id=journal_id,
+                       journal_ids=journal_ids or ((journal_id,) if journal_id else ()))
 
 
 def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike[str], *, metadata: NhaMetadata,
@@ -347,8 +421,11 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=out))
     avl_name = md.avlxml_name
     result = NhaResult(path=final, avlxml=final / avl_name, pakkeliste=final / PAKKELISTE_FILE)
+    scratch = spool = None
     try:
-        b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress, int(made.timestamp()))
+        scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".scratch", dir=out))
+        spool = open(scratch / "avleveringsoversikt.jsonl", "w+", encoding="utf-8")
+        b = _Builder(tmp, md, Path(documents_root), rules, schemas, progress, int(made.timestamp()), spool)
         with etree.xmlfile(str(tmp / avl_name), encoding="UTF-8") as xf:
             xf.write_declaration()
             with xf.element(f"{{{NS_AVLXML}}}avlxml", nsmap={None: NS_AVLXML}):
@@ -356,15 +433,19 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
                 for j in journals:
                     b.journal(j, result, xf)
                     xf.flush()
+                b.flush(result, xf)
                 xf.write("\n")
         if not result.included:
             raise NhaError("no journal qualifies for the deposit "
                            f"({len(result.excluded)} left out; see the reasons in the result)",
                            hint="NHA takes only journals of patients deceased per its rule")
-        if len(result.packages) < 2:
-            raise NhaError("the package list needs at least two packages (epjpakkeliste.xsd minOccurs=2), "
-                           "but the deposit has one epj package and no document files",
-                           hint="a deposit of a single journal without document files cannot be listed")
+        # the deposit's documentation, del 5 (documentation.py): one dok package
+        doc_uuid = _uuid(md, "nha-dok", "avleveringsdokumentasjon")
+        entries = write_documentation(scratch / "dok", doc_uuid, md=md, types=b.types, tally=b.tally,
+                                      oversikt=b.oversikt, utvelgelsesdato=rules.today or made.date(), made=made,
+                                      avlxml_name=avl_name)
+        result.packages.append(b._write(doc_uuid, "dok", entries, ""))
+        result.bytes += result.packages[-1].size
         pk = pakkeliste_xml(md, result.packages)
         doc = etree.fromstring(pk)
         if not s_pakkeliste.validate(doc):
@@ -387,6 +468,11 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if spool is not None:
+            spool.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 

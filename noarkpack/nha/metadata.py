@@ -69,6 +69,19 @@ class NhaMetadata:
     arkivskapere: Mapping[str, str] = field(default_factory=dict)  # journal arkivskaper key -> name
     arkivskaper_orgnr: Mapping[str, str] = field(default_factory=dict)  # key -> organisation number
     diagnosekodeverk: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_KODEVERK))
+    #: the source system's name and version ([system] name, version), for the deposit's documentation
+    system_navn: str | None = None
+    #: [nha.komponenttyper]: entry type -> {oid, betegnelse, beskrivelse} (del 5 komponenttype; docs/nha.md)
+    komponenttyper: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: [nha.brukere]: the source's user id -> the person's full name (del 5 fullt_navn is a name, never a login)
+    brukere: Mapping[str, str] = field(default_factory=dict)
+    #: [nha] epj_i_bruk_fra: the day the EPJ system came into use; a journal opened before it was opened on
+    #: paper, so its opening is no registration "gjennom EPJs brukergrensesnitt" (revisjonstype 01)
+    epj_i_bruk_fra: date | None = None
+    #: [nha] arkivskaper_id, arkiv_id: OIDs of the archive creator and of the archive (the system) for del 5
+    #: Avleveringsbeskrivelse; without them a stable 2.25 OID (X.667) of the organisation number / system id
+    arkivskaper_id: str | None = None
+    arkiv_id: str | None = None
 
     @property
     def avlxml_name(self) -> str:
@@ -151,6 +164,23 @@ class NhaMetadata:
                 raise ConfigError("[nha.diagnosekodeverk] must map code system names to OIDs (strings)", file=_FILE)
             kodeverk.update(extra)
 
+        komponenttyper = table.get("komponenttyper") or {}
+        if not isinstance(komponenttyper, dict) or not all(
+                isinstance(v, dict) and all(k in ("oid", "betegnelse", "beskrivelse") and isinstance(x, str)
+                                            and x.strip() for k, x in v.items())
+                for v in komponenttyper.values()):
+            raise ConfigError("[nha.komponenttyper] must map each entry type to a table with the optional text "
+                              "keys oid, betegnelse, beskrivelse", file=_FILE, hint="see docs/nha.md")
+        for name, v in komponenttyper.items():
+            if "oid" in v and not OID.fullmatch(v["oid"]):
+                raise ConfigError(f"[nha.komponenttyper] {name}: oid {v['oid']!r} is not an OID", file=_FILE)
+        brukere = table.get("brukere") or {}
+        if not isinstance(brukere, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                    for k, v in brukere.items()):
+            raise ConfigError("[nha.brukere] must map user ids to full names (strings)", file=_FILE)
+        system = whole.get("system") if isinstance(whole.get("system"), dict) else {}
+        system_navn = " ".join(str(system[k]) for k in ("name", "version") if system.get(k)) or None
+
         version = table.get("avlxml_version", "3")
         version = str(version).split(".")[0] if isinstance(version, (str, int)) else version
 
@@ -190,6 +220,12 @@ class NhaMetadata:
             arkivskapere=arkivskapere,
             arkivskaper_orgnr=orgnr,
             diagnosekodeverk=kodeverk,
+            system_navn=system_navn,
+            komponenttyper=komponenttyper,
+            brukere=brukere,
+            epj_i_bruk_fra=get(table, "epj_i_bruk_fra", date, _where("epj_i_bruk_fra"), required=False),
+            arkivskaper_id=get(table, "arkivskaper_id", str, _where("arkivskaper_id"), required=False),
+            arkiv_id=get(table, "arkiv_id", str, _where("arkiv_id"), required=False),
         )
         md.check()
         return md
@@ -238,6 +274,10 @@ class NhaMetadata:
         if not self.system_id or not str(self.system_id).strip():
             raise ConfigError("no system id for the package names: set [system] id (or [nha] system_id)",
                               file=_FILE, hint="it must never change between runs: the uuid5 names derive from it")
+        for name in ("arkivskaper_id", "arkiv_id"):
+            v = getattr(self, name)
+            if v is not None and not OID.fullmatch(v):
+                raise ConfigError(f"[nha] {name} {v!r} is not an OID", file=_FILE)
         for k, v in self.diagnosekodeverk.items():
             if not (v == "0" or OID.fullmatch(v)):
                 raise ConfigError(f"[nha.diagnosekodeverk] {k} = {v!r} is not an OID (or 0 for unknown)", file=_FILE)

@@ -22,6 +22,7 @@ from lxml import etree
 from ..errors import SchemaStoreError
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..schemas import SchemaStore
+from . import semantics
 from .detect import is_nha_deposit  # noqa: F401 - part of this module's API
 from .findings import ERROR, INFO, WARNING, Finding, finding
 from .tarball import TarStream, member_problem
@@ -90,6 +91,7 @@ class _Verifier:
         self.eldok_refs: list[tuple[str, str, str]] = []  # (tar, member, resolved path)
         self.avleveringsid: str | None = None
         self.journals: list[_Journal] = []
+        self.journals_checked = False  # the first AVLXML pass has run the content checks
 
     def add(self, test: str, severity: str, message: str, **loc) -> None:
         self.findings.append(finding(test, severity, message, **loc))
@@ -151,6 +153,7 @@ class _Verifier:
         except etree.XMLSyntaxError as e:
             self.add("NHA.02", ERROR, f"the AVLXML list is not valid against AVLXML v{version}: {e.msg}",
                      file=name, line=e.lineno)
+            self.journals_checked = bool(self.journals)
             self.journals = []
             try:
                 self._avlxml_pass(path, None)
@@ -176,6 +179,8 @@ class _Verifier:
                 j.siste = el.findtext(q("sistekontakt"))
                 j.kjonn = (el.findtext(q("kjonn")) or "").strip() or None
                 j.lagringsenheter = [(x.text or "").strip() for x in el.findall(q("lagringsenhet"))]
+                if schema is not None or not self.journals_checked:
+                    semantics.avlxml_diagnoses(el, j.id, self.add, file=path.name)
                 self.journals.append(j)
                 el.clear()
 
@@ -324,7 +329,10 @@ class _Verifier:
         pi = [m for m in files if re.fullmatch(re.escape(uuid) + "/" + UUID + r"\.xml", m)]
         sak = [m for m in files if re.fullmatch(re.escape(uuid) + "/journal/" + UUID + r"\.xml", m)]
         dok = [m for m in files if re.fullmatch(re.escape(uuid) + "/dokumenter/" + UUID + r"\.xml", m)]
-        other = [m for m in files if m not in pi and m not in sak and m not in dok]
+        # the entries' document files sit beside the EPJ dokumenter that refer to them (docs/nha.md)
+        content = [m for m in files if m not in dok
+                   and re.fullmatch(re.escape(uuid) + "/dokumenter/" + UUID + r"\.[a-z0-9]{1,10}", m)]
+        other = [m for m in files if m not in pi and m not in sak and m not in dok and m not in content]
         if len(pi) != 1:
             self.add("NHA.07", ERROR, f"an epj package needs exactly one pasientinfo <uuid>/<uuid>.xml "
                      f"(found {len(pi)})", file=name)
@@ -360,6 +368,10 @@ class _Verifier:
                     for line, msg in schema_errors(schema, 5):
                         self.add("NHA.08", ERROR, f"not valid against the nha-epj-1.80 {kind} schema: {msg}",
                                  file=name, member=m, line=line)
+                if kind == "pasientinfo":
+                    semantics.pasientinfo(doc, self.add, file=name, member=m)
+                else:
+                    semantics.components(doc, self.add, file=name, member=m)
                 self.references(kind, name, m, doc, present)
 
     def references(self, kind: str, tar: str, member: str, doc, present: set[str]) -> None:
@@ -407,6 +419,9 @@ class _Verifier:
                 elif target in present:
                     continue
                 else:
+                    # a link into another package: the EPJ is not whole in its own package (docs/nha.md)
+                    self.add("NHA.09", WARNING, "ELDOK dokumentinnhold points outside its epj package; an EPJ "
+                             "and its document files belong in one package", file=tar, member=member)
                     self.eldok_refs.append((tar, member, target))
 
     # ------------------------------------------------------------------ between the lists
@@ -418,10 +433,19 @@ class _Verifier:
                      "avleveringsidentifikator", file="epjpakkeliste.xml")
         if listed is None:
             return
-        n_epj = sum(1 for v in listed.values() if v.type == "epj")
-        if self.journals and n_epj != len(self.journals):
+        # a patient's journals share one epj package (one EPJ per patient, docs/nha.md): every epj package must be
+        # named by the lagringsenhet of at least one journal of the list, and without lagringsenhet names the
+        # list cannot have more journals' packages than journals
+        epj = [ref for ref, v in listed.items() if v.type == "epj"]
+        named = {le for j in self.journals for le in j.lagringsenheter if TAR_RE.fullmatch(le)}
+        if named:
+            for ref in epj:
+                if ref not in named:
+                    self.add("NHA.11", WARNING, f"epj package {ref} is named by no journal's lagringsenhet in the "
+                             "AVLXML list", file="epjpakkeliste.xml", line=listed[ref].line)
+        elif self.journals and len(epj) > len(self.journals):
             self.add("NHA.11", WARNING, f"the AVLXML list has {len(self.journals)} journals but the package list "
-                     f"{n_epj} epj packages", file="epjpakkeliste.xml")
+                     f"{len(epj)} epj packages", file="epjpakkeliste.xml")
         for j in self.journals:
             for le in j.lagringsenheter:
                 if TAR_RE.fullmatch(le) and le not in listed:

@@ -15,37 +15,29 @@ from __future__ import annotations
 import heapq
 import shutil
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from collections.abc import Iterator
 
 from ..model import noark5 as n5
+from ..model.screening import MASK, name_value
 from .xmlwriter import escape, format_value
 
-MASK = "*****"
 LJ_NS = "http://www.arkivverket.no/standarder/noark5/loependeJournal"
 OJ_NS = "http://www.arkivverket.no/standarder/noark5/offentligJournal"
 
-_SENDER_TYPES = ("Avsender", "Intern avsender")
-
-
-def _masked_name(reg: n5.Registrering, part: n5.Korrespondansepart) -> bool:
-    s = reg.skjerming
-    if s is None:
-        return False
-    if part.korrespondanseparttype in _SENDER_TYPES:
-        return s.screens("Skjerming navn avsender")
-    return s.screens("Skjerming navn mottaker")
-
 
 def public_title(reg: n5.Registrering) -> str:
-    if reg.offentligTittel:
-        return reg.offentligTittel
-    if reg.skjerming is not None and reg.skjerming.screens("Skjerming tittel registrering"):
-        return MASK
-    return reg.tittel
+    """offentligTittel (M025): the mapping's, with only the screened words replaced; else the title."""
+    return reg.offentligTittel or reg.tittel
+
+
+def _access(mappe: n5.Saksmappe, jp: n5.Journalpost) -> n5.Skjerming | None:
+    """The journalpost's own skjerming, else the one it inherits from its saksmappe (M500, M501 "Arv: Ja"):
+    tilgangsrestriksjon and skjermingshjemmel in the journals say the documents are exempt."""
+    return jp.skjerming or mappe.skjerming
 
 
 def _el(out: list[str], pad: str, name: str, value: object) -> None:
@@ -190,10 +182,13 @@ class JournalSpool:
         _el(out, p4, "offentligTittel", public_title(jp))
         s = jp.skjerming
         if s and s.skjermingMetadata:
+            # the schema takes one value here (the first: the title's, where one applies); the names'
+            # values go on each screened korrespondansepart below
             _el(out, p4, "skjermingMetadata", s.skjermingMetadata[0])
         _el(out, p4, "journaldato", jp.journaldato)
         _el(out, p4, "dokumentetsDato", jp.dokumentetsDato)
         _avskrivning(out, p4, jp)
+        s = _access(mappe, jp)
         if s:
             _el(out, p4, "tilgangsrestriksjon", s.tilgangsrestriksjon)
             _el(out, p4, "skjermingshjemmel", s.skjermingshjemmel)
@@ -201,9 +196,8 @@ class JournalSpool:
             out.append(f"{p4}<korrespondansepart>")
             _el(out, p5, "korrespondanseparttype", part.korrespondanseparttype)
             _el(out, p5, "korrespondansepartNavn", part.korrespondansepartNavn)
-            if _masked_name(jp, part):
-                which = "avsender" if part.korrespondanseparttype in _SENDER_TYPES else "mottaker"
-                _el(out, p5, "skjermingMetadata", f"Skjerming navn {which}")
+            if part.skjermet:
+                _el(out, p5, "skjermingMetadata", name_value(part.korrespondanseparttype))
             out.append(f"{p4}</korrespondansepart>")
         out.append("\n    </journalpost>\n  </journalregistrering>")
         return out
@@ -224,14 +218,14 @@ class JournalSpool:
         _el(out, p3, "journaldato", jp.journaldato)
         _el(out, p3, "dokumentetsDato", jp.dokumentetsDato)
         _avskrivning(out, p3, jp)
-        s = jp.skjerming
+        s = _access(mappe, jp)
         if s:
             _el(out, p3, "tilgangsrestriksjon", s.tilgangsrestriksjon)
             _el(out, p3, "skjermingshjemmel", s.skjermingshjemmel)
         for part in jp.korrespondansepart:
             out.append(f"{p3}<korrespondansepart>")
             _el(out, p5, "korrespondanseparttype", part.korrespondanseparttype)
-            _el(out, p5, "korrespondansepartNavn", MASK if _masked_name(jp, part) else part.korrespondansepartNavn)
+            _el(out, p5, "korrespondansepartNavn", MASK if part.skjermet else part.korrespondansepartNavn)
             out.append(f"{p3}</korrespondansepart>")
         out.append("\n    </journalpost>\n  </journalregistrering>")
         return out

@@ -44,6 +44,9 @@ class ExtractSettings:
     utgaaende_skille: str | None = None
     skjerming_tilgangsrestriksjon: str = "Unntatt offentlighet"
     skjerming_hjemmel: str = "Offl. § 13, jf. hpl. § 21"
+    #: name patterns (``*``, ``?``; without case) of the external korrespondanseparter that are institutions,
+    #: shown in offentligJournal; everyone else is a natural person and screened (docs/mapping.md, "Skjerming")
+    skjerming_institusjoner: tuple[str, ...] = ()
     open_journals: str = "skip"  # "skip" (report, leave out) | "refuse" (error)
     schema_set: str = "noark5-v5.0"
     extra: dict = field(default_factory=dict, compare=False)

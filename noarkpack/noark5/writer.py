@@ -225,6 +225,7 @@ class ExtractWriter:
             arkivdel_systemID=self.arkivdel_id,
             skjerming_tilgangsrestriksjon=s.skjerming_tilgangsrestriksjon,
             skjerming_hjemmel=s.skjerming_hjemmel,
+            institusjoner=s.skjerming_institusjoner,
             arkivskaper_ids={a.key: a.id for a in s.arkivskapere},
         )
         self._write_head()

@@ -3,8 +3,9 @@
 One self-contained HTML document in Norwegian bokmål (``uttrekksbeskrivelse.html``, placed by
 :func:`noarkpack.packaging.dias.build_package` in ``administrative_metadata/`` beside the ADDML; see
 docs/packaging.md, "The extract's description").  Every fact in it is read from the extract itself (the ADDML's
-counts, period, periodeskille and flags; one streamed pass over arkivstruktur.xml for the registreringer and the
-conversions) or given by the run that made it (the journals left out by [selection], with their reasons).  What
+counts, period, periodeskille and flags; the registreringer, the conversions and the arkivdel titles of
+arkivstruktur.xml, read in the inventory's one pass over it, :func:`..inventory.recorded_checksums`, by
+:class:`StructureReader`) or given by the run that made it (the journals left out by [selection], with their reasons).  What
 neither can tell is said to be unknown, never guessed.  It holds no patient's name or fødselsnummer: only the
 arkivskapere, the system, counts, format ids and tool names.
 """
@@ -14,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
-
 from ..validation.addml import read_addml as parse_addml
-from .inventory import local
+from .inventory import iter_document_refs, local
 
 DESCRIPTION = "uttrekksbeskrivelse.html"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -69,51 +68,67 @@ def read_addml(path: Path, facts: ExtractFacts) -> None:
                 facts.occurrences[(obj.name, what)] = count
 
 
-def read_arkivstruktur(path: Path, facts: ExtractFacts) -> None:
-    """One streamed pass: registreringer by type, conversions by (from, to, tool), arkivdel titles."""
-    ctx = etree.iterparse(str(path), events=("end",), huge_tree=True, resolve_entities=False, no_network=True,
-                          tag=("{*}registrering", "{*}konvertering", "{*}arkivdel", "{*}mappe", "{*}klasse"))
-    for _, el in ctx:
-        tag = local(el.tag)
-        if tag == "registrering":
+class StructureReader:
+    """What the description needs of arkivstruktur.xml (registreringer by type, conversions by (from, to,
+    tool), arkivdel titles), gathered as an ``observe`` callback of :func:`..inventory.iter_document_refs`:
+    packaging reads the big file once, for the documents' checksums and for this."""
+
+    def __init__(self) -> None:
+        self.facts = ExtractFacts()
+        self.read = False  # the pass ran to the end
+
+    def __call__(self, name: str, el) -> None:
+        facts = self.facts
+        if name == "registrering":
             kind = (el.get(XSI_TYPE) or "registrering").rsplit(":", 1)[-1]
             facts.registreringer[kind] = facts.registreringer.get(kind, 0) + 1
-        elif tag == "konvertering":
+        elif name == "konvertering":
             vals = {local(c.tag): (c.text or "").strip() for c in el if isinstance(c.tag, str)}
             key = (vals.get("konvertertFraFormat", ""), vals.get("konvertertTilFormat", ""),
                    vals.get("konverteringsverktoey", ""))
             facts.conversions[key] = facts.conversions.get(key, 0) + 1
-            continue  # cleared with its registrering
-        elif tag == "arkivdel":
-            for c in el:
-                if isinstance(c.tag, str) and local(c.tag) == "tittel":
-                    facts.arkivdeler.append((c.text or "").strip())
-                    break
-        if tag in ("registrering", "mappe", "klasse", "arkivdel"):  # memory stays flat: one patient at a time
-            el.clear(keep_tail=True)
-            while el.getprevious() is not None:
-                del el.getparent()[0]
+        elif name == "tittel":
+            parent = el.getparent()
+            if parent is not None and local(parent.tag) == "arkivdel":
+                facts.arkivdeler.append((el.text or "").strip())
+
+    def copy_to(self, facts: ExtractFacts) -> None:
+        facts.registreringer.update(self.facts.registreringer)
+        facts.conversions.update(self.facts.conversions)
+        facts.arkivdeler.extend(self.facts.arkivdeler)
 
 
-def extract_facts(root: Path, addml: str = "arkivuttrekk.xml") -> ExtractFacts:
-    """The facts an extract folder (``avleveringspakke``) gives about itself."""
+def read_arkivstruktur(path: Path, facts: ExtractFacts) -> None:
+    """A pass of its own over arkivstruktur.xml, for a caller that has not read it (see :class:`StructureReader`)."""
+    reader = StructureReader()
+    for _ in iter_document_refs(str(path), reader):
+        pass
+    reader.copy_to(facts)
+
+
+def extract_facts(root: Path, addml: str = "arkivuttrekk.xml", structure: StructureReader | None = None) -> ExtractFacts:
+    """The facts an extract folder (``avleveringspakke``) gives about itself; ``structure``: arkivstruktur.xml
+    as already read (else it is read here)."""
     facts = ExtractFacts()
     read_addml(root / addml, facts)
-    if (root / "arkivstruktur.xml").is_file():
+    if structure is not None and structure.read:
+        structure.copy_to(facts)
+    elif (root / "arkivstruktur.xml").is_file():
         read_arkivstruktur(root / "arkivstruktur.xml", facts)
     return facts
 
 
 def extract_description(env, root: Path, *, addml: str = "arkivuttrekk.xml", metadata=None,
                         excluded_by_reason: dict[str, int] | None = None, selection: dict | None = None,
-                        software: str = "noarkpack", created: str | None = None) -> str:
+                        software: str = "noarkpack", created: str | None = None,
+                        structure: StructureReader | None = None) -> str:
     """The description as HTML, rendered with ``templates/extract-description.html.j2``.
 
     ``excluded_by_reason`` (journals left out by [selection], counted per reason) and ``selection`` (the
     project's [selection] rules) come from the run that made the extract; None when the extract is packaged
     without its project, and the description then says they are unknown.
     """
-    facts = extract_facts(root, addml)
+    facts = extract_facts(root, addml, structure)
     journalposter = facts.registreringer.get("journalpost", 0)
     return env.get_template("extract-description.html.j2").render(
         f=facts, flag_names=FLAGS, journalposter=journalposter,

@@ -41,7 +41,7 @@ from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, hash_file, sha256_file
 from ..progress import Progress
 from ..resources import templates_dir
-from .description import DESCRIPTION, write_description
+from .description import DESCRIPTION, StructureReader, write_description
 from .errors import PackagingError
 from .inventory import addml_name, find_extract_root, recorded_checksums, walk_extract
 from .metadata import PackageMetadata, utc
@@ -246,7 +246,10 @@ def build_package(
         raise PackagingError("the extract is empty", file=root)
     addml = addml_name(root)
     out_dir = Path(out_dir)
-    recorded_checksums(root, files, extract_result)
+    # the one pass over arkivstruktur.xml: the documents' recorded checksums, and the description's facts
+    structure = StructureReader()
+    recorded_checksums(root, files, extract_result, observe=structure)
+    structure.read = (root / "arkivstruktur.xml").is_file()
 
     # 1. checksums of the content: recorded ones reused, the rest hashed once
     hashed: list[str] = []
@@ -342,7 +345,7 @@ def build_package(
         run_facts = run_facts or {}
         size, sha = write_description(p, env, root, addml=addml, metadata=metadata, software=SOFTWARE, created=made,
                                       excluded_by_reason=run_facts.get("excluded_by_reason"),
-                                      selection=run_facts.get("selection"))
+                                      selection=run_facts.get("selection"), structure=structure)
         package[f"administrative_metadata/{DESCRIPTION}"] = (p, size, sha)
         if pkg_type == "AIP":
             desc_ctx = dict(uuid=pkg_uuid, label=label, created=made, software=SOFTWARE,

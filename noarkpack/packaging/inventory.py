@@ -246,12 +246,22 @@ class DocumentRef:
     line: int | None
 
 
-def iter_document_refs(source) -> Iterator[DocumentRef]:
-    """Stream ``dokumentobjekt`` references out of arkivstruktur.xml (a path or a binary stream)."""
+#: the elements whose end an ``observe`` callback of :func:`iter_document_refs` is shown (before they are cleared)
+OBSERVED = frozenset(("registrering", "konvertering", "tittel"))
+
+
+def iter_document_refs(source, observe=None) -> Iterator[DocumentRef]:
+    """Stream ``dokumentobjekt`` references out of arkivstruktur.xml (a path or a binary stream).
+
+    ``observe(name, element)``, when given, is called at the end of each element named in :data:`OBSERVED`,
+    so that another reader of the same file (the extract's description) needs no pass of its own.
+    """
     ctx = etree.iterparse(source, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=True, remove_comments=True)
     for _, el in ctx:
         name = local(el.tag)
+        if observe is not None and name in OBSERVED:
+            observe(name, el)
         if name == "dokumentobjekt":
             vals = {local(c.tag): (c.text or "").strip() for c in el}
             ref = vals.get("referanseDokumentfil")
@@ -274,8 +284,11 @@ def iter_document_refs(source) -> Iterator[DocumentRef]:
                     del parent[0]
 
 
-def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None) -> int:
+def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None, observe=None) -> int:
     """Set ``sha256`` on every file of ``files`` whose SHA-256 was recorded at extraction; returns how many.
+
+    ``observe`` is handed to :func:`iter_document_refs` (its one pass over arkivstruktur.xml, when the extract
+    has one).
 
     A recorded size that differs from the file's is an error: the extract changed
     after it was written.  The checksums are stored on the files themselves (no table beside them);
@@ -307,7 +320,7 @@ def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None) -> 
                 if fname in index and normalise_algorithm(algo) == "sha256":
                     record(fname, value)
     if "arkivstruktur.xml" in index:
-        for d in iter_document_refs(str(root / "arkivstruktur.xml")):
+        for d in iter_document_refs(str(root / "arkivstruktur.xml"), observe):
             if d.ref not in index or not d.checksum or normalise_algorithm(d.algorithm) != "sha256":
                 continue
             if d.size is not None and d.size != files.sizes[index[d.ref]]:

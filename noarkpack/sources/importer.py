@@ -41,7 +41,17 @@ from ..progress import Progress
 from .content_store import ContentStore, Undecodable, content_bytes
 from .import_report import KEEP_REJECTED, FileStats, ImportRejected, ImportReport, Rejected, Unmapped
 from .keys import holds_person_number, identifier_columns
-from .mapping import FIELDS, FileMapping, ImportMapping, ValueProblem, to_bool, to_date, to_datetime, to_int
+from .mapping import (
+    FIELDS,
+    NULLABLE_BOOLS,
+    FileMapping,
+    ImportMapping,
+    ValueProblem,
+    to_bool,
+    to_date,
+    to_datetime,
+    to_int,
+)
 from .readers import _ENC_NAMES, csv_records, jsonl_records
 from .staging import (
     DATA_TABLES,
@@ -108,7 +118,8 @@ class _Importer:
 
     def row(self, fm: FileMapping, rec: Any, line: int) -> dict[str, Any]:
         """The staging row of one record; raises ValueProblem (the row is rejected)."""
-        out: dict[str, Any] = {f: 0 for f, (kind, _) in FIELDS[fm.table].items() if kind == "bool"}
+        out: dict[str, Any] = {f: 0 for f, (kind, _) in FIELDS[fm.table].items()
+                               if kind == "bool" and (fm.table, f) not in NULLABLE_BOOLS}
         self._content_empty = False
         for name, spec in fm.fields.items():
             if spec.kind == "content":
@@ -140,7 +151,7 @@ class _Importer:
             if raw is None:
                 if spec.required:
                     raise ValueProblem(f"{_where(fm, name, spec)} is missing")
-                out[name] = 0 if spec.kind == "bool" else None
+                out[name] = 0 if spec.kind == "bool" and (fm.table, name) not in NULLABLE_BOOLS else None
                 continue
             if spec.values is not None:
                 # JSON's spelling for JSON values (true, 1.5); a database's own types (Decimal, date) as text

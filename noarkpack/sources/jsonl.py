@@ -108,8 +108,9 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
         fodselsdato=L.date(p, "fodselsdato", pw, required=False),
         dodsdato=L.date(p, "dodsdato", pw, required=False),
         dodsdato_ukjent=bool(L.get(p, "dodsdato_ukjent", pw, required=False, kind=bool)),
-        skjult_adresse=bool(L.get(p, "skjult_adresse", pw, required=False, kind=bool)),
-        skjult_navn=bool(L.get(p, "skjult_navn", pw, required=False, kind=bool)),
+        # three states: true, false, or absent (None: the source records nothing)
+        skjult_adresse=L.get(p, "skjult_adresse", pw, required=False, kind=bool),
+        skjult_navn=L.get(p, "skjult_navn", pw, required=False, kind=bool),
     )
     innslag = []
     for n, e in enumerate(L.list(obj, "innslag", ""), start=1):

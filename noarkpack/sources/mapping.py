@@ -22,6 +22,10 @@ from ..errors import ConfigError
 from .sql import is_select
 from .sql_mapping import content_spec, parse_source
 
+#: bool fields with three states: unset stays NULL in the staging database (the source recorded nothing),
+#: while every other bool field defaults to false
+NULLABLE_BOOLS = {("pasient", "skjult_adresse"), ("pasient", "skjult_navn")}
+
 # field → (kind, required).  kind: str, date, datetime, bool, int, list
 FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
     "pasient": {

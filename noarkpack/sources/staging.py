@@ -51,8 +51,9 @@ class _Declares(Protocol):
     arkivskapere: tuple[ArkivskaperInfo, ...]
 
 
-#: PRAGMA user_version of the schema this noarkpack writes and reads (2: innslag.opprettet_av, innslag.avskrivning_*)
-SCHEMA_VERSION = 2
+#: PRAGMA user_version of the schema this noarkpack writes and reads (2: innslag.opprettet_av, innslag.avskrivning_*;
+#: 3: pasient.skjult_adresse / skjult_navn NULL where the source records nothing)
+SCHEMA_VERSION = 3
 
 #: data tables in dependency order (parents first); the import fills them in this order
 DATA_TABLES = ("pasient", "pasientjournal", "innslag", "dokument", "korrespondansepart", "endring", "merknad",
@@ -68,8 +69,7 @@ CREATE TABLE arkivskaper (
 );
 CREATE TABLE pasient (
     pasient_id TEXT PRIMARY KEY, fodselsnummer TEXT, navn TEXT, kjonn TEXT, fodselsdato TEXT, dodsdato TEXT,
-    dodsdato_ukjent INTEGER NOT NULL DEFAULT 0, skjult_adresse INTEGER NOT NULL DEFAULT 0,
-    skjult_navn INTEGER NOT NULL DEFAULT 0,
+    dodsdato_ukjent INTEGER NOT NULL DEFAULT 0, skjult_adresse INTEGER, skjult_navn INTEGER,
     seq INTEGER NOT NULL, src_file TEXT NOT NULL, src_line INTEGER NOT NULL
 );
 CREATE INDEX pasient_fnr ON pasient (fodselsnummer);
@@ -224,6 +224,15 @@ def check_version(path: Path, version: int, project_root: Path | None) -> None:
                             f"{import_hint(project_root)} with this version")
 
 
+def _flag(value: int | None) -> bool | None:
+    """A three-state flag from its column: NULL is "the source records nothing" (never false)."""
+    return None if value is None else bool(value)
+
+
+def _flag_int(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
 def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
@@ -350,7 +359,7 @@ class StagingDB:
         pasient = Pasient(
             pasient_id=r["pasient_id"], navn=r["navn"], kjonn=r["kjonn"], fodselsnummer=r["fodselsnummer"],
             fodselsdato=_d(r["fodselsdato"]), dodsdato=_d(r["dodsdato"]), dodsdato_ukjent=bool(r["dodsdato_ukjent"]),
-            skjult_adresse=bool(r["skjult_adresse"]), skjult_navn=bool(r["skjult_navn"]))
+            skjult_adresse=_flag(r["skjult_adresse"]), skjult_navn=_flag(r["skjult_navn"]))
         j = Pasientjournal(
             journal_id=jid, arkivskaper=r["arkivskaper"], journalsted=r["journalsted"],
             journalansvarlig=r["journalansvarlig"], opprettet=_dt(r["opprettet"]), opprettet_av=r["opprettet_av"],
@@ -385,8 +394,8 @@ def stage_journals(path: Path, journals: Iterable[Pasientjournal], settings: _De
             p = j.pasient
             ins("pasient", dict(pasient_id=p.pasient_id, fodselsnummer=p.fodselsnummer, navn=p.navn, kjonn=p.kjonn,
                                 fodselsdato=iso(p.fodselsdato), dodsdato=iso(p.dodsdato),
-                                dodsdato_ukjent=int(p.dodsdato_ukjent), skjult_adresse=int(p.skjult_adresse),
-                                skjult_navn=int(p.skjult_navn)), line)
+                                dodsdato_ukjent=int(p.dodsdato_ukjent), skjult_adresse=_flag_int(p.skjult_adresse),
+                                skjult_navn=_flag_int(p.skjult_navn)), line)
             ins("pasientjournal", dict(journal_id=j.journal_id, pasient_id=p.pasient_id, arkivskaper=j.arkivskaper,
                                        journalsted=j.journalsted, journalansvarlig=j.journalansvarlig,
                                        opprettet=iso(j.opprettet), opprettet_av=j.opprettet_av,

@@ -120,7 +120,11 @@ _TESTS = [
     _t("NP.02", "Person numbers are valid", "own", "warning",
        "Every fødselsnummer, D-nummer or H-nummer in patient metadata (epj:fodselsnummer), and 11-digit klasseID and partID values, have valid control digits and date (1964 or 2032 rule set). An invalid number is kept as the source recorded it, so this is a warning for the archivist, never a reason to drop a journal. A patient's epj:kjonn that contradicts the sex digit of a valid epj:fodselsnummer (its 9th digit: odd mann, even kvinne) is a warning too, at the epj:kjonn; ukjent, an invalid number and a number valid only under the 2032 rules (which carries no sex) are not judged. Numbers are never shown."),
     _t("NP.03", "Public journal does not leak screened values", "own", "error",
-       "A value that arkivstruktur.xml screens (skjermingMetadata: titles, party names) must not appear unmasked in offentligJournal.xml."),
+       "A value the extract screens must not appear unmasked in offentligJournal.xml: a screened person's name "
+       "(a saksmappe's part under 'Skjerming navn part i sak', a klasse title under 'Skjerming tittel klasse', a "
+       "korrespondansepart the journal marks screened, or without such marks every party of a role arkivstruktur.xml "
+       "screens) in a public title or as korrespondansepartNavn, or a whole title where no word of it may show "
+       "('… - unntatt første linje' with more lines, 'Midlertidig skjerming')."),
     _t("NP.05", "XML files declare no DTD", "own", "error",
        "No XML file of the extract has a <!DOCTYPE> declaration: entities (external ones, entity bombs) are never "
        "resolved by noarkpack, and a Noark 5 extract needs none."),
@@ -141,6 +145,14 @@ _TESTS = [
     _t("NP.09", "Business-specific metadata is documented", "own", "warning",
        "Every element declared in a virksomhetsspesifikke schema the ADDML lists for arkivstruktur has an "
        "xs:annotation/xs:documentation of its own (Noark 5 krav 6.4.35)."),
+    _t("NP.10", "Screening covers what is confidential, and no more", "own", "warning",
+       "skjermingMetadata where M502 places it and fitting what it screens: the merknad of a screened mappe or "
+       "registrering screened by 'Skjerming merknadstekst'; 'Skjerming navn part i sak' on a saksmappe, not a "
+       "registrering, and 'Skjerming navn avsender'/'… mottaker' on a journalpost, not a mappe, and only where it "
+       "has a party of that role (also on a journal's korrespondansepart); no internal korrespondansepart (the "
+       "organisation's own unit or staff, M087) screened but under 'Midlertidig skjerming'; a loependeJournal journalpost's "
+       "skjermingMetadata one of its registrering's; a public title (offentligTittel, M025) not replaced by "
+       "asterisks as a whole when it has words that are not a screened name."),
 ]
 
 #: every test, by id, in catalogue order

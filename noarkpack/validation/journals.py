@@ -62,18 +62,20 @@ class Journals:
 
     def journals(self, cp: ContentPass) -> None:
         r = self.r
-        wanted = any(r.wants(t) for t in ("N5.59", "N5.60", "NP.03", "NP.06", "N5.03"))
+        wanted = any(r.wants(t) for t in ("N5.59", "N5.60", "NP.03", "NP.06", "NP.10", "N5.03"))
         if not wanted:
             return
         screening = cp.screening
-        oj_handlers = [screening.check_public_journal] if r.wants("NP.03") else []
-        lj_handlers = []
+        # loependeJournal.xml first: its korrespondansepart/skjermingMetadata says which names are screened
+        screens = screening.active()
+        oj_handlers = [screening.check_public_journal] if screens else []
+        lj_handlers = [screening.check_running_journal] if screens else []
         if r.wants("NP.06"):  # both journals sorted by løpenummer (content.creation_order)
             oj_handlers.append(cp.creation_order.journal_handler("offentligJournal.xml"))
             lj_handlers.append(cp.creation_order.journal_handler("loependeJournal.xml"))
-        oj = self.journal_head("offentligJournal.xml", _both(oj_handlers))
         lj = self.journal_head("loependeJournal.xml", _both(lj_handlers))
-        if r.wants("NP.03"):
+        oj = self.journal_head("offentligJournal.xml", _both(oj_handlers))
+        if screens:
             screening.report_public_journal(self.src.exists("offentligJournal.xml"))
         sharp = self.sharp()
         # N5.59

@@ -1,9 +1,9 @@
-"""The content tests N5.04–N5.64 (and NP.01–NP.03, NP.06–NP.08) in one streaming pass over arkivstruktur.xml.
+"""The content tests N5.04–N5.64 (and NP.01–NP.03, NP.06–NP.08, NP.10) in one streaming pass over arkivstruktur.xml.
 
 :mod:`.walker` reads the pass (:class:`ContentPass`); each group of tests is a module of its own that
 declares its test ids, the elements it handles, its state and its report (:class:`~.base.Group`):
 
-* :mod:`.screening` — NP.03 (screened values, checked against offentligJournal.xml later)
+* :mod:`.screening` — NP.03, NP.10 (screened values and where they are set, checked against the journals later)
 * :mod:`.structure` — N5.04–N5.27: arkiv, arkivdel, classes, folders, registrations, document descriptions
 * :mod:`.documents` — N5.29, N5.30, N5.32–N5.34, N5.64, NP.01: the document files
 * :mod:`.counts` — N5.35–N5.46: counted elements, and the ADDML's flags
