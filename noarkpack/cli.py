@@ -27,6 +27,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 schemas_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                           help="The store of official schemas (pinned by SHA-256).")
 app.add_typer(schemas_app, name="schemas")
+source_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="A legacy source (database or SIARD archive): what it holds, a few of its rows.")
+app.add_typer(source_app, name="source")
 
 _state = {"debug": False, "quiet": False, "printer": None}
 
@@ -329,6 +332,47 @@ def verify(
     report = verify_path(path, validate_content=not no_content)
     write_reports(report, json_out, html_out)
     return report
+
+
+# -- legacy sources (issue 18) ----------------------------------------------------------------
+
+
+@source_app.command("inspect")
+@_edge
+def source_inspect(
+    target: str = typer.Argument(..., help="A project folder (its [import.source]), a database URL or a .siard file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the catalogue as JSON."),
+) -> None:
+    """Schemas, tables, columns with types, row counts, LOB columns, and which the project's mapping reads."""
+    import json
+
+    from .project import load_project
+    from .sources.inspect import catalog_lines, inspect_source, resolve_target
+
+    cat = inspect_source(resolve_target(target, load_project))
+    if as_json:
+        typer.echo(json.dumps(cat.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _echo(catalog_lines(cat))
+
+
+@source_app.command("sample")
+@_edge
+def source_sample(
+    target: str = typer.Argument(..., help="A project folder, a database URL or a .siard file."),
+    table: str = typer.Option(..., "--table", help="The table (schema.table where the source has schemas)."),
+    rows: int = typer.Option(5, "--rows", help="How many rows (1–1000)."),
+    show_identifiers: bool = typer.Option(False, "--show-identifiers", help="Show person numbers and names."),
+) -> None:
+    """The first rows of one table, identifiers masked unless --show-identifiers; LOBs as their size."""
+    from .project import load_project
+    from .sources.inspect import resolve_target, sample_rows
+
+    cols, got = sample_rows(resolve_target(target, load_project), table, rows, show_identifiers=show_identifiers)
+    widths = [max([len(c)] + [len(r[i]) for r in got]) for i, c in enumerate(cols)]
+    typer.echo("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip())
+    for r in got:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
 
 
 def main() -> None:

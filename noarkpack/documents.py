@@ -27,6 +27,13 @@ def document_rel(fil: str) -> PurePosixPath:
     return PurePosixPath(unicodedata.normalize("NFC", fil.replace("\\", "/")))
 
 
+def document_source(documents_root: Path, d) -> Path:
+    """Where the bytes of the model's Dokumentfil ``d`` are: its file in the content store when they came from
+    the legacy source (``d.innhold``, issue 18), else its file in the document folder."""
+    stored = getattr(d, "innhold", None)
+    return Path(stored) if stored else Path(documents_root) / document_rel(d.fil)
+
+
 @dataclass(frozen=True)
 class CopiedFile:
     sha256: str

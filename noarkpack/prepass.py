@@ -56,7 +56,7 @@ def documents_in_order(journals, documents_root: Path):
             continue
         for i in j.innslag:
             for d in i.dokumenter:
-                yield Path(documents_root) / documents.document_rel(d.fil), i.opprettet.date()
+                yield documents.document_source(documents_root, d), i.opprettet.date()
 
 
 class Prepass:

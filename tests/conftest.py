@@ -51,3 +51,7 @@ def schema_store(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             os.environ.pop(ENV_VAR, None)
         else:
             os.environ[ENV_VAR] = previous
+
+
+# Real database servers for the SQL source tests (issue 18): pg_url, mariadb_url.
+from .sql_servers import mariadb_url, pg_url  # noqa: E402, F401

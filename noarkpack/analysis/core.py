@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -21,6 +22,7 @@ from ..model.mapping import DEFAULT_AVSKRIVNINGSMAATE, KJONN_TEKST
 from ..model.noark5 import JOURNALPOSTTYPER_MED_AVSKRIVNING
 from ..model.selection import REASON_OPEN
 from ..progress import Progress
+from ..sources.keys import shown_key
 
 SEVERITIES = ("blocking", "warning", "info")
 EARLIEST = date(1854, 1, 1)  # the earliest birth year the person-number scheme knows
@@ -50,6 +52,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
               "if the legacy system recorded how it was closed, map innslag.avskrivning_* in [import]"),
     "AN.21": ("Kjønn does not match the person number",
               "it is deposited as recorded; check kjønn and the person number in the source"),
+    "AN.22": ("Document content in the source is empty", "the row gets no document; check the column in the source"),
 }
 
 
@@ -62,6 +65,9 @@ def _finding_json(f: Finding) -> dict:
     if f.identifiers:
         out["identifiers"] = f.identifiers
     return out
+
+
+_MASKED = re.compile(r"\(key masked[^)]*\)")
 
 
 class Analysis:
@@ -77,12 +83,27 @@ class Analysis:
         self.counts: dict[str, Any] = {}
         self.generated = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
         self.seconds = 0.0
+        self._masked: dict[str, list[str]] = {}  # with show_identifiers: a masked key's pseudonym → the keys
+
+    def key(self, value, file: str | None, line: int | None, *, also=None) -> str:
+        """A record key as findings show it (issue 18, point 10: masked when it is a person number); with
+        show_identifiers the real key is added to the finding's identifiers."""
+        shown = shown_key(value, file, line, also=also)
+        if self.show_identifiers and shown != str(value):
+            keys = self._masked.setdefault(shown, [])
+            if str(value) not in keys:
+                keys.append(str(value))
+        return shown
 
     def add(self, code: str, severity: str, message: str, *, file: str | None = None, line: int | None = None,
             record: str | None = None, identifiers: dict | None = None) -> None:
         t = self.totals[code]
         t[severity] += 1
         if sum(t.values()) <= self.limit:
+            if self.show_identifiers and record and "(key masked" in record:
+                keys = [k for token in _MASKED.findall(record) for k in self._masked.get(token, ())]
+                if keys:
+                    identifiers = {**(identifiers or {}), "record_keys": keys}
             self.findings.append(Finding(code, severity, message, {"file": file, "line": line, "record": record},
                                          identifiers if self.show_identifiers else None))
 
@@ -130,6 +151,10 @@ class Analysis:
                        f"{a['documents']:>7}")
         for reason, n in sorted(c.get("excluded_by_reason", {}).items()):
             out.append(f"  utelatt: {reason}: {n}")
+        ct = c.get("contents")
+        if ct and (ct["documents_from_source"] or ct["contents_empty"] or ct["contents_undecodable"]):
+            out.append(f"  dokumenter fra kilden {ct['documents_from_source']}, fra filer {ct['documents_from_files']}"
+                       f"; tomt innhold {ct['contents_empty']}, ikke lesbar tekst {ct['contents_undecodable']}")
         avskr = c.get("avskrivning", {})
         if avskr.get("default") or avskr.get("from_source"):
             out.append(f"  avskrivning: {avskr.get('from_source', 0)} journalposter fra kilden, "
@@ -251,7 +276,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
     for j in db.journals():
         n += 1
         file, line = j.source_file, j.source_line
-        rec = f"journal {j.journal_id}"
+        rec = f"journal {a.key(j.journal_id, file, line)}"
         reason = rules.reason_to_exclude(j)
         ok = reason is None
         ark = by_ark.setdefault(j.arkivskaper, {"navn": declared[j.arkivskaper].navn if j.arkivskaper in declared
@@ -297,7 +322,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
             if value is not None and value > now:
                 a.add("AN.16", "warning", f"the journal's {what} is in the future", file=file, line=line, record=rec)
         for i in j.innslag:
-            erec = f"{rec}, entry {i.innslag_id}"
+            erec = f"{rec}, entry {a.key(i.innslag_id, file, line)}"
             if not i.dokumenter:
                 a.add("AN.10", "info", "the entry has no document (metadata only)", file=file, line=line, record=erec)
             for what, value in (("opprettet", i.opprettet), ("arkivert", i.arkivert)):
@@ -342,8 +367,8 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                        "FROM pasient ORDER BY pasient_id"):
         patients += 1
         pid, fnr, navn, born, died, file, line, kjonn = r
-        rec = f"patient {pid}"
-        ids = {"navn": navn, "fodselsnummer": fnr}
+        rec = f"patient {a.key(pid, file, line, also=fnr)}"
+        ids = {"navn": navn, "fodselsnummer": fnr, "pasient_id": pid}
         if not fnr:
             kinds["mangler"] += 1
             a.add("AN.07", "info", "the patient has no person number", file=file, line=line, record=rec,
@@ -381,15 +406,17 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                   record=rec)
     a.counts["patients"] = patients
     a.counts["identifiers"] = dict(kinds)
-    for fnr, n, keys in c.execute("SELECT fodselsnummer, count(*), group_concat(pasient_id, ', ') FROM pasient "
+    for fnr, n, keys in c.execute("SELECT fodselsnummer, count(*), group_concat(pasient_id, '\x1f') FROM pasient "
                                   "WHERE fodselsnummer IS NOT NULL GROUP BY fodselsnummer HAVING count(*) > 1"):
         first = c.execute("SELECT src_file, src_line FROM pasient WHERE fodselsnummer = ? ORDER BY src_line LIMIT 1",
                           (fnr,)).fetchone()
+        keys = ", ".join(a.key(k, first[0], first[1], also=fnr) for k in keys.split("\x1f"))
         a.add("AN.08", "warning", f"{n} patients carry the same person number (patients {keys})", file=first[0],
               line=first[1], record=f"patients {keys}", identifiers={"fodselsnummer": fnr})
     for navn, born, n, keys in c.execute(
-            "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, ', ') FROM pasient WHERE fodselsdato IS "
+            "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, '\x1f') FROM pasient WHERE fodselsdato IS "
             "NOT NULL GROUP BY navn, fodselsdato HAVING count(*) > 1"):
+        keys = ", ".join(a.key(k, None, None) for k in keys.split("\x1f"))
         a.add("AN.09", "warning", f"{n} patients have the same name and birth date (patients {keys})",
               record=f"patients {keys}", identifiers={"navn": navn, "fodselsdato": born})
 
@@ -427,6 +454,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", batch)
             batch.clear()
     c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", batch)
+    store = _stored_contents(a, c, project)
     rel_root = os.path.relpath(root, project.root)
 
     def loc(path: str) -> str:
@@ -438,7 +466,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
          "AND d2.seq <= d.seq) FROM dokument d LEFT JOIN jstat js USING (journal_id) "
          "LEFT JOIN disk ON disk.path = d.fil_norm WHERE disk.path IS NULL OR disk.size = 0 ORDER BY d.seq")
     for jid, iid, fil, file, line, sel, size, nr in c.execute(q).fetchall():
-        rec = f"journal {jid}, entry {iid}, document {nr}"
+        rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}, document {nr}"
         sev = "blocking" if sel else "warning"
         tail = "" if sel else " (the journal is not selected for deposit)"
         if size is None:
@@ -453,7 +481,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
         unref += 1
         a.add("AN.13", "warning", f"no entry references this file ({_human(size)})", file=loc(path),
               identifiers={"fil": path})
-    a.counts["document_files_on_disk"] = c.execute("SELECT count(*) FROM disk").fetchone()[0]
+    a.counts["document_files_on_disk"] = c.execute("SELECT count(*) FROM disk WHERE path NOT LIKE '@innhold/%'").fetchone()[0]
     a.counts["document_files_unreferenced"] = unref
     # formats of the files that will be deposited
     conv = {"files": 0, "bytes": 0, "by_format": {}}
@@ -464,7 +492,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
              "JOIN disk ON disk.path = d.fil_norm AND disk.size > 0 GROUP BY d.fil_norm ORDER BY d.fil_norm")
         done = 0
         allow = project.conversion.allow_unconverted
-        for fil, written, size, given, jid, iid, file, line, ident in _identified(c.execute(q), root):
+        for fil, written, size, given, jid, iid, file, line, ident in _identified(c.execute(q), root, store):
             done += 1
             if progress and done % 200 == 0:
                 progress("identify", done, None)
@@ -472,7 +500,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             day = datetime.fromisoformat(written).date() if written else None
             if is_archival(puid, day):
                 continue
-            rec = f"journal {jid}, entry {iid}"
+            rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}"
             if puid == "UNKNOWN" or not project.conversion.enabled:
                 why = "its format is unknown" if puid == "UNKNOWN" else f"{puid} is not archival and conversion is off"
                 a.add("AN.15", "warning" if allow else "blocking", f"the document cannot be converted: {why} "
@@ -489,7 +517,33 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
     a.counts["conversion"] = conv
 
 
-def _identified(rows, root: Path, batch: int = 256):
+def _stored_contents(a: Analysis, c: sqlite3.Connection, project):
+    """Documents whose bytes came from the source (issue 18): their content store files join the ``disk`` table
+    (so a missing or empty one is AN.11/AN.12 like a file), the counts of documents from the source vs from files,
+    and AN.22 for each empty content (an undecodable one is a rejected row, AN.01)."""
+    from ..sources.content_store import PREFIX, ContentStore
+    from ..sources.staging_content import content_counts, content_problems
+
+    mapping = project.import_mapping
+    if mapping is None:
+        return None
+    store = ContentStore.beside(mapping.database)
+    rows = []
+    for (fil,) in c.execute("SELECT DISTINCT fil_norm FROM dokument WHERE substr(fil_norm, 1, ?) = ?",
+                            (len(PREFIX), PREFIX)):
+        p = store.path_of(fil)
+        if p.is_file():
+            rows.append((fil, p.stat().st_size))
+    c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", rows)
+    for file, line, column, status in content_problems(c):
+        if status == "empty":
+            a.add("AN.22", "info", f"the content column {column} is empty: the row has no document", file=file,
+                  line=line)
+    a.counts["contents"] = content_counts(c)
+    return store
+
+
+def _identified(rows, root: Path, store=None, batch: int = 256):
     """Each row with its document's Identification; identified in batches on every core.
 
     Inside analyse() the results go to the project's identification store, so the extract that
@@ -501,14 +555,17 @@ def _identified(rows, root: Path, batch: int = 256):
     for row in rows:
         pending.append(row)
         if len(pending) >= batch:
-            yield from _with_idents(pending, root, identify_many)
+            yield from _with_idents(pending, root, identify_many, store)
             pending = []
     if pending:
-        yield from _with_idents(pending, root, identify_many)
+        yield from _with_idents(pending, root, identify_many, store)
 
 
-def _with_idents(rows: list[tuple], root: Path, identify_many):
-    for row, ident in zip(rows, identify_many([root / r[0] for r in rows])):
+def _with_idents(rows: list[tuple], root: Path, identify_many, store=None):
+    from ..sources.content_store import is_stored
+
+    paths = [store.path_of(r[0]) if store is not None and is_stored(r[0]) else root / r[0] for r in rows]
+    for row, ident in zip(rows, identify_many(paths)):
         yield (*row, ident)
 
 

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 from ..errors import ModelError
 from .text import is_blank
-from .identifiers import PersonNumberError, validate_person_number
+from .identifiers import PersonNumberError, message_key, validate_person_number
 from .noark5 import AVSKRIVNINGSMAATER
 
 KJONN = ("M", "K", "U")
@@ -73,6 +73,9 @@ class Dokumentfil:
     tittel: str
     tilknyttet_som: str | None = None
     format: str | None = None
+    #: the file of the content store that holds the bytes, when they came from the legacy source (a BLOB, a note
+    #: column: issue 18); ``fil`` is then a neutral name (``@innhold/<sha256><ext>``) that gives the extension
+    innhold: str | None = None
 
 
 @dataclass
@@ -209,7 +212,7 @@ class Pasientjournal:
         ``closed=False``: everything but its closing, for a journal still open at the end of the period
         whose journalposts go into the journals only (mykt periodeskille, docs/mapping.md "Open journals").
         """
-        rec = f"journal {self.journal_id}"
+        rec = f"journal {message_key(self.journal_id)}"
 
         def need(value: object, name: str, where: str = rec) -> None:
             if value is None or (isinstance(value, str) and is_blank(value)):
@@ -228,14 +231,14 @@ class Pasientjournal:
                                  hint=_gap_hint(self.avsluttet, self.opprettet))
         p = self.pasient
         need(p.pasient_id, "pasient.pasient_id")
-        need(p.navn, "pasient.navn", f"{rec}, patient {p.pasient_id}")
+        need(p.navn, "pasient.navn", f"{rec}, patient {message_key(p.pasient_id, p.fodselsnummer)}")
         if p.kjonn not in KJONN:
-            raise self.error(f"pasient.kjonn must be one of {', '.join(KJONN)}", record=f"{rec}, patient {p.pasient_id}")
+            raise self.error(f"pasient.kjonn must be one of {', '.join(KJONN)}", record=f"{rec}, patient {message_key(p.pasient_id, p.fodselsnummer)}")
         # An invalid person number is kept as the source recorded it (the analysis and
         # validation warn about it); it is never a reason to drop or refuse a journal.
         if not p.fodselsnummer and p.fodselsdato is None:
             raise self.error("the patient has neither fodselsnummer nor fodselsdato",
-                             record=f"{rec}, patient {p.pasient_id}")
+                             record=f"{rec}, patient {message_key(p.pasient_id, p.fodselsnummer)}")
         for m in self.merknader:
             need(m.tekst, "merknader.tekst")
             need(m.registrert_av, "merknader.registrert_av")

@@ -149,6 +149,21 @@ def is_valid_person_number(value: str) -> bool:
     return True
 
 
+def message_key(value: object, also: object = None) -> str:
+    """A record key fit for a message: ``(key masked)`` when it is or holds (as an 11-digit run) a valid
+    fødselsnummer, D- or H-nummer, or equals ``also`` (the record's own person number) — systems that key patients
+    by fødselsnummer would otherwise print it (issue 18, point 10)."""
+    text = "" if value is None else str(value)
+    if also is not None and text == str(also):
+        return "(key masked)"
+    for i in range(len(text) - 10):
+        run = text[i:i + 11]
+        if run.isdigit() and (i == 0 or not text[i - 1].isdigit()) and \
+                (i + 11 == len(text) or not text[i + 11].isdigit()) and is_valid_person_number(run):
+            return "(key masked)"
+    return text
+
+
 def system_id(system: str, kind: str, *keys: str) -> str:
     """A stable systemID (UUID string) for a record of ``kind`` with source ``keys``.
 

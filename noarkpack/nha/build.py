@@ -29,7 +29,7 @@ from typing import Any, Iterable
 from lxml import etree
 
 from ..clock import build_time
-from ..documents import identify
+from ..documents import document_source, identify
 from ..errors import ConfigError, DocumentError, ModelError, NoarkpackError
 from ..model.epj import Pasientjournal
 from ..model.identifiers import PersonNumber, PersonNumberError, system_id, validate_person_number
@@ -283,7 +283,7 @@ class _Builder:
         for n, i in enumerate(j.innslag, start=1):
             files = []
             for k, d in enumerate(i.dokumenter, start=1):
-                src = self.documents_root / PurePosixPath(d.fil.replace("\\", "/"))
+                src = document_source(self.documents_root, d)
                 rec = f"journal {jid}, innslag {i.innslag_id}, dokument {k}"
                 if not src.is_file():
                     raise DocumentError("document file not found (or not a file)", record=rec,

@@ -31,14 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..conversion import ConversionCache
-from ..documents import copy_and_hash, document_rel, identify
+from ..documents import copy_and_hash, document_rel, document_source, identify
+from ..errors import DocumentError, ExtractError, NoarkpackError
 from ..formats import is_archival
 from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, sha256_file
-from ..errors import DocumentError, ExtractError, NoarkpackError
 from ..model import noark5 as n5
 from ..model.epj import Pasientjournal
-from ..model.identifiers import system_id
+from ..model.identifiers import message_key, system_id
 from ..model.mapping import (
     EPJ_NAMESPACE,
     EPJ_PREFIX,
@@ -52,11 +52,11 @@ from ..model.mapping import (
     journal_mappe,
     patient_klasse,
 )
+from ..progress import Progress
 from ..resources import schemas_dir
 from .numbering import Numbering, NumbersInOrderAdded
 from .settings import ExtractSettings
 from .xmlwriter import XSI, ContentFlags, Serializer, format_value
-from ..progress import Progress
 
 AS_NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 EL_NS = "http://www.arkivverket.no/standarder/noark5/endringslogg"
@@ -312,7 +312,8 @@ class ExtractWriter:
             key = hashlib.blake2b(p.pasient_id.encode(), digest_size=12).digest()
             if key in self._seen_patients:
                 raise journal.error("the patient's journals are not consecutive in the input",
-                                    record=f"journal {journal.journal_id}, patient {p.pasient_id}",
+                                    record=f"journal {message_key(journal.journal_id)}, "
+                                           f"patient {message_key(p.pasient_id, p.fodselsnummer)}",
                                     hint="order the journals by patient (each patient becomes one klasse)")
             self._seen_patients.add(key)
             self._close_klasse()
@@ -403,9 +404,9 @@ class ExtractWriter:
     def _copy(self, journal: Pasientjournal, entry, n: int, d) -> DocumentInfo:
         # Messages name the record and the document's number, never its file name: source
         # file names often carry a patient's name or a screened title.
-        rec = f"journal {journal.journal_id}, entry {entry.innslag_id}, document {n}"
+        rec = f"journal {message_key(journal.journal_id)}, entry {message_key(entry.innslag_id)}, document {n}"
         rel = document_rel(d.fil)
-        src = self.settings.documents_root / rel
+        src = document_source(self.settings.documents_root, d)
         # A neutral name in the extract: the year and the dokumentobjekt's systemID.
         suffix = rel.suffix.lower() if rel.suffix.isascii() and 1 < len(rel.suffix) <= 6 else ""
         ref = f"{DOCUMENT_DIR}/{entry.opprettet.year}/{dokumentobjekt_id(self.ctx, journal, entry, n)}{suffix}"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..hashing import sha256_file
 from .mapping import ImportMapping
+from .sql import source_file
 from .staging import StagingDB, StagingError, import_hint
 
 
@@ -27,18 +28,27 @@ def check_fresh(mapping: ImportMapping, project_root: Path | None = None) -> Non
     if run["mapping_sha256"] != mapping.digest:
         raise StagingError("the [import] mapping in noarkpack.toml changed since the last import",
                            file=mapping.database, hint=hint)
+    checked = [(fm.rel, fm.path) for fm in mapping.files if fm.path is not None]
+    # A query of a database server cannot be checked (run `noarkpack import` after the database changed); a
+    # source that is a file (SQLite, SIARD) is checked like an export file.
+    sf = source_file(mapping.source, project_root or mapping.database.parent)
+    if sf is not None:
+        checked.append(sf)
     for fm in mapping.files:
-        r = files.get(fm.rel)
+        if fm.path is None and fm.rel not in files:
+            raise StagingError("a query of the mapping was not imported", file=fm.rel, hint=hint)
+    for rel, path in checked:
+        r = files.get(rel)
         if r is None:
-            raise StagingError("an export file of the mapping was not imported", file=fm.rel, hint=hint)
-        if not fm.path.is_file():
-            raise StagingError("an imported export file is gone", file=fm.rel, hint=hint)
-        st = fm.path.stat()
+            raise StagingError("an export file of the mapping was not imported", file=rel, hint=hint)
+        if not path.is_file():
+            raise StagingError("an imported export file is gone", file=rel, hint=hint)
+        st = path.stat()
         if st.st_size != r["size"]:
-            raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
+            raise StagingError("the export file changed since the last import", file=rel, hint=hint)
         if st.st_mtime_ns != r["mtime_ns"]:
-            if sha256_file(fm.path) != r["sha256"]:
-                raise StagingError("the export file changed since the last import", file=fm.rel, hint=hint)
+            if sha256_file(path) != r["sha256"]:
+                raise StagingError("the export file changed since the last import", file=rel, hint=hint)
 
 
 __all__ = ["check_fresh"]

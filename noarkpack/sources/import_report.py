@@ -52,6 +52,8 @@ class FileStats:
     rows_read: int = 0
     rows_imported: int = 0
     rows_rejected: int = 0
+    #: rows that repeat an imported record with the same values (a denormalised export): one record
+    rows_merged: int = 0
 
 
 @dataclass
@@ -87,7 +89,8 @@ class ImportReport:
         out = [f"Importert til {self.database} på {self.seconds:.1f} s"]
         for f in self.files:
             out.append(f"  {f.path:40} → {f.table:18} {f.rows_imported:>9} rader"
-                       + (f", {f.rows_rejected} avvist" if f.rows_rejected else ""))
+                       + (f", {f.rows_rejected} avvist" if f.rows_rejected else "")
+                       + (f", {f.rows_merged} gjentatt (samme post)" if f.rows_merged else ""))
         out.append("  i databasen: " + ", ".join(f"{t} {n}" for t, n in self.counts.items() if t in DATA_TABLES))
         for u in self.unmapped:
             out.append(f"  ukjent kode {u.value!r} i {u.table}.{u.field} (verdiliste {u.value_map}): {u.rows} rader, "

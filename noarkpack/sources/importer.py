@@ -38,7 +38,9 @@ from .._version import __version__
 from ..errors import SourceError
 from ..model.noark5 import ArkivskaperInfo
 from ..progress import Progress
+from .content_store import ContentStore, Undecodable, content_bytes
 from .import_report import KEEP_REJECTED, FileStats, ImportRejected, ImportReport, Rejected, Unmapped
+from .keys import holds_person_number, identifier_columns
 from .mapping import (
     FIELDS,
     NULLABLE_BOOLS,
@@ -50,7 +52,7 @@ from .mapping import (
     to_datetime,
     to_int,
 )
-from .readers import csv_records, jsonl_records
+from .readers import _ENC_NAMES, csv_records, jsonl_records
 from .staging import (
     DATA_TABLES,
     SCHEMA_VERSION,
@@ -61,6 +63,7 @@ from .staging import (
     schema_version,
     stage_journals,
 )
+from .staging_content import create_content_log, log_content
 
 KEY_FIELDS = {
     "pasient": ("pasient_id",), "pasientjournal": ("journal_id",), "innslag": ("journal_id", "innslag_id"),
@@ -99,6 +102,12 @@ class _Importer:
         self.unmapped: dict[tuple[str, str, str], Unmapped] = {}
         self.rows_read = self.rows_imported = 0
         self._parent_ok: dict[str, tuple] = {}
+        self.store = ContentStore.beside(mapping.database)
+        self.source = None  # the open SqlSource of [[import.query]] tables
+        self.id_columns = identifier_columns(mapping)
+        self.merged = 0  # rows that repeat a record with the same values (point 9: one record)
+        self._line: tuple[str, int] = ("", 0)
+        self._content_empty = False
 
     def reject(self, fm: FileMapping, stats: FileStats, line: int, record: str | None, reason: str) -> None:
         stats.rows_rejected += 1
@@ -111,7 +120,11 @@ class _Importer:
         """The staging row of one record; raises ValueProblem (the row is rejected)."""
         out: dict[str, Any] = {f: 0 for f, (kind, _) in FIELDS[fm.table].items()
                                if kind == "bool" and (fm.table, f) not in NULLABLE_BOOLS}
+        self._content_empty = False
         for name, spec in fm.fields.items():
+            if spec.kind == "content":
+                self.content(fm, spec, rec, line, out)
+                continue
             if spec.constant is not None:
                 raw = spec.constant
             elif len(spec.sources) == 1:
@@ -120,26 +133,37 @@ class _Importer:
                 parts = [rec.get(c) for c in spec.sources]
                 parts = [str(p).strip() for p in parts if p is not None and str(p).strip()]
                 raw = spec.join_with.join(parts) if parts else None
+            if isinstance(raw, (bytes, bytearray, memoryview)):
+                # a VARBINARY/BLOB column of a database that keeps text as bytes: the query's encoding
+                try:
+                    raw = bytes(raw).decode(fm.encoding)
+                except UnicodeDecodeError:
+                    col = f" (column {spec.sources[0]})" if len(spec.sources) == 1 else ""
+                    enc = _ENC_NAMES.get(fm.encoding, fm.encoding)
+                    raise ValueProblem(f"{fm.table}.{name}{col} is not {enc} text; set encoding for this query") \
+                        from None
             if isinstance(raw, str):
                 raw = raw.strip()
                 if raw == "":
                     raw = None
             if raw is None:
                 raw = spec.default
-            where = f"{fm.table}.{name}" + (f" (column {spec.sources[0]})" if len(spec.sources) == 1 else "")
             if raw is None:
                 if spec.required:
-                    raise ValueProblem(f"{where} is missing")
+                    raise ValueProblem(f"{_where(fm, name, spec)} is missing")
                 out[name] = 0 if spec.kind == "bool" and (fm.table, name) not in NULLABLE_BOOLS else None
                 continue
             if spec.values is not None:
-                key = raw if isinstance(raw, str) else json.dumps(raw)
+                # JSON's spelling for JSON values (true, 1.5); a database's own types (Decimal, date) as text
+                key = raw if isinstance(raw, str) else json.dumps(raw) if isinstance(raw, (bool, int, float, list,
+                                                                                          dict)) else str(raw)
                 if key in spec.values:
                     raw = spec.values[key]
                 else:
                     ukey = (fm.table, name, key)
                     if spec.unmapped == "reject":
-                        raise ValueProblem(f"{where}: the code is not in the value map {spec.values_name}")
+                        raise ValueProblem(f"{_where(fm, name, spec)}: the code is not in the value map "
+                                           f"{spec.values_name}")
                     u = self.unmapped.get(ukey)
                     if u is None:
                         if len(self.unmapped) < 10000:
@@ -163,14 +187,40 @@ class _Importer:
                 else:  # pragma: no cover
                     raise AssertionError(spec.kind)
             except ValueProblem as e:
-                raise ValueProblem(f"{where} {e}") from None
+                raise ValueProblem(f"{_where(fm, name, spec)} {e}") from None
             out[name] = value
         return out
 
-    def _record_name(self, table: str, row: dict) -> str | None:
+    def content(self, fm: FileMapping, spec, rec: Any, line: int, out: dict) -> None:
+        """dokument.innhold: the bytes of the column into the content store; ``out["fil"]`` names them."""
+        col = spec.sources[0]
+        try:
+            got = content_bytes(rec.get(col), spec.content_format, spec.content_encoding)
+        except Undecodable as e:
+            log_content(self.conn, fm.rel, line, col, "undecodable")
+            raise ValueProblem(f"dokument.innhold (column {col}) {e}") from None
+        if got is None:
+            self._content_empty = True
+            out["fil"] = None
+            return
+        out["fil"] = self.store.put(*got)
+
+    def _record_name(self, table: str, row: dict, fm: FileMapping | None = None, line: int | None = None) -> str | None:
+        where = f"{fm.rel} {'row' if fm is not None and fm.path is None else 'line'} {line}" if fm else "this row"
+
+        def key(field: str) -> Any:
+            v = row.get(field)
+            if v is None:
+                return None
+            spec = fm.fields.get(field) if fm is not None else None
+            from_id = spec is not None and any(c.lower() in self.id_columns for c in spec.sources)
+            if from_id or holds_person_number(v):
+                return f"(key masked: {where})"
+            return v
+
         if table == "pasient":
-            return f"patient {row.get('pasient_id')}" if row.get("pasient_id") else None
-        jid, iid = row.get("journal_id"), row.get("innslag_id")
+            return f"patient {key('pasient_id')}" if row.get("pasient_id") else None
+        jid, iid = key("journal_id"), key("innslag_id")
         if table == "pasientjournal":
             return f"journal {jid}" if jid else None
         parts = []
@@ -216,7 +266,10 @@ class _Importer:
     def run_file(self, fm: FileMapping) -> tuple[FileStats, str]:
         stats = FileStats(fm.rel, fm.table)
         hasher = hashlib.sha256()
-        records = csv_records(fm, hasher) if fm.format == "csv" else jsonl_records(fm, hasher)
+        if fm.format == "sql":
+            records = _hashed(self.source.rows(fm), hasher)
+        else:
+            records = csv_records(fm, hasher) if fm.format == "csv" else jsonl_records(fm, hasher)
         cols = COLUMNS[fm.table]
         sql = (f"INSERT INTO {fm.table} ({', '.join(cols)}, seq, src_file, src_line) "
                f"VALUES ({', '.join('?' * (len(cols) + 3))}) ON CONFLICT DO NOTHING")
@@ -234,11 +287,17 @@ class _Importer:
                 row = self.row(fm, rec, line)
             except ValueProblem as e:
                 partial = {k: _safe_get(rec, fm, k) for k in ("pasient_id", "journal_id", "innslag_id")}
-                self.reject(fm, stats, line, self._record_name(fm.table, partial), str(e))
+                self.reject(fm, stats, line, self._record_name(fm.table, partial, fm, line), str(e))
+                continue
+            if self._content_empty:
+                # a NULL or empty note/BLOB: no document (counted by the analysis), not an error
+                log_content(self.conn, fm.rel, line, fm.fields["innhold"].sources[0], "empty")
+                stats.rows_imported += 1
+                self.rows_imported += 1
                 continue
             problem = self.parent_problem(fm, row)
             if problem:
-                self.reject(fm, stats, line, self._record_name(fm.table, row), problem)
+                self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line), problem)
                 continue
             if fm.table == "dokument":
                 row["fil"] = row["fil_norm"] = normalise_path(row["fil"])
@@ -247,15 +306,43 @@ class _Importer:
             self.seq += 1
             cur = c.execute(sql, (*(row.get(k) for k in cols), self.seq, fm.rel, line))
             if cur.rowcount == 0:
-                first = c.execute(f"SELECT src_file, src_line FROM {fm.table} WHERE "
-                                  + " AND ".join(f"{k} IS ?" for k in keys), tuple(row.get(k) for k in keys)).fetchone()
+                # Point 9 of issue 18: a denormalised export repeats the patient and the journal on every entry
+                # row.  The same key with the same mapped values is one record; differing values are rejected,
+                # naming the fields (never the values).
+                mapped = [k for k in cols if k in row and k not in keys]
+                first = c.execute(f"SELECT src_file, src_line{''.join(', ' + k for k in mapped)} FROM {fm.table} "
+                                  "WHERE " + " AND ".join(f"{k} IS ?" for k in keys),
+                                  tuple(row.get(k) for k in keys)).fetchone()
+                differ = [k for i, k in enumerate(mapped) if first is not None and first[2 + i] != row.get(k)]
+                if first is not None and not differ:
+                    self.merged += 1
+                    stats.rows_merged += 1
+                    continue
                 where = f" (first at {first[0]}:{first[1]})" if first else ""
-                self.reject(fm, stats, line, self._record_name(fm.table, row),
-                            f"the same {fm.table} key occurs twice in the export{where}")
+                what = f", with different values in: {', '.join(differ)}" if differ else ""
+                self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line),
+                            f"the same {fm.table} key occurs twice in the export{where}{what}")
                 continue
             stats.rows_imported += 1
             self.rows_imported += 1
         return stats, hasher.hexdigest()
+
+
+def _where(fm: FileMapping, name: str, spec) -> str:
+    """A field as messages name it: ``innslag.tittel (column TITTEL)``."""
+    return f"{fm.table}.{name}" + (f" (column {spec.sources[0]})" if len(spec.sources) == 1 else "")
+
+
+def _hashed(rows: Iterable[tuple[int, Any]], hasher) -> Iterable[tuple[int, Any]]:
+    """The rows of a query, each value fed to ``hasher`` (the import log's digest of what was read)."""
+    binary = (bytes, bytearray, memoryview)
+    for n, rec in rows:
+        vals = tuple(rec.values.values())
+        hasher.update(repr(tuple(None if isinstance(v, binary) else v for v in vals)).encode("utf-8", "surrogatepass"))
+        for v in vals:
+            if isinstance(v, binary):
+                hasher.update(v)
+        yield n, rec
 
 
 def _safe_get(rec: Any, fm: FileMapping, name: str) -> str | None:
@@ -267,6 +354,12 @@ def _safe_get(rec: Any, fm: FileMapping, name: str) -> str | None:
 
 
 # -- the import ---------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    from ..hashing import sha256_file
+
+    return sha256_file(path)
 
 
 def _fsync(path: Path) -> None:
@@ -287,7 +380,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
     t0 = time.monotonic()
     started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     for fm in mapping.files:
-        if not fm.path.is_file():
+        if fm.path is not None and not fm.path.is_file():
             raise SourceError("the export file does not exist", file=fm.rel,
                               hint="check [[import.file]] path in noarkpack.toml (relative to the project folder)")
     target = mapping.database
@@ -306,14 +399,27 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
     tmp = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:10]}")
     report = ImportReport(database=target)
     conn: sqlite3.Connection | None = None
+    imp: _Importer | None = None
     ok = False
     try:
         conn = new_database(tmp, arkivskapere)
+        create_content_log(conn)
         imp = _Importer(conn, mapping, report, progress)
+        if any(fm.format == "sql" for fm in mapping.files):
+            from .sql import open_source, source_file
+
+            root = project_root or mapping.database.parent
+            imp.source = open_source(mapping.source, root, cache_dir=mapping.database.parent, progress=progress)
+            sf = source_file(mapping.source, root)
+            if sf is not None:  # the import log keeps the source file's fingerprint (freshness.py)
+                st = sf[1].stat()
+                conn.execute("INSERT INTO import_file VALUES (?, ?, NULL, ?, ?, ?, 0, 0, 0)",
+                             (sf[0], "siard" if mapping.source.siard else "sqlite", st.st_size, st.st_mtime_ns,
+                              _sha256(sf[1])))
         for fm in mapping.ordered_files():
             stats, sha = imp.run_file(fm)
             report.files.append(stats)
-            size, mtime = fm.path.stat().st_size, fm.path.stat().st_mtime_ns
+            size, mtime = (fm.path.stat().st_size, fm.path.stat().st_mtime_ns) if fm.path is not None else (0, 0)
             conn.execute("INSERT OR REPLACE INTO import_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (fm.rel, fm.format, fm.encoding, size, mtime, sha, stats.rows_read, stats.rows_imported,
                           stats.rows_rejected))
@@ -327,6 +433,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
                      "rows_imported, rows_rejected) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (started, datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"), __version__,
                       mapping.digest, imp.rows_read, imp.rows_imported, report.rejected_total))
+        imp.store.sync()  # the stored contents are durable before the database that names them
         conn.execute("COMMIT")
         report.counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                          for t in (*DATA_TABLES, "rejected", "unmapped")}
@@ -335,6 +442,8 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
         os.replace(tmp, target)
         ok = True
     finally:
+        if imp is not None and imp.source is not None:
+            imp.source.close()
         if not ok:
             try:
                 if conn is not None:

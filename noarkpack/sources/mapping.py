@@ -19,6 +19,8 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
+from .sql import is_select
+from .sql_mapping import content_spec, parse_source
 
 #: bool fields with three states: unset stays NULL in the staging database (the source recorded nothing),
 #: while every other bool field defaults to false
@@ -106,7 +108,7 @@ def toml_line(text: str | None, n_file: int | None = None, key: str | None = Non
     pat = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
     for i in range(start + (1 if n_file is not None else 0), len(lines)):
         ln = lines[i]
-        if n_file is not None and i > start and ln.strip().startswith("[[import.file]]"):
+        if n_file is not None and i > start and ln.strip().startswith(table):
             break
         if pat.match(ln):
             return i + 1
@@ -161,13 +163,16 @@ class FieldSpec:
     split: str | None = None
     join_with: str = " "
     default: Any = None
+    #: dokument.innhold: the document's bytes come from this column (text, rtf, html, bytes)
+    content_format: str | None = None
+    content_encoding: str | None = None
 
 
 @dataclass
 class FileMapping:
-    number: int  # 1-based position in noarkpack.toml
-    path: Path  # absolute
-    rel: str  # as written (for messages and the import log)
+    number: int  # 1-based position in noarkpack.toml (among [[import.file]] or among [[import.query]])
+    path: Path | None  # absolute; None for a query
+    rel: str  # as written (for messages and the import log); "query NAME" for a query
     table: str
     format: str
     encoding: str
@@ -175,6 +180,8 @@ class FileMapping:
     fields: dict[str, FieldSpec]
     join: str | None = None
     each: tuple[str, ...] = ()  # JSON Lines: the nested arrays whose elements are the records
+    sql: str | None = None  # [[import.query]] sql
+    source_table: str | None = None  # [[import.query]] from
 
 
 @dataclass
@@ -185,6 +192,8 @@ class ImportMapping:
     files: list[FileMapping]
     digest: str  # SHA-256 of the [import] table (stale check)
     value_maps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: [import.source] (a noarkpack.sources.sql.SourceSpec) when the mapping has [[import.query]] tables
+    source: Any = None
 
     def ordered_files(self) -> list[FileMapping]:
         from .staging import DATA_TABLES
@@ -204,8 +213,10 @@ def _canon(obj: Any) -> Any:
 
 def parse_import(table: Any, root: Path, file: Path, text: str | None, project_documents: Path) -> ImportMapping:
     """Check and compile the ``[import]`` table."""
+    section = ["[[import.file]]"]
+
     def err(message: str, n: int | None = None, key: str | None = None, hint: str | None = None) -> ConfigError:
-        line = toml_line(text, n, key) if (n is not None or key is not None) else toml_line(text, None, None)
+        line = toml_line(text, n, key, section[0]) if (n is not None or key is not None) else None
         if n is None and key is None:
             line = next((i + 1 for i, ln in enumerate((text or "").splitlines()) if ln.strip() == "[import]"), None)
         return ConfigError(message, file=file, line=line,
@@ -214,7 +225,7 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
     if not isinstance(table, dict):
         raise err("[import] must be a table")
     known = {"database", "documents", "encoding", "delimiter", "date_format", "datetime_format", "timezone",
-             "values", "file", "unmapped"}
+             "values", "file", "unmapped", "source", "query"}
     for k in table:
         if k not in known:
             raise err(f"[import] has an unknown key {k!r}", key=k, hint="allowed: " + ", ".join(sorted(known)))
@@ -259,27 +270,55 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
     default_encoding = table.get("encoding", "utf-8")
     default_delimiter = table.get("delimiter", "auto")
 
-    files_cfg = table.get("file")
-    if not isinstance(files_cfg, list) or not files_cfg:
-        raise err("[import] needs at least one [[import.file]] table (an export file and its columns)")
+    files_cfg = table.get("file", [])
+    queries_cfg = table.get("query", [])
+    if not isinstance(files_cfg, list) or not isinstance(queries_cfg, list) or not (files_cfg or queries_cfg):
+        raise err("[import] needs at least one [[import.file]] table (an export file and its columns) or "
+                  "[[import.query]] table (a query of the legacy database)")
+    source = parse_source(table.get("source"), root, queries_cfg, err)
     files = []
-    for n, fc in enumerate(files_cfg, start=1):
-        where = f"[[import.file]] number {n}"
+    names: set[str] = set()
+    entries = [("file", n, fc) for n, fc in enumerate(files_cfg, start=1)] + \
+        [("query", n, qc) for n, qc in enumerate(queries_cfg, start=1)]
+    for kind_of, n, fc in entries:
+        section[0] = f"[[import.{kind_of}]]"
+        where = f"[[import.{kind_of}]] number {n}"
         if not isinstance(fc, dict):
             raise err(f"{where} is not a table", n)
-        allowed = {"path", "table", "format", "encoding", "delimiter", "columns", "join", "each", "date_format",
-                   "datetime_format"}
+        if kind_of == "query":
+            allowed = {"name", "table", "sql", "from", "columns", "join", "date_format", "datetime_format",
+                       "encoding"}
+        else:
+            allowed = {"path", "table", "format", "encoding", "delimiter", "columns", "join", "each", "date_format",
+                       "datetime_format"}
         for k in fc:
             if k not in allowed:
                 raise err(f"{where} has an unknown key {k!r}", n, k, hint="allowed: " + ", ".join(sorted(allowed)))
-        rel = fc.get("path")
-        if not isinstance(rel, str) or not rel.strip():
-            raise err(f"{where}: path (the export file, relative to the project) is missing", n)
         tname = fc.get("table")
         if not isinstance(tname, str) or tname not in FIELDS:
             raise err(f"{where}: table must be one of {', '.join(FIELDS)}", n, "table")
-        fmt = fc.get("format") or ("jsonl" if rel.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv")
-        if not isinstance(fmt, str) or fmt not in FORMATS:
+        sql = from_ = None
+        if kind_of == "query":
+            qname = fc.get("name", f"{tname}-{n}")
+            if not isinstance(qname, str) or not qname.strip() or qname in names:
+                raise err(f"{where}: name must be a name of its own (it locates rejected rows)", n, "name")
+            names.add(qname)
+            rel = f"query {qname}"
+            sql, from_ = fc.get("sql"), fc.get("from")
+            if (sql is None) == (from_ is None):
+                raise err(f"{where}: give either sql = \"SELECT …\" or from = \"schema.table\"", n)
+            if sql is not None and (not isinstance(sql, str) or not is_select(sql)):
+                raise err(f"{where}: sql must be one SELECT (or WITH … SELECT) statement: noarkpack never writes "
+                          "to the source", n, "sql")
+            if from_ is not None and (not isinstance(from_, str) or not from_.strip()):
+                raise err(f"{where}: from must name a table (\"table\" or \"schema.table\")", n, "from")
+            fmt = "sql"
+        else:
+            rel = fc.get("path")
+            if not isinstance(rel, str) or not rel.strip():
+                raise err(f"{where}: path (the export file, relative to the project) is missing", n)
+            fmt = fc.get("format") or ("jsonl" if rel.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv")
+        if not isinstance(fmt, str) or fmt not in FORMATS + ("sql",):
             raise err(f"{where}: format must be csv or jsonl", n, "format")
         enc_name = str(fc.get("encoding", default_encoding)).lower()
         if enc_name not in ENCODINGS:
@@ -305,6 +344,11 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
             raise err(f"{where}: [import.file.columns] is missing (model field = source column or key)", n)
         specs: dict[str, FieldSpec] = {}
         for fname, raw in cols.items():
+            if fname == "innhold" and tname == "dokument":
+                col, cf, cenc = content_spec(raw, where, n, fmt, err)
+                specs[fname] = FieldSpec("innhold", "content", False, sources=(col,), content_format=cf,
+                                         content_encoding=cenc)
+                continue
             if fname not in FIELDS[tname]:
                 raise err(f"{where}: {fname!r} is not a field of {tname}", n, fname,
                           hint="fields: " + ", ".join(FIELDS[tname]))
@@ -363,15 +407,18 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
                 continue
             if fname == "journal_id" and join == "innslag":
                 continue
+            if fname == "fil" and "innhold" in specs:
+                continue
             raise err(f"{where}: the required field {tname}.{fname} is not mapped", n,
                       hint=f"add {fname} = \"<column>\" under [import.file.columns]")
-        path = (root / rel).resolve()
+        path = (root / rel).resolve() if kind_of == "file" else None
         files.append(FileMapping(number=n, path=path, rel=rel, table=tname, format=fmt,
                                  encoding=ENCODINGS[enc_name], delimiter=None if delim == "auto" else delim,
-                                 fields=specs, join=join, each=tuple(each.split(".")) if each else ()))
+                                 fields=specs, join=join, each=tuple(each.split(".")) if each else (),
+                                 sql=sql, source_table=from_))
     digest = hashlib.sha256(json.dumps(_canon(table), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     return ImportMapping(database=root / database, documents=(root / documents) if documents else project_documents,
-                         timezone=tz, files=files, digest=digest, value_maps=value_maps)
+                         timezone=tz, files=files, digest=digest, value_maps=value_maps, source=source)
 
 
 def _strptime(fmt: str) -> Callable[[str], datetime]:
@@ -413,6 +460,8 @@ def _iso_date(text: str) -> date:
 
 
 def to_date(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, date):  # a DATE or TIMESTAMP column of an SQL source: already a date
+        return (value.date() if isinstance(value, datetime) else value).isoformat()
     text = str(value).strip()
     for p in spec.parsers or (_iso_date,):
         try:
@@ -429,6 +478,10 @@ def _raise_date(spec: FieldSpec):
 
 
 def to_datetime(value: Any, spec: FieldSpec, tz: tzinfo) -> str:
+    if isinstance(value, datetime):  # a TIMESTAMP column of an SQL source: no text to parse
+        return (value if value.tzinfo is not None else value.replace(tzinfo=tz)).isoformat()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=tz).isoformat()
     text = str(value).strip()
     parsed = None
     for p in spec.parsers or (_iso,):

@@ -41,6 +41,8 @@ from ..model.epj import (
     Pasientjournal,
 )
 from ..model.noark5 import ArkivskaperInfo
+from .content_store import PREFIX as STORED_PREFIX
+from .content_store import ContentStore
 
 
 class _Declares(Protocol):
@@ -305,13 +307,20 @@ class StagingDB:
             for r in rows:
                 yield self._journal(r)
 
+    def _stored(self, fil: str) -> str | None:
+        """The content store file of a document whose bytes came from the source (see content_store)."""
+        if not fil.startswith(STORED_PREFIX):
+            return None
+        return str(ContentStore.beside(self.path).path_of(fil))
+
     def _journal(self, r: sqlite3.Row) -> Pasientjournal:
         c = self.conn
         jid = r["journal_id"]
         docs: dict[str, list[Dokumentfil]] = {}
         for d in c.execute("SELECT innslag_id, fil, tittel, tilknyttet_som, format FROM dokument "
                            "WHERE journal_id = ? ORDER BY coalesce(nr, 0), seq", (jid,)):
-            docs.setdefault(d[0], []).append(Dokumentfil(fil=d[1], tittel=d[2], tilknyttet_som=d[3], format=d[4]))
+            docs.setdefault(d[0], []).append(Dokumentfil(fil=d[1], tittel=d[2], tilknyttet_som=d[3], format=d[4],
+                                                         innhold=self._stored(d[1])))
         parts: dict[str, list[Korrespondansepart]] = {}
         for p in c.execute("SELECT innslag_id, type, navn FROM korrespondansepart WHERE journal_id = ? ORDER BY seq",
                            (jid,)):

@@ -1,0 +1,232 @@
+"""Benchmark: import from PostgreSQL (issue 18 figures) vs dumping the same rows with ``psql \\copy`` to CSV plus
+writing the same BLOBs to files — the "dump everything to files" step that noarkpack's SQL source replaces.
+
+    .venv/bin/python benchmarks/sql_import.py [--entries 1000000] [--blobs 100000] [--sizes 1]
+        [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+Targets (issue 18): time ratio noarkpack / (psql \\copy + blob files) ≤ 1.5, peak RSS ≤ 300 MB, both growing
+linearly (``--sizes 3`` runs at 1/4, 1/2 and the full size).  The data: one patient per 10 entries, one journal
+per patient, ``entries`` journal entries, ``blobs`` scanned documents of 20–200 KB (deterministic bytes that start
+like a PDF).  A database with a unique name is created on the server and dropped afterwards.  noarkpack runs as a
+child process (``noarkpack import``), its peak RSS from getrusage; conversion and identification are not part of
+the import (they are the same for files and for stored contents).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+NOARKPACK = [sys.executable, "-m", "noarkpack.cli"]
+
+TOML = """
+[project]
+name = "SQL benchmark"
+documents = "dokumenter"
+[system]
+id = "bench-sql"
+name = "Bench"
+version = "1"
+[arkiv]
+tittel = "Benchmark"
+opprettet = 2000-01-01T08:00:00+01:00
+opprettet_av = "arkivar"
+avsluttet = 2024-01-15T12:00:00+01:00
+avsluttet_av = "arkivar"
+[arkivdel]
+tittel = "Pasientjournaler"
+periode_start = 2000-01-01
+periode_slutt = 2023-12-31
+opprettet = 2000-01-01T08:00:00+01:00
+opprettet_av = "arkivar"
+avsluttet = 2024-01-15T12:00:00+01:00
+avsluttet_av = "arkivar"
+[[arkivskaper]]
+key = "helse"
+id = "964965226"
+navn = "Benchkommune"
+[conversion]
+enabled = false
+[import]
+[import.source]
+url = "{url}"
+[[import.query]]
+name = "pasient"
+table = "pasient"
+from = "pasient"
+[import.query.columns]
+pasient_id = "pas_id"
+navn = "navn"
+kjonn = "kjonn"
+[[import.query]]
+name = "journal"
+table = "pasientjournal"
+from = "journal"
+[import.query.columns]
+journal_id = "journal_id"
+pasient_id = "pas_id"
+arkivskaper = {{ value = "helse" }}
+journalsted = "enhet"
+journalansvarlig = "ansvarlig"
+opprettet = "opprettet"
+opprettet_av = "ansvarlig"
+avsluttet = "avsluttet"
+avsluttet_av = "ansvarlig"
+[[import.query]]
+name = "notat"
+table = "innslag"
+from = "notat"
+[import.query.columns]
+journal_id = "journal_id"
+innslag_id = "notat_id"
+type = {{ value = "notat" }}
+tittel = "tittel"
+forfatter = "forfatter"
+opprettet = "skrevet"
+arkivert = "skrevet"
+arkivert_av = "forfatter"
+[[import.query]]
+name = "skanning"
+table = "dokument"
+sql = "SELECT s.skann_id, n.journal_id, s.notat_id, s.data FROM skanning s JOIN notat n USING (notat_id) ORDER BY s.skann_id"
+[import.query.columns]
+journal_id = "journal_id"
+innslag_id = "notat_id"
+tittel = {{ value = "Skannet dokument" }}
+innhold = {{ column = "data", format = "bytes" }}
+"""
+
+
+def _copy(cur, table: str, rows) -> None:
+    with cur.copy(f"COPY {table} FROM STDIN") as cp:
+        for r in rows:
+            cp.write_row(r)
+
+
+def load(url: str, entries: int, blobs: int) -> None:
+    """Fill the database at ``url`` (psycopg COPY: the load is not what is measured)."""
+    import psycopg
+
+    dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    patients = max(1, entries // 10)
+    rnd = random.Random(18)
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE pasient (pas_id text PRIMARY KEY, navn text, kjonn text)")
+        cur.execute("CREATE TABLE journal (journal_id text PRIMARY KEY, pas_id text, enhet text, ansvarlig text, "
+                    "opprettet timestamp, avsluttet timestamp)")
+        cur.execute("CREATE TABLE notat (notat_id text, journal_id text, tittel text, forfatter text, "
+                    "skrevet timestamp, PRIMARY KEY (journal_id, notat_id))")
+        cur.execute("CREATE TABLE skanning (skann_id integer PRIMARY KEY, notat_id text, data bytea)")
+        _copy(cur, "pasient", ((f"P{i}", f"Navn {i}", "MK"[i % 2]) for i in range(patients)))
+        _copy(cur, "journal", ((f"J{i}", f"P{i}", "Helse", "lege", "2001-01-01 08:00", "2020-01-01 08:00")
+                               for i in range(patients)))
+        _copy(cur, "notat", ((f"N{i}", f"J{i % patients}", f"Notat {i}", "lege", "2005-01-01 08:00")
+                             for i in range(entries)))
+        # the foreign key of the scans is indexed, as in the systems this imitates (the import joins on it)
+        cur.execute("CREATE INDEX notat_by_id ON notat (notat_id)")
+        base = bytes(rnd.getrandbits(8) for _ in range(4096))
+        with cur.copy("COPY skanning FROM STDIN") as cp:
+            for i in range(blobs):
+                size = rnd.randint(20_000, 200_000)
+                data = b"%PDF-1.4\n" + i.to_bytes(4, "big") + (base * (size // 4096 + 1))[:size]
+                cp.write_row((i, f"N{(i * 7) % entries}", data))
+        cur.execute("ANALYZE")
+        conn.commit()
+
+
+def baseline(url: str, out: Path) -> float:
+    """psql \\copy of the four tables' rows to CSV, plus every BLOB written to a file of its own (streamed)."""
+    import psycopg
+
+    u = sa.engine.make_url(url)
+    env = {**os.environ, "PGHOST": u.host or "127.0.0.1", "PGPORT": str(u.port or 5432),
+           "PGUSER": u.username or "postgres", "PGDATABASE": u.database}
+    t0 = time.monotonic()
+    out.mkdir(parents=True)
+    for q, name in (("SELECT * FROM pasient", "pasient"), ("SELECT * FROM journal", "journal"),
+                    ("SELECT * FROM notat", "notat"),
+                    ("SELECT s.skann_id, n.journal_id, s.notat_id FROM skanning s JOIN notat n USING (notat_id)",
+                     "skanning")):
+        subprocess.run(["psql", "-q", "-c", f"\\copy ({q}) TO '{out / name}.csv' CSV HEADER"], env=env, check=True)
+    blobs = out / "blobs"
+    blobs.mkdir()
+    dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn, conn.cursor(name="blobs") as cur:
+        cur.itersize = 200
+        cur.execute("SELECT skann_id, data FROM skanning")
+        for sid, data in cur:
+            (blobs / f"{sid}.pdf").write_bytes(data)
+    return time.monotonic() - t0
+
+
+def run_noarkpack(project: Path) -> tuple[float, float]:
+    t0 = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    r = subprocess.run([*NOARKPACK, "--quiet", "import", str(project)], capture_output=True, text=True)
+    secs = time.monotonic() - t0
+    if r.returncode != 0:
+        raise SystemExit(r.stderr or r.stdout)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, the largest child so far
+    return secs, max(peak, before) / 1024
+
+
+def one(admin: str, entries: int, blobs: int, keep: bool) -> dict:
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    name = f"noarkpack_bench_{uuid.uuid4().hex[:8]}"
+    with engine.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(admin).set(database=name).render_as_string(hide_password=False)
+    tmp = Path(tempfile.mkdtemp(prefix="noarkpack-sqlbench-"))
+    try:
+        t0 = time.monotonic()
+        load(url, entries, blobs)
+        loaded = time.monotonic() - t0
+        base = baseline(url, tmp / "dump")
+        shutil.rmtree(tmp / "dump")
+        project = tmp / "project"
+        project.mkdir()
+        (project / "noarkpack.toml").write_text(TOML.format(url=url), encoding="utf-8")
+        secs, rss = run_noarkpack(project)
+        return {"entries": entries, "blobs": blobs, "load_s": round(loaded, 1), "baseline_s": round(base, 1),
+                "noarkpack_s": round(secs, 1), "ratio": round(secs / base, 2), "peak_rss_mb": round(rss)}
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        with engine.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--entries", type=int, default=1_000_000)
+    ap.add_argument("--blobs", type=int, default=100_000)
+    ap.add_argument("--sizes", type=int, default=1, help="1: the given size; 3: 1/4, 1/2 and the full size")
+    ap.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                    help="an admin URL of the server (a database is created and dropped)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+    fractions = (1,) if args.sizes == 1 else (4, 2, 1)
+    out = io.StringIO()
+    for f in fractions:
+        res = one(args.url, args.entries // f, args.blobs // f, args.keep)
+        line = "  ".join(f"{k}={v}" for k, v in res.items())
+        print(line, flush=True)
+        out.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
