@@ -32,7 +32,7 @@ from ..clock import build_time
 from ..documents import document_source, identify
 from ..errors import ConfigError, DocumentError, ModelError, NoarkpackError
 from ..model.epj import Pasientjournal
-from ..model.identifiers import PersonNumber, PersonNumberError, system_id, validate_person_number
+from ..model.identifiers import PersonNumber, PersonNumberError, message_key, system_id, validate_person_number
 from ..model.selection import SelectionRules
 from ..progress import Progress
 from ..schemas import SchemaStore
@@ -153,9 +153,9 @@ def check_person_number(j: Pasientjournal) -> tuple[PersonNumber | None, Finding
         return validate_person_number(value), None
     except PersonNumberError as e:
         return None, finding("NHA.13", WARNING,
-                             f"journal {j.journal_id}: the patient's person number is not a valid fødselsnummer, "
-                             f"D-nummer or H-nummer under the 1964 or the 2032 rule set ({e}); it is deposited "
-                             "as recorded", journal=j.journal_id)
+                             f"journal {message_key(j.journal_id)}: the patient's person number is not a valid "
+                             f"fødselsnummer, D-nummer or H-nummer under the 1964 or the 2032 rule set ({e}); it is "
+                             "deposited as recorded", journal=message_key(j.journal_id))
 
 
 @dataclass
@@ -206,7 +206,7 @@ class _Builder:
         if not schema.validate(doc):
             errs = "; ".join(f"line {ln}: {m}" for ln, m in schema_errors(schema, 3))
             raise NhaError(f"the generated {what} is not valid against the nha-epj-1.80 schema: {errs}",
-                           record=f"journal {journal_id}",
+                           record=f"journal {message_key(journal_id)}",
                            hint="a value in the source breaks a rule of the schema; fix it in the source")
 
     def journal(self, j: Pasientjournal, result: NhaResult, xf) -> None:
@@ -234,7 +234,7 @@ class _Builder:
         if not j.innslag:
             return exclude(REASON_NO_ENTRIES)
         if j.journal_id in self.seen:
-            raise NhaError("the journal id occurs twice in the source", record=f"journal {j.journal_id}",
+            raise NhaError("the journal id occurs twice in the source", record=f"journal {message_key(j.journal_id)}",
                            hint="journal ids must be unique: the package names derive from them")
         if md.arkivskapere and j.arkivskaper not in md.arkivskapere:
             return exclude(REASON_ARKIVSKAPER.format(key=j.arkivskaper))
@@ -261,9 +261,9 @@ class _Builder:
         if md.avlxml_version == "4" and any(d.dato is None for d in diagnoser):
             avl_diagnoser = [d for d in diagnoser if d.dato is not None]
             result.warnings.append(finding(
-                "NHA.15", WARNING, f"journal {j.journal_id}: a diagnosis has no date; AVLXML v4 requires "
+                "NHA.15", WARNING, f"journal {message_key(j.journal_id)}: a diagnosis has no date; AVLXML v4 requires "
                 "diagnosedato, so it is left out of the list (it is kept in the EPJ and in AVLXML v3)",
-                journal=j.journal_id))
+                journal=message_key(j.journal_id)))
         self.seen.add(j.journal_id)
 
         # one EPJ per patient (per arkivskaper and unit): del 5 Arkivert_EPJ "utgjør en arkivert elektronisk
@@ -274,7 +274,8 @@ class _Builder:
             self.flush(result, xf)
         if key in self.done:
             raise NhaError("the patient's journals are not next to each other in the source: one EPJ per "
-                           "patient needs all of a patient's journals in a row", record=f"journal {j.journal_id}",
+                           "patient needs all of a patient's journals in a row",
+                           record=f"journal {message_key(j.journal_id)}",
                            hint="order the source (or the [import] query) by patient, then by journal")
         jid = j.journal_id
         epj_uuid = _uuid(md, "nha-epj", *key)
@@ -284,7 +285,7 @@ class _Builder:
             files = []
             for k, d in enumerate(i.dokumenter, start=1):
                 src = document_source(self.documents_root, d)
-                rec = f"journal {jid}, innslag {i.innslag_id}, dokument {k}"
+                rec = f"journal {message_key(jid)}, innslag {i.innslag_id}, dokument {k}"
                 if not src.is_file():
                     raise DocumentError("document file not found (or not a file)", record=rec,
                                         hint="check dokumenter.fil in the source and [project] documents")
@@ -292,7 +293,7 @@ class _Builder:
                 if puid not in ARCHIVAL_PUIDS:
                     result.warnings.append(finding(
                         "NHA.16", WARNING, f"{rec}: format {puid} is not an archival format NHA is known to "
-                        "take (PDF/A, TIFF, text, XML); convert it before depositing", journal=jid))
+                        "take (PDF/A, TIFF, text, XML); convert it before depositing", journal=message_key(jid)))
                 f_uuid = _uuid(md, "nha-fil", jid, i.innslag_id, str(k))
                 ext = PurePosixPath(d.fil).suffix.lower()
                 ext = ext if _EXT.fullmatch(ext) else ".bin"
@@ -377,7 +378,7 @@ class _Builder:
                journal_ids: tuple[str, ...] = ()) -> Package:
         path = self.tmp / f"{uuid}.tar"
         if path.exists():
-            raise NhaError(f"package {uuid}.tar would be written twice", record=f"journal {journal_id}")
+            raise NhaError(f"package {uuid}.tar would be written twice", record=f"journal {message_key(journal_id)}")
         with open(path, "wb") as raw:
             sha, size = write_tar(raw, entries, self.mtime)
             raw.flush()

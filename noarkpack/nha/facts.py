@@ -7,6 +7,7 @@ from datetime import date
 from typing import Mapping
 
 from ..model.epj import Diagnose, Pasientjournal
+from ..model.identifiers import message_key
 from ..model.selection import SelectionRules
 from .codes import diagnosis_code
 from .findings import INFO, WARNING, Finding, finding
@@ -25,15 +26,15 @@ def deposit_diagnosis(j: Pasientjournal, dg: Diagnose, kodeverk: Mapping[str, st
         if raw and raw not in tekst:
             tekst = f"{tekst} ({raw})" if tekst else raw
         note = finding("NHA.18", WARNING if raw and any(c.isdigit() for c in raw) else INFO,
-                       f"journal {j.journal_id}: a diagnosis has no code in the form of its code system "
+                       f"journal {message_key(j.journal_id)}: a diagnosis has no code in the form of its code system "
                        f"{dg.kodeverk!r}; it is deposited as diagnosetekst only, without diagnosekode",
-                       journal=j.journal_id)
+                       journal=message_key(j.journal_id))
         return Diagnosis(kode=None, tekst=tekst, kodeverk=oid, dato=dg.dato), [note]
     notes = []
     if oid == "0":
-        notes.append(finding("NHA.14", INFO, f"journal {j.journal_id}: code system {dg.kodeverk!r} has no OID in "
-                             "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)",
-                             journal=j.journal_id))
+        notes.append(finding("NHA.14", INFO, f"journal {message_key(j.journal_id)}: code system {dg.kodeverk!r} "
+                             "has no OID in [nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)",
+                             journal=message_key(j.journal_id)))
     return Diagnosis(kode=kode, tekst=tekst or kode, kodeverk=oid, dato=dg.dato), notes
 
 
