@@ -118,7 +118,7 @@ class ConvertRun:
         return 1 if self.failures else 0
 
     def summary_lines(self) -> list[str]:
-        lines = [f"Konvertering ({self.where}): {self.identified} dokumenter identifisert på {self.seconds:.1f} s",
+        lines = [f"Konvertering ({self.where}): {self.identified} dokumenter identifisert, {self.seconds:.1f} s i alt",
                  f"  konvertert til PDF/A:       {self.converted} nye, "
                  f"{sum(f.reused for f in self.formats.values())} fra før"]
         for f in sorted(self.formats.values(), key=lambda f: -f.documents):
