@@ -119,6 +119,17 @@ _worker_pool = None
 _worker_lock = threading.Lock()
 
 
+def _worker_folder() -> Path | None:
+    """The Dask worker's own folder (its ``local_directory``): removed by Dask when the worker ends, and
+    left behind by a killed worker only until the next worker on that machine clears it."""
+    try:
+        from distributed import get_worker
+
+        return Path(get_worker().local_directory)
+    except (ImportError, ValueError):
+        return None  # not on a Dask worker (called directly)
+
+
 def _pool():
     """This worker process's LibreOffice pool (profiles reused by its tasks; removed when it exits)."""
     global _worker_pool
@@ -126,7 +137,7 @@ def _pool():
         if _worker_pool is None:
             from .pool import LibreOfficePool
 
-            _worker_pool = LibreOfficePool(os.cpu_count())
+            _worker_pool = LibreOfficePool(os.cpu_count(), temp=_worker_folder())
             atexit.register(_worker_pool.close)
         return _worker_pool
 
@@ -139,7 +150,7 @@ def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: flo
     from .tools import ghostscript_pdfa
 
     results: list[tuple] = []
-    tmp = Path(tempfile.mkdtemp(prefix="noarkpack-task-"))
+    tmp = Path(tempfile.mkdtemp(prefix="noarkpack-task-", dir=_worker_folder()))
     try:
         srcs = []
         for n, (key, suffix, data) in enumerate(payload):

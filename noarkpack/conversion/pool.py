@@ -63,7 +63,7 @@ class LibreOfficePool:
     """``workers`` LibreOffice profiles, each converting one batch at a time; a context manager."""
 
     def __init__(self, workers: int | None = None, *, batch_size: int = BATCH_SIZE, timeout: float = 120.0,
-                 startup: float = STARTUP, soffice: str = "soffice") -> None:
+                 startup: float = STARTUP, soffice: str = "soffice", temp: Path | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.batch_size = max(1, batch_size)
         self.timeout = timeout
@@ -72,7 +72,8 @@ class LibreOfficePool:
         self.instances = 0  # LibreOffice processes started (restarts included)
         self.crashes = 0  # instances that crashed or hung
         self._profiles: queue.Queue[Path] = queue.Queue()
-        self._root = Path(tempfile.mkdtemp(prefix="noarkpack-lopool-"))
+        # the profiles: in ``temp`` when given (a Dask worker's own folder), else the system's
+        self._root = Path(tempfile.mkdtemp(prefix="noarkpack-lopool-", dir=temp))
         for n in range(self.workers):
             self._profiles.put(self._root / f"p{n}")
         #: the running LibreOffice processes (the tests kill one to see a crash handled)
