@@ -80,8 +80,11 @@ class ClusterConverter:
         by_filter: dict[str, list[PoolItem]] = {}
         for it in items:
             by_filter.setdefault(it.filter, []).append(it)
-        batches = [group[i:i + self.batch_size] for group in by_filter.values()
-                   for i in range(0, len(group), self.batch_size)]
+        batches = []
+        for group in by_filter.values():
+            # at most batch_size a batch, and fewer when there are not enough to keep every worker busy
+            size = max(1, min(self.batch_size, -(-len(group) // self.threads)))
+            batches += [group[i:i + size] for i in range(0, len(group), size)]
         limit = IN_FLIGHT * self.threads
         pending = iter(batches)
 

@@ -63,18 +63,23 @@ def convert_all(jobs: Iterable[tuple[str, Path, Identification]], cache: Convers
             todo[sha] = (name, path, ident)
     done = 0
 
+    measured: dict[str, tuple[int, float]] = {}
+
     def on_done(sha: str, puid: str, result, seconds: float) -> None:
         nonlocal done
         if isinstance(result, DocumentError):
             report.failures.append(ConversionFailure(todo[sha][0], puid, result.message))
         else:
             report.converted += 1
+            n, secs = measured.get(puid, (0, 0.0))
+            measured[puid] = (n + 1, secs + seconds)
         done += 1
         if progress:
             progress(done, len(todo))
 
     with LibreOfficePool(workers, batch_size=batch_size or BATCH_SIZE, timeout=cache.timeout) as pool:
         cache.convert_many([(path, ident, sha) for sha, (_, path, ident) in todo.items()], pool, on_done)
+    cache.add_rates(measured)  # for analyse's estimate (rates.json)
     report.seconds = time.monotonic() - t0
     return report
 
