@@ -13,9 +13,11 @@ leaves nothing that is ever used, and the next run goes on where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -182,7 +184,7 @@ class ConversionCache:
             return result
 
     def _convert(self, src: Path, ident: Identification, sha: str) -> tuple[Path, ConversionRecord]:
-        work = Path(tempfile.mkdtemp(prefix=".work-", dir=self.folder))
+        work = Path(tempfile.mkdtemp(prefix=work_prefix(".work-"), dir=self.folder))
         try:
             out, tool = convert_file(src, ident, work, self.timeout)
             return self.commit(sha, ident.puid, out, tool)
@@ -290,7 +292,7 @@ class ConversionCache:
 
             # A cluster converts plain PDF too (its workers run Ghostscript); the local pool is LibreOffice's.
             remote_pdf = getattr(pool, "converts_pdf", False)
-            work = Path(tempfile.mkdtemp(prefix=".work-", dir=self.folder))
+            work = Path(tempfile.mkdtemp(prefix=work_prefix(".work-"), dir=self.folder))
             try:
                 pool.convert([PoolItem(sha, src, GHOSTSCRIPT if ident.puid in PDF_PUIDS else libreoffice_filter(ident))
                               for sha, (src, ident) in fresh.items() if remote_pdf or ident.puid not in PDF_PUIDS],
@@ -347,6 +349,38 @@ class ConversionCache:
             tmp = self.folder / f".{RATES_FILE}.partial"
             tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
             os.replace(tmp, self.folder / RATES_FILE)
+
+
+def work_prefix(kind: str) -> str:
+    """The name prefix of a working folder in the cache: ``<kind><pid>.<host>-`` (its owner, for clean_stale)."""
+    return f"{kind}{os.getpid()}.{_HOST}-"
+
+
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]  # the cache may be shared by machines
+
+
+def clean_stale(folder: Path) -> None:
+    """Remove working folders (``.work-``, ``.spool-``) that runs on this machine left when they were killed.
+
+    They may hold copies of documents (the pool's inputs): nothing confidential is left behind for long.
+    A folder of a run that still lives, or of another machine sharing the cache, is left alone.
+    """
+    for kind in (".work-", ".spool-"):
+        for p in Path(folder).glob(kind + "*"):
+            owner = p.name[len(kind):].split("-", 1)[0]
+            pid, _, host = owner.partition(".")
+            if p.is_dir() and host == _HOST and pid.isdigit() and not _pid_alive(int(pid)):
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 #: measured conversion rates per source PUID, in the cache folder

@@ -26,7 +26,7 @@ from ..documents import Identification
 from ..errors import DocumentError
 from ..hashing import sha256_file
 from ..progress import Progress
-from .cache import ConversionCache, ConversionFailure
+from .cache import ConversionCache, ConversionFailure, clean_stale, work_prefix
 
 
 @dataclass
@@ -160,7 +160,8 @@ def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: Conv
     run = ConvertRun()
     batch_size = batch_size or BATCH_SIZE
     cache.folder.mkdir(parents=True, exist_ok=True)
-    spool = Path(tempfile.mkdtemp(prefix=".spool-", dir=cache.folder))
+    clean_stale(cache.folder)  # what a killed run left (copies of documents in its working folders)
+    spool = Path(tempfile.mkdtemp(prefix=work_prefix(".spool-"), dir=cache.folder))
     files: dict[str, object] = {}
     try:
         # Pass 1: identify; the path of each document to convert goes to its format's spool file.
