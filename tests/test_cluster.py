@@ -120,3 +120,16 @@ def test_scheduler_and_two_workers_one_killed_mid_run(tmp_path):
     assert len(got) == sp.distinct_to_convert(root)
     assert got == _local_entries(tmp_path, notes=12, scans=2)
     _extract_twice(root, tmp_path)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from noarkpack.cli import app
+
+    root = sp.write_project(tmp_path / "proj", notes=1, scans=0)
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nobody listens there
+    r = CliRunner().invoke(app, ["convert", str(root), "--scheduler", address])
+    assert r.exit_code == 2
+    assert f"cannot reach the Dask scheduler at {address}" in r.output and "dask scheduler" in r.output
+    assert not list(_cache(root).glob("*.pdf"))  # nothing converted on this machine instead

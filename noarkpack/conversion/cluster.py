@@ -38,7 +38,7 @@ from .tools import GHOSTSCRIPT
 IN_FLIGHT = 2
 
 
-def connect(scheduler: str, timeout: float = 30.0):
+def connect(scheduler: str, timeout: float = 10.0):
     """A ``distributed.Client`` of the scheduler at ``scheduler`` (``tcp://HOST:8786``)."""
     try:
         from distributed import Client
