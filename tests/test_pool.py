@@ -109,11 +109,12 @@ def test_a_crash_mid_batch_loses_no_document(notes, tmp_path):
 
 
 def test_a_hang_past_the_timeout_is_refused_alone_and_the_rest_converted(notes, tmp_path):
-    big = _rtf(tmp_path / "stor.rtf", "Linje om pasienten", lines=20000)  # some 600 pages: many seconds
+    # some 1800 pages: far longer than the budget below, however fast the machine (it is killed at the budget)
+    big = _rtf(tmp_path / "stor.rtf", "Linje om pasienten", lines=60000)
     items = [PoolItem("a", notes[0], "writer_pdf_Export"), PoolItem("big", big, "writer_pdf_Export"),
              PoolItem("b", notes[1], "writer_pdf_Export")]
-    # 1 s a document; LibreOffice's own start has 5 s more before the first document's budget runs
-    with LibreOfficePool(1, batch_size=8, timeout=1.0, startup=5.0) as pool:
+    # 1 s a document; LibreOffice's own start has 8 s more before the first document's budget runs
+    with LibreOfficePool(1, batch_size=8, timeout=1.0, startup=8.0) as pool:
         got = _run(pool, items, tmp_path / "w")
         assert pool.crashes == 2  # the batch, then the big document alone
     assert got["a"] in PDFA_PUIDS and got["b"] in PDFA_PUIDS
