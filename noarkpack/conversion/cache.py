@@ -283,7 +283,9 @@ class ConversionCache:
                 try:
                     if isinstance(out, DocumentError):
                         raise out
-                    result = self.commit(sha, ident.puid, out, tool)
+                    # a cluster's worker identified its result already (ClusterConverter.identified)
+                    puid = getattr(pool, "identified", {}).pop(sha, None)
+                    result = self.commit(sha, ident.puid, out, tool, output_puid=puid)
                     self._count()
                 except DocumentError as e:
                     result = e

@@ -6,7 +6,8 @@ and on every worker; a worker also needs LibreOffice and Ghostscript (tools/inst
 **The document bytes travel; nothing is shared.**  A task carries one batch of documents (their bytes,
 under neutral names) to a worker; the worker converts them in its own temporary folder with its own
 LibreOffice instance (:mod:`noarkpack.conversion.pool`) and returns the converted bytes; the machine
-that runs ``noarkpack convert`` identifies each result as PDF/A and writes it to the project's cache
+that runs ``noarkpack convert`` writes each result, which the worker's Siegfried identified (the cache
+refuses one that is not PDF/A; the client identifying them all was the bottleneck), to the project's cache
 (keyed by the source's SHA-256, atomically, under the source's lock).  So a worker needs no mount of
 the journal's documents nor of the cache, and a depot can lend any machine that reaches the scheduler
 (docs/performance.md, "Conversion across machines").  When the cache folder itself is a shared mount,
@@ -68,6 +69,9 @@ class ClusterConverter:
         self.nworkers = max(1, len(workers))
         self.threads = max(1, sum(w.get("nthreads", 1) for w in workers.values()))
         self.workers = self.threads
+        #: the PUID a worker's Siegfried gave each result (sha256 → PUID), taken by the cache's commit, so
+        #: the machine running convert does not identify every result again (it would be the bottleneck)
+        self.identified: dict[str, str] = {}
 
     def close(self) -> None:
         pass
@@ -97,12 +101,13 @@ class ClusterConverter:
 
         running = as_completed([submit(b) for b in itertools.islice(pending, limit)])
         for fut in running:
-            for key, data, tool, error, seconds in fut.result():
+            for key, data, tool, puid, error, seconds in fut.result():
                 if error is not None:
                     on_result(key, DocumentError(error), tool, seconds)
                     continue
                 out = work / f"{key}.pdf"
                 out.write_bytes(data)
+                self.identified[key] = puid
                 on_result(key, out, tool, seconds)
             fut.release()
             nxt = next(pending, None)
@@ -146,10 +151,14 @@ def _pool():
 
 
 def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: float) -> list[tuple]:
-    """A Dask task: ``(sha256, suffix, bytes)`` of one batch → ``(sha256, PDF bytes, tool, error, seconds)``.
+    """A Dask task: ``(sha256, suffix, bytes)`` of one batch → ``(sha256, PDF bytes, tool, PUID, error, seconds)``.
+
+    The PUID is Siegfried's identification of the converted file, made here (the cache refuses one that is
+    not PDF/A).
 
     Everything is written in a temporary folder of this worker's, removed before the task returns.
     """
+    from ..documents import identify
     from .tools import ghostscript_pdfa
 
     results: list[tuple] = []
@@ -166,18 +175,18 @@ def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: flo
                 out = p.with_suffix(".pdfa.pdf")
                 try:
                     tool = ghostscript_pdfa(p, out, timeout)
-                    results.append((key, out.read_bytes(), tool, None, time.monotonic() - t0))
+                    results.append((key, out.read_bytes(), tool, identify(out).puid, None, time.monotonic() - t0))
                 except DocumentError as e:
-                    results.append((key, None, "", e.message, time.monotonic() - t0))
+                    results.append((key, None, "", None, e.message, time.monotonic() - t0))
             return results
         pool = _pool()
         pool.timeout = timeout
 
         def on_result(key: str, out, tool: str, seconds: float) -> None:
             if isinstance(out, DocumentError):
-                results.append((key, None, tool, out.message, seconds))
+                results.append((key, None, tool, None, out.message, seconds))
             else:
-                results.append((key, out.read_bytes(), tool, None, seconds))
+                results.append((key, out.read_bytes(), tool, identify(out).puid, None, seconds))
 
         pool.convert([PoolItem(key, p, flt) for key, p in srcs], tmp, on_result)
         return results
