@@ -215,23 +215,6 @@ class ConversionCache:
         self._write_record(rec)
         return final, rec
 
-    def commit_bytes(self, sha: str, source_puid: str, data: bytes, tool: str, output_puid: str,
-                     converted_at: str) -> tuple[Path, ConversionRecord]:
-        """A converted file made elsewhere (a cluster worker) as the entry of ``sha``, unless there is one.
-
-        Idempotent: a task that ran twice (a worker lost, its task run again) adds nothing the second time.
-        """
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.folder / f".{sha}.lock"):
-            hit = self._completed(self._load(sha))
-            if hit is not None:
-                return hit
-            tmp = self.folder / f".{sha}.pdf.partial"
-            tmp.write_bytes(data)
-            result = self.commit(sha, source_puid, tmp, tool, output_puid=output_puid, converted_at=converted_at)
-            self._count()
-            return result
-
     def convert_many(self, jobs: Iterable[tuple[Path, Identification, str]], pool,
                      on_done: Callable[[str, str, "tuple[Path, ConversionRecord] | DocumentError", float], None]
                      | None = None) -> dict[str, "tuple[Path, ConversionRecord] | DocumentError"]:

@@ -14,7 +14,8 @@ the journal's documents nor of the cache, and a depot can lend any machine that 
 an extract on any machine reads the results.
 
 A worker killed mid-run loses no document: the scheduler runs its unfinished tasks again on another
-worker, and an entry that exists already is never written twice (:meth:`ConversionCache.commit_bytes`).
+worker, and each result is committed once, under the source's lock that this run holds from before the
+task is sent until its result is in (:meth:`ConversionCache.convert_many`): an entry is never written twice.
 A worker writes nothing outside its temporary folders (removed after every task; its LibreOffice
 profiles when its process ends), so confidential documents do not stay on lent machines.
 """
