@@ -139,8 +139,10 @@ class ConvertRun:
         return [f"  avvist: {f.puid}, kilde sha256 {f.file[:16]}…: {f.reason}" for f in self.failures]
 
 
-#: documents per chunk handed to the pool or the cluster at once (per worker)
+#: documents per chunk handed to the pool or the cluster at once (per worker), and at most: a chunk holds
+#: a lock file open per source (ConversionCache.convert_many), and 1024 open files is a common limit
 CHUNK_PER_WORKER = 128
+CHUNK_MAX = 512
 
 
 def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: ConversionCache, *,
@@ -200,7 +202,7 @@ def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: Conv
         else:
             converter = LibreOfficePool(workers, batch_size=batch_size, timeout=cache.timeout)
             run.where = f"local, {converter.workers} LibreOffice"
-        chunk = CHUNK_PER_WORKER * (converter.nworkers if client is not None else converter.workers)
+        chunk = min(CHUNK_MAX, CHUNK_PER_WORKER * converter.workers)
         try:
             for puid, fh in files.items():
                 _convert_format(run.formats[puid], Path(fh.name), cache, converter, chunk, run, progress)
