@@ -91,3 +91,13 @@ def test_a_killed_convert_goes_on_where_it_stopped(tmp_path):
     assert run.converted == sp.distinct_to_convert(root) - len(before) and not run.failures
     after = sp.entries(_cache(root))
     assert len(after) == sp.distinct_to_convert(root) and all(after[k] == v for k, v in before.items())
+
+
+def test_a_document_libreoffice_cannot_open_is_refused_by_sha_not_name(tmp_path):
+    root = sp.write_project(tmp_path / "proj", notes=2, scans=0)
+    (root / "dok" / "notat1.rtf").write_text(r"{\rtf1\ansi \pict\wmetafile8 ", encoding="ascii")  # cut short
+    r = CliRunner().invoke(app, ["convert", str(root)])
+    assert r.exit_code == 1, r.output
+    assert "avvist: fmt/" in r.output and "could not open the file" in r.output
+    assert "notat1" not in r.output  # file names may carry a patient's name: the source's SHA-256 instead
+    assert len(sp.entries(_cache(root))) == sp.distinct_to_convert(root) - 1  # the rest of its batch converted
