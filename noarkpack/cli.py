@@ -107,6 +107,8 @@ class _ProgressPrinter:
         eta = ""
         if total and done:
             eta = f", ca. {secs / done * (total - done):.0f} s igjen"
+        if stage.startswith("convert ") and done and secs > 0:  # noarkpack convert: per format
+            eta = f", {done / secs * 60:.0f} dokumenter/min" + eta
         typer.echo(f"\r  {stage}: {done}" + (f"/{total}" if total else "") + f" ({secs:.0f} s{eta})   ",
                    err=True, nl=False)
 
@@ -228,6 +230,21 @@ def analyse(
     a = analyse_project(project, show_identifiers=show_identifiers, progress=progress_printer())
     write_reports(a, json_out, html_out)
     return a
+
+
+@app.command()
+@_edge
+def convert(
+    project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="LibreOffice instances on this machine "
+                                          "(default: [conversion] workers, else one per core)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Convert on a Dask cluster: its "
+                                            "scheduler's address, tcp://HOST:8786 (needs noarkpack[cluster])."),
+):
+    """Identify and convert the documents to PDF/A into the project's cache, ahead of extract. Exit 0, 1 refused, 2."""
+    from .pipeline import convert_project
+
+    return convert_project(project, workers=workers, scheduler=scheduler, progress=progress_printer())
 
 
 @app.command()

@@ -91,6 +91,38 @@ def analyse_project(project: Project | str | Path, *, show_identifiers: bool = F
                    progress=progress)
 
 
+def convert_project(project: Project | str | Path, *, workers: int | None = None, scheduler: str | None = None,
+                    batch_size: int | None = None, progress: Progress | None = None):
+    """``noarkpack convert PROJECT``: identify the selected journals' documents and convert those that are not
+    archival into the project's conversion cache, ahead of the extract (a ConvertRun; exit_code 1 when a
+    document was refused).  Resumable: what an earlier (or killed) run converted is reused.  ``scheduler``:
+    a Dask scheduler's address (``tcp://HOST:8786``) to convert on its workers (noarkpack.conversion.cluster).
+    ``extract`` and ``deposit`` then find every conversion in the cache and convert nothing again."""
+    from .conversion import convert_documents
+    from .documents import persistent_identifications
+    from .prepass import documents_in_order
+
+    if not isinstance(project, Project):
+        project = load_project(project)
+    cache = project.conversion_cache()
+    if cache is None:
+        raise ConfigError("conversion is off for this project: there is nothing to convert", file=PROJECT_FILE,
+                          hint="set [conversion] enabled = true in noarkpack.toml")
+    client = None
+    if scheduler:
+        from .conversion.cluster import connect
+
+        client = connect(scheduler)
+    try:
+        with persistent_identifications(project.identification_store):
+            docs = documents_in_order(project.selected_journals(), project.settings.documents_root)
+            return convert_documents(docs, cache, workers=workers or project.conversion.workers, client=client,
+                                     batch_size=batch_size, progress=progress)
+    finally:
+        if client is not None:
+            client.close()
+
+
 def _safe_key(key: str) -> str:
     if not key or key in (".", "..") or any(c in key for c in "/\\:*?\"<>|") or key.startswith("."):
         raise ConfigError(f"arkivskaper key {key!r} cannot be a folder name for a split extract",

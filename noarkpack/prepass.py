@@ -7,8 +7,9 @@ child process, on the other core:
 * the child (``python -m noarkpack.prepass``) loads the same project, walks the selected journals'
   documents in the order the writer meets them, identifies them in small batches and writes each
   result to the project's identification store (:class:`~noarkpack.documents.IdentificationStore`);
-* a document that is not in an archival format is converted in the child's thread pool into the
-  project's conversion cache, ahead of the writer;
+* the documents of a batch that are not in an archival format are converted together into the
+  project's conversion cache, ahead of the writer, by a pool of LibreOffice instances fed batches
+  (:mod:`noarkpack.conversion.pool`; one per core);
 * in the parent, :func:`noarkpack.documents.identify` finds each file in the store, waiting for the
   child when it is ahead of it (the child identifies on both cores with Siegfried's own workers; the
   parent never loads Siegfried while the child works, so there is one Siegfried in memory, not two).
@@ -159,9 +160,10 @@ class Prepass:
 def _child(args: dict) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
-    from .conversion import ConversionCache
+    from .conversion import ConversionCache, LibreOfficePool
     from .errors import NoarkpackError
     from .formats import is_archival
+    from .hashing import sha256_file
     from .project import load_project
 
     t0 = time.monotonic()
@@ -170,12 +172,21 @@ def _child(args: dict) -> dict:
     stats = {"identified": 0, "converted": 0, "conversion_failures": 0, "conversion_seconds": 0.0}
     span: list[float] = []
 
-    def convert(path: Path, ident: Identification) -> None:
+    pool = LibreOfficePool(args.get("workers"), timeout=cache.timeout) if cache is not None else None
+
+    def convert(items: list[tuple[Path, Identification]]) -> None:
+        """One identified batch's conversions, together: LibreOffice's in the pool's batches."""
         start = time.monotonic()
+
+        def on_done(sha, puid, result, seconds) -> None:
+            if isinstance(result, NoarkpackError):
+                stats["conversion_failures"] += 1  # the writer meets it again and reports it
+
         try:
-            cache.convert(path, ident)
-        except NoarkpackError:
-            stats["conversion_failures"] += 1  # the writer meets it again and reports it
+            jobs = [(p, ident, sha256_file(p)) for p, ident in items if not stop.is_set()]
+            cache.convert_many(jobs, pool, on_done)
+        except (NoarkpackError, OSError):
+            stats["conversion_failures"] += 1  # the writer converts (and reports) what is left
         span[:] = [min(span[0], start) if span else start, time.monotonic()]
 
     stop = threading.Event()
@@ -191,7 +202,7 @@ def _child(args: dict) -> dict:
 
     threading.Thread(target=watch_parent, name="noarkpack-prepass-parent", daemon=True).start()
     with documents.persistent_identifications(args["store"]) as store, \
-            ThreadPoolExecutor(max_workers=args.get("workers") or os.cpu_count() or 1) as pool:
+            ThreadPoolExecutor(max_workers=1) as batches:  # one batch at a time: the pool uses every core
         batch: list[tuple[Path, object]] = []
 
         def flush() -> None:
@@ -215,9 +226,10 @@ def _child(args: dict) -> dict:
             stats["identified"] += len(files)
             if cache is None:
                 return
-            for (p, day), ident in zip(files, idents):
-                if ident.puid != "UNKNOWN" and not is_archival(ident.puid, day) and not stop.is_set():
-                    queued.append(pool.submit(convert, p, ident))
+            todo = [(p, ident) for (p, day), ident in zip(files, idents)
+                    if ident.puid != "UNKNOWN" and not is_archival(ident.puid, day)]
+            if todo and not stop.is_set():
+                queued.append(batches.submit(convert, todo))
 
         for item in documents_in_order(project.selected_journals(), project.settings.documents_root):
             if stop.is_set():
@@ -227,7 +239,9 @@ def _child(args: dict) -> dict:
                 flush()
         if not stop.is_set():
             flush()
-        pool.shutdown(wait=True)  # what is still queued at a stop is cancelled by watch_parent
+        batches.shutdown(wait=True)  # what is still queued at a stop is cancelled by watch_parent
+    if pool is not None:
+        pool.close()
     stats["converted"] = cache.made if cache is not None else 0
     stats["seconds"] = round(time.monotonic() - t0, 3)
     if span:

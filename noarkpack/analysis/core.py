@@ -163,6 +163,14 @@ class Analysis:
         conv = c.get("conversion", {})
         if conv.get("files"):
             out.append(f"  konvertering til PDF/A: {conv['files']} filer ({_human(conv['bytes'])})")
+            est = conv.get("estimate")
+            if est:
+                out.append(f"  anslått konverteringstid: {est['seconds'] / 60:.1f} min med {est['workers']} "
+                           "LibreOffice (noarkpack convert)")
+                for puid, e in est["by_format"].items():
+                    kind = "målt" if e["source"] == "measured" else "standard"
+                    out.append(f"    {puid:12} {e['documents']:7} filer  {e['seconds_per_document']:.2f} s/fil "
+                               f"({kind})  {e['seconds'] / 60:.1f} min")
         out.append(f"  {'kode':6} {'blokkerer':>9} {'advarsel':>8} {'info':>6}  funn")
         for code, t in sorted(self.totals.items()):
             out.append(f"  {code:6} {t['blocking']:>9} {t['warning']:>8} {t['info']:>6}  {CATALOGUE[code][0]}")
@@ -514,6 +522,8 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             a.add("AN.14", "info", f"{puid} ({ident.name or 'unknown name'}) is not an archival format for a "
                   f"document of {day.year if day else 'unknown date'}: it will be converted to PDF/A "
                   f"({_masked(fil)}, {_human(size)})", file=file, line=line, record=rec, identifiers={"fil": fil})
+    if conv["by_format"]:
+        conv["estimate"] = _conversion_estimate(project, conv["by_format"])
     a.counts["conversion"] = conv
 
 
@@ -541,6 +551,19 @@ def _stored_contents(a: Analysis, c: sqlite3.Connection, project):
                   line=line)
     a.counts["contents"] = content_counts(c)
     return store
+
+
+def _conversion_estimate(project, by_format: dict) -> dict:
+    """How long ``noarkpack convert`` will take (issue 19): the rates measured in the project's cache
+    (rates.json), else the documented defaults (noarkpack.conversion.rates), on this machine's workers."""
+    import os
+
+    from ..conversion.rates import estimate
+
+    cache = project.conversion_cache()
+    measured = cache.rates() if cache is not None else {}
+    workers = project.conversion.workers or os.cpu_count() or 1
+    return estimate({puid: f["files"] for puid, f in by_format.items()}, measured, workers)
 
 
 def _identified(rows, root: Path, store=None, batch: int = 256):

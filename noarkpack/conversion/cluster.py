@@ -1,0 +1,195 @@
+"""Conversion across machines on Dask distributed (``noarkpack convert PROJECT --scheduler tcp://HOST:8786``).
+
+Install with the extra ``noarkpack[cluster]`` (``distributed``) on the machine that runs the command
+and on every worker; a worker also needs LibreOffice and Ghostscript (tools/install-system-packages.sh).
+
+**The document bytes travel; nothing is shared.**  A task carries one batch of documents (their bytes,
+under neutral names) to a worker; the worker converts them in its own temporary folder with its own
+LibreOffice instance (:mod:`noarkpack.conversion.pool`) and returns the converted bytes; the machine
+that runs ``noarkpack convert`` writes each result, which the worker's Siegfried identified (the cache
+refuses one that is not PDF/A; the client identifying them all was the bottleneck), to the project's cache
+(keyed by the source's SHA-256, atomically, under the source's lock).  So a worker needs no mount of
+the journal's documents nor of the cache, and a depot can lend any machine that reaches the scheduler
+(docs/performance.md, "Conversion across machines").  When the cache folder itself is a shared mount,
+an extract on any machine reads the results.
+
+A worker killed mid-run loses no document: the scheduler runs its unfinished tasks again on another
+worker, and each result is committed once, under the source's lock that this run holds from before the
+task is sent until its result is in (:meth:`ConversionCache.convert_many`): an entry is never written twice.
+A worker writes nothing outside its temporary folders (removed after every task; its LibreOffice
+profiles when its process ends), so confidential documents do not stay on lent machines.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import ConfigError, DocumentError
+from .pool import OnResult, PoolItem
+from .tools import GHOSTSCRIPT
+
+#: batches in flight per worker thread (one running, one queued: the next starts without a round trip)
+IN_FLIGHT = 2
+
+
+def connect(scheduler: str, timeout: float = 10.0):
+    """A ``distributed.Client`` of the scheduler at ``scheduler`` (``tcp://HOST:8786``)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("--scheduler needs Dask distributed, which is not installed",
+                          hint="pip install 'noarkpack[cluster]' (on this machine and on every worker)") from None
+    try:
+        return Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as e:
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({type(e).__name__})",
+                          hint="start it with `dask scheduler` and its workers with `dask worker "
+                               f"{scheduler}`; check the address and the firewall") from None
+
+
+class ClusterConverter:
+    """The pool interface (:class:`~noarkpack.conversion.pool.LibreOfficePool`) over a Dask cluster."""
+
+    converts_pdf = True  # the workers run Ghostscript too
+
+    def __init__(self, client, cache, *, batch_size: int) -> None:
+        self.client = client
+        self.cache = cache
+        self.batch_size = batch_size
+        info = client.scheduler_info()
+        self.address = info.get("address", "?")
+        workers = info.get("workers", {})
+        self.nworkers = max(1, len(workers))
+        self.threads = max(1, sum(w.get("nthreads", 1) for w in workers.values()))
+        self.workers = self.threads
+        #: the PUID a worker's Siegfried gave each result (sha256 → PUID), taken by the cache's commit, so
+        #: the machine running convert does not identify every result again (it would be the bottleneck)
+        self.identified: dict[str, str] = {}
+
+    def close(self) -> None:
+        pass
+
+    def convert(self, items: Iterable[PoolItem], work: Path, on_result: OnResult) -> None:
+        """Every item converted on the cluster; results written under ``work`` and passed to ``on_result``."""
+        from distributed import as_completed
+
+        items = list(items)
+        by_filter: dict[str, list[PoolItem]] = {}
+        for it in items:
+            by_filter.setdefault(it.filter, []).append(it)
+        batches = []
+        for group in by_filter.values():
+            # at most batch_size a batch, and fewer when there are not enough to keep every worker busy
+            size = max(1, min(self.batch_size, -(-len(group) // self.threads)))
+            batches += [group[i:i + size] for i in range(0, len(group), size)]
+        limit = IN_FLIGHT * self.threads
+        pending = iter(batches)
+
+        def submit(batch: list[PoolItem]):
+            payload = [(it.key, it.src.suffix.lower() or ".bin", it.src.read_bytes()) for it in batch]
+            # the key names the batch's sources: a batch submitted again is the same task (idempotent)
+            key = "noarkpack-convert-" + _digest([it.key for it in batch])
+            return self.client.submit(convert_remote, payload, batch[0].filter, self.cache.timeout,
+                                      key=key, pure=False)
+
+        running = as_completed([submit(b) for b in itertools.islice(pending, limit)])
+        for fut in running:
+            for key, data, tool, puid, error, seconds in fut.result():
+                if error is not None:
+                    on_result(key, DocumentError(error), tool, seconds)
+                    continue
+                out = work / f"{key}.pdf"
+                out.write_bytes(data)
+                self.identified[key] = puid
+                on_result(key, out, tool, seconds)
+            fut.release()
+            nxt = next(pending, None)
+            if nxt is not None:
+                running.add(submit(nxt))
+
+
+def _digest(keys: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
+
+
+# -- on a worker --------------------------------------------------------------------------------------
+
+_worker_pool = None
+_worker_lock = threading.Lock()
+
+
+def _worker_folder() -> Path | None:
+    """The Dask worker's own folder (its ``local_directory``): removed by Dask when the worker ends, and
+    left behind by a killed worker only until the next worker on that machine clears it."""
+    try:
+        from distributed import get_worker
+
+        return Path(get_worker().local_directory)
+    except (ImportError, ValueError):
+        return None  # not on a Dask worker (called directly)
+
+
+def _pool():
+    """This worker process's LibreOffice pool (profiles reused by its tasks; removed when it exits)."""
+    global _worker_pool
+    with _worker_lock:
+        if _worker_pool is None:
+            from .pool import LibreOfficePool
+
+            _worker_pool = LibreOfficePool(os.cpu_count(), temp=_worker_folder())
+            atexit.register(_worker_pool.close)
+        return _worker_pool
+
+
+def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: float) -> list[tuple]:
+    """A Dask task: ``(sha256, suffix, bytes)`` of one batch → ``(sha256, PDF bytes, tool, PUID, error, seconds)``.
+
+    The PUID is Siegfried's identification of the converted file, made here (the cache refuses one that is
+    not PDF/A).
+
+    Everything is written in a temporary folder of this worker's, removed before the task returns.
+    """
+    from ..documents import identify
+    from .tools import ghostscript_pdfa
+
+    results: list[tuple] = []
+    tmp = Path(tempfile.mkdtemp(prefix="noarkpack-task-", dir=_worker_folder()))
+    try:
+        srcs = []
+        for n, (key, suffix, data) in enumerate(payload):
+            p = tmp / f"s{n:05d}{suffix}"
+            p.write_bytes(data)
+            srcs.append((key, p))
+        if flt == GHOSTSCRIPT:
+            for key, p in srcs:
+                t0 = time.monotonic()
+                out = p.with_suffix(".pdfa.pdf")
+                try:
+                    tool = ghostscript_pdfa(p, out, timeout)
+                    results.append((key, out.read_bytes(), tool, identify(out).puid, None, time.monotonic() - t0))
+                except DocumentError as e:
+                    results.append((key, None, "", None, e.message, time.monotonic() - t0))
+            return results
+        pool = _pool()
+        pool.timeout = timeout
+
+        def on_result(key: str, out, tool: str, seconds: float) -> None:
+            if isinstance(out, DocumentError):
+                results.append((key, None, tool, None, out.message, seconds))
+            else:
+                results.append((key, out.read_bytes(), tool, identify(out).puid, None, seconds))
+
+        pool.convert([PoolItem(key, p, flt) for key, p in srcs], tmp, on_result)
+        return results
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,151 @@
+"""The conversion tools: their versions, LibreOffice's export filters, one conversion per process.
+
+* **LibreOffice** (headless) for office and text formats (Word .doc, RTF, WordPerfect, old
+  spreadsheets and presentations) *and* raster images (BMP, GIF, PCX …, through Draw): one kept tool
+  that imports all of them, places an image unscaled on a page without re-encoding its pixels, and
+  exports PDF/A-2b directly.  Many documents per process: :mod:`noarkpack.conversion.pool`.
+* **Ghostscript** for plain PDF → PDF/A-2b: it re-writes the PDF it reads and embeds the output
+  intent; LibreOffice would import a PDF as editable drawing shapes, which loses fidelity.  One
+  process per file: its start-up is some 50 ms (docs/performance.md, "Conversion at scale"), and
+  pdfwrite cannot switch its output file between inputs within one process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from ..documents import Identification
+from ..errors import DocumentError
+
+PDF_PUIDS = frozenset({"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276",
+                       "fmt/1129", "fmt/1451"})
+#: the "filter" of a plain PDF in a batch (noarkpack.conversion.pool.PoolItem): Ghostscript converts it
+GHOSTSCRIPT = "ghostscript"
+#: LibreOffice's PDF export option for PDF/A-2b (SelectPdfVersion 2)
+PDF_EXPORT = '"SelectPdfVersion":{"type":"long","value":"2"}'
+
+
+class ConverterMissing(DocumentError):
+    """A conversion tool is not installed."""
+
+
+@lru_cache(maxsize=None)
+def _tool_version(cmd: tuple[str, ...]) -> str | None:
+    exe = shutil.which(cmd[0])
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, *cmd[1:]], capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.splitlines()[0] if out else None
+
+
+def libreoffice_version() -> str | None:
+    v = _tool_version(("soffice", "--version"))
+    if not v:
+        return None
+    parts = v.split()  # "LibreOffice 7.4.7.2 40(Build:2)"
+    return " ".join(parts[:2]) if len(parts) >= 2 else v
+
+
+def ghostscript_version() -> str | None:
+    v = _tool_version(("gs", "--version"))
+    return f"GPL Ghostscript {v}" if v else None
+
+
+def require_libreoffice() -> str:
+    tool = libreoffice_version()
+    if tool is None:
+        raise ConverterMissing("LibreOffice is not installed (needed to convert office files and images)",
+                               hint="apt-get install libreoffice-writer-nogui libreoffice-draw-nogui")
+    return tool
+
+
+def require_ghostscript() -> str:
+    tool = ghostscript_version()
+    if tool is None:
+        raise ConverterMissing("Ghostscript is not installed (needed to convert PDF to PDF/A)",
+                               hint="apt-get install ghostscript")
+    return tool
+
+
+def libreoffice_filter(ident: Identification) -> str:
+    """The PDF export filter of the LibreOffice module that imports ``ident``'s format."""
+    mime = ident.mime or ""
+    if mime.startswith("image/"):
+        return "draw_pdf_Export"
+    if "spreadsheet" in mime or "excel" in mime or "lotus" in mime:
+        return "calc_pdf_Export"
+    if "presentation" in mime or "powerpoint" in mime:
+        return "impress_pdf_Export"
+    return "writer_pdf_Export"
+
+
+_libreoffice_filter = libreoffice_filter  # the name before the package split
+_lo_profiles = threading.local()
+
+
+def _lo_profile() -> Path:
+    """A LibreOffice user profile per thread: two soffice processes cannot share one."""
+    p = getattr(_lo_profiles, "path", None)
+    if p is None:
+        p = Path(tempfile.mkdtemp(prefix="noarkpack-lo-"))
+        _lo_profiles.path = p
+    return p
+
+
+def _run(cmd: list[str], timeout: float, what: str) -> None:
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(_lo_profile())})
+    except subprocess.TimeoutExpired:
+        raise DocumentError(f"{what} took longer than {timeout:.0f} s and was stopped") from None
+    if r.returncode != 0:
+        tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no message"]
+        raise DocumentError(f"{what} failed: {tail[0][:200]}")
+
+
+def ghostscript_pdfa(src: Path, out: Path, timeout: float) -> str:
+    """Plain PDF ``src`` → PDF/A-2b ``out`` with Ghostscript; returns the tool with its version."""
+    tool = require_ghostscript()
+    _run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-dPDFA=2", "-dPDFACompatibilityPolicy=1",
+          "-sColorConversionStrategy=RGB", "-sDEVICE=pdfwrite", f"-sOutputFile={out}", str(src)],
+         timeout, "Ghostscript")
+    return tool
+
+
+def convert_file(src: Path, ident: Identification, out_dir: Path, timeout: float = 120.0) -> tuple[Path, str]:
+    """Convert ``src`` to PDF/A-2b in ``out_dir`` (one process for this file); returns (output, tool)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if ident.puid in PDF_PUIDS:
+        out = out_dir / "converted.pdf"
+        tool = ghostscript_pdfa(src, out, timeout)
+    else:
+        tool = require_libreoffice()
+        # LibreOffice names its output after the input: give it a neutral input name.
+        work = out_dir / "in"
+        work.mkdir(exist_ok=True)
+        staged = work / f"document{src.suffix.lower() or '.bin'}"
+        shutil.copyfile(src, staged)
+        flt = libreoffice_filter(ident)
+        _run(["soffice", "--headless", "--norestore", f"-env:UserInstallation={_lo_profile().as_uri()}",
+              "--convert-to", f"pdf:{flt}:{{{PDF_EXPORT}}}", "--outdir", str(out_dir), str(staged)],
+             timeout, "LibreOffice")
+        shutil.rmtree(work, ignore_errors=True)
+        out = out_dir / "document.pdf"
+        if not out.is_file():
+            # LibreOffice exits 0 when it cannot load a file (corrupt, password-protected).
+            raise DocumentError(NOT_OPENED)
+    if not out.is_file() or out.stat().st_size == 0:
+        raise DocumentError(f"{tool} produced no output")
+    return out, tool
+
+
+NOT_OPENED = "LibreOffice could not open the file (corrupt or password-protected?)"

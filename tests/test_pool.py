@@ -1,0 +1,146 @@
+"""The resident LibreOffice pool (issue 19): batches, a crash and a hang mid-batch, restart after N, and
+the same cache results as one conversion per process.  Real LibreOffice, small documents."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pygfried
+import pytest
+
+from noarkpack.conversion import ConversionCache, LibreOfficePool, PoolItem, convert_all
+from noarkpack.documents import identify
+from noarkpack.errors import DocumentError
+from noarkpack.formats import PDFA_PUIDS
+
+
+def _rtf(path: Path, text: str, lines: int = 1) -> Path:
+    body = " ".join(f"{text} {i}, lorem ipsum dolor sit amet.\\par" for i in range(lines))
+    path.write_text("{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times New Roman;}}\\f0\\fs24 " + body + "}",
+                    encoding="ascii")
+    return path
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory) -> list[Path]:
+    d = tmp_path_factory.mktemp("notes")
+    return [_rtf(d / f"notat{n}.rtf", f"Notat {n} om pasienten") for n in range(8)]
+
+
+def _run(pool: LibreOfficePool, items: list[PoolItem], work: Path) -> dict:
+    got: dict = {}
+
+    def on_result(key, out, tool, seconds):
+        assert key not in got, f"{key} reported twice"
+        if isinstance(out, Path):
+            assert out.is_file() and out.read_bytes().startswith(b"%PDF")
+            got[key] = pygfried.identify(str(out))
+        else:
+            got[key] = out
+
+    work.mkdir(exist_ok=True)
+    pool.convert(items, work, on_result)
+    return got
+
+
+def test_batches_convert_every_document_to_pdfa(notes, tmp_path):
+    with LibreOfficePool(2, batch_size=4) as pool:
+        got = _run(pool, [PoolItem(f"k{n}", p, "writer_pdf_Export") for n, p in enumerate(notes)], tmp_path / "w")
+        assert pool.instances == 2 and pool.crashes == 0  # 8 documents, 4 a batch: two LibreOffice starts
+    assert sorted(got) == [f"k{n}" for n in range(8)]
+    assert all(puid in PDFA_PUIDS for puid in got.values()), got
+    assert not list((tmp_path / "w").iterdir())  # the batches' folders are removed
+
+
+def test_restart_after_n_documents(notes, tmp_path):
+    with LibreOfficePool(1, batch_size=3) as pool:
+        got = _run(pool, [PoolItem(f"k{n}", p, "writer_pdf_Export") for n, p in enumerate(notes[:7])], tmp_path / "w")
+        assert pool.instances == 3  # 3 + 3 + 1
+    assert len(got) == 7 and all(v in PDFA_PUIDS for v in got.values())
+
+
+def test_a_document_libreoffice_cannot_open_is_refused_and_the_batch_kept(notes, tmp_path):
+    bad = tmp_path / "ødelagt.docx"
+    bad.write_bytes(b"PK\x03\x04\x14\x00\x00\x00" + b"cut short" * 10)  # a zip cut off after its first header
+    items = [PoolItem("a", notes[0], "writer_pdf_Export"), PoolItem("bad", bad, "writer_pdf_Export"),
+             PoolItem("b", notes[1], "writer_pdf_Export")]
+    with LibreOfficePool(1, batch_size=8) as pool:
+        got = _run(pool, items, tmp_path / "w")
+    assert got["a"] in PDFA_PUIDS and got["b"] in PDFA_PUIDS
+    assert isinstance(got["bad"], DocumentError) and "could not open" in got["bad"].message
+
+
+def test_a_crash_mid_batch_loses_no_document(notes, tmp_path):
+    """LibreOffice killed while it converts a batch: what it finished is kept, the rest is converted alone."""
+    many = notes + notes[:4]  # 12 documents in one batch (the same content under other keys)
+    items = [PoolItem(f"k{n}", p, "writer_pdf_Export") for n, p in enumerate(many)]
+    work = tmp_path / "w"
+    work.mkdir()
+    killed = threading.Event()
+
+    with LibreOfficePool(1, batch_size=len(items)) as pool:
+        def crash() -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not killed.is_set():
+                outs = list(work.glob(".batch-*/.run-*/out/*.pdf"))
+                if len(outs) >= 3 and pool.running:
+                    for pid in list(pool.running):
+                        os.killpg(pid, signal.SIGKILL)  # LibreOffice and everything it started
+                    killed.set()
+                time.sleep(0.01)
+
+        t = threading.Thread(target=crash)
+        t.start()
+        try:
+            got = _run(pool, items, work)
+        finally:
+            killed.set()
+            t.join()
+        assert pool.crashes, "the batch ended before it could be killed"
+        assert pool.crashes == 1
+        # the batch; the two it was on when it died, each alone; the rest as a batch again
+        assert pool.instances == 4
+    assert sorted(got) == sorted(it.key for it in items)
+    assert all(v in PDFA_PUIDS for v in got.values()), got
+
+
+def test_a_hang_past_the_timeout_is_refused_alone_and_the_rest_converted(notes, tmp_path):
+    # some 1800 pages: far longer than the budget below, however fast the machine (it is killed at the budget)
+    big = _rtf(tmp_path / "stor.rtf", "Linje om pasienten", lines=60000)
+    items = [PoolItem("a", notes[0], "writer_pdf_Export"), PoolItem("big", big, "writer_pdf_Export"),
+             PoolItem("b", notes[1], "writer_pdf_Export")]
+    # 1 s a document; LibreOffice's own start has 8 s more before the first document's budget runs
+    with LibreOfficePool(1, batch_size=8, timeout=1.0, startup=8.0) as pool:
+        got = _run(pool, items, tmp_path / "w")
+        assert pool.crashes == 2  # the batch, then the big document alone
+    assert got["a"] in PDFA_PUIDS and got["b"] in PDFA_PUIDS
+    assert isinstance(got["big"], DocumentError) and "longer than 1 s" in got["big"].message
+
+
+def test_the_pool_gives_the_same_cache_as_one_process_per_file(notes, tmp_path):
+    """Batches or one soffice per file: the same entries, formats and tool; a rerun converts nothing."""
+    jobs = [(p.name, p, identify(p)) for p in notes[:4]]
+    pooled = ConversionCache(tmp_path / "pooled")
+    report = convert_all(jobs, pooled, workers=2, batch_size=2)
+    assert report.converted == 4 and not report.failures
+    single = ConversionCache(tmp_path / "single")
+    for _, path, ident in jobs:
+        single.convert(path, ident)
+
+    def entries(cache: ConversionCache) -> dict:
+        out = {}
+        for meta in sorted(cache.folder.glob("*.json")):
+            if meta.name == "rates.json":
+                continue
+            rec = cache.get(meta.stem)[1]
+            out[meta.stem] = (rec.source_puid, rec.output_puid, rec.tool, rec.converted_by, rec.output_name)
+        return out
+
+    assert entries(pooled) == entries(single) and len(entries(pooled)) == 4
+    assert not [p for p in pooled.folder.iterdir() if p.name.startswith((".work-", ".batch-"))]
+    again = convert_all(jobs, pooled, workers=2)
+    assert again.reused == 4 and again.converted == 0
