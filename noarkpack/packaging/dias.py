@@ -8,7 +8,7 @@
         uttrekksbeskrivelse.html      the extract's description (always; .description)
         documentfile-formatinfo.csv   each document file's format (.formatinfo; also in content/, as Arkade)
         repository_operations/validation-report.{json,html}   (when a report is given)
-      content/                        the extract, byte for byte
+      content/                        the extract, byte for byte (+ documentfile-formatinfo.csv, as Arkade)
       descriptive_metadata/           (AIP: eac-cpf.xml, eac-cpf.xsd, ead.xml, ead.xsd)
       dias-mets.xml  dias-mets.xsd  log.xml
     {uuid}.xml                        the submission description, beside the tar
