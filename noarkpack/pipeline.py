@@ -492,20 +492,40 @@ def validate_path(path: str | Path, *, tests: set[str] | None = None, limit: int
     an NHA deposit has no Arkade tests, its checks are verify's NHA.* ones)."""
     from .validation import validate
 
-    report = _nha_report(path)
+    located = _locate(path, "validate")
+    report = _nha_report(located.path)
     if report is None:
-        report = validate(path, tests=tests, limit=limit, progress=progress, identify_formats=identify_formats)
-    return report
+        report = validate(located.path, tests=tests, limit=limit, progress=progress,
+                          identify_formats=identify_formats)
+    return _found(report, located)
 
 
 def verify_path(path: str | Path, *, validate_content: bool = True):
     """``noarkpack verify PATH``: a VerifyReport of a SIP/AIP tar or a bag, or an NhaReport of an NHA deposit."""
-    report = _nha_report(path)
+    located = _locate(path, "verify")
+    report = _nha_report(located.path)
     if report is None:
         from .packaging import verify
 
-        report = verify(path, validate_content=validate_content)
-    return report
+        report = verify(located.path, validate_content=validate_content)
+    return _found(report, located)
+
+
+def _locate(path: str | Path, verb: str):
+    """PATH, or the one package in the folder PATH (the --out folder of package/deposit): packaging.locate."""
+    from .nha.detect import is_nha_deposit
+    from .packaging.locate import locate_package
+
+    return locate_package(path, verb=verb, others={"nha-deposit": is_nha_deposit})
+
+
+def _found(report, located):
+    """The report, with the line that says which package was found first when PATH was the folder around it."""
+    if located.note is None:
+        return report
+    from .packaging.locate import FoundReport
+
+    return FoundReport(report, located.note)
 
 
 def _nha_report(path: str | Path):

@@ -211,9 +211,10 @@ def test_sip_layout_is_arkade_s(sip, extract):
         assert required in m, required
     assert f"{sip.uuid}/descriptive_metadata" in names
     assert not any(n.startswith("descriptive_metadata/") for n in m)  # SIP: empty
-    # content/ is the extract byte for byte
+    # content/ is the extract byte for byte, and documentfile-formatinfo.csv beside it as in Arkade's SIP
     extract_files = {p.relative_to(extract).as_posix(): p.read_bytes() for p in extract.rglob("*") if p.is_file()}
     content = {k[len("content/"):]: v for k, v in m.items() if k.startswith("content/")}
+    assert content.pop("documentfile-formatinfo.csv").startswith(b"Filnavn,Format-ID,")
     assert content == extract_files
     assert m["administrative_metadata/arkivuttrekk.xml"] == extract_files["arkivuttrekk.xml"]
 
@@ -294,7 +295,7 @@ def test_every_checksum_is_the_file_s_sha256_and_every_content_file_is_listed(si
         assert int(f.get("SIZE")) == len(m[href]), href
         assert f.get("CREATED")
     content = {p.relative_to(extract).as_posix() for p in extract.rglob("*") if p.is_file()}
-    assert {h[len("content/"):] for h in listed if h.startswith("content/")} == content
+    assert {h[len("content/"):] for h in listed if h.startswith("content/")} == content | {"documentfile-formatinfo.csv"}
     # the submission description: the tar and dias-mets.xml
     sd = mets_files(sip.description.read_bytes(), LOCMETS)
     tar_bytes = sip.tar.read_bytes()

@@ -8,7 +8,9 @@ from pathlib import Path
 from lxml import etree
 
 from ..idset import IdSet
+from ..validation.source import DOCUMENT_DIRS
 from .findings import ERROR, INFO, WARNING
+from .formatinfo import NAME as FORMATINFO
 from .inventory import ADDML_NAMES, normalise_algorithm, normalise_reference, safe_parser
 from .mets import LOC_METS_NS, MetsFile, parse_mets, uuid_of
 from .tarpass import TarPass
@@ -136,6 +138,35 @@ class _PackageCheck(TarPass):
             self.add("PK.17", INFO, f"{other} document checksum(s) use another algorithm than SHA-256: not checked",
                      file="content/arkivstruktur.xml")
         self.report.facts["documents_confirmed"] = ok
+
+    def check_formatinfo(self) -> None:
+        """content/documentfile-formatinfo.csv: every row names a file of the package, and every document file
+        has a row (PK.19, warnings: the file is for the depot's staff, not part of the extract).  A row's path may
+        carry the folder of the machine that wrote it, as Arkade's do (``n5-merknader\\dokumenter\\…``): leading
+        components are dropped until it names a member."""
+        rows, self.formatinfo_rows = self.formatinfo_rows, None
+        if rows is None:
+            return
+        rel = f"content/{FORMATINFO}"
+        missing = 0
+        named: set[str] = set()
+        for n, name in enumerate(rows, start=2):
+            parts = name.replace("\\", "/").split("/")
+            found = next((m for i in range(len(parts)) if (m := "content/" + "/".join(parts[i:])) in self.members),
+                         None)
+            if found is None:
+                missing += 1
+                if missing <= 20:
+                    self.add("PK.19", WARNING, f"row {n - 1} names {name}, which the package does not hold",
+                             file=rel, line=n)
+            else:
+                named.add(found)
+        if missing > 20:
+            self.add("PK.19", WARNING, f"{missing} rows in all name files the package does not hold", file=rel)
+        unlisted = sum(1 for m in self.members if m.count("/") >= 2 and m.split("/")[0] == "content"
+                       and m.split("/")[1] in DOCUMENT_DIRS and m not in named)
+        if unlisted:
+            self.add("PK.19", WARNING, f"{unlisted} document file(s) have no row", file=rel)
 
     def check_layout(self, tar_uuid: str | None) -> None:
         m = self.members

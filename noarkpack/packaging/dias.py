@@ -6,8 +6,9 @@
       administrative_metadata/
         addml.xsd  arkivuttrekk.xml  dias-premis.xml  dias-premis.xsd
         uttrekksbeskrivelse.html      the extract's description (always; .description)
+        documentfile-formatinfo.csv   each document file's format (.formatinfo; also in content/, as Arkade)
         repository_operations/validation-report.{json,html}   (when a report is given)
-      content/                        the extract, byte for byte
+      content/                        the extract, byte for byte (+ documentfile-formatinfo.csv, as Arkade)
       descriptive_metadata/           (AIP: eac-cpf.xml, eac-cpf.xsd, ead.xml, ead.xsd)
       dias-mets.xml  dias-mets.xsd  log.xml
     {uuid}.xml                        the submission description, beside the tar
@@ -43,6 +44,8 @@ from ..progress import Progress
 from ..resources import templates_dir
 from .description import DESCRIPTION, StructureReader, write_description
 from .errors import PackagingError
+from .formatinfo import NAME as FORMATINFO
+from .formatinfo import FormatTable
 from .inventory import addml_name, find_extract_root, recorded_checksums, walk_extract
 from .metadata import PackageMetadata, utc
 from .tarball import Member, write_tar
@@ -248,7 +251,8 @@ def build_package(
     out_dir = Path(out_dir)
     # the one pass over arkivstruktur.xml: the documents' recorded checksums, and the description's facts
     structure = StructureReader()
-    recorded_checksums(root, files, extract_result, observe=structure)
+    formats = FormatTable(len(files))  # the documents' recorded formats, for documentfile-formatinfo.csv
+    recorded_checksums(root, files, extract_result, observe=structure, formats=formats)
     structure.read = (root / "arkivstruktur.xml").is_file()
 
     # 1. checksums of the content: recorded ones reused, the rest hashed once
@@ -347,6 +351,15 @@ def build_package(
                                       excluded_by_reason=run_facts.get("excluded_by_reason"),
                                       selection=run_facts.get("selection"), structure=structure)
         package[f"administrative_metadata/{DESCRIPTION}"] = (p, size, sha)
+        # each document file's format, in administrative_metadata/ and content/ as Arkade's SIP has it (.formatinfo)
+        extra_content: dict[str, tuple[Path, int, str]] = {}
+        if len(formats):
+            (gen / "content").mkdir(exist_ok=True)
+            adm, cont = gen / FORMATINFO, gen / "content" / FORMATINFO
+            (a_size, a_sha), (c_size, c_sha) = formats.write(root, files, adm, cont)
+            package[f"administrative_metadata/{FORMATINFO}"] = (adm, a_size, a_sha)
+            if FORMATINFO not in top:  # an extract that has its own (made by Arkade) keeps it
+                extra_content[f"content/{FORMATINFO}"] = (cont, c_size, c_sha)
         if pkg_type == "AIP":
             desc_ctx = dict(uuid=pkg_uuid, label=label, created=made, software=SOFTWARE,
                             agency=metadata.mottaker or (metadata.avleverer.navn if metadata.avleverer else "noarkpack"),
@@ -366,14 +379,19 @@ def build_package(
         # 3. dias-mets.xml: every file but itself
         package_files = [PackageFile(href, *package[href], f"fileId_{n}", dias_mimetype(href), made)
                          for n, href in enumerate(sorted(package), start=1)]
+        first_content = len(package_files) + len(extra_content) + 1
+        extra_files = [PackageFile(href, *extra_content[href], f"fileId_{n}", dias_mimetype(href), made)
+                       for n, href in enumerate(sorted(extra_content), start=len(package_files) + 1)]
         mets_path, mets_size, mets_sha = generated(
             "dias-mets.xml", "dias-mets.xml.j2", uuid=pkg_uuid, label=label, type=pkg_type, hdr=hdr,
-            package_files=package_files, content_files=content(len(package_files) + 1), versdate=stamp)
+            package_files=package_files, content_files=itertools.chain(extra_files, content(first_content)),
+            versdate=stamp)
         package["dias-mets.xml"] = (mets_path, mets_size, mets_sha)
 
         # 4. the tar: members in path-component order, streamed, hashed while written
-        members = _members(pkg_uuid, package, root, files)
-        total = sum(size for _, size, _ in package.values()) + sum(files.sizes)
+        members = _members(pkg_uuid, {**package, **extra_content}, root, files)
+        total = sum(size for _, size, _ in package.values()) + sum(files.sizes) + \
+            sum(size for _, size, _ in extra_content.values())
         written = 0
 
         def tick(nbytes: int) -> None:
@@ -404,7 +422,7 @@ def build_package(
 
         result = PackageResult(
             uuid=pkg_uuid, profile=profile, tar=tar_final, description=desc_final, tar_sha256=digest.sha256,
-            tar_size=digest.size, files=len(package) + len(files),
+            tar_size=digest.size, files=len(package) + len(extra_content) + len(files),
             content_files=len(files), content_bytes=sum(files.sizes),
             reused_checksums=len(files) - len(hashed), hashed=hashed, tar_sha512=digest.sha512)
 
@@ -464,6 +482,7 @@ def _members(pkg_uuid: str, package: dict[str, tuple[Path, int, str]], root: Pat
     for href in list(others):
         parts = href.split("/")[:-1]
         others.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    others.discard("content")  # its folder entry comes with the content files (never empty)
 
     def content_names() -> Iterator[str]:
         opened: list[str] = []  # the content folders of the previous file

@@ -244,6 +244,8 @@ class DocumentRef:
     size: int | None
     systemID: str | None
     line: int | None
+    format: str | None = None  #: dokumentobjekt/format (M701): the PUID the extraction identified
+    details: str | None = None  #: dokumentobjekt/formatDetaljer (M702)
 
 
 #: the elements whose end an ``observe`` callback of :func:`iter_document_refs` is shown (before they are cleared)
@@ -274,6 +276,8 @@ def iter_document_refs(source, observe=None) -> Iterator[DocumentRef]:
                     size=int(size) if size and size.isdigit() else None,
                     systemID=vals.get("systemID"),
                     line=el.sourceline,
+                    format=vals.get("format"),
+                    details=vals.get("formatDetaljer"),
                 )
             el.clear()
         elif name in ("dokumentbeskrivelse", "registrering", "mappe", "klasse", "endring"):
@@ -284,11 +288,12 @@ def iter_document_refs(source, observe=None) -> Iterator[DocumentRef]:
                     del parent[0]
 
 
-def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None, observe=None) -> int:
+def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None, observe=None, formats=None) -> int:
     """Set ``sha256`` on every file of ``files`` whose SHA-256 was recorded at extraction; returns how many.
 
     ``observe`` is handed to :func:`iter_document_refs` (its one pass over arkivstruktur.xml, when the extract
-    has one).
+    has one).  ``formats`` (a :class:`.formatinfo.FormatTable`), when given, learns each document's recorded
+    format in the same pass.
 
     A recorded size that differs from the file's is an error: the extract changed
     after it was written.  The checksums are stored on the files themselves (no table beside them);
@@ -321,6 +326,8 @@ def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None, obs
                     record(fname, value)
     if "arkivstruktur.xml" in index:
         for d in iter_document_refs(str(root / "arkivstruktur.xml"), observe):
+            if formats is not None and d.ref in index:
+                formats.note(index[d.ref], d.format, d.details)
             if d.ref not in index or not d.checksum or normalise_algorithm(d.algorithm) != "sha256":
                 continue
             if d.size is not None and d.size != files.sizes[index[d.ref]]:

@@ -9,6 +9,8 @@ are parsed from the same stream.  What the pass collects is checked afterwards b
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tarfile
 from pathlib import Path
@@ -18,7 +20,9 @@ from lxml import etree
 from ..hashing import HashingReader
 from ..progress import Progress
 from .errors import PackagingError
-from .findings import ERROR, INFO, VerifyReport
+from .findings import ERROR, INFO, WARNING, VerifyReport
+from .formatinfo import HEADER_ADMINISTRATIVE, HEADER_CONTENT
+from .formatinfo import NAME as FORMATINFO
 from .inventory import (
     ADDML_NAMES,
     MAX_COMPONENT,
@@ -76,6 +80,7 @@ class TarPass:
         self._doc_counts = [0, 0]  # confirmed, other algorithm
         self.tar_digests: dict[str, str] = {}
         self.tar_size = 0
+        self.formatinfo_rows: list[str] | None = None  # Filnavn of content/documentfile-formatinfo.csv
 
     def add(self, test, severity, message, file=None, line=None, systemID=None) -> None:
         self.report.add(test, severity, message, file=file, line=line, systemID=systemID)
@@ -239,12 +244,32 @@ class TarPass:
                 self.addml = addml_checksums(data)
             except PackagingError as e:
                 self.add("PK.16", ERROR, f"the ADDML cannot be read: {e.message}", file=rel)
+        elif rel in (f"administrative_metadata/{FORMATINFO}", f"content/{FORMATINFO}"):
+            self._formatinfo(rel, h)
         elif rel == "content/arkivstruktur.xml":
             try:
                 for d in iter_document_refs(h):
                     self._document(d)
             except etree.XMLSyntaxError as e:
                 self.add("PK.16", ERROR, f"arkivstruktur.xml is not well-formed: {e}", file=rel)
+
+    def _formatinfo(self, rel: str, h) -> None:
+        """documentfile-formatinfo.csv (packaging.formatinfo), streamed: Arkade's header (PK.19); content/'s rows
+        are kept (one path each, as ``members`` keeps every member) for :meth:`.checks._PackageCheck.check_formatinfo`
+        after the pass, since the files they name may come later in the tar."""
+        content = rel.startswith("content/")
+        want = HEADER_CONTENT if content else HEADER_ADMINISTRATIVE
+        try:
+            reader = csv.reader(io.TextIOWrapper(h, encoding="utf-8-sig", newline=""))
+            header = tuple(next(reader, ()))
+            if header != want:
+                self.add("PK.19", WARNING, f"the header is not Arkade's ({','.join(want)}): {','.join(header)}",
+                         file=rel)
+                return
+            if content:
+                self.formatinfo_rows = [row[0] for row in reader if row]
+        except (UnicodeDecodeError, csv.Error) as e:
+            self.add("PK.19", WARNING, f"cannot be read as UTF-8 CSV: {e}", file=rel)
 
     def _document(self, d, final: bool = False) -> None:
         """One dokumentobjekt against its member.  Documents come before arkivstruktur.xml in a tar in

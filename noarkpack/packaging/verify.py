@@ -78,6 +78,7 @@ def verify_package(tar: str | Path, report: VerifyReport | None = None, *, store
         check.check_mets()
         check.check_addml()
         check.check_documents()
+        check.check_formatinfo()
         if validate_content:
             check.release()  # the content validation reuses this memory: peak = max of the two, not sum
             _merge_validation(report, tar, store)

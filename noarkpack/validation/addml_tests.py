@@ -9,7 +9,6 @@ import tomllib
 from ..hashing import hash_stream
 from .addml import read_addml
 from .content import hash_algorithm
-from .schema_resolve import SCHEMA_SETS
 from .source import ADDML_NAMES
 
 TESTS = ("N5.01", "N5.02", "NP.04", "NP.05")
@@ -40,9 +39,8 @@ class AddmlTests:
             r.add("N5.01", "error", msg, file=self.addml_name, line=line)
         self.version = (self.addml.version or "").strip()
         r.facts["version"] = self.version or None
-        if self.addml.parsed and self.version not in SCHEMA_SETS:
-            r.add("N5.03", "warning", f"Noark 5 version {self.version or '(none)'} in the ADDML is not 3.1, 4.0 or 5.0; "
-                                      "the v5.0 schemas are used where the extract ships none", file=self.addml_name)
+        if self.addml.parsed:
+            self.note_schema_set()  # schema_resolve: the official set a version without its own stands for
 
     def n5_01(self) -> None:
         r = self.r

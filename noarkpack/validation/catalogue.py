@@ -1,7 +1,10 @@
 """The catalogue of validation tests: every id, its name, what it checks, its severity.
 
-Ids N5.xx are Arkade 5's (same numbers, same meaning; display names follow
-Arkade's English names).  Ids NP.xx are noarkpack's own checks.  ``kind`` is
+Ids N5.xx are Arkade 5's (same numbers, same meaning; our short names follow
+Arkade's English names).  Arkade's own display names, in bokmål and English, are
+data (arkade_names.json, copied from arkade5's ArkadeTestDisplayNames*.resx at the
+commit it names): :func:`arkade_name` gives them, so an archivist finds N5.xx
+under the name Arkade prints.  Ids NP.xx are noarkpack's own checks.  ``kind`` is
 Arkade's test type: structure control/analysis (runs on files, ADDML or XSD)
 or content control/analysis (runs in the one streaming pass over
 arkivstruktur.xml).  ``severity`` is the worst severity the test can report;
@@ -12,7 +15,10 @@ docs/validation.md documents the same table for archivists.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,36 @@ def get(test_id: str) -> TestInfo:
     return TESTS[test_id]
 
 
+#: the languages Arkade's test names come in (Arkade's SupportedLanguage: nb, en)
+LANGUAGES = ("nb", "en")
+
+
+@lru_cache(maxsize=1)
+def arkade_names() -> dict:
+    """arkade_names.json: ``{"source": {...}, "tests": {id: {"nb", "en"}}, "version_variants": {...}}``."""
+    with open(Path(__file__).with_name("arkade_names.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def arkade_name(test_id: str, lang: str = "nb", version: str | None = None) -> str | None:
+    """Arkade 5's display name of ``test_id`` in ``lang`` ("nb" or "en"), or None when Arkade has no such test.
+
+    ``version``: the Noark 5 version of the tested extract; Arkade names N5.35 "Antall parter" / "Number of
+    parties" for a "5.0" extract (ArkadeTestNameProvider.cs: the key N5_35v5_0).
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r} (one of {', '.join(LANGUAGES)})")
+    data = arkade_names()
+    variant = data["version_variants"].get(test_id, {}).get(version or "")
+    names = variant or data["tests"].get(test_id)
+    return names[lang] if names else None
+
+
+def display_name(test_id: str, lang: str = "nb", version: str | None = None) -> str:
+    """The name a report shows beside the id: Arkade's (in ``lang``) for an N5 test, else our own short name."""
+    return arkade_name(test_id, lang, version) or TESTS[test_id].name
+
+
 def normalise_ids(ids) -> set[str]:
     """Turn a user's selection ("N5.30", "n5.3", "30", "NP.1") into catalogue ids.
 
@@ -191,4 +227,5 @@ def normalise_ids(ids) -> set[str]:
     return out
 
 
-__all__ = ["TestInfo", "TESTS", "ARKADE_IDS", "STRUCTURE_IDS", "get", "normalise_ids"]
+__all__ = ["TestInfo", "TESTS", "ARKADE_IDS", "STRUCTURE_IDS", "LANGUAGES", "arkade_name", "arkade_names",
+           "display_name", "get", "normalise_ids"]

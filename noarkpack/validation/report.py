@@ -190,6 +190,8 @@ class Report:
         self.facts: dict[str, Any] = {}  # version, extract root, bytes read, ...
         self.started = time.time()
         self.seconds = 0.0
+        #: the language of Arkade's test names in the summary lines and HTML ("nb" or "en"; catalogue.LANGUAGES)
+        self.lang = "nb"
 
     # -- adding ----------------------------------------------------------------
 
@@ -280,9 +282,17 @@ class Report:
         info = catalogue.get(test)
         c = self.counts[test]
         shown = self.kept[test]
-        return {"name": info.name, "status": self.status(test), "errors": c["error"],
+        out = {"name": info.name, "status": self.status(test), "errors": c["error"],
                 "warnings": c["warning"], "infos": c["info"],
                 "not_shown": sum(c.values()) - shown}
+        arkade = self.arkade_name(test)
+        if arkade:
+            out["arkade_name"] = arkade  # Arkade 5's own name of the test, in self.lang
+        return out
+
+    def arkade_name(self, test: str) -> str | None:
+        """Arkade 5's name of ``test`` in this report's language (N5.35's depends on the Noark 5 version)."""
+        return catalogue.arkade_name(test, self.lang, self.facts.get("version"))
 
     def summary(self) -> dict:
         return {
@@ -348,7 +358,8 @@ class Report:
                 detail = f": {first.message}" if first else ""
                 if first and first.where():
                     detail += f" [{first.where()}]"
-                lines.append(f"  {t} {st} ({c['error']} errors, {c['warning']} warnings){detail}")
+                name = self.arkade_name(t) or catalogue.get(t).name
+                lines.append(f"  {t} {name} — {st} ({c['error']} errors, {c['warning']} warnings){detail}")
         verdict = "FAILED" if self.errors else "PASSED"
         lines.append(f"{verdict}: {self.errors} errors, {self.warnings} warnings")
         return lines
@@ -419,9 +430,10 @@ class Report:
         for t in self.test_ids():
             info = catalogue.get(t)
             fs = [f for s in SEVERITIES for f in shown[t][s]][:first] if t in shown else []
-            tests.append({"info": info, "status": self.status(t), "counts": self.counts[t],
+            tests.append({"info": info, "arkade_name": self.arkade_name(t), "status": self.status(t),
+                          "counts": self.counts[t],
                           "findings": fs, "more": sum(self.counts[t].values()) - min(self.kept[t], first)})
-        return template.render(report=self, summary=self.summary(), tests=tests)
+        return template.render(report=self, summary=self.summary(), tests=tests, lang=self.lang)
 
 
 __all__ = ["Finding", "FindingList", "Report", "SEVERITIES", "SpilledFindings"]

@@ -1,10 +1,19 @@
 """N5.03's schemas: which XSD files validate each unit of an extract (validation side; the store of official
 schemas is noarkpack.schemas).  The shipped schemas the ADDML documents are used, with any
 virksomhetsspesifikke ones listed beside them; else the store's official set, reported as an error, as
-Arkade does.  A mixin of engine._Run."""
+Arkade does.  A mixin of engine._Run.
+
+Which official set: the one of the ADDML's Noark 5 version (``info/type/version``).  A version with no set of
+its own is read as the series it belongs to (:func:`schema_set_for`): "5.5" / "5.5.0" (the 2023 maintenance
+release of v5.0, whose schemas are published as N5/v5.0) and any other 5.x use noark5-v5.0; 4.x uses v4.0;
+3.x and older use v3.1 (the oldest Noark 5 version with official extract schemas).  Only what is not a Noark
+5 version at all falls back on v5.0, as Arkade does for every unsupported version (ArkadeConstants
+LatestNoark5Version).  docs/validation.md, "Which schemas N5.03 uses", compares each case with Arkade.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -13,6 +22,34 @@ TESTS = ("N5.03",)
 
 #: schema set in the store for each Noark 5 version
 SCHEMA_SETS = {"3.1": "noark5-v3.1", "4.0": "noark5-v4.0", "5.0": "noark5-v5.0"}
+#: the set for each major version (the series a version without a set of its own belongs to)
+_SERIES = {1: "3.1", 2: "3.1", 3: "3.1", 4: "4.0", 5: "5.0"}
+_VERSION = re.compile(r"(\d+)(?:\.(\d+))*")
+_NOARK5 = re.compile(r"^\s*noark\s*-?\s*5\b[\s,:-]*", re.I)
+
+
+def schema_set_for(version: str | None) -> tuple[str, str | None, str]:
+    """The Noark 5 version whose official set validates an extract of ``version``, why, and how sure.
+
+    Returns ``(base, note, severity)``: ``("5.0", None, "")`` for "5.0" (a set of its own); ``("5.0", "…", "info")``
+    for "5.5.0" and ``("4.0", "…", "info")`` for "v4.0.1" (the series the version belongs to); ``("5.0", "…",
+    "warning")`` for "", "x" or "9.0" (no Noark 5 version: the fallback).
+    """
+    v = (version or "").strip()
+    if v in SCHEMA_SETS:
+        return v, None, ""
+    m = _VERSION.search(_NOARK5.sub("", v).lstrip("vV "))
+    major = int(m.group(1)) if m else None
+    if major in _SERIES:
+        base = _SERIES[major]
+        if major < 3:
+            return base, (f"Noark 5 version {v!r} in the ADDML is older than the first official extract schemas "
+                          f"(v3.1); the v3.1 schemas are used where the extract ships none"), "warning"
+        return base, (f"Noark 5 version {v!r} in the ADDML has no schema set of its own; it belongs to v{base}, "
+                      f"whose official schemas are used where the extract ships none"), "info"
+    what = f"Noark 5 version {v!r} in the ADDML is not a Noark 5 version" if v else "the ADDML names no Noark 5 version"
+    return "5.0", (f"{what} (3.1, 4.0, 5.0 or one of their series): the v5.0 schemas are used where the extract "
+                   f"ships none"), "warning"
 
 
 class SchemaResolution:
@@ -26,7 +63,14 @@ class SchemaResolution:
         return self.store
 
     def schema_set(self) -> str:
-        return SCHEMA_SETS.get(self.version, "noark5-v5.0")
+        return SCHEMA_SETS[schema_set_for(self.version)[0]]
+
+    def note_schema_set(self) -> None:
+        """Say once (N5.03) which official set stands in for a version without one of its own: an info for a
+        version of a known series (a 5.5.0 extract is a v5.0 extract), else a warning."""
+        _base, note, severity = schema_set_for(self.version)
+        if note is not None:
+            self.r.add("N5.03", severity, note, file=self.addml_name)
 
     def schema_for(self, unit: str, xml_name: str) -> etree.XMLSchema | None:
         """The schema to validate ``unit`` with: the shipped ones, else the store's (reported, once)."""

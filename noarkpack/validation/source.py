@@ -289,6 +289,13 @@ def _root_dir(path: Path) -> Path | None:
     return None
 
 
+def find_extract_dir(path: str | os.PathLike) -> Path | None:
+    """The folder of the extract in the folder PATH (itself, its avleveringspakke/, content/, or one level
+    down), or None: what :func:`open_source` looks for, without opening anything."""
+    p = Path(path)
+    return _root_dir(p) if p.is_dir() else None
+
+
 _PLAIN = (tarfile.REGTYPE, tarfile.AREGTYPE)
 
 
@@ -365,4 +372,4 @@ def identify_document(source: ExtractSource, rel: str):
 
 
 __all__ = ["ExtractSource", "DirSource", "TarSource", "ValidationError", "open_source", "norm_ref",
-           "identify_document", "DOCUMENT_DIRS", "ADDML_NAMES"]
+           "identify_document", "find_extract_dir", "DOCUMENT_DIRS", "ADDML_NAMES"]
