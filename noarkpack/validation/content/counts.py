@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from ..schema_resolve import schema_set_for
 from .base import Group
 
 #: elements counted per parent element name, and the test that lists them
@@ -68,7 +69,8 @@ class Counts(Group):
     def report(self, addml_name: str | None) -> None:
         cp, info, n = self.cp, self.info, self.n
         r, a = cp.r, cp.addml
-        v5 = cp.version == "5.0"
+        # part replaced sakspart in v5.0; a 5.x extract (e.g. 5.5.0) belongs to the v5.0 series (schema_set_for)
+        v5 = schema_set_for(cp.version)[0] == "5.0"
         info("N5.35", f"{'parties (part)' if v5 else 'case parties (sakspart)'}: {n['part'] if v5 else n['sakspart']}")
         for t, names in (("N5.36", ["merknad"]), ("N5.37", ["referanseTilKlasse", "referanseTilMappe", "referanseTilRegistrering"]),
                          ("N5.38", ["presedens"]), ("N5.43", ["gradering"]), ("N5.42", ["skjerming"]),
