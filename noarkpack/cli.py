@@ -290,7 +290,8 @@ def deposit(
 @app.command()
 @_edge
 def validate(
-    path: Path = typer.Argument(..., help="An extract folder, a SIP/AIP tar, or a folder with content/."),
+    path: Path = typer.Argument(..., help="An extract folder, a SIP/AIP tar, a folder with content/, or the --out "
+                                          "folder package wrote (its one package is found)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON to this file."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
     junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML (one testcase per test id)."),
@@ -338,7 +339,8 @@ def package(
 @app.command()
 @_edge
 def verify(
-    path: Path = typer.Argument(..., help="A SIP/AIP tar (with its {uuid}.xml beside it), a bag, or an NHA deposit."),
+    path: Path = typer.Argument(..., help="A SIP/AIP tar (with its {uuid}.xml beside it), a bag, an NHA deposit, or "
+                                          "the --out folder package wrote (its one package is found)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON to this file."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write an HTML report."),
     no_content: bool = typer.Option(False, "--no-content", help="Check fixity and structure only."),
