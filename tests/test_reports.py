@@ -17,6 +17,7 @@ variable ``NOARKPACK_TEST_ARTEFACTS`` (created when missing), else in pytest's t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -217,5 +218,137 @@ def test_validation_report_in_browser(browser, artefacts, validations, name):
         # the index wraps inside the page
         nav = page.locator("nav.index").bounding_box()
         assert nav["x"] + nav["width"] <= VIEWPORT["width"]
+    finally:
+        page.close()
+
+
+# --------------------------------------------------------------------------- analysis report
+
+
+@pytest.fixture(scope="module")
+def analyses(tmp_path_factory) -> dict:
+    """name → (Analysis, its JSON) of examples/omsorg and of a copy where a selected journal's document file is
+    gone (AN.11, blocking)."""
+    from noarkpack.pipeline import analyse_project
+
+    out = {}
+    for name in ("omsorg", "broken"):
+        proj = tmp_path_factory.mktemp(f"analyse-{name}") / "omsorg"
+        shutil.copytree(OMSORG, proj, ignore=shutil.ignore_patterns(".noarkpack", "*.sqlite*"))
+        if name == "broken":
+            victim = next(p for p in sorted((proj / "dokumenter" / "notater" / "2013").iterdir()))
+            victim.rename(proj / "dokumenter" / "løs fil.txt")
+        a = analyse_project(proj)
+        out[name] = (a, json.loads(json.dumps(a.to_json())))  # what --json writes
+    return out
+
+
+def chart_bars(doc, chart: str) -> list[tuple]:
+    """(label, series, value, the number its text says) of each bar of an SVG chart in the lxml tree."""
+    [svg] = doc.xpath(f"//svg[@id='{chart}']")
+    bars = []
+    for g in svg.xpath(".//g[contains(concat(' ', @class, ' '), ' bar ')]"):
+        shown = "".join(g.xpath(".//*[contains(concat(' ', @class, ' '), ' value ')]//text()"))
+        bars.append((g.get("data-label"), g.get("data-series"), int(g.get("data-value")), shown))
+    return bars
+
+
+def expected_charts(data: dict) -> dict:
+    """chart id → the bars the analysis JSON says it must have: (label, series, value), in order."""
+    c = data["counts"]
+    years = [(y, s, x[k]) for y, x in c["by_year"].items() for s, k in (("opprettet", "opened"),
+                                                                          ("avsluttet", "closed"))]
+    formats = sorted(c["formats"].items(), key=lambda kv: -kv[1]["files"])
+    by_code = data["summary"]["by_code"]
+    order = sorted(by_code, key=lambda k: (-bool(by_code[k]["blocking"]), -bool(by_code[k]["warning"]), k))
+    return {
+        "chart-years": years,
+        "chart-format-files": [(f"{p} {x['name'] or ''}", None, x["files"]) for p, x in formats],
+        "chart-format-bytes": [(f"{p} {x['name'] or ''}", None, x["bytes"]) for p, x in formats],
+        "chart-codes": [(k, None, sum(by_code[k].values())) for k in order],
+    }
+
+
+@pytest.mark.parametrize("name", ["omsorg", "broken"])
+def test_analysis_charts_say_what_the_json_says(analyses, name):
+    analysis, data = analyses[name]
+    html = analysis.to_html()
+    assert "<script" not in html and "http://" not in html and "https://" not in html and "<link " not in html
+    doc = _html(html)
+    for chart, want in expected_charts(data).items():
+        bars = chart_bars(doc, chart)
+        assert want, chart  # the example has journals over many years, formats and findings
+        if chart == "chart-codes":  # its labels are code and title
+            assert [(lb.split()[0], s, v) for lb, s, v, _ in bars] == want, chart
+        else:
+            assert [(lb, s, v) for lb, s, v, _ in bars] == want, chart
+        # every bar says its number in text (not by its length or colour alone)
+        for label, _, value, shown in bars:
+            if chart == "chart-format-bytes":
+                assert shown == analysis_human(value), (chart, label)
+            else:
+                assert shown.split()[0] == str(value), (chart, label, shown)
+        # an accessible image, named by its title and description, with its table kept after it
+        [svg] = doc.xpath(f"//svg[@id='{chart}']")
+        assert svg.get("role") == "img"
+        assert svg.get("aria-labelledby") == f"{chart}-title {chart}-desc"
+        assert svg.xpath("./title/text()") and svg.xpath("./desc/text()")
+        assert svg.xpath("following::table"), chart
+    # the table of the years is there with the same numbers
+    rows = doc.xpath("//tr[th='år']/following-sibling::tr")
+    assert [(r[0].text, int(r[1].text), int(r[2].text)) for r in rows] == \
+        [(y, x["opened"], x["closed"]) for y, x in data["counts"]["by_year"].items()]
+
+
+def analysis_human(n: int) -> str:
+    from noarkpack.fsutil import human_size
+    return human_size(n)
+
+
+def test_analysis_verdict_reads_as_a_sentence(analyses):
+    analysis, data = analyses["omsorg"]
+    [verdict] = _html(analysis.to_html()).xpath("//p[contains(@class, 'verdict')]")
+    text = " ".join("".join(verdict.itertext()).split())
+    assert text == f"OK: ingen funn hindrer avlevering ({data['summary']['warnings']} advarsler)"
+
+
+def test_analysis_blocking_findings_come_first(analyses):
+    analysis, data = analyses["broken"]
+    assert data["verdict"] == "blocked"
+    doc = _html(analysis.to_html())
+    body = list(doc.iter())
+    [blocking] = doc.xpath("//*[@id='blocking']")
+    [scope] = doc.xpath("//h2[text()='Omfang']")
+    assert body.index(blocking) < body.index(scope)
+    assert [r.get("data-code") for r in blocking.xpath(".//tr[@data-code]")] == \
+        [f["code"] for f in data["findings"] if f["severity"] == "blocking"] == ["AN.11"]
+    # and the code with blocking findings leads the chart, the table and the sections
+    assert chart_bars(doc, "chart-codes")[0][0].startswith("AN.11 ")
+    sections = [s.get("id") for s in doc.xpath("//section[@class='code']")]
+    assert sections[0] == "AN.11"
+    # the clean analysis has no such section
+    assert not _html(analyses["omsorg"][0].to_html()).xpath("//*[@id='blocking']")
+
+
+@pytest.mark.parametrize("name", ["omsorg", "broken"])
+def test_analysis_report_in_browser(browser, artefacts, analyses, name):
+    analysis, data = analyses[name]
+    page = render(browser, artefacts, analysis.to_html(), f"analysis-{name}")
+    try:
+        no_overflow(page)
+        verdict = page.locator("p.verdict").bounding_box()
+        assert verdict["y"] < VIEWPORT["height"]
+        if name == "broken":
+            assert page.locator("#blocking").bounding_box()["y"] < VIEWPORT["height"], artefacts
+        for chart, want in expected_charts(data).items():
+            svg = page.locator(f"svg#{chart}")
+            assert svg.is_visible(), chart
+            box = svg.bounding_box()
+            assert box["x"] + box["width"] <= VIEWPORT["width"], chart
+            # the numbers as the browser draws them: the text of each bar
+            shown = svg.locator("g.bar .value").all_text_contents()
+            assert len(shown) == len(want), chart
+            if chart != "chart-format-bytes":
+                assert [int(s.split()[0]) for s in shown] == [v for _, _, v in want], chart
     finally:
         page.close()
