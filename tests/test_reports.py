@@ -86,6 +86,12 @@ def _html(text: str):
     return etree.fromstring(text.encode(), etree.HTMLParser())
 
 
+def self_contained(doc) -> None:
+    """No script, no stylesheet or image fetched, every link inside the page: it works offline, in a SIP."""
+    assert not doc.xpath("//script | //link | //img | //iframe | //object")
+    assert all(ref.startswith("#") for ref in doc.xpath("//@href | //@src"))
+
+
 # --------------------------------------------------------------------------- validation report, plain
 
 
@@ -100,6 +106,7 @@ def test_validation_summary_precedes_the_passed_tests(validations, name):
     report = validations[name]
     summary = report.summary()["tests"]
     doc = _html(report.to_html())
+    self_contained(doc)
     body = list(doc.iter())
     [attention] = doc.xpath("//*[@id='attention']")
     rows = attention.xpath(".//tr[@data-test]")
@@ -275,6 +282,7 @@ def test_analysis_charts_say_what_the_json_says(analyses, name):
     html = analysis.to_html()
     assert "<script" not in html and "http://" not in html and "https://" not in html and "<link " not in html
     doc = _html(html)
+    self_contained(doc)
     for chart, want in expected_charts(data).items():
         bars = chart_bars(doc, chart)
         assert want, chart  # the example has journals over many years, formats and findings
@@ -352,3 +360,120 @@ def test_analysis_report_in_browser(browser, artefacts, analyses, name):
                 assert [int(s.split()[0]) for s in shown] == [v for _, _, v in want], chart
     finally:
         page.close()
+
+
+# --------------------------------------------------------------------------- verify's and the NHA deposit's reports
+
+
+def _flip_first_document_byte(tar: Path) -> None:
+    """One byte of the first document in a SIP tar changed (the tar, dias-mets.xml and the extract disagree)."""
+    import tarfile
+
+    with tarfile.open(tar) as t:
+        doc = next(m for m in t.getmembers() if m.isfile() and m.size and len(m.name.split("/")) > 3
+                   and m.name.split("/")[1] == "content")
+    with open(tar, "r+b") as f:
+        f.seek(doc.offset_data)
+        b = f.read(1)
+        f.seek(doc.offset_data)
+        f.write(bytes([b[0] ^ 0x01]))
+
+
+@pytest.fixture(scope="module")
+def verifications(omsorg_extract, validations, tmp_path_factory, schema_store) -> dict:
+    """name → verify's report: the omsorg SIP (its validation report inside), the same with one document byte
+    changed, examples/sykehus's NHA deposit (one NHA.13 warning) and the same with one byte of a tar changed."""
+    import tomllib
+
+    from noarkpack.nha import NhaReport, run_nha_package, verify_deposit
+    from noarkpack.packaging import PackageMetadata, build_package, metadata_template, verify
+
+    meta = PackageMetadata.from_toml(tomllib.loads(metadata_template()))
+    pkg = build_package(omsorg_extract, tmp_path_factory.mktemp("sip"), profile="arkivverket-sip", metadata=meta,
+                        store=schema_store, validation_report=validations["omsorg"].portable())
+    out = {"sip": verify(pkg.tar, store=schema_store)}
+    broken = tmp_path_factory.mktemp("sip-broken")
+    shutil.copy2(pkg.description, broken / pkg.description.name)
+    tar = Path(shutil.copy2(pkg.tar, broken / pkg.tar.name))
+    _flip_first_document_byte(tar)
+    out["sip-broken"] = verify(tar, store=schema_store)
+
+    built = run_nha_package(ROOT / "examples" / "sykehus", tmp_path_factory.mktemp("nha"))
+    for name, path in (("nha", built.path), ("nha-broken", tmp_path_factory.mktemp("nha-broken") / built.path.name)):
+        if name == "nha-broken":
+            shutil.copytree(built.path, path)
+            dok = path / built.dok_packages[0].file
+            data = bytearray(dok.read_bytes())
+            data[512 * 3 + 100] ^= 0x01  # inside the first document's content
+            dok.write_bytes(bytes(data))
+        report = NhaReport(str(path))
+        report.extend(verify_deposit(path, store=schema_store))
+        out[name] = report
+    return out
+
+
+def _checks(report) -> dict:
+    """check id → (errors, warnings) for the checks with any, from the report's JSON."""
+    data = json.loads(json.dumps(report.to_json(), default=str))
+    out: dict = {}
+    for f in data["findings"]:
+        if f["severity"] in ("error", "warning"):
+            e, w = out.get(f["test"], (0, 0))
+            out[f["test"]] = (e + (f["severity"] == "error"), w + (f["severity"] == "warning"))
+    return out
+
+
+@pytest.mark.parametrize("name", ["sip", "sip-broken", "nha", "nha-broken"])
+def test_verify_report_summary_and_chart(verifications, name):
+    report = verifications[name]
+    want = _checks(report)
+    assert want  # each has a warning at least (N5.29's note on Arkade; NHA.13's wrong fødselsnummer)
+    if name.endswith("broken"):
+        assert not report.ok
+    doc = _html(report.to_html())
+    self_contained(doc)
+    body = list(doc.iter())
+    [attention] = doc.xpath("//*[@id='attention']")
+    rows = attention.xpath(".//tr[@data-test]")
+    assert {r.get("data-test"): (int(r.get("data-errors")), int(r.get("data-warnings"))) for r in rows} == want
+    # checks with errors first
+    errs = [int(r.get("data-errors")) > 0 for r in rows]
+    assert errs == sorted(errs, reverse=True)
+    # every other check with findings is folded, after the summary
+    for el in doc.xpath("//details[@class='check']"):
+        assert el.get("id") not in want and el.get("open") is None and body.index(el) > body.index(attention)
+    # with more than one check to show, a chart of their errors and warnings with the same numbers
+    if len(want) > 1:
+        bars = chart_bars(doc, "chart-checks")
+        assert {lb.split()[0]: v for lb, _, v, _ in bars} == {t: e + w for t, (e, w) in want.items()}
+        assert all(shown.split()[0] == str(v) for _, _, v, shown in bars)
+    else:
+        assert not doc.xpath("//svg[@id='chart-checks']")
+    if name.startswith("sip"):  # what was checked, with the counts of the report's facts
+        facts = {r[0].text: r[1].text for r in doc.xpath("//h2[text()='What was checked']/following-sibling::table[1]/tr")}
+        assert facts["documents_confirmed"] == str(report.facts["documents_confirmed"])
+
+
+@pytest.mark.parametrize("name", ["sip-broken", "nha-broken"])
+def test_verify_report_in_browser(browser, artefacts, verifications, name):
+    report = verifications[name]
+    page = render(browser, artefacts, report.to_html(), f"verify-{name}")
+    try:
+        no_overflow(page)
+        first = page.locator("#attention tr[data-test]").first
+        assert first.bounding_box()["y"] < VIEWPORT["height"], artefacts
+        assert int(first.get_attribute("data-errors")) > 0
+    finally:
+        page.close()
+
+
+def test_validation_report_inside_the_sip_is_the_new_one(verifications, validations, tmp_path):
+    """The report that travels in the SIP (administrative_metadata/repository_operations/) is this one."""
+    import tarfile
+
+    tar = Path(verifications["sip"].path)
+    with tarfile.open(tar) as t:
+        [member] = [m for m in t.getmembers() if m.name.endswith("repository_operations/validation-report.html")]
+        html = t.extractfile(member).read().decode("utf-8")
+    doc = _html(html)
+    assert doc.xpath("//*[@id='attention']") and doc.xpath("//details[@class='test']")
