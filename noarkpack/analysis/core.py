@@ -191,11 +191,14 @@ class Analysis:
                                  trim_blocks=True, lstrip_blocks=True)
         env.filters["human"] = _human
         codes = []
-        for code, t in sorted(self.totals.items()):
+        # the codes with blocking findings first, then those with warnings, then the rest (issue 23)
+        for code, t in sorted(self.totals.items(), key=lambda ct: (-bool(ct[1]["blocking"]),
+                                                                    -bool(ct[1]["warning"]), ct[0])):
             codes.append({"code": code, "title": CATALOGUE[code][0], "todo": CATALOGUE[code][1], "totals": t,
                           "findings": self.for_code(code)[:first], "total": sum(t.values())})
+        blocking = [f for f in self.findings if f.severity == "blocking"][:first]
         return env.get_template("analysis-report.html.j2").render(a=self, codes=codes, counts=self.counts,
-                                                                  first=first)
+                                                                  first=first, blocking=blocking)
 
 
 def _masked(path: str) -> str:
@@ -500,11 +503,17 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
              "JOIN disk ON disk.path = d.fil_norm AND disk.size > 0 GROUP BY d.fil_norm ORDER BY d.fil_norm")
         done = 0
         allow = project.conversion.allow_unconverted
+        # every file to be deposited by its format as found (before conversion): the report's format chart
+        formats: dict[str, dict] = {}
+        a.counts["formats"] = formats
         for fil, written, size, given, jid, iid, file, line, ident in _identified(c.execute(q), root, store):
             done += 1
             if progress and done % 200 == 0:
                 progress("identify", done, None)
             puid = ident.puid if ident.puid != "UNKNOWN" else (given or "UNKNOWN")
+            kind = formats.setdefault(puid, {"name": ident.name or None, "files": 0, "bytes": 0})
+            kind["files"] += 1
+            kind["bytes"] += size
             day = datetime.fromisoformat(written).date() if written else None
             if is_archival(puid, day):
                 continue

@@ -65,3 +65,7 @@ class NhaReport(VerifyReport):
     kind: str = "nha-deposit"
 
     finding_json = staticmethod(finding_json)
+
+    def check_name(self, test: str) -> str | None:
+        """What an NHA.* check checks, for the HTML report."""
+        return CATALOGUE.get(test)

@@ -7,7 +7,6 @@ documented in docs/packaging.md.
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,14 +100,43 @@ class VerifyReport:
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=2, default=str)
 
-    def to_html(self) -> str:
-        rows = "\n".join(
-            f"<tr class='{html.escape(f.severity)}'><td>{html.escape(f.test)}</td><td>{html.escape(f.severity)}</td>"
-            f"<td>{html.escape(f.message)}</td><td>{html.escape(str(f.location.get('file') or ''))}</td></tr>"
-            for f in self.findings)
+    def check_name(self, test: str) -> str | None:
+        """A check's name for the HTML report: Arkade's (or our) name of an N5/NP test, else None."""
+        if test.startswith(("N5.", "NP.")):
+            from ..validation import catalogue  # the validation run verify merges (packaging sits above it)
+
+            if test in catalogue.TESTS:
+                return catalogue.arkade_name(test, "en", self.facts.get("version")) or catalogue.get(test).name
+        return None
+
+    def to_html(self, first: int = 20, top: int = 3) -> str:
+        """A self-contained HTML report (templates/verify-report.html.j2): the verdict, the checks with errors or
+        warnings (their counts and first ``top`` findings; issue 23), what was checked, then each check's first
+        ``first`` findings, those with infos only folded."""
+        import jinja2
+
+        from ..resources import templates_dir
+
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
+                                 trim_blocks=True, lstrip_blocks=True)
+        checks: dict[str, dict] = {}  # in the order of their first finding
+        for f in self.findings:
+            c = checks.get(f.test)
+            if c is None:
+                c = checks[f.test] = {"id": f.test, "name": self.check_name(f.test), "findings": [],
+                                      "counts": {s: 0 for s in SEVERITIES}}
+            c["counts"][f.severity] += 1
+            if len(c["findings"]) < first:
+                c["findings"].append(f)
+        for c in checks.values():
+            c["findings"].sort(key=lambda f: SEVERITIES.index(f.severity))  # errors first (a stable sort)
+            c["top"] = [f for f in c["findings"] if f.severity != INFO][:top]
+            c["more"] = sum(c["counts"].values()) - len(c["findings"])
+        attention = sorted((c for c in checks.values() if c["counts"][ERROR] or c["counts"][WARNING]),
+                           key=lambda c: (not c["counts"][ERROR], list(checks).index(c["id"])))
+        quiet = [c for c in checks.values() if not (c["counts"][ERROR] or c["counts"][WARNING])]
         s = self.summary()
-        return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>noarkpack verify</title></head>"
-                f"<body><h1>noarkpack verify: {html.escape(s['verdict'])}</h1>"
-                f"<p>{html.escape(str(s['path']))}: {s['errors']} errors, {s['warnings']} warnings</p>"
-                "<table><tr><th>test</th><th>severity</th><th>message</th><th>file</th></tr>"
-                f"{rows}</table></body></html>\n")
+        facts = [(k, v) for k, v in s.items() if k not in ("path", "verdict", "errors", "warnings", "info")
+                 and isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+        return env.get_template("verify-report.html.j2").render(summary=s, checks=checks, attention=attention,
+                                                                quiet=quiet, facts=facts)

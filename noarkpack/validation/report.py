@@ -410,8 +410,12 @@ class Report:
                 f'skipped="{skipped}" time="{self.seconds:.3f}">\n')
         return head + "\n".join(cases) + "\n</testsuite>\n</testsuites>\n"
 
-    def to_html(self, first: int = 20) -> str:
-        """A self-contained HTML report (templates/validation-report.html.j2)."""
+    def to_html(self, first: int = 20, top: int = 3) -> str:
+        """A self-contained HTML report (templates/validation-report.html.j2).
+
+        Read at a glance (issue 23): the verdict, then every failed or warned test with its counts and its
+        first ``top`` errors and warnings, then those tests in full, then the passed tests folded.
+        """
         import jinja2
 
         from ..resources import templates_dir
@@ -426,14 +430,27 @@ class Report:
             bucket = shown[f.test][f.severity]
             if len(bucket) < first:
                 bucket.append(f)
+        groups: dict[str, list[dict]] = {"failed": [], "passed with warnings": [], "passed": [], "not run": []}
         tests = []
         for t in self.test_ids():
             info = catalogue.get(t)
             fs = [f for s in SEVERITIES for f in shown[t][s]][:first] if t in shown else []
-            tests.append({"info": info, "arkade_name": self.arkade_name(t), "status": self.status(t),
-                          "counts": self.counts[t],
-                          "findings": fs, "more": sum(self.counts[t].values()) - min(self.kept[t], first)})
-        return template.render(report=self, summary=self.summary(), tests=tests, lang=self.lang)
+            status = self.status(t)
+            css, mark = _STATUS_LOOK[status]
+            test = {"info": info, "arkade_name": self.arkade_name(t), "status": status, "css": css, "mark": mark,
+                    "counts": self.counts[t], "findings": fs,
+                    "top": [f for f in fs if f.severity != "info"][:top],
+                    "more": sum(self.counts[t].values()) - min(self.kept[t], first)}
+            tests.append(test)
+            groups[status].append(test)
+        return template.render(report=self, summary=self.summary(), tests=tests, lang=self.lang,
+                               failed=groups["failed"], warned=groups["passed with warnings"],
+                               passed=groups["passed"], notrun=groups["not run"])
+
+
+#: a test status → (CSS class, the mark that says it without colour) in the HTML report's index
+_STATUS_LOOK = {"failed": ("failed", "✗"), "passed with warnings": ("warn", "!"), "passed": ("passed", "✓"),
+                "not run": ("notrun", "–")}
 
 
 __all__ = ["Finding", "FindingList", "Report", "SEVERITIES", "SpilledFindings"]
