@@ -73,7 +73,10 @@ def test_limit_and_shown_counts(small_memory):
     s = r.summary()["tests"]
     assert s["N5.30"]["errors"] == 10 and s["N5.30"]["not_shown"] == 6
     html = r.to_html(first=2)
-    assert html.count("finding 1 ") + html.count("finding 4 ") == 2  # the first two errors of N5.30
+    # the first two errors of N5.30, each in the failed-tests summary and in the test's section (issue 23), and
+    # no later one
+    assert html.count("finding 1 ") == html.count("finding 4 ") == 2
+    assert "finding 7 " not in html and "finding 10 " not in html
 
 
 def test_memory_holds_only_the_head():
