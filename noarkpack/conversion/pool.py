@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import DocumentError
-from .tools import NOT_OPENED, PDF_EXPORT, require_libreoffice
+from .tools import NOT_OPENED, PDF_EXPORT, lo_env, private_temp, require_libreoffice
 
 #: seconds LibreOffice may take to start (a fresh profile included) before its first document's budget runs
 STARTUP = 60.0
@@ -73,7 +73,7 @@ class LibreOfficePool:
         self.crashes = 0  # instances that crashed or hung
         self._profiles: queue.Queue[Path] = queue.Queue()
         # the profiles: in ``temp`` when given (a Dask worker's own folder), else the system's
-        self._root = Path(tempfile.mkdtemp(prefix="noarkpack-lopool-", dir=temp))
+        self._root = private_temp("noarkpack-lopool-", temp)
         for n in range(self.workers):
             self._profiles.put(self._root / f"p{n}")
         #: the running LibreOffice processes (the tests kill one to see a crash handled)
@@ -164,7 +164,7 @@ class LibreOfficePool:
                    "--convert-to", f"pdf:{batch[0].filter}:{{{PDF_EXPORT}}}", "--outdir", str(out),
                    *map(str, staged)]
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env={**os.environ, "HOME": str(profile)},
+                                    stderr=subprocess.DEVNULL, env=lo_env(profile),
                                     start_new_session=True)
             self.instances += 1
             self.running[proc.pid] = proc
