@@ -195,3 +195,22 @@ def test_lo_profiles_and_temporary_files_are_removed(notes, tmp_path):
     assert len(during) == 1 and stale.name not in during, r.stdout
     assert sorted(p.name for p in tmp.iterdir()) == [alive.name]  # nothing else left, the stale one swept
     assert (tmp_path / "cache" / "one" / "document.pdf").is_file()
+
+
+def test_batches_are_split_evenly_over_the_workers():
+    """Every worker gets the same number of batches of near-equal size: 48 documents, batches of at most 20 and
+    two workers were 20 + 20 + 8 (one worker idle while the other converted the last 8)."""
+    from noarkpack.conversion.pool import split_even
+
+    def sizes(n, batch, workers):
+        got = split_even(list(range(n)), batch, workers)
+        assert [x for b in got for x in b] == list(range(n))  # every document once, in order
+        return [len(b) for b in got]
+
+    assert sizes(48, 20, 2) == [12, 12, 12, 12]
+    assert sizes(48, 20, 1) == [16, 16, 16]
+    assert sizes(8, 4, 2) == [4, 4]
+    assert sizes(7, 2, 2) == [2, 2, 2, 1]
+    assert sizes(3, 32, 2) == [2, 1]
+    assert sizes(1, 32, 4) == [1]
+    assert sizes(0, 32, 2) == []

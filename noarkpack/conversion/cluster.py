@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import ConfigError, DocumentError
-from .pool import OnResult, PoolItem
+from .pool import OnResult, PoolItem, split_even
 from .tools import GHOSTSCRIPT
 
 #: batches in flight per worker thread (one running, one queued: the next starts without a round trip)
@@ -94,9 +94,7 @@ class ClusterConverter:
             by_filter.setdefault(it.filter, []).append(it)
         batches = []
         for group in by_filter.values():
-            # at most batch_size a batch, and fewer when there are not enough to keep every worker busy
-            size = max(1, min(self.batch_size, -(-len(group) // self.threads)))
-            batches += [group[i:i + size] for i in range(0, len(group), size)]
+            batches += split_even(group, self.batch_size, self.threads)
         limit = IN_FLIGHT * self.threads
         pending = iter(batches)
 
