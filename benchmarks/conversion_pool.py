@@ -1,6 +1,6 @@
 """Benchmark (issue 19): documents per minute, one LibreOffice per file vs the pool fed batches, same run.
 
-    .venv/bin/python benchmarks/conversion_pool.py [--notes 24] [--scans 6] [--workers 2] [--dask]
+    .venv/bin/python benchmarks/conversion_pool.py [--notes 24] [--scans 6] [--workers 2] [--dask] [--repeat 1]
 
 Makes, on the spot, small office notes (RTF and Word 97 .doc, 1-10 KB) and scanned pages (TIFF, BMP and
 GIF, 1000 x 1400 pixels), converts each group into a fresh conversion cache twice — one soffice process
@@ -20,6 +20,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
@@ -150,6 +151,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--dask", action="store_true", help="also the pool on a Dask LocalCluster of 1 and 2 workers")
     ap.add_argument("--dask-only", action="store_true", help="only the Dask comparison")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of the Dask comparison (1 worker, 2 workers)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -178,12 +180,20 @@ def main() -> None:
             for puid, r in sorted(rates.items()):
                 print(f"    {puid:10} {r['seconds'] / r['documents']:.3f} s/document (rates.json)")
         if args.dask or args.dask_only:
+            # one worker, then two, in turns (--repeat rounds): each pair shares the phase of the host's load
             notes = [str(f) for f in groups["notes (RTF, DOC)"]]
-            one = spawn({"mode": "dask", "files": notes, "workers": 1, "cache": str(tmp / "dask1")})
-            two = spawn({"mode": "dask", "files": notes, "workers": 2, "cache": str(tmp / "dask2")})
-            print(f"Dask LocalCluster, notes: 1 worker {one['documents'] / one['seconds'] * 60:.0f}/min, "
-                  f"2 workers {two['documents'] / two['seconds'] * 60:.0f}/min, "
-                  f"speed-up {one['seconds'] / two['seconds']:.2f}x")
+            pairs = []
+            for r in range(args.repeat):
+                one = spawn({"mode": "dask", "files": notes, "workers": 1, "cache": str(tmp / f"dask1-{r}")})
+                two = spawn({"mode": "dask", "files": notes, "workers": 2, "cache": str(tmp / f"dask2-{r}")})
+                pairs.append(one["seconds"] / two["seconds"])
+                print(f"Dask LocalCluster, {len(notes)} notes: 1 worker {one['documents'] / one['seconds'] * 60:.0f}/min "
+                      f"({one['seconds']:.1f} s), 2 workers {two['documents'] / two['seconds'] * 60:.0f}/min "
+                      f"({two['seconds']:.1f} s), speed-up {pairs[-1]:.2f}x; load average {os.getloadavg()[0]:.1f}",
+                      flush=True)
+            if len(pairs) > 1:
+                print(f"Dask speed-up, median of {len(pairs)} pairs: {statistics.median(pairs):.2f}x "
+                      f"({min(pairs):.2f}-{max(pairs):.2f})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -17,6 +17,7 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from .errors import DocumentError
 from .hashing import CHUNK_SIZE
@@ -271,28 +272,47 @@ def identify(path: Path, *, wait: bool = False) -> Identification:
     return ident
 
 
-def identify_many(paths: list[Path], workers: int | None = None) -> list[Identification]:
-    """Identify many files at once, on every core (Siegfried's own workers); results are kept like identify()."""
+def identify_many(paths: list[Path], workers: int | None = None, *,
+                  identifier: Callable[[list[Path]], list[Identification | None]] | None = None
+                  ) -> list[Identification]:
+    """Identify many files at once, on every core (Siegfried's own workers); results are kept like identify().
+
+    ``identifier``: what identifies the files not known yet (default :func:`identify_files` on this
+    machine; ``noarkpack convert --scheduler`` passes the Dask workers', noarkpack.conversion.cluster).
+    """
     keys = [_IdentificationCache.key(p) for p in paths]
     known = [_known(k) for k in keys]
     todo = [i for i, hit in enumerate(known) if hit is None]
     if todo:
-        import pygfried
-
-        try:
-            result = pygfried.identify_many([str(paths[i]) for i in todo], workers=workers or os.cpu_count() or 1)
-            entries = {f.get("filename"): f for f in result.get("files") or []}
-        except Exception:  # one unreadable file fails the batch: fall back to one at a time
-            entries = None
-        for i in todo:
-            entry = entries.get(str(paths[i])) if entries is not None else None
-            try:
-                known[i] = _from_result(entry) if entry is not None else _identify(paths[i])
-            except DocumentError:
-                known[i] = None  # unreadable: identify() below reports it
-                continue
-            _remember(keys[i], known[i])
+        found = (identifier or (lambda ps: identify_files(ps, workers)))([paths[i] for i in todo])
+        for i, ident in zip(todo, found):
+            known[i] = ident  # None: unreadable, identify() below reports it
+            if ident is not None:
+                _remember(keys[i], ident)
     return [hit if hit is not None else identify(p) for p, hit in zip(paths, known)]
+
+
+def identify_files(paths: list[Path], workers: int | None = None) -> list[Identification | None]:
+    """Siegfried on every file, in one call on ``workers`` cores; nothing remembered.  None for a file it
+    cannot read.  A file's result depends on its bytes and its name's extension only (PRONOM's signatures),
+    so a copy under another name with the same suffix is identified the same (a cluster worker's copies)."""
+    if not paths:
+        return []
+    import pygfried
+
+    try:
+        result = pygfried.identify_many([str(p) for p in paths], workers=workers or os.cpu_count() or 1)
+        entries = {f.get("filename"): f for f in result.get("files") or []}
+    except Exception:  # one unreadable file fails the batch: fall back to one at a time
+        entries = None
+    out: list[Identification | None] = []
+    for p in paths:
+        entry = entries.get(str(p)) if entries is not None else None
+        try:
+            out.append(_from_result(entry) if entry is not None else _identify(p))
+        except DocumentError:
+            out.append(None)
+    return out
 
 
 class IdentificationStore:

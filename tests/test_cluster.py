@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -64,6 +65,68 @@ def test_local_cluster_of_two_worker_processes(tmp_path):
     _extract_twice(root, tmp_path)
 
 
+def _store_rows(root: Path) -> list[tuple]:
+    db = sqlite3.connect(root / ".noarkpack" / "identification.sqlite")
+    try:
+        return db.execute("SELECT * FROM ident ORDER BY key").fetchall()
+    finally:
+        db.close()
+
+
+def _no_siegfried_here(monkeypatch) -> None:
+    """Siegfried in this process fails the test: every identification must come from the workers or the store."""
+    from noarkpack import documents
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Siegfried ran on the machine that runs convert/extract")
+
+    monkeypatch.setattr(documents, "_identify", refuse)
+    monkeypatch.setattr(documents, "identify_files", refuse)
+
+
+def test_identification_on_the_workers_equals_a_local_one(tmp_path, monkeypatch):
+    """`convert --scheduler` identifies the documents on the workers (their bytes travel): the store then
+    holds what a local identification writes, row for row, and the extract after it identifies nothing."""
+    from noarkpack import prepass
+
+    root = sp.write_project(tmp_path / "proj")
+    (root / "dok" / ".utenendelse").write_bytes((root / "dok" / "notat1.rtf").read_bytes())  # Go's Ext: whole name
+    with monkeypatch.context() as m, \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        _no_siegfried_here(m)
+        run = convert_project(root, scheduler=lc.scheduler_address, batch_size=3)
+        _no_task_folders_left(lc)
+    assert run.identified == len(list((root / "dok").iterdir())) - 1 + 1  # notat0 twice, .utenendelse unused
+    assert run.converted == sp.distinct_to_convert(root) - 1 and not run.failures
+    on_cluster = _store_rows(root)
+    assert len(on_cluster) == len(list((root / "dok").iterdir())) - 1  # every referenced file, once
+
+    # the same project identified on this machine, from an empty store: the same rows
+    (root / ".noarkpack" / "identification.sqlite").unlink()
+    for extra in ("-wal", "-shm"):
+        (root / ".noarkpack" / f"identification.sqlite{extra}").unlink(missing_ok=True)
+    local = convert_project(root, workers=2)
+    assert local.converted == 0 and local.identified == run.identified
+    assert _store_rows(root) == on_cluster
+
+    # the identification of a file nobody references, on a worker and here: the same (extension match)
+    from noarkpack.conversion.cluster import ClusterIdentifier
+    from noarkpack.documents import identify_files
+
+    odd = [root / "dok" / ".utenendelse", root / "dok" / "notat1.rtf", root / "dok" / "skann0.bmp"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
+            distributed.Client(lc) as client:
+        assert ClusterIdentifier(client)(odd) == identify_files(odd)
+
+    # the extract after the cluster's convert: no Siegfried, no prepass child, every document from the store
+    started = []
+    monkeypatch.setattr(prepass.Prepass, "start", lambda self: started.append(1))
+    _no_siegfried_here(monkeypatch)
+    x = extract_project(load_project(root), tmp_path / "x")
+    assert not started and x.conversion is None
+    assert x.result.converted == sp.distinct_to_convert(root)  # notat0 twice, .utenendelse unused: -1 +1
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -76,7 +139,11 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
                             stdin=subprocess.DEVNULL)
 
 
-def test_scheduler_and_two_workers_one_killed_mid_run(tmp_path):
+@pytest.mark.parametrize("stage", ["identify", "convert"])
+def test_scheduler_and_two_workers_one_killed_mid_run(tmp_path, monkeypatch, stage):
+    """One worker killed while the identification (or the conversion) tasks are in flight: nothing lost."""
+    from noarkpack.conversion import cluster
+
     root = sp.write_project(tmp_path / "proj", notes=12, scans=2)
     address = f"tcp://127.0.0.1:{_free_port()}"
     procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
@@ -96,14 +163,32 @@ def test_scheduler_and_two_workers_one_killed_mid_run(tmp_path):
         client.close()
         victim = procs[2]
 
-        def kill_one_worker(stage: str, done: int, total: int | None = None) -> None:
-            # the first results are in: one worker (its nanny, its process, its LibreOffice) dies mid-run
-            if stage.startswith("convert ") and done >= 2 and victim.poll() is None:
+        def kill_victim() -> None:
+            if victim.poll() is None:
                 os.killpg(victim.pid, signal.SIGKILL)
                 victim.wait()
 
+        def kill_one_worker(label: str, done: int, total: int | None = None) -> None:
+            # the first results are in: one worker (its nanny, its process, its LibreOffice) dies mid-run
+            if stage == "convert" and label.startswith("convert ") and done >= 2:
+                kill_victim()
+
+        if stage == "identify":
+            # a task a document, four in flight: the first identification result is in, the others are on the
+            # workers when one of them dies; no document is identified on this machine instead
+            monkeypatch.setattr(cluster, "IDENTIFY_BATCH", 1)
+            release = distributed.Future.release
+
+            def release_and_kill(fut, *a, **kw):
+                kill_victim()
+                return release(fut, *a, **kw)
+
+            monkeypatch.setattr(distributed.Future, "release", release_and_kill)
+            _no_siegfried_here(monkeypatch)
+
         run = convert_project(root, scheduler=address, batch_size=2, progress=kill_one_worker)
         assert victim.poll() is not None, "the worker was never killed"
+        monkeypatch.undo()
     finally:
         for p in reversed(procs):
             if p.poll() is None:
@@ -119,6 +204,8 @@ def test_scheduler_and_two_workers_one_killed_mid_run(tmp_path):
     got = sp.entries(_cache(root))
     assert len(got) == sp.distinct_to_convert(root)
     assert got == _local_entries(tmp_path, notes=12, scans=2)
+    assert run.identified == len(list((root / "dok").iterdir())) + 1  # notat0 twice
+    assert len(_store_rows(root)) == len(list((root / "dok").iterdir()))
     _extract_twice(root, tmp_path)
 
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,8 +87,10 @@ def test_a_killed_convert_goes_on_where_it_stopped(tmp_path):
     assert 3 <= len(before) < sp.distinct_to_convert(root)
     left = [p for p in _cache(root).iterdir() if p.name.startswith((".work-", ".spool-"))]
     assert left  # the killed run's working folders (with copies of documents in them)
+    profiles = list(Path(tempfile.gettempdir()).glob(f"noarkpack-lopool-{proc.pid}.*"))
+    assert profiles  # and its LibreOffice profiles (their temporary files may hold pieces of documents)
     run = convert_project(root, workers=2)
-    assert not any(p.exists() for p in left)  # removed by the next run
+    assert not any(p.exists() for p in left + profiles)  # removed by the next run
     assert run.converted == sp.distinct_to_convert(root) - len(before) and not run.failures
     after = sp.entries(_cache(root))
     assert len(after) == sp.distinct_to_convert(root) and all(after[k] == v for k, v in before.items())

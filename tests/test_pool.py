@@ -3,6 +3,7 @@ the same cache results as one conversion per process.  Real LibreOffice, small d
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -144,3 +145,72 @@ def test_the_pool_gives_the_same_cache_as_one_process_per_file(notes, tmp_path):
     assert not [p for p in pooled.folder.iterdir() if p.name.startswith((".work-", ".batch-"))]
     again = convert_all(jobs, pooled, workers=2)
     assert again.reused == 4 and again.converted == 0
+
+
+_LEAVES_NOTHING = r"""
+import json, sys, threading
+from pathlib import Path
+from noarkpack.conversion import ConversionCache, LibreOfficePool, PoolItem
+from noarkpack.conversion.tools import LO_PREFIX, convert_file
+from noarkpack.documents import identify
+
+tmp, rtf, pdf, cache = map(Path, sys.argv[1:5])
+ConversionCache(cache).convert(pdf, identify(pdf))  # Ghostscript, per file, in this (the main) thread
+worker = threading.Thread(target=lambda: convert_file(rtf, identify(rtf), cache / "one"))  # soffice per file
+worker.start()
+worker.join()
+print(json.dumps(sorted(p.name for p in tmp.iterdir() if p.name.startswith(LO_PREFIX))))
+with LibreOfficePool(1) as pool:
+    pool.convert([PoolItem("k", rtf, "writer_pdf_Export")], cache, lambda *a: None)
+"""
+
+
+def test_lo_profiles_and_temporary_files_are_removed(notes, tmp_path):
+    """Confidential data hygiene: the per-file path's LibreOffice profiles (one per thread) and LibreOffice's
+    and Ghostscript's temporary files are removed when the thread ends and at the process's exit, the pool's
+    at its close; what a killed process left is swept by the next one."""
+    import subprocess
+    import sys
+
+    from noarkpack.conversion.tools import _HOST, LO_PREFIX
+
+    from .conversion_scale_project import plain_pdf
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a process that is gone, and its profile folder left behind (killed mid-conversion)
+    stale = tmp / f"{LO_PREFIX}{dead.pid}.{_HOST}-abc"
+    (stale / "user").mkdir(parents=True)
+    (stale / "user" / "registrymodifications.xcu").write_text("<x/>")
+    alive = tmp / f"{LO_PREFIX}{os.getpid()}.{_HOST}-abc"  # this process's: it lives, so it is kept
+    alive.mkdir()
+    plain_pdf(tmp_path / "plain.pdf", "Henvisning")
+    r = subprocess.run([sys.executable, "-c", _LEAVES_NOTHING, str(tmp), str(notes[0]), str(tmp_path / "plain.pdf"),
+                        str(tmp_path / "cache")], env={**os.environ, "TMPDIR": str(tmp)}, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    # after the thread: only the main thread's profile (Ghostscript's HOME) is there, until the exit
+    during = set(json.loads(r.stdout.strip().splitlines()[-1])) - {alive.name}
+    assert len(during) == 1 and stale.name not in during, r.stdout
+    assert sorted(p.name for p in tmp.iterdir()) == [alive.name]  # nothing else left, the stale one swept
+    assert (tmp_path / "cache" / "one" / "document.pdf").is_file()
+
+
+def test_batches_are_split_evenly_over_the_workers():
+    """Every worker gets the same number of batches of near-equal size: 48 documents, batches of at most 20 and
+    two workers were 20 + 20 + 8 (one worker idle while the other converted the last 8)."""
+    from noarkpack.conversion.pool import split_even
+
+    def sizes(n, batch, workers):
+        got = split_even(list(range(n)), batch, workers)
+        assert [x for b in got for x in b] == list(range(n))  # every document once, in order
+        return [len(b) for b in got]
+
+    assert sizes(48, 20, 2) == [12, 12, 12, 12]
+    assert sizes(48, 20, 1) == [16, 16, 16]
+    assert sizes(8, 4, 2) == [4, 4]
+    assert sizes(7, 2, 2) == [2, 2, 2, 1]
+    assert sizes(3, 32, 2) == [2, 1]
+    assert sizes(1, 32, 4) == [1]
+    assert sizes(0, 32, 2) == []

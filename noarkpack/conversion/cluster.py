@@ -1,4 +1,5 @@
-"""Conversion across machines on Dask distributed (``noarkpack convert PROJECT --scheduler tcp://HOST:8786``).
+"""Identification and conversion across machines on Dask distributed (``noarkpack convert PROJECT --scheduler
+tcp://HOST:8786``).
 
 Install with the extra ``noarkpack[cluster]`` (``distributed``) on the machine that runs the command
 and on every worker; a worker also needs LibreOffice and Ghostscript (tools/install-system-packages.sh).
@@ -12,6 +13,12 @@ refuses one that is not PDF/A; the client identifying them all was the bottlenec
 the journal's documents nor of the cache, and a depot can lend any machine that reaches the scheduler
 (docs/performance.md, "Conversion across machines").  When the cache folder itself is a shared mount,
 an extract on any machine reads the results.
+
+The identification travels the same way (:class:`ClusterIdentifier`): a task carries a batch of documents'
+bytes under neutral names that keep each one's extension (Siegfried matches PRONOM signatures on the bytes
+and the extension only), the worker's Siegfried identifies them, and the machine running ``noarkpack
+convert`` keeps each result in the project's identification store under the document's own key (its path,
+size, mtime, inode), exactly as a local identification would: the extract after it identifies nothing.
 
 A worker killed mid-run loses no document: the scheduler runs its unfinished tasks again on another
 worker, and each result is committed once, under the source's lock that this run holds from before the
@@ -33,7 +40,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import ConfigError, DocumentError
-from .pool import OnResult, PoolItem
+from .pool import OnResult, PoolItem, split_even
 from .tools import GHOSTSCRIPT
 
 #: batches in flight per worker thread (one running, one queued: the next starts without a round trip)
@@ -87,9 +94,7 @@ class ClusterConverter:
             by_filter.setdefault(it.filter, []).append(it)
         batches = []
         for group in by_filter.values():
-            # at most batch_size a batch, and fewer when there are not enough to keep every worker busy
-            size = max(1, min(self.batch_size, -(-len(group) // self.threads)))
-            batches += [group[i:i + size] for i in range(0, len(group), size)]
+            batches += split_even(group, self.batch_size, self.threads)
         limit = IN_FLIGHT * self.threads
         pending = iter(batches)
 
@@ -114,6 +119,74 @@ class ClusterConverter:
             nxt = next(pending, None)
             if nxt is not None:
                 running.add(submit(nxt))
+
+
+#: documents per identification task, and their bytes at most (a task's payload is held in memory on both
+#: sides): Siegfried takes ~1-5 ms a document, so a task of 64 outweighs its round trip many times
+IDENTIFY_BATCH = 64
+IDENTIFY_BYTES = 32 * 1024 * 1024
+
+
+class ClusterIdentifier:
+    """documents.identify_many's ``identifier`` on a Dask cluster: the files' bytes go to the workers, their
+    Siegfried identifies them; a list of Identification (None: the worker could not read it)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        workers = client.scheduler_info().get("workers", {})
+        self.threads = max(1, sum(w.get("nthreads", 1) for w in workers.values()))
+
+    def __call__(self, paths: list[Path]) -> list:
+        from distributed import as_completed
+
+        from ..documents import Identification
+
+        batches: list[list[int]] = [[]]
+        size = 0
+        for i, p in enumerate(paths):
+            n = _size(p)
+            if batches[-1] and (len(batches[-1]) >= IDENTIFY_BATCH or size + n > IDENTIFY_BYTES):
+                batches.append([])
+                size = 0
+            batches[-1].append(i)
+            size += n
+        results: list = [None] * len(paths)
+        pending = iter(b for b in batches if b)
+
+        def submit(batch: list[int]):
+            payload = []
+            for i in batch:
+                try:
+                    payload.append((_extension(paths[i]), paths[i].read_bytes()))
+                except OSError:
+                    payload.append(("", None))  # unreadable here: identify() reports it
+            key = "noarkpack-identify-" + _digest([os.fsdecode(paths[i]) for i in batch])
+            fut = self.client.submit(identify_remote, payload, key=key, pure=False)
+            fut.batch = batch
+            return fut
+
+        running = as_completed([submit(b) for b in itertools.islice(pending, IN_FLIGHT * self.threads)])
+        for fut in running:
+            for i, row in zip(fut.batch, fut.result()):
+                results[i] = Identification(*row) if row is not None else None
+            fut.release()
+            nxt = next(pending, None)
+            if nxt is not None:
+                running.add(submit(nxt))
+        return results
+
+
+def _extension(p: Path) -> str:
+    """The name's extension as Siegfried sees it (Go's filepath.Ext: from the last dot, ``.bashrc`` too)."""
+    i = p.name.rfind(".")
+    return p.name[i:] if i >= 0 else ""
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
 
 
 def _digest(keys: list[str]) -> str:
@@ -149,6 +222,44 @@ def _pool():
             _worker_pool = LibreOfficePool(os.cpu_count(), temp=_worker_folder())
             atexit.register(_worker_pool.close)
         return _worker_pool
+
+
+def identify_remote(payload: list[tuple[str, bytes | None]]) -> list[tuple | None]:
+    """A Dask task: ``(suffix, bytes)`` of a batch of documents → each one's Identification as a tuple
+    (None: Siegfried could not read it), identified by this worker's Siegfried on its threads.
+
+    The documents are written under neutral names with their own suffix in a temporary folder of this
+    worker's, removed before the task returns.
+    """
+    from dataclasses import astuple
+
+    from ..documents import identify_files
+
+    tmp = Path(tempfile.mkdtemp(prefix="noarkpack-task-", dir=_worker_folder()))
+    try:
+        paths: list[Path | None] = []
+        for n, (suffix, data) in enumerate(payload):
+            if data is None:
+                paths.append(None)
+                continue
+            p = tmp / f"d{n:05d}{suffix}"
+            p.write_bytes(data)
+            paths.append(p)
+        found = iter(identify_files([p for p in paths if p is not None], workers=_threads()))
+        idents = [next(found) if p is not None else None for p in paths]
+        return [astuple(ident) if ident is not None else None for ident in idents]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _threads() -> int:
+    """This Dask worker's threads (Siegfried's own workers for one task), 1 when not on a worker."""
+    try:
+        from distributed import get_worker
+
+        return max(1, get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return 1
 
 
 def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: float) -> list[tuple]:

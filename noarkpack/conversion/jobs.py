@@ -143,6 +143,8 @@ class ConvertRun:
 #: a lock file open per source (ConversionCache.convert_many), and 1024 open files is a common limit
 CHUNK_PER_WORKER = 128
 CHUNK_MAX = 512
+#: documents identified at once in pass 1 (on a cluster: this many per worker thread, twice)
+IDENTIFY_GROUP = 256
 
 
 def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: ConversionCache, *,
@@ -150,8 +152,8 @@ def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: Conv
                       progress: Progress | None = None) -> ConvertRun:
     """Identify every ``(path, date produced)`` and convert those not archival for their date.
 
-    ``client``: a ``distributed.Client`` (:mod:`noarkpack.conversion.cluster`) to convert on its
-    workers; otherwise this machine's pool of ``workers`` LibreOffice instances.  Identification
+    ``client``: a ``distributed.Client`` (:mod:`noarkpack.conversion.cluster`) to identify and convert on
+    its workers; otherwise this machine's Siegfried and pool of ``workers`` LibreOffice instances.  Identification
     results go to the identification store the caller opened (documents.persistent_identifications).
     """
     from ..documents import identify_many
@@ -166,13 +168,21 @@ def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: Conv
     spool = Path(tempfile.mkdtemp(prefix=work_prefix(".spool-"), dir=cache.folder))
     files: dict[str, object] = {}
     try:
-        # Pass 1: identify; the path of each document to convert goes to its format's spool file.
+        # Pass 1: identify (on the cluster's workers when there is one); the path of each document to
+        # convert goes to its format's spool file.
         pending: list[tuple[Path, date | None]] = []
+        identifier = None
+        group = IDENTIFY_GROUP
+        if client is not None:
+            from .cluster import ClusterIdentifier
+
+            identifier = ClusterIdentifier(client)
+            group = IDENTIFY_GROUP * 2 * identifier.threads  # a few tasks a worker thread: little idle at the end
 
         def flush() -> None:
             present = [(p, d) for p, d in pending if p.is_file()]
             pending.clear()
-            for (p, day), ident in zip(present, identify_many([p for p, _ in present])):
+            for (p, day), ident in zip(present, identify_many([p for p, _ in present], identifier=identifier)):
                 run.identified += 1
                 if ident.puid == "UNKNOWN":
                     run.unknown += 1
@@ -188,7 +198,7 @@ def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: Conv
 
         for item in documents:
             pending.append(item)
-            if len(pending) >= 256:
+            if len(pending) >= group:
                 flush()
         flush()
         for f in files.values():

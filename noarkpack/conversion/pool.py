@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import DocumentError
-from .tools import NOT_OPENED, PDF_EXPORT, require_libreoffice
+from .tools import NOT_OPENED, PDF_EXPORT, lo_env, private_temp, require_libreoffice
 
 #: seconds LibreOffice may take to start (a fresh profile included) before its first document's budget runs
 STARTUP = 60.0
@@ -73,7 +73,7 @@ class LibreOfficePool:
         self.crashes = 0  # instances that crashed or hung
         self._profiles: queue.Queue[Path] = queue.Queue()
         # the profiles: in ``temp`` when given (a Dask worker's own folder), else the system's
-        self._root = Path(tempfile.mkdtemp(prefix="noarkpack-lopool-", dir=temp))
+        self._root = private_temp("noarkpack-lopool-", temp)
         for n in range(self.workers):
             self._profiles.put(self._root / f"p{n}")
         #: the running LibreOffice processes (the tests kill one to see a crash handled)
@@ -100,9 +100,7 @@ class LibreOfficePool:
             by_filter.setdefault(it.filter, []).append(it)
         batches = []
         for group in by_filter.values():
-            # at most batch_size a batch, and fewer when there are not enough to keep every worker busy
-            size = max(1, min(self.batch_size, -(-len(group) // self.workers)))
-            batches += [group[i:i + size] for i in range(0, len(group), size)]
+            batches += split_even(group, self.batch_size, self.workers)
         if not batches:
             return
         with ThreadPoolExecutor(max_workers=min(self.workers, len(batches)),
@@ -164,7 +162,7 @@ class LibreOfficePool:
                    "--convert-to", f"pdf:{batch[0].filter}:{{{PDF_EXPORT}}}", "--outdir", str(out),
                    *map(str, staged)]
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env={**os.environ, "HOME": str(profile)},
+                                    stderr=subprocess.DEVNULL, env=lo_env(profile),
                                     start_new_session=True)
             self.instances += 1
             self.running[proc.pid] = proc
@@ -209,6 +207,27 @@ class LibreOfficePool:
             if now - last > self.timeout or now > deadline:
                 _kill(proc)
                 return proc.wait(), True
+
+
+def split_even(group: list, batch_size: int, workers: int) -> list[list]:
+    """``group`` in batches of at most ``batch_size``, as many as a multiple of ``workers`` and of even sizes.
+
+    So every worker gets the same share: 48 documents, batches of 20 and two workers were 20 + 20 + 8 (one
+    worker idle while the other converted the 8; Dask's two workers ran 1.59× one), now 4 × 12.
+    """
+    if not group:
+        return []
+    workers = max(1, workers)
+    count = -(-len(group) // max(1, batch_size))
+    count = -(-count // workers) * workers  # a multiple of the workers: the same number of batches each
+    count = min(count, len(group))
+    size, extra = divmod(len(group), count)
+    out, start = [], 0
+    for n in range(count):
+        end = start + size + (1 if n < extra else 0)
+        out.append(group[start:end])
+        start = end
+    return out
 
 
 def _kill(proc: subprocess.Popen) -> None:

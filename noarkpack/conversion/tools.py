@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,21 +93,77 @@ def libreoffice_filter(ident: Identification) -> str:
 
 _libreoffice_filter = libreoffice_filter  # the name before the package split
 _lo_profiles = threading.local()
+#: the name of a private temporary folder: ``noarkpack-lo-<pid>.<host>-…`` (its owner, for sweep_stale)
+LO_PREFIX = "noarkpack-lo-"
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def private_temp(prefix: str, dir: Path | None = None) -> Path:
+    """A new folder ``<prefix><pid>.<host>-…`` in ``dir`` (the system's temporary folder by default).
+
+    The owner in its name lets :func:`sweep_stale` remove what a killed process left: LibreOffice's profile
+    and its temporary files may hold pieces of the documents it read (confidential data hygiene).
+    """
+    for kind in (LO_PREFIX, "noarkpack-lopool-"):
+        sweep_stale(kind, dir)  # rare (a pool, a thread's first conversion) and cheap: every time
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}.{_HOST}-", dir=dir))
+
+
+def sweep_stale(prefix: str, dir: Path | None = None) -> None:
+    """Remove the folders ``<prefix><pid>.<host>-…`` in ``dir`` of processes of this machine that are gone."""
+    root = Path(dir or tempfile.gettempdir())
+    try:
+        found = list(root.glob(prefix + "*"))
+    except OSError:
+        return
+    for p in found:
+        pid, _, host = p.name[len(prefix):].split("-", 1)[0].partition(".")
+        if host == _HOST and pid.isdigit() and not _pid_alive(int(pid)) and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Profile:
+    """A LibreOffice user profile (and TMPDIR) of one thread, removed when the thread ends or the process exits."""
+
+    def __init__(self) -> None:
+        self.path = private_temp(LO_PREFIX)
+        (self.path / "tmp").mkdir()
+        self._remove = weakref.finalize(self, shutil.rmtree, str(self.path), True)
 
 
 def _lo_profile() -> Path:
-    """A LibreOffice user profile per thread: two soffice processes cannot share one."""
-    p = getattr(_lo_profiles, "path", None)
-    if p is None:
-        p = Path(tempfile.mkdtemp(prefix="noarkpack-lo-"))
-        _lo_profiles.path = p
-    return p
+    """A LibreOffice user profile per thread: two soffice processes cannot share one.  It is reused by the
+    thread's conversions (a fresh profile costs seconds at LibreOffice's first start) and removed with the
+    thread's locals when the thread ends, or at the process's exit; one a killed process left is swept by
+    the next (:func:`sweep_stale`)."""
+    prof = getattr(_lo_profiles, "profile", None)
+    if prof is None:
+        prof = _lo_profiles.profile = _Profile()
+    return prof.path
+
+
+def lo_env(profile: Path) -> dict[str, str]:
+    """The environment of a LibreOffice (or Ghostscript) process: its HOME and its temporary files in its own
+    profile folder, which is removed, never in the shared /tmp."""
+    tmp = profile / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "HOME": str(profile), "TMPDIR": str(tmp)}
 
 
 def _run(cmd: list[str], timeout: float, what: str) -> None:
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(_lo_profile())})
+                           stdin=subprocess.DEVNULL, env=lo_env(_lo_profile()))
     except subprocess.TimeoutExpired:
         raise DocumentError(f"{what} took longer than {timeout:.0f} s and was stopped") from None
     if r.returncode != 0:
