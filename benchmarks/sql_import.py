@@ -163,7 +163,7 @@ def baseline(url: str, out: Path) -> float:
     blobs = out / "blobs"
     blobs.mkdir()
     dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn) as conn, conn.cursor(name="blobs") as cur:
+    with psycopg.connect(dsn) as conn, conn.cursor(name="blobs", binary=True) as cur:  # no hex: as noarkpack reads
         cur.itersize = 200
         cur.execute("SELECT skann_id, data FROM skanning")
         for sid, data in cur:
@@ -239,18 +239,18 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, default=1, help="1: the given size; 3: 1/4, 1/2 and the full size")
     ap.add_argument("--repeat", type=int, default=1, help="rounds of baseline + import on the same database")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=SRC",
-                    help="also time the noarkpack of another source tree (e.g. an older commit unpacked with "
-                         "git archive), alternating with this tree's")
+                    help="time the noarkpack of this source tree (SRC '.': this one; e.g. an older commit unpacked "
+                         "with git archive) instead; repeat it to alternate several on the same database")
     ap.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                     help="an admin URL of the server (a database is created and dropped)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--profile", type=Path, help="run the import under cProfile, writing its stats to this file "
                     "(the time then includes the profiler's overhead)")
     args = ap.parse_args()
-    variants: dict[str, Path | None] = {"noarkpack": None}
+    variants: dict[str, Path | None] = {} if args.variant else {"noarkpack": None}
     for v in args.variant:
         n, _, src = v.partition("=")
-        variants[n] = Path(src).resolve()
+        variants[n] = None if src in ("", ".") else Path(src).resolve()
     fractions = (1,) if args.sizes == 1 else (4, 2, 1)
     for f in fractions:
         for res in one(args.url, args.entries // f, args.blobs // f, keep=args.keep, profile=args.profile,
