@@ -178,8 +178,9 @@ def run_noarkpack(project: Path, profile: Path | None = None, src: Path | None =
     env = os.environ if src is None else {**os.environ, "PYTHONPATH": str(src)}
     with tempfile.TemporaryFile() as log:
         t0 = time.monotonic()
+        # cwd: not this tree, whose noarkpack/ would come before PYTHONPATH on ``python -m``'s path
         child = subprocess.Popen([*cmd, "--quiet", "import", str(project)], stdout=log, stderr=subprocess.STDOUT,
-                                 env=env)
+                                 env=env, cwd=project.parent)
         _, status, usage = os.wait4(child.pid, 0)
         secs = time.monotonic() - t0
         child.returncode = os.waitstatus_to_exitcode(status)
