@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import psycopg
+import pytest
 import sqlalchemy as sa
 
 from noarkpack.sources.sql import SourceSpec, open_source
+
+psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[postgresql]' (CI installs it)")
 
 SAFE = ("SELECT id, CAST(1.50 AS NUMERIC) AS n, CAST('x' AS CHAR(3)) AS c, 'Blå' AS t, TRUE AS b, "
         "DATE '2001-02-03' AS d, TIMESTAMP '2001-02-03 04:05:06.789' AS ts, CAST(5 AS SMALLINT) AS s, data FROM blob "
