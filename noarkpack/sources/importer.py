@@ -58,7 +58,6 @@ from .staging import (
     SCHEMA_VERSION,
     StagingError,
     check_version,
-    create_indexes,
     new_database,
     normalise_path,
     schema_version,
@@ -454,17 +453,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
     imp: _Importer | None = None
     ok = False
     try:
-        conn = new_database(tmp, arkivskapere, defer_indexes=True)
-        indexed: set[str] = set()
-
-        def index_before(table: str | None) -> None:
-            """Build the secondary indexes of every table before ``table`` (all: None), whose rows are all in:
-            the files go parents first, and a table's own import reads only its primary key (and its parents')."""
-            for t in DATA_TABLES[:DATA_TABLES.index(table) if table else None]:
-                if t not in indexed:
-                    create_indexes(conn, t)
-                    indexed.add(t)
-
+        conn = new_database(tmp, arkivskapere)
         create_content_log(conn)
         imp = _Importer(conn, mapping, report, progress)
         if any(fm.format == "sql" for fm in mapping.files):
@@ -479,14 +468,12 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
                              (sf[0], "siard" if mapping.source.siard else "sqlite", st.st_size, st.st_mtime_ns,
                               _sha256(sf[1])))
         for fm in mapping.ordered_files():
-            index_before(fm.table)
             stats, sha = imp.run_file(fm)
             report.files.append(stats)
             size, mtime = (fm.path.stat().st_size, fm.path.stat().st_mtime_ns) if fm.path is not None else (0, 0)
             conn.execute("INSERT OR REPLACE INTO import_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (fm.rel, fm.format, fm.encoding, size, mtime, sha, stats.rows_read, stats.rows_imported,
                           stats.rows_rejected))
-        index_before(None)
         for u in sorted(imp.unmapped.values(), key=lambda u: (u.table, u.field, u.value)):
             conn.execute("INSERT INTO unmapped VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (u.table, u.field, u.value, u.value_map, u.rows, u.file, u.line))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 import unicodedata
 from datetime import date, datetime, timezone
@@ -162,37 +161,21 @@ def import_hint(project_root: Path | None) -> str:
     return f"run `noarkpack import {where}`"
 
 
-#: the schema's secondary indexes per table: (name, CREATE INDEX statement)
-INDEXES: dict[str, list[tuple[str, str]]] = {}
-for _m in re.finditer(r"CREATE INDEX (\w+) ON (\w+) \([^)]*\);", SCHEMA):
-    INDEXES.setdefault(_m.group(2), []).append((_m.group(1), _m.group(0)))
-
-
-def create_schema(conn: sqlite3.Connection, *, defer_indexes: bool = False) -> None:
-    conn.executescript(SCHEMA if not defer_indexes else re.sub(r"CREATE INDEX [^;]*;\n", "", SCHEMA))
+def create_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-def create_indexes(conn: sqlite3.Connection, table: str) -> None:
-    """The secondary indexes of ``table`` left out by ``new_database(defer_indexes=True)``: built once its rows
-    are in (a sort, instead of a B-tree insert per row into each index)."""
-    for _name, stmt in INDEXES.get(table, ()):
-        conn.execute(stmt.rstrip(";"))
-
-
-def new_database(path: Path, arkivskapere: Iterable[ArkivskaperInfo], *,
-                 defer_indexes: bool = False) -> sqlite3.Connection:
+def new_database(path: Path, arkivskapere: Iterable[ArkivskaperInfo]) -> sqlite3.Connection:
     """A new staging database at ``path`` (a private file nobody reads before the caller is done with it): the
-    schema and the arkivskapere, open in a transaction that the caller fills and commits (``COMMIT``).
-    ``defer_indexes``: without the secondary indexes, which the caller makes with :func:`create_indexes` for each
-    table once its rows are in (the same schema in the end)."""
+    schema and the arkivskapere, open in a transaction that the caller fills and commits (``COMMIT``)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = OFF")  # a private new file: the import's atomicity is its rename
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA temp_store = FILE")
-        create_schema(conn, defer_indexes=defer_indexes)  # executescript commits: before the transaction
+        create_schema(conn)  # executescript commits: before the transaction
         conn.execute("BEGIN")
         for a in arkivskapere:
             conn.execute("INSERT INTO arkivskaper VALUES (?, ?, ?, ?)", (a.key, a.id, a.navn, a.beskrivelse))
