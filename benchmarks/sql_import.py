@@ -15,11 +15,10 @@ the import (they are the same for files and for stored contents).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -164,7 +163,7 @@ def baseline(url: str, out: Path) -> float:
     blobs = out / "blobs"
     blobs.mkdir()
     dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn) as conn, conn.cursor(name="blobs") as cur:
+    with psycopg.connect(dsn) as conn, conn.cursor(name="blobs", binary=True) as cur:  # no hex: as noarkpack reads
         cur.itersize = 200
         cur.execute("SELECT skann_id, data FROM skanning")
         for sid, data in cur:
@@ -172,18 +171,31 @@ def baseline(url: str, out: Path) -> float:
     return time.monotonic() - t0
 
 
-def run_noarkpack(project: Path) -> tuple[float, float]:
-    t0 = time.monotonic()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    r = subprocess.run([*NOARKPACK, "--quiet", "import", str(project)], capture_output=True, text=True)
-    secs = time.monotonic() - t0
-    if r.returncode != 0:
-        raise SystemExit(r.stderr or r.stdout)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, the largest child so far
-    return secs, max(peak, before) / 1024
+def run_noarkpack(project: Path, profile: Path | None = None, src: Path | None = None) -> tuple[float, float]:
+    """One ``noarkpack import`` of ``project`` in a child process: (wall seconds, the child's peak RSS in MB).
+    ``src``: run the noarkpack of that source tree instead (PYTHONPATH), for a before/after comparison."""
+    cmd = NOARKPACK if profile is None else [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "noarkpack.cli"]
+    env = os.environ if src is None else {**os.environ, "PYTHONPATH": str(src)}
+    with tempfile.TemporaryFile() as log:
+        t0 = time.monotonic()
+        # cwd: not this tree, whose noarkpack/ would come before PYTHONPATH on ``python -m``'s path
+        child = subprocess.Popen([*cmd, "--quiet", "import", str(project)], stdout=log, stderr=subprocess.STDOUT,
+                                 env=env, cwd=project.parent)
+        _, status, usage = os.wait4(child.pid, 0)
+        secs = time.monotonic() - t0
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            log.seek(0)
+            raise SystemExit(log.read().decode("utf-8", "replace"))
+    return secs, usage.ru_maxrss / 1024  # ru_maxrss: KiB
 
 
-def one(admin: str, entries: int, blobs: int, keep: bool) -> dict:
+def one(admin: str, entries: int, blobs: int, *, keep: bool = False, profile: Path | None = None, repeat: int = 1,
+        variants: dict[str, Path | None] | None = None) -> list[dict]:
+    """Load a database of the given size, then ``repeat`` rounds of: the baseline, and one import per variant
+    (``{"noarkpack": None}``: this tree), each into a new project folder.  A row per variant: the fastest run, the
+    median of its ratios to the baseline run just before it (the machine's load moves between rounds), peak RSS."""
+    variants = variants or {"noarkpack": None}
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
     name = f"noarkpack_bench_{uuid.uuid4().hex[:8]}"
     with engine.connect() as c:
@@ -194,14 +206,25 @@ def one(admin: str, entries: int, blobs: int, keep: bool) -> dict:
         t0 = time.monotonic()
         load(url, entries, blobs)
         loaded = time.monotonic() - t0
-        base = baseline(url, tmp / "dump")
-        shutil.rmtree(tmp / "dump")
-        project = tmp / "project"
-        project.mkdir()
-        (project / "noarkpack.toml").write_text(TOML.format(url=url), encoding="utf-8")
-        secs, rss = run_noarkpack(project)
-        return {"entries": entries, "blobs": blobs, "load_s": round(loaded, 1), "baseline_s": round(base, 1),
-                "noarkpack_s": round(secs, 1), "ratio": round(secs / base, 2), "peak_rss_mb": round(rss)}
+        bases: list[float] = []
+        runs: dict[str, list[tuple[float, float, float]]] = {v: [] for v in variants}
+        for r in range(repeat):
+            bases.append(baseline(url, tmp / "dump"))
+            shutil.rmtree(tmp / "dump")
+            for v, src in variants.items():
+                project = tmp / "project"
+                shutil.rmtree(project, ignore_errors=True)  # a new content store: every blob written again
+                project.mkdir()
+                (project / "noarkpack.toml").write_text(TOML.format(url=url), encoding="utf-8")
+                secs, rss = run_noarkpack(project, profile, src)
+                runs[v].append((secs, secs / bases[-1], rss))
+        out = []
+        for v, rs in runs.items():
+            out.append({"variant": v, "entries": entries, "blobs": blobs, "load_s": round(loaded, 1),
+                        "baseline_s": round(min(bases), 1), "noarkpack_s": round(min(x[0] for x in rs), 1),
+                        "ratio": round(statistics.median(x[1] for x in rs), 2),
+                        "ratios": ",".join(f"{x[1]:.2f}" for x in rs), "peak_rss_mb": round(max(x[2] for x in rs))})
+        return out
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -215,17 +238,25 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=1_000_000)
     ap.add_argument("--blobs", type=int, default=100_000)
     ap.add_argument("--sizes", type=int, default=1, help="1: the given size; 3: 1/4, 1/2 and the full size")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of baseline + import on the same database")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=SRC",
+                    help="time the noarkpack of this source tree (SRC '.': this one; e.g. an older commit unpacked "
+                         "with git archive) instead; repeat it to alternate several on the same database")
     ap.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                     help="an admin URL of the server (a database is created and dropped)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--profile", type=Path, help="run the import under cProfile, writing its stats to this file "
+                    "(the time then includes the profiler's overhead)")
     args = ap.parse_args()
+    variants: dict[str, Path | None] = {} if args.variant else {"noarkpack": None}
+    for v in args.variant:
+        n, _, src = v.partition("=")
+        variants[n] = None if src in ("", ".") else Path(src).resolve()
     fractions = (1,) if args.sizes == 1 else (4, 2, 1)
-    out = io.StringIO()
     for f in fractions:
-        res = one(args.url, args.entries // f, args.blobs // f, args.keep)
-        line = "  ".join(f"{k}={v}" for k, v in res.items())
-        print(line, flush=True)
-        out.write(line + "\n")
+        for res in one(args.url, args.entries // f, args.blobs // f, keep=args.keep, profile=args.profile,
+                       repeat=args.repeat, variants=variants):
+            print("  ".join(f"{k}={v}" for k, v in res.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,12 @@ COLUMNS = {
     "diagnose": ("journal_id", "kode", "kodeverk", "tekst", "dato"),
 }
 
+#: per table, the NOT NULL booleans a row starts with (0: not set in the source)
+_BOOL_DEFAULTS = {t: {f: 0 for f, (kind, _) in fields.items() if kind == "bool" and (t, f) not in NULLABLE_BOOLS}
+                  for t, fields in FIELDS.items()}
+#: rows inserted into the staging database per executemany
+BATCH = 500
+
 
 # -- turning a record into a row -----------------------------------------------------------------
 
@@ -118,17 +124,19 @@ class _Importer:
 
     def row(self, fm: FileMapping, rec: Any, line: int) -> dict[str, Any]:
         """The staging row of one record; raises ValueProblem (the row is rejected)."""
-        out: dict[str, Any] = {f: 0 for f, (kind, _) in FIELDS[fm.table].items()
-                               if kind == "bool" and (fm.table, f) not in NULLABLE_BOOLS}
+        out: dict[str, Any] = _BOOL_DEFAULTS[fm.table].copy()
         self._content_empty = False
+        get = rec.get
         for name, spec in fm.fields.items():
-            if spec.kind == "content":
+            kind = spec.kind
+            if kind == "content":
                 self.content(fm, spec, rec, line, out)
                 continue
+            sources = spec.sources
             if spec.constant is not None:
                 raw = spec.constant
-            elif len(spec.sources) == 1:
-                raw = rec.get(spec.sources[0])
+            elif len(sources) == 1:
+                raw = get(sources[0])
             else:
                 parts = [rec.get(c) for c in spec.sources]
                 parts = [str(p).strip() for p in parts if p is not None and str(p).strip()]
@@ -151,7 +159,7 @@ class _Importer:
             if raw is None:
                 if spec.required:
                     raise ValueProblem(f"{_where(fm, name, spec)} is missing")
-                out[name] = 0 if spec.kind == "bool" and (fm.table, name) not in NULLABLE_BOOLS else None
+                out[name] = 0 if kind == "bool" and (fm.table, name) not in NULLABLE_BOOLS else None
                 continue
             if spec.values is not None:
                 # JSON's spelling for JSON values (true, 1.5); a database's own types (Decimal, date) as text
@@ -171,21 +179,21 @@ class _Importer:
                     else:
                         u.rows += 1
             try:
-                if spec.kind == "str":
+                if kind == "str":
                     value: Any = raw if isinstance(raw, str) else json.dumps(raw) if isinstance(raw, bool) else str(raw)
-                elif spec.kind == "date":
-                    value = to_date(raw, spec)
-                elif spec.kind == "datetime":
+                elif kind == "datetime":
                     value = to_datetime(raw, spec, self.mapping.timezone)
-                elif spec.kind == "bool":
+                elif kind == "date":
+                    value = to_date(raw, spec)
+                elif kind == "bool":
                     value = int(to_bool(raw))
-                elif spec.kind == "int":
+                elif kind == "int":
                     value = to_int(raw)
-                elif spec.kind == "list":
+                elif kind == "list":
                     items = raw if isinstance(raw, list) else str(raw).split(spec.split)
                     value = "\x1f".join(str(i).strip() for i in items if str(i).strip()) or None
                 else:  # pragma: no cover
-                    raise AssertionError(spec.kind)
+                    raise AssertionError(kind)
             except ValueProblem as e:
                 raise ValueProblem(f"{_where(fm, name, spec)} {e}") from None
             out[name] = value
@@ -263,6 +271,25 @@ class _Importer:
             self._parent_ok["i"] = key
         return None
 
+    def conflict(self, fm: FileMapping, stats: FileStats, row: dict, line: int, cols, keys) -> None:
+        """A row whose key was already staged.  Point 9 of issue 18: a denormalised export repeats the patient and
+        the journal on every entry row.  The same key with the same mapped values is one record; differing values
+        are rejected, naming the fields (never the values)."""
+        c = self.conn
+        mapped = [k for k in cols if k in row and k not in keys]
+        first = c.execute(f"SELECT src_file, src_line{''.join(', ' + k for k in mapped)} FROM {fm.table} "
+                          "WHERE " + " AND ".join(f"{k} IS ?" for k in keys),
+                          tuple(row.get(k) for k in keys)).fetchone()
+        differ = [k for i, k in enumerate(mapped) if first is not None and first[2 + i] != row.get(k)]
+        if first is not None and not differ:
+            self.merged += 1
+            stats.rows_merged += 1
+            return
+        where = f" (first at {first[0]}:{first[1]})" if first else ""
+        what = f", with different values in: {', '.join(differ)}" if differ else ""
+        self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line),
+                    f"the same {fm.table} key occurs twice in the export{where}{what}")
+
     def run_file(self, fm: FileMapping) -> tuple[FileStats, str]:
         stats = FileStats(fm.rel, fm.table)
         hasher = hashlib.sha256()
@@ -275,19 +302,49 @@ class _Importer:
                f"VALUES ({', '.join('?' * (len(cols) + 3))}) ON CONFLICT DO NOTHING")
         keys = KEY_FIELDS[fm.table]
         c = self.conn
+        # Rows are inserted BATCH at a time (executemany); rejections wait in ``pending`` with them, so that they
+        # are recorded in the export's order, as one row at a time would.  A row that met a key already there
+        # (ON CONFLICT DO NOTHING) is found from the rowids the batch added, and then merged or rejected (point 9).
+        pending: list[tuple] = []  # (row, params, line) of a row to insert, or (None, record name, line, reason)
+
+        def flush() -> None:
+            todo = [p for p in pending if p[0] is not None]
+            skipped: set[int] = set()
+            first_seq = self.seq + 1
+            if todo:
+                top = c.execute(f"SELECT max(rowid) FROM {fm.table}").fetchone()[0] or 0
+                before = c.total_changes
+                c.executemany(sql, [(*p[1], first_seq + i, fm.rel, p[2]) for i, p in enumerate(todo)])
+                self.seq += len(todo)
+                if c.total_changes - before != len(todo):
+                    added = {r[0] for r in c.execute(f"SELECT seq FROM {fm.table} WHERE rowid > ?", (top,))}
+                    skipped = {first_seq + i for i in range(len(todo))} - added
+            i = 0
+            for p in pending:
+                if p[0] is None:
+                    self.reject(fm, stats, p[2], p[1], p[3])
+                    continue
+                i += 1
+                if first_seq + i - 1 in skipped:
+                    self.conflict(fm, stats, p[0], p[2], cols, keys)
+                    continue
+                stats.rows_imported += 1
+                self.rows_imported += 1
+            pending.clear()
+
         for line, rec in records:
             stats.rows_read += 1
             self.rows_read += 1
             if self.progress and self.rows_read % 20000 == 0:
                 self.progress("import", self.rows_read, None)
             if isinstance(rec, ValueProblem):
-                self.reject(fm, stats, line, None, str(rec))
+                pending.append((None, None, line, str(rec)))
                 continue
             try:
                 row = self.row(fm, rec, line)
             except ValueProblem as e:
                 partial = {k: _safe_get(rec, fm, k) for k in ("pasient_id", "journal_id", "innslag_id")}
-                self.reject(fm, stats, line, self._record_name(fm.table, partial, fm, line), str(e))
+                pending.append((None, self._record_name(fm.table, partial, fm, line), line, str(e)))
                 continue
             if self._content_empty:
                 # a NULL or empty note/BLOB: no document (counted by the analysis), not an error
@@ -297,34 +354,16 @@ class _Importer:
                 continue
             problem = self.parent_problem(fm, row)
             if problem:
-                self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line), problem)
+                pending.append((None, self._record_name(fm.table, row, fm, line), line, problem))
                 continue
             if fm.table == "dokument":
                 row["fil"] = row["fil_norm"] = normalise_path(row["fil"])
             if fm.table == "diagnose" and not row.get("kodeverk"):
                 row["kodeverk"] = "ICD-10"
-            self.seq += 1
-            cur = c.execute(sql, (*(row.get(k) for k in cols), self.seq, fm.rel, line))
-            if cur.rowcount == 0:
-                # Point 9 of issue 18: a denormalised export repeats the patient and the journal on every entry
-                # row.  The same key with the same mapped values is one record; differing values are rejected,
-                # naming the fields (never the values).
-                mapped = [k for k in cols if k in row and k not in keys]
-                first = c.execute(f"SELECT src_file, src_line{''.join(', ' + k for k in mapped)} FROM {fm.table} "
-                                  "WHERE " + " AND ".join(f"{k} IS ?" for k in keys),
-                                  tuple(row.get(k) for k in keys)).fetchone()
-                differ = [k for i, k in enumerate(mapped) if first is not None and first[2 + i] != row.get(k)]
-                if first is not None and not differ:
-                    self.merged += 1
-                    stats.rows_merged += 1
-                    continue
-                where = f" (first at {first[0]}:{first[1]})" if first else ""
-                what = f", with different values in: {', '.join(differ)}" if differ else ""
-                self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line),
-                            f"the same {fm.table} key occurs twice in the export{where}{what}")
-                continue
-            stats.rows_imported += 1
-            self.rows_imported += 1
+            pending.append((row, tuple(map(row.get, cols)), line))
+            if len(pending) >= BATCH:
+                flush()
+        flush()
         return stats, hasher.hexdigest()
 
 
@@ -336,12 +375,24 @@ def _where(fm: FileMapping, name: str, spec) -> str:
 def _hashed(rows: Iterable[tuple[int, Any]], hasher) -> Iterable[tuple[int, Any]]:
     """The rows of a query, each value fed to ``hasher`` (the import log's digest of what was read)."""
     binary = (bytes, bytearray, memoryview)
+    is_binary: dict[type, bool] = {}  # per type of value met: a row without binary values is hashed as it is
+    update = hasher.update
     for n, rec in rows:
         vals = tuple(rec.values.values())
-        hasher.update(repr(tuple(None if isinstance(v, binary) else v for v in vals)).encode("utf-8", "surrogatepass"))
+        for t in set(map(type, vals)):
+            b = is_binary.get(t)
+            if b is None:
+                b = is_binary[t] = issubclass(t, binary)
+            if b:
+                break
+        else:
+            update(repr(vals).encode("utf-8", "surrogatepass"))
+            yield n, rec
+            continue
+        update(repr(tuple(None if isinstance(v, binary) else v for v in vals)).encode("utf-8", "surrogatepass"))
         for v in vals:
             if isinstance(v, binary):
-                hasher.update(v)
+                update(v)
         yield n, rec
 
 
