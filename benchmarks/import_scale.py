@@ -29,11 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TOML = """\
-[project]
-name = "Benchmark: import av {entries} innslag"
-documents = "dokumenter"
-
+#: the [system], [arkiv], [arkivdel] and [[arkivskaper]] tables every benchmark project shares
+PROJECT_HEADER = """\
 [system]
 id = "bench-import"
 name = "Benchjournal"
@@ -61,7 +58,14 @@ navn = "Benchkommune, Helse og omsorg"
 
 [conversion]
 enabled = false
+"""
 
+TOML = """\
+[project]
+name = "Benchmark: import av {entries} innslag"
+documents = "dokumenter"
+
+""" + PROJECT_HEADER + """
 [import]
 encoding = "windows-1252"
 delimiter = ";"

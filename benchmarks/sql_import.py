@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from import_scale import PROJECT_HEADER  # the same benchmark project as the CSV import's
 
 ROOT = Path(__file__).resolve().parents[1]
 NOARKPACK = [sys.executable, "-m", "noarkpack.cli"]
@@ -35,31 +36,7 @@ TOML = """
 [project]
 name = "SQL benchmark"
 documents = "dokumenter"
-[system]
-id = "bench-sql"
-name = "Bench"
-version = "1"
-[arkiv]
-tittel = "Benchmark"
-opprettet = 2000-01-01T08:00:00+01:00
-opprettet_av = "arkivar"
-avsluttet = 2024-01-15T12:00:00+01:00
-avsluttet_av = "arkivar"
-[arkivdel]
-tittel = "Pasientjournaler"
-periode_start = 2000-01-01
-periode_slutt = 2023-12-31
-opprettet = 2000-01-01T08:00:00+01:00
-opprettet_av = "arkivar"
-avsluttet = 2024-01-15T12:00:00+01:00
-avsluttet_av = "arkivar"
-[[arkivskaper]]
-key = "helse"
-id = "964965226"
-navn = "Benchkommune"
-[conversion]
-enabled = false
-[import]
+""" + PROJECT_HEADER + """[import]
 [import.source]
 url = "{url}"
 [[import.query]]
