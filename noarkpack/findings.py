@@ -34,6 +34,12 @@ class Finding:
     identifiers: dict | None = None  #: names, numbers, file names: only the analysis, only with show_identifiers
 
     @property
+    def key(self) -> str | None:
+        """The message's untranslated key (its msgid: the same in every language), so a script can match on it;
+        None for a message not made by :func:`noarkpack.locale.tr`."""
+        return getattr(self.message, "key", None)
+
+    @property
     def code(self) -> str:
         """The analysis's name for ``test`` (AN.xx)."""
         return self.test
@@ -63,10 +69,11 @@ class Finding:
 
 
 def finding_json(f: Finding) -> dict:
-    """``{"test", "severity", "message", "location": {"file", "line", "systemID"}}``: validate's and verify's
-    (PK.*) shape; every location key is there, None when unknown."""
+    """``{"test", "severity", "message", "key", "location": {"file", "line", "systemID"}}``: validate's and
+    verify's (PK.*) shape; every location key is there, None when unknown.  ``message`` is in the run's language,
+    ``key`` its untranslated msgid (the same in both languages)."""
     loc = f.location
-    return {"test": f.test, "severity": f.severity, "message": f.message,
+    return {"test": f.test, "severity": f.severity, "message": f.message, "key": f.key,
             "location": {"file": loc.get("file"), "line": loc.get("line"), "systemID": loc.get("systemID")}}
 
 

@@ -28,3 +28,17 @@ def schemas_dir() -> Path:
 
 def templates_dir() -> Path:
     return data_dir("templates")
+
+
+def html_environment():
+    """The jinja2 environment of the HTML reports: ``tr`` (noarkpack.locale) and ``lang`` are globals, so a
+    template's texts are in the language of the run."""
+    import jinja2
+
+    from .locale import current, tr
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals["tr"] = tr
+    env.globals["lang"] = current
+    return env

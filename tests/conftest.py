@@ -16,6 +16,10 @@ import pytest
 
 from noarkpack.schemas import ENV_VAR, SchemaStore
 
+# The tests speak English unless they ask for a language (noarkpack.locale; tests/test_i18n.py runs both):
+# set before any test runs, so subprocesses inherit it too.
+os.environ["NOARKPACK_LANG"] = "en"
+
 # The repository's sibling folder with the reference material (read-only).
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -60,7 +60,7 @@ def _finding_json(f: Finding) -> dict:
     """The JSON object of an analysis finding: its id under "code", the location's record, and the identifiers
     when they are shown."""
     loc = f.location
-    out = {"code": f.test, "severity": f.severity, "message": f.message,
+    out = {"code": f.test, "severity": f.severity, "message": f.message, "key": f.key,
            "location": {"file": loc.get("file"), "line": loc.get("line"), "record": loc.get("record")}}
     if f.identifiers:
         out["identifiers"] = f.identifiers
@@ -183,12 +183,10 @@ class Analysis:
         return out
 
     def to_html(self, first: int = 50) -> str:
-        import jinja2
 
-        from ..resources import templates_dir
+        from ..resources import html_environment
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
-                                 trim_blocks=True, lstrip_blocks=True)
+        env = html_environment()
         env.filters["human"] = _human
         codes = []
         # the codes with blocking findings first, then those with warnings, then the rest (issue 23)

@@ -55,7 +55,7 @@ def finding(test: str, severity: str, message: str, **location: Any) -> Finding:
 def finding_json(f: Finding) -> dict[str, Any]:
     """The JSON object of an NHA finding: its own location keys, those without a value left out."""
     loc = {k: v for k, v in f.location.items() if v is not None}
-    return {"test": f.test, "severity": f.severity, "message": f.message, "location": loc}
+    return {"test": f.test, "severity": f.severity, "message": f.message, "key": f.key, "location": loc}
 
 
 @dataclass

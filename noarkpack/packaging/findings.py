@@ -113,12 +113,10 @@ class VerifyReport:
         """A self-contained HTML report (templates/verify-report.html.j2): the verdict, the checks with errors or
         warnings (their counts and first ``top`` findings; issue 23), what was checked, then each check's first
         ``first`` findings, those with infos only folded."""
-        import jinja2
 
-        from ..resources import templates_dir
+        from ..resources import html_environment
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
-                                 trim_blocks=True, lstrip_blocks=True)
+        env = html_environment()
         checks: dict[str, dict] = {}  # in the order of their first finding
         for f in self.findings:
             c = checks.get(f.test)

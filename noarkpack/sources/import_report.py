@@ -105,12 +105,10 @@ class ImportReport:
 
     def to_html(self) -> str:
         """A self-contained HTML page (no outside assets): files, counts, unmapped codes, rejected rows."""
-        import jinja2
 
-        from ..resources import templates_dir
+        from ..resources import html_environment
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
-                                 trim_blocks=True, lstrip_blocks=True)
+        env = html_environment()
         counts = {t: n for t, n in self.counts.items() if t in DATA_TABLES}
         return env.get_template("import-report.html.j2").render(r=self, counts=counts)
 

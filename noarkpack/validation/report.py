@@ -416,12 +416,10 @@ class Report:
         Read at a glance (issue 23): the verdict, then every failed or warned test with its counts and its
         first ``top`` errors and warnings, then those tests in full, then the passed tests folded.
         """
-        import jinja2
 
-        from ..resources import templates_dir
+        from ..resources import html_environment
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                                 autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        env = html_environment()
         template = env.get_template("validation-report.html.j2")
         # The first `first` findings of each test, errors before warnings before infos (in one pass,
         # keeping at most `first` per test and severity).
