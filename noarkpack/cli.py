@@ -20,15 +20,17 @@ import typer
 
 from ._version import __version__
 from .errors import NoarkpackError
+from .locale import N_, tr
+from .locale.clitexts import LocalizedCommand, LocalizedGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Closed patient journals to archival deposits "
-                  "(Noark 5 v5.0 extracts, Arkivverket SIP/AIP, Norsk helsearkiv).")
-schemas_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
-                          help="The store of official schemas (pinned by SHA-256).")
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=LocalizedGroup,
+                  help=N_("Closed patient journals to archival deposits "
+                          "(Noark 5 v5.0 extracts, Arkivverket SIP/AIP, Norsk helsearkiv)."))
+schemas_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=LocalizedGroup,
+                          help=N_("The store of official schemas (pinned by SHA-256)."))
 app.add_typer(schemas_app, name="schemas")
-source_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
-                         help="A legacy source (database or SIARD archive): what it holds, a few of its rows.")
+source_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=LocalizedGroup,
+                         help=N_("A legacy source (database or SIARD archive): what it holds, a few of its rows."))
 app.add_typer(source_app, name="source")
 
 _state = {"debug": False, "quiet": False, "printer": None}
@@ -42,24 +44,29 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (for scripts)."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    debug: bool = typer.Option(False, "--debug", help=N_("Show tracebacks of errors.")),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=N_("No progress output (for scripts).")),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help=N_("Show the version.")),
+    lang: Optional[str] = typer.Option(None, "--lang", metavar="nb|en",
+                                       help=N_("The language of every text: nb (bokmål) or en (English); else "
+                                               "NOARKPACK_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG), else "
+                                               "bokmål. Also accepted after the command.")),
 ) -> None:
     _state["debug"] = debug
     _state["quiet"] = quiet
 
 
 _OS_ERRORS = {
-    errno.ENOSPC: ("the disk is full", "free space or choose another --out; nothing incomplete was left under a "
-                   "final name"),
-    errno.EDQUOT: ("the disk quota is exceeded", "free space or choose another --out"),
-    errno.EACCES: ("permission denied", "check the permissions of the folder"),
-    errno.EPERM: ("operation not permitted", "check the permissions of the folder"),
-    errno.EROFS: ("the file system is read-only", "choose another --out"),
-    errno.ENOENT: ("no such file or folder", "check the path"),
-    errno.ENOTDIR: ("a file stands where a folder is expected", "check the path"),
-    errno.EISDIR: ("a folder stands where a file is expected", "check the path"),
+    errno.ENOSPC: (N_("the disk is full"), N_("free space or choose another --out; nothing incomplete was left "
+                                              "under a final name")),
+    errno.EDQUOT: (N_("the disk quota is exceeded"), N_("free space or choose another --out")),
+    errno.EACCES: (N_("permission denied"), N_("check the permissions of the folder")),
+    errno.EPERM: (N_("operation not permitted"), N_("check the permissions of the folder")),
+    errno.EROFS: (N_("the file system is read-only"), N_("choose another --out")),
+    errno.ENOENT: (N_("no such file or folder"), N_("check the path")),
+    errno.ENOTDIR: (N_("a file stands where a folder is expected"), N_("check the path")),
+    errno.EISDIR: (N_("a folder stands where a file is expected"), N_("check the path")),
 }
 
 
@@ -70,21 +77,42 @@ def _fail(e: BaseException) -> None:
     if _state["debug"]:
         traceback.print_exception(e)
     if isinstance(e, KeyboardInterrupt):
-        typer.echo("noarkpack: interrupted; nothing incomplete was left under a final name", err=True)
+        typer.echo(tr("noarkpack: interrupted; nothing incomplete was left under a final name"), err=True)
         raise typer.Exit(130)
     if isinstance(e, NoarkpackError):
-        typer.echo(f"noarkpack: error: {e}", err=True)
+        typer.echo(tr("noarkpack: error: {error}", error=str(e)), err=True)
         raise typer.Exit(e.exit_code)
     if isinstance(e, OSError) and e.errno in _OS_ERRORS:
         what, todo = _OS_ERRORS[e.errno]
-        where = f"{e.filename}: " if e.filename else ""
-        typer.echo(f"noarkpack: error: {where}{what} ({todo})", err=True)
+        if e.filename:
+            line = tr("noarkpack: error: {file}: {what} ({todo})", file=str(e.filename), what=tr(what), todo=tr(todo))
+        else:
+            line = tr("noarkpack: error: {what} ({todo})", what=tr(what), todo=tr(todo))
+        typer.echo(line, err=True)
         raise typer.Exit(2)
     if isinstance(e, MemoryError):
-        typer.echo("noarkpack: error: out of memory (run with --debug and report it)", err=True)
+        typer.echo(tr("noarkpack: error: out of memory (run with --debug and report it)"), err=True)
         raise typer.Exit(2)
-    typer.echo(f"noarkpack: internal error: {type(e).__name__} (run with --debug for details)", err=True)
+    typer.echo(tr("noarkpack: internal error: {kind} (run with --debug for details)", kind=type(e).__name__),
+               err=True)
     raise typer.Exit(2)
+
+
+#: the progress stages the library names (noarkpack.progress), as a person reads them
+_STAGES = {
+    "import": N_("import"), "analyse": N_("analysis"), "identify": N_("format identification"),
+    "extract": N_("extract"), "numbering": N_("numbering"), "journaler": N_("journals"),
+    "validate": N_("validation"), "hash": N_("checksums"), "tar": N_("tar file"), "verify": N_("verification"),
+    "siard": N_("SIARD archive"),
+}
+
+
+def _stage_label(stage: str) -> str:
+    """A stage id in the run's language (``convert fmt/18``: the format stays; a file name stays as it is)."""
+    if stage.startswith("convert "):
+        return tr("conversion {format}", format=stage[len("convert "):])
+    label = _STAGES.get(stage)
+    return tr(label) if label else stage
 
 
 class _ProgressPrinter:
@@ -104,13 +132,19 @@ class _ProgressPrinter:
                 typer.echo("", err=True)
             self._stage, self._t0 = stage, time.monotonic()
         secs = time.monotonic() - self._t0
-        eta = ""
+        label = _stage_label(stage)
+        count = f"{done}/{total}" if total else f"{done}"
         if total and done:
-            eta = f", ca. {secs / done * (total - done):.0f} s igjen"
-        if stage.startswith("convert ") and done and secs > 0:  # noarkpack convert: per format
-            eta = f", {done / secs * 60:.0f} dokumenter/min" + eta
-        typer.echo(f"\r  {stage}: {done}" + (f"/{total}" if total else "") + f" ({secs:.0f} s{eta})   ",
-                   err=True, nl=False)
+            left = secs / done * (total - done)
+            if stage.startswith("convert ") and secs > 0:  # noarkpack convert: per format
+                text = tr("{stage}: {count} ({secs:.0f} s, {rate:.0f} documents/min, about {left:.0f} s left)",
+                          stage=label, count=count, secs=secs, rate=done / secs * 60, left=left)
+            else:
+                text = tr("{stage}: {count} ({secs:.0f} s, about {left:.0f} s left)", stage=label, count=count,
+                          secs=secs, left=left)
+        else:
+            text = tr("{stage}: {count} ({secs:.0f} s)", stage=label, count=count, secs=secs)
+        typer.echo(f"\r  {text}   ", err=True, nl=False)
 
     def done(self) -> None:
         """End the last stage's line."""
@@ -168,15 +202,15 @@ def _edge(command):
 # -- schemas ------------------------------------------------------------------
 
 
-@schemas_app.command("install")
+@schemas_app.command("install", cls=LocalizedCommand,
+    help=N_("Fill the schema store from DIR or from the official URLs; verify every byte."))
 @_edge
 def schemas_install(
-    from_dir: Optional[Path] = typer.Option(None, "--from", help="Folder holding the official files "
-                                            "(found by their pinned SHA-256 anywhere below it)."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Only these schema sets (repeatable)."),
-    no_download: bool = typer.Option(False, "--no-download", help="Never use the network."),
+    from_dir: Optional[Path] = typer.Option(None, "--from", help=N_("Folder holding the official files "
+                                               "(found by their pinned SHA-256 anywhere below it).")),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help=N_("Only these schema sets (repeatable).")),
+    no_download: bool = typer.Option(False, "--no-download", help=N_("Never use the network.")),
 ) -> None:
-    """Fill the schema store from DIR or from the official URLs; verify every byte."""
     from .schemas import default_store
 
     report = default_store().install(from_dir=from_dir, sets=set_ or None, download=not no_download)
@@ -186,45 +220,46 @@ def schemas_install(
         raise typer.Exit(2)
 
 
-@schemas_app.command("list")
+@schemas_app.command("list", cls=LocalizedCommand,
+    help=N_("The pinned schema sets and whether each is installed."))
 @_edge
 def schemas_list() -> None:
-    """The pinned schema sets and whether each is installed."""
     from .schemas import default_store, schema_sets
 
     store = default_store()
-    typer.echo(f"schema store: {store.root}")
+    typer.echo(tr("schema store: {path}", path=str(store.root)))
     for name, s in sorted(schema_sets().items()):
+        padded, count = name.ljust(24), str(len(s.files)).rjust(3)
         try:
             store.set_dir(name)
-            state = "installed"
+            line = tr("{name} {count} files, installed", name=padded, count=count)
         except NoarkpackError:
-            state = "not installed"
-        typer.echo(f"  {name:24} {len(s.files):3} files  {state}")
+            line = tr("{name} {count} files, not installed", name=padded, count=count)
+        typer.echo(f"  {line}")
 
 
 # -- the commands ---------------------------------------------------------------
 
 
-@app.command("import")
+@app.command("import", cls=LocalizedCommand,
+    help=N_("Read the legacy export into the project's staging database, per the mapping. Exit 0, 1 rows rejected, 2."))
 @_edge
-def import_(project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml).")):
-    """Read the legacy export into the project's staging database, per the mapping. Exit 0, 1 rows rejected, 2."""
+def import_(project: Path = typer.Argument(..., help=N_("The deposit project folder (with noarkpack.toml)."))):
     from .pipeline import import_project
 
     return import_project(project, progress=progress_printer())
 
 
-@app.command()
+@app.command(cls=LocalizedCommand,
+    help=N_("The migration analysis: what is in the export, what is wrong, what will be deposited. Exit 0, 1 blocking, 2."))
 @_edge
 def analyse(
-    project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the analysis as JSON to this file."),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
-    show_identifiers: bool = typer.Option(False, "--show-identifiers", help="Show names and fødselsnummer in "
-                                          "the reports (masked by default)."),
+    project: Path = typer.Argument(..., help=N_("The deposit project folder (with noarkpack.toml).")),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=N_("Write the analysis as JSON to this file.")),
+    html_out: Optional[Path] = typer.Option(None, "--html", help=N_("Write a self-contained HTML report.")),
+    show_identifiers: bool = typer.Option(False, "--show-identifiers", help=N_("Show names and fødselsnummer in "
+                                             "the reports (masked by default).")),
 ):
-    """The migration analysis: what is in the export, what is wrong, what will be deposited. Exit 0, 1 blocking, 2."""
     from .pipeline import analyse_project, write_reports
 
     a = analyse_project(project, show_identifiers=show_identifiers, progress=progress_printer())
@@ -232,34 +267,34 @@ def analyse(
     return a
 
 
-@app.command()
+@app.command(cls=LocalizedCommand,
+    help=N_("Identify and convert the documents to PDF/A into the project's cache, ahead of extract. Exit 0, 1 refused, 2."))
 @_edge
 def convert(
-    project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="LibreOffice instances on this machine "
-                                          "(default: [conversion] workers, else one per core)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Convert on a Dask cluster: its "
-                                            "scheduler's address, tcp://HOST:8786 (needs noarkpack[cluster])."),
+    project: Path = typer.Argument(..., help=N_("The deposit project folder (with noarkpack.toml).")),
+    workers: Optional[int] = typer.Option(None, "--workers", help=N_("LibreOffice instances on this machine "
+                                             "(default: [conversion] workers, else one per core).")),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=N_("Convert on a Dask cluster: its "
+                                               "scheduler's address, tcp://HOST:8786 (needs noarkpack[cluster]).")),
 ):
-    """Identify and convert the documents to PDF/A into the project's cache, ahead of extract. Exit 0, 1 refused, 2."""
     from .pipeline import convert_project
 
     return convert_project(project, workers=workers, scheduler=scheduler, progress=progress_printer())
 
 
-@app.command()
+@app.command(cls=LocalizedCommand,
+    help=N_("Write a Noark 5 v5.0 extract: OUT/avleveringspakke/."))
 @_edge
 def extract(
-    project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
-    out: Path = typer.Option(..., "--out", help="Folder to write avleveringspakke/ into."),
-    split_by: Optional[str] = typer.Option(None, "--split-by", help="'arkivskaper': one extract per arkivskaper, "
-                                           "in OUT/<arkivskaper>/avleveringspakke/."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing avleveringspakke/."),
-    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="Keep documents that cannot be "
-                                           "converted to an archival format (listed in the summary) instead of "
-                                           "stopping."),
+    project: Path = typer.Argument(..., help=N_("The deposit project folder (with noarkpack.toml).")),
+    out: Path = typer.Option(..., "--out", help=N_("Folder to write avleveringspakke/ into.")),
+    split_by: Optional[str] = typer.Option(None, "--split-by", help=N_("'arkivskaper': one extract per arkivskaper, "
+                                              "in OUT/<arkivskaper>/avleveringspakke/.")),
+    overwrite: bool = typer.Option(False, "--overwrite", help=N_("Replace an existing avleveringspakke/.")),
+    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help=N_("Keep documents that cannot be "
+                                              "converted to an archival format (listed in the summary) instead of "
+                                              "stopping.")),
 ):
-    """Write a Noark 5 v5.0 extract: OUT/avleveringspakke/."""
     from .pipeline import extract_project
     from .project import load_project
 
@@ -267,19 +302,19 @@ def extract(
                            allow_unconverted=allow_unconverted, progress=progress_printer())
 
 
-@app.command()
+@app.command(cls=LocalizedCommand,
+    help=N_("import → analyse → extract → validate → package, stopping at the first blocking finding."))
 @_edge
 def deposit(
-    project: Path = typer.Argument(..., help="The deposit project folder (with noarkpack.toml)."),
-    out: Path = typer.Option(..., "--out", help="Folder to write the package into."),
-    profile: str = typer.Option("arkivverket-sip", "--profile", help="arkivverket-sip | arkivverket-aip | nha"),
-    bag: bool = typer.Option(False, "--bag", help="Make OUT a BagIt bag around the package."),
-    sha512: bool = typer.Option(False, "--sha512", help="Bag manifests with SHA-512 as well."),
-    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A TOML file with the [package] table."),
-    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="See extract."),
-    show_identifiers: bool = typer.Option(False, "--show-identifiers", help="Unmasked analysis reports."),
+    project: Path = typer.Argument(..., help=N_("The deposit project folder (with noarkpack.toml).")),
+    out: Path = typer.Option(..., "--out", help=N_("Folder to write the package into.")),
+    profile: str = typer.Option("arkivverket-sip", "--profile", help=N_("arkivverket-sip | arkivverket-aip | nha")),
+    bag: bool = typer.Option(False, "--bag", help=N_("Make OUT a BagIt bag around the package.")),
+    sha512: bool = typer.Option(False, "--sha512", help=N_("Bag manifests with SHA-512 as well.")),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help=N_("A TOML file with the [package] table.")),
+    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help=N_("See extract.")),
+    show_identifiers: bool = typer.Option(False, "--show-identifiers", help=N_("Unmasked analysis reports.")),
 ):
-    """import → analyse → extract → validate → package, stopping at the first blocking finding."""
     from .pipeline import deposit as run_deposit
 
     return run_deposit(project, out, profile=profile, bag=bag, sha512=sha512, metadata_file=metadata,
@@ -287,19 +322,19 @@ def deposit(
                        progress=progress_printer())
 
 
-@app.command()
+@app.command(cls=LocalizedCommand,
+    help=N_("Test an extract the way Arkade 5 does (N5.01–N5.64) and more (NP.*). Exit 0 no errors, 1 errors, 2 could not run."))
 @_edge
 def validate(
-    path: Path = typer.Argument(..., help="An extract folder, a SIP/AIP tar, a folder with content/, or the --out "
-                                          "folder package wrote (its one package is found)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON to this file."),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
-    junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML (one testcase per test id)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Show at most N findings per test."),
-    test: Optional[list[str]] = typer.Option(None, "--test", help="Only these tests (repeatable, e.g. N5.30)."),
-    no_identify: bool = typer.Option(False, "--no-identify", help="Skip format identification (NP.01)."),
+    path: Path = typer.Argument(..., help=N_("An extract folder, a SIP/AIP tar, a folder with content/, or the --out "
+                                             "folder package wrote (its one package is found).")),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=N_("Write the findings as JSON to this file.")),
+    html_out: Optional[Path] = typer.Option(None, "--html", help=N_("Write a self-contained HTML report.")),
+    junit_out: Optional[Path] = typer.Option(None, "--junit", help=N_("Write JUnit XML (one testcase per test id).")),
+    limit: Optional[int] = typer.Option(None, "--limit", help=N_("Show at most N findings per test.")),
+    test: Optional[list[str]] = typer.Option(None, "--test", help=N_("Only these tests (repeatable, e.g. N5.30).")),
+    no_identify: bool = typer.Option(False, "--no-identify", help=N_("Skip format identification (NP.01).")),
 ):
-    """Test an extract the way Arkade 5 does (N5.01–N5.64) and more (NP.*). Exit 0 no errors, 1 errors, 2 could not run."""
     from .pipeline import validate_path, write_reports
 
     report = validate_path(path, tests=set(test) if test else None, limit=limit, identify_formats=not no_identify,
@@ -308,44 +343,44 @@ def validate(
     return report
 
 
-@app.command()
+@app.command(cls=LocalizedCommand,
+    help=N_("Make the deposit package: an Arkivverket SIP/AIP ({uuid}.tar + {uuid}.xml) or an NHA deposit."))
 @_edge
 def package(
-    path: Optional[Path] = typer.Argument(None, help="A deposit project (noarkpack.toml) or an extract folder."),
-    profile: str = typer.Option("arkivverket-sip", "--profile", help="arkivverket-sip | arkivverket-aip | nha"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write the package(s) into."),
-    bag: bool = typer.Option(False, "--bag", help="Make OUT a BagIt bag (RFC 8493) around the package."),
-    sha512: bool = typer.Option(False, "--sha512", help="Bag manifests with SHA-512 as well as SHA-256."),
-    metadata: Optional[Path] = typer.Option(None, "--metadata", help="A TOML file with the [package] table "
-                                            "(for an extract folder, or to override the project's)."),
-    metadata_template: bool = typer.Option(False, "--metadata-template", help="Print a filled-in [package] "
-                                           "table and exit."),
-    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help="See extract."),
+    path: Optional[Path] = typer.Argument(None, help=N_("A deposit project (noarkpack.toml) or an extract folder.")),
+    profile: str = typer.Option("arkivverket-sip", "--profile", help=N_("arkivverket-sip | arkivverket-aip | nha")),
+    out: Optional[Path] = typer.Option(None, "--out", help=N_("Folder to write the package(s) into.")),
+    bag: bool = typer.Option(False, "--bag", help=N_("Make OUT a BagIt bag (RFC 8493) around the package.")),
+    sha512: bool = typer.Option(False, "--sha512", help=N_("Bag manifests with SHA-512 as well as SHA-256.")),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help=N_("A TOML file with the [package] table "
+                                               "(for an extract folder, or to override the project's).")),
+    metadata_template: bool = typer.Option(False, "--metadata-template", help=N_("Print a filled-in [package] "
+                                              "table and exit.")),
+    allow_unconverted: bool = typer.Option(False, "--allow-unconverted", help=N_("See extract.")),
 ):
-    """Make the deposit package: an Arkivverket SIP/AIP ({uuid}.tar + {uuid}.xml) or an NHA deposit."""
     if metadata_template:
         from .packaging import metadata_template as template
 
         typer.echo(template())
         return None
     if path is None or out is None:
-        raise NoarkpackError("PATH and --out are required", hint="noarkpack package PROJECT --out DIR")
+        raise NoarkpackError(tr("PATH and --out are required"), hint=tr("noarkpack package PROJECT --out DIR"))
     from .pipeline import package as run_package
 
     return run_package(path, out, profile=profile, bag=bag, sha512=sha512, metadata_file=metadata,
                        allow_unconverted=allow_unconverted, progress=progress_printer())
 
 
-@app.command()
+@app.command(cls=LocalizedCommand,
+    help=N_("The receiving depot's check: every checksum, the layout, safe members, then validate. Exit 0, 1 or 2."))
 @_edge
 def verify(
-    path: Path = typer.Argument(..., help="A SIP/AIP tar (with its {uuid}.xml beside it), a bag, an NHA deposit, or "
-                                          "the --out folder package wrote (its one package is found)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON to this file."),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="Write an HTML report."),
-    no_content: bool = typer.Option(False, "--no-content", help="Check fixity and structure only."),
+    path: Path = typer.Argument(..., help=N_("A SIP/AIP tar (with its {uuid}.xml beside it), a bag, an NHA deposit, or "
+                                             "the --out folder package wrote (its one package is found).")),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=N_("Write the findings as JSON to this file.")),
+    html_out: Optional[Path] = typer.Option(None, "--html", help=N_("Write an HTML report.")),
+    no_content: bool = typer.Option(False, "--no-content", help=N_("Check fixity and structure only.")),
 ):
-    """The receiving depot's check: every checksum, the layout, safe members, then validate. Exit 0, 1 or 2."""
     from .pipeline import verify_path, write_reports
 
     report = verify_path(path, validate_content=not no_content)
@@ -356,13 +391,13 @@ def verify(
 # -- legacy sources (issue 18) ----------------------------------------------------------------
 
 
-@source_app.command("inspect")
+@source_app.command("inspect", cls=LocalizedCommand,
+    help=N_("Schemas, tables, columns with types, row counts, LOB columns, and which the project's mapping reads."))
 @_edge
 def source_inspect(
-    target: str = typer.Argument(..., help="A project folder (its [import.source]), a database URL or a .siard file."),
-    as_json: bool = typer.Option(False, "--json", help="Print the catalogue as JSON."),
+    target: str = typer.Argument(..., help=N_("A project folder (its [import.source]), a database URL or a .siard file.")),
+    as_json: bool = typer.Option(False, "--json", help=N_("Print the catalogue as JSON.")),
 ) -> None:
-    """Schemas, tables, columns with types, row counts, LOB columns, and which the project's mapping reads."""
     import json
 
     from .project import load_project
@@ -375,15 +410,15 @@ def source_inspect(
         _echo(catalog_lines(cat))
 
 
-@source_app.command("sample")
+@source_app.command("sample", cls=LocalizedCommand,
+    help=N_("The first rows of one table, identifiers masked unless --show-identifiers; LOBs as their size."))
 @_edge
 def source_sample(
-    target: str = typer.Argument(..., help="A project folder, a database URL or a .siard file."),
-    table: str = typer.Option(..., "--table", help="The table (schema.table where the source has schemas)."),
-    rows: int = typer.Option(5, "--rows", help="How many rows (1–1000)."),
-    show_identifiers: bool = typer.Option(False, "--show-identifiers", help="Show person numbers and names."),
+    target: str = typer.Argument(..., help=N_("A project folder, a database URL or a .siard file.")),
+    table: str = typer.Option(..., "--table", help=N_("The table (schema.table where the source has schemas).")),
+    rows: int = typer.Option(5, "--rows", help=N_("How many rows (1–1000).")),
+    show_identifiers: bool = typer.Option(False, "--show-identifiers", help=N_("Show person numbers and names.")),
 ) -> None:
-    """The first rows of one table, identifiers masked unless --show-identifiers; LOBs as their size."""
     from .project import load_project
     from .sources.inspect import resolve_target, sample_rows
 

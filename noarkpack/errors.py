@@ -5,7 +5,8 @@ what went wrong, where (file, line, record id) and what to do about it.  The
 CLI maps these to exit codes; the library never prints and never exits.
 
 Messages must never contain identifying data (fødselsnummer, names): refer to
-records by their source keys or systemIDs.
+records by their source keys or systemIDs.  Messages and hints are made with
+:func:`noarkpack.locale.tr`, in the run's language (bokmål or English).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class NoarkpackError(Exception):
         if self.file:
             parts.append(self.file + (f":{self.line}" if self.line else ""))
         if self.record:
-            parts.append(f"record {self.record}")
+            from .locale import tr
+
+            parts.append(tr("record {record}", record=self.record))
         return ", ".join(parts)
 
     def __str__(self) -> str:

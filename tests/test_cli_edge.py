@@ -77,7 +77,15 @@ def test_progress_printer_shows_done_total_and_an_eta(monkeypatch, capsys):
     bar("extract", 6, None)
     bar.done()
     err = capsys.readouterr().err
-    assert "extract: 5/10" in err and "s igjen" in err and "extract: 6 (" in err
+    assert "extract: 5/10" in err and "s left" in err and "extract: 6 (" in err
+    from noarkpack.locale import language
+
+    with language("nb"):  # the stage and the words in the run's language
+        bar = cli.progress_printer()
+        bar("extract", 5, 10)
+        bar.done()
+    err = capsys.readouterr().err
+    assert "uttrekk: 5/10" in err and "s igjen" in err
     monkeypatch.setitem(cli._state, "quiet", True)
     assert cli.progress_printer() is None
 

@@ -55,8 +55,6 @@ def extract(paths: list[Path] | None = None) -> dict[str, list[tuple[str, int]]]
         for method, base, pattern in SOURCES:
             jobs += [(method, f) for f in sorted(base.rglob(pattern))]
     for method, f in jobs:
-        if method == "python" and f.is_relative_to(ROOT / "noarkpack" / "locale"):
-            continue
         for lineno, msgid, _comments, _context in extract_from_file(method, str(f), keywords=KEYWORDS,
                                                                      comment_tags=("TRANSLATORS:",),
                                                                      options={"trimmed": "false"}):
