@@ -31,7 +31,7 @@ def templates_dir() -> Path:
 
 
 def html_environment():
-    """The jinja2 environment of the HTML reports: ``tr`` (noarkpack.locale) and ``lang`` are globals, so a
+    """The jinja2 environment of the HTML reports: ``tr`` and ``current_lang`` (noarkpack.locale) are globals, so a
     template's texts are in the language of the run."""
     import jinja2
 
@@ -40,5 +40,5 @@ def html_environment():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals["tr"] = tr
-    env.globals["lang"] = current
+    env.globals["current_lang"] = current
     return env

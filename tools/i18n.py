@@ -45,6 +45,7 @@ def extract(paths: list[Path] | None = None) -> dict[str, list[tuple[str, int]]]
     jobs = []
     if paths:
         for p in paths:
+            p = p.resolve()
             files = sorted(p.rglob("*")) if p.is_dir() else [p]
             for f in files:
                 if f.suffix == ".py":
