@@ -327,3 +327,20 @@ def test_every_nha_check_is_catalogued_and_documented() -> None:
     documented = set(re.findall(r"^\| (NHA\.\d\d) \|", (ROOT / "docs" / "nha.md").read_text(encoding="utf-8"),
                                 re.MULTILINE))
     assert used <= set(CATALOGUE) == documented
+
+
+def test_nha_texts_carry_their_key(tmp_path) -> None:
+    """Check names, findings and errors are tr() texts: a script matches on the key in either language."""
+    from noarkpack.errors import ConfigError
+    from noarkpack.nha.findings import CATALOGUE, NhaReport
+    from noarkpack.nha.metadata import NhaMetadata
+    from noarkpack.nha.verify import verify_deposit
+
+    name = NhaReport(str(tmp_path)).check_name("NHA.05")
+    assert name == CATALOGUE["NHA.05"] and name.key == "every checksum is the tar's SHA-256"
+    assert NhaReport(str(tmp_path)).check_name("NHA.99") is None
+    (f,) = verify_deposit(tmp_path / "absent")
+    assert f.test == "NHA.01" and f.key == "the deposit folder does not exist or is not a folder"
+    with pytest.raises(ConfigError) as e:
+        NhaMetadata.from_toml({"nha": {}})
+    assert e.value.message.key == "the [nha.{name}] table is missing" and e.value.hint.key == "see docs/nha.md"

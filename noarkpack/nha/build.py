@@ -31,6 +31,7 @@ from lxml import etree
 from ..clock import build_time
 from ..documents import document_source, identify
 from ..errors import ConfigError, DocumentError, ModelError, NoarkpackError
+from ..locale import N_, tr
 from ..model.epj import Pasientjournal
 from ..model.identifiers import PersonNumber, PersonNumberError, message_key, system_id, validate_person_number
 from ..model.selection import SelectionRules
@@ -66,17 +67,31 @@ ARCHIVAL_PUIDS = {
     "fmt/1911", "fmt/1912", "fmt/353", "x-fmt/111", "fmt/101",
 }
 
-REASON_NO_ENTRIES = "journalen har ingen innslag (en epj-pakke krever minst ett EPJ-dokument)"
-REASON_NO_BIRTH = "fødselsdato er ukjent: verken fodselsdato eller et gyldig fødselsnummer (AVLXML krever fodtdato)"
-REASON_DATE_RANGE = "{what} ligger utenfor årene 1800–2099 som AVLXML godtar"
-REASON_INVALID = "journalen bryter en regel i postmodellen: {message}"
-REASON_ARKIVSKAPER = "arkivskaper {key!r} er ikke beskrevet i noarkpack.toml ([[arkivskaper]])"
+#: why a selected journal is left out of the deposit (msgids: ``tr(REASON_…, …)`` where a journal is left out)
+REASON_NO_ENTRIES = N_("the journal has no innslag (an epj package needs at least one EPJ dokument)")
+REASON_NO_BIRTH = N_("the date of birth is unknown: neither fodselsdato nor a valid fødselsnummer (AVLXML requires "
+                     "fodtdato)")
+REASON_INVALID = N_("the journal breaks a rule of the record model: {message}")
+REASON_ARKIVSKAPER = N_("arkivskaper {key!r} is not described in noarkpack.toml ([[arkivskaper]])")
+#: a date AVLXML cannot hold, by the AVLXML element it goes to (one whole sentence each)
+REASON_DATE_RANGE = {
+    "fodtdato": N_("the date of birth (fodtdato) lies outside the years 1800–2099 that AVLXML accepts"),
+    "morsdato": N_("the date of death (morsdato) lies outside the years 1800–2099 that AVLXML accepts"),
+    "forstekontakt": N_("the first contact (forstekontakt) lies outside the years 1800–2099 that AVLXML accepts"),
+    "sistekontakt": N_("the last contact (sistekontakt) lies outside the years 1800–2099 that AVLXML accepts"),
+    "diagnosedato": N_("a diagnosis date (diagnosedato) lies outside the years 1800–2099 that AVLXML accepts"),
+}
 
 _EXT = re.compile(r"\.[a-z0-9]{1,10}")
 
 
 class NhaError(NoarkpackError):
     """The deposit could not be built."""
+
+
+def _errors(schema: etree.XMLSchema) -> str:
+    """The schema's first three validation errors, each with its line, joined by "; "."""
+    return "; ".join(tr("line {line}: {message}", line=ln, message=m) for ln, m in schema_errors(schema, 3))
 
 
 def avlxml_file_name(avleveringsidentifikator: str) -> str:
@@ -89,7 +104,8 @@ def deposit_folder_name(avleveringsidentifikator: str) -> str:
 
 @dataclass(frozen=True)
 class Excluded:
-    """A journal that did not go into the deposit, and why (Norwegian, as archivists read it)."""
+    """A journal that did not go into the deposit, and why (in the run's language; a reason made by
+    :func:`noarkpack.locale.tr` also carries its msgid as ``reason.key``)."""
 
     journal_id: str
     reason: str
@@ -153,9 +169,10 @@ def check_person_number(j: Pasientjournal) -> tuple[PersonNumber | None, Finding
         return validate_person_number(value), None
     except PersonNumberError as e:
         return None, finding("NHA.13", WARNING,
-                             f"journal {message_key(j.journal_id)}: the patient's person number is not a valid "
-                             f"fødselsnummer, D-nummer or H-nummer under the 1964 or the 2032 rule set ({e}); it is "
-                             "deposited as recorded", journal=message_key(j.journal_id))
+                             tr("journal {journal}: the patient's person number is not a valid fødselsnummer, "
+                                "D-nummer or H-nummer under the 1964 or the 2032 rule set ({problem}); it is "
+                                "deposited as recorded", journal=message_key(j.journal_id), problem=str(e)),
+                             journal=message_key(j.journal_id))
 
 
 @dataclass
@@ -204,10 +221,10 @@ class _Builder:
     def _validate(self, schema: etree.XMLSchema, data: bytes, what: str, journal_id: str) -> None:
         doc = etree.fromstring(data, parser=safe_parser())
         if not schema.validate(doc):
-            errs = "; ".join(f"line {ln}: {m}" for ln, m in schema_errors(schema, 3))
-            raise NhaError(f"the generated {what} is not valid against the nha-epj-1.80 schema: {errs}",
+            raise NhaError(tr("the generated {what} is not valid against the nha-epj-1.80 schema: {errors}",
+                              what=what, errors=_errors(schema)),
                            record=f"journal {message_key(journal_id)}",
-                           hint="a value in the source breaks a rule of the schema; fix it in the source")
+                           hint=tr("a value in the source breaks a rule of the schema; fix it in the source"))
 
     def journal(self, j: Pasientjournal, result: NhaResult, xf) -> None:
         md = self.md
@@ -230,39 +247,41 @@ class _Builder:
         try:
             j.check()
         except ModelError as e:
-            return exclude(REASON_INVALID.format(message=e.message))
+            return exclude(tr(REASON_INVALID, message=e.message))
         if not j.innslag:
-            return exclude(REASON_NO_ENTRIES)
+            return exclude(tr(REASON_NO_ENTRIES))
         if j.journal_id in self.seen:
-            raise NhaError("the journal id occurs twice in the source", record=f"journal {message_key(j.journal_id)}",
-                           hint="journal ids must be unique: the package names derive from them")
+            raise NhaError(tr("the journal id occurs twice in the source"),
+                           record=f"journal {message_key(j.journal_id)}",
+                           hint=tr("journal ids must be unique: the package names derive from them"))
         if md.arkivskapere and j.arkivskaper not in md.arkivskapere:
-            return exclude(REASON_ARKIVSKAPER.format(key=j.arkivskaper))
+            return exclude(tr(REASON_ARKIVSKAPER, key=j.arkivskaper))
         arkivskaper_navn = md.arkivskapere.get(j.arkivskaper, md.arkivskaper)
         arkivskaper_orgnr = md.arkivskaper_orgnr.get(j.arkivskaper)
 
         p = j.pasient
         fodtdato = p.fodselsdato or (person.birth_date if person else None)
         if fodtdato is None:
-            return exclude(REASON_NO_BIRTH)
+            return exclude(tr(REASON_NO_BIRTH))
         first = (j.first_entry or j.opprettet).date()
         last = (j.last_entry or j.avsluttet).date()
-        for what, d in (("fødselsdato", fodtdato), ("dødsdato", p.dodsdato), ("første kontakt", first),
-                        ("siste kontakt", last)):
+        for what, d in (("fodtdato", fodtdato), ("morsdato", p.dodsdato), ("forstekontakt", first),
+                        ("sistekontakt", last)):
             if d is not None and not _in_range(d):
-                return exclude(REASON_DATE_RANGE.format(what=what))
+                return exclude(tr(REASON_DATE_RANGE[what]))
         diagnoser: list[Diagnosis] = []  # all of the journal's diagnoses: the EPJ carries them all
         for dg in j.diagnoser:
             if dg.dato is not None and not _in_range(dg.dato):
-                return exclude(REASON_DATE_RANGE.format(what="en diagnosedato"))
+                return exclude(tr(REASON_DATE_RANGE["diagnosedato"]))
         for dg in j.diagnoser:
             diagnoser.append(self._diagnosis(j, dg, result))
         avl_diagnoser = diagnoser
         if md.avlxml_version == "4" and any(d.dato is None for d in diagnoser):
             avl_diagnoser = [d for d in diagnoser if d.dato is not None]
             result.warnings.append(finding(
-                "NHA.15", WARNING, f"journal {message_key(j.journal_id)}: a diagnosis has no date; AVLXML v4 requires "
-                "diagnosedato, so it is left out of the list (it is kept in the EPJ and in AVLXML v3)",
+                "NHA.15", WARNING, tr("journal {journal}: a diagnosis has no date; AVLXML v4 requires diagnosedato, "
+                                      "so it is left out of the list (it is kept in the EPJ and in AVLXML v3)",
+                                      journal=message_key(j.journal_id)),
                 journal=message_key(j.journal_id)))
         self.seen.add(j.journal_id)
 
@@ -273,10 +292,10 @@ class _Builder:
         if self.group and self.group[0].key != key:
             self.flush(result, xf)
         if key in self.done:
-            raise NhaError("the patient's journals are not next to each other in the source: one EPJ per "
-                           "patient needs all of a patient's journals in a row",
+            raise NhaError(tr("the patient's journals are not next to each other in the source: one EPJ per "
+                              "patient needs all of a patient's journals in a row"),
                            record=f"journal {message_key(j.journal_id)}",
-                           hint="order the source (or the [import] query) by patient, then by journal")
+                           hint=tr("order the source (or the [import] query) by patient, then by journal"))
         jid = j.journal_id
         epj_uuid = _uuid(md, "nha-epj", *key)
         docs: list[DocRef] = []
@@ -287,13 +306,14 @@ class _Builder:
                 src = document_source(self.documents_root, d)
                 rec = f"journal {message_key(jid)}, innslag {i.innslag_id}, dokument {k}"
                 if not src.is_file():
-                    raise DocumentError("document file not found (or not a file)", record=rec,
-                                        hint="check dokumenter.fil in the source and [project] documents")
+                    raise DocumentError(tr("document file not found (or not a file)"), record=rec,
+                                        hint=tr("check dokumenter.fil in the source and [project] documents"))
                 puid = d.format or identify(src).puid
                 if puid not in ARCHIVAL_PUIDS:
                     result.warnings.append(finding(
-                        "NHA.16", WARNING, f"{rec}: format {puid} is not an archival format NHA is known to "
-                        "take (PDF/A, TIFF, text, XML); convert it before depositing", journal=message_key(jid)))
+                        "NHA.16", WARNING, tr("{record}: format {puid} is not an archival format NHA is known to "
+                                              "take (PDF/A, TIFF, text, XML); convert it before depositing",
+                                              record=rec, puid=puid), journal=message_key(jid)))
                 f_uuid = _uuid(md, "nha-fil", jid, i.innslag_id, str(k))
                 ext = PurePosixPath(d.fil).suffix.lower()
                 ext = ext if _EXT.fullmatch(ext) else ".bin"
@@ -378,7 +398,8 @@ class _Builder:
                journal_ids: tuple[str, ...] = ()) -> Package:
         path = self.tmp / f"{uuid}.tar"
         if path.exists():
-            raise NhaError(f"package {uuid}.tar would be written twice", record=f"journal {message_key(journal_id)}")
+            raise NhaError(tr("package {uuid}.tar would be written twice", uuid=uuid),
+                           record=f"journal {message_key(journal_id)}")
         with open(path, "wb") as raw:
             sha, size = write_tar(raw, entries, self.mtime)
             raw.flush()
@@ -407,8 +428,8 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     made = build_time(md.pakket_dato)
     md = replace(md, pakket_dato=made.date())
     if rules.profile != "nha":
-        raise ConfigError("a deposit to Norsk helsearkiv needs the selection profile 'nha'",
-                          file="noarkpack.toml", hint="set [selection] profile = \"nha\"")
+        raise ConfigError(tr("a deposit to Norsk helsearkiv needs the selection profile 'nha'"),
+                          file="noarkpack.toml", hint=tr("set [selection] profile = \"nha\""))
     schemas = NhaSchemas(store)
     s_avlxml = schemas.avlxml(md.avlxml_version)
     s_pakkeliste = schemas.pakkeliste()
@@ -417,8 +438,8 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
     out.mkdir(parents=True, exist_ok=True)
     final = out / deposit_folder_name(md.avleveringsidentifikator)
     if final.exists() and not overwrite:
-        raise NhaError("the deposit folder already exists", file=final,
-                       hint="remove it or choose another --out folder")
+        raise NhaError(tr("the deposit folder already exists"), file=final,
+                       hint=tr("remove it or choose another --out folder"))
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=out))
     avl_name = md.avlxml_name
     result = NhaResult(path=final, avlxml=final / avl_name, pakkeliste=final / PAKKELISTE_FILE)
@@ -437,9 +458,9 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
                 b.flush(result, xf)
                 xf.write("\n")
         if not result.included:
-            raise NhaError("no journal qualifies for the deposit "
-                           f"({len(result.excluded)} left out; see the reasons in the result)",
-                           hint="NHA takes only journals of patients deceased per its rule")
+            raise NhaError(tr("no journal qualifies for the deposit ({count} left out; see the reasons in the "
+                              "result)", count=len(result.excluded)),
+                           hint=tr("NHA takes only journals of patients deceased per its rule"))
         # the deposit's documentation, del 5 (documentation.py): one dok package
         doc_uuid = _uuid(md, "nha-dok", "avleveringsdokumentasjon")
         entries = write_documentation(scratch / "dok", doc_uuid, md=md, types=b.types, tally=b.tally,
@@ -450,8 +471,8 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
         pk = pakkeliste_xml(md, result.packages)
         doc = etree.fromstring(pk)
         if not s_pakkeliste.validate(doc):
-            errs = "; ".join(f"line {ln}: {m}" for ln, m in schema_errors(s_pakkeliste, 3))
-            raise NhaError(f"the generated epjpakkeliste.xml is not valid: {errs}")
+            raise NhaError(tr("the generated epjpakkeliste.xml is not valid: {errors}",
+                              errors=_errors(s_pakkeliste)))
         with open(tmp / PAKKELISTE_FILE, "wb") as f:
             f.write(pk)
         # the AVLXML list streamed to disk: validate it streaming too
@@ -461,8 +482,9 @@ def build_deposit(journals: Iterable[Pasientjournal], out_dir: str | os.PathLike
                 if el.tag == f"{{{NS_AVLXML}}}pasientjournal":
                     el.clear()
         except etree.XMLSyntaxError as e:
-            raise NhaError(f"the generated AVLXML list is not valid against AVLXML v{md.avlxml_version}: {e}",
-                           hint="a value in the source or in [nha] breaks a rule of the schema") from None
+            raise NhaError(tr("the generated AVLXML list is not valid against AVLXML v{version}: {error}",
+                              version=md.avlxml_version, error=str(e)),
+                           hint=tr("a value in the source or in [nha] breaks a rule of the schema")) from None
         if final.exists():  # overwrite
             shutil.rmtree(final)
         os.replace(tmp, final)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Mapping
 
+from ..locale import tr
 from ..model.epj import Diagnose, Pasientjournal
 from ..model.identifiers import message_key
 from ..model.selection import SelectionRules
@@ -26,14 +27,16 @@ def deposit_diagnosis(j: Pasientjournal, dg: Diagnose, kodeverk: Mapping[str, st
         if raw and raw not in tekst:
             tekst = f"{tekst} ({raw})" if tekst else raw
         note = finding("NHA.18", WARNING if raw and any(c.isdigit() for c in raw) else INFO,
-                       f"journal {message_key(j.journal_id)}: a diagnosis has no code in the form of its code system "
-                       f"{dg.kodeverk!r}; it is deposited as diagnosetekst only, without diagnosekode",
+                       tr("journal {journal}: a diagnosis has no code in the form of its code system "
+                          "{kodeverk!r}; it is deposited as diagnosetekst only, without diagnosekode",
+                          journal=message_key(j.journal_id), kodeverk=dg.kodeverk),
                        journal=message_key(j.journal_id))
         return Diagnosis(kode=None, tekst=tekst, kodeverk=oid, dato=dg.dato), [note]
     notes = []
     if oid == "0":
-        notes.append(finding("NHA.14", INFO, f"journal {message_key(j.journal_id)}: code system {dg.kodeverk!r} "
-                             "has no OID in [nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)",
+        notes.append(finding("NHA.14", INFO, tr("journal {journal}: code system {kodeverk!r} has no OID in "
+                                                "[nha.diagnosekodeverk]; diagnosekodeverk is written as 0 (unknown)",
+                                                journal=message_key(j.journal_id), kodeverk=dg.kodeverk),
                              journal=message_key(j.journal_id)))
     return Diagnosis(kode=kode, tekst=tekst or kode, kodeverk=oid, dato=dg.dato), notes
 
@@ -44,6 +47,7 @@ def mors_merknad(j: Pasientjournal, rules: SelectionRules) -> str | None:
     With a death date the rule is shown by morsdato itself (deposited ``years_after_death`` years after it,
     helsearkivforskriften § 17); without one, the ten years cannot be counted and the AVLXML merknad names
     the rule of NHA's mors check (nha-validering valider-avlxml, codes 2–4) that selected the journal.
+    The merknad is part of the deposit (AVLXML), written in Norwegian whatever the run's language.
     """
     p = j.pasient
     if p.dodsdato is not None:

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from ..clock import build_time
 from ..errors import ConfigError
+from ..locale import tr
 
 #: AVLXML's OID-like pattern for avleveringsidentifikator / avtaleidentifikator (v3)
 OID = re.compile(r"[0-9]+(\.[0-9]+)+")
@@ -106,8 +107,8 @@ class NhaMetadata:
         if "nha" in config or "project" in config:
             table = config.get("nha")
             if not isinstance(table, dict):
-                raise ConfigError("the [nha] table is missing", file=_FILE,
-                                  hint="a deposit to Norsk helsearkiv needs an [nha] table; see docs/nha.md")
+                raise ConfigError(tr("the [nha] table is missing"), file=_FILE,
+                                  hint=tr("a deposit to Norsk helsearkiv needs an [nha] table; see docs/nha.md"))
             whole = config
         else:
             table, whole = dict(config), {}
@@ -115,7 +116,8 @@ class NhaMetadata:
         def get(t: Mapping, key: str, kind, where: str, required: bool = True):
             if key not in t:
                 if required:
-                    raise ConfigError(f"{where} is missing", file=_FILE, hint="see docs/nha.md for the [nha] keys")
+                    raise ConfigError(tr("{where} is missing", where=where), file=_FILE,
+                                      hint=tr("see docs/nha.md for the [nha] keys"))
                 return None
             v = t[key]
             if kind is date:
@@ -123,21 +125,23 @@ class NhaMetadata:
                     return v.date()
                 if isinstance(v, date):
                     return v
-                raise ConfigError(f"{where} must be a date (YYYY-MM-DD, unquoted)", file=_FILE)
+                raise ConfigError(tr("{where} must be a date (YYYY-MM-DD, unquoted)", where=where), file=_FILE)
             if kind is str and isinstance(v, int) and not isinstance(v, bool):
                 v = str(v)
             if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
-                raise ConfigError(f"{where} has the wrong type (expected {kind.__name__})", file=_FILE)
+                raise ConfigError(tr("{where} has the wrong type (expected {kind})", where=where, kind=kind.__name__),
+                                  file=_FILE)
             if isinstance(v, str):
                 v = v.strip()
                 if not v:
-                    raise ConfigError(f"{where} is empty", file=_FILE)
+                    raise ConfigError(tr("{where} is empty", where=where), file=_FILE)
             return v
 
         def sub(name: str) -> dict:
             t = table.get(name)
             if not isinstance(t, dict):
-                raise ConfigError(f"the [nha.{name}] table is missing", file=_FILE, hint="see docs/nha.md")
+                raise ConfigError(tr("the [nha.{name}] table is missing", name=name), file=_FILE,
+                                  hint=tr("see docs/nha.md"))
             return t
 
         avtale, avleverer, pakkeliste = sub("avtale"), sub("avleverer"), sub("pakkeliste")
@@ -161,7 +165,8 @@ class NhaMetadata:
         if extra is not None:
             if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                        for k, v in extra.items()):
-                raise ConfigError("[nha.diagnosekodeverk] must map code system names to OIDs (strings)", file=_FILE)
+                raise ConfigError(tr("[nha.diagnosekodeverk] must map code system names to OIDs (strings)"),
+                                  file=_FILE)
             kodeverk.update(extra)
 
         komponenttyper = table.get("komponenttyper") or {}
@@ -169,15 +174,16 @@ class NhaMetadata:
                 isinstance(v, dict) and all(k in ("oid", "betegnelse", "beskrivelse") and isinstance(x, str)
                                             and x.strip() for k, x in v.items())
                 for v in komponenttyper.values()):
-            raise ConfigError("[nha.komponenttyper] must map each entry type to a table with the optional text "
-                              "keys oid, betegnelse, beskrivelse", file=_FILE, hint="see docs/nha.md")
+            raise ConfigError(tr("[nha.komponenttyper] must map each entry type to a table with the optional text "
+                                 "keys oid, betegnelse, beskrivelse"), file=_FILE, hint=tr("see docs/nha.md"))
         for name, v in komponenttyper.items():
             if "oid" in v and not OID.fullmatch(v["oid"]):
-                raise ConfigError(f"[nha.komponenttyper] {name}: oid {v['oid']!r} is not an OID", file=_FILE)
+                raise ConfigError(tr("[nha.komponenttyper] {name}: oid {oid!r} is not an OID", name=name, oid=v["oid"]),
+                                  file=_FILE)
         brukere = table.get("brukere") or {}
         if not isinstance(brukere, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
                                                     for k, v in brukere.items()):
-            raise ConfigError("[nha.brukere] must map user ids to full names (strings)", file=_FILE)
+            raise ConfigError(tr("[nha.brukere] must map user ids to full names (strings)"), file=_FILE)
         system = whole.get("system") if isinstance(whole.get("system"), dict) else {}
         system_navn = " ".join(str(system[k]) for k in ("name", "version") if system.get(k)) or None
 
@@ -188,8 +194,8 @@ class NhaMetadata:
         if arkivskaper is None and len(arkivskapere) == 1:
             arkivskaper = next(iter(arkivskapere.values()))
         if arkivskaper is None:
-            raise ConfigError("[nha] arkivskaper is missing", file=_FILE,
-                              hint="name the institution that created the journals (AVLXML arkivskaper)")
+            raise ConfigError(tr("{where} is missing", where=_where("arkivskaper")), file=_FILE,
+                              hint=tr("name the institution that created the journals (AVLXML arkivskaper)"))
 
         md = cls(
             avleveringsidentifikator=get(table, "avleveringsidentifikator", str, _where("avleveringsidentifikator")),
@@ -238,13 +244,13 @@ class NhaMetadata:
                             ("avtaleidentifikator", "[nha.avtale] identifikator")):
             v = getattr(self, name)
             if not isinstance(v, str) or not v.strip():
-                raise ConfigError(f"{where} is missing", file=_FILE,
-                                  hint="it is assigned by Norsk helsearkiv in the deposit agreement; "
-                                       "noarkpack never invents it")
+                raise ConfigError(tr("{where} is missing", where=where), file=_FILE,
+                                  hint=tr("it is assigned by Norsk helsearkiv in the deposit agreement; "
+                                          "noarkpack never invents it"))
             if not OID.fullmatch(v):
-                raise ConfigError(f"{where} {v!r} is not an OID-like identifier (digits separated by dots, "
-                                  "e.g. 2.16.578.1.39.100.11.9876.4)", file=_FILE,
-                                  hint="copy it exactly as written in the agreement with Norsk helsearkiv")
+                raise ConfigError(tr("{where} {value!r} is not an OID-like identifier (digits separated by dots, "
+                                     "e.g. 2.16.578.1.39.100.11.9876.4)", where=where, value=v), file=_FILE,
+                                  hint=tr("copy it exactly as written in the agreement with Norsk helsearkiv"))
         for name, where in (("avleveringsbeskrivelse", "[nha] avleveringsbeskrivelse"),
                             ("arkivskaper", "[nha] arkivskaper"),
                             ("avtalebeskrivelse", "[nha.avtale] beskrivelse"),
@@ -254,30 +260,32 @@ class NhaMetadata:
                             ("lagringsenhet_beskrivelse", "[nha.pakkeliste] lagringsenhet_beskrivelse")):
             v = getattr(self, name)
             if not isinstance(v, str) or not v.strip():
-                raise ConfigError(f"{where} is missing or empty", file=_FILE, hint="see docs/nha.md")
+                raise ConfigError(tr("{where} is missing or empty", where=where), file=_FILE,
+                                  hint=tr("see docs/nha.md"))
         if not isinstance(self.organisasjonsnummer, str) or not ORGNR.fullmatch(self.organisasjonsnummer):
-            raise ConfigError("[nha.avleverer] organisasjonsnummer must be the 9-digit organisation number "
-                              "(Enhetsregisteret), without spaces", file=_FILE)
+            raise ConfigError(tr("[nha.avleverer] organisasjonsnummer must be the 9-digit organisation number "
+                                 "(Enhetsregisteret), without spaces"), file=_FILE)
         for name, where in (("avtaledato", "[nha.avtale] dato"),
                             ("klar_for_overforing", "[nha.pakkeliste] klar_for_overforing")):
             if not isinstance(getattr(self, name), date):
-                raise ConfigError(f"{where} must be a date", file=_FILE)
+                raise ConfigError(tr("{where} must be a date", where=where), file=_FILE)
         if self.antall_lagringsenheter is not None and self.antall_lagringsenheter < 1:
-            raise ConfigError("[nha.pakkeliste] antall_lagringsenheter must be 1 or more", file=_FILE)
+            raise ConfigError(tr("[nha.pakkeliste] antall_lagringsenheter must be 1 or more"), file=_FILE)
         name = self.avlxml_filnavn.replace("{avleveringsidentifikator}", self.avleveringsidentifikator)
         if not re.fullmatch(r"avlxml[A-Za-z0-9._-]*\.xml", name):
-            raise ConfigError("[nha] avlxml_filnavn must be a file name avlxml….xml (letters, digits, . _ -)",
+            raise ConfigError(tr("[nha] avlxml_filnavn must be a file name avlxml….xml (letters, digits, . _ -)"),
                               file=_FILE)
         if self.avlxml_version not in AVLXML_VERSIONS:
-            raise ConfigError(f"[nha] avlxml_version must be one of {', '.join(AVLXML_VERSIONS)} "
-                              "(3 is the published version, 4 the draft)", file=_FILE)
+            raise ConfigError(tr("[nha] avlxml_version must be one of {versions} (3 is the published version, 4 the "
+                                 "draft)", versions=", ".join(AVLXML_VERSIONS)), file=_FILE)
         if not self.system_id or not str(self.system_id).strip():
-            raise ConfigError("no system id for the package names: set [system] id (or [nha] system_id)",
-                              file=_FILE, hint="it must never change between runs: the uuid5 names derive from it")
+            raise ConfigError(tr("no system id for the package names: set [system] id (or [nha] system_id)"),
+                              file=_FILE, hint=tr("it must never change between runs: the uuid5 names derive from it"))
         for name in ("arkivskaper_id", "arkiv_id"):
             v = getattr(self, name)
             if v is not None and not OID.fullmatch(v):
-                raise ConfigError(f"[nha] {name} {v!r} is not an OID", file=_FILE)
+                raise ConfigError(tr("[nha] {name} {value!r} is not an OID", name=name, value=v), file=_FILE)
         for k, v in self.diagnosekodeverk.items():
             if not (v == "0" or OID.fullmatch(v)):
-                raise ConfigError(f"[nha.diagnosekodeverk] {k} = {v!r} is not an OID (or 0 for unknown)", file=_FILE)
+                raise ConfigError(tr("[nha.diagnosekodeverk] {name} = {value!r} is not an OID (or 0 for unknown)",
+                                     name=k, value=v), file=_FILE)

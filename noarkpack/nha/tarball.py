@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from ..hashing import CHUNK_SIZE, HashingReader, HashingWriter
+from ..locale import tr
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
@@ -98,25 +99,25 @@ def write_tar(raw: BinaryIO, entries: Iterable[TarEntry], mtime: int) -> tuple[s
 
 
 def member_problem(ti: tarfile.TarInfo, seen: set[str]) -> str | None:
-    """Why a member is unsafe, or None."""
+    """Why a member is unsafe (in the current language), or None."""
     name = ti.name
     stripped = name.rstrip("/")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "absolute path"
+        return tr("absolute path")
     if ".." in PurePosixPath(stripped).parts:
-        return "path with '..'"
+        return tr("path with '..'")
     if "\\" in name:
-        return "backslash in the path"
+        return tr("backslash in the path")
     if ti.issym():
-        return "symbolic link"
+        return tr("symbolic link")
     if ti.islnk():
-        return "hard link"
+        return tr("hard link")
     if ti.ischr() or ti.isblk() or ti.isfifo():
-        return "device or fifo"
+        return tr("device or fifo")
     if not (ti.isreg() or ti.isdir()):
-        return "member that is neither a file nor a folder"
+        return tr("member that is neither a file nor a folder")
     if stripped in seen:
-        return "duplicate member"
+        return tr("duplicate member")
     return None
 
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from ..errors import SchemaStoreError
+from ..locale import N_, tr
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..schemas import SchemaStore
 from . import semantics
@@ -62,7 +63,7 @@ class _Journal:
     lagringsenheter: list[str] = field(default_factory=list)
 
 
-DOCTYPE_MSG = "a DOCTYPE declaration is not allowed in a deposit's XML (entities are never resolved)"
+DOCTYPE_MSG = N_("a DOCTYPE declaration is not allowed in a deposit's XML (entities are never resolved)")
 
 
 def _has_doctype(head: bytes) -> bool:
@@ -101,24 +102,24 @@ class _Verifier:
     def run(self) -> list[Finding]:
         root = self.root
         if not root.is_dir():
-            self.add("NHA.01", ERROR, "the deposit folder does not exist or is not a folder", file=str(root))
+            self.add("NHA.01", ERROR, tr("the deposit folder does not exist or is not a folder"), file=str(root))
             return self.findings
         avl = sorted(root.glob("avlxml*.xml"))
         pl = sorted(root.glob("epjpakkeliste*.xml"))
         tars = sorted(p for p in root.iterdir() if p.name.endswith(".tar"))
         for p in sorted(root.iterdir()):
             if p.is_symlink():
-                self.add("NHA.01", ERROR, "symbolic link in the deposit folder", file=p.name)
+                self.add("NHA.01", ERROR, tr("symbolic link in the deposit folder"), file=p.name)
             elif p.is_dir():
-                self.add("NHA.01", WARNING, "unexpected folder in the deposit folder", file=p.name)
+                self.add("NHA.01", WARNING, tr("unexpected folder in the deposit folder"), file=p.name)
             elif p not in avl and p not in pl and p not in tars:
-                self.add("NHA.01", WARNING, "unexpected file in the deposit folder", file=p.name)
+                self.add("NHA.01", WARNING, tr("unexpected file in the deposit folder"), file=p.name)
         if len(avl) != 1:
-            self.add("NHA.01", ERROR, f"the deposit must hold exactly one avlxml*.xml list (found {len(avl)})",
-                     file=str(root))
+            self.add("NHA.01", ERROR, tr("the deposit must hold exactly one avlxml*.xml list (found {count})",
+                                             count=len(avl)), file=str(root))
         if len(pl) != 1:
-            self.add("NHA.01", ERROR, f"the deposit must hold exactly one epjpakkeliste*.xml (found {len(pl)})",
-                     file=str(root))
+            self.add("NHA.01", ERROR, tr("the deposit must hold exactly one epjpakkeliste*.xml (found {count})",
+                                             count=len(pl)), file=str(root))
         try:
             if len(avl) == 1 and not avl[0].is_symlink():
                 self.avlxml(avl[0])
@@ -135,7 +136,7 @@ class _Verifier:
         name = path.name
         with open(path, "rb") as f:
             if _has_doctype(f.read(65536)):
-                self.add("NHA.02", ERROR, DOCTYPE_MSG, file=name)
+                self.add("NHA.02", ERROR, tr(DOCTYPE_MSG), file=name)
                 return
         try:
             version = "3"
@@ -144,15 +145,15 @@ class _Verifier:
                 version = "4" if (el.text or "").strip().startswith("4") else "3"
                 break
         except etree.XMLSyntaxError as e:
-            self.add("NHA.02", ERROR, f"the AVLXML list is not well-formed XML: {e.msg}", file=name,
-                     line=e.lineno)
+            self.add("NHA.02", ERROR, tr("the AVLXML list is not well-formed XML: {error}", error=e.msg),
+                     file=name, line=e.lineno)
             return
         schema = self.schemas.avlxml(version)
         try:
             self._avlxml_pass(path, schema)
         except etree.XMLSyntaxError as e:
-            self.add("NHA.02", ERROR, f"the AVLXML list is not valid against AVLXML v{version}: {e.msg}",
-                     file=name, line=e.lineno)
+            self.add("NHA.02", ERROR, tr("the AVLXML list is not valid against AVLXML v{version}: {error}",
+                                             version=version, error=e.msg), file=name, line=e.lineno)
             self.journals_checked = bool(self.journals)
             self.journals = []
             try:
@@ -189,32 +190,34 @@ class _Verifier:
         seen: set[str] = set()
         for j in self.journals:
             if j.id is None:
-                self.add("NHA.12", ERROR, "a journal has no journalidentifikator (code 11)", file=name, line=j.line)
+                self.add("NHA.12", ERROR, tr("a journal has no journalidentifikator (code 11)"), file=name, line=j.line)
                 continue
             if j.id in seen:
-                self.add("NHA.12", ERROR, f"journal {j.id} is listed twice", file=name, line=j.line, journal=j.id)
+                self.add("NHA.12", ERROR, tr("journal {journal} is listed twice", journal=j.id), file=name, line=j.line,
+                         journal=j.id)
             seen.add(j.id)
             if j.fnr and j.fnr.isdigit() and len(j.fnr) == 11:
                 try:
                     sex = validate_person_number(j.fnr).kjonn
                 except PersonNumberError as e:
-                    self.add("NHA.13", WARNING, f"journal {j.id}: fodselsnummer is not a valid fødselsnummer, "
-                             f"D-nummer or H-nummer under either rule set ({e})", file=name, line=j.line,
+                    self.add("NHA.13", WARNING, tr("journal {journal}: fodselsnummer is not a valid fødselsnummer, "
+                                                    "D-nummer or H-nummer under either rule set ({problem})",
+                                                    journal=j.id, problem=str(e)), file=name, line=j.line,
                              journal=j.id)
                 else:
                     # AVLXML's kjonn codes M, K, U: U never contradicts; a 2032-rule number has no sex digit
                     recorded = {"M": "mann", "K": "kvinne"}.get(j.kjonn or "")
                     if recorded and sex and recorded != sex:
-                        self.add("NHA.13", WARNING, f"journal {j.id}: kjonn contradicts the sex digit of the "
-                                 "fodselsnummer (its 9th digit: odd M, even K)", file=name, line=j.line,
-                                 journal=j.id)
+                        self.add("NHA.13", WARNING, tr("journal {journal}: kjonn contradicts the sex digit of the "
+                                                        "fodselsnummer (its 9th digit: odd M, even K)", journal=j.id),
+                                 file=name, line=j.line, journal=j.id)
             dates = {}
-            for what in ("mors", "fodt", "siste"):
+            for what, element in (("mors", "morsdato"), ("fodt", "fodtdato"), ("siste", "sistekontakt")):
                 text = getattr(j, what)
                 d = _parse_arkdato(text)
                 if text and d is None:
-                    self.add("NHA.12", ERROR, f"journal {j.id}: bad date in {what} (code 12)", file=name,
-                             line=j.line, journal=j.id)
+                    self.add("NHA.12", ERROR, tr("journal {journal}: bad date in {element} (code 12)", journal=j.id,
+                                                 element=element), file=name, line=j.line, journal=j.id)
                 dates[what] = d
             if dates["mors"] is not None and dates["mors"] <= self.today:
                 continue  # code 1
@@ -224,8 +227,9 @@ class _Verifier:
                 continue  # code 3
             if j.sikkermors:
                 continue  # code 4
-            self.add("NHA.12", ERROR, f"journal {j.id} is not confirmed deceased by NHA's mors rules (code 10): "
-                     "a living patient's journal must not be deposited", file=name, line=j.line, journal=j.id)
+            self.add("NHA.12", ERROR, tr("journal {journal} is not confirmed deceased by NHA's mors rules (code 10): "
+                                         "a living patient's journal must not be deposited", journal=j.id),
+                     file=name, line=j.line, journal=j.id)
 
     # ------------------------------------------------------------------ epjpakkeliste
 
@@ -233,19 +237,19 @@ class _Verifier:
         name = path.name
         with open(path, "rb") as f:
             if _has_doctype(f.read(65536)):
-                self.add("NHA.03", ERROR, DOCTYPE_MSG, file=name)
+                self.add("NHA.03", ERROR, tr(DOCTYPE_MSG), file=name)
                 return None
         try:
             doc = etree.parse(str(path), safe_parser())
         except etree.XMLSyntaxError as e:
-            self.add("NHA.03", ERROR, f"the package list is not well-formed XML: {e.msg}", file=name,
-                     line=e.lineno)
+            self.add("NHA.03", ERROR, tr("the package list is not well-formed XML: {error}", error=e.msg),
+                     file=name, line=e.lineno)
             return None
         schema = self.schemas.pakkeliste()
         if not schema.validate(doc):
             for line, msg in schema_errors(schema):
-                self.add("NHA.03", ERROR, f"the package list is not valid against epjpakkeliste.xsd: {msg}",
-                         file=name, line=line)
+                self.add("NHA.03", ERROR, tr("the package list is not valid against epjpakkeliste.xsd: {error}",
+                                                 error=msg), file=name, line=line)
         q = lambda n: f"{{{NS_PAKKELISTE}}}{n}"  # noqa: E731
         root = doc.getroot()
         if root.tag != q("epjpakkeliste"):
@@ -255,7 +259,7 @@ class _Verifier:
         for pk in root.iterfind(q("pakke")):
             ref = (pk.findtext(q("filReferanse")) or "").strip()
             if ref in listed:
-                self.add("NHA.04", ERROR, f"package {ref} is listed twice", file=name, line=pk.sourceline)
+                self.add("NHA.04", ERROR, tr("package {name} is listed twice", name=ref), file=name, line=pk.sourceline)
                 continue
             listed[ref] = _Listed((pk.findtext(q("pakketype")) or "").strip(),
                                   (pk.findtext(q("sjekksum")) or "").strip(), pk.sourceline)
@@ -267,15 +271,16 @@ class _Verifier:
         names = {t.name for t in tars}
         if listed is not None:
             if len(listed) != len(tars):
-                self.add("NHA.04", ERROR, f"the package list names {len(listed)} packages but the folder holds "
-                         f"{len(tars)} tar files", file="epjpakkeliste.xml")
+                self.add("NHA.04", ERROR, tr("the package list names {listed} package(s) but the folder holds "
+                                             "{tars} tar file(s)", listed=len(listed), tars=len(tars)),
+                         file="epjpakkeliste.xml")
             for ref, info in listed.items():
                 if ref not in names:
-                    self.add("NHA.04", ERROR, f"listed package {ref} is not in the folder", file="epjpakkeliste.xml",
-                             line=info.line)
+                    self.add("NHA.04", ERROR, tr("listed package {name} is not in the folder", name=ref),
+                             file="epjpakkeliste.xml", line=info.line)
             for t in tars:
                 if t.name not in listed:
-                    self.add("NHA.04", ERROR, "tar file not named in the package list", file=t.name)
+                    self.add("NHA.04", ERROR, tr("tar file not named in the package list"), file=t.name)
         # dok packages first, so that ELDOK references can be resolved when the epj tars are read
         order = sorted(tars, key=lambda t: (0 if listed and listed.get(t.name, _Listed("", "", None)).type == "dok"
                                             else 1, t.name))
@@ -284,13 +289,13 @@ class _Verifier:
             self.tar(t, info)
         for tar, member, target in self.eldok_refs:
             if target not in self.dok_members:
-                self.add("NHA.09", ERROR, "ELDOK dokumentinnhold points to a file that no dok package holds",
+                self.add("NHA.09", ERROR, tr("ELDOK dokumentinnhold points to a file that no dok package holds"),
                          file=tar, member=member)
 
     def tar(self, path: Path, info: _Listed | None) -> None:
         name = path.name
         if not TAR_RE.fullmatch(name):
-            self.add("NHA.07", ERROR, "package file name is not a lowercase uuid.tar", file=name)
+            self.add("NHA.07", ERROR, tr("package file name is not a lowercase uuid.tar"), file=name)
         uuid = name[:-4]
         kind = info.type if info else None
         stream = TarStream(path)
@@ -302,27 +307,29 @@ class _Verifier:
             stripped = ti.name.rstrip("/")
             seen.add(stripped)
             if problem:
-                self.add("NHA.06", ERROR, f"unsafe tar member: {problem}", file=name, member=ti.name)
+                self.add("NHA.06", ERROR, tr("unsafe tar member: {problem}", problem=problem), file=name,
+                         member=ti.name)
                 continue
             members.append(stripped + ("/" if ti.isdir() else ""))
             if not (stripped == uuid or stripped.startswith(uuid + "/")):
                 self.add("NHA.07" if kind != "dok" else "NHA.10", ERROR,
-                         "member outside the package's top folder <uuid>/", file=name, member=ti.name)
+                         tr("member outside the package's top folder <uuid>/"), file=name, member=ti.name)
             if data is not None:
                 xml_members.append((stripped, data))
             if kind == "dok" and ti.isreg():
                 self.dok_members.add(stripped)
         if stream.error:
-            self.add("NHA.06", ERROR, f"the tar cannot be read to its end ({stream.error})", file=name)
+            self.add("NHA.06", ERROR, tr("the tar cannot be read to its end ({error})", error=stream.error),
+                     file=name)
         if info is not None:
             if stream.sha256 != info.sha256:
-                self.add("NHA.05", ERROR, "the SHA-256 of the tar differs from the checksum in the package list",
+                self.add("NHA.05", ERROR, tr("the SHA-256 of the tar differs from the checksum in the package list"),
                          file=name)
             if kind == "epj":
                 self.epj_layout(name, uuid, members, dict(xml_members))
             elif kind == "dok":
                 if not any(not m.endswith("/") for m in members):
-                    self.add("NHA.10", WARNING, "the dok package holds no files", file=name)
+                    self.add("NHA.10", WARNING, tr("the dok package holds no files"), file=name)
 
     def epj_layout(self, name: str, uuid: str, members: list[str], xml: dict[str, bytes]) -> None:
         files = [m for m in members if not m.endswith("/")]
@@ -334,16 +341,16 @@ class _Verifier:
                    and re.fullmatch(re.escape(uuid) + "/dokumenter/" + UUID + r"\.[a-z0-9]{1,10}", m)]
         other = [m for m in files if m not in pi and m not in sak and m not in dok and m not in content]
         if len(pi) != 1:
-            self.add("NHA.07", ERROR, f"an epj package needs exactly one pasientinfo <uuid>/<uuid>.xml "
-                     f"(found {len(pi)})", file=name)
+            self.add("NHA.07", ERROR, tr("an epj package needs exactly one pasientinfo <uuid>/<uuid>.xml "
+                                         "(found {count})", count=len(pi)), file=name)
         if len(sak) != 1:
-            self.add("NHA.07", ERROR, f"an epj package needs exactly one EPJ sak <uuid>/journal/<uuid>.xml "
-                     f"(found {len(sak)})", file=name)
+            self.add("NHA.07", ERROR, tr("an epj package needs exactly one EPJ sak <uuid>/journal/<uuid>.xml "
+                                         "(found {count})", count=len(sak)), file=name)
         if not dok:
-            self.add("NHA.07", ERROR, "an epj package needs at least one EPJ dokument "
-                     "<uuid>/dokumenter/<uuid>.xml", file=name)
+            self.add("NHA.07", ERROR, tr("an epj package needs at least one EPJ dokument "
+                                         "<uuid>/dokumenter/<uuid>.xml"), file=name)
         for m in other:
-            self.add("NHA.07", WARNING, "unexpected member in the epj package (names must be lowercase UUIDs)",
+            self.add("NHA.07", WARNING, tr("unexpected member in the epj package (names must be lowercase UUIDs)"),
                      file=name, member=m)
         present = set(files)
         for kind, group in (("pasientinfo", pi), ("sak", sak), ("dokument", dok)):
@@ -353,20 +360,22 @@ class _Verifier:
                 if data is None:
                     continue
                 if _has_doctype(data):
-                    self.add("NHA.08", ERROR, DOCTYPE_MSG, file=name, member=m)
+                    self.add("NHA.08", ERROR, tr(DOCTYPE_MSG), file=name, member=m)
                     continue
                 try:
                     doc = etree.fromstring(data, safe_parser())
                 except etree.XMLSyntaxError as e:
-                    self.add("NHA.08", ERROR, f"not well-formed XML: {e.msg}", file=name, member=m, line=e.lineno)
+                    self.add("NHA.08", ERROR, tr("not well-formed XML: {error}", error=e.msg), file=name, member=m,
+                             line=e.lineno)
                     continue
                 if doc.tag != ROOTS[kind]:
-                    self.add("NHA.08", ERROR, f"the root element is not the one of {kind} (EPJ 1.80)",
+                    self.add("NHA.08", ERROR, tr("the root element is not the one of {kind} (EPJ 1.80)", kind=kind),
                              file=name, member=m, line=doc.sourceline)
                     continue
                 if not schema.validate(doc):
                     for line, msg in schema_errors(schema, 5):
-                        self.add("NHA.08", ERROR, f"not valid against the nha-epj-1.80 {kind} schema: {msg}",
+                        self.add("NHA.08", ERROR, tr("not valid against the nha-epj-1.80 {kind} schema: {error}",
+                                                    kind=kind, error=msg),
                                  file=name, member=m, line=line)
                 if kind == "pasientinfo":
                     semantics.pasientinfo(doc, self.add, file=name, member=m)
@@ -400,10 +409,11 @@ class _Verifier:
                     continue
                 target = resolve(uri.strip())
                 if target is None:
-                    self.add("NHA.09", INFO, f"{what} is an absolute URI; not checked", file=tar, member=member)
-                elif target not in present:
-                    self.add("NHA.09", ERROR, f"{what} does not resolve to a file of the package", file=tar,
+                    self.add("NHA.09", INFO, tr("{what} is an absolute URI; not checked", what=what), file=tar,
                              member=member)
+                elif target not in present:
+                    self.add("NHA.09", ERROR, tr("{what} does not resolve to a file of the package", what=what),
+                             file=tar, member=member)
         elif kind == "dokument":
             for el in doc.iter(f"{{{NS_DOK}}}Arkivert_dataelement"):
                 xsi_type = el.get(f"{{{NS_XSI}}}type") or ""
@@ -414,14 +424,15 @@ class _Verifier:
                     continue
                 target = resolve(uri.strip())
                 if target is None:
-                    self.add("NHA.09", INFO, "ELDOK dokumentinnhold is an absolute URI; not checked", file=tar,
+                    self.add("NHA.09", INFO, tr("ELDOK dokumentinnhold is an absolute URI; not checked"), file=tar,
                              member=member)
                 elif target in present:
                     continue
                 else:
                     # a link into another package: the EPJ is not whole in its own package (docs/nha.md)
-                    self.add("NHA.09", WARNING, "ELDOK dokumentinnhold points outside its epj package; an EPJ "
-                             "and its document files belong in one package", file=tar, member=member)
+                    self.add("NHA.09", WARNING, tr("ELDOK dokumentinnhold points outside its epj package; an EPJ "
+                                                    "and its document files belong in one package"),
+                             file=tar, member=member)
                     self.eldok_refs.append((tar, member, target))
 
     # ------------------------------------------------------------------ between the lists
@@ -429,8 +440,8 @@ class _Verifier:
     def cross_checks(self, listed: dict[str, _Listed] | None) -> None:
         pid = getattr(self, "pakkeliste_id", None)
         if self.avleveringsid and pid is not None and pid != self.avleveringsid:
-            self.add("NHA.11", ERROR, "AvleveringsID of the package list differs from the AVLXML "
-                     "avleveringsidentifikator", file="epjpakkeliste.xml")
+            self.add("NHA.11", ERROR, tr("AvleveringsID of the package list differs from the AVLXML "
+                                         "avleveringsidentifikator"), file="epjpakkeliste.xml")
         if listed is None:
             return
         # a patient's journals share one epj package (one EPJ per patient, docs/nha.md): every epj package must be
@@ -441,15 +452,18 @@ class _Verifier:
         if named:
             for ref in epj:
                 if ref not in named:
-                    self.add("NHA.11", WARNING, f"epj package {ref} is named by no journal's lagringsenhet in the "
-                             "AVLXML list", file="epjpakkeliste.xml", line=listed[ref].line)
+                    self.add("NHA.11", WARNING, tr("epj package {name} is named by no journal's lagringsenhet in the "
+                                                    "AVLXML list", name=ref),
+                             file="epjpakkeliste.xml", line=listed[ref].line)
         elif self.journals and len(epj) > len(self.journals):
-            self.add("NHA.11", WARNING, f"the AVLXML list has {len(self.journals)} journals but the package list "
-                     f"{len(epj)} epj packages", file="epjpakkeliste.xml")
+            self.add("NHA.11", WARNING, tr("the AVLXML list has {journals} journal(s) but the package list "
+                                           "{packages} epj package(s)", journals=len(self.journals),
+                                           packages=len(epj)), file="epjpakkeliste.xml")
         for j in self.journals:
             for le in j.lagringsenheter:
                 if TAR_RE.fullmatch(le) and le not in listed:
-                    self.add("NHA.11", ERROR, f"journal {j.id}: lagringsenhet {le} is not in the package list",
+                    self.add("NHA.11", ERROR, tr("journal {journal}: lagringsenhet {name} is not in the package list",
+                                                     journal=j.id, name=le),
                              journal=j.id, line=j.line)
 
 
