@@ -271,7 +271,7 @@ def test_a_length_mismatch_in_an_external_lob(tmp_path):
     path = _with_external_lobs(tmp_path)
     lob = path.parent / "lobs/record0.txt"
     lob.write_bytes(lob.read_bytes()[:-10])
-    _fails(path, tmp_path, "holds 1999990 characters, the table records length 2000000", "column CCLOB")
+    _fails(path, tmp_path, "holds 1999990 character(s), the table records length 2000000", "column CCLOB")
 
 
 def test_malformed_table_xml(tmp_path):
@@ -289,7 +289,7 @@ def test_row_count_differs_from_metadata(tmp_path):
     first_row_end = data.index("</row>") + len("</row>")
     bad = _rewrite(SAMPLE, tmp_path / "rows.siard",
                    replace={member: (data[: data.index("<row>")] + data[first_row_end:]).encode()})
-    _fails(bad, tmp_path, "holds 1 rows, metadata.xml says 2")
+    _fails(bad, tmp_path, "holds 1 row(s), metadata.xml says 2")
 
 
 def test_not_a_siard_and_unknown_table(tmp_path):

@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..locale import tr
+
 #: ``dokument.fil`` of a document whose bytes came from the source
 PREFIX = "@innhold/"
 #: file name extension per ``innhold`` format: what identification and conversion go by
@@ -121,19 +123,22 @@ class ContentStore:
 
 
 class Undecodable(ValueError):
-    """Text of a content column that is not in its declared encoding (the row is rejected)."""
+    """Text of a content column that is not in its declared encoding (the row is rejected).  Its one argument is
+    the whole message (a :func:`~noarkpack.locale.tr` text naming the column): the importer rejects the row with
+    it as it is."""
 
 
 _ENC_NAMES = {"cp1252": "Windows-1252", "latin-1": "ISO-8859-1", "iso8859-15": "ISO-8859-15", "utf-8": "UTF-8"}
 
 
-def content_bytes(raw: Any, fmt: str, encoding: str) -> tuple[bytes, str] | None:
+def content_bytes(raw: Any, fmt: str, encoding: str, *, column: str = "?") -> tuple[bytes, str] | None:
     """The bytes to store and their extension for one ``innhold`` value; None when empty (NULL, "", no bytes).
 
     ``text`` becomes UTF-8 plain text (an archival format: Arkivverket's list, x-fmt/111); ``rtf`` keeps its bytes
     (RTF is 7-bit; a text column is encoded in ``encoding``) and ``html`` is UTF-8; both are converted to PDF/A-2b
     by the conversion step like any RTF or HTML file.  ``bytes``: a BLOB as it is, or base64/hex text.
-    Raises :class:`Undecodable` for bytes that are not ``encoding`` text (or not base64/hex).
+    Raises :class:`Undecodable` for bytes that are not ``encoding`` text (or not base64/hex); its message names
+    ``column`` (the source column the value came from).
     """
     if raw is None:
         return None
@@ -153,13 +158,16 @@ def content_bytes(raw: Any, fmt: str, encoding: str) -> tuple[bytes, str] | None
         try:
             data = bytes.fromhex(text) if encoding == "hex" else base64.b64decode(text, validate=True)
         except (ValueError, binascii.Error):
-            raise Undecodable(f"is not {encoding} text") from None
+            raise Undecodable(tr("dokument.innhold (column {column}) is not {encoding} text", column=column,
+                                 encoding=encoding)) from None
         return (data, sniff_extension(data)) if data else None
     if isinstance(raw, bytes):
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as e:
-            raise Undecodable(f"is not {name} text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+            raise Undecodable(tr("dokument.innhold (column {column}) is not {encoding} text (byte 0x{byte} at "
+                                 "offset {offset})", column=column, encoding=name, byte=format(raw[e.start], "02x"),
+                                 offset=e.start)) from None
     else:
         text = str(raw)
     if not text.strip():
@@ -170,7 +178,8 @@ def content_bytes(raw: Any, fmt: str, encoding: str) -> tuple[bytes, str] | None
         try:
             return text.encode(encoding if encoding != "utf-8" else "cp1252"), ".rtf"
         except UnicodeEncodeError:
-            raise Undecodable(f"holds characters that {name} cannot store in RTF") from None
+            raise Undecodable(tr("dokument.innhold (column {column}) holds characters that {encoding} cannot store "
+                                 "in RTF", column=column, encoding=name)) from None
     return text.encode("utf-8"), EXTENSIONS[fmt]
 
 

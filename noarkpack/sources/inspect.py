@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..locale import tr
 from .catalog import ColumnInfo, SchemaInfo, SourceCatalog, TableInfo
 from .keys import holds_person_number
 
@@ -112,7 +113,8 @@ def inspect_sql(source, mapping=None) -> SourceCatalog:
             out.append(SchemaInfo(name=schema or insp.default_schema_name or "main", tables=tuple(tables)))
         version = ".".join(str(v) for v in (conn.dialect.server_version_info or ()))
     except DBAPIError as e:
-        raise SourceError(f"the source cannot be inspected: {clean_message(e)}", file=source.location) from None
+        raise SourceError(tr("the source cannot be inspected: {reason}", reason=clean_message(e)),
+                          file=source.location) from None
     finally:
         conn.rollback()
     details = {"dialect": source.dialect}
@@ -147,12 +149,12 @@ def resolve_target(target: str, load_project=None) -> Target:
         project = load_project(p)
         mapping = project.import_mapping
         if mapping is None or mapping.source is None:
-            raise SourceError("the project has no [import.source] (a database URL or a SIARD archive)",
-                              file=p / "noarkpack.toml", hint="see docs/migration.md, SQL databases")
+            raise SourceError(tr("the project has no [import.source] (a database URL or a SIARD archive)"),
+                              file=p / "noarkpack.toml", hint=tr("see docs/migration.md, SQL databases"))
         return Target(mapping.source, project.root, mapping, mapping.database.parent)
-    raise SourceError("not a project folder, a database URL or a .siard file", file=target,
-                      hint="e.g. noarkpack source inspect examples/legacydb, or a URL such as "
-                           "postgresql+psycopg://user@host/db")
+    raise SourceError(tr("not a project folder, a database URL or a .siard file"), file=target,
+                      hint=tr("e.g. noarkpack source inspect examples/legacydb, or a URL such as "
+                              "postgresql+psycopg://user@host/db"))
 
 
 def inspect_source(t: Target) -> SourceCatalog:
@@ -181,12 +183,12 @@ def _shown(value: Any, masked: bool, show_identifiers: bool) -> str:
     if value is None:
         return ""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(bytes(value))} bytes>"
+        return tr("<{size} bytes>", size=len(bytes(value)))
     text = str(value)
     if not show_identifiers and (masked or holds_person_number(text)):
         return "***"
     if len(text) > 60:
-        return text[:57].replace("\n", " ") + f"… <{len(text)} characters>"
+        return text[:57].replace("\n", " ") + "… " + tr("<{count} characters>", count=len(text))
     return text.replace("\n", " ")
 
 
@@ -199,7 +201,7 @@ def sample_rows(t: Target, table: str, rows: int = 5, *, show_identifiers: bool 
     from .sql import clean_message, open_source, split_name
 
     if rows < 1 or rows > 1000:
-        raise SourceError("--rows must be between 1 and 1000")
+        raise SourceError(tr("--rows must be between 1 and 1000"))
     ident = _identifying_columns(t.mapping)
     if t.spec.siard is not None and t.mapping is None:
         # a depot's archive looked at on its own: read straight from the ZIP (no copy written beside it)
@@ -214,8 +216,8 @@ def sample_rows(t: Target, table: str, rows: int = 5, *, show_identifiers: bool 
             keys = list(result.keys())
             got = result.fetchall()
         except DBAPIError as e:
-            raise SourceError(f"the table cannot be read: {clean_message(e)}", file=table,
-                              hint="noarkpack source inspect lists the tables") from None
+            raise SourceError(tr("the table cannot be read: {reason}", reason=clean_message(e)), file=table,
+                              hint=tr("noarkpack source inspect lists the tables")) from None
         finally:
             conn.rollback()
     masked_cols = [k.lower() in ident or bool(IDENTIFYING.search(k)) for k in keys]
@@ -232,8 +234,10 @@ def _siard_sample(path: Path, table: str, rows: int) -> tuple[list[str], list[li
         found = [x for x in tables if x.qualified == table] or [x for x in tables if x.name == table]
         if len(found) != 1:
             known = ", ".join(x.qualified for x in tables)
-            raise SourceError(f"the archive has {'no' if not found else 'more than one'} table {table}", file=path,
-                              hint=f"name it as schema.table: {known}"[:400])
+            hint = tr("name it as schema.table: {tables}", tables=known if len(known) <= 360 else known[:359] + "…")
+            if not found:
+                raise SourceError(tr("the archive has no table {table}", table=table), file=path, hint=hint)
+            raise SourceError(tr("the archive has more than one table {table}", table=table), file=path, hint=hint)
         tm = found[0]
         keys = [lf.name for lf in tm.leaves]
         got = [[r.get(k) for k in keys] for r in islice(archive.rows(tm.schema, tm.name, check_count=False), rows)]
@@ -242,17 +246,22 @@ def _siard_sample(path: Path, table: str, rows: int) -> tuple[list[str], list[li
 
 def catalog_lines(cat: SourceCatalog) -> list[str]:
     """The catalogue as the screen shows it."""
-    out = [f"Kilde: {cat.location} ({cat.kind}" + "".join(f", {k} {v}" for k, v in cat.details.items()) + ")"]
+    details = "".join(f", {k} {v}" for k, v in cat.details.items())  # keys as in --json: not translated
+    out = [tr("Source: {location} ({kind}{details})", location=cat.location, kind=cat.kind, details=details)]
+    key = tr("(primary key)")
     for s in cat.schemas:
-        out.append(f"  skjema {s.name}: {len(s.tables)} tabeller")
+        out.append("  " + tr("schema {name}: {count} table(s)", name=s.name, count=len(s.tables)))
         for t in s.tables:
             rows = "?" if t.rows is None else t.rows
-            out.append(f"    {t.name}  ({rows} rader" + (f", LOB: {', '.join(t.lob_columns)}" if t.lob_columns
-                                                         else "") + ")")
+            if t.lob_columns:
+                out.append("    " + tr("{table}  ({rows} row(s), LOB: {columns})", table=t.name, rows=rows,
+                                       columns=", ".join(t.lob_columns)))
+            else:
+                out.append("    " + tr("{table}  ({rows} row(s))", table=t.name, rows=rows))
             for c in t.columns:
                 mark = " [LOB]" if c.is_lob else ""
                 used = f"  ← {'; '.join(c.used_by)}" if c.used_by else ""
-                pk = " (nøkkel)" if c.name in t.primary_key else ""
+                pk = f" {key}" if c.name in t.primary_key else ""
                 out.append(f"      {c.name:28} {c.type}{pk}{mark}{used}")
     return out
 

@@ -35,6 +35,7 @@ from urllib.request import url2pathname
 from lxml import etree
 
 from ..errors import SourceError
+from ..locale import N_, tr
 from ..progress import Progress
 from .catalog import SourceCatalog
 from .siard_meta import (
@@ -66,7 +67,7 @@ class _Ctx:
     encodings: dict
     where: str
     on_bad_lob: Callable[[int, str, SourceError], None] | None
-_REPACK = "get the archive again from its depot copy (or export it again) and check its checksum"
+_REPACK = N_("get the archive again from its depot copy (or export it again) and check its checksum")
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, *, where: str) -> bytes:
@@ -74,9 +75,10 @@ def _read_member(zf: zipfile.ZipFile, name: str, *, where: str) -> bytes:
         with zf.open(name) as f:
             return f.read()
     except KeyError:
-        raise SourceError(f"{name} is missing from the archive", file=where, hint=_REPACK) from None
+        raise SourceError(tr("{name} is missing from the archive", name=name), file=where, hint=tr(_REPACK)) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise SourceError(f"{name} cannot be read from the ZIP: {e}", file=where, hint=_REPACK) from None
+        raise SourceError(tr("{name} cannot be read from the ZIP: {reason}", name=name, reason=str(e)), file=where,
+                          hint=tr(_REPACK)) from None
 
 
 class SiardArchive:
@@ -87,19 +89,21 @@ class SiardArchive:
         try:
             self._zip = zipfile.ZipFile(self.path)
         except FileNotFoundError:
-            raise SourceError("the SIARD file does not exist", file=self.path) from None
+            raise SourceError(tr("the SIARD file does not exist"), file=self.path) from None
         except (zipfile.BadZipFile, OSError) as e:
-            raise SourceError(f"not a readable ZIP file ({e}); a SIARD archive is a ZIP", file=self.path,
-                              hint="the file is truncated or damaged: " + _REPACK) from None
+            raise SourceError(tr("not a readable ZIP file ({reason}); a SIARD archive is a ZIP", reason=str(e)),
+                              file=self.path,
+                              hint=tr("the file is truncated or damaged: get the archive again from its depot copy "
+                                      "(or export it again) and check its checksum")) from None
         self._names = set(self._zip.namelist())
         info = self._zip.getinfo("header/metadata.xml") if "header/metadata.xml" in self._names else None
         if info is None:
             self._zip.close()
-            raise SourceError("header/metadata.xml is missing: this is not a SIARD archive", file=self.path)
+            raise SourceError(tr("header/metadata.xml is missing: this is not a SIARD archive"), file=self.path)
         if info.file_size > MAX_METADATA_BYTES:
             self._zip.close()
-            raise SourceError(f"header/metadata.xml is {info.file_size} bytes, more than noarkpack reads",
-                              file=self.path)
+            raise SourceError(tr("header/metadata.xml is {size} bytes, more than noarkpack reads",
+                                 size=info.file_size), file=self.path)
         where = f"{self.path}!header/metadata.xml"
         self.meta: ArchiveMeta = parse_metadata(_read_member(self._zip, "header/metadata.xml", where=where),
                                                 where=where)
@@ -126,8 +130,9 @@ class SiardArchive:
         t = self.meta.table(schema, table)
         if t is None:
             known = ", ".join(x.qualified for x in self.meta.tables())
-            raise SourceError(f"the archive has no table {schema}.{table} (it has: {known})", file=self.path,
-                              hint="name a table as metadata.xml does, schema and table, case included")
+            raise SourceError(tr("the archive has no table {table} (it has: {tables})", table=".".join((schema, table)),
+                                 tables=known), file=self.path,
+                              hint=tr("name a table as metadata.xml does, schema and table, case included"))
         return t
 
     # -- rows ------------------------------------------------------------------------------------------
@@ -156,8 +161,8 @@ class SiardArchive:
         if member not in self._names:
             if t.rows == 0:
                 return
-            raise SourceError(f"the table file of {t.qualified} is missing", file=f"{self.path}!{member}",
-                              hint=_REPACK)
+            raise SourceError(tr("the table file of {table} is missing", table=t.qualified),
+                              file=f"{self.path}!{member}", hint=tr(_REPACK))
         ctx = _Ctx(by_path, t, encodings, where, on_bad_lob)
         n = 0
         try:
@@ -189,9 +194,9 @@ class SiardArchive:
                         if col is None:
                             if not isinstance(tag, str):  # a comment or processing instruction
                                 continue
-                            raise SourceError(f"row {n} has a cell <{etree.QName(cell).localname}> that "
-                                              "metadata.xml does not declare", file=where, line=cell.sourceline,
-                                              hint=_REPACK)
+                            raise SourceError(tr("row {row} has a cell <{cell}> that metadata.xml does not declare",
+                                                 row=n, cell=etree.QName(cell).localname), file=where,
+                                              line=cell.sourceline, hint=tr(_REPACK))
                         self._cell(cell, (col,), values, ctx, n)
                     yield values
                     row.clear()
@@ -199,13 +204,15 @@ class SiardArchive:
                         del row.getparent()[0]
                 del context
         except etree.XMLSyntaxError as e:
-            raise SourceError(f"the table XML of {t.qualified} is not well-formed after row {n}: {e.msg}",
-                              file=where, line=e.lineno, hint=_REPACK) from None
+            raise SourceError(tr("the table XML of {table} is not well-formed after row {row}: {reason}",
+                                 table=t.qualified, row=n, reason=e.msg),
+                              file=where, line=e.lineno, hint=tr(_REPACK)) from None
         except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-            raise SourceError(f"the table file of {t.qualified} cannot be read from the ZIP after row {n}: {e}",
-                              file=where, hint=_REPACK) from None
+            raise SourceError(tr("the table file of {table} cannot be read from the ZIP after row {row}: {reason}",
+                                 table=t.qualified, row=n, reason=str(e)), file=where, hint=tr(_REPACK)) from None
         if check_count and t.rows is not None and n != t.rows:
-            raise SourceError(f"{t.qualified} holds {n} rows, metadata.xml says {t.rows}", file=where, hint=_REPACK)
+            raise SourceError(tr("{table} holds {count} row(s), metadata.xml says {expected}", table=t.qualified,
+                                 count=n, expected=t.rows), file=where, hint=tr(_REPACK))
 
     def _cell(self, cell, path: tuple[str, ...], values: dict, ctx: _Ctx, n: int) -> None:
         by_path, where = ctx.by_path, ctx.where
@@ -217,8 +224,9 @@ class SiardArchive:
             for child in children:
                 sub = path + (etree.QName(child).localname,)
                 if not any(p[: len(sub)] == sub for p in by_path):
-                    raise SourceError(f"row {n} has a field {'/'.join(sub)} that metadata.xml does not declare",
-                                      file=where, line=child.sourceline, hint=_REPACK)
+                    raise SourceError(tr("row {row} has a field {field} that metadata.xml does not declare",
+                                         row=n, field="/".join(sub)),
+                                      file=where, line=child.sourceline, hint=tr(_REPACK))
                 self._cell(child, sub, values, ctx, n)
             return
         if leaf.kind == KIND_JSON:
@@ -256,8 +264,8 @@ class SiardArchive:
         if not leaf.lob_folders:
             target = urljoin(self._base, file)
             if not target.startswith(self._base):
-                raise SourceError(f"a LOB's file {file!r} points outside the archive although its column has no "
-                                  "lobFolder", file=self.path, hint=_REPACK)
+                raise SourceError(tr("a LOB's file {file} points outside the archive although its column has no "
+                                     "lobFolder", file=repr(file)), file=self.path, hint=tr(_REPACK))
             member = unquote(target[len(self._base):])
             if member not in self._names and f"{t.folder}/{member}" in self._names:
                 # a writer that made ``file`` relative to the table folder rather than the archive's root
@@ -274,32 +282,38 @@ class SiardArchive:
                 continue  # lands inside the archive: not an external location under this reading
             parsed = urlparse(target)
             if parsed.scheme != "file":
-                raise SourceError(f"a LOB is at a {parsed.scheme}: URI (only files are read)", file=self.path)
+                raise SourceError(tr("a LOB is at a {scheme}: URI (only files are read)", scheme=parsed.scheme),
+                                  file=self.path)
             path = url2pathname(unquote(parsed.path))
             if path not in candidates:
                 candidates.append(path)
         if not candidates:
-            raise SourceError(f"the lobFolder of column {leaf.name} does not lead outside the archive",
-                              file=self.path, hint=_REPACK)
+            raise SourceError(tr("the lobFolder of column {column} does not lead outside the archive",
+                                 column=leaf.name), file=self.path, hint=tr(_REPACK))
         return "file", candidates
 
     def _lob(self, file: str, cell, leaf: Leaf, t: TableMeta, where: str):
         kind, locs = self.lob_location(file, leaf, t)
         if kind == "zip":
             if locs[0] not in self._names:
-                raise SourceError(f"the LOB file {locs[0]} is missing from the archive", file=where, hint=_REPACK)
+                raise SourceError(tr("the LOB file {name} is missing from the archive", name=locs[0]), file=where,
+                                  hint=tr(_REPACK))
             data = _read_member(self._zip, locs[0], where=where)
         else:
             found = next((p for p in locs if Path(p).is_file()), None)
             if found is None:
-                also = f" (nor {', '.join(locs[1:])})" if len(locs) > 1 else ""
-                raise SourceError(f"the external LOB file {locs[0]} does not exist{also}", file=where,
-                                  hint="the archive keeps this LOB outside the ZIP (metadata.xml lobFolder): "
-                                  "put the LOB folder where metadata.xml says, beside the .siard file")
+                hint = tr("the archive keeps this LOB outside the ZIP (metadata.xml lobFolder): put the LOB folder "
+                          "where metadata.xml says, beside the .siard file")
+                if len(locs) > 1:
+                    raise SourceError(tr("the external LOB file {name} does not exist (nor {others})", name=locs[0],
+                                         others=", ".join(locs[1:])), file=where, hint=hint)
+                raise SourceError(tr("the external LOB file {name} does not exist", name=locs[0]), file=where,
+                                  hint=hint)
             try:
                 data = Path(found).read_bytes()
             except OSError as e:
-                raise SourceError(f"the external LOB file {found} cannot be read: {e.strerror}", file=where) from None
+                raise SourceError(tr("the external LOB file {name} cannot be read: {reason}", name=found,
+                                     reason=e.strerror), file=where) from None
         return check_lob(data, binary=leaf.kind == KIND_BINARY, length=cell.get("length"),
                          digest=cell.get("digest"), digest_type=cell.get("digestType"), where=where)
 

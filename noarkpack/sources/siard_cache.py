@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..hashing import sha256_file
+from ..locale import tr
 
 
 def _fingerprint(siard: Path) -> dict:
@@ -54,8 +55,8 @@ def cached_sqlite(siard: Path, cache_dir: Path, *, progress=None) -> Path:
     """The SQLite copy of ``siard`` (built when missing or when the archive changed)."""
     siard = Path(siard)
     if not siard.is_file():
-        raise SourceError("the SIARD archive does not exist", file=siard,
-                          hint="check [import.source] siard (relative to the project folder)")
+        raise SourceError(tr("the SIARD archive does not exist"), file=siard,
+                          hint=tr("check [import.source] siard (relative to the project folder)"))
     folder = Path(cache_dir) / "siard"
     key = hashlib.sha256(str(siard.resolve()).encode()).hexdigest()[:16]
     db, meta = folder / f"{key}.sqlite", folder / f"{key}.json"

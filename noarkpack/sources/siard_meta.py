@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..errors import SourceError
+from ..locale import tr
 from .catalog import ColumnInfo, SchemaInfo, SourceCatalog, TableInfo
 
 NS = "http://www.bar.admin.ch/xmlns/siard/2/metadata.xsd"
@@ -142,8 +143,10 @@ class _Types:
     def get(self, schema: str | None, name: str | None, *, where: str):
         t = self.types.get((schema or "", name or ""))
         if t is None:
-            raise SourceError(f"the type {schema}.{name} is not declared in metadata.xml", file=where,
-                              hint="the archive is incomplete; export it again with SIARD Suite or DBPTK")
+            raise SourceError(tr("the type {type} is not declared in metadata.xml",
+                                 type=".".join((str(schema), str(name)))),
+                              file=where, hint=tr("the archive is incomplete; export it again with SIARD Suite or "
+                                                  "DBPTK"))
         return t
 
 
@@ -151,7 +154,8 @@ def _leaves(name: str, path: tuple[str, ...], decl, default_schema: str, types: 
             field_decls: list, nullable: bool, where: str, depth: int = 0) -> list[Leaf]:
     """The leaves of one column or attribute ``decl`` (a <column> or an <attribute> element)."""
     if depth > 16:
-        raise SourceError(f"the type of {name} nests deeper than 16 levels (a recursive type?)", file=where)
+        raise SourceError(tr("the type of {column} nests deeper than 16 levels (a recursive type?)", column=name),
+                          file=where)
     sql_type = _text(decl, "type")
     if _text(decl, "cardinality") is not None:
         label = f"{sql_type or _text(decl, 'typeName')} ARRAY[{_text(decl, 'cardinality')}]"
@@ -184,16 +188,20 @@ def parse_metadata(data: bytes, *, where: str = "header/metadata.xml") -> Archiv
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
-        raise SourceError(f"metadata.xml is not well-formed XML: {e.msg}", file=where, line=e.lineno,
-                          hint="the archive is damaged; get a fresh copy of the SIARD file") from None
+        raise SourceError(tr("metadata.xml is not well-formed XML: {reason}", reason=e.msg), file=where,
+                          line=e.lineno,
+                          hint=tr("the archive is damaged; get a fresh copy of the SIARD file")) from None
     if root.tag == f"{{{SIARD1_NS}}}siardArchive":
-        raise SourceError("this is a SIARD 1.0 archive; noarkpack reads SIARD 2.1 and 2.2", file=where,
-                          hint="convert it to SIARD 2.2 with SIARD Suite (siardfromdb/siardtodb or the GUI's upgrade)")
+        raise SourceError(tr("this is a SIARD 1.0 archive; noarkpack reads SIARD 2.1 and 2.2"), file=where,
+                          hint=tr("convert it to SIARD 2.2 with SIARD Suite (siardfromdb/siardtodb or the GUI's "
+                                  "upgrade)"))
     if root.tag != _q("siardArchive"):
-        raise SourceError(f"the root element is {root.tag}, not a SIARD 2 siardArchive", file=where)
+        raise SourceError(tr("the root element is {element}, not a SIARD 2 siardArchive", element=root.tag),
+                          file=where)
     version = (root.get("version") or "").strip()
     if version not in SUPPORTED_VERSIONS:
-        raise SourceError(f"SIARD version {version!r} is not one noarkpack reads (2.1, 2.2)", file=where)
+        raise SourceError(tr("SIARD version {version} is not one noarkpack reads (2.1, 2.2)", version=repr(version)),
+                          file=where)
     types = _Types(root)
     schemas: list[tuple[str, list[TableMeta]]] = []
     for s in root.iterfind(f"{_q('schemas')}/{_q('schema')}"):
@@ -213,8 +221,9 @@ def parse_metadata(data: bytes, *, where: str = "header/metadata.xml") -> Archiv
             seen: set[str] = set()
             for leaf in leaves:
                 if leaf.name in seen:
-                    raise SourceError(f"two columns of {sname}.{tname} are both named {leaf.name!r} "
-                                      "(a UDT attribute flattened onto a column's name)", file=where)
+                    raise SourceError(tr("two columns of {table} are both named {column} (a UDT attribute "
+                                         "flattened onto a column's name)", table=".".join((sname, tname)),
+                                         column=repr(leaf.name)), file=where)
                 seen.add(leaf.name)
             pk = t.find(_q("primaryKey"))
             pk_cols = tuple(c.text.strip() for c in pk.iterfind(_q("column")) if c.text) if pk is not None else ()

@@ -18,6 +18,7 @@ import re
 from lxml import etree
 
 from ..errors import SourceError
+from ..locale import tr
 from .siard_meta import KIND_BINARY, KIND_BOOL, KIND_DATE, KIND_FLOAT, KIND_INT, TABLE_NS, Leaf
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
@@ -41,7 +42,8 @@ def hasher(digest_type: str | None, *, where: str):
         return None
     name = _DIGESTS.get(digest_type.strip().upper())
     if name is None:
-        raise SourceError(f"unknown digestType {digest_type!r} (SIARD allows MD5, SHA-1, SHA-256)", file=where)
+        raise SourceError(tr("unknown digestType {digest_type} (SIARD allows MD5, SHA-1, SHA-256)",
+                             digest_type=repr(digest_type)), file=where)
     return hashlib.new(name)
 
 
@@ -55,23 +57,27 @@ def check_lob(data: bytes, *, binary: bool, length: str | None, digest: str | No
         try:
             value = data.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise SourceError(f"the character LOB is not UTF-8 (byte {e.start})", file=where,
-                              hint="SIARD stores character LOBs in UTF-8; the archive is damaged") from None
+            raise SourceError(tr("the character LOB is not UTF-8 (byte {offset})", offset=e.start), file=where,
+                              hint=tr("SIARD stores character LOBs in UTF-8; the archive is damaged")) from None
         count = len(value)
     if length is not None and length.strip() and not length.strip().isdigit():
-        raise SourceError(f"the LOB's length attribute {length!r} is not a number", file=where)
+        raise SourceError(tr("the LOB's length attribute {length} is not a number", length=repr(length)), file=where)
     if length is not None and length.strip() and int(length) != count:
-        unit = "bytes" if binary else "characters"
-        raise SourceError(f"the LOB holds {count} {unit}, the table records length {int(length)}", file=where,
-                          hint="the LOB file is truncated or damaged; get a fresh copy of the archive")
+        hint = tr("the LOB file is truncated or damaged; get a fresh copy of the archive")
+        if binary:
+            raise SourceError(tr("the LOB holds {count} byte(s), the table records length {length}", count=count,
+                                 length=int(length)), file=where, hint=hint)
+        raise SourceError(tr("the LOB holds {count} character(s), the table records length {length}", count=count,
+                             length=int(length)), file=where, hint=hint)
     h = hasher(digest_type, where=where) if digest else None
     if h is not None:
         h.update(data)
         # hexadecimal, or for the SHA variants Base64 (metadata.xsd messageDigestType annotation)
         if h.hexdigest().lower() != digest.strip().lower() and base64.b64encode(h.digest()).decode() != digest.strip():
-            raise SourceError(f"the LOB's {digest_type} digest does not match the one the table records",
-                              file=where, hint="the LOB file was altered or damaged after archiving; get the "
-                              "archive again from its depot copy and check its fixity")
+            raise SourceError(tr("the LOB's {digest_type} digest does not match the one the table records",
+                                 digest_type=digest_type),
+                              file=where, hint=tr("the LOB file was altered or damaged after archiving; get the "
+                                                  "archive again from its depot copy and check its fixity"))
     return value
 
 
@@ -81,8 +87,9 @@ def decode_binary(text: str, encoding: str, *, where: str) -> bytes:
             return base64.b64decode("".join(text.split()), validate=True)
         return bytes.fromhex("".join(text.split()))
     except (ValueError, binascii.Error):
-        raise SourceError(f"binary cell is not valid {'base64' if encoding == 'base64' else 'hex'}",
-                          file=where, hint="the table XML is damaged; get a fresh copy of the archive") from None
+        raise SourceError(tr("binary cell is not valid {encoding}",
+                             encoding="base64" if encoding == "base64" else "hex"),
+                          file=where, hint=tr("the table XML is damaged; get a fresh copy of the archive")) from None
 
 
 def convert(text: str, leaf: Leaf, encoding: str, *, where: str):
@@ -98,23 +105,25 @@ def convert(text: str, leaf: Leaf, encoding: str, *, where: str):
                 # a DECIMAL(p) declared without a scale that holds a fraction anyway (a writer's declaration
                 # slip): keep the exact text rather than stop the import
                 return text.strip()
-            raise SourceError(f"column {leaf.name} ({leaf.sql_type}) holds {len(text)} characters that are "
-                              "not an integer", file=where) from None
+            raise SourceError(tr("column {column} ({type}) holds a value of {count} character(s) that is not an "
+                                 "integer", column=leaf.name, type=leaf.sql_type, count=len(text)),
+                              file=where) from None
         return n if _INT64[0] <= n <= _INT64[1] else str(n)
     if kind == KIND_FLOAT:
         t = text.strip()
         try:
             return float({"INF": "inf", "-INF": "-inf"}.get(t, t))
         except ValueError:
-            raise SourceError(f"column {leaf.name} ({leaf.sql_type}) holds a value that is not a number",
-                              file=where) from None
+            raise SourceError(tr("column {column} ({type}) holds a value that is not a number", column=leaf.name,
+                                 type=leaf.sql_type), file=where) from None
     if kind == KIND_BOOL:
         t = text.strip().lower()
         if t in ("true", "1"):
             return 1
         if t in ("false", "0"):
             return 0
-        raise SourceError(f"column {leaf.name} (BOOLEAN) holds a value that is not true/false", file=where)
+        raise SourceError(tr("column {column} (BOOLEAN) holds a value that is not true/false", column=leaf.name),
+                          file=where)
     if kind == KIND_DATE:
         # xs:date in SIARD is UTC, written with or without "Z" (table.xsd dateType); a date has no time zone
         t = text.strip()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import SourceError
+from ..locale import tr
 
 #: dialect name → the extra that installs its driver
 EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "mssql": "mssql", "oracle": "oracle"}
@@ -73,8 +74,9 @@ def clean_message(exc: BaseException) -> str:
 def _driver_error(url, exc: BaseException) -> SourceError:
     backend = url.get_backend_name()
     extra = EXTRAS.get(backend)
-    hint = (f"pip install 'noarkpack[{extra}]'" if extra else "install the SQLAlchemy driver for this database")
-    return SourceError(f"the database driver for {backend} is not installed ({masked(url)})", hint=hint)
+    hint = (f"pip install 'noarkpack[{extra}]'" if extra else tr("install the SQLAlchemy driver for this database"))
+    return SourceError(tr("the database driver for {backend} is not installed ({url})", backend=backend,
+                          url=masked(url)), hint=hint)
 
 
 def build_engine(spec: SourceSpec, root: Path):
@@ -87,29 +89,30 @@ def build_engine(spec: SourceSpec, root: Path):
     try:
         url = make_url(spec.url)
     except ArgumentError:
-        raise SourceError("[import.source] url is not a database URL (e.g. postgresql+psycopg://user@host/db)",
-                          hint="see docs/migration.md, SQL databases") from None
+        raise SourceError(tr("[import.source] url is not a database URL (e.g. postgresql+psycopg://user@host/db)"),
+                          hint=tr("see docs/migration.md, SQL databases")) from None
     if url.password is not None:
-        raise SourceError(f"the database URL holds a password ({masked(url)}): noarkpack never takes one in a URL "
-                          "(noarkpack.toml is shared, a command line is visible to other users)",
-                          hint="remove it; name an environment variable with password_env in [import.source], or "
-                               "use the driver's own: PGPASSWORD / .pgpass, a MySQL option file")
+        raise SourceError(tr("the database URL holds a password ({url}): noarkpack never takes one in a URL "
+                             "(noarkpack.toml is shared, a command line is visible to other users)", url=masked(url)),
+                          hint=tr("remove it; name an environment variable with password_env in [import.source], or "
+                                  "use the driver's own: PGPASSWORD / .pgpass, a MySQL option file"))
     if spec.password_env:
         pw = os.environ.get(spec.password_env)
         if pw is None:
-            raise SourceError(f"the environment variable {spec.password_env} (password_env) is not set",
-                              hint=f"export {spec.password_env}=… before running noarkpack")
+            raise SourceError(tr("the environment variable {variable} (password_env) is not set",
+                                 variable=spec.password_env),
+                              hint=tr("export {variable}=… before running noarkpack", variable=spec.password_env))
         url = url.set(password=pw)
     backend = url.get_backend_name()
     kwargs: dict[str, Any] = {}
     if backend == "sqlite":
         db = url.database
         if not db or db == ":memory:":
-            raise SourceError("an SQLite source needs a database file (sqlite:///path/to/file.sqlite)")
+            raise SourceError(tr("an SQLite source needs a database file (sqlite:///path/to/file.sqlite)"))
         path = Path(db) if Path(db).is_absolute() else (root / db)
         if not path.is_file():
-            raise SourceError("the SQLite source database does not exist", file=path,
-                              hint="check [import.source] url (a relative path is relative to the project)")
+            raise SourceError(tr("the SQLite source database does not exist"), file=path,
+                              hint=tr("check [import.source] url (a relative path is relative to the project)"))
         # mode=ro: SQLite itself refuses every write; the file is never created or changed.
         url = url.set(database=f"file:{path.resolve()}", query={"mode": "ro", "uri": "true"})
     try:
@@ -225,9 +228,10 @@ class SqlSource:
             try:
                 self._conn = self.engine.connect()
             except DBAPIError as e:
-                raise SourceError(f"cannot connect to the source database {self.location}: {clean_message(e)}",
-                                  hint="check [import.source] url, that the server runs, and the password "
-                                       "(password_env or .pgpass)") from None
+                raise SourceError(tr("cannot connect to the source database {location}: {reason}",
+                                     location=self.location, reason=clean_message(e)),
+                                  hint=tr("check [import.source] url, that the server runs, and the password "
+                                          "(password_env or .pgpass)")) from None
         return self._conn
 
     def rows(self, fm) -> Iterator[tuple[int, Any]]:
@@ -252,25 +256,27 @@ class SqlSource:
                     .execute(stmt)
         except DBAPIError as e:
             conn.rollback()
-            raise SourceError(f"the query failed: {clean_message(e)}", file=fm.rel,
-                              hint="check its sql / from and the column names (noarkpack source inspect PROJECT "
-                                   "lists the tables and columns)") from None
+            raise SourceError(tr("the query failed: {reason}", reason=clean_message(e)), file=fm.rel,
+                              hint=tr("check its sql / from and the column names (noarkpack source inspect PROJECT "
+                                      "lists the tables and columns)")) from None
         keys = list(result.keys())
         lower = {k.lower(): k for k in keys}
         for spec in fm.fields.values():
             for col in spec.sources:
                 if col not in keys and col.lower() not in lower:
                     result.close()
-                    raise SourceError(f"the column {col!r} (mapped to {fm.table}.{spec.name}) is not in the "
-                                      "query's result", file=fm.rel,
-                                      hint=f"the result has: {', '.join(keys)[:300]}; fix the mapping or the query")
+                    raise SourceError(tr("the column {column} (mapped to {field}) is not in the query's result",
+                                         column=repr(col), field=".".join((fm.table, spec.name))), file=fm.rel,
+                                      hint=tr("the result has: {columns}; fix the mapping or the query",
+                                              columns=", ".join(keys)[:300]))
         n = 0
         try:
             for row in result:
                 n += 1
                 yield n, _Record(dict(zip(keys, row)), lower)
         except DBAPIError as e:
-            raise SourceError(f"the query failed at row {n + 1}: {clean_message(e)}", file=fm.rel) from None
+            raise SourceError(tr("the query failed at row {row}: {reason}", row=n + 1, reason=clean_message(e)),
+                              file=fm.rel) from None
         finally:
             result.close()
         conn.rollback()  # end the read-only transaction (nothing to commit)
@@ -287,7 +293,8 @@ class SqlSource:
             schema, table = split_name(query, whole=self.whole_names)
             stmt = sa.select(sa.literal_column("*")).select_from(sa.table(table, schema=schema))
         else:
-            raise SourceError("only a SELECT or a table name can be streamed: noarkpack never writes to the source")
+            raise SourceError(tr("only a SELECT or a table name can be streamed: noarkpack never writes to the "
+                                 "source"))
         conn = self.connection()
         try:
             result = conn.execution_options(stream_results=True, yield_per=YIELD_PER, noarkpack_binary=False) \
@@ -296,7 +303,7 @@ class SqlSource:
             for row in result:
                 yield dict(zip(keys, row))
         except DBAPIError as e:
-            raise SourceError(f"the query failed: {clean_message(e)}", file=self.location) from None
+            raise SourceError(tr("the query failed: {reason}", reason=clean_message(e)), file=self.location) from None
         finally:
             conn.rollback()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from ..locale import tr
 from .sql import SourceSpec
 
 #: innhold formats; "bytes" text in CSV/JSON Lines is base64 (default) or hex
@@ -26,33 +27,35 @@ def parse_source(raw: Any, root: Path, queries: list, err: Callable[..., Excepti
     """``[import.source]``; required when there are ``[[import.query]]`` tables."""
     if raw is None:
         if queries:
-            raise err("[[import.query]] needs [import.source] (url = a database URL, or siard = an archive)",
+            raise err(tr("[[import.query]] needs [import.source] (url = a database URL, or siard = an archive)"),
                       key="query")
         return None
     if not isinstance(raw, dict):
-        raise err("[import.source] must be a table (url = …, password_env = …; or siard = …)", key="source")
+        raise err(tr("[import.source] must be a table (url = …, password_env = …; or siard = …)"), key="source")
     allowed = {"url", "password_env", "siard"}
     for k in raw:
         if k not in allowed:
-            raise err(f"[import.source] has an unknown key {k!r}", key=k, hint="allowed: " + ", ".join(sorted(allowed)))
+            raise err(tr("[import.source] has an unknown key {key}", key=repr(k)), key=k,
+                      hint=tr("allowed: {keys}", keys=", ".join(sorted(allowed))))
     url, siard, pw = raw.get("url"), raw.get("siard"), raw.get("password_env")
     if (url is None) == (siard is None):
-        raise err("[import.source] needs either url (a SQLAlchemy database URL) or siard (an archive file)",
+        raise err(tr("[import.source] needs either url (a SQLAlchemy database URL) or siard (an archive file)"),
                   key="source")
     if pw is not None and (not isinstance(pw, str) or not pw.strip() or url is None):
-        raise err("[import.source] password_env must name an environment variable (with url)", key="password_env")
+        raise err(tr("[import.source] password_env must name an environment variable (with url)"),
+                  key="password_env")
     if url is not None:
         if not isinstance(url, str) or "://" not in url:
-            raise err("[import.source] url must be a database URL such as postgresql+psycopg://user@host/db",
+            raise err(tr("[import.source] url must be a database URL such as postgresql+psycopg://user@host/db"),
                       key="url")
         head, _, rest = url.partition("://")
         userinfo = rest.split("@", 1)[0] if "@" in rest.split("/", 1)[0] else ""
         if ":" in userinfo:
-            raise err("[import.source] url holds a password: credentials never live in noarkpack.toml", key="url",
-                      hint="remove it and set password_env = \"VARIABLE\", or use .pgpass / a MySQL option file")
+            raise err(tr("[import.source] url holds a password: credentials never live in noarkpack.toml"), key="url",
+                      hint=tr("remove it and set password_env = \"VARIABLE\", or use .pgpass / a MySQL option file"))
         return SourceSpec(url=url, password_env=pw)
     if not isinstance(siard, str) or not siard.strip():
-        raise err("[import.source] siard must be the archive's file name", key="siard")
+        raise err(tr("[import.source] siard must be the archive's file name"), key="siard")
     return SourceSpec(siard=(root / siard).resolve(), siard_rel=siard)
 
 
@@ -61,22 +64,25 @@ def content_spec(raw: Any, where: str, n: int, fmt: str, err: Callable[..., Exce
     if isinstance(raw, str):
         raw = {"column": raw}
     if not isinstance(raw, dict) or not isinstance(raw.get("column"), str) or not raw["column"]:
-        raise err(f"{where}: innhold must be {{ column = \"…\", format = \"text\" | \"rtf\" | \"html\" | \"bytes\" }}",
-                  n, "innhold")
+        raise err(tr("{where}: innhold must be {{ column = \"…\", format = \"text\" | \"rtf\" | \"html\" | "
+                     "\"bytes\" }}", where=where), n, "innhold")
     for k in raw:
         if k not in ("column", "format", "encoding"):
-            raise err(f"{where}: innhold has an unknown key {k!r}", n, "innhold", hint="allowed: column, format, encoding")
+            raise err(tr("{where}: innhold has an unknown key {key}", where=where, key=repr(k)), n, "innhold",
+                      hint=tr("allowed: {keys}", keys="column, format, encoding"))
     cf = raw.get("format", "bytes")
     if cf not in CONTENT_FORMATS:
-        raise err(f"{where}: innhold.format must be one of {', '.join(CONTENT_FORMATS)}", n, "innhold")
+        raise err(tr("{where}: innhold.format must be one of {formats}", where=where,
+                     formats=", ".join(CONTENT_FORMATS)), n, "innhold")
     enc = str(raw.get("encoding", "base64" if cf == "bytes" else "utf-8")).lower()
     if enc not in CONTENT_ENCODINGS:
-        raise err(f"{where}: innhold.encoding {enc!r} is not supported", n, "innhold",
-                  hint="text: utf-8, windows-1252, iso-8859-1, iso-8859-15; bytes held as text: base64 or hex")
+        raise err(tr("{where}: innhold.encoding {encoding} is not supported", where=where, encoding=repr(enc)),
+                  n, "innhold",
+                  hint=tr("text: utf-8, windows-1252, iso-8859-1, iso-8859-15; bytes held as text: base64 or hex"))
     enc = CONTENT_ENCODINGS[enc]
     if (cf == "bytes") != (enc in ("base64", "hex")):
-        raise err(f"{where}: innhold.encoding: base64 or hex is for format = \"bytes\" (BLOBs held as text), the "
-                  "text encodings for text, rtf and html", n, "innhold")
+        raise err(tr("{where}: innhold.encoding: base64 or hex is for format = \"bytes\" (BLOBs held as text), the "
+                     "text encodings for text, rtf and html", where=where), n, "innhold")
     return raw["column"], cf, enc
 
 
