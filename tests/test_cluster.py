@@ -58,7 +58,7 @@ def test_local_cluster_of_two_worker_processes(tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
         run = convert_project(root, scheduler=lc.scheduler_address, batch_size=3)
         _no_task_folders_left(lc)
-    assert "Dask" in run.where and "2 workers" in run.where
+    assert "Dask" in run.where and "workers: 2" in run.where
     assert run.converted == sp.distinct_to_convert(root) and not run.failures
     got = sp.entries(_cache(root))
     assert got == _local_entries(tmp_path)  # the same sources, formats and tools as on this machine

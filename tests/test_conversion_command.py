@@ -35,7 +35,7 @@ def _cache(root: Path) -> Path:
 def test_convert_fills_the_cache_and_the_extract_converts_nothing(project, tmp_path):
     r = CliRunner().invoke(app, ["convert", str(project), "--workers", "2"])
     assert r.exit_code == 0, r.output
-    assert "Konvertering (local, 2 LibreOffice)" in r.output and "fmt/45" in r.output
+    assert "Conversion (local, 2 LibreOffice)" in r.output and "fmt/45" in r.output
     got = sp.entries(_cache(project))
     assert len(got) == sp.distinct_to_convert(project)
     assert {tool for _, _, tool in got.values()} == {"LibreOffice", "GPL"}
@@ -103,6 +103,6 @@ def test_a_document_libreoffice_cannot_open_is_refused_by_sha_not_name(tmp_path)
     (root / "dok" / "notat1.rtf").write_text(r"{\rtf1\ansi \pict\wmetafile8 ", encoding="ascii")  # cut short
     r = CliRunner().invoke(app, ["convert", str(root)])
     assert r.exit_code == 1, r.output
-    assert "avvist: fmt/" in r.output and "could not open the file" in r.output
+    assert "refused: fmt/" in r.output and "could not open the file" in r.output
     assert "notat1" not in r.output  # file names may carry a patient's name: the source's SHA-256 instead
     assert len(sp.entries(_cache(root))) == sp.distinct_to_convert(root) - 1  # the rest of its batch converted

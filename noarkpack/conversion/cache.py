@@ -33,6 +33,7 @@ from ..documents import Identification, identify
 from ..errors import DocumentError
 from ..formats import PDFA_PUIDS
 from ..hashing import sha256_file
+from ..locale import current, language, tr
 from .tools import convert_file
 
 #: konvertertAv (M616, "Person eller system som har foretatt konverteringen") of the conversions this
@@ -203,7 +204,7 @@ class ConversionCache:
         made = converted_at or datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
         puid = output_puid or identify(out).puid
         if puid not in PDFA_PUIDS:
-            raise DocumentError(f"the converted file is not PDF/A (Siegfried: {puid})")
+            raise DocumentError(tr("the converted file is not PDF/A (Siegfried: {puid})", puid=puid))
         with open(out, "rb") as f:
             os.fsync(f.fileno())
         final = self.folder / f"{sha}.pdf"
@@ -285,8 +286,9 @@ class ConversionCache:
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             gs = [sha for sha, (_, ident) in fresh.items() if ident.puid in PDF_PUIDS and sha in locks]
+            lang = current()  # the threads' messages in the caller's language
             with ThreadPoolExecutor(max_workers=max(1, pool.workers)) as ex:
-                for sha, fut in [(sha, ex.submit(self._timed, *fresh[sha], sha)) for sha in gs]:
+                for sha, fut in [(sha, ex.submit(self._timed, *fresh[sha], sha, lang)) for sha in gs]:
                     result, seconds = fut.result()
                     _unlock(locks.pop(sha))
                     done(sha, fresh[sha][1].puid, result, seconds)
@@ -300,10 +302,11 @@ class ConversionCache:
                 done(sha, ident.puid, e)
         return results
 
-    def _timed(self, src: Path, ident: Identification, sha: str):
+    def _timed(self, src: Path, ident: Identification, sha: str, lang: str):
         t0 = time.monotonic()
         try:
-            result = self._convert(src, ident, sha)
+            with language(lang):
+                result = self._convert(src, ident, sha)
             self._count()
             return result, time.monotonic() - t0
         except DocumentError as e:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import ConfigError, DocumentError
+from ..locale import current, language, tr
 from .pool import OnResult, PoolItem, split_even
 from .tools import GHOSTSCRIPT
 
@@ -52,14 +53,15 @@ def connect(scheduler: str, timeout: float = 10.0):
     try:
         from distributed import Client
     except ImportError:
-        raise ConfigError("--scheduler needs Dask distributed, which is not installed",
-                          hint="pip install 'noarkpack[cluster]' (on this machine and on every worker)") from None
+        raise ConfigError(tr("--scheduler needs Dask distributed, which is not installed"),
+                          hint=tr("pip install 'noarkpack[cluster]' (on this machine and on every worker)")) from None
     try:
         return Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError) as e:
-        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({type(e).__name__})",
-                          hint="start it with `dask scheduler` and its workers with `dask worker "
-                               f"{scheduler}`; check the address and the firewall") from None
+        raise ConfigError(tr("cannot reach the Dask scheduler at {scheduler} ({error})", scheduler=scheduler,
+                             error=type(e).__name__),
+                          hint=tr("start it with `dask scheduler` and its workers with `dask worker {scheduler}`; "
+                                  "check the address and the firewall", scheduler=scheduler)) from None
 
 
 class ClusterConverter:
@@ -97,12 +99,13 @@ class ClusterConverter:
             batches += split_even(group, self.batch_size, self.threads)
         limit = IN_FLIGHT * self.threads
         pending = iter(batches)
+        lang = current()  # the workers' messages (a refusal's reason) in the caller's language
 
         def submit(batch: list[PoolItem]):
             payload = [(it.key, it.src.suffix.lower() or ".bin", it.src.read_bytes()) for it in batch]
             # the key names the batch's sources: a batch submitted again is the same task (idempotent)
             key = "noarkpack-convert-" + _digest([it.key for it in batch])
-            return self.client.submit(convert_remote, payload, batch[0].filter, self.cache.timeout,
+            return self.client.submit(convert_remote, payload, batch[0].filter, self.cache.timeout, lang,
                                       key=key, pure=False)
 
         running = as_completed([submit(b) for b in itertools.islice(pending, limit)])
@@ -152,6 +155,7 @@ class ClusterIdentifier:
             size += n
         results: list = [None] * len(paths)
         pending = iter(b for b in batches if b)
+        lang = current()  # any text a worker makes, in the caller's language
 
         def submit(batch: list[int]):
             payload = []
@@ -161,7 +165,7 @@ class ClusterIdentifier:
                 except OSError:
                     payload.append(("", None))  # unreadable here: identify() reports it
             key = "noarkpack-identify-" + _digest([os.fsdecode(paths[i]) for i in batch])
-            fut = self.client.submit(identify_remote, payload, key=key, pure=False)
+            fut = self.client.submit(identify_remote, payload, lang, key=key, pure=False)
             fut.batch = batch
             return fut
 
@@ -224,13 +228,16 @@ def _pool():
         return _worker_pool
 
 
-def identify_remote(payload: list[tuple[str, bytes | None]]) -> list[tuple | None]:
+def identify_remote(payload: list[tuple[str, bytes | None]], lang: str | None = None) -> list[tuple | None]:
     """A Dask task: ``(suffix, bytes)`` of a batch of documents → each one's Identification as a tuple
     (None: Siegfried could not read it), identified by this worker's Siegfried on its threads.
 
     The documents are written under neutral names with their own suffix in a temporary folder of this
-    worker's, removed before the task returns.
+    worker's, removed before the task returns.  Texts are made in ``lang`` (the caller's; None: this worker's).
     """
+    if lang is not None:
+        with language(lang):
+            return identify_remote(payload)
     from dataclasses import astuple
 
     from ..documents import identify_files
@@ -262,14 +269,19 @@ def _threads() -> int:
         return 1
 
 
-def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: float) -> list[tuple]:
+def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: float,
+                   lang: str | None = None) -> list[tuple]:
     """A Dask task: ``(sha256, suffix, bytes)`` of one batch → ``(sha256, PDF bytes, tool, PUID, error, seconds)``.
 
     The PUID is Siegfried's identification of the converted file, made here (the cache refuses one that is
-    not PDF/A).
+    not PDF/A).  ``error`` is made in ``lang`` (the language of the machine that runs ``noarkpack convert``;
+    None: this worker's own) and keeps its untranslated key (a :class:`~noarkpack.locale.Text` pickles whole).
 
     Everything is written in a temporary folder of this worker's, removed before the task returns.
     """
+    if lang is not None:
+        with language(lang):
+            return convert_remote(payload, flt, timeout)
     from ..documents import identify
     from .tools import ghostscript_pdfa
 

@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 from ..documents import Identification
 from ..errors import DocumentError
 from ..hashing import sha256_file
+from ..locale import tr
 from ..progress import Progress
 from .cache import ConversionCache, ConversionFailure, clean_stale, work_prefix
 
@@ -53,8 +54,9 @@ def convert_all(jobs: Iterable[tuple[str, Path, Identification]], cache: Convers
     todo: dict[str, tuple[str, Path, Identification]] = {}
     for name, path, ident in jobs:
         if ident.puid == "UNKNOWN":
-            report.failures.append(ConversionFailure(name, "UNKNOWN", "Siegfried cannot identify its format "
-                                                     f"({ident.error or 'no signature matched'})"))
+            reason = (tr("Siegfried cannot identify its format ({error})", error=ident.error) if ident.error
+                      else tr("Siegfried cannot identify its format (no signature matched)"))
+            report.failures.append(ConversionFailure(name, "UNKNOWN", reason))
             continue
         sha = sha256_file(path)
         if sha in todo or cache.get(sha) is not None:
@@ -123,20 +125,29 @@ class ConvertRun:
         return 1 if self.failures else 0
 
     def summary_lines(self) -> list[str]:
-        lines = [f"Konvertering ({self.where}): {self.identified} dokumenter identifisert, {self.seconds:.1f} s i alt",
-                 f"  konvertert til PDF/A:       {self.converted} nye, "
-                 f"{sum(f.reused for f in self.formats.values())} fra før"]
+        reused = sum(f.reused for f in self.formats.values())
+        lines = [tr("Conversion ({where}): {seconds:.1f} s in all, documents identified: {identified}",
+                    where=self.where, identified=self.identified, seconds=self.seconds),
+                 "  " + tr("converted to PDF/A:         {new} new, {reused} reused",
+                           new=self.converted, reused=reused)]
         for f in sorted(self.formats.values(), key=lambda f: -f.documents):
-            rate = f", {f.per_minute:.0f} dokumenter/min" if f.converted else ""
-            lines.append(f"    {f.puid:12} {f.documents:7} dokumenter: {f.converted} nye, {f.reused} fra før, "
-                         f"{f.failed} avvist{rate}")
+            if f.converted:
+                line = tr("{puid:12} documents: {documents:7}; new: {new}, reused: {reused}, refused: {failed}, "
+                          "documents/min: {rate:.0f}", puid=f.puid, documents=f.documents,
+                          new=f.converted, reused=f.reused, failed=f.failed, rate=f.per_minute)
+            else:
+                line = tr("{puid:12} documents: {documents:7}; new: {new}, reused: {reused}, refused: {failed}",
+                          puid=f.puid, documents=f.documents, new=f.converted, reused=f.reused, failed=f.failed)
+            lines.append("    " + line)
         if self.unknown:
-            lines.append(f"  ukjent format:              {self.unknown} (uttrekket melder hvert)")
+            lines.append("  " + tr("unknown format:             {count} (the extract reports each)",
+                                   count=self.unknown))
         return lines
 
     def problem_lines(self) -> list[str]:
         # The source's SHA-256, not its file name: a name may carry a patient's name.
-        return [f"  avvist: {f.puid}, kilde sha256 {f.file[:16]}…: {f.reason}" for f in self.failures]
+        return ["  " + tr("refused: {puid}, source sha256 {sha256}…: {reason}", puid=f.puid, sha256=f.file[:16],
+                          reason=f.reason) for f in self.failures]
 
 
 #: documents per chunk handed to the pool or the cluster at once (per worker), and at most: a chunk holds
@@ -208,10 +219,10 @@ def convert_documents(documents: Iterable[tuple[Path, date | None]], cache: Conv
             from .cluster import ClusterConverter
 
             converter = ClusterConverter(client, cache, batch_size=batch_size)
-            run.where = f"Dask {converter.address}, {converter.nworkers} workers"
+            run.where = tr("Dask {address}, workers: {count}", address=converter.address, count=converter.nworkers)
         else:
             converter = LibreOfficePool(workers, batch_size=batch_size, timeout=cache.timeout)
-            run.where = f"local, {converter.workers} LibreOffice"
+            run.where = tr("local, {count} LibreOffice", count=converter.workers)
         chunk = min(CHUNK_MAX, CHUNK_PER_WORKER * converter.workers)
         try:
             for puid, fh in files.items():

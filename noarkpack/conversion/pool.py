@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import DocumentError
+from ..locale import current, language, tr
 from .tools import NOT_OPENED, PDF_EXPORT, lo_env, private_temp, require_libreoffice
 
 #: seconds LibreOffice may take to start (a fresh profile included) before its first document's budget runs
@@ -103,17 +104,19 @@ class LibreOfficePool:
             batches += split_even(group, self.batch_size, self.workers)
         if not batches:
             return
+        lang = current()  # the pool's threads make their messages in the caller's language
         with ThreadPoolExecutor(max_workers=min(self.workers, len(batches)),
                                 thread_name_prefix="noarkpack-lo") as ex:
-            for fut in [ex.submit(self._batch, b, work, tool, on_result) for b in batches]:
+            for fut in [ex.submit(self._batch, b, work, tool, on_result, lang) for b in batches]:
                 fut.result()
 
     # -- one batch ------------------------------------------------------------------------------
 
-    def _batch(self, batch: list[PoolItem], work: Path, tool: str, on_result: OnResult) -> None:
+    def _batch(self, batch: list[PoolItem], work: Path, tool: str, on_result: OnResult, lang: str) -> None:
         folder = Path(tempfile.mkdtemp(prefix=".batch-", dir=work))
         try:
-            self._convert_batch(batch, folder, tool, on_result)
+            with language(lang):
+                self._convert_batch(batch, folder, tool, on_result)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -128,7 +131,7 @@ class LibreOfficePool:
             on_result(batch[i].key, sub / "out" / f"d{i:05d}.pdf", tool, each)
         if why == NOT_OPENED or alone or len(batch) == 1:
             for i in failed:
-                on_result(batch[i].key, DocumentError(why), tool, each)
+                on_result(batch[i].key, DocumentError(tr(NOT_OPENED) if why == NOT_OPENED else why), tool, each)
             return
         # A crash or a hang: LibreOffice works in order, so it stopped on the first document it did not
         # finish (or on the one after the last output, which is not trusted).  Those are tried alone
@@ -143,7 +146,8 @@ class LibreOfficePool:
             self._convert_batch([batch[i] for i in rest], folder, tool, on_result)
 
     def _run(self, batch: list[PoolItem], folder: Path) -> tuple[list[int], list[int], str]:
-        """One LibreOffice instance over ``batch``: (indexes converted, indexes not, why not)."""
+        """One LibreOffice instance over ``batch``: (indexes converted, indexes not, why not: NOT_OPENED, the
+        untranslated msgid, when LibreOffice ended normally, else the reason, translated)."""
         inp, out = folder / "in", folder / "out"
         inp.mkdir()
         out.mkdir()
@@ -180,8 +184,8 @@ class LibreOfficePool:
             return produced, [i for i in range(len(batch)) if i not in set(produced)], NOT_OPENED
         # The last output written may be cut short by the crash or the kill: it is converted again.
         trusted = produced[:-1] if produced else []
-        why = (f"LibreOffice took longer than {self.timeout:.0f} s on the document and was stopped" if hung
-               else f"LibreOffice stopped ({_exit_reason(rc)}) while converting the document")
+        why = (tr("LibreOffice took longer than {timeout:.0f} s on the document and was stopped", timeout=self.timeout)
+               if hung else _stopped(rc))
         return trusted, [i for i in range(len(batch)) if i not in set(trusted)], why
 
     def _watch(self, proc: subprocess.Popen, outputs: list[Path]) -> tuple[int, bool]:
@@ -238,10 +242,12 @@ def _kill(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def _exit_reason(rc: int) -> str:
+def _stopped(rc: int) -> str:
+    """Why LibreOffice's instance ended before its batch was done: the signal that ended it or its exit code."""
     if rc < 0:
         try:
-            return f"signal {signal.Signals(-rc).name}"
+            name = signal.Signals(-rc).name
         except ValueError:
-            return f"signal {-rc}"
-    return f"exit code {rc}"
+            name = str(-rc)
+        return tr("LibreOffice stopped (signal {signal}) while converting the document", signal=name)
+    return tr("LibreOffice stopped (exit code {code}) while converting the document", code=rc)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..documents import Identification
 from ..errors import DocumentError
+from ..locale import N_, tr
 
 PDF_PUIDS = frozenset({"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276",
                        "fmt/1129", "fmt/1451"})
@@ -66,16 +67,16 @@ def ghostscript_version() -> str | None:
 def require_libreoffice() -> str:
     tool = libreoffice_version()
     if tool is None:
-        raise ConverterMissing("LibreOffice is not installed (needed to convert office files and images)",
-                               hint="apt-get install libreoffice-writer-nogui libreoffice-draw-nogui")
+        raise ConverterMissing(tr("LibreOffice is not installed (needed to convert office files and images)"),
+                               hint=tr("apt-get install libreoffice-writer-nogui libreoffice-draw-nogui"))
     return tool
 
 
 def require_ghostscript() -> str:
     tool = ghostscript_version()
     if tool is None:
-        raise ConverterMissing("Ghostscript is not installed (needed to convert PDF to PDF/A)",
-                               hint="apt-get install ghostscript")
+        raise ConverterMissing(tr("Ghostscript is not installed (needed to convert PDF to PDF/A)"),
+                               hint=tr("apt-get install ghostscript"))
     return tool
 
 
@@ -165,10 +166,13 @@ def _run(cmd: list[str], timeout: float, what: str) -> None:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                            stdin=subprocess.DEVNULL, env=lo_env(_lo_profile()))
     except subprocess.TimeoutExpired:
-        raise DocumentError(f"{what} took longer than {timeout:.0f} s and was stopped") from None
+        raise DocumentError(tr("{tool} took longer than {timeout:.0f} s and was stopped", tool=what,
+                               timeout=timeout)) from None
     if r.returncode != 0:
-        tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no message"]
-        raise DocumentError(f"{what} failed: {tail[0][:200]}")
+        tail = (r.stderr or r.stdout).strip().splitlines()[-1:]
+        if not tail:
+            raise DocumentError(tr("{tool} failed: no message", tool=what))
+        raise DocumentError(tr("{tool} failed: {output}", tool=what, output=tail[0][:200]))
 
 
 def ghostscript_pdfa(src: Path, out: Path, timeout: float) -> str:
@@ -201,10 +205,11 @@ def convert_file(src: Path, ident: Identification, out_dir: Path, timeout: float
         out = out_dir / "document.pdf"
         if not out.is_file():
             # LibreOffice exits 0 when it cannot load a file (corrupt, password-protected).
-            raise DocumentError(NOT_OPENED)
+            raise DocumentError(tr(NOT_OPENED))
     if not out.is_file() or out.stat().st_size == 0:
-        raise DocumentError(f"{tool} produced no output")
+        raise DocumentError(tr("{tool} produced no output", tool=tool))
     return out, tool
 
 
-NOT_OPENED = "LibreOffice could not open the file (corrupt or password-protected?)"
+#: the reason LibreOffice gives none for (it exits 0): a msgid, translated where it is used (``tr(NOT_OPENED)``)
+NOT_OPENED = N_("LibreOffice could not open the file (corrupt or password-protected?)")

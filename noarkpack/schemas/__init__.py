@@ -43,6 +43,7 @@ from typing import BinaryIO
 
 from noarkpack._version import __version__
 from noarkpack.errors import SchemaStoreError
+from noarkpack.locale import tr
 
 from .files import Mismatch, hash_installed, place_verified, remove_stale_temps
 from .locks import SchemaFile, SchemaSet, resolve_sets, schema_sets
@@ -95,27 +96,34 @@ class SchemaStore:
     def _check_file(self, set_name: str, f: SchemaFile, *, fresh: bool) -> SchemaProblem | None:
         """None if the store holds ``f`` byte-identical to its pin, else the problem."""
         path = self._set_folder(set_name) / f.name
+        file = f"{set_name}/{f.name}"
         try:
             st = path.stat()
         except FileNotFoundError:
-            return SchemaProblem(set_name, f.name, "missing", path, f"{set_name}/{f.name} is not installed ({path})")
+            return SchemaProblem(set_name, f.name, "missing", path,
+                                 tr("{file} is not installed ({path})", file=file, path=str(path)))
         except OSError as exc:
-            return SchemaProblem(set_name, f.name, "missing", path, f"{set_name}/{f.name} cannot be read: {exc}")
+            return SchemaProblem(set_name, f.name, "missing", path,
+                                 tr("{file} cannot be read: {error}", file=file, error=str(exc)))
         if not path.is_file():
-            return SchemaProblem(set_name, f.name, "missing", path, f"{set_name}/{f.name}: {path} is not a file")
+            return SchemaProblem(set_name, f.name, "missing", path,
+                                 tr("{file}: {path} is not a file", file=file, path=str(path)))
         if st.st_size != f.size:
             return SchemaProblem(
                 set_name, f.name, "mismatch", path,
-                f"{set_name}/{f.name} in the store has {st.st_size} bytes, the pinned file {f.size} ({path})",
+                tr("{file} in the store has {size} bytes, the pinned file {pinned} ({path})",
+                   file=file, size=st.st_size, pinned=f.size, path=str(path)),
             )
         try:
             digest = hash_installed(path, st, fresh=fresh)
         except OSError as exc:
-            return SchemaProblem(set_name, f.name, "missing", path, f"{set_name}/{f.name} cannot be read: {exc}")
+            return SchemaProblem(set_name, f.name, "missing", path,
+                                 tr("{file} cannot be read: {error}", file=file, error=str(exc)))
         if digest != f.sha256:
             return SchemaProblem(
                 set_name, f.name, "mismatch", path,
-                f"{set_name}/{f.name} in the store has SHA-256 {digest}, the pinned file {f.sha256} ({path})",
+                tr("{file} in the store has SHA-256 {sha256}, the pinned file {pinned} ({path})",
+                   file=file, sha256=digest, pinned=f.sha256, path=str(path)),
             )
         return None
 
@@ -153,16 +161,16 @@ class SchemaStore:
         if problems:
             if all(p.kind == "missing" for p in problems):
                 what = (
-                    f"schema set {name!r} is not installed in the schema store {self.root}"
+                    tr("schema set {name} is not installed in the schema store {root}", name=repr(name),
+                       root=str(self.root))
                     if len(problems) == len(schema_set.files)
-                    else f"schema set {name!r} is incomplete in the schema store {self.root} "
-                    f"(missing: {', '.join(p.name for p in problems)})"
+                    else tr("schema set {name} is incomplete in the schema store {root} (missing: {files})",
+                            name=repr(name), root=str(self.root), files=", ".join(p.name for p in problems))
                 )
             else:
-                what = (
-                    f"schema set {name!r} in the schema store {self.root} does not match its pinned "
-                    f"official files: " + "; ".join(p.message for p in problems)
-                )
+                what = tr("schema set {name} in the schema store {root} does not match its pinned official files: "
+                          "{problems}", name=repr(name), root=str(self.root),
+                          problems="; ".join(p.message for p in problems))
             raise SchemaStoreError(what, hint=self._hint())
         return self._set_folder(name)
 
@@ -207,7 +215,8 @@ class SchemaStore:
         if from_dir is not None:
             source_dir = Path(from_dir).expanduser()
             if not source_dir.is_dir():
-                raise SchemaStoreError(f"the folder to install schemas from does not exist: {source_dir}")
+                raise SchemaStoreError(tr("the folder to install schemas from does not exist: {folder}",
+                                          folder=str(source_dir)))
 
         report = InstallReport(root=self.root)
 
@@ -227,7 +236,7 @@ class SchemaStore:
                     path = self._set_folder(schema_set.name) / f.name
                     verified.setdefault(f.sha256, path)
                 else:
-                    note = "replaced a copy that did not match its pin" if problem.kind == "mismatch" else None
+                    note = tr("replaced a copy that did not match its pin") if problem.kind == "mismatch" else None
                     todo.append((schema_set, f, note))
 
         # Another set in the store may hold the same bytes (e.g. ADDML 8.3 is
@@ -258,8 +267,9 @@ class SchemaStore:
                     folder.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise SchemaStoreError(
-                        f"cannot create the schema store folder {folder}: {exc}",
-                        hint=f"set {ENV_VAR} to a writable folder",
+                        tr("cannot create the schema store folder {folder}: {error}", folder=str(folder),
+                           error=str(exc)),
+                        hint=tr("set {variable} to a writable folder", variable=ENV_VAR),
                     ) from exc
                 remove_stale_temps(folder)
             for f in schema_set.files:
@@ -303,18 +313,23 @@ class SchemaStore:
                     place_verified(src, dest, f)
                 return FileOutcome(set_name, f.name, Status.INSTALLED, f.sha256, dest, str(local), note)
             except Mismatch as exc:  # changed since it was hashed
-                reasons.append(f"{local} changed while being copied (SHA-256 now {exc.sha256})")
+                reasons.append(tr("{file} changed while being copied (SHA-256 now {sha256})", file=str(local),
+                                  sha256=exc.sha256))
             except OSError as exc:
-                reasons.append(f"copying {local} failed: {exc}")
+                reasons.append(tr("copying {file} failed: {error}", file=str(local), error=str(exc)))
 
         if searched is not None and local is None:
-            reasons.append(f"no file under {searched} has the pinned SHA-256 {f.sha256}")
+            reasons.append(tr("no file under {folder} has the pinned SHA-256 {sha256}", folder=str(searched),
+                              sha256=f.sha256))
             refused = [c.describe(f) for c in same_name if c.sha256 != f.sha256]
             if refused:
                 # Files of the right name that are not the official bytes:
                 # a different version, or a modified copy.
-                shown = refused[:3] + ([f"and {len(refused) - 3} more"] if len(refused) > 3 else [])
-                reasons.append("refused as not the pinned file: " + ", ".join(shown))
+                if len(refused) > 3:
+                    reasons.append(tr("refused as not the pinned file: {files}, and {more} more",
+                                      files=", ".join(refused[:3]), more=len(refused) - 3))
+                else:
+                    reasons.append(tr("refused as not the pinned file: {files}", files=", ".join(refused)))
 
         if download:
             try:
@@ -322,12 +337,17 @@ class SchemaStore:
                     place_verified(response, dest, f)
                 return FileOutcome(set_name, f.name, Status.INSTALLED, f.sha256, dest, f.url, note)
             except Mismatch as exc:
-                got = "more bytes than pinned" if exc.truncated else f"{exc.size} bytes with SHA-256 {exc.sha256}"
-                reasons.append(f"download from {f.url} refused: got {got}, pinned {f.size} bytes with SHA-256 {f.sha256}")
+                if exc.truncated:
+                    reasons.append(tr("download from {url} refused: got more bytes than pinned, pinned {size} bytes "
+                                      "with SHA-256 {sha256}", url=f.url, size=f.size, sha256=f.sha256))
+                else:
+                    reasons.append(tr("download from {url} refused: got {got_size} bytes with SHA-256 {got_sha256}, "
+                                      "pinned {size} bytes with SHA-256 {sha256}", url=f.url, got_size=exc.size,
+                                      got_sha256=exc.sha256, size=f.size, sha256=f.sha256))
             except (urllib.error.URLError, OSError, ValueError) as exc:
-                reasons.append(f"download from {f.url} failed: {exc}")
+                reasons.append(tr("download from {url} failed: {error}", url=f.url, error=str(exc)))
         elif not download and searched is None:
-            reasons.append("no --from folder given and downloading is off")
+            reasons.append(tr("no --from folder given and downloading is off"))
 
         return FileOutcome(set_name, f.name, Status.MISSING, f.sha256, None, None, "; ".join(reasons))
 

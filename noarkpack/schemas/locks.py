@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noarkpack.errors import SchemaStoreError
+from noarkpack.locale import tr
 from noarkpack.resources import schemas_dir
 
 #: lock file format this module reads
@@ -48,8 +49,8 @@ class SchemaSet:
             if f.name == name:
                 return f
         raise SchemaStoreError(
-            f"schema set {self.name!r} has no file {name!r} "
-            f"(it has: {', '.join(f.name for f in self.files)})"
+            tr("schema set {set} has no file {name} (it has: {files})", set=repr(self.name), name=repr(name),
+               files=", ".join(f.name for f in self.files))
         )
 
     @property
@@ -58,10 +59,11 @@ class SchemaSet:
 
 
 def _lock_error(path: Path, message: str) -> SchemaStoreError:
+    """The error of a damaged lock file; ``message`` (what is wrong with it) is already translated."""
     return SchemaStoreError(
-        f"invalid schema lock file: {message}",
+        tr("invalid schema lock file: {problem}", problem=message),
         file=path,
-        hint="the noarkpack installation is damaged; reinstall noarkpack",
+        hint=tr("the noarkpack installation is damaged; reinstall noarkpack"),
     )
 
 
@@ -73,36 +75,36 @@ def _load_lock(path: Path) -> SchemaSet:
         raise _lock_error(path, str(exc)) from exc
 
     if data.get("lock_version") != LOCK_VERSION:
-        raise _lock_error(path, f"lock_version must be {LOCK_VERSION}")
+        raise _lock_error(path, tr("lock_version must be {version}", version=LOCK_VERSION))
     header = {}
     for key in ("name", "description", "repository", "commit", "licence"):
         value = data.get(key)
         if not isinstance(value, str) or not value:
-            raise _lock_error(path, f"missing or empty {key!r}")
+            raise _lock_error(path, tr("missing or empty {key}", key=repr(key)))
         header[key] = value
     if not _SAFE_NAME.fullmatch(header["name"]):
-        raise _lock_error(path, f"set name {header['name']!r} is not a safe folder name")
+        raise _lock_error(path, tr("set name {name} is not a safe folder name", name=repr(header["name"])))
     if path.name != f"{header['name']}.lock.toml":
-        raise _lock_error(path, f"file name does not match set name {header['name']!r}")
+        raise _lock_error(path, tr("file name does not match set name {name}", name=repr(header["name"])))
 
     files: list[SchemaFile] = []
     seen: set[str] = set()
     entries = data.get("file")
     if not isinstance(entries, list) or not entries:
-        raise _lock_error(path, "no [[file]] entries")
+        raise _lock_error(path, tr("no [[file]] entries"))
     for i, entry in enumerate(entries, 1):
         try:
             name, url, sha, size = entry["name"], entry["url"], entry["sha256"], entry["size"]
         except (KeyError, TypeError):
-            raise _lock_error(path, f"[[file]] #{i} needs name, url, sha256 and size") from None
+            raise _lock_error(path, tr("[[file]] #{number} needs name, url, sha256 and size", number=i)) from None
         if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or name in seen:
-            raise _lock_error(path, f"[[file]] #{i}: bad or repeated name {name!r}")
+            raise _lock_error(path, tr("[[file]] #{number}: bad or repeated name {name}", number=i, name=repr(name)))
         if not isinstance(url, str) or not url.startswith("https://"):
-            raise _lock_error(path, f"[[file]] {name}: url must be https")
+            raise _lock_error(path, tr("[[file]] {name}: url must be https", name=name))
         if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
-            raise _lock_error(path, f"[[file]] {name}: sha256 must be 64 lowercase hex digits")
+            raise _lock_error(path, tr("[[file]] {name}: sha256 must be 64 lowercase hex digits", name=name))
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise _lock_error(path, f"[[file]] {name}: size must be a non-negative integer")
+            raise _lock_error(path, tr("[[file]] {name}: size must be a non-negative integer", name=name))
         seen.add(name)
         files.append(SchemaFile(name=name, url=url, sha256=sha, size=size))
 
@@ -134,7 +136,7 @@ def resolve_sets(names: Iterable[str] | None) -> list[SchemaSet]:
     for name in names:
         if name not in known:
             raise SchemaStoreError(
-                f"unknown schema set {name!r}; the known sets are: {', '.join(known)}"
+                tr("unknown schema set {name}; the known sets are: {sets}", name=repr(name), sets=", ".join(known))
             )
         if known[name] not in result:
             result.append(known[name])

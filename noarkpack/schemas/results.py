@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from noarkpack.errors import SchemaStoreError
+from noarkpack.locale import tr
 
 #: environment variable that overrides the store's place
 ENV_VAR = "NOARKPACK_SCHEMA_DIR"
@@ -29,10 +30,10 @@ def install_hint(root: Path | None = None) -> str:
     if root is not None and Path(root).expanduser().absolute() != default_root().absolute():
         # A store the CLI would not find by itself: name it in the command.
         prefix = f"{ENV_VAR}={root} "
-    return (
-        f"run `{prefix}noarkpack schemas install --from DIR` with DIR any folder that holds "
-        f"the official files, or `{prefix}noarkpack schemas install` to download them "
-        "from their pinned official URLs"
+    return tr(
+        "run `{prefix}noarkpack schemas install --from DIR` with DIR any folder that holds "
+        "the official files, or `{prefix}noarkpack schemas install` to download them "
+        "from their pinned official URLs", prefix=prefix,
     )
 
 
@@ -55,12 +56,18 @@ class FileOutcome:
     reason: str | None = None  #: why it is missing, or a note (e.g. replaced a bad copy)
 
     def __str__(self) -> str:
-        text = f"{self.set_name}/{self.name}: {self.status}"
+        file = f"{self.set_name}/{self.name}"
+        if self.status is Status.MISSING:
+            if self.reason:
+                return tr("{file}: missing ({reason})", file=file, reason=self.reason)
+            return tr("{file}: missing", file=file)
+        if self.status is Status.PRESENT:
+            return tr("{file}: present", file=file)
+        if self.source and self.reason:
+            return tr("{file}: installed from {source} ({note})", file=file, source=self.source, note=self.reason)
         if self.source:
-            text += f" from {self.source}"
-        if self.reason:
-            text += f" ({self.reason})"
-        return text
+            return tr("{file}: installed from {source}", file=file, source=self.source)
+        return tr("{file}: installed", file=file)
 
 
 @dataclass
@@ -107,24 +114,24 @@ class InstallReport:
         Sets whose files were all present take one line; otherwise each file
         that was installed or is missing has its own line.
         """
-        lines = [f"schema store: {self.root}"]
+        lines = [tr("schema store: {root}", root=str(self.root))]
         for set_name, outcomes in self.by_set().items():
             if all(o.status is Status.PRESENT for o in outcomes):
-                lines.append(f"  {set_name}: all {len(outcomes)} files already present")
+                lines.append("  " + tr("{set}: all {count} files already present", set=set_name, count=len(outcomes)))
                 continue
             lines.append(f"  {set_name}:")
             for o in outcomes:
                 if o.status is Status.INSTALLED:
-                    lines.append(f"    {o.name}: installed from {o.source}" + (f" ({o.reason})" if o.reason else ""))
+                    lines.append("    " + (tr("{file}: installed from {source} ({note})", file=o.name, source=o.source,
+                                             note=o.reason) if o.reason
+                                          else tr("{file}: installed from {source}", file=o.name, source=o.source)))
                 elif o.status is Status.MISSING:
-                    lines.append(f"    {o.name}: MISSING: {o.reason}")
+                    lines.append("    " + tr("{file}: MISSING: {reason}", file=o.name, reason=o.reason))
             present = sum(o.status is Status.PRESENT for o in outcomes)
             if present:
-                lines.append(f"    ({present} more already present)")
-        lines.append(
-            f"{len(self.installed)} installed, {len(self.present)} already present, "
-            f"{len(self.missing)} missing"
-        )
+                lines.append("    " + tr("({count} more already present)", count=present))
+        lines.append(tr("{installed} installed, {present} already present, {missing} missing",
+                        installed=len(self.installed), present=len(self.present), missing=len(self.missing)))
         if not self.ok:
             lines.append(install_hint(self.root))
         return "\n".join(lines)
@@ -142,12 +149,13 @@ class InstallReport:
         for o in missing:
             per_set.setdefault(o.set_name, []).append(o.name)
         summary = "; ".join(f"{name}: {', '.join(files)}" for name, files in per_set.items())
-        text = (
-            f"{len(missing)} of {len(self.outcomes)} pinned schema files could not be "
-            f"installed into {self.root} ({summary})"
-        )
         if len(missing) <= 3:
-            text += ": " + "; ".join(f"{o.set_name}/{o.name}: {o.reason}" for o in missing)
+            text = tr("{missing} of {total} pinned schema files could not be installed into {root} ({files}): "
+                      "{reasons}", missing=len(missing), total=len(self.outcomes), root=str(self.root),
+                      files=summary, reasons="; ".join(f"{o.set_name}/{o.name}: {o.reason}" for o in missing))
+        else:
+            text = tr("{missing} of {total} pinned schema files could not be installed into {root} ({files})",
+                      missing=len(missing), total=len(self.outcomes), root=str(self.root), files=summary)
         return SchemaStoreError(text, hint=install_hint(self.root))
 
     def raise_for_missing(self) -> None:

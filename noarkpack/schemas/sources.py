@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noarkpack.hashing import sha256_file
+from noarkpack.locale import tr
 
 from .locks import SchemaFile
 
@@ -21,9 +22,9 @@ class Candidate:
 
     def describe(self, pinned: SchemaFile) -> str:
         if self.size != pinned.size:
-            return f"{self.path} ({self.size} bytes, pinned {pinned.size})"
+            return tr("{path} ({size} bytes, pinned {pinned})", path=str(self.path), size=self.size, pinned=pinned.size)
         if self.sha256 is None:
-            return f"{self.path} (unreadable)"
+            return tr("{path} (unreadable)", path=str(self.path))
         return f"{self.path} (SHA-256 {self.sha256})"
 
 
