@@ -47,7 +47,7 @@ class ExtractRun:
         r = self.result
         rows: list[tuple[str, str] | str] = [  # (label, value), or a line as it is
             (tr("patient journals (mappe):"), str(r.mappe)),
-            (tr("registrering:"), tr("{count} (journalposts: {journalposts})", count=r.registrering,
+            (tr("records (registrering):"), tr("{count} (journalposts: {journalposts})", count=r.registrering,
                                      journalposts=r.journalposter))]
         if r.open_at_end:
             rows.append((tr("in the journals:"),
@@ -287,10 +287,9 @@ class PackageRun:
         p = self.package
         if p is not None:
             lines.append(tr("Package: {tar} ({size})", tar=str(p.tar), size=human_size(p.tar_size)))
-            rows = [("SHA-256:", p.tar_sha256), (tr("description:"), str(p.description))]
+            lines += [f"  SHA-256: {p.tar_sha256}", "  " + tr("description: {path}", path=str(p.description))]
             if p.bag:
-                rows.append(("BagIt:", str(self.out)))
-            lines += _aligned(rows, least=0)
+                lines.append(f"  BagIt: {self.out}")
         return lines
 
     def problem_lines(self) -> list[str]:
