@@ -47,8 +47,8 @@ class ExtractRun:
         r = self.result
         rows: list[tuple[str, str] | str] = [  # (label, value), or a line as it is
             (tr("patient journals (mappe):"), str(r.mappe)),
-            (tr("records (registrering):"), tr("{count} (journalposts: {journalposts})", count=r.registrering,
-                                     journalposts=r.journalposter))]
+            (tr("records (registrering):"),
+             tr("{count} (journalposts: {journalposts})", count=r.registrering, journalposts=r.journalposter))]
         if r.open_at_end:
             rows.append((tr("in the journals:"),
                          tr("{count} journalposts, {from_open} of them from {journals} journal(s) open at the end "

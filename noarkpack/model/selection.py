@@ -42,7 +42,7 @@ REASON_OPEN_WRITER = "journal er ikke avsluttet (open journal)"
 _REASON_MSGIDS = {
     REASON_OPEN: N_("the journal is not closed"),
     REASON_OPEN_WRITER: N_("the journal is not closed"),
-    REASON_AFTER_CUTOFF: N_("closed or last written in after the cut-off date"),
+    REASON_AFTER_CUTOFF: N_("closed, or last written to, after the cut-off date"),
     REASON_NOT_DECEASED: N_("the patient is not deceased by NHA's rule"),
 }
 _TOO_RECENT = re.compile(r"pasienten døde for mindre enn (\d+) år siden")
