@@ -14,6 +14,7 @@ import os
 from datetime import date, datetime, time, timezone
 
 from .errors import ConfigError
+from .locale import tr
 
 ENV_VAR = "SOURCE_DATE_EPOCH"
 
@@ -32,14 +33,16 @@ def build_time(fixed: datetime | date | None = None) -> datetime:
     raw = os.environ.get(ENV_VAR, "").strip()
     if raw:
         if not raw.isdigit():
-            raise ConfigError(f"{ENV_VAR}={raw!r} is not a whole number of seconds since 1970-01-01 UTC",
-                              hint=f"unset {ENV_VAR} to use the real time, or set it to e.g. the output of "
-                                   "'date +%s' (or 'git log -1 --format=%ct') to fix the package's time on purpose")
+            raise ConfigError(tr("{var}={value} is not a whole number of seconds since 1970-01-01 UTC",
+                                 var=ENV_VAR, value=repr(raw)),
+                              hint=tr("unset {var} to use the real time, or set it to e.g. the output of "
+                                      "'date +%s' (or 'git log -1 --format=%ct') to fix the package's time on "
+                                      "purpose", var=ENV_VAR))
         try:
             return datetime.fromtimestamp(int(raw), timezone.utc)
         except (OverflowError, OSError, ValueError):
-            raise ConfigError(f"{ENV_VAR}={raw} is out of range", hint=f"unset {ENV_VAR} or give a time "
-                                                                      "before the year 9999") from None
+            raise ConfigError(tr("{var}={value} is out of range", var=ENV_VAR, value=raw),
+                              hint=tr("unset {var} or give a time before the year 9999", var=ENV_VAR)) from None
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 

@@ -21,6 +21,7 @@ from typing import Callable
 
 from .errors import DocumentError
 from .hashing import CHUNK_SIZE
+from .locale import tr
 
 
 def document_rel(fil: str) -> PurePosixPath:
@@ -65,8 +66,8 @@ def copy_and_hash(src: Path, dst: Path, *, record: str | None = None, atomic: bo
             fout = io.FileIO(tmp, "w")
         except OSError as e:
             fin.close()
-            raise DocumentError(f"the copy cannot be written: {e.strerror}", file=dst, record=record,
-                                hint="check the free space and the permissions of the output folder") from None
+            raise DocumentError(tr("the copy cannot be written: {reason}", reason=e.strerror), file=dst, record=record,
+                                hint=tr("check the free space and the permissions of the output folder")) from None
         with fin, fout:
             while True:
                 n = fin.readinto(buf)
@@ -81,14 +82,14 @@ def copy_and_hash(src: Path, dst: Path, *, record: str | None = None, atomic: bo
             os.replace(tmp, dst)
     except FileNotFoundError:
         _unlink(tmp)
-        raise DocumentError("document file not found", file=src, record=record,
-                            hint="check the path in the source and the project's document folder") from None
+        raise DocumentError(tr("document file not found"), file=src, record=record,
+                            hint=tr("check the path in the source and the project's document folder")) from None
     except IsADirectoryError:
         _unlink(tmp)
-        raise DocumentError("document path is a folder, not a file", file=src, record=record) from None
+        raise DocumentError(tr("document path is a folder, not a file"), file=src, record=record) from None
     except PermissionError:
         _unlink(tmp)
-        raise DocumentError("document file cannot be read (permission denied)", file=src, record=record) from None
+        raise DocumentError(tr("document file cannot be read (permission denied)"), file=src, record=record) from None
     except BaseException:
         _unlink(tmp)
         raise
@@ -449,11 +450,11 @@ def _identify(path: Path) -> Identification:
     try:
         import pygfried
     except ImportError as e:  # pragma: no cover - dependency of the package
-        raise DocumentError("Siegfried (pygfried) is not installed", hint="pip install pygfried") from e
+        raise DocumentError(tr("Siegfried (pygfried) is not installed"), hint="pip install pygfried") from e
     try:
         result = pygfried.identify(str(path), detailed=True)
     except Exception as e:  # pygfried.GoError: unreadable file
-        raise DocumentError(f"Siegfried could not read the file: {e}", file=path) from None
+        raise DocumentError(tr("Siegfried could not read the file: {error}", error=str(e)), file=path) from None
     files = result.get("files") or []
     return _from_result(files[0] if files else None)
 

@@ -61,8 +61,11 @@ def start_child(module: str, *args: str):
     import subprocess
     import sys
 
+    from .locale import current
+
     here = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x),
+           "NOARKPACK_LANG": current()}  # the caller's language (a --lang, or a web request's), not the environment's
     return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env, start_new_session=True)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from .errors import ConfigError, ExtractError, ModelError, NoarkpackError
 from .findings import ReportLike, Tally
 from .fsutil import human_size, write_text_atomic
+from .locale import current, tr
+from .model.selection import reason_label
 from .noark5.writer import ExtractResult, ExtractWriter
 from .progress import Progress
 from .project import PROJECT_FILE, Project, load_project
@@ -39,33 +41,50 @@ class ExtractRun:
         return counts
 
     def summary_lines(self) -> list[str]:
-        """What was written: counts, sizes, conversions, documents kept unconverted, journals left out."""
+        """What was written: counts, sizes, conversions, documents kept unconverted, journals left out.
+
+        In the current language (noarkpack.locale); the labels are aligned in one column."""
         r = self.result
-        lines = [f"[{self.arkivskaper}]"] if self.arkivskaper else []
-        lines += [f"Uttrekk skrevet: {r.path}",
-                  f"  pasientjournaler (mappe):   {r.mappe}",
-                  f"  registreringer:             {r.registrering} (journalposter: {r.journalposter})",
-                  *([f"  i journalene:               {r.journalregistreringer} journalposter, "
-                     f"{r.journalregistreringer - r.journalposter} av dem fra {r.open_at_end} journal(er) "
-                     f"åpne ved periodens slutt (periodeskille {r.utgaaende_skille})"] if r.open_at_end else []),
-                  f"  dokumentfiler:              {r.dokumentfiler} ({human_size(r.document_bytes)})",
-                  f"  endringer:                  {r.endringer}",
-                  f"  totalt:                     {human_size(r.total_bytes)}"
-                  + (f" på {self.seconds:.1f} s" if self.seconds is not None else "")]
+        rows: list[tuple[str, str] | str] = [  # (label, value), or a line as it is
+            (tr("patient journals (mappe):"), str(r.mappe)),
+            (tr("records (registrering):"),
+             tr("{count} (journalposts: {journalposts})", count=r.registrering, journalposts=r.journalposter))]
+        if r.open_at_end:
+            rows.append((tr("in the journals:"),
+                         tr("{count} journalposts, {from_open} of them from {journals} journal(s) open at the end "
+                            "of the period (periodeskille {skille})", count=r.journalregistreringer,
+                            from_open=r.journalregistreringer - r.journalposter, journals=r.open_at_end,
+                            skille=r.utgaaende_skille)))
+        rows += [(tr("document files:"), f"{r.dokumentfiler} ({human_size(r.document_bytes)})"),
+                 (tr("changes (endringslogg):"), str(r.endringer)),
+                 (tr("total:"), tr("{size} in {seconds:.1f} s", size=human_size(r.total_bytes), seconds=self.seconds)
+                  if self.seconds is not None else human_size(r.total_bytes))]
         conv = self.conversion
         if r.converted or conv:
-            lines.append(f"  konvertert til PDF/A:       {r.converted}"
-                         + (f" ({conv.converted} nye, {conv.seconds:.1f} s)" if conv else ""))
+            rows.append((tr("converted to PDF/A:"),
+                         tr("{count} ({new} new, {seconds:.1f} s)", count=r.converted, new=conv.converted,
+                            seconds=conv.seconds) if conv else str(r.converted)))
         if r.unconverted:
-            lines.append(f"  ikke konvertert:            {len(r.unconverted)} (beholdt i originalformat)")
-            lines += [f"    - {where} ({puid}): {reason}" for where, puid, reason in r.unconverted]
+            rows.append((tr("not converted:"), tr("{count} (kept in their original format)",
+                                                  count=len(r.unconverted))))
+            rows += [f"    - {where} ({puid}): {reason}" for where, puid, reason in r.unconverted]
         if r.skipped:
-            lines.append(f"  utelatt:                    {len(r.skipped)} journal(er)")
+            rows.append((tr("left out:"), tr("{count} journal(s)", count=len(r.skipped))))
             reasons: dict[str, int] = {}
             for _, reason in r.skipped:
-                reasons[reason] = reasons.get(reason, 0) + 1
-            lines += [f"    - {reason}: {n}" for reason, n in sorted(reasons.items())]
-        return lines
+                label = reason_label(reason)
+                reasons[label] = reasons.get(label, 0) + 1
+            rows += [f"    - {reason}: {n}" for reason, n in sorted(reasons.items())]
+        lines = [f"[{self.arkivskaper}]"] if self.arkivskaper else []
+        lines.append(tr("Extract written: {path}", path=str(r.path)))
+        return lines + _aligned(rows)
+
+
+def _aligned(rows: list, indent: str = "  ", least: int = 27) -> list[str]:
+    """Summary rows (label, value) as lines with the values in one column (labels differ in length between
+    languages); a row that is a string is a line as it is."""
+    width = max([least, *(len(row[0]) for row in rows if not isinstance(row, str))])
+    return [row if isinstance(row, str) else f"{indent}{row[0]:<{width}} {row[1]}" for row in rows]
 
 
 SPLITS = ("arkivskaper",)
@@ -106,8 +125,8 @@ def convert_project(project: Project | str | Path, *, workers: int | None = None
         project = load_project(project)
     cache = project.conversion_cache()
     if cache is None:
-        raise ConfigError("conversion is off for this project: there is nothing to convert", file=PROJECT_FILE,
-                          hint="set [conversion] enabled = true in noarkpack.toml")
+        raise ConfigError(tr("conversion is off for this project: there is nothing to convert"), file=PROJECT_FILE,
+                          hint=tr("set [conversion] enabled = true in noarkpack.toml"))
     client = None
     if scheduler:
         from .conversion.cluster import connect
@@ -125,8 +144,8 @@ def convert_project(project: Project | str | Path, *, workers: int | None = None
 
 def _safe_key(key: str) -> str:
     if not key or key in (".", "..") or any(c in key for c in "/\\:*?\"<>|") or key.startswith("."):
-        raise ConfigError(f"arkivskaper key {key!r} cannot be a folder name for a split extract",
-                          file=PROJECT_FILE, hint="use letters, digits, - and _ in [[arkivskaper]] key")
+        raise ConfigError(tr("arkivskaper key {key} cannot be a folder name for a split extract", key=repr(key)),
+                          file=PROJECT_FILE, hint=tr("use letters, digits, - and _ in [[arkivskaper]] key"))
     return key
 
 
@@ -181,7 +200,7 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
     t0 = time.monotonic()
     out = Path(out)
     if split_by is not None and split_by not in SPLITS:
-        raise ConfigError(f"cannot split by {split_by!r}", hint="--split-by arkivskaper")
+        raise ConfigError(tr("cannot split by {value}", value=repr(split_by)), hint="--split-by arkivskaper")
     cache = project.conversion_cache()
     # Documents are identified (and converted) by a child process ahead of the writer; what the
     # analysis or an earlier run identified is reused from the project's store.
@@ -216,8 +235,9 @@ def _extract_numbered(project: Project, out: Path, split_by: str | None, cache, 
     declared = [a.key for a in project.settings.arkivskapere]
     unknown = sorted(set(project.arkivskaper_keys()) - set(declared))
     if unknown:
-        raise ModelError(f"journals belong to arkivskaper key(s) not declared in noarkpack.toml: {', '.join(unknown)}",
-                         hint="add an [[arkivskaper]] table for each (or map the source's code with a value map)")
+        raise ModelError(tr("journals belong to arkivskaper key(s) not declared in noarkpack.toml: {keys}",
+                            keys=", ".join(unknown)),
+                         hint=tr("add an [[arkivskaper]] table for each (or map the source's code with a value map)"))
     runs = []
     for key in declared:
         run = _extract_one(project, out / _safe_key(key), project.settings.only(key), key, cache,
@@ -226,8 +246,8 @@ def _extract_numbered(project: Project, out: Path, split_by: str | None, cache, 
         if run is not None:
             runs.append(run)
     if not runs:
-        raise ExtractError("no closed journal to extract for any arkivskaper",
-                           hint="check the source and the selection (open journals are never extracted)")
+        raise ExtractError(tr("no closed journal to extract for any arkivskaper"),
+                           hint=tr("check the source and the selection (open journals are never extracted)"))
     return runs
 
 
@@ -266,8 +286,8 @@ class PackageRun:
         lines = list(self.validation.summary_lines())
         p = self.package
         if p is not None:
-            lines += [f"Pakke: {p.tar} ({human_size(p.tar_size)})", f"  SHA-256: {p.tar_sha256}",
-                      f"  beskrivelse: {p.description}"]
+            lines.append(tr("Package: {tar} ({size})", tar=str(p.tar), size=human_size(p.tar_size)))
+            lines += [f"  SHA-256: {p.tar_sha256}", "  " + tr("description: {path}", path=str(p.description))]
             if p.bag:
                 lines.append(f"  BagIt: {self.out}")
         return lines
@@ -276,7 +296,8 @@ class PackageRun:
         """Why no package was made and where the reports are (empty when it was made)."""
         if self.package is not None:
             return []
-        return ["Ingen pakke laget: uttrekket har feil. Rapportene ligger her:", *(f"  {r}" for r in self.reports)]
+        return [tr("No package made: the extract has errors. The reports are here:"),
+                *(f"  {r}" for r in self.reports)]
 
 
 def _load_metadata(config: dict, metadata_file: Path | None):
@@ -289,9 +310,9 @@ def _load_metadata(config: dict, metadata_file: Path | None):
             with open(metadata_file, "rb") as f:
                 config = {**config, **tomllib.load(f)}
         except FileNotFoundError:
-            raise NoarkpackError("the metadata file does not exist", file=metadata_file) from None
+            raise NoarkpackError(tr("the metadata file does not exist"), file=metadata_file) from None
         except tomllib.TOMLDecodeError as e:
-            raise NoarkpackError(f"not valid TOML: {e}", file=metadata_file) from None
+            raise NoarkpackError(tr("not valid TOML: {error}", error=str(e)), file=metadata_file) from None
     meta = PackageMetadata.from_toml(config)
     meta.check()
     return meta
@@ -309,7 +330,8 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
     if profile == "nha":
         return package_nha(path, out, bag=bag, progress=progress)
     if profile not in PROFILES:
-        raise NoarkpackError(f"unknown profile {profile!r}", hint="arkivverket-sip, arkivverket-aip or nha")
+        raise NoarkpackError(tr("unknown profile {profile}", profile=repr(profile)),
+                             hint=tr("choose one of: {profiles}", profiles=", ".join(PROFILES)))
     from .packaging import build_package
     from .validation import validate
 
@@ -334,14 +356,14 @@ def package(path: Path, out: Path, *, profile: str, bag: bool = False, sha512: b
         else:
             extract_dir = path / "avleveringspakke" if (path / "avleveringspakke").is_dir() else path
             if not (extract_dir / "arkivuttrekk.xml").is_file():
-                raise NoarkpackError("neither a deposit project (noarkpack.toml) nor an extract (arkivuttrekk.xml)",
-                                     file=path, hint="give a project folder or an avleveringspakke folder")
+                raise NoarkpackError(tr("neither a deposit project (noarkpack.toml) nor an extract (arkivuttrekk.xml)"),
+                                     file=path, hint=tr("give a project folder or an avleveringspakke folder"))
             meta = _load_metadata(config, metadata_file)
         report = validate(extract_dir, progress=(lambda s, d, t=None: progress("validate", d, t))
                           if progress else None)
         if work is not None:
             # The working extract is removed when we are done: name what was validated instead.
-            report.path = f"uttrekket av {path}"
+            report.path = tr("the extract of {path}", path=str(path))
         run = PackageRun(validation=report, extract=extract_run, out=out)
         if report.errors:
             out.mkdir(parents=True, exist_ok=True)
@@ -381,13 +403,15 @@ class NhaRun:
 
     def summary_lines(self) -> list[str]:
         s = self.result.summary()
-        lines = [f"NHA-avlevering: {s['path']}", f"  journaler:     {s['journals']} (utelatt: {s['excluded']})"]
-        lines += [f"    - {reason}: {n}" for reason, n in sorted(s["excluded_by_reason"].items())]
-        lines += [f"  pakker:        {s['packages']} ({s['epj_packages']} epj, {s['dok_packages']} dok)",
-                  f"  dokumenter:    {s['documents']} ({human_size(s['bytes'])})"]
+        rows: list[tuple[str, str] | str] = [
+            (tr("journals:"), tr("{count} (left out: {excluded})", count=s["journals"], excluded=s["excluded"]))]
+        rows += [f"    - {reason_label(reason)}: {n}" for reason, n in sorted(s["excluded_by_reason"].items())]
+        rows += [(tr("packages:"), tr("{count} ({epj} epj, {dok} dok)", count=s["packages"], epj=s["epj_packages"],
+                                      dok=s["dok_packages"])),
+                 (tr("documents:"), f"{s['documents']} ({human_size(s['bytes'])})")]
         if s["warnings"]:
-            lines.append(f"  advarsler:     {s['warnings']}")
-        return lines
+            rows.append((tr("warnings:"), str(s["warnings"])))
+        return [tr("NHA deposit: {path}", path=str(s["path"])), *_aligned(rows, least=14)]
 
     def to_json(self) -> dict:
         from .nha.findings import finding_json
@@ -400,9 +424,11 @@ class NhaRun:
         rows = "".join(f"<tr><td>{html.escape(f.test)}</td><td>{html.escape(f.severity)}</td>"
                        f"<td>{html.escape(f.message)}</td></tr>" for f in self.result.warnings)
         lines = "\n".join(html.escape(line) for line in self.summary_lines())
-        return ("<!DOCTYPE html>\n<html lang='no'><head><meta charset='utf-8'><title>noarkpack: NHA-avlevering"
-                f"</title></head><body><h1>NHA-avlevering</h1><pre>{lines}</pre>"
-                f"<table><tr><th>test</th><th>severity</th><th>message</th></tr>{rows}</table></body></html>\n")
+        title = html.escape(tr("NHA deposit"))
+        heads = "".join(f"<th>{html.escape(h)}</th>" for h in (tr("test"), tr("severity"), tr("message")))
+        return (f"<!DOCTYPE html>\n<html lang='{current()}'><head><meta charset='utf-8'><title>noarkpack: {title}"
+                f"</title></head><body><h1>{title}</h1><pre>{lines}</pre>"
+                f"<table><tr>{heads}</tr>{rows}</table></body></html>\n")
 
 
 def package_nha(path: str | Path, out: Path, *, bag: bool = False, progress: Progress | None = None) -> NhaRun:
@@ -413,7 +439,7 @@ def package_nha(path: str | Path, out: Path, *, bag: bool = False, progress: Pro
     from .nha import run_nha_package
 
     if bag:
-        raise NoarkpackError("--bag is for the Arkivverket profiles; an NHA deposit has its own package list")
+        raise NoarkpackError(tr("--bag is for the Arkivverket profiles; an NHA deposit has its own package list"))
     return NhaRun(run_nha_package(path, out, progress=progress))
 
 
@@ -445,7 +471,8 @@ class DepositRun:
         """Why the deposit stopped and where the reports are (empty when it was made)."""
         if self.stage == "done":
             return []
-        return ["Stoppet: funn som hindrer avlevering. Rapportene ligger her:", *(f"  {r}" for r in self.reports)]
+        return [tr("Stopped: findings that block the deposit. The reports are here:"),
+                *(f"  {r}" for r in self.reports)]
 
 
 def deposit(project_dir: str | Path, out: Path, *, profile: str = "arkivverket-sip", bag: bool = False,
@@ -463,8 +490,8 @@ def deposit(project_dir: str | Path, out: Path, *, profile: str = "arkivverket-s
     import json
 
     if profile not in PROFILES:
-        raise NoarkpackError(f"unknown profile {profile!r} for deposit", hint="arkivverket-sip, arkivverket-aip "
-                             "or nha")
+        raise NoarkpackError(tr("unknown profile {profile} for deposit", profile=repr(profile)),
+                             hint=tr("choose one of: {profiles}", profiles=", ".join(PROFILES)))
     out = Path(out)
     project = load_project(project_dir)
     run = DepositRun(stage="analyse")
@@ -555,5 +582,5 @@ def write_reports(report: ReportLike, json_out: Path | None = None, html_out: Pa
     if junit_out:
         to_junit = getattr(report, "to_junit", None)
         if to_junit is None:
-            raise NoarkpackError("--junit is for Noark 5 extracts (an NHA deposit has its NHA.* checks only)")
+            raise NoarkpackError(tr("--junit is for Noark 5 extracts (an NHA deposit has its NHA.* checks only)"))
         write_text_atomic(junit_out, to_junit())

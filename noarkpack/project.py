@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .errors import ConfigError
+from .locale import tr
 from .model.epj import Pasientjournal
 from .model.selection import SelectionRules
 from .noark5.numbering import Numbering
@@ -81,10 +82,10 @@ class Project:
         run (the database is then unchanged), ConfigError when the project has no ``[import]``.
         """
         if self.import_mapping is None:
-            raise ConfigError("the project has no [import] table: its journals are read directly from "
-                              "[project] source (noarkpack's JSON Lines format), so there is nothing to import",
+            raise ConfigError(tr("the project has no [import] table: its journals are read directly from "
+                                 "[project] source (noarkpack's JSON Lines format), so there is nothing to import"),
                               file=self.root / PROJECT_FILE,
-                              hint="describe a legacy export in [import] (docs/migration.md) to import it")
+                              hint=tr("describe a legacy export in [import] (docs/migration.md) to import it"))
         return import_export(self.import_mapping, self.settings.arkivskapere, project_root=self.root,
                              progress=progress)
 
@@ -99,7 +100,7 @@ class Project:
         """
         mapping = self.import_mapping
         if mapping is None:
-            raise ConfigError("the project has no [import] table, so it has no staging database",
+            raise ConfigError(tr("the project has no [import] table, so it has no staging database"),
                               file=self.root / PROJECT_FILE)
         auto = self.auto_import if auto_import is None else auto_import
         try:
@@ -116,10 +117,11 @@ class Project:
             self.last_import = report
             if report.rejected_total:
                 first = report.rejected[0]
-                raise ImportRejected(f"the import rejected {report.rejected_total} row(s) of the export "
-                                     f"(first: {first.file}:{first.line}: {first.reason})", file=db,
-                                     hint=f"run `noarkpack import {self.root}` to list them; fix the export or "
-                                          "the mapping") from None
+                raise ImportRejected(tr("the import rejected {count} row(s) of the export (first: {file}:{line}: {reason})",
+                                        count=report.rejected_total, file=first.file, line=first.line,
+                                        reason=first.reason), file=db,
+                                     hint=tr("run `noarkpack import {project}` to list them; fix the export or "
+                                             "the mapping", project=str(self.root))) from None
         return StagingDB(mapping.database, project_root=self.root)
 
     def conversion_cache(self):
@@ -212,13 +214,16 @@ def _closing(db, it: Iterator[Pasientjournal]) -> Iterator[Pasientjournal]:
 def _get(table: dict, key: str, kind: type | tuple, where: str, required: bool = True, default=None):
     if key not in table:
         if required:
-            raise ConfigError(f"{where}.{key} is missing", file=PROJECT_FILE,
-                              hint="see examples/omsorg/noarkpack.toml for a complete file")
+            raise ConfigError(tr("{where}.{key} is missing", where=where, key=key), file=PROJECT_FILE,
+                              hint=tr("see examples/omsorg/noarkpack.toml for a complete file"))
         return default
     value = table[key]
     if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"{where}.{key} must be a non-empty {names}", file=PROJECT_FILE)
+        if isinstance(kind, type):
+            raise ConfigError(tr("{where}.{key} must be a non-empty {type}", where=where, key=key,
+                                 type=kind.__name__), file=PROJECT_FILE)
+        raise ConfigError(tr("{where}.{key} must be a non-empty value of one of these types: {types}", where=where,
+                             key=key, types=", ".join(k.__name__ for k in kind)), file=PROJECT_FILE)
     return value
 
 
@@ -226,7 +231,7 @@ def _patterns(table: dict, key: str, where: str) -> tuple[str, ...]:
     """An optional list of non-empty strings (name patterns)."""
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{where}.{key} must be a list of non-empty strings", file=PROJECT_FILE)
+        raise ConfigError(tr("{where}.{key} must be a list of non-empty strings", where=where, key=key), file=PROJECT_FILE)
     return tuple(value)
 
 
@@ -253,43 +258,43 @@ def load_project(path: str | Path, *, database: str | Path | None = None, auto_i
     """
     path = Path(path)
     if not path.exists():
-        raise ConfigError("the project folder does not exist", file=path, hint="check the path")
+        raise ConfigError(tr("the project folder does not exist"), file=path, hint=tr("check the path"))
     if path.is_dir():
         root, file = path, path / PROJECT_FILE
     elif path.suffix == ".toml":
         root, file = path.parent, path
     else:
-        raise ConfigError(f"a file stands where the project folder is expected (no {PROJECT_FILE})", file=path,
-                          hint="PROJECT is a deposit folder with noarkpack.toml (see examples/omsorg)")
+        raise ConfigError(tr("a file stands where the project folder is expected (no {file})", file=PROJECT_FILE),
+                          file=path, hint=tr("PROJECT is a deposit folder with noarkpack.toml (see examples/omsorg)"))
     if not file.is_file():
-        raise ConfigError(f"no {PROJECT_FILE} in the project folder", file=root,
-                          hint="PROJECT must be a deposit folder with noarkpack.toml (see examples/omsorg)")
+        raise ConfigError(tr("no {file} in the project folder", file=PROJECT_FILE), file=root,
+                          hint=tr("PROJECT must be a deposit folder with noarkpack.toml (see examples/omsorg)"))
     try:
         raw = file.read_bytes()
         text = raw.decode("utf-8")
         cfg = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         line = getattr(e, "lineno", None)
-        raise ConfigError(f"not valid TOML: {e}", file=file, line=line) from None
+        raise ConfigError(tr("not valid TOML: {error}", error=str(e)), file=file, line=line) from None
     except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", file=file) from None
+        raise ConfigError(tr("not UTF-8 text"), file=file) from None
 
     def table(name: str) -> dict:
         t = cfg.get(name)
         if not isinstance(t, dict):
-            raise ConfigError(f"the [{name}] table is missing", file=file,
-                              hint="see examples/omsorg/noarkpack.toml for a complete file")
+            raise ConfigError(tr("the [{name}] table is missing", name=name), file=file,
+                              hint=tr("see examples/omsorg/noarkpack.toml for a complete file"))
         return t
 
     proj, system, arkiv, arkivdel = table("project"), table("system"), table("arkiv"), table("arkivdel")
     skjerming = cfg.get("skjerming", {})
     skapere = cfg.get("arkivskaper")
     if not isinstance(skapere, list) or not skapere:
-        raise ConfigError("at least one [[arkivskaper]] table is required", file=file)
+        raise ConfigError(tr("at least one [[arkivskaper]] table is required"), file=file)
     arkivskapere = []
     for n, a in enumerate(skapere, start=1):
         if not isinstance(a, dict):
-            raise ConfigError(f"[[arkivskaper]] number {n} is not a table", file=file)
+            raise ConfigError(tr("[[arkivskaper]] number {number} is not a table", number=n), file=file)
         w = f"arkivskaper[{n}]"
         arkivskapere.append(ArkivskaperInfo(
             key=_get(a, "key", str, w), id=str(_get(a, "id", (str, int), w)), navn=_get(a, "navn", str, w),
@@ -299,8 +304,8 @@ def load_project(path: str | Path, *, database: str | Path | None = None, auto_i
     mapping = None
     if "import" in cfg:
         if "source" in proj:
-            raise ConfigError("[project] source and [import] both name the journals' source: keep one",
-                              file=file, hint="[import] for a legacy export, source for noarkpack's JSON Lines")
+            raise ConfigError(tr("[project] source and [import] both name the journals' source: keep one"),
+                              file=file, hint=tr("[import] for a legacy export, source for noarkpack's JSON Lines"))
         mapping = parse_import(cfg["import"], root, file, text, documents)
         if database is not None:
             mapping.database = Path(database)
@@ -345,11 +350,11 @@ def load_project(path: str | Path, *, database: str | Path | None = None, auto_i
         e.file = str(file)
         raise
     if mapping is None and not source.is_file():
-        raise ConfigError("the source file named in [project] source does not exist", file=source)
+        raise ConfigError(tr("the source file named in [project] source does not exist"), file=source)
     selection = SelectionRules.from_config(cfg.get("selection"))
     conv = cfg.get("conversion", {})
     if not isinstance(conv, dict):
-        raise ConfigError("[conversion] must be a table", file=file)
+        raise ConfigError(tr("[conversion] must be a table"), file=file)
     cache = _get(conv, "cache", str, "conversion", required=False)
     conversion = ConversionSettings(
         enabled=_get(conv, "enabled", bool, "conversion", required=False, default=True),

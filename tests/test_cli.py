@@ -132,7 +132,7 @@ def test_no_identifying_data_on_screen(example_copy, tmp_path):
     leaked = sorted(i for i in ids if i in screen)
     assert not leaked, f"{len(leaked)} identifiers on screen"
     # the example's six legacy documents are converted (into the copy's own cache, which package reuses)
-    assert re.search(r"konvertert til PDF/A:\s+6 \(\d nye", outputs[2]), outputs[2]
+    assert re.search(r"converted to PDF/A:\s+6 \(\d new", outputs[2]), outputs[2]
     assert len(list((example_copy / ".noarkpack" / "konvertert").glob("*.pdf"))) == 6
 
 

@@ -96,7 +96,7 @@ def test_deposit_profile_nha(tmp_path):
     r = runner.invoke(cli.app, ["deposit", str(project), "--profile", "nha", "--out", str(tmp_path / "out")],
                       catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert "Analyse av" in r.output and "NHA-avlevering:" in r.output and "pakker:        12 (11 epj, 1 dok)" in r.output
+    assert "Analyse av" in r.output and "NHA deposit:" in r.output and "packages:      12 (11 epj, 1 dok)" in r.output
     (deposit,) = (tmp_path / "out").iterdir()
     assert deposit.name.startswith("epjark-")
     r = runner.invoke(cli.app, ["verify", str(deposit), "--json", str(tmp_path / "v.json")], catch_exceptions=False)
@@ -172,7 +172,7 @@ def test_analysis_and_nha_run_answer_the_protocol(tmp_path):
     run = package(ROOT / "examples" / "sykehus", tmp_path / "n", profile="nha")
     _check(run)
     assert run.errors == 0 and run.warnings == len(run.result.warnings) and run.exit_code == 0
-    assert run.summary_lines()[0].startswith("NHA-avlevering: ")
+    assert run.summary_lines()[0].startswith("NHA deposit: ")
 
 
 def test_old_finding_paths_are_the_one_finding():

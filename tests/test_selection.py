@@ -76,3 +76,16 @@ def test_nha_last_contact_over_60_years(j):
 def test_bad_config(table):
     with pytest.raises(ConfigError):
         SelectionRules.from_config(table)
+
+
+def test_reasons_stay_data_and_are_shown_in_the_run_language():
+    """A reason is a stable (Norwegian) value in the JSON and the package description; a summary shows it
+    in the current language, and gives one it does not know as it is."""
+    from noarkpack.locale import tr
+    from noarkpack.model.selection import REASON_OPEN, REASON_TOO_RECENT, reason_label
+
+    assert reason_label(REASON_OPEN) == "the journal is not closed"
+    shown = reason_label(REASON_TOO_RECENT.format(years=10))
+    assert shown == "the patient died less than 10 years ago" and shown.params == {"years": 10}
+    assert reason_label("some other part's reason") == "some other part's reason"
+    assert reason_label(tr("the journal is not closed")).key == "the journal is not closed"

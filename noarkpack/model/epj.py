@@ -17,9 +17,10 @@ from datetime import date, datetime, timezone
 from pathlib import PurePosixPath
 
 from ..errors import ModelError
-from .text import is_blank
+from ..locale import tr
 from .identifiers import PersonNumberError, message_key, validate_person_number
 from .noark5 import AVSKRIVNINGSMAATER
+from .text import is_blank
 
 KJONN = ("M", "K", "U")
 TILKNYTTET = ("Hoveddokument", "Vedlegg")
@@ -216,59 +217,63 @@ class Pasientjournal:
 
         def need(value: object, name: str, where: str = rec) -> None:
             if value is None or (isinstance(value, str) and is_blank(value)):
-                raise self.error(f"{name} is missing or empty", record=where, hint="every closing field must be set")
+                raise self.error(tr("{name} is missing or empty", name=name), record=where,
+                                 hint=tr("every closing field must be set"))
 
         for name in ("journal_id", "arkivskaper", "journalsted", "journalansvarlig", "opprettet_av"):
             need(getattr(self, name), name)
         need(self.opprettet, "opprettet")
         if closed:
             if not self.is_closed:
-                raise self.error("the journal is still open (avsluttet is not set)", record=rec,
-                                 hint="only closed journals are extracted; close it in the source or let it be skipped")
+                raise self.error(tr("the journal is still open (avsluttet is not set)"), record=rec,
+                                 hint=tr("only closed journals are extracted; close it in the source or let it be "
+                                         "skipped"))
             need(self.avsluttet_av, "avsluttet_av")
             if _instant(self.avsluttet) < _instant(self.opprettet):
-                raise self.error("avsluttet is before opprettet", record=rec,
+                raise self.error(tr("avsluttet is before opprettet"), record=rec,
                                  hint=_gap_hint(self.avsluttet, self.opprettet))
         p = self.pasient
         need(p.pasient_id, "pasient.pasient_id")
-        need(p.navn, "pasient.navn", f"{rec}, patient {message_key(p.pasient_id, p.fodselsnummer)}")
+        patient = tr("{record}, patient {patient}", record=rec, patient=message_key(p.pasient_id, p.fodselsnummer))
+        need(p.navn, "pasient.navn", patient)
         if p.kjonn not in KJONN:
-            raise self.error(f"pasient.kjonn must be one of {', '.join(KJONN)}", record=f"{rec}, patient {message_key(p.pasient_id, p.fodselsnummer)}")
+            raise self.error(tr("pasient.kjonn must be one of {values}", values=", ".join(KJONN)), record=patient)
         # An invalid person number is kept as the source recorded it (the analysis and
         # validation warn about it); it is never a reason to drop or refuse a journal.
         if not p.fodselsnummer and p.fodselsdato is None:
-            raise self.error("the patient has neither fodselsnummer nor fodselsdato",
-                             record=f"{rec}, patient {message_key(p.pasient_id, p.fodselsnummer)}")
+            raise self.error(tr("the patient has neither fodselsnummer nor fodselsdato"), record=patient)
         for m in self.merknader:
             need(m.tekst, "merknader.tekst")
             need(m.registrert_av, "merknader.registrert_av")
         seen: set[str] = set()
         for i in self.innslag:
-            where = f"{rec}, entry {i.innslag_id}"
+            where = tr("{record}, entry {entry}", record=rec, entry=i.innslag_id)
             need(i.innslag_id, "innslag_id", rec)
             if i.innslag_id in seen:
-                raise self.error("innslag_id occurs twice in the journal", record=where)
+                raise self.error(tr("innslag_id occurs twice in the journal"), record=where)
             seen.add(i.innslag_id)
             for name in ("type", "tittel", "forfatter", "arkivert_av"):
                 need(getattr(i, name), name, where)
             need(i.opprettet, "opprettet", where)
             need(i.arkivert, "arkivert", where)
             if _instant(i.arkivert) < _instant(i.opprettet):
-                raise self.error("arkivert is before opprettet", record=where, hint=_gap_hint(i.arkivert, i.opprettet))
+                raise self.error(tr("arkivert is before opprettet"), record=where,
+                                 hint=_gap_hint(i.arkivert, i.opprettet))
             if closed and _instant(i.opprettet) > _instant(self.avsluttet):
-                raise self.error("the entry was written after the journal was closed", record=where,
+                raise self.error(tr("the entry was written after the journal was closed"), record=where,
                                  hint=_gap_hint(i.opprettet, self.avsluttet))
             if i.korrespondanse is not None:
                 k = i.korrespondanse
                 if k.type not in JOURNALPOSTTYPER:
-                    raise self.error(f"korrespondanse.type {k.type!r} is not a journalposttype", record=where,
-                                     hint="use one of: " + ", ".join(JOURNALPOSTTYPER))
+                    raise self.error(tr("korrespondanse.type {value} is not a journalposttype", value=repr(k.type)),
+                                     record=where, hint=tr("use one of: {values}", values=", ".join(JOURNALPOSTTYPER)))
                 if not k.parter:
-                    raise self.error("korrespondanse needs at least one part", record=where)
+                    raise self.error(tr("korrespondanse needs at least one part"), record=where)
                 for part in k.parter:
                     if part.type not in KORRESPONDANSEPARTTYPER:
-                        raise self.error(f"korrespondansepart type {part.type!r} is not allowed", record=where,
-                                         hint="use one of: " + ", ".join(KORRESPONDANSEPARTTYPER))
+                        raise self.error(tr("korrespondansepart type {value} is not allowed", value=repr(part.type)),
+                                         record=where,
+                                         hint=tr("use one of: {values}", values=", ".join(KORRESPONDANSEPARTTYPER)))
                     need(part.navn, "korrespondansepart navn", where)
                 if k.avskrivning is not None:
                     self._check_avskrivning(i, k.avskrivning, where)
@@ -277,16 +282,16 @@ class Pasientjournal:
                 need(s.tilgangsrestriksjon, "skjerming.tilgangsrestriksjon", where)
                 need(s.hjemmel, "skjerming.hjemmel", where)
                 if not s.metadata:
-                    raise self.error("skjerming needs at least one skjermingMetadata value", record=where)
+                    raise self.error(tr("skjerming needs at least one skjermingMetadata value"), record=where)
             for d in i.dokumenter:
                 need(d.fil, "dokumenter.fil", where)
                 need(d.tittel, "dokumenter.tittel", where)
                 pp = PurePosixPath(d.fil.replace("\\", "/"))
                 if pp.is_absolute() or ".." in pp.parts:
-                    raise self.error(f"document path {d.fil!r} must be relative and stay inside the document folder",
-                                     record=where)
+                    raise self.error(tr("document path {path} must be relative and stay inside the document folder",
+                                        path=repr(d.fil)), record=where)
                 if d.tilknyttet_som is not None and d.tilknyttet_som not in TILKNYTTET:
-                    raise self.error("tilknyttet_som must be Hoveddokument or Vedlegg", record=where)
+                    raise self.error(tr("tilknyttet_som must be Hoveddokument or Vedlegg"), record=where)
             for e in i.endringer:
                 for name in ("felt", "tidligere", "ny", "av"):
                     need(getattr(e, name), f"endringer.{name}", where)
@@ -296,34 +301,35 @@ class Pasientjournal:
         """The source's avskrivning of entry ``i``: a known avskrivningsmaate, an answering entry that is a
         journalpost of this journal, a date between the entry's journaldato and the journal's closing."""
         if a.maate is not None and a.maate not in AVSKRIVNINGSMAATER:
-            raise self.error(f"avskrivning maate {a.maate!r} is not an avskrivningsmaate of Noark 5 (M619)",
-                             record=where, hint="use one of: " + ", ".join(AVSKRIVNINGSMAATER))
+            raise self.error(tr("avskrivning maate {value} is not an avskrivningsmaate of Noark 5 (M619)", value=repr(a.maate)),
+                             record=where, hint=tr("use one of: {values}", values=", ".join(AVSKRIVNINGSMAATER)))
         answer = None
         if a.innslag_id is not None:
             answer = next((x for x in self.innslag if x.innslag_id == a.innslag_id), None)
             if answer is None:
-                raise self.error(f"avskrivning names the answering entry {a.innslag_id}, which is not in the journal",
-                                 record=where, hint="the answer must be an entry of the same journal")
+                raise self.error(tr("avskrivning names the answering entry {entry}, which is not in the journal",
+                                    entry=a.innslag_id),
+                                 record=where, hint=tr("the answer must be an entry of the same journal"))
             if answer is i or answer.korrespondanse is None:
-                raise self.error(f"avskrivning names the answering entry {a.innslag_id}, which is not another "
-                                 "journalpost (an entry with korrespondanse)", record=where)
+                raise self.error(tr("avskrivning names the answering entry {entry}, which is not another "
+                                    "journalpost (an entry with korrespondanse)", entry=a.innslag_id), record=where)
             if a.maate is None and answer.korrespondanse.type != "Utgående dokument":
-                raise self.error(f"avskrivning maate is missing and the answering entry {a.innslag_id} is not an "
-                                 "outgoing letter", record=where,
-                                 hint="give the avskrivningsmaate: " + ", ".join(AVSKRIVNINGSMAATER))
+                raise self.error(tr("avskrivning maate is missing and the answering entry {entry} is not an "
+                                    "outgoing letter", entry=a.innslag_id), record=where,
+                                 hint=tr("give the avskrivningsmaate: {values}", values=", ".join(AVSKRIVNINGSMAATER)))
         elif a.maate is None:
-            raise self.error("avskrivning has neither maate nor the answering entry", record=where,
-                             hint="give the avskrivningsmaate, the answering entry (innslag_id), or leave "
-                                  "avskrivning out to get the documented default")
+            raise self.error(tr("avskrivning has neither maate nor the answering entry"), record=where,
+                             hint=tr("give the avskrivningsmaate, the answering entry (innslag_id), or leave "
+                                     "avskrivning out to get the documented default"))
         if a.dato is not None:
             received = i.korrespondanse.dato if i.korrespondanse is not None else None
             if received is not None and a.dato < received:
-                raise self.error("avskrivning dato is before the entry's journaldato", record=where)
+                raise self.error(tr("avskrivning dato is before the entry's journaldato"), record=where)
             if a.dato > self.avsluttet.date():
-                raise self.error("avskrivning dato is after the journal was closed", record=where,
-                                 hint="krav 3.2.9: a saksmappe is closed only when its restanser are avskrevet")
+                raise self.error(tr("avskrivning dato is after the journal was closed"), record=where,
+                                 hint=tr("krav 3.2.9: a saksmappe is closed only when its restanser are avskrevet"))
         if a.av is not None and is_blank(a.av):
-            raise self.error("avskrivning av is empty", record=where)
+            raise self.error(tr("avskrivning av is empty"), record=where)
 
 
 def _instant(value: datetime) -> datetime:
@@ -347,6 +353,6 @@ def _nonexistent(value: datetime) -> bool:
 
 def _gap_hint(*values: datetime) -> str | None:
     if any(_nonexistent(v) for v in values):
-        return ("one of the times lies in the spring DST gap (02:00-03:00 local time did not exist that day); "
-                "correct it in the source (the order of the two times is judged by the instant they denote)")
+        return tr("one of the times lies in the spring DST gap (02:00-03:00 local time did not exist that day); "
+                  "correct it in the source (the order of the two times is judged by the instant they denote)")
     return None

@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from ..locale import tr
+
 _W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
@@ -107,7 +109,7 @@ def validate_person_number(value: str) -> PersonNumber:
     not valid under either rule set.
     """
     if not isinstance(value, str) or len(value) != 11 or not value.isdigit():
-        raise PersonNumberError("not 11 digits")
+        raise PersonNumberError(tr("not 11 digits"))
     d = [int(c) for c in value]
     day = d[0] * 10 + d[1]
     month = d[2] * 10 + d[3]
@@ -117,16 +119,16 @@ def validate_person_number(value: str) -> PersonNumber:
         day -= 40
     if month > 40:
         if kind == "D-nummer":
-            raise PersonNumberError("both D- and H-nummer markers set")
+            raise PersonNumberError(tr("both D- and H-nummer markers set"))
         kind = "H-nummer"
         month -= 40
     if not (1 <= day <= 31 and 1 <= month <= 12):
-        raise PersonNumberError("the date part is not a date")
+        raise PersonNumberError(tr("the date part is not a date"))
     yy = d[4] * 10 + d[5]
     individ = d[6] * 100 + d[7] * 10 + d[8]
     birth = _birth_date(day, month, yy, individ)
     if birth is None and kind == "fødselsnummer":
-        raise PersonNumberError("the date part is not a valid date for its individnummer")
+        raise PersonNumberError(tr("the date part is not a valid date for its individnummer"))
 
     classic = control_digits(value[:9])
     if classic == value[9:]:
@@ -138,7 +140,7 @@ def validate_person_number(value: str) -> PersonNumber:
         s1 = sum(x * w for x, w in zip(d[:9], _W1)) + d[9]
         if s1 % 11 in (0, 1, 2, 3):
             return PersonNumber(value, kind, "2032", birth)
-    raise PersonNumberError("control digits do not match (neither the 1964 nor the 2032 rule set)")
+    raise PersonNumberError(tr("control digits do not match (neither the 1964 nor the 2032 rule set)"))
 
 
 def is_valid_person_number(value: str) -> bool:

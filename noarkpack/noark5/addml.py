@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from ..resources import templates_dir
 from ..model.mapping import EPJ_SCHEMA_FILE
+from ..resources import templates_dir
 
 
 @dataclass

@@ -29,12 +29,13 @@ import shutil
 import sqlite3
 import tempfile
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from collections.abc import Iterable
 
 from ..errors import ExtractError, ModelError
+from ..locale import tr
 from ..model.epj import Pasientjournal
 from ..progress import Progress
 
@@ -146,13 +147,14 @@ class Numbering:
                 key = row[:n]
                 if key in seen or self._db.execute(f"SELECT 1 FROM {table} WHERE {cols}", key).fetchone():
                     if n == 1:
-                        return ModelError("journal_id occurs twice in the source", record=f"journal {key[0]}",
-                                          hint="every journal needs a key of its own (its systemIDs derive from it)")
-                    return ModelError("innslag_id occurs twice in the journal",
-                                      record=f"journal {key[0]}, entry {key[1]}",
-                                      hint="every entry of a journal needs a key of its own")
+                        return ModelError(tr("journal_id occurs twice in the source"), record=f"journal {key[0]}",
+                                          hint=tr("every journal needs a key of its own (its systemIDs derive "
+                                                  "from it)"))
+                    return ModelError(tr("innslag_id occurs twice in the journal"),
+                                      record=tr("journal {journal}, entry {entry}", journal=key[0], entry=key[1]),
+                                      hint=tr("every entry of a journal needs a key of its own"))
                 seen.add(key)
-        return ModelError("a journal or entry key occurs twice in the source")
+        return ModelError(tr("a journal or entry key occurs twice in the source"))
 
     def finish(self) -> Numbering:
         """Assign the numbers: per year, by creation instant, then journal key, then the entry's place."""
@@ -181,17 +183,18 @@ class Numbering:
         jid = journal.journal_id
         row = self._db.execute("SELECT aar, seq FROM sm_n WHERE journal_id = ?", (jid,)).fetchone()
         if row is None:
-            raise ExtractError("the journal is not in the numbering", record=f"journal {jid}",
-                               hint="build the Numbering over every journal the extract may hold (all of the "
-                                    "source's journals: Project.numbering())")
+            raise ExtractError(tr("the journal is not in the numbering"), record=f"journal {jid}",
+                               hint=tr("build the Numbering over every journal the extract may hold (all of the "
+                                       "source's journals: Project.numbering())"))
         out = JournalNumbers((row[0], row[1]))
         for iid, aar, seq in self._db.execute("SELECT innslag_id, aar, seq FROM jp_n WHERE journal_id = ?", (jid,)):
             out.journalposts[iid] = (aar, seq)
         for i in journal.innslag:
             if i.korrespondanse is not None and i.innslag_id not in out.journalposts:
-                raise ExtractError("a correspondence entry of the journal is not in the numbering",
-                                   record=f"journal {jid}, entry {i.innslag_id}",
-                                   hint="build the Numbering from the same journals the extract is written from")
+                raise ExtractError(tr("a correspondence entry of the journal is not in the numbering"),
+                                   record=tr("journal {journal}, entry {entry}", journal=jid, entry=i.innslag_id),
+                                   hint=tr("build the Numbering from the same journals the extract is written "
+                                           "from"))
         return out
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..locale import tr
 from ..model.noark5 import ArkivskaperInfo
 
 SKILLE = ("skarpt", "mykt")
@@ -58,22 +59,22 @@ class ExtractSettings:
                      "arkivdel_tittel", "arkivdel_opprettet_av", "arkivdel_avsluttet_av"):
             v = getattr(self, name)
             if not isinstance(v, str) or not v.strip():
-                raise ConfigError(f"{name} is missing or empty", file=where)
+                raise ConfigError(tr("{name} is missing or empty", name=name), file=where)
         if not self.arkivskapere:
-            raise ConfigError("at least one [[arkivskaper]] is required", file=where)
+            raise ConfigError(tr("at least one [[arkivskaper]] is required"), file=where)
         keys = [a.key for a in self.arkivskapere]
         if len(set(keys)) != len(keys):
-            raise ConfigError("two [[arkivskaper]] tables have the same key", file=where)
+            raise ConfigError(tr("two [[arkivskaper]] tables have the same key"), file=where)
         if self.periode_slutt < self.periode_start:
-            raise ConfigError("arkivdel periode_slutt is before periode_start", file=where)
+            raise ConfigError(tr("arkivdel periode_slutt is before periode_start"), file=where)
         if self.arkiv_avsluttet < self.arkiv_opprettet or self.arkivdel_avsluttet < self.arkivdel_opprettet:
-            raise ConfigError("avsluttet is before opprettet for arkiv or arkivdel", file=where)
+            raise ConfigError(tr("avsluttet is before opprettet for arkiv or arkivdel"), file=where)
         for name in ("inngaaende_skille", "utgaaende_skille"):
             value = getattr(self, name)
             if value not in SKILLE and not (name == "utgaaende_skille" and value is None):
-                raise ConfigError(f"{name} must be 'skarpt' or 'mykt'", file=where)
+                raise ConfigError(tr("{name} must be 'skarpt' or 'mykt'", name=name), file=where)
         if self.open_journals not in ("skip", "refuse"):
-            raise ConfigError("open_journals must be 'skip' or 'refuse'", file=where)
+            raise ConfigError(tr("open_journals must be 'skip' or 'refuse'"), file=where)
 
     def arkivskaper(self, key: str) -> ArkivskaperInfo | None:
         for a in self.arkivskapere:
@@ -85,5 +86,5 @@ class ExtractSettings:
         """The settings of a split extract holding one arkivskaper's journals."""
         a = self.arkivskaper(arkivskaper_key)
         if a is None:
-            raise ConfigError(f"unknown arkivskaper {arkivskaper_key!r}", file="noarkpack.toml")
+            raise ConfigError(tr("unknown arkivskaper {key}", key=repr(arkivskaper_key)), file="noarkpack.toml")
         return replace(self, arkivskapere=(a,))

@@ -36,6 +36,7 @@ from ..errors import DocumentError, ExtractError, NoarkpackError
 from ..formats import is_archival
 from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, sha256_file
+from ..locale import tr
 from ..model import noark5 as n5
 from ..model.epj import Pasientjournal
 from ..model.identifiers import message_key, system_id
@@ -52,6 +53,7 @@ from ..model.mapping import (
     journal_mappe,
     patient_klasse,
 )
+from ..model.selection import REASON_OPEN_WRITER
 from ..progress import Progress
 from ..resources import schemas_dir
 from .numbering import Numbering, NumbersInOrderAdded
@@ -197,8 +199,8 @@ class ExtractWriter:
         self._schema_dir = self.store.set_dir(s.schema_set)
         self._addml_xsd = self.store.path("addml-8.3", "addml.xsd")
         if self.final.exists() and not self.overwrite:
-            raise ExtractError("the target already exists", file=self.final,
-                               hint="remove it, choose another --out, or allow overwriting")
+            raise ExtractError(tr("the target already exists"), file=self.final,
+                               hint=tr("remove it, choose another --out, or allow overwriting"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._clean_stale_partials()
         self.tmp = self.out_dir / f"{PARTIAL_PREFIX}{uuid.uuid4().hex[:12]}"
@@ -297,24 +299,26 @@ class ExtractWriter:
         s = self.settings
         if not journal.is_closed:
             if s.open_journals == "refuse":
-                raise journal.error("the journal is still open",
-                                    hint="only closed journals are extracted; set open_journals = \"skip\" to leave it out")
-            self.leave_out(journal, "journal er ikke avsluttet (open journal)")
+                raise journal.error(tr("the journal is still open"),
+                                    hint=tr("only closed journals are extracted; set open_journals = \"skip\" to "
+                                            "leave it out"))
+            self.leave_out(journal, REASON_OPEN_WRITER)
             return False
         journal.check()
         if s.arkivskaper(journal.arkivskaper) is None:
-            raise journal.error(f"arkivskaper {journal.arkivskaper!r} is not declared in noarkpack.toml",
-                                hint="add an [[arkivskaper]] table with that key")
+            raise journal.error(tr("arkivskaper {key} is not declared in noarkpack.toml", key=repr(journal.arkivskaper)),
+                                hint=tr("add an [[arkivskaper]] table with that key"))
         self._arkivskapere_used.add(journal.arkivskaper)
 
         p = journal.pasient
         if p.pasient_id != self._current_patient:
             key = hashlib.blake2b(p.pasient_id.encode(), digest_size=12).digest()
             if key in self._seen_patients:
-                raise journal.error("the patient's journals are not consecutive in the input",
-                                    record=f"journal {message_key(journal.journal_id)}, "
-                                           f"patient {message_key(p.pasient_id, p.fodselsnummer)}",
-                                    hint="order the journals by patient (each patient becomes one klasse)")
+                raise journal.error(tr("the patient's journals are not consecutive in the input"),
+                                    record=tr("journal {journal}, patient {patient}",
+                                              journal=message_key(journal.journal_id),
+                                              patient=message_key(p.pasient_id, p.fodselsnummer)),
+                                    hint=tr("order the journals by patient (each patient becomes one klasse)"))
             self._seen_patients.add(key)
             self._close_klasse()
             self._current_klasse = patient_klasse(self.ctx, (), p, journal.opprettet, journal.opprettet_av)
@@ -385,14 +389,14 @@ class ExtractWriter:
             return
         if s.utgaaende_skille == "skarpt":
             raise journal.error(
-                "the journal was still open at the end of the period, but the arkivdel declares a sharp period "
-                "separation (utgaaende_skille = \"skarpt\"), which closes every mappe at the end of the period",
-                hint="declare utgaaende_skille = \"mykt\" (open journals stay in the system and their journalposts "
-                     "of the period are listed in the journals), or close the journal in the source")
+                tr("the journal was still open at the end of the period, but the arkivdel declares a sharp period "
+                   "separation (utgaaende_skille = \"skarpt\"), which closes every mappe at the end of the period"),
+                hint=tr("declare utgaaende_skille = \"mykt\" (open journals stay in the system and their "
+                        "journalposts of the period are listed in the journals), or close the journal in the source"))
         journal.check(closed=False)
         if s.arkivskaper(journal.arkivskaper) is None:
-            raise journal.error(f"arkivskaper {journal.arkivskaper!r} is not declared in noarkpack.toml",
-                                hint="add an [[arkivskaper]] table with that key")
+            raise journal.error(tr("arkivskaper {key} is not declared in noarkpack.toml", key=repr(journal.arkivskaper)),
+                                hint=tr("add an [[arkivskaper]] table with that key"))
         self.result.skipped.append((journal.journal_id, reason))
         self.result.open_at_end += 1
         mappe = self._mappe(journal, [[] for _ in journal.innslag])
@@ -404,20 +408,21 @@ class ExtractWriter:
     def _copy(self, journal: Pasientjournal, entry, n: int, d) -> DocumentInfo:
         # Messages name the record and the document's number, never its file name: source
         # file names often carry a patient's name or a screened title.
-        rec = f"journal {message_key(journal.journal_id)}, entry {message_key(entry.innslag_id)}, document {n}"
+        rec = tr("journal {journal}, entry {entry}, document {document}", journal=message_key(journal.journal_id),
+                 entry=message_key(entry.innslag_id), document=n)
         rel = document_rel(d.fil)
         src = document_source(self.settings.documents_root, d)
         # A neutral name in the extract: the year and the dokumentobjekt's systemID.
         suffix = rel.suffix.lower() if rel.suffix.isascii() and 1 < len(rel.suffix) <= 6 else ""
         ref = f"{DOCUMENT_DIR}/{entry.opprettet.year}/{dokumentobjekt_id(self.ctx, journal, entry, n)}{suffix}"
         if not src.is_file():
-            raise DocumentError(f"document file not found ({_masked(rel)})", record=rec,
-                                hint="check the path in the source and the project's document folder")
+            raise DocumentError(tr("document file not found ({path})", path=_masked(rel)), record=rec,
+                                hint=tr("check the path in the source and the project's document folder"))
         ident = identify(src, wait=True) if self.identify_formats else None
         puid = ident.puid if ident is not None and ident.puid != "UNKNOWN" else d.format
         if not puid and ident is None:
-            raise DocumentError("the document has no format (PUID) and identification is off",
-                                record=rec, hint="give its PRONOM PUID as 'format' in the source")
+            raise DocumentError(tr("the document has no format (PUID) and identification is off"),
+                                record=rec, hint=tr("give its PRONOM PUID as 'format' in the source"))
         puid = puid or "UNKNOWN"
         details = ident.details if ident is not None and ident.puid == puid else None
         konvertering: tuple[n5.Konvertering, ...] = ()
@@ -458,20 +463,20 @@ class ExtractWriter:
             if ident.puid == "UNKNOWN":
                 # Only a known format is converted: LibreOffice would happily render the
                 # bytes of a corrupt file as text and call that a PDF/A.
-                raise DocumentError("Siegfried cannot identify its format (corrupt or unknown file: "
-                                    f"{ident.error or 'no signature matched'})")
+                raise DocumentError(tr("Siegfried cannot identify its format (corrupt or unknown file: {error})",
+                                       error=ident.error or tr("no signature matched")))
             if self.conversion is None:
-                raise DocumentError("conversion is not enabled")
+                raise DocumentError(tr("conversion is not enabled"))
             return self.conversion.convert(src, ident)
         except DocumentError as e:
             reason = e.message
         if self.allow_unconverted:
             self.result.unconverted.append((rec, ident.puid, reason))
             return None
-        raise DocumentError(f"the document is not in an archival format ({ident.puid}) and could not be converted: "
-                            f"{reason}", record=rec,
-                            hint="install the converters (README), or allow unconverted documents "
-                                 "(--allow-unconverted) to keep the original and list it")
+        raise DocumentError(tr("the document is not in an archival format ({puid}) and could not be converted: "
+                               "{reason}", puid=ident.puid, reason=reason), record=rec,
+                            hint=tr("install the converters (README), or allow unconverted documents "
+                                    "(--allow-unconverted) to keep the original and list it"))
 
     def _write_endring(self, e: n5.Endring) -> None:
         out: list[str] = []
@@ -495,8 +500,9 @@ class ExtractWriter:
         try:
             r = self.result
             if r.journals == 0:
-                raise ExtractError("no closed journal to extract",
-                                   hint="check the source and the selection (open journals are never extracted)")
+                raise ExtractError(tr("no closed journal to extract"),
+                                   hint=tr("check the source and the selection (open journals are never "
+                                           "extracted)"))
             self._close_klasse()
             out: list[str] = []
             self.ser.close(out, "klassifikasjonssystem", 2)
@@ -523,7 +529,7 @@ class ExtractWriter:
             fsync_dir(self.tmp)
             if self.final.exists():
                 if not self.overwrite:
-                    raise ExtractError("the target appeared while extracting", file=self.final)
+                    raise ExtractError(tr("the target appeared while extracting"), file=self.final)
                 old = self.out_dir / f".avleveringspakke.old-{uuid.uuid4().hex[:8]}"
                 os.replace(self.final, old)
                 os.replace(self.tmp, self.final)
