@@ -112,7 +112,12 @@ def _stage_label(stage: str) -> str:
     if stage.startswith("convert "):
         return tr("conversion {format}", format=stage[len("convert "):])
     label = _STAGES.get(stage)
-    return tr(label) if label else stage
+    if label:
+        return tr(label)
+    head, _, detail = stage.partition(" ")  # "extract <arkivskaper>" (a split): the stage, then what it is on
+    if head in _STAGES and detail:
+        return f"{tr(_STAGES[head])} {detail}"
+    return stage
 
 
 class _ProgressPrinter:
