@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from ...locale import tr
 from .base import FIELD_AT, Group
 
 #: the widest UTC offset an xs:dateTime may carry
@@ -91,8 +92,9 @@ class Conversions(Group):
                 latest = (when, value, line)
         if latest is not None:
             self.add("NP.08", "warning",
-                     f"dokumentobjekt/opprettetDato {d['opprettetDato']} lies before its konvertering/konvertertDato "
-                     f"{latest[1]}: the object of a converted file is made by the conversion (M600, M615)",
+                     tr("dokumentobjekt/opprettetDato {created} lies before its konvertering/konvertertDato "
+                        "{converted}: the object of a converted file is made by the conversion (M600, M615)",
+                        created=d["opprettetDato"], converted=latest[1]),
                      f, line=latest[2])
 
     def report(self, addml_name: str | None) -> None:
@@ -100,4 +102,4 @@ class Conversions(Group):
 
     def report_last(self, addml_name: str | None) -> None:
         if self.checked:
-            self.info("NP.08", f"converted document objects checked: {self.checked}")
+            self.info("NP.08", tr("converted document objects checked: {count}", count=self.checked))

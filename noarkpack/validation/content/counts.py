@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from ...locale import N_, tr
 from ..schema_resolve import schema_set_for
 from .base import Group
 
@@ -15,6 +16,24 @@ PER_PARENT = {"merknad": "N5.36", "skjerming": "N5.42", "gradering": "N5.43", "k
 #: elements counted in total
 COUNTED = {"korrespondansepart": "N5.39", "dokumentflyt": "N5.41", "sakspart": "N5.35", "part": "N5.35",
            "konvertering": "N5.46"}
+
+#: N5.42, N5.44, N5.45: (test, ADDML flag, element, messages: flag true but none / flag false or missing but some)
+_ADDML_FLAGS = (
+    ("N5.42", "inneholderSkjermetInformasjon", "skjerming",
+     (N_("the ADDML says {flag} = true, but arkivstruktur.xml has no restrictions (skjerming)"),
+      N_("the ADDML says {flag} = false, but arkivstruktur.xml has {count} restrictions (skjerming)"),
+      N_("the ADDML says {flag} = (missing), but arkivstruktur.xml has {count} restrictions (skjerming)"))),
+    ("N5.44", "inneholderDokumenterSomSkalKasseres", "kassasjon",
+     (N_("the ADDML says {flag} = true, but arkivstruktur.xml has no disposal resolutions (kassasjon)"),
+      N_("the ADDML says {flag} = false, but arkivstruktur.xml has {count} disposal resolutions (kassasjon)"),
+      N_("the ADDML says {flag} = (missing), but arkivstruktur.xml has {count} disposal resolutions (kassasjon)"))),
+    ("N5.45", "omfatterDokumenterSomErKassert", "utfoertKassasjon",
+     (N_("the ADDML says {flag} = true, but arkivstruktur.xml has no performed disposals (utfoertKassasjon)"),
+      N_("the ADDML says {flag} = false, but arkivstruktur.xml has {count} performed disposals "
+         "(utfoertKassasjon)"),
+      N_("the ADDML says {flag} = (missing), but arkivstruktur.xml has {count} performed disposals "
+         "(utfoertKassasjon)"))),
+)
 
 
 class Counts(Group):
@@ -71,7 +90,10 @@ class Counts(Group):
         r, a = cp.r, cp.addml
         # part replaced sakspart in v5.0; a 5.x extract (e.g. 5.5.0) belongs to the v5.0 series (schema_set_for)
         v5 = schema_set_for(cp.version)[0] == "5.0"
-        info("N5.35", f"{'parties (part)' if v5 else 'case parties (sakspart)'}: {n['part'] if v5 else n['sakspart']}")
+        if v5:
+            info("N5.35", tr("parties (part): {count}", count=n["part"]))
+        else:
+            info("N5.35", tr("case parties (sakspart): {count}", count=n["sakspart"]))
         for t, names in (("N5.36", ["merknad"]), ("N5.37", ["referanseTilKlasse", "referanseTilMappe", "referanseTilRegistrering"]),
                          ("N5.38", ["presedens"]), ("N5.43", ["gradering"]), ("N5.42", ["skjerming"]),
                          ("N5.44", ["kassasjon"])):
@@ -79,24 +101,21 @@ class Counts(Group):
             for nm in names:
                 for parent, k in self.per[nm].items():
                     tot += k
-                    info(t, f"{nm} in {parent}: {k}")
-            info(t, f"total: {tot}")
-        info("N5.39", f"correspondence parties: {n['korrespondansepart']}")
+                    info(t, tr("{element} in {parent}: {count}", element=nm, parent=parent, count=k))
+            info(t, tr("total: {count}", count=tot))
+        info("N5.39", tr("correspondence parties: {count}", count=n["korrespondansepart"]))
         for v, k in self.avskrivning.items():
-            info("N5.40", f"avskrivningsmaate {v!r}: {k}")
-        info("N5.41", f"document flows: {n['dokumentflyt']}")
-        info("N5.45", f"performed disposals (utfoertKassasjon): {n['utfoertKassasjon']}")
-        info("N5.46", f"converted documents: {n['konvertering']}")
+            info("N5.40", tr("avskrivningsmaate {value!r}: {count}", value=v, count=k))
+        info("N5.41", tr("document flows: {count}", count=n["dokumentflyt"]))
+        info("N5.45", tr("performed disposals (utfoertKassasjon): {count}", count=n["utfoertKassasjon"]))
+        info("N5.46", tr("converted documents: {count}", count=n["konvertering"]))
         # N5.42 / N5.44 / N5.45 against the ADDML flags
-        for t, flag, elem, what in (("N5.42", "inneholderSkjermetInformasjon", "skjerming", "restrictions (skjerming)"),
-                                    ("N5.44", "inneholderDokumenterSomSkalKasseres", "kassasjon", "disposal resolutions (kassasjon)"),
-                                    ("N5.45", "omfatterDokumenterSomErKassert", "utfoertKassasjon", "performed disposals (utfoertKassasjon)")):
+        for t, flag, elem, (none, false, missing) in _ADDML_FLAGS:
             actual = sum(self.per[elem].values()) if elem != "utfoertKassasjon" else n[elem]
             doc = a.flag(flag) if a.parsed else None
             if doc is True and actual == 0:
-                r.add(t, "error", f"the ADDML says {flag} = true, but arkivstruktur.xml has no {what}",
-                      file="arkivstruktur.xml")
+                r.add(t, "error", tr(none, flag=flag), file="arkivstruktur.xml")
             elif not doc and actual > 0:
                 lines = self.first_lines.get(elem) or [None]
-                r.add(t, "error", f"the ADDML says {flag} = {'false' if doc is False else '(missing)'}, but "
-                                  f"arkivstruktur.xml has {actual} {what}", file="arkivstruktur.xml", line=lines[0])
+                r.add(t, "error", tr(false if doc is False else missing, flag=flag, count=actual),
+                      file="arkivstruktur.xml", line=lines[0])

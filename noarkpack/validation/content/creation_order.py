@@ -40,6 +40,7 @@ import weakref
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from ...locale import N_, tr
 from .base import FIELD, FIELD_AT, Frame, Group
 
 TEST = "NP.06"
@@ -49,6 +50,21 @@ _BATCH = 5000
 #: kind of a row: (what, year element, number element)
 _KINDS = {0: ("journalpost", "journalaar", "journalsekvensnummer"),
           1: ("saksmappe", "saksaar", "sakssekvensnummer")}
+#: the warnings per kind: (year not that of opprettetDato, number given twice, created before a lower number)
+_MESSAGES = {
+    0: (N_("journalaar {year} of journalpost {year}/{number} is not the year of its opprettetDato ({created}): "
+           "journalaar is the year the journalpost was created (M013)"),
+        N_("journalsekvensnummer {year}/{number} is given twice (also the journalpost at line {other_line})"),
+        N_("journalpost {year}/{number} was created ({created}) before journalpost {year}/{other_number}, which "
+           "has a lower journalsekvensnummer (created {other_created}): journalsekvensnummer follows the order of "
+           "creation within the year (M014)")),
+    1: (N_("saksaar {year} of saksmappe {year}/{number} is not the year of its opprettetDato ({created}): "
+           "saksaar is the year the saksmappe was created (M011)"),
+        N_("sakssekvensnummer {year}/{number} is given twice (also the saksmappe at line {other_line})"),
+        N_("saksmappe {year}/{number} was created ({created}) before saksmappe {year}/{other_number}, which "
+           "has a lower sakssekvensnummer (created {other_created}): sakssekvensnummer follows the order of "
+           "creation within the year (M012)")),
+}
 
 
 def _instant(value: str) -> tuple[int, int] | None:
@@ -179,14 +195,16 @@ class CreationOrder(Group):
         for (nr0, aar0, seq0, _l0, _s0), (nr, aar, seq, line, sid) in zip(by_nr, by_nr[1:]):
             if nr != nr0 and (aar, seq) < (aar0, seq0):
                 self.jpnr_disorder += 1
-                self.cp.add(TEST, "warning", f"journalpost {aar}/{seq} has journalpostnummer {nr} but was created "
-                                             f"before journalpost {aar0}/{seq0} with journalpostnummer {nr0}: "
-                                             "journalpostnummer shows the order of the journalposts within the "
-                                             "saksmappe (M015)", line=line, systemID=sid)
+                self.cp.add(TEST, "warning", tr("journalpost {year}/{number} has journalpostnummer {nr} but was created "
+                                                "before journalpost {other_year}/{other_number} with journalpostnummer "
+                                                "{other_nr}: journalpostnummer shows the order of the journalposts "
+                                                "within the saksmappe (M015)", year=aar, number=seq, nr=nr,
+                                                other_year=aar0, other_number=seq0, other_nr=nr0),
+                            line=line, systemID=sid)
 
     def _element(self, f: Frame, kind: int) -> None:
         d = f.data
-        what, year_el, number_el = _KINDS[kind]
+        _what, year_el, number_el = _KINDS[kind]
         aar, seq, dato = _int(d.get(year_el)), _int(d.get(number_el)), d.get("opprettetDato")
         created = _instant(dato) if dato else None
         if aar is None or seq is None or created is None:
@@ -194,9 +212,8 @@ class CreationOrder(Group):
         self.checked[kind] += 1
         year, ts = created
         if aar != year:
-            self.add(TEST, "warning", f"{year_el} {aar} of {what} {aar}/{seq} is not the year of its opprettetDato "
-                                      f"({dato}): {year_el} is the year the {what} was created "
-                                      f"({'M013' if kind == 0 else 'M011'})", f, line=d.get(f"{year_el}_line"))
+            self.add(TEST, "warning", tr(_MESSAGES[kind][0], year=aar, number=seq, created=dato),
+                     f, line=d.get(f"{year_el}_line"))
         self._rows.append((kind, aar, seq, ts, f.line, f.sid, dato))
         if len(self._rows) >= _BATCH:
             self._flush()
@@ -221,9 +238,11 @@ class CreationOrder(Group):
                     return
                 if last[0] is not None and key < last[0]:
                     self.unsorted += 1
-                    self.cp.r.add(TEST, "error", f"{name} is not sorted by løpenummer: journalpost {key[0]}/{key[1]} "
-                                                 f"follows {last[0][0]}/{last[0][1]} (krav 6.4.30: sorted by journalår "
-                                                 "and sekvensnummer)", file=name, line=el.sourceline)
+                    self.cp.r.add(TEST, "error", tr("{journal} is not sorted by løpenummer: journalpost {year}/{number} "
+                                                    "follows {other_year}/{other_number} (krav 6.4.30: sorted by "
+                                                    "journalår and sekvensnummer)", journal=name, year=key[0],
+                                                    number=key[1], other_year=last[0][0], other_number=last[0][1]),
+                                  file=name, line=el.sourceline)
                 last[0] = key
 
         return handler
@@ -240,13 +259,15 @@ class CreationOrder(Group):
                 out_of_order[kind] = self._check_order(kind)
         jp, sm = self.checked
         if jp or sm:
-            self.info(TEST, f"journalposts checked: {jp}, out of creation order: {out_of_order[0]}; "
-                            f"saksmapper checked: {sm}, out of creation order: {out_of_order[1]}; "
-                            f"journalpostnummer out of order within their saksmappe: {self.jpnr_disorder}")
+            self.info(TEST, tr("journalposts checked: {journalposts}, out of creation order: {journalposts_late}; "
+                               "saksmapper checked: {saksmapper}, out of creation order: {saksmapper_late}; "
+                               "journalpostnummer out of order within their saksmappe: {jpnr_disorder}",
+                               journalposts=jp, journalposts_late=out_of_order[0], saksmapper=sm,
+                               saksmapper_late=out_of_order[1], jpnr_disorder=self.jpnr_disorder))
 
     def _check_order(self, kind: int) -> int:
         """Warn of each element created before one with a lower number of its year, and of numbers given twice."""
-        what, _year_el, number_el = _KINDS[kind]
+        twice_msg, late_msg = _MESSAGES[kind][1:]
         year = prev = latest = None  # latest: (ts, seq, dato) of the latest-created element so far in the year
         late = 0
         rows = self._db.execute("SELECT aar, seq, ts, line, sid, dato FROM n WHERE kind = ? ORDER BY aar, seq, ts, line",
@@ -255,14 +276,12 @@ class CreationOrder(Group):
             if aar != year:
                 year, prev, latest = aar, None, None
             if prev is not None and seq == prev[0]:
-                self.cp.add(TEST, "warning", f"{number_el} {aar}/{seq} is given twice (also the {what} at line "
-                                             f"{prev[1]})", line=line, systemID=sid)
+                self.cp.add(TEST, "warning", tr(twice_msg, year=aar, number=seq, other_line=prev[1]),
+                            line=line, systemID=sid)
             if latest is not None and ts < latest[0]:
                 late += 1
-                self.cp.add(TEST, "warning", f"{what} {aar}/{seq} was created ({dato}) before {what} {aar}/{latest[1]}, "
-                                             f"which has a lower {number_el} (created {latest[2]}): "
-                                             f"{number_el} follows the order of creation within the year "
-                                             f"({'M014' if kind == 0 else 'M012'})", line=line, systemID=sid)
+                self.cp.add(TEST, "warning", tr(late_msg, year=aar, number=seq, created=dato, other_number=latest[1],
+                                                other_created=latest[2]), line=line, systemID=sid)
             else:
                 latest = (ts, seq, dato)
             prev = (seq, line)

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 
 from ...hashing import hash_stream
+from ...locale import tr
 from ..source import norm_ref
 from .base import F_MULTI, F_ON_DISK, F_REFERENCED, FIELD, FIELD_AT, Group, hash_algorithm, up
 
@@ -73,17 +74,18 @@ class Documents(Group):
         if on_disk is None:
             on_disk = cp.src.exists(key)
         if not on_disk:
-            self.add("N5.32", "error", f"referenced document file not found: {ref}", f, line=line)
-            self.add("N5.30", "error", f"cannot verify the checksum: document file not found: {ref}",
+            self.add("N5.32", "error", tr("referenced document file not found: {file}", file=ref), f, line=line)
+            self.add("N5.30", "error", tr("cannot verify the checksum: document file not found: {file}", file=ref),
                      f, line=line, systemID=db_sid or sid)
             return
         # N5.64: empty files (reported once their registration/folder is known not to be 'Utgår')
         size = cp.src.size(key)
         if size == 0:
             reg = up(f, "registrering")
-            item = ("N5.64", f"empty document file: {ref} (dokumentbeskrivelse {db_sid or '?'}, "
-                             f"registreringsID {(reg.data or {}).get('registreringsID') if reg else '?'}, "
-                             f"dokumentnummer {(db.data or {}).get('dokumentnummer') if db else '?'})", line, db_sid)
+            item = ("N5.64", tr("empty document file: {file} (dokumentbeskrivelse {systemid}, registreringsID "
+                                "{registreringsid}, dokumentnummer {dokumentnummer})", file=ref, systemid=db_sid or "?",
+                                registreringsid=(reg.data or {}).get("registreringsID") if reg else "?",
+                                dokumentnummer=(db.data or {}).get("dokumentnummer") if db else "?"), line, db_sid)
             if reg is not None:
                 reg.data["pending"].append(item)
             else:
@@ -108,7 +110,8 @@ class Documents(Group):
         ext = "." + dot.rsplit(".", 1)[1].lower() if "." in dot else ""
         if ext and ext != f".{fmt_l}":
             self.n["N5.29 mismatch"] += 1
-            self.add("N5.29", "error", f"format mismatch: {ref} has extension {ext} but format is {fmt!r}", f)
+            self.add("N5.29", "error", tr("format mismatch: {file} has extension {extension} but format is {format!r}",
+                                          file=ref, extension=ext, format=fmt), f)
 
     def _check_checksum(self, f, key, ref, d, line, db_sid):
         expected = (d.get("sjekksum") or "").strip()
@@ -117,13 +120,14 @@ class Documents(Group):
         where = dict(line=d.get("sjekksum_line", line), systemID=db_sid)
         if algo_name is None:
             algo = "sha256"
-            self.add("N5.30", "warning", f"{ref}: no sjekksumAlgoritme; SHA-256 assumed", f, **where)
+            self.add("N5.30", "warning", tr("{file}: no sjekksumAlgoritme; SHA-256 assumed", file=ref), f, **where)
         elif algo is None:
-            self.add("N5.30", "error", f"{ref}: unsupported sjekksumAlgoritme {algo_name!r} "
-                                       "(supported: SHA-256, SHA-384, SHA-512, SHA-1, MD5)", f, **where)
+            self.add("N5.30", "error", tr("{file}: unsupported sjekksumAlgoritme {algorithm!r} "
+                                          "(supported: SHA-256, SHA-384, SHA-512, SHA-1, MD5)", file=ref,
+                                          algorithm=algo_name), f, **where)
             return
         if not expected:
-            self.add("N5.30", "error", f"{ref}: no sjekksum recorded", f, **where)
+            self.add("N5.30", "error", tr("{file}: no sjekksum recorded", file=ref), f, **where)
             return
         actual = self.hash_cache.get((key, algo))
         if actual is None:
@@ -131,37 +135,43 @@ class Documents(Group):
                 with self.cp.src.open(key) as fh:
                     actual = hash_stream(fh, (algo,))[algo]
             except OSError as exc:
-                self.add("N5.30", "error", f"{ref}: cannot be read: {exc}", f, **where)
+                self.add("N5.30", "error", tr("{file}: cannot be read: {error}", file=ref, error=str(exc)), f, **where)
                 return
             if len(self.hash_cache) > 4096:
                 self.hash_cache.clear()
             self.hash_cache[(key, algo)] = actual
         self.n["N5.30 checked"] += 1
         if actual.lower() != expected.lower():
-            self.add("N5.30", "error", f"checksum mismatch for {ref} (dokumentbeskrivelse {db_sid or '?'}): "
-                                       f"recorded {expected.lower()}, computed {actual} ({algo.upper()})", f, **where)
+            self.add("N5.30", "error", tr("checksum mismatch for {file} (dokumentbeskrivelse {systemid}): recorded "
+                                          "{recorded}, computed {computed} ({algorithm})", file=ref,
+                                          systemid=db_sid or "?", recorded=expected.lower(), computed=actual,
+                                          algorithm=algo.upper()), f, **where)
 
     def _check_format(self, f, key, ref, fmt, line, sid):
         try:
             ident = self.cp.identify(self.cp.src, key)
         except Exception as exc:  # noqa: BLE001 - one unreadable file is a finding
-            self.add("NP.01", "warning", f"{ref}: format identification failed: {exc}", f, line=line)
+            self.add("NP.01", "warning", tr("{file}: format identification failed: {error}", file=ref, error=str(exc)),
+                     f, line=line)
             return
         if ident is None:
             return
         puid, label = ident
         if puid == "UNKNOWN":
-            self.add("NP.01", "warning", f"{ref}: Siegfried could not identify the format", f, line=line)
+            self.add("NP.01", "warning", tr("{file}: Siegfried could not identify the format", file=ref), f, line=line)
             return
         entry = self.cp.approved.get(puid)
         if entry is None:
-            self.add("NP.01", "error", f"{ref}: {puid} ({label}) is not an approved archival format "
-                                       "(Riksarkivarens forskrift § 5-17)", f, line=line)
+            self.add("NP.01", "error", tr("{file}: {puid} ({name}) is not an approved archival format "
+                                          "(Riksarkivarens forskrift § 5-17)", file=ref, puid=puid, name=label),
+                     f, line=line)
         elif entry.get("valid_to"):
-            self.add("NP.01", "warning", f"{ref}: {puid} ({entry['name']}) was an archival format only until "
-                                         f"{entry['valid_to']}", f, line=line)
+            self.add("NP.01", "warning", tr("{file}: {puid} ({name}) was an archival format only until {valid_to}",
+                                            file=ref, puid=puid, name=entry["name"], valid_to=entry["valid_to"]),
+                     f, line=line)
         if fmt and _PUID.match(fmt) and fmt.lower() != puid.lower():
-            self.add("NP.01", "warning", f"{ref}: dokumentobjekt/format says {fmt} but Siegfried identifies {puid} ({label})",
+            self.add("NP.01", "warning", tr("{file}: dokumentobjekt/format says {format} but Siegfried identifies "
+                                            "{puid} ({name})", file=ref, format=fmt, puid=puid, name=label),
                      f, line=line)
 
     # ------------------------------------------------------------------ after the pass
@@ -171,21 +181,26 @@ class Documents(Group):
         r = cp.r
         if r.wants("NP.01") and cp.identify is not None:
             r.mark_ran("NP.01")
-        info("N5.29", f"document formats: {len(self.formats)}")
+        info("N5.29", tr("document formats: {count}", count=len(self.formats)))
         for fmt, k in sorted(self.formats.items()):
-            info("N5.29", f"format {fmt!r}: {k}")
+            info("N5.29", tr("format {format!r}: {count}", format=fmt, count=k))
         puids = self.n["N5.29 puid"]
-        if puids:
-            objects = "1 document object gives" if puids == 1 else f"{puids} document objects give"
-            r.add("N5.29", "warning", f"{objects} a PRONOM PUID as format (the Noark 5 v5.0 way): Arkade 5 (2.12) "
-                                      "compares format with the file extension and will report "
-                                      f"{'it' if puids == 1 else 'each of them'} as an N5.29 error "
-                                      f"'Format-misforhold' (arkade5 issue #175, {ARKADE_N529_ISSUE}); the extract "
-                                      "is right, NP.01 checks the files' real formats", file="arkivstruktur.xml")
+        if puids == 1:
+            r.add("N5.29", "warning", tr("1 document object gives a PRONOM PUID as format (the Noark 5 v5.0 way): "
+                                         "Arkade 5 (2.12) compares format with the file extension and will report it "
+                                         "as an N5.29 error 'Format-misforhold' (arkade5 issue #175, {issue}); the "
+                                         "extract is right, NP.01 checks the files' real formats",
+                                         issue=ARKADE_N529_ISSUE), file="arkivstruktur.xml")
+        elif puids:
+            r.add("N5.29", "warning", tr("{count} document objects give a PRONOM PUID as format (the Noark 5 v5.0 "
+                                         "way): Arkade 5 (2.12) compares format with the file extension and will "
+                                         "report each of them as an N5.29 error 'Format-misforhold' (arkade5 issue "
+                                         "#175, {issue}); the extract is right, NP.01 checks the files' real formats",
+                                         count=puids, issue=ARKADE_N529_ISSUE), file="arkivstruktur.xml")
         if self.n["N5.29 mismatch"]:
-            r.add("N5.29", "error", f"{self.n['N5.29 mismatch']} document objects have a format that differs from "
-                                    "their file extension", file="arkivstruktur.xml")
-        info("N5.30", f"document checksums verified: {self.n['N5.30 checked']}")
+            r.add("N5.29", "error", tr("{count} document objects have a format that differs from their file "
+                                       "extension", count=self.n["N5.29 mismatch"]), file="arkivstruktur.xml")
+        info("N5.30", tr("document checksums verified: {count}", count=self.n["N5.30 checked"]))
         # N5.33 / N5.34: walk the listing again for names (the table holds only hashes)
         if cp.docs is not None and cp.doc_dir is not None:
             unref = multi = 0
@@ -193,12 +208,13 @@ class Documents(Group):
                 flags = cp.docs.get_flags(norm_ref(rel)) or 0
                 if not flags & F_REFERENCED:
                     unref += 1
-                    r.add("N5.33", "error", f"document file is not referenced by any dokumentobjekt: {rel}", file=rel)
+                    r.add("N5.33", "error", tr("document file is not referenced by any dokumentobjekt: {file}", file=rel),
+                          file=rel)
                 elif flags & F_MULTI:
                     multi += 1
-                    info("N5.34", f"referenced by more than one dokumentobjekt: {rel}", file=rel)
-            info("N5.33", f"document files without reference: {unref}", file=cp.doc_dir + "/")
-            info("N5.34", f"document files referenced more than once: {multi}")
+                    info("N5.34", tr("referenced by more than one dokumentobjekt: {file}", file=rel), file=rel)
+            info("N5.33", tr("document files without reference: {count}", count=unref), file=cp.doc_dir + "/")
+            info("N5.34", tr("document files referenced more than once: {count}", count=multi))
 
     def report_last(self, addml_name: str | None) -> None:
-        self.info("N5.64", f"empty document files: {self.cp.committed['N5.64']}")
+        self.info("N5.64", tr("empty document files: {count}", count=self.cp.committed["N5.64"]))

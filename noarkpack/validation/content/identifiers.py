@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ...idset import IdSet
+from ...locale import tr
 from .base import Group
 
 #: IdSet flags of a systemID: whose it is
@@ -62,7 +63,8 @@ class Identifiers(Group):
                             for v in _systemids_in(text.get(line)):
                                 names.setdefault(self.ids.key(v), v)
             for k, line_here, line_there in both:
-                value = names.get(k) or f"(unreadable: see lines {line_here} and {line_there})"
+                value = names.get(k) or tr("(unreadable: see lines {line} and {other_line})", line=line_here,
+                                           other_line=line_there)
                 there = theirs.pop(value, None) or [line_there]
                 here = self.dup_lines.get(value)
                 if here is not None:
@@ -117,27 +119,34 @@ class Identifiers(Group):
         r, info, ids = self.cp.r, self.info, self.ids
         # N5.47
         for sid, lines in self.dup_lines.items():
-            r.add("N5.47", "error", f"systemID {sid} occurs {len(lines)} times (lines {', '.join(map(str, lines[:20]))}"
-                                    f"{', ...' if len(lines) > 20 else ''})", file="arkivstruktur.xml",
-                  line=lines[1], systemID=sid)
-        info("N5.47", f"systemIDs: {ids.count} distinct, {len(self.dup_lines)} duplicated")
+            r.add("N5.47", "error", tr("systemID {systemid} occurs {count} times (lines {lines})", systemid=sid,
+                                       count=len(lines),
+                                       lines=", ".join(map(str, lines[:20])) + (", ..." if len(lines) > 20 else "")),
+                  file="arkivstruktur.xml", line=lines[1], systemID=sid)
+        info("N5.47", tr("systemIDs: {distinct} distinct, {duplicated} duplicated", distinct=ids.count,
+                         duplicated=len(self.dup_lines)))
         # N5.48
         bad = 0
         for value, (n, line, sid, elem) in self.refs_arkivdel.items():
             if (ids.get_flags(value) or 0) & ARKIVDEL == 0:
                 bad += n
-                r.add("N5.48", "error", f"{elem} {sid or '?'} refers to arkivdel {value!r}, which does not exist"
-                                        + (f" ({n} references)" if n > 1 else ""),
-                      file="arkivstruktur.xml", line=line, systemID=sid)
-        info("N5.48", f"invalid arkivdel references: {bad}")
+                if n > 1:
+                    message = tr("{element} {systemid} refers to arkivdel {value!r}, which does not exist "
+                                 "({count} references)", element=elem, systemid=sid or "?", value=value, count=n)
+                else:
+                    message = tr("{element} {systemid} refers to arkivdel {value!r}, which does not exist",
+                                 element=elem, systemid=sid or "?", value=value)
+                r.add("N5.48", "error", message, file="arkivstruktur.xml", line=line, systemID=sid)
+        info("N5.48", tr("invalid arkivdel references: {count}", count=bad))
         # N5.51
         bad = 0
         for value, line, sid in self.refs_klasse:
             if (ids.get_flags(value) or 0) & KLASSE == 0:
                 bad += 1
-                r.add("N5.51", "error", f"saksmappe {sid or '?'} refers to klasse {value!r}, which does not exist",
+                r.add("N5.51", "error", tr("saksmappe {systemid} refers to klasse {value!r}, which does not exist",
+                                           systemid=sid or "?", value=value),
                       file="arkivstruktur.xml", line=line, systemID=sid)
-        info("N5.51", f"invalid class references: {bad} of {len(self.refs_klasse)}")
+        info("N5.51", tr("invalid class references: {count} of {total}", count=bad, total=len(self.refs_klasse)))
 
 
 _SYSTEMID_ELEMENT = re.compile(r"<((?:[\w.-]+:)?)systemID\b[^>]*>.*?</\1systemID\s*>", re.S)

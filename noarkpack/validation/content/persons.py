@@ -7,6 +7,7 @@ Memory: the values of the one open epj:pasient element only."""
 
 from __future__ import annotations
 
+from ...locale import tr
 from .base import Group
 
 
@@ -57,8 +58,8 @@ class Persons(Group):
             return
         kjonn, sex = d.get("kjonn"), d.get("sex")
         if kjonn in ("mann", "kvinne") and sex and kjonn != sex:
-            self.add("NP.02", "warning", "epj:kjonn contradicts the sex digit of epj:fodselsnummer (its 9th digit: "
-                     "odd for mann, even for kvinne)", f, line=d.get("kjonn_line"))
+            self.add("NP.02", "warning", tr("epj:kjonn contradicts the sex digit of epj:fodselsnummer (its 9th digit: "
+                                            "odd for mann, even for kvinne)"), f, line=d.get("kjonn_line"))
 
     def _v_idnum(self, f, value):
         if len(value) == 11 and value.isdigit():
@@ -73,7 +74,8 @@ class Persons(Group):
             return validate_person_number(value).kjonn
         except PersonNumberError as exc:
             # never the number itself: the message of PersonNumberError holds no digits
-            self.add("NP.02", severity, f"{what} is not a valid fødselsnummer, D-nummer or H-nummer ({exc})", f)
+            self.add("NP.02", severity, tr("{element} is not a valid fødselsnummer, D-nummer or H-nummer ({reason})",
+                                           element=what, reason=str(exc)), f)
             return None
 
     def report(self, addml_name: str | None) -> None:
@@ -81,4 +83,4 @@ class Persons(Group):
 
     def report_last(self, addml_name: str | None) -> None:
         if self.checked:
-            self.info("NP.02", f"person numbers checked: {self.checked}")
+            self.info("NP.02", tr("person numbers checked: {count}", count=self.checked))

@@ -17,6 +17,7 @@ these documents were closed, which arkivforskriften § 10 asks of it (as Noark 5
 
 from __future__ import annotations
 
+from ...locale import tr
 from .base import FIELD, Group, up
 
 #: journalposttyper in restanse until avskrevet (compared without case and surrounding blanks)
@@ -88,10 +89,18 @@ class Restanser(Group):
         if status == "utgår" or not (closed_by_date or status == "avsluttet"):
             return  # void, or open (N5.15 reports an open saksmappe)
         self.judged += needing
-        for line, sid, what in waiting:
+        mappe = f.sid or "?"
+        for line, sid, reg_id, typ in waiting:
             self.restanser += 1
-            self.add("NP.07", "warning", f"{what} in a closed mappe ({f.sid or '?'}) has no avskrivning: it is still "
-                                         "a restanse (Noark 5 krav 3.2.9, 3.4.5)", line=line, systemID=sid)
+            if reg_id:
+                message = tr("journalpost {systemid} (registreringsID {registreringsid}), {type}, in a closed mappe "
+                             "({mappe}) has no avskrivning: it is still a restanse (Noark 5 krav 3.2.9, 3.4.5)",
+                             systemid=sid or "?", registreringsid=reg_id, type=typ, mappe=mappe)
+            else:
+                message = tr("journalpost {systemid}, {type}, in a closed mappe ({mappe}) has no avskrivning: it is "
+                             "still a restanse (Noark 5 krav 3.2.9, 3.4.5)", systemid=sid or "?", type=typ,
+                             mappe=mappe)
+            self.add("NP.07", "warning", message, line=line, systemID=sid)
 
     # ------------------------------------------------------------------ registrering
 
@@ -127,9 +136,7 @@ class Restanser(Group):
         state = m.data[_KEY]
         state[3] += 1
         if not avskrevet:
-            reg_id = d.get("registreringsID")
-            what = f"journalpost {f.sid or '?'}" + (f" (registreringsID {reg_id})" if reg_id else "")
-            state[2].append((f.line, f.sid, f"{what}, {typ.strip()},"))
+            state[2].append((f.line, f.sid, d.get("registreringsID"), typ.strip()))
 
     # ------------------------------------------------------------------ after the pass
 
@@ -138,5 +145,5 @@ class Restanser(Group):
 
     def report_last(self, addml_name: str | None) -> None:
         if self.active():
-                self.info("NP.07", f"incoming and internal journalposts in closed mapper: {self.judged}; "
-                               f"without avskrivning: {self.restanser}")
+            self.info("NP.07", tr("incoming and internal journalposts in closed mapper: {count}; "
+                                  "without avskrivning: {restanser}", count=self.judged, restanser=self.restanser))

@@ -25,12 +25,14 @@ not a screened name (M502 screens selected words or all but the first line, neve
 from __future__ import annotations
 
 from ...idset import IdSet
+from ...locale import tr
 from ...model import screening as sk
 from .base import FIELD, Frame, Group, up
 
 _NS = "np10"  # this group's key on the mappe's and registrering's dicts
 _ROLE = {"skjerming navn avsender": True, "skjerming navn mottaker": False}  # value -> screens senders
 _SECTIONS = ("klasse", "saksmappe", "journalpost", "korrespondansepart")
+_PART_I_SAK = "Skjerming navn part i sak"  # a skjermingMetadata value, as messages quote it
 
 
 def _d(f: Frame | None) -> dict | None:
@@ -157,14 +159,20 @@ class Screening(Group):
             p = p.parent
         return out
 
-    def _merknad(self, f: Frame, s: dict, what: str) -> None:
-        """NP.10: the remarks of a screened unit are screened (M502, "Skjerming merknadstekst")."""
+    def _merknad(self, f: Frame, s: dict) -> None:
+        """NP.10: the remarks of a screened unit (mappe or registrering) are screened (M502, "Skjerming
+        merknadstekst")."""
         if not s["merknad"]:
             return
         screens = s["screens"] + self._screens_above(f)
         if screens and not any(v in ("skjerming merknadstekst", "midlertidig skjerming") for v in screens):
-            self._np10(f"the {what} is screened and has merknad, but no skjermingMetadata 'Skjerming "
-                       "merknadstekst' screens the remarks (M502)", f)
+            if f.name == "mappe":
+                message = tr("the mappe is screened and has merknad, but no skjermingMetadata 'Skjerming "
+                             "merknadstekst' screens the remarks (M502)")
+            else:
+                message = tr("the registrering is screened and has merknad, but no skjermingMetadata 'Skjerming "
+                             "merknadstekst' screens the remarks (M502)")
+            self._np10(message, f)
 
     def _title(self, key: str, tittel: str | None, screens: list[str], which: str) -> None:
         """A whole title is screened where no word of it may show (a title of more lines than the first kept
@@ -182,11 +190,11 @@ class Screening(Group):
             return
         d = f.data
         screens = s["screens"]
-        self._merknad(f, s, "mappe")
+        self._merknad(f, s)
         for v in screens:
             if v in _ROLE:
-                self._np10(f"skjermingMetadata '{v.capitalize()}' on a mappe: M502 sets the names of avsender and mottaker "
-                           "for the journalpost", f)
+                self._np10(tr("skjermingMetadata '{value}' on a mappe: M502 sets the names of avsender and mottaker "
+                              "for the journalpost", value=v.capitalize()), f)
         if f.type != "saksmappe" or not (d.get("saksaar") and d.get("sakssekvensnummer")):
             return
         key = f"sm:{d['saksaar']}/{d['sakssekvensnummer']}"
@@ -204,10 +212,10 @@ class Screening(Group):
         if s is None:
             return
         screens = s["screens"]
-        self._merknad(f, s, "registrering")
+        self._merknad(f, s)
         if "skjerming navn part i sak" in screens:
-            self._np10("skjermingMetadata 'Skjerming navn part i sak' on a registrering: M502 sets it for the "
-                       "saksmappe (a journalpost's parties are its avsender and mottaker)", f)
+            self._np10(tr("skjermingMetadata '{value}' on a registrering: M502 sets it for the saksmappe (a "
+                          "journalpost's parties are its avsender and mottaker)", value=_PART_I_SAK), f)
         if not f.sid:
             return
         key = f"jp:{f.sid}"
@@ -222,8 +230,8 @@ class Screening(Group):
                 continue
             names = [n for is_sender, n in s["names"] if is_sender == senders]
             if not names and v in screens:
-                self._np10(f"skjermingMetadata '{v.capitalize()}', but the journalpost has no "
-                           f"{'avsender' if senders else 'mottaker'} (M502)", f)
+                self._np10(tr("skjermingMetadata '{value}', but the journalpost has no {role} (M502)",
+                              value=v.capitalize(), role="avsender" if senders else "mottaker"), f)
             for n in names:
                 self._add_name(f"{key}\x1fr", n)
 
@@ -336,36 +344,36 @@ class Screening(Group):
                     self.screened.add(f"{jp_key}\x1fl\x1f{name}")
                     self.screened.add(f"{jp_key}\x1flmark")
                     if _ROLE[v] != is_sender:
-                        self._np10(f"a korrespondansepart of type '{self._one(p, 'korrespondanseparttype')}' "
-                                   f"has skjermingMetadata '{v.capitalize()}' (M502)", **where)
+                        self._np10(tr("a korrespondansepart of type '{type}' has skjermingMetadata '{value}' (M502)",
+                                      type=self._one(p, "korrespondanseparttype"), value=v.capitalize()), **where)
         if not self.cp.r.wants("NP.10"):
             return
         ids = self.cp.identifiers.ids
         for v in (m.lower() for m in jp.get("skjermingMetadata", [])):
             if v == "skjerming navn part i sak":
-                self._np10("skjermingMetadata 'Skjerming navn part i sak' on a journalpost: M502 sets it for the "
-                           "saksmappe", **where)
+                self._np10(tr("skjermingMetadata '{value}' on a journalpost: M502 sets it for the saksmappe",
+                              value=_PART_I_SAK), **where)
             elif v in _ROLE and _ROLE[v] not in senders:
-                self._np10(f"skjermingMetadata '{v.capitalize()}', but the journalpost has no "
-                           f"{'avsender' if _ROLE[v] else 'mottaker'} (M502)", **where)
+                self._np10(tr("skjermingMetadata '{value}', but the journalpost has no {role} (M502)",
+                              value=v.capitalize(), role="avsender" if _ROLE[v] else "mottaker"), **where)
             if sid and ids is not None and sid in ids and f"{sid}\x1fm\x1f{v}" not in self.screened:
-                self._np10(f"skjermingMetadata '{v.capitalize()}' of the journalpost is not one of its registrering's in "
-                           "arkivstruktur.xml", **where)
+                self._np10(tr("skjermingMetadata '{value}' of the journalpost is not one of its registrering's in "
+                              "arkivstruktur.xml", value=v.capitalize()), **where)
         screens = [m.lower() for m in jp.get("skjermingMetadata", [])]
         for section, lookups in ((rec["saksmappe"], self._lookups(sm_key, None)), (jp, self._lookups(sm_key, jp_key))):
             title, public = self._one(section, "tittel"), self._one(section, "offentligTittel")
             if "midlertidig skjerming" in screens or not title or not self._unscreened_words(title, lookups, extra):
                 continue
             if sk.wholly_masked(public):
-                self._np10("offentligTittel is the whole title replaced by asterisks, though only the screened "
-                           "words are (M025; M502 screens selected words or all but the first line)", **where)
+                self._np10(tr("offentligTittel is the whole title replaced by asterisks, though only the screened "
+                              "words are (M025; M502 screens selected words or all but the first line)"), **where)
             elif section is jp:
                 self.screened.add(f"{jp_key}\x1fwords")
 
     def _internal(self, **where) -> None:
-        self._np10("the name of an internal korrespondansepart (the organisation's own unit or staff, M087) is "
-                   "screened: a duty of confidentiality covers persons' circumstances, not the organisation's own "
-                   "units (offentleglova § 13, forvaltningsloven § 13)", **where)
+        self._np10(tr("the name of an internal korrespondansepart (the organisation's own unit or staff, M087) is "
+                      "screened: a duty of confidentiality covers persons' circumstances, not the organisation's own "
+                      "units (offentleglova § 13, forvaltningsloven § 13)"), **where)
 
     def check_public_journal(self, ev, el, local) -> None:
         """A stream handler for offentligJournal.xml: a screened value shown there is an NP.03 error."""
@@ -373,29 +381,33 @@ class Screening(Group):
             self._oj = self._journal_reader(self._public_record)
         self._oj(ev, el, local)
 
-    def _leak(self, field: str, what: str, rec: dict, sid: str | None) -> None:
+    def _leak(self, message: str, rec: dict, sid: str | None) -> None:
         self.leaks += 1
-        self.cp.r.add("NP.03", "error", f"offentligJournal shows a {field} that the extract screens ({what})",
-                      file="offentligJournal.xml", line=rec.get("line"), systemID=sid)
+        self.cp.r.add("NP.03", "error", message, file="offentligJournal.xml", line=rec.get("line"), systemID=sid)
 
     def _public_record(self, rec: dict) -> None:
         sm_key, jp_key = self._keys(rec)
         sid = jp_key[3:] or None
         jp = rec["journalpost"]
         np03 = self.cp.r.wants("NP.03")
-        for section, keys, what in ((rec["saksmappe"], (sm_key,), f"saksmappe {sm_key[3:]}"),
-                                    (jp, (sm_key, jp_key), f"journalpost {sid}")):
+        for section, keys in ((rec["saksmappe"], (sm_key,)), (jp, (sm_key, jp_key))):
             lookups = self._lookups(sm_key, jp_key if section is jp else None)
             for v in section.get("offentligTittel", []) + section.get("tittel", []):
                 if not np03 or not v:
                     continue
                 if any(f"{k}\x1ft\x1f{v}" in self.screened for k in keys) or self._names_in(v, lookups, set()):
-                    self._leak("title", what, rec, sid)
+                    if section is jp:
+                        message = tr("offentligJournal shows a title that the extract screens (journalpost "
+                                     "{systemid})", systemid=sid)
+                    else:
+                        message = tr("offentligJournal shows a title that the extract screens (saksmappe {saksnr})",
+                                     saksnr=sm_key[3:])
+                    self._leak(message, rec, sid)
             if section is jp and self.cp.r.wants("NP.10"):
                 public = self._one(jp, "offentligTittel")
                 if sk.wholly_masked(public) and f"{jp_key}\x1fwords" in self.screened:
-                    self._np10("offentligTittel is the whole title replaced by asterisks, though only the screened "
-                               "words are (M025; M502 screens selected words or all but the first line)",
+                    self._np10(tr("offentligTittel is the whole title replaced by asterisks, though only the "
+                                  "screened words are (M025; M502 screens selected words or all but the first line)"),
                                file="offentligJournal.xml", line=rec.get("line"), systemID=sid)
         if self.cp.r.wants("NP.10"):
             marked = f"{jp_key}\x1flmark" in self.screened
@@ -410,7 +422,8 @@ class Screening(Group):
         for p in rec["parts"]:
             name = sk.name_key(self._one(p, "korrespondansepartNavn"))
             if name and any(prefix + name in self.screened for prefix in lookups):
-                self._leak("korrespondansepartNavn", f"journalpost {sid}", rec, sid)
+                self._leak(tr("offentligJournal shows a korrespondansepartNavn that the extract screens (journalpost "
+                              "{systemid})", systemid=sid), rec, sid)
 
     def report_public_journal(self, journal_read: bool) -> None:
         """NP.03's and NP.10's results, once the journals were read (``journal_read``: offentligJournal.xml
@@ -419,8 +432,9 @@ class Screening(Group):
         if r.wants("NP.03"):
             r.mark_ran("NP.03")
             if journal_read:
-                r.add("NP.03", "info", f"{self.screened.count} screened values compared, {self.leaks} leaks",
-                      file="offentligJournal.xml")
+                r.add("NP.03", "info", tr("{count} screened values compared, {leaks} leaks", count=self.screened.count,
+                                          leaks=self.leaks), file="offentligJournal.xml")
         if r.wants("NP.10"):
             r.mark_ran("NP.10")
-            r.add("NP.10", "info", f"screening metadata that does not fit what it screens: {self.findings}", file="")
+            r.add("NP.10", "info", tr("screening metadata that does not fit what it screens: {count}",
+                                      count=self.findings), file="")

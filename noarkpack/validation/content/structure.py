@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
+from ...locale import tr
 from .base import FIELD, Group, parse_date, up
+
+#: the dokumentstatus of a deposited document (N5.25)
+_FINISHED = "Dokumentet er ferdigstilt"
 
 
 class Structure(Group):
@@ -124,9 +128,9 @@ class Structure(Group):
         sub, mapper, regs = f.data
         sid = f.sid or "?"
         if sub and mapper:
-            self.add("N5.12", "error", f"klasse {sid} has both sub-classes and folders (mappe)", f)
+            self.add("N5.12", "error", tr("klasse {systemid} has both sub-classes and folders (mappe)", systemid=sid), f)
         if sub and regs:
-            self.add("N5.19", "error", f"klasse {sid} has both sub-classes and registrations", f)
+            self.add("N5.19", "error", tr("klasse {systemid} has both sub-classes and registrations", systemid=sid), f)
         self.per["N5.13"]["with" if mapper else "without"] += 1
         self.n["N5.13 mapper"] += mapper
         self.per["N5.20"]["with" if regs else "without"] += 1
@@ -165,8 +169,9 @@ class Structure(Group):
         if not d["content"]:
             self.n["N5.14"] += 1
             self.add("N5.14", "info",
-                     f"folder without registrations or sub-folders: systemID {f.sid or '?'}, "
-                     f"mappeID {d.get('mappeID') or '?'}, offentligTittel {d.get('offentligTittel') or '?'}", f)
+                     tr("folder without registrations or sub-folders: systemID {systemid}, mappeID {mappeid}, "
+                        "offentligTittel {title}", systemid=f.sid or "?", mappeid=d.get("mappeID") or "?",
+                        title=d.get("offentligTittel") or "?"), f)
         utgaar = (d["status"] or "").lower() == "utgår"
         parent_mappe = f.parent if f.parent is not None and f.parent.name == "mappe" else None
         if not utgaar:
@@ -195,8 +200,9 @@ class Structure(Group):
             return
         items = d["pending"]
         if not d["dokbesk"]:
-            items.append(("N5.21", f"registration without document description: systemID {f.sid or '?'}, "
-                                   f"registreringsID {d.get('registreringsID') or '?'}", f.line, f.sid))
+            items.append(("N5.21", tr("registration without document description: systemID {systemid}, "
+                                      "registreringsID {registreringsid}", systemid=f.sid or "?",
+                                      registreringsid=d.get("registreringsID") or "?"), f.line, f.sid))
         if items:
             m = up(f, "mappe")
             if m is not None:
@@ -221,9 +227,11 @@ class Structure(Group):
                 self.n["N5.24 physical"] += 1
             else:
                 reg = up(f, "registrering")
-                item = ("N5.24", f"document description without document object: systemID {f.sid or '?'}, "
-                                 f"registreringsID {(reg.data or {}).get('registreringsID') if reg else '?'}, "
-                                 f"dokumentnummer {d.get('dokumentnummer') or '?'}", f.line, f.sid)
+                item = ("N5.24", tr("document description without document object: systemID {systemid}, "
+                                    "registreringsID {registreringsid}, dokumentnummer {dokumentnummer}",
+                                    systemid=f.sid or "?",
+                                    registreringsid=(reg.data or {}).get("registreringsID") if reg else "?",
+                                    dokumentnummer=d.get("dokumentnummer") or "?"), f.line, f.sid)
                 if reg is not None:
                     reg.data["pending"].append(item)
                 else:
@@ -254,7 +262,7 @@ class Structure(Group):
             d = parse_date(value)
             if d is None:
                 self.invalid_reg_dates.append(f.line)
-                self.add("N5.27", "error", f"invalid registrering/opprettetDato {value!r}", f)
+                self.add("N5.27", "error", tr("invalid registrering/opprettetDato {value!r}", value=value), f)
                 return
             self.reg_years[d.year] += 1
             lo, hi = self.reg_dates
@@ -282,7 +290,8 @@ class Structure(Group):
         p.data["status"] = value
         self.per["N5.15"][value] += 1
         if value not in ("Avsluttet", "Utgår"):
-            self.add("N5.15", "error", f"saksstatus {value!r}: a deposited folder must be 'Avsluttet' (or 'Utgår')", f)
+            self.add("N5.15", "error", tr("saksstatus {value!r}: a deposited folder must be 'Avsluttet' (or 'Utgår')",
+                                          value=value), f)
 
     def _v_journalposttype(self, f, value):
         p = f.parent
@@ -290,7 +299,7 @@ class Structure(Group):
             return
         self.per["N5.17"][value] += 1
         if not value:
-            self.add("N5.17", "error", "empty journalposttype", f)
+            self.add("N5.17", "error", tr("empty journalposttype"), f)
 
     def _v_journalstatus(self, f, value):
         p = f.parent
@@ -301,80 +310,105 @@ class Structure(Group):
             return
         self.per["N5.22"][value] += 1
         if value not in ("Arkivert", "Utgår"):
-            self.add("N5.22", "error", f"journalstatus {value!r}: a deposited journal record must be 'Arkivert' (or 'Utgår')", f)
+            self.add("N5.22", "error", tr("journalstatus {value!r}: a deposited journal record must be 'Arkivert' "
+                                          "(or 'Utgår')", value=value), f)
 
     def _v_dokumentstatus(self, f, value):
         if f.parent is None or f.parent.name != "dokumentbeskrivelse":
             return
         self.per["N5.25"][value] += 1
         if value != "Dokumentet er ferdigstilt":
-            self.add("N5.25", "error", f"dokumentstatus {value!r}: must be 'Dokumentet er ferdigstilt'", f)
+            self.add("N5.25", "error", tr("dokumentstatus {value!r}: must be {expected!r}", value=value,
+                                          expected=_FINISHED), f)
 
     # ------------------------------------------------------------------ after the pass
 
     def report(self, addml_name: str | None) -> None:
         r, a, info, per, n = self.cp.r, self.cp.addml, self.info, self.per, self.n
-        info("N5.04", f"archives: {sum(self.arkiv_levels.values())}"
-             + (f" (per level: {dict(sorted(self.arkiv_levels.items()))})" if len(self.arkiv_levels) > 1 else ""))
-        info("N5.05", f"archive parts: {n['arkivdel']}"
-             + (f" (per arkiv: {dict(self.arkivdel_per_arkiv)})" if len(self.arkivdel_per_arkiv) > 1 else ""))
+        archives = sum(self.arkiv_levels.values())
+        if len(self.arkiv_levels) > 1:
+            info("N5.04", tr("archives: {count} (per level: {per_level})", count=archives,
+                             per_level=dict(sorted(self.arkiv_levels.items()))))
+        else:
+            info("N5.04", tr("archives: {count}", count=archives))
+        if len(self.arkivdel_per_arkiv) > 1:
+            info("N5.05", tr("archive parts: {count} (per arkiv: {per_arkiv})", count=n["arkivdel"],
+                             per_arkiv=dict(self.arkivdel_per_arkiv)))
+        else:
+            info("N5.05", tr("archive parts: {count}", count=n["arkivdel"]))
         for sid, status in self.arkivdel_status:
-            info("N5.06", f"arkivdel {sid}: {status}", systemID=sid)
-        info("N5.07", f"classification systems: {sum(self.ks_per_arkivdel.values())}")
+            info("N5.06", tr("arkivdel {systemid}: {status}", systemid=sid, status=status), systemID=sid)
+        info("N5.07", tr("classification systems: {count}", count=sum(self.ks_per_arkivdel.values())))
         total_classes = sum(sum(k[3].values()) for k in self.ks_info)
-        info("N5.08", f"classes: {total_classes}")
+        info("N5.08", tr("classes: {count}", count=total_classes))
         for arkivdel, sid, primary, levels, empty in self.ks_info:
-            info("N5.08", f"classification system {sid} ({'primary' if primary else 'secondary'}): "
-                          f"{sum(levels.values())} classes, per level {dict(sorted(levels.items()))}", systemID=sid)
+            if primary:
+                message = tr("classification system {systemid} (primary): {count} classes, per level {per_level}",
+                             systemid=sid, count=sum(levels.values()), per_level=dict(sorted(levels.items())))
+            else:
+                message = tr("classification system {systemid} (secondary): {count} classes, per level {per_level}",
+                             systemid=sid, count=sum(levels.values()), per_level=dict(sorted(levels.items())))
+            info("N5.08", message, systemID=sid)
             if primary and empty:
-                info("N5.09", f"classification system {sid}: {empty} classes without sub-classes, folders or "
-                              "registrations", systemID=sid)
+                info("N5.09", tr("classification system {systemid}: {count} classes without sub-classes, folders or "
+                                 "registrations", systemid=sid, count=empty), systemID=sid)
         empty_total = sum(k[4] for k in self.ks_info if k[2])
-        info("N5.09", f"empty classes in primary classification systems: {empty_total}")
+        info("N5.09", tr("empty classes in primary classification systems: {count}", count=empty_total))
         # N5.10
         folders = sum(per["N5.10"].values())
-        info("N5.10", f"folders: {folders}")
+        info("N5.10", tr("folders: {count}", count=folders))
         for (typ, level), k in sorted(per["N5.10"].items()):
-            info("N5.10", f"{typ} at level {level}: {k}")
+            info("N5.10", tr("{type} at level {level}: {count}", type=typ, level=level, count=k))
         documented = a.occurrences("mappe") if a.parsed else None
         if (documented or 0) != folders:
-            r.add("N5.10", "error", f"the ADDML documents {documented if documented is not None else 'no'} folders "
-                                    f"(numberOfOccurrences mappe), arkivstruktur.xml has {folders}",
-                  file=addml_name or "arkivuttrekk.xml")
+            if documented is None:
+                message = tr("the ADDML documents no folders (numberOfOccurrences mappe), arkivstruktur.xml has "
+                             "{count}", count=folders)
+            else:
+                message = tr("the ADDML documents {documented} folders (numberOfOccurrences mappe), "
+                             "arkivstruktur.xml has {count}", documented=documented, count=folders)
+            r.add("N5.10", "error", message, file=addml_name or "arkivuttrekk.xml")
         for y, k in sorted(self.mappe_years.items()):
-            info("N5.11", f"{y}: {k} folders")
-        info("N5.13", f"classes with folders: {per['N5.13']['with']}, without: {per['N5.13']['without']}")
-        info("N5.14", f"folders without registrations or sub-folders: {n['N5.14']}")
+            info("N5.11", tr("{year}: {count} folders", year=y, count=k))
+        info("N5.13", tr("classes with folders: {with_folders}, without: {without}", with_folders=per["N5.13"]["with"],
+                         without=per["N5.13"]["without"]))
+        info("N5.14", tr("folders without registrations or sub-folders: {count}", count=n["N5.14"]))
         for v, k in per["N5.15"].items():
-            info("N5.15", f"saksstatus {v!r}: {k}")
+            info("N5.15", tr("saksstatus {value!r}: {count}", value=v, count=k))
         regs = n["registrering"]
-        info("N5.16", f"registrations: {regs}")
+        info("N5.16", tr("registrations: {count}", count=regs))
         for typ, k in per["N5.16"].items():
-            info("N5.16", f"{typ}: {k}")
+            info("N5.16", tr("{type}: {count}", type=typ, count=k))
         documented = a.occurrences("registrering") if a.parsed else None
         if (documented or 0) != regs:
-            r.add("N5.16", "error", f"the ADDML documents {documented if documented is not None else 'no'} "
-                                    f"registrations (numberOfOccurrences registrering), arkivstruktur.xml has {regs}",
-                  file=addml_name or "arkivuttrekk.xml")
+            if documented is None:
+                message = tr("the ADDML documents no registrations (numberOfOccurrences registrering), "
+                             "arkivstruktur.xml has {count}", count=regs)
+            else:
+                message = tr("the ADDML documents {documented} registrations (numberOfOccurrences registrering), "
+                             "arkivstruktur.xml has {count}", documented=documented, count=regs)
+            r.add("N5.16", "error", message, file=addml_name or "arkivuttrekk.xml")
         for v, k in per["N5.17"].items():
-            info("N5.17", f"journalposttype {v!r}: {k}")
+            info("N5.17", tr("journalposttype {value!r}: {count}", value=v, count=k))
         if not per["N5.17"]:
-            info("N5.17", "journal records: 0")
+            info("N5.17", tr("journal records: 0"))
         for y, k in sorted(self.reg_years.items()):
-            info("N5.18", f"{y}: {k} registrations")
-        info("N5.20", f"registrations directly under classes: {n['N5.20 regs']}; classes without: "
-                      f"{per['N5.20']['without']}")
-        info("N5.21", f"registrations without document description: {self.cp.committed['N5.21']}")
+            info("N5.18", tr("{year}: {count} registrations", year=y, count=k))
+        info("N5.20", tr("registrations directly under classes: {count}; classes without: {without}",
+                         count=n["N5.20 regs"], without=per["N5.20"]["without"]))
+        info("N5.21", tr("registrations without document description: {count}", count=self.cp.committed["N5.21"]))
         for v, k in per["N5.22"].items():
-            info("N5.22", f"journalstatus {v!r}: {k}")
-        info("N5.23", f"document descriptions: {n['dokumentbeskrivelse']}")
-        info("N5.24", f"document descriptions without document object: {self.cp.committed['N5.24']} "
-                      f"(on physical media: {n['N5.24 physical']})")
+            info("N5.22", tr("journalstatus {value!r}: {count}", value=v, count=k))
+        info("N5.23", tr("document descriptions: {count}", count=n["dokumentbeskrivelse"]))
+        info("N5.24", tr("document descriptions without document object: {count} (on physical media: {physical})",
+                         count=self.cp.committed["N5.24"], physical=n["N5.24 physical"]))
         for v, k in per["N5.25"].items():
-            info("N5.25", f"dokumentstatus {v!r}: {k}")
-        info("N5.26", f"document objects: {n['dokumentobjekt']}")
+            info("N5.25", tr("dokumentstatus {value!r}: {count}", value=v, count=k))
+        info("N5.26", tr("document objects: {count}", count=n["dokumentobjekt"]))
         lo, hi = self.reg_dates
-        info("N5.27", f"registrations: {regs}; first created {lo or '-'}, last {hi or '-'}")
+        info("N5.27", tr("registrations: {count}; first created {first}, last {last}", count=regs, first=lo or "-",
+                         last=hi or "-"))
         if self.invalid_reg_dates:
-            r.add("N5.27", "error", f"{len(self.invalid_reg_dates)} registrations have an invalid opprettetDato",
+            r.add("N5.27", "error", tr("{count} registrations have an invalid opprettetDato",
+                                       count=len(self.invalid_reg_dates)),
                   file="arkivstruktur.xml", line=self.invalid_reg_dates[0])

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ...idset import IdSet
+from ...locale import tr
 from ..report import Report
 from ..source import ExtractSource
 from .base import AS_FILE, FIELD, FIELD_AT, XSI_TYPE, Frame, up
@@ -365,7 +366,7 @@ class ContentPass:
 
     def _empty(self, f: Frame) -> None:
         # N5.63: Arkade locates this "after systemID X"; we give the line and that systemID.
-        self.add("N5.63", "error", f"element {f.name} has no content", f)
+        self.add("N5.63", "error", tr("element {element} has no content", element=f.name), f)
 
     def commit(self, pending) -> None:
         """Report findings that waited for their folders' status (none was 'Utgår')."""
