@@ -10,6 +10,11 @@ or content control/analysis (runs in the one streaming pass over
 arkivstruktur.xml).  ``severity`` is the worst severity the test can report;
 most analysis tests only report ``info`` findings (counts and lists).
 
+Bokmål and English (issue 20): ``name`` and ``purpose`` are English msgids (``N_``: NP.xx names and every
+purpose), the same in every language; :meth:`TestInfo.title` / :func:`display_name` give the name to show in the
+current language (Arkade's for N5.xx), :attr:`TestInfo.description` / :func:`purpose` the purpose, and
+:meth:`TestInfo.localized` a copy with both translated.
+
 docs/validation.md documents the same table for archivists.
 """
 
