@@ -56,14 +56,23 @@ def test_names_as_arkade_prints_them():
 
 def test_reports_show_the_name_beside_the_id():
     report = validate(SAMPLES / "arkade-small", identify_formats=False)
+    # the report speaks the current language (English in the tests) unless told otherwise
+    assert report.lang == "en"
     lines = report.summary_lines()
-    assert any(line.startswith("  N5.22 Antall av ulike journalstatuser \u2014 failed") for line in lines), lines
+    assert any(line.startswith("  N5.22 Number of each different journal status \u2014 failed") for line in lines), lines
     summary = report.summary()["tests"]
-    assert summary["N5.22"]["arkade_name"] == "Antall av ulike journalstatuser"
+    assert summary["N5.22"]["arkade_name"] == "Number of each different journal status"
     assert summary["N5.22"]["name"] == catalogue.get("N5.22").name  # the key kept
+    assert summary["N5.22"]["status"] == "failed"  # a code, in every language
     assert "arkade_name" not in summary["NP.01"]
+    report.lang = "nb"
+    lines = report.summary_lines()
+    assert any(line.startswith("  N5.22 Antall av ulike journalstatuser \u2014 ") for line in lines), lines
+    assert report.summary()["tests"]["N5.22"]["arkade_name"] == "Antall av ulike journalstatuser"
     html = report.to_html()
     assert "N5.29 Antall av ulike dokumentformater" in html
     report.lang = "en"
     assert report.summary()["tests"]["N5.29"]["arkade_name"] == "Number of each different document format"
     json.dumps(report.summary())
+    report.lang = None  # back to the current language
+    assert report.lang == "en"

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from ..locale import tr
+
 
 @dataclass
 class FileEntry:
@@ -127,17 +129,17 @@ def read_addml(stream, file: str = "arkivuttrekk.xml") -> AddmlInfo:
     try:
         root = etree.parse(stream, parser).getroot()
     except etree.XMLSyntaxError as exc:
-        info.problems.append((f"{file} is not well-formed XML: {exc.msg}", exc.lineno))
+        info.problems.append((tr("{file} is not well-formed XML: {error}", file=file, error=exc.msg), exc.lineno))
         return info
     except OSError as exc:  # lxml reports undecodable bytes this way
-        info.problems.append((f"{file} cannot be read as XML: {exc}", None))
+        info.problems.append((tr("{file} cannot be read as XML: {error}", file=file, error=str(exc)), None))
         return info
     info.parsed = True
     dataset = _child(root, "dataset")
     dos = _child(dataset, "dataObjects") if dataset is not None else None
     top = _child(dos, "dataObject") if dos is not None else None
     if top is None:
-        info.problems.append((f"{file} has no dataset/dataObjects/dataObject", root.sourceline))
+        info.problems.append((tr("{file} has no dataset/dataObjects/dataObject", file=file), root.sourceline))
         return info
     ctx = None
     ref = _child(dataset, "reference")
@@ -163,7 +165,7 @@ def read_addml(stream, file: str = "arkivuttrekk.xml") -> AddmlInfo:
                 info.end = _value(p)
     inf = _prop(top, "info")
     if inf is None:
-        info.problems.append((f"{file}: the first dataObject has no 'info' property", top.sourceline))
+        info.problems.append((tr("{file}: the first dataObject has no 'info' property", file=file), top.sourceline))
     else:
         typ = _prop(inf, "type")
         if typ is not None:

@@ -7,6 +7,7 @@ import re
 import tomllib
 
 from ..hashing import hash_stream
+from ..locale import tr
 from .addml import read_addml
 from .content import hash_algorithm
 from .source import ADDML_NAMES
@@ -30,7 +31,7 @@ class AddmlTests:
                 self.addml_name = n
                 break
         if self.addml_name is None:
-            r.add("N5.01", "error", "arkivuttrekk.xml (ADDML) is missing: the extract is not documented",
+            r.add("N5.01", "error", tr("arkivuttrekk.xml (ADDML) is missing: the extract is not documented"),
                   file="arkivuttrekk.xml")
             return
         with self.src.open(self.addml_name) as fh:
@@ -47,22 +48,22 @@ class AddmlTests:
         r.mark_ran("N5.01")
         if not self.addml.parsed:
             if not self.src.exists("arkivstruktur.xml"):
-                r.add("N5.01", "error", "arkivstruktur.xml is missing", file="arkivstruktur.xml")
+                r.add("N5.01", "error", tr("arkivstruktur.xml is missing"), file="arkivstruktur.xml")
             return
         seen = set()
         for obj in self.addml.objects:
             entries = ([obj.file] if obj.file else []) + obj.schemas
             if obj.file is None:
-                r.add("N5.01", "error", f"dataObject {obj.name!r} names no file", file=self.addml_name)
+                r.add("N5.01", "error", tr("dataObject {name!r} names no file", name=obj.name), file=self.addml_name)
             for e in entries:
                 if not e.name or e.name in seen:
                     continue
                 seen.add(e.name)
                 if not self.src.exists(e.name):
-                    r.add("N5.01", "error", f"{e.name} is listed in the ADDML but missing from the extract",
+                    r.add("N5.01", "error", tr("{file} is listed in the ADDML but missing from the extract", file=e.name),
                           file=self.addml_name, line=e.line)
         if self.addml.object("arkivstruktur") is None:
-            r.add("N5.01", "error", "the ADDML does not list arkivstruktur.xml", file=self.addml_name)
+            r.add("N5.01", "error", tr("the ADDML does not list arkivstruktur.xml"), file=self.addml_name)
 
     # ------------------------------------------------------------------ N5.02
 
@@ -84,29 +85,32 @@ class AddmlTests:
                 if not e.has_checksum:
                     if is_schema and not self.src.exists(e.name):
                         continue  # an undocumented reference to a schema: N5.01/N5.03 speak for it
-                    r.add("N5.02", "error", f"the ADDML records no checksum for {e.name}", **where)
+                    r.add("N5.02", "error", tr("the ADDML records no checksum for {file}", file=e.name), **where)
                     continue
                 if not e.algorithm:
-                    r.add("N5.02", "error", f"the ADDML records no checksum algorithm for {e.name}", **where)
+                    r.add("N5.02", "error", tr("the ADDML records no checksum algorithm for {file}", file=e.name), **where)
                     continue
                 algo = hash_algorithm(e.algorithm)
                 if algo is None:
-                    r.add("N5.02", "error", f"unsupported checksum algorithm {e.algorithm!r} for {e.name}", **where)
+                    r.add("N5.02", "error", tr("unsupported checksum algorithm {algorithm!r} for {file}",
+                                               algorithm=e.algorithm, file=e.name), **where)
                     continue
                 if not self.src.exists(e.name):
-                    r.add("N5.02", "error", f"{e.name} not found", **where)
+                    r.add("N5.02", "error", tr("{file} not found", file=e.name), **where)
                     continue
                 with self.src.open(e.name) as fh:
                     actual = hash_stream(fh, (algo,))[algo]
                 if (e.checksum or "").strip().lower() != actual:
-                    r.add("N5.02", "error", f"checksum mismatch for {e.name}: the ADDML records "
-                                            f"{(e.checksum or '').lower()}, the file has {actual} ({e.algorithm})",
-                          **where)
+                    r.add("N5.02", "error", tr("checksum mismatch for {file}: the ADDML records {recorded}, the file "
+                                               "has {actual} ({algorithm})", file=e.name,
+                                               recorded=(e.checksum or "").lower(), actual=actual,
+                                               algorithm=e.algorithm), **where)
                 else:
-                    r.add("N5.02", "info", f"{e.name}: {e.algorithm} checksum matches", **where)
+                    r.add("N5.02", "info", tr("{file}: {algorithm} checksum matches", file=e.name,
+                                              algorithm=e.algorithm), **where)
                     if algo != "sha256":
-                        r.add("N5.02", "warning", f"{e.name}: checksum algorithm {e.algorithm}; Arkade accepts "
-                                                  "only SHA-256", **where)
+                        r.add("N5.02", "warning", tr("{file}: checksum algorithm {algorithm}; Arkade accepts only "
+                                                     "SHA-256", file=e.name, algorithm=e.algorithm), **where)
 
     # ------------------------------------------------------------------ NP.04
 
@@ -132,10 +136,11 @@ class AddmlTests:
                 digest = hash_stream(fh)["sha256"]
             sets = pins.get(name, {})
             if digest in sets:
-                r.add("NP.04", "info", f"{name} is the official file of {sets[digest]}", file=name)
+                r.add("NP.04", "info", tr("{file} is the official file of {set}", file=name, set=sets[digest]),
+                      file=name)
             else:
-                r.add("NP.04", "warning", f"{name} differs from every pinned official version "
-                                          f"(SHA-256 {digest}); line endings or edits may have changed it",
+                r.add("NP.04", "warning", tr("{file} differs from every pinned official version (SHA-256 {digest}); "
+                                             "line endings or edits may have changed it", file=name, digest=digest),
                       file=name)
 
     # ------------------------------------------------------------------ NP.05
@@ -156,5 +161,6 @@ class AddmlTests:
             prolog = head[: root.start()] if root else head
             if b"<!DOCTYPE" in prolog:
                 line = prolog[: prolog.index(b"<!DOCTYPE")].count(b"\n") + 1
-                r.add("NP.05", "error", f"{name} declares a DTD (<!DOCTYPE>): its entities were not resolved and "
-                                        "a Noark 5 extract has none; remove the declaration", file=name, line=line)
+                r.add("NP.05", "error", tr("{file} declares a DTD (<!DOCTYPE>): its entities were not resolved and "
+                                           "a Noark 5 extract has none; remove the declaration", file=name),
+                      file=name, line=line)

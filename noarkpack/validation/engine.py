@@ -26,6 +26,7 @@ from lxml import etree
 
 from ..formats import raw_formats
 from ..idset import IdSet
+from ..locale import tr
 from ..progress import Progress
 from . import addml_tests, catalogue, content, journals, listing, parallel, schema_resolve, vsm_docs
 from .addml import AddmlInfo
@@ -169,8 +170,8 @@ def validate(
         try:
             selected = catalogue.normalise_ids(tests)
         except KeyError as exc:
-            raise ValidationError(f"unknown test id {exc.args[0]!r}",
-                                  hint="see noarkpack.validation.catalogue for the ids") from None
+            raise ValidationError(tr("unknown test id {id!r}", id=exc.args[0]),
+                                  hint=tr("see noarkpack.validation.catalogue for the ids")) from None
     src = source or open_source(path)
     report = Report(str(path) if path is not None else src.name, tests=selected, limit=limit)
     report.facts["extract"] = src.name
@@ -182,7 +183,7 @@ def validate(
                 import pygfried  # noqa: F401
             except ImportError:
                 ident = None
-                report.add("NP.01", "warning", "Siegfried (pygfried) is not installed: formats not identified")
+                report.add("NP.01", "warning", tr("Siegfried (pygfried) is not installed: formats not identified"))
         run = _Run(src, report, store, progress, ident)
         run.read_addml()
         if report.wants("N5.01"):
@@ -202,10 +203,10 @@ def validate(
             progress=progress, mergeable=run.may_split(), expected_bytes=src.size("arkivstruktur.xml") or 0)
         res = run.stream_content(cp)
         if res is None:
-            report.add("N5.01", "error", "arkivstruktur.xml is missing", file="arkivstruktur.xml")
+            report.add("N5.01", "error", tr("arkivstruktur.xml is missing"), file="arkivstruktur.xml")
         elif not res.read_ok:
             for t in ("N5.47", "N5.16", "N5.10"):
-                report.add(t, "warning", "arkivstruktur.xml could not be read to the end: results are partial",
+                report.add(t, "warning", tr("arkivstruktur.xml could not be read to the end: results are partial"),
                            file="arkivstruktur.xml", line=res.fatal_line)
         run.changelog(cp)
         run.journals(cp)

@@ -5,6 +5,7 @@ are sorted by løpenummer, content.creation_order), endringslogg.xml
 
 from __future__ import annotations
 
+from ..locale import tr
 from .content import ContentPass, parse_date
 
 TESTS = ("N5.59", "N5.60", "N5.61", "N5.62")
@@ -56,8 +57,8 @@ class Journals:
         for t in ("N5.59", "N5.60"):
             for v in vals:
                 if v is not None and v.strip().lower() == "skarp":
-                    self.r.add(t, "warning", "the ADDML says period separation 'skarp'; read as 'skarpt' "
-                                             "(Arkade would treat it as soft)", file=self.addml_name)
+                    self.r.add(t, "warning", tr("the ADDML says period separation 'skarp'; read as 'skarpt' "
+                                                "(Arkade would treat it as soft)"), file=self.addml_name)
         return all(v is not None and v.strip().lower() in ("skarpt", "skarp") for v in vals)
 
     def journals(self, cp: ContentPass) -> None:
@@ -81,34 +82,42 @@ class Journals:
         # N5.59
         r.mark_ran("N5.59")
         if oj is None or lj is None:
-            r.add("N5.59", "error", "the number of journal records could not be read from offentligJournal.xml "
-                                    "and loependeJournal.xml (missing or unreadable)", file="")
+            r.add("N5.59", "error", tr("the number of journal records could not be read from offentligJournal.xml "
+                                       "and loependeJournal.xml (missing or unreadable)"), file="")
         else:
-            r.add("N5.59", "info", f"journal records: {cp.structure.journalposts} in arkivstruktur.xml, {oj[0]} in "
-                                   f"offentligJournal.xml, {lj[0]} in loependeJournal.xml", file="")
+            r.add("N5.59", "info", tr("journal records: {archive} in arkivstruktur.xml, {public} in "
+                                      "offentligJournal.xml, {running} in loependeJournal.xml",
+                                      archive=cp.structure.journalposts, public=oj[0], running=lj[0]), file="")
             if oj[0] != lj[0]:
-                r.add("N5.59", "error", f"the journals disagree: offentligJournal.xml has {oj[0]} journal records, "
-                                        f"loependeJournal.xml {lj[0]}", file="offentligJournal.xml")
+                r.add("N5.59", "error", tr("the journals disagree: offentligJournal.xml has {public} journal records, "
+                                           "loependeJournal.xml {running}", public=oj[0], running=lj[0]),
+                      file="offentligJournal.xml")
             if sharp and not (cp.structure.journalposts == oj[0] == lj[0]):
-                r.add("N5.59", "error", f"with sharp period separation the journals ({oj[0]}, {lj[0]}) must list every "
-                                        f"journal record of arkivstruktur.xml ({cp.structure.journalposts})", file="arkivstruktur.xml")
+                r.add("N5.59", "error", tr("with sharp period separation the journals ({public}, {running}) must list "
+                                           "every journal record of arkivstruktur.xml ({archive})", public=oj[0],
+                                           running=lj[0], archive=cp.structure.journalposts),
+                      file="arkivstruktur.xml")
         # N5.60
         r.mark_ran("N5.60")
         lo, hi = cp.structure.journal_dates
         if oj is None or lj is None:
-            r.add("N5.60", "error", "start and end dates could not be read from the journals (missing or unreadable)",
-                  file="")
+            r.add("N5.60", "error", tr("start and end dates could not be read from the journals (missing or "
+                                       "unreadable)"), file="")
         elif lo is None:
-            r.add("N5.60", "error", "no valid registrering/journaldato found in arkivstruktur.xml",
+            r.add("N5.60", "error", tr("no valid registrering/journaldato found in arkivstruktur.xml"),
                   file="arkivstruktur.xml")
         else:
-            r.add("N5.60", "info", f"journaldato in arkivstruktur.xml {lo} – {hi}; offentligJournal {oj[1]} – {oj[2]}; "
-                                   f"loependeJournal {lj[1]} – {lj[2]}", file="")
+            r.add("N5.60", "info", tr("journaldato in arkivstruktur.xml {first} – {last}; offentligJournal "
+                                      "{public_start} – {public_end}; loependeJournal {running_start} – {running_end}",
+                                      first=str(lo), last=str(hi), public_start=str(oj[1]), public_end=str(oj[2]),
+                                      running_start=str(lj[1]), running_end=str(lj[2])), file="")
             if (oj[1], oj[2]) != (lj[1], lj[2]):
-                r.add("N5.60", "error", "the journals' start and end dates disagree", file="offentligJournal.xml")
+                r.add("N5.60", "error", tr("the journals' start and end dates disagree"), file="offentligJournal.xml")
             if sharp and not ((lo, hi) == (oj[1], oj[2]) == (lj[1], lj[2])):
-                r.add("N5.60", "error", f"with sharp period separation the journals' dates ({oj[1]} – {oj[2]}) must equal "
-                                        f"the first and last journaldato of arkivstruktur.xml ({lo} – {hi})",
+                r.add("N5.60", "error", tr("with sharp period separation the journals' dates ({start} – {end}) must "
+                                           "equal the first and last journaldato of arkivstruktur.xml "
+                                           "({first} – {last})", start=str(oj[1]), end=str(oj[2]), first=str(lo),
+                                           last=str(hi)),
                       file="arkivstruktur.xml")
 
     def changelog(self, cp: ContentPass) -> None:
@@ -127,16 +136,18 @@ class Journals:
                 v = (el.text or "").strip()
                 if v not in ids:
                     count["bad"] += 1
-                    r.add("N5.62", "error", f"referanseArkivenhet {v!r} is not a systemID in arkivstruktur.xml",
+                    r.add("N5.62", "error", tr("referanseArkivenhet {value!r} is not a systemID in arkivstruktur.xml",
+                                               value=v),
                           file=name, line=el.sourceline, systemID=v or None)
 
         res = self.stream("endringslogg", name, handler)
         r.mark_ran("N5.61")
         r.mark_ran("N5.62")
         if res is None:
-            r.add("N5.61", "error", f"{name} not found", file=name)
-            r.add("N5.62", "error", f"{name} not found", file=name)
+            r.add("N5.61", "error", tr("{file} not found", file=name), file=name)
+            r.add("N5.62", "error", tr("{file} not found", file=name), file=name)
             return
-        r.add("N5.61", "info", f"logged changes: {count['endring']}", file=name)
+        r.add("N5.61", "info", tr("logged changes: {count}", count=count["endring"]), file=name)
         if not res.read_ok:
-            r.add("N5.61", "error", f"{name} could not be read to the end", file=name, line=res.fatal_line)
+            r.add("N5.61", "error", tr("{file} could not be read to the end", file=name), file=name,
+                  line=res.fatal_line)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ..idset import IdSet
+from ..locale import tr
 from .content import F_ON_DISK
 from .identify_child import member_record
 from .source import TarSource, norm_ref
@@ -27,7 +28,7 @@ class DocumentListing:
         self.doc_dir = self.src.document_dir()
         r.mark_ran("N5.28")
         if self.doc_dir is None:
-            r.add("N5.28", "error", "the documents folder (dokumenter, DOKUMENT, ...) is missing", file="")
+            r.add("N5.28", "error", tr("the documents folder (dokumenter, DOKUMENT, ...) is missing"), file="")
         else:
             self.docs = IdSet(stable=self.may_split())  # stable: the parallel pass hands it to a child
             n = 0
@@ -74,19 +75,20 @@ class DocumentListing:
                 self._identify_members(Path(members.name), n)
             self.doc_count = n
             if n:
-                r.add("N5.28", "info", f"document files found: {n}", file=self.doc_dir + "/")
+                r.add("N5.28", "info", tr("document files found: {count}", count=n), file=self.doc_dir + "/")
             else:
-                r.add("N5.28", "error", "the documents folder holds no files", file=self.doc_dir + "/")
+                r.add("N5.28", "error", tr("the documents folder holds no files"), file=self.doc_dir + "/")
         raw = self.addml.antall_dokumentfiler
         try:
             documented = int(raw) if raw is not None else None
         except ValueError:
             documented = None
         if documented is None:
-            r.add("N5.28", "error", "the ADDML does not document the number of document files (antallDokumentfiler)",
+            r.add("N5.28", "error", tr("the ADDML does not document the number of document files "
+                                       "(antallDokumentfiler)"),
                   file=self.addml_name or "arkivuttrekk.xml")
         else:
-            r.add("N5.28", "info", f"document files documented: {documented}", file=self.addml_name)
+            r.add("N5.28", "info", tr("document files documented: {count}", count=documented), file=self.addml_name)
             if documented != self.doc_count:
-                r.add("N5.28", "error", f"the ADDML documents {documented} document files, {self.doc_count} were found",
-                      file=self.addml_name)
+                r.add("N5.28", "error", tr("the ADDML documents {documented} document files, {found} were found",
+                                           documented=documented, found=self.doc_count), file=self.addml_name)

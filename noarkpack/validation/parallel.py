@@ -38,6 +38,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..fsutil import kill_child, start_child
+from ..locale import current, set_language
 from .content import ContentPass, content_pass
 from .report import Report
 from .xmlstream import CHUNK, ContainerPuller, StreamResult, in_own_thread
@@ -232,7 +233,8 @@ def _parent(path: Path, size: int, split: Split, cp: ContentPass, report: Report
                 "tests": set(report.selected), "limit": report.limit, "addml": addml, "docs": cp.docs,
                 "doc_dir": cp.doc_dir, "identify": identify, "head_end": split.head_end,
                 "tail_start": split.tail_start, "tail_bytes": size - split.tail_start, "workdir": tmp,
-                "identifications": shared_identifications() if identify else None}
+                "identifications": shared_identifications() if identify else None,
+                "lang": current()}  # the child's findings in this run's language (a web request's, too)
         child: _Child | None = None
         try:
             try:
@@ -412,6 +414,7 @@ def _child(args: dict, report_progress) -> dict:
     from ..formats import raw_formats
     from .source import identify_document, open_source
 
+    set_language(args.get("lang"))  # this process makes texts for the parent only: in the parent's language
     identify = None
     if args["identify"]:
         from ..documents import adopt_identifications

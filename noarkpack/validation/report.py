@@ -25,17 +25,36 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable, Iterator
 
 from ..findings import SEVERITIES, Finding, finding_json
+from ..locale import N_, current, language, tr
+from ..locale import check as _check_language
 from . import catalogue
 
 # characters XML 1.0 does not allow (a message may quote bytes from a broken extract)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _listed(shown: int, total: int, what: str) -> str:
-    """How many of a testcase's findings its JUnit text lists, out of how many."""
+def _listed(shown: int, total: int, errors: bool) -> str:
+    """How many of a testcase's findings (its errors, or its warnings and infos) its JUnit text lists, out of
+    how many."""
+    if errors:
+        if shown >= total:
+            return tr("{total} errors in all", total=total)
+        return tr("the first {shown} of {total} errors are listed; all are in the JSON report (--json, no --limit)",
+                  shown=shown, total=total)
     if shown >= total:
-        return f"{total} {what} in all"
-    return f"the first {shown} of {total} {what} are listed; all are in the JSON report (--json, no --limit)"
+        return tr("{total} warnings and infos in all", total=total)
+    return tr("the first {shown} of {total} warnings and infos are listed; all are in the JSON report "
+              "(--json, no --limit)", shown=shown, total=total)
+
+
+#: a test's status (a code: the JSON's "status") → its label for a person (translated where shown)
+STATUS_LABELS = {"failed": N_("failed"), "passed with warnings": N_("passed with warnings"), "passed": N_("passed"),
+                 "not run": N_("not run")}
+
+
+def status_label(status: str) -> str:
+    """The label of a test ``status`` in the current language."""
+    return tr(STATUS_LABELS[status])
 
 
 class FindingList:
@@ -190,8 +209,18 @@ class Report:
         self.facts: dict[str, Any] = {}  # version, extract root, bytes read, ...
         self.started = time.time()
         self.seconds = 0.0
-        #: the language of Arkade's test names in the summary lines and HTML ("nb" or "en"; catalogue.LANGUAGES)
-        self.lang = "nb"
+        self._lang: str | None = None
+
+    @property
+    def lang(self) -> str:
+        """The language of the report's own texts and of Arkade's test names in the summary lines, the JUnit
+        XML and the HTML ("nb" or "en"): the current language (:func:`noarkpack.locale.current`) unless set.
+        The findings' messages are in the language they were made in (the run's)."""
+        return self._lang or current()
+
+    @lang.setter
+    def lang(self, value: str | None) -> None:
+        self._lang = _check_language(value) if value else None
 
     # -- adding ----------------------------------------------------------------
 
@@ -341,11 +370,20 @@ class Report:
         yield ("]" if first else "\n  ]") + ',\n  "summary": ' + dump(self.summary(), "  ") + "\n}"
 
     def summary_lines(self) -> list[str]:
-        """A short terminal summary: verdict, then failed/warning tests with their first finding."""
+        """A short terminal summary: verdict, then failed/warning tests with their first finding (in
+        :attr:`lang`)."""
+        with language(self.lang):
+            return self._summary_lines()
+
+    def _summary_lines(self) -> list[str]:
         lines = []
         version = self.facts.get("version")
-        lines.append(f"Validated {self.path}" + (f" (Noark 5 v{version})" if version else "")
-                     + f" in {self.seconds:.1f} s: {len(self.ran)} tests run")
+        if version:
+            lines.append(tr("Validated {path} (Noark 5 v{version}) in {seconds:.1f} s: {count} tests run",
+                            path=self.path, version=version, seconds=self.seconds, count=len(self.ran)))
+        else:
+            lines.append(tr("Validated {path} in {seconds:.1f} s: {count} tests run",
+                            path=self.path, seconds=self.seconds, count=len(self.ran)))
         firsts: dict[str, Finding] = {}  # the first error or warning of each test, in one pass
         for f in self.findings:
             if f.severity != "info" and f.test not in firsts:
@@ -358,10 +396,18 @@ class Report:
                 detail = f": {first.message}" if first else ""
                 if first and first.where():
                     detail += f" [{first.where()}]"
-                name = self.arkade_name(t) or catalogue.get(t).name
-                lines.append(f"  {t} {name} — {st} ({c['error']} errors, {c['warning']} warnings){detail}")
-        verdict = "FAILED" if self.errors else "PASSED"
-        lines.append(f"{verdict}: {self.errors} errors, {self.warnings} warnings")
+                name = catalogue.display_name(t, self.lang, self.facts.get("version"))
+                if st == "failed":
+                    line = tr("{test} {name} — failed ({errors} errors, {warnings} warnings)",
+                              test=t, name=name, errors=c["error"], warnings=c["warning"])
+                else:
+                    line = tr("{test} {name} — passed with warnings ({errors} errors, {warnings} warnings)",
+                              test=t, name=name, errors=c["error"], warnings=c["warning"])
+                lines.append(f"  {line}{detail}")
+        if self.errors:
+            lines.append(tr("FAILED: {errors} errors, {warnings} warnings", errors=self.errors, warnings=self.warnings))
+        else:
+            lines.append(tr("PASSED: {errors} errors, {warnings} warnings", errors=self.errors, warnings=self.warnings))
         return lines
 
     def to_junit(self, first: int = 100) -> str:
@@ -370,8 +416,13 @@ class Report:
         A testcase lists its first ``first`` errors (in the <failure>) and its first ``first`` warnings and
         infos (in <system-out>), then says how many there are in all: a CI page shows a test's failure, the
         JSON report holds every finding.  One pass over the findings, so the text stays small however many
-        an extract has.
+        an extract has.  The texts are in :attr:`lang`; the testcase names (id and English short name), the
+        classnames and the ids stay the same in every language (a CI keeps a test's history by them).
         """
+        with language(self.lang):
+            return self._junit(first)
+
+    def _junit(self, first: int) -> str:
         def esc(s: str) -> str:
             return html.escape(_XML_ILLEGAL.sub("\ufffd", s), quote=True)
 
@@ -395,14 +446,14 @@ class Report:
                 failures += 1
                 listed = errs.get(t, [])
                 text = "\n".join(f"{f.where()}: {f.message}" for f in listed)
-                msg = listed[0].message if listed else f"{c['error']} errors"
+                msg = listed[0].message if listed else tr("{count} errors", count=c["error"])
                 body = (f'<failure message="{esc(msg)}" type="{t}">'
-                        f"{esc(text)}\n({_listed(len(listed), c['error'], 'errors')})</failure>")
+                        f"{esc(text)}\n({_listed(len(listed), c['error'], True)})</failure>")
             out = other.get(t)
             if out:
                 n = c["warning"] + c["info"]
                 text = "\n".join(f"{f.severity}: {f.where()}: {f.message}" for f in out)
-                body += f"<system-out>{esc(text)}\n({_listed(len(out), n, 'warnings and infos')})</system-out>"
+                body += f"<system-out>{esc(text)}\n({_listed(len(out), n, False)})</system-out>"
             cases.append(f'  <testcase classname="noarkpack.validate.{info.kind}" name="{name}" time="0">{body}</testcase>')
         head = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<testsuites name="noarkpack validate" tests="{len(cases)}" failures="{failures}">\n'
@@ -414,8 +465,13 @@ class Report:
         """A self-contained HTML report (templates/validation-report.html.j2).
 
         Read at a glance (issue 23): the verdict, then every failed or warned test with its counts and its
-        first ``top`` errors and warnings, then those tests in full, then the passed tests folded.
+        first ``top`` errors and warnings, then those tests in full, then the passed tests folded.  The test
+        names, purposes and status labels passed to the template are in :attr:`lang`.
         """
+        with language(self.lang):
+            return self._html(first, top)
+
+    def _html(self, first: int, top: int) -> str:
 
         from ..resources import html_environment
 
@@ -431,11 +487,13 @@ class Report:
         groups: dict[str, list[dict]] = {"failed": [], "passed with warnings": [], "passed": [], "not run": []}
         tests = []
         for t in self.test_ids():
-            info = catalogue.get(t)
+            info = catalogue.get(t).localized()  # name (NP.xx) and purpose in self.lang; id, kind, severity as ever
             fs = [f for s in SEVERITIES for f in shown[t][s]][:first] if t in shown else []
             status = self.status(t)
             css, mark = _STATUS_LOOK[status]
             test = {"info": info, "arkade_name": self.arkade_name(t), "status": status, "css": css, "mark": mark,
+                    "status_label": status_label(status),
+                    "title": catalogue.display_name(t, self.lang, self.facts.get("version")),
                     "counts": self.counts[t], "findings": fs,
                     "top": [f for f in fs if f.severity != "info"][:top],
                     "more": sum(self.counts[t].values()) - min(self.kept[t], first)}
@@ -451,4 +509,4 @@ _STATUS_LOOK = {"failed": ("failed", "✗"), "passed with warnings": ("warn", "!
                 "not run": ("notrun", "–")}
 
 
-__all__ = ["Finding", "FindingList", "Report", "SEVERITIES", "SpilledFindings"]
+__all__ = ["Finding", "FindingList", "Report", "SEVERITIES", "STATUS_LABELS", "SpilledFindings", "status_label"]

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..locale import tr
+
 TESTS = ("N5.03",)
 
 #: schema set in the store for each Noark 5 version
@@ -43,13 +45,16 @@ def schema_set_for(version: str | None) -> tuple[str, str | None, str]:
     if major in _SERIES:
         base = _SERIES[major]
         if major < 3:
-            return base, (f"Noark 5 version {v!r} in the ADDML is older than the first official extract schemas "
-                          f"(v3.1); the v3.1 schemas are used where the extract ships none"), "warning"
-        return base, (f"Noark 5 version {v!r} in the ADDML has no schema set of its own; it belongs to v{base}, "
-                      f"whose official schemas are used where the extract ships none"), "info"
-    what = f"Noark 5 version {v!r} in the ADDML is not a Noark 5 version" if v else "the ADDML names no Noark 5 version"
-    return "5.0", (f"{what} (3.1, 4.0, 5.0 or one of their series): the v5.0 schemas are used where the extract "
-                   f"ships none"), "warning"
+            return base, tr("Noark 5 version {version!r} in the ADDML is older than the first official extract "
+                            "schemas (v3.1); the v3.1 schemas are used where the extract ships none", version=v), "warning"
+        return base, tr("Noark 5 version {version!r} in the ADDML has no schema set of its own; it belongs to "
+                        "v{base}, whose official schemas are used where the extract ships none", version=v,
+                        base=base), "info"
+    if v:
+        return "5.0", tr("Noark 5 version {version!r} in the ADDML is not a Noark 5 version (3.1, 4.0, 5.0 or one of "
+                         "their series): the v5.0 schemas are used where the extract ships none", version=v), "warning"
+    return "5.0", tr("the ADDML names no Noark 5 version (3.1, 4.0, 5.0 or one of their series): the v5.0 schemas "
+                     "are used where the extract ships none"), "warning"
 
 
 class SchemaResolution:
@@ -96,12 +101,14 @@ class SchemaResolution:
             try:
                 store_dir = self._store().set_dir(set_name)
             except Exception as exc:  # noqa: BLE001 - SchemaStoreError and I/O errors become findings
-                r.add("N5.03", "error", f"{xml_name} cannot be validated: {main} is not documented in the ADDML "
-                                        f"or missing, and the official schema is not available ({exc})", file=xml_name)
+                r.add("N5.03", "error", tr("{file} cannot be validated: {schema} is not documented in the ADDML or "
+                                           "missing, and the official schema is not available ({error})",
+                                           file=xml_name, schema=main, error=str(exc)), file=xml_name)
                 return None
             files.append(store_dir / main)
-            r.add("N5.03", "error", f"schema {main} is not correctly documented in the ADDML or missing from the extract; "
-                                    f"the installed official {set_name} version was used", file=xml_name)
+            r.add("N5.03", "error", tr("schema {schema} is not correctly documented in the ADDML or missing from the "
+                                       "extract; the installed official {set} version was used", schema=main,
+                                       set=set_name), file=xml_name)
         # virksomhetsspesifikke (and any other) schemas listed for this unit
         for extra in listed:
             if extra in needed:
@@ -130,6 +137,7 @@ class SchemaResolution:
                 xsd_file.write_text(wrapper, encoding="utf-8")
             self._schema_files[id(schema)] = xsd_file
         except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
-            r.add("N5.03", "error", f"the schemas for {xml_name} cannot be read: {exc}", file=xml_name)
+            r.add("N5.03", "error", tr("the schemas for {file} cannot be read: {error}", file=xml_name, error=str(exc)),
+                  file=xml_name)
         self._schema_cache[key] = schema
         return schema

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable, Iterator
 
 from ..errors import NoarkpackError
+from ..locale import tr
 from .identify_child import NONE, tabulate
 
 ADDML_NAMES = ("arkivuttrekk.xml", "addml.xml")
@@ -303,7 +304,7 @@ def _open_tar(path: Path) -> TarSource:
     try:
         tar = tarfile.open(path, "r:*")
     except (tarfile.TarError, OSError) as exc:
-        raise ValidationError(f"cannot read the tar file: {exc}", file=path) from exc
+        raise ValidationError(tr("cannot read the tar file: {error}", error=str(exc)), file=path) from exc
     # name → (offset of the data, size) for a plain regular file (~1 KB less than its TarInfo), else the TarInfo
     members: dict[str, tarfile.TarInfo | tuple[int, int]] = {}
     for m in tar:  # one sequential read of the headers
@@ -325,7 +326,8 @@ def _open_tar(path: Path) -> TarSource:
                 best = (rank, prefix)
     if best is None:
         tar.close()
-        raise ValidationError("the tar holds no Noark 5 extract (no arkivuttrekk.xml or arkivstruktur.xml)", file=path)
+        raise ValidationError(tr("the tar holds no Noark 5 extract (no arkivuttrekk.xml or arkivstruktur.xml)"),
+                              file=path)
     return TarSource(path, best[1], tar, members)
 
 
@@ -333,18 +335,18 @@ def open_source(path: str | os.PathLike) -> ExtractSource:
     """Find the extract in PATH: a folder, its avleveringspakke/ or content/, or a tar."""
     p = Path(path)
     if not p.exists():
-        raise ValidationError("no such file or folder", file=p)
+        raise ValidationError(tr("no such file or folder"), file=p)
     if p.is_file():
         if tarfile.is_tarfile(p):
             return _open_tar(p)
         if p.name in ADDML_NAMES or p.name == "arkivstruktur.xml":
             return DirSource(p.parent)
-        raise ValidationError("not an extract folder, a tar file or arkivuttrekk.xml", file=p)
+        raise ValidationError(tr("not an extract folder, a tar file or arkivuttrekk.xml"), file=p)
     root = _root_dir(p)
     if root is None:
         raise ValidationError(
-            "no Noark 5 extract here: no arkivuttrekk.xml (or arkivstruktur.xml) in the folder, "
-            "its avleveringspakke/ or its content/", file=p)
+            tr("no Noark 5 extract here: no arkivuttrekk.xml (or arkivstruktur.xml) in the folder, "
+               "its avleveringspakke/ or its content/"), file=p)
     return DirSource(root)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..locale import tr
 from . import parallel
 from .content import ContentPass
 from .xmlstream import SchemaProcess, pull_containers, stream_xml, xmllint_path
@@ -132,8 +133,8 @@ class Streaming:
         self.r.facts.setdefault("bytes_read", 0)
         self.r.facts["bytes_read"] += res.bytes_read
         if not res.wellformed or not res.read_ok:
-            r.add("N5.03", "error", f"{xml_name} cannot be read to the end: {res.fatal}", file=xml_name,
-                  line=res.fatal_line)
+            r.add("N5.03", "error", tr("{file} cannot be read to the end: {reason}", file=xml_name, reason=res.fatal),
+                  file=xml_name, line=res.fatal_line)
         return res
 
     def stream(self, unit: str, xml_name: str, handler=None, *, validate: bool = True):
@@ -161,6 +162,6 @@ class Streaming:
         self.r.facts.setdefault("bytes_read", 0)
         self.r.facts["bytes_read"] += res.bytes_read
         if not res.wellformed or not res.read_ok:
-            r.add("N5.03", "error", f"{xml_name} cannot be read to the end: {res.fatal}", file=xml_name,
-                  line=res.fatal_line)
+            r.add("N5.03", "error", tr("{file} cannot be read to the end: {reason}", file=xml_name, reason=res.fatal),
+                  file=xml_name, line=res.fatal_line)
         return res

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..locale import tr
 from .report import Report
 from .source import ExtractSource
 
@@ -62,24 +63,26 @@ def check(src: ExtractSource, addml, report: Report) -> None:
             continue  # N5.01 and N5.03 say it is missing
         size = src.size(name) or 0
         if size > MAX_BYTES:
-            report.add("NP.09", "warning", f"{name} is {size} bytes: too large to read for its documentation",
-                       file=name)
+            report.add("NP.09", "warning", tr("{file} is {size} bytes: too large to read for its documentation",
+                                              file=name, size=size), file=name)
             continue
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
         try:
             with src.open(name) as fh:
                 root = etree.fromstring(fh.read(), parser)
         except etree.XMLSyntaxError as exc:
-            report.add("NP.09", "warning", f"{name} cannot be read for its documentation: {exc}", file=name)
+            report.add("NP.09", "warning", tr("{file} cannot be read for its documentation: {error}", file=name,
+                                              error=str(exc)), file=name)
             continue
         missing = undocumented(root)
         for element, line in missing:
-            report.add("NP.09", "warning", f"{name}: element {element} has no xs:annotation/xs:documentation "
-                                           "(krav 6.4.35: document the content and meaning of each "
-                                           "virksomhetsspesifikt metadataelement in its schema)",
+            report.add("NP.09", "warning", tr("{file}: element {element} has no xs:annotation/xs:documentation "
+                                              "(krav 6.4.35: document the content and meaning of each "
+                                              "virksomhetsspesifikt metadataelement in its schema)",
+                                              file=name, element=element),
                        file=name, line=line or None)
         if not missing:
-            report.add("NP.09", "info", f"{name}: every element is documented", file=name)
+            report.add("NP.09", "info", tr("{file}: every element is documented", file=name), file=name)
 
 
 __all__ = ["TESTS", "check", "undocumented"]

@@ -20,12 +20,15 @@ read reliably).
 
 from __future__ import annotations
 
+import contextvars
 import re
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
 from lxml import etree
+
+from ..locale import tr
 
 CHUNK = 1 << 16
 _NS = re.compile(r"\{[^}]*\}")
@@ -36,7 +39,7 @@ _SCHEMA_DOMAINS = ("SCHEMASV", "SCHEMASP")
 class StreamResult:
     read_ok: bool = True  #: the file was read to the end
     wellformed: bool = True
-    fatal: str | None = None  #: why reading stopped
+    fatal: str | None = None  #: why reading stopped (libxml2's message, or ours: translated)
     fatal_line: int | None = None
     bytes_read: int = 0
     schema_errors: int = 0
@@ -148,8 +151,8 @@ def stream_xml(
                 # With a schema, libxml2 may stop at a well-formedness error without
                 # reporting it to lxml: an unclosed root tells.
                 res.read_ok = res.wellformed = False
-                res.fatal = ("the XML is not well-formed: parsing stopped before the root element "
-                             "was closed" if res.bytes_read else "the file is empty")
+                res.fatal = (tr("the XML is not well-formed: parsing stopped before the root element was closed")
+                             if res.bytes_read else tr("the file is empty"))
                 res.fatal_line = depth[2] or None
         except etree.XMLSyntaxError as exc:
             try:
@@ -162,7 +165,7 @@ def stream_xml(
             res.fatal_line = exc.lineno
         except OSError as exc:
             res.read_ok = False
-            res.fatal = f"read error: {exc}"
+            res.fatal = tr("read error: {error}", error=str(exc))
 
     def run() -> None:
         etree.use_global_python_log(collector)  # this thread only
@@ -173,7 +176,11 @@ def stream_xml(
 
 
 def in_own_thread(fn: Callable[[], object], name: str):
-    """``fn()`` in a new thread (lxml's error log is per thread), waited for; its exception re-raised here."""
+    """``fn()`` in a new thread (lxml's error log is per thread), waited for; its exception re-raised here.
+
+    ``fn`` runs in a copy of the caller's context: texts it makes are in the caller's language
+    (:func:`noarkpack.locale.language` is per context, and a new thread starts with an empty one).
+    """
     out: list = []
     failure: list[BaseException] = []
 
@@ -183,7 +190,7 @@ def in_own_thread(fn: Callable[[], object], name: str):
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             failure.append(exc)
 
-    t = threading.Thread(target=run, name=name, daemon=True)
+    t = threading.Thread(target=contextvars.copy_context().run, args=(run,), name=name, daemon=True)
     t.start()
     t.join()
     if failure:
@@ -361,7 +368,7 @@ class ContainerPuller:
             self.parser.feed(data)
             self._drain()
         except OSError as exc:  # raised by a callback (a document file the tests read)
-            self._fail(f"read error: {exc}", None, wellformed=True)
+            self._fail(tr("read error: {error}", error=str(exc)), None, wellformed=True)
             return False
         except etree.XMLSyntaxError as exc:
             try:
@@ -390,7 +397,7 @@ class ContainerPuller:
             try:
                 data = stream.read(size)
             except OSError as exc:
-                self._fail(f"read error: {exc}", None, wellformed=True)
+                self._fail(tr("read error: {error}", error=str(exc)), None, wellformed=True)
                 return False
             if not data:
                 break
@@ -404,7 +411,7 @@ class ContainerPuller:
             if progress is not None:
                 progress(res.bytes_read)
             if stop is not None and stop():
-                self._fail("stopped", None, wellformed=True)
+                self._fail(tr("stopped"), None, wellformed=True)
                 return False
         return not self.failed
 
@@ -415,7 +422,7 @@ class ContainerPuller:
             return res
         if not res.bytes_read:
             res.read_ok = res.wellformed = False
-            res.fatal = "the file is empty"
+            res.fatal = tr("the file is empty")
             return res
         try:
             try:
@@ -428,14 +435,14 @@ class ContainerPuller:
                 self._fail(clean_message(exc.msg or str(exc)), exc.lineno)
                 return res
         except OSError as exc:
-            self._fail(f"read error: {exc}", None, wellformed=True)
+            self._fail(tr("read error: {error}", error=str(exc)), None, wellformed=True)
             return res
         if self.fatal:
             self._fail(clean_message(self.fatal[0][0]), self.fatal[0][1])
         elif not self.root_closed:
             # with a schema, libxml2 may stop at a well-formedness error without reporting it to
             # lxml: an unclosed root tells
-            self._fail("the XML is not well-formed: parsing stopped before the root element was closed",
+            self._fail(tr("the XML is not well-formed: parsing stopped before the root element was closed"),
                        self.last_line or None)
         return res
 
