@@ -96,7 +96,7 @@ def test_deposit_profile_nha(tmp_path):
     r = runner.invoke(cli.app, ["deposit", str(project), "--profile", "nha", "--out", str(tmp_path / "out")],
                       catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert "Analyse av" in r.output and "NHA-avlevering:" in r.output and "pakker:        12 (11 epj, 1 dok)" in r.output
+    assert "Analysis of" in r.output and "NHA-avlevering:" in r.output and "pakker:        12 (11 epj, 1 dok)" in r.output
     (deposit,) = (tmp_path / "out").iterdir()
     assert deposit.name.startswith("epjark-")
     r = runner.invoke(cli.app, ["verify", str(deposit), "--json", str(tmp_path / "v.json")], catch_exceptions=False)
