@@ -186,7 +186,7 @@ class Analysis:
             out.append("  " + tr("avskrivning: journalposter from the source {from_source}, with the default value "
                                  "{default} ({value}, the journal's closing date)",
                                  from_source=avskr.get("from_source", 0), default=avskr.get("default", 0),
-                                 value=DEFAULT_AVSKRIVNINGSMAATE))
+                                 value=repr(DEFAULT_AVSKRIVNINGSMAATE)))
         conv = c.get("conversion", {})
         if conv.get("files"):
             out.append("  " + tr("conversion to PDF/A: {files} file(s) ({size})", files=conv["files"],
@@ -214,10 +214,10 @@ class Analysis:
                 out.append("  " + tr("BLOCKING {code} {where}: {message}", code=f.code, where=f.where(),
                                      message=f.message))
         if self.blocking:
-            out.append("  " + tr("BLOCKED: findings that prevent the deposit: {blocking} (warnings: {warnings})",
+            out.append("  " + tr("BLOCKED: {blocking} findings stand in the way of the deposit ({warnings} warnings)",
                                  blocking=self.blocking, warnings=self.warnings))
         else:
-            out.append("  " + tr("OK: no finding prevents the deposit (warnings: {warnings})",
+            out.append("  " + tr("OK: no finding stands in the way of the deposit ({warnings} warnings)",
                                  warnings=self.warnings))
         return out
 
@@ -311,7 +311,7 @@ def _run(a: Analysis, project, db, today: date, identify_formats: bool, progress
 
 def _rows_and_codes(a: Analysis, c: sqlite3.Connection) -> None:
     for r in c.execute("SELECT file, line, tabell, record, reason FROM rejected ORDER BY file, line"):
-        a.add("AN.01", "blocking", tr("the {table} row was not imported: {reason}", table=r[2], reason=r[4]),
+        a.add("AN.01", "blocking", tr("the row was not imported into the table '{table}': {reason}", table=r[2], reason=r[4]),
               file=r[0], line=r[1], record=r[3])
     for r in c.execute("SELECT tabell, field, value, value_map, rows, first_file, first_line FROM unmapped "
                        "ORDER BY tabell, field, value"):
@@ -336,7 +336,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
         n += 1
         file, line = j.source_file, j.source_line
         jkey = a.key(j.journal_id, file, line)
-        rec = tr("journal {journal}", journal=jkey)
+        rec = f"journal {jkey}"  # a record key is a location: the same in every language
         reason = rules.reason_to_exclude(j)
         ok = reason is None
         ark = by_ark.setdefault(j.arkivskaper, {"navn": declared[j.arkivskaper].navn if j.arkivskaper in declared
@@ -386,7 +386,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
                 a.add("AN.16", "warning", tr("the journal's {field} is in the future", field=what), file=file,
                       line=line, record=rec)
         for i in j.innslag:
-            erec = tr("journal {journal}, entry {entry}", journal=jkey, entry=a.key(i.innslag_id, file, line))
+            erec = f"{rec}, entry {a.key(i.innslag_id, file, line)}"
             if not i.dokumenter:
                 a.add("AN.10", "info", tr("the entry has no document (metadata only)"), file=file, line=line,
                       record=erec)
@@ -411,7 +411,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
                     avskrivning["default"] += 1
                     a.add("AN.20", "info", tr("{type}: the source does not say how it was closed; avskrevet {value} "
                                               "on the journal's closing date, by whoever closed it (krav 3.4.5)",
-                                              type=k.type, value=repr(DEFAULT_AVSKRIVNINGSMAATE)),
+                                              type=repr(k.type), value=repr(DEFAULT_AVSKRIVNINGSMAATE)),
                           file=file, line=line, record=erec)
         if progress and n % 1000 == 0:
             progress("analyse", n, None)
@@ -434,7 +434,7 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                        "FROM pasient ORDER BY pasient_id"):
         patients += 1
         pid, fnr, navn, born, died, file, line, kjonn = r
-        rec = tr("patient {patient}", patient=a.key(pid, file, line, also=fnr))
+        rec = f"patient {a.key(pid, file, line, also=fnr)}"
         ids = {"navn": navn, "fodselsnummer": fnr, "pasient_id": pid}
         if not fnr:
             kinds["mangler"] += 1
@@ -483,14 +483,14 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
         keys = ", ".join(a.key(k, first[0], first[1], also=fnr) for k in keys.split("\x1f"))
         a.add("AN.08", "warning", tr("{count} patients carry the same person number (patients {keys})", count=n,
                                      keys=keys), file=first[0], line=first[1],
-              record=tr("patients {keys}", keys=keys), identifiers={"fodselsnummer": fnr})
+              record=f"patients {keys}", identifiers={"fodselsnummer": fnr})
     for navn, born, n, keys in c.execute(
             "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, '\x1f') FROM pasient WHERE fodselsdato IS "
             "NOT NULL GROUP BY navn, fodselsdato HAVING count(*) > 1"):
         keys = ", ".join(a.key(k, None, None) for k in keys.split("\x1f"))
         a.add("AN.09", "warning", tr("{count} patients have the same name and birth date (patients {keys})",
                                      count=n, keys=keys),
-              record=tr("patients {keys}", keys=keys), identifiers={"navn": navn, "fodselsdato": born})
+              record=f"patients {keys}", identifiers={"navn": navn, "fodselsdato": born})
 
 
 def _walk(root: Path, skip: set[Path]) -> Any:
@@ -538,8 +538,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
          "AND d2.seq <= d.seq) FROM dokument d LEFT JOIN jstat js USING (journal_id) "
          "LEFT JOIN disk ON disk.path = d.fil_norm WHERE disk.path IS NULL OR disk.size = 0 ORDER BY d.seq")
     for jid, iid, fil, file, line, sel, size, nr in c.execute(q).fetchall():
-        rec = tr("journal {journal}, entry {entry}, document {number}", journal=a.key(jid, file, line),
-                 entry=a.key(iid, file, line), number=nr)
+        rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}, document {nr}"
         sev = "blocking" if sel else "warning"
         if size is None and sel:
             msg = tr("the document file is not in the document folder ({path})", path=_masked(fil))
@@ -584,7 +583,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             day = datetime.fromisoformat(written).date() if written else None
             if is_archival(puid, day):
                 continue
-            rec = tr("journal {journal}, entry {entry}", journal=a.key(jid, file, line), entry=a.key(iid, file, line))
+            rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}"
             if puid == "UNKNOWN" or not project.conversion.enabled:
                 if puid == "UNKNOWN":
                     msg = tr("the document cannot be converted: its format is unknown ({path})", path=_masked(fil))
@@ -599,8 +598,8 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             f = conv["by_format"].setdefault(puid, {"name": ident.name or None, "files": 0, "bytes": 0})
             f["files"] += 1
             f["bytes"] += size
-            a.add("AN.14", "info", tr("{puid} ({name}) is not an archival format for a document of {year}: it will "
-                                      "be converted to PDF/A ({path}, {size})", puid=puid,
+            a.add("AN.14", "info", tr("{puid} \"{name}\" is not an archival format for a document of {year}: it "
+                                      "will be converted to PDF/A ({path}, {size})", puid=puid,
                                       name=ident.name or tr("unknown name"),
                                       year=day.year if day else tr("unknown date"), path=_masked(fil),
                                       size=_human(size)),

@@ -89,21 +89,22 @@ class ImportReport:
     def summary_lines(self) -> list[str]:
         out = [tr("Imported into {database} in {seconds:.1f} s", database=str(self.database), seconds=self.seconds)]
         for f in self.files:
-            args = dict(path=f.path, table=f.table, imported=f.rows_imported, rejected=f.rows_rejected,
+            # the staging table with a colon: a name, not a word of either language
+            args = dict(path=f.path, table=f"{f.table}:", imported=f.rows_imported, rejected=f.rows_rejected,
                         merged=f.rows_merged)
             if f.rows_rejected and f.rows_merged:
-                line = tr("{path:40} → {table:18} imported {imported:>9}, rejected {rejected}, repeated (the same "
+                line = tr("{path:40} → {table:19} imported {imported:>9}, rejected {rejected}, repeated (the same "
                           "record) {merged}", **args)
             elif f.rows_rejected:
-                line = tr("{path:40} → {table:18} imported {imported:>9}, rejected {rejected}", **args)
+                line = tr("{path:40} → {table:19} imported {imported:>9}, rejected {rejected}", **args)
             elif f.rows_merged:
-                line = tr("{path:40} → {table:18} imported {imported:>9}, repeated (the same record) {merged}",
+                line = tr("{path:40} → {table:19} imported {imported:>9}, repeated (the same record) {merged}",
                           **args)
             else:
-                line = tr("{path:40} → {table:18} imported {imported:>9}", **args)
+                line = tr("{path:40} → {table:19} imported {imported:>9}", **args)
             out.append(f"  {line}")
         out.append("  " + tr("in the database: {counts}",
-                             counts=", ".join(f"{t} {n}" for t, n in self.counts.items() if t in DATA_TABLES)))
+                             counts=", ".join(f"{t}={n}" for t, n in self.counts.items() if t in DATA_TABLES)))
         for u in self.unmapped:
             out.append("  " + tr("unknown code {code} in {field} (value map {value_map}): rows {rows}, first "
                                  "{where}; kept as recorded", code=repr(u.value), field=u.table + "." + u.field,

@@ -25,7 +25,6 @@ The project-level call is :meth:`noarkpack.project.Project.import_export`.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import sqlite3
@@ -94,8 +93,6 @@ _BOOL_DEFAULTS = {t: {f: 0 for f, (kind, _) in fields.items() if kind == "bool" 
                   for t, fields in FIELDS.items()}
 #: rows inserted into the staging database per executemany
 BATCH = 500
-#: content_bytes names the column in its Undecodable message itself (issue 20: one whole message)
-_CONTENT_COLUMN = "column" in inspect.signature(content_bytes).parameters
 
 
 # -- turning a record into a row -----------------------------------------------------------------
@@ -206,17 +203,10 @@ class _Importer:
         """dokument.innhold: the bytes of the column into the content store; ``out["fil"]`` names them."""
         col = spec.sources[0]
         try:
-            if _CONTENT_COLUMN:
-                got = content_bytes(rec.get(col), spec.content_format, spec.content_encoding, column=col)
-            else:
-                got = content_bytes(rec.get(col), spec.content_format, spec.content_encoding)
+            got = content_bytes(rec.get(col), spec.content_format, spec.content_encoding, column=col)
         except Undecodable as e:
             log_content(self.conn, fm.rel, line, col, "undecodable")
-            problem = e.args[0] if e.args else ""
-            if getattr(problem, "key", None) is not None:  # the whole message, naming the column
-                raise ValueProblem(problem) from None
-            raise ValueProblem(tr("dokument.innhold (column {column}) {problem}", column=col, problem=problem)) \
-                from None
+            raise ValueProblem(e.args[0]) from None  # the whole message (a tr() text naming the column)
         if got is None:
             self._content_empty = True
             out["fil"] = None
@@ -236,18 +226,18 @@ class _Importer:
                 return f"(key masked: {where})"
             return v
 
+        # a record key is a location, like file and line: the same in every language (not translated)
         if table == "pasient":
-            return tr("patient {patient}", patient=key("pasient_id")) if row.get("pasient_id") else None
+            return f"patient {key('pasient_id')}" if row.get("pasient_id") else None
         jid, iid = key("journal_id"), key("innslag_id")
         if table == "pasientjournal":
-            return tr("journal {journal}", journal=jid) if jid else None
-        if jid and iid:
-            return tr("journal {journal}, entry {entry}", journal=jid, entry=iid)
+            return f"journal {jid}" if jid else None
+        parts = []
         if jid:
-            return tr("journal {journal}", journal=jid)
+            parts.append(f"journal {jid}")
         if iid:
-            return tr("entry {entry}", entry=iid)
-        return None
+            parts.append(f"entry {iid}")
+        return ", ".join(parts) or None
 
     def parent_problem(self, fm: FileMapping, row: dict) -> str | None:
         c = self.conn
@@ -269,7 +259,7 @@ class _Importer:
             if fm.join == "innslag" and row.get("journal_id") is None:
                 hits = c.execute("SELECT journal_id FROM innslag WHERE innslag_id = ? LIMIT 2", (iid,)).fetchall()
                 if not hits:
-                    return tr("its entry is not in the export (no innslag row with its key)")
+                    return tr("its entry is not in the export (no entry row with its key)")
                 if len(hits) > 1:
                     return tr("its entry key occurs in more than one journal; map journal_id as well")
                 row["journal_id"] = hits[0][0]
@@ -278,7 +268,7 @@ class _Importer:
             if self._parent_ok.get("i") == key:
                 return None
             if c.execute("SELECT 1 FROM innslag WHERE journal_id = ? AND innslag_id = ?", key).fetchone() is None:
-                return tr("its entry is not in the export (no innslag row with its journal and entry keys)")
+                return tr("its entry is not in the export (no entry row with its journal and entry keys)")
             self._parent_ok["i"] = key
         return None
 
@@ -297,10 +287,10 @@ class _Importer:
             stats.rows_merged += 1
             return
         if first is None:
-            reason = tr("the same {table} key occurs twice in the export", table=fm.table)
+            reason = tr("the same key of the table '{table}' occurs twice in the export", table=fm.table)
         else:  # the first has the same key and differs (else it was merged above)
-            reason = tr("the same {table} key occurs twice in the export (first at {first}), with different values "
-                        "in: {fields}", table=fm.table, first=_at(*first[:2]), fields=", ".join(differ))
+            reason = tr("the same key of the table '{table}' occurs twice in the export (first at {first}), with "
+                        "different values in: {fields}", table=fm.table, first=_at(*first[:2]), fields=", ".join(differ))
         self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line), reason)
 
     def run_file(self, fm: FileMapping) -> tuple[FileStats, str]:
