@@ -311,8 +311,8 @@ def _run(a: Analysis, project, db, today: date, identify_formats: bool, progress
 
 def _rows_and_codes(a: Analysis, c: sqlite3.Connection) -> None:
     for r in c.execute("SELECT file, line, tabell, record, reason FROM rejected ORDER BY file, line"):
-        a.add("AN.01", "blocking", tr("the row was not imported into the table '{table}': {reason}", table=r[2], reason=r[4]),
-              file=r[0], line=r[1], record=r[3])
+        a.add("AN.01", "blocking", tr("the row was not imported into the table '{table}': {reason}", table=r[2],
+                                      reason=r[4]), file=r[0], line=r[1], record=r[3])
     for r in c.execute("SELECT tabell, field, value, value_map, rows, first_file, first_line FROM unmapped "
                        "ORDER BY tabell, field, value"):
         a.add("AN.02", "warning", tr("the code {code} of {field} is not in the value map {value_map} ({rows} "

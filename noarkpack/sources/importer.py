@@ -290,7 +290,8 @@ class _Importer:
             reason = tr("the same key of the table '{table}' occurs twice in the export", table=fm.table)
         else:  # the first has the same key and differs (else it was merged above)
             reason = tr("the same key of the table '{table}' occurs twice in the export (first at {first}), with "
-                        "different values in: {fields}", table=fm.table, first=_at(*first[:2]), fields=", ".join(differ))
+                        "different values in: {fields}", table=fm.table, first=_at(*first[:2]),
+                        fields=", ".join(differ))
         self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line), reason)
 
     def run_file(self, fm: FileMapping) -> tuple[FileStats, str]:
