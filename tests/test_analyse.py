@@ -78,7 +78,7 @@ def test_formats_that_need_conversion(analysis):
     found = [f for f in analysis.findings if f.code == "AN.14"]
     assert len(found) == 6 and {f.severity for f in found} == {"info"}
     assert {f.location["file"] for f in found} == {"eksport/DOKUMENT.csv"}
-    assert "konvertering til PDF/A: 6 filer" in "\n".join(analysis.summary_lines())
+    assert "conversion to PDF/A: 6 file(s)" in "\n".join(analysis.summary_lines())
 
 
 def test_nothing_identifying_unless_asked(omsorg, analysis):

@@ -96,7 +96,7 @@ def test_deposit_profile_nha(tmp_path):
     r = runner.invoke(cli.app, ["deposit", str(project), "--profile", "nha", "--out", str(tmp_path / "out")],
                       catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert "Analyse av" in r.output and "NHA deposit:" in r.output and "packages:      12 (11 epj, 1 dok)" in r.output
+    assert "Analysis of" in r.output and "NHA deposit:" in r.output and "packages:      12 (11 epj, 1 dok)" in r.output
     (deposit,) = (tmp_path / "out").iterdir()
     assert deposit.name.startswith("epjark-")
     r = runner.invoke(cli.app, ["verify", str(deposit), "--json", str(tmp_path / "v.json")], catch_exceptions=False)
@@ -165,7 +165,7 @@ def test_analysis_and_nha_run_answer_the_protocol(tmp_path):
     a.add("AN.11", "blocking", "missing", file="e.jsonl", line=2, record="journal 1", identifiers={"fil": "x"})
     a.findings.insert(0, a.findings.pop())
     assert a.errors == a.blocking == 1 and a.findings[0].code == "AN.11"
-    assert a.to_json()["findings"][0] == {"code": "AN.11", "severity": "blocking", "message": "missing",
+    assert a.to_json()["findings"][0] == {"code": "AN.11", "severity": "blocking", "message": "missing", "key": None,
                                           "location": {"file": "e.jsonl", "line": 2, "record": "journal 1"},
                                           "identifiers": {"fil": "x"}}
 

@@ -65,7 +65,7 @@ def test_analyse_estimates_the_conversion_time_from_measured_rates(project):
     est = after.counts["conversion"]["estimate"]
     assert est["by_format"]["fmt/45"]["source"] == "measured"
     assert est["by_format"]["fmt/45"]["documents"] == sp.distinct_to_convert(project) - 3  # the RTF files
-    assert any("anslått konverteringstid" in line for line in after.summary_lines())
+    assert any("estimated conversion time" in line for line in after.summary_lines())
 
 
 def test_a_killed_convert_goes_on_where_it_stopped(tmp_path):

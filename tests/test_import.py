@@ -355,6 +355,12 @@ def test_bad_rows_are_rejected_with_file_line_and_reason(good):
     assert report.counts["innslag"] == 3 and report.counts["pasient"] == 2
     text = "\n".join(report.summary_lines())
     assert "Kari Nordmann" not in text and "Ærlig" not in text
+    # every reason is a translated message whose key (its English msgid) is the same in every language
+    keys = {(r["file"], r["line"]): r["key"] for r in report.to_json()["rejected"]}
+    assert keys[("eksport/notat.csv", 7)] == "{field} is missing"
+    assert keys[("eksport/pasient.csv", 4)] == "{field} is not a date in the expected format ({formats})"
+    assert keys[("eksport/notat.csv", 9)] == "the row has {count} fields, the header {expected}"
+    assert all(keys.values()), keys
 
 
 def test_auto_import_with_rejected_rows_stops(tmp_path):

@@ -17,6 +17,8 @@ from typing import Any
 from ..errors import ModelError
 from ..findings import Finding
 from ..fsutil import human_size as _human
+from ..locale import N_, Text, tr
+from ..model import selection as _selection
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..model.mapping import DEFAULT_AVSKRIVNINGSMAATE, KJONN_TEKST
 from ..model.noark5 import JOURNALPOSTTYPER_MED_AVSKRIVNING
@@ -27,33 +29,48 @@ from ..sources.keys import shown_key
 SEVERITIES = ("blocking", "warning", "info")
 EARLIEST = date(1854, 1, 1)  # the earliest birth year the person-number scheme knows
 
-#: code → (title, what to do).  Severity is decided per finding (e.g. selected vs excluded journal).
+#: code → (title, what to do): msgids, translated where they are shown (:func:`title`, :func:`todo`).  Severity is
+#: decided per finding (e.g. selected vs excluded journal).
 CATALOGUE: dict[str, tuple[str, str]] = {
-    "AN.01": ("Row rejected by the import", "fix the export or the mapping and import again"),
-    "AN.02": ("Code value missing from a value map", "add the code to the value map in [import.values]"),
-    "AN.03": ("Journal still open", "open journals are never deposited; close it in the source if it should be"),
-    "AN.04": ("Journal left out by the selection rules", "check [selection] if it should be deposited"),
-    "AN.05": ("Journal breaks a rule of the record model", "fix the export or the mapping"),
-    "AN.06": ("Invalid person number", "it is deposited as recorded; check it in the source"),
-    "AN.07": ("Patient without person number", "the birth date and the patient key identify the patient"),
-    "AN.08": ("The same person number on several patients", "merge the patients in the source or explain it"),
-    "AN.09": ("Possible duplicate patient", "same name and birth date under different keys"),
-    "AN.10": ("Entry without documents", "kept as metadata only"),
-    "AN.11": ("Document file missing", "find the file, or correct the path in the export"),
-    "AN.12": ("Document file empty", "find the real file"),
-    "AN.13": ("File in the document folder that no entry references", "it will not be deposited"),
-    "AN.14": ("Document will be converted to an archival format", "converted to PDF/A on extract"),
-    "AN.15": ("Document format unknown: it cannot be converted", "replace the file or allow unconverted documents"),
-    "AN.16": ("Date in the future", "check the date in the source"),
-    "AN.17": ("Date out of range", "check the date in the source"),
-    "AN.18": ("Arkivskaper not declared in noarkpack.toml", "add an [[arkivskaper]] table or a value map"),
-    "AN.19": ("No journal is selected for deposit", "check the export and [selection]"),
-    "AN.20": ("Incoming or internal journalpost avskrevet by the default",
-              "if the legacy system recorded how it was closed, map innslag.avskrivning_* in [import]"),
-    "AN.21": ("Kjønn does not match the person number",
-              "it is deposited as recorded; check kjønn and the person number in the source"),
-    "AN.22": ("Document content in the source is empty", "the row gets no document; check the column in the source"),
+    "AN.01": (N_("Row rejected by the import"), N_("fix the export or the mapping and import again")),
+    "AN.02": (N_("Code value missing from a value map"), N_("add the code to the value map in [import.values]")),
+    "AN.03": (N_("Journal still open"),
+              N_("open journals are never deposited; close it in the source if it should be")),
+    "AN.04": (N_("Journal left out by the selection rules"), N_("check [selection] if it should be deposited")),
+    "AN.05": (N_("Journal breaks a rule of the record model"), N_("fix the export or the mapping")),
+    "AN.06": (N_("Invalid person number"), N_("it is deposited as recorded; check it in the source")),
+    "AN.07": (N_("Patient without person number"), N_("the birth date and the patient key identify the patient")),
+    "AN.08": (N_("The same person number on several patients"),
+              N_("merge the patients in the source or explain it")),
+    "AN.09": (N_("Possible duplicate patient"), N_("same name and birth date under different keys")),
+    "AN.10": (N_("Entry without documents"), N_("kept as metadata only")),
+    "AN.11": (N_("Document file missing"), N_("find the file, or correct the path in the export")),
+    "AN.12": (N_("Document file empty"), N_("find the real file")),
+    "AN.13": (N_("File in the document folder that no entry references"), N_("it will not be deposited")),
+    "AN.14": (N_("Document will be converted to an archival format"), N_("converted to PDF/A on extract")),
+    "AN.15": (N_("Document format unknown: it cannot be converted"),
+              N_("replace the file or allow unconverted documents")),
+    "AN.16": (N_("Date in the future"), N_("check the date in the source")),
+    "AN.17": (N_("Date out of range"), N_("check the date in the source")),
+    "AN.18": (N_("Arkivskaper not declared in noarkpack.toml"), N_("add an [[arkivskaper]] table or a value map")),
+    "AN.19": (N_("No journal is selected for deposit"), N_("check the export and [selection]")),
+    "AN.20": (N_("Incoming or internal journalpost avskrevet by the default"),
+              N_("if the legacy system recorded how it was closed, map innslag.avskrivning_* in [import]")),
+    "AN.21": (N_("Kjønn does not match the person number"),
+              N_("it is deposited as recorded; check kjønn and the person number in the source")),
+    "AN.22": (N_("Document content in the source is empty"),
+              N_("the row gets no document; check the column in the source")),
 }
+
+
+def title(code: str) -> str:
+    """The AN.xx code's title in the current language."""
+    return tr(CATALOGUE[code][0])
+
+
+def todo(code: str) -> str:
+    """What to do about an AN.xx finding, in the current language."""
+    return tr(CATALOGUE[code][1])
 
 
 def _finding_json(f: Finding) -> dict:
@@ -141,45 +158,67 @@ class Analysis:
 
     def summary_lines(self) -> list[str]:
         c = self.counts
-        out = [f"Analyse av {self.project}",
-               f"  pasienter {c.get('patients', 0)}, journaler {c.get('journals', 0)} "
-               f"(valgt ut {c.get('selected_journals', 0)}, utelatt {c.get('excluded_journals', 0)}), "
-               f"innslag {c.get('entries', 0)}, dokumenter {c.get('documents', 0)}"]
-        out.append(f"  {'arkivskaper':14} {'journaler':>9} {'valgt':>7} {'utelatt':>8} {'innslag':>8} {'dok.':>7}")
+        label = getattr(_selection, "reason_label", str)  # a reason in the current language
+        out = [tr("Analysis of {project}", project=self.project),
+               "  " + tr("patients {patients}, journals {journals} (selected {selected}, left out {excluded}), "
+                         "entries {entries}, documents {documents}", patients=c.get("patients", 0),
+                         journals=c.get("journals", 0), selected=c.get("selected_journals", 0),
+                         excluded=c.get("excluded_journals", 0), entries=c.get("entries", 0),
+                         documents=c.get("documents", 0))]
+        # the table's column titles (labels, each one word or two)
+        h_journals, h_selected, h_excluded = tr("journals"), tr("selected"), tr("left out")
+        h_entries, h_documents = tr("entries"), tr("docs")
+        out.append(f"  {'arkivskaper':14} {h_journals:>9} {h_selected:>7} {h_excluded:>8} {h_entries:>8} "
+                   f"{h_documents:>7}")
         for key, a in c.get("by_arkivskaper", {}).items():
             out.append(f"  {key:14} {a['journals']:>9} {a['selected']:>7} {a['excluded']:>8} {a['entries']:>8} "
                        f"{a['documents']:>7}")
         for reason, n in sorted(c.get("excluded_by_reason", {}).items()):
-            out.append(f"  utelatt: {reason}: {n}")
+            out.append("  " + tr("left out: {reason}: {count}", reason=label(reason), count=n))
         ct = c.get("contents")
         if ct and (ct["documents_from_source"] or ct["contents_empty"] or ct["contents_undecodable"]):
-            out.append(f"  dokumenter fra kilden {ct['documents_from_source']}, fra filer {ct['documents_from_files']}"
-                       f"; tomt innhold {ct['contents_empty']}, ikke lesbar tekst {ct['contents_undecodable']}")
+            out.append("  " + tr("documents from the source {from_source}, from files {from_files}; empty content "
+                                 "{empty}, unreadable text {undecodable}", from_source=ct["documents_from_source"],
+                                 from_files=ct["documents_from_files"], empty=ct["contents_empty"],
+                                 undecodable=ct["contents_undecodable"]))
         avskr = c.get("avskrivning", {})
         if avskr.get("default") or avskr.get("from_source"):
-            out.append(f"  avskrivning: {avskr.get('from_source', 0)} journalposter fra kilden, "
-                       f"{avskr.get('default', 0)} med standardverdien ({DEFAULT_AVSKRIVNINGSMAATE}, journalens "
-                       "avslutningsdato)")
+            out.append("  " + tr("avskrivning: journalposter from the source {from_source}, with the default value "
+                                 "{default} ({value}, the journal's closing date)",
+                                 from_source=avskr.get("from_source", 0), default=avskr.get("default", 0),
+                                 value=repr(DEFAULT_AVSKRIVNINGSMAATE)))
         conv = c.get("conversion", {})
         if conv.get("files"):
-            out.append(f"  konvertering til PDF/A: {conv['files']} filer ({_human(conv['bytes'])})")
+            out.append("  " + tr("conversion to PDF/A: {files} file(s) ({size})", files=conv["files"],
+                                 size=_human(conv["bytes"])))
             est = conv.get("estimate")
             if est:
-                out.append(f"  anslått konverteringstid: {est['seconds'] / 60:.1f} min med {est['workers']} "
-                           "LibreOffice (noarkpack convert)")
+                out.append("  " + tr("estimated conversion time: {minutes:.1f} min with {workers} LibreOffice "
+                                     "(noarkpack convert)", minutes=est["seconds"] / 60, workers=est["workers"]))
                 for puid, e in est["by_format"].items():
-                    kind = "målt" if e["source"] == "measured" else "standard"
-                    out.append(f"    {puid:12} {e['documents']:7} filer  {e['seconds_per_document']:.2f} s/fil "
-                               f"({kind})  {e['seconds'] / 60:.1f} min")
-        out.append(f"  {'kode':6} {'blokkerer':>9} {'advarsel':>8} {'info':>6}  funn")
+                    args = dict(puid=puid, documents=e["documents"], rate=e["seconds_per_document"],
+                                minutes=e["seconds"] / 60)
+                    if e["source"] == "measured":
+                        line = tr("{puid:12} {documents:7} file(s)  {rate:.2f} s/file (measured)  {minutes:.1f} min",
+                                  **args)
+                    else:
+                        line = tr("{puid:12} {documents:7} file(s)  {rate:.2f} s/file (default)  {minutes:.1f} min",
+                                  **args)
+                    out.append(f"    {line}")
+        h_code, h_blocking, h_warning, h_finding = tr("code"), tr("blocking"), tr("warning"), tr("finding")
+        out.append(f"  {h_code:6} {h_blocking:>9} {h_warning:>8} {'info':>6}  {h_finding}")
         for code, t in sorted(self.totals.items()):
-            out.append(f"  {code:6} {t['blocking']:>9} {t['warning']:>8} {t['info']:>6}  {CATALOGUE[code][0]}")
+            out.append(f"  {code:6} {t['blocking']:>9} {t['warning']:>8} {t['info']:>6}  {title(code)}")
         for f in self.findings:
             if f.severity == "blocking":
-                out.append(f"  BLOKKERER {f.code} {f.where()}: {f.message}")
-        verdict = (f"BLOKKERT: {self.blocking} funn hindrer avlevering" if self.blocking
-                   else "OK: ingen funn hindrer avlevering")
-        out.append(f"  {verdict} ({self.warnings} advarsler)")
+                out.append("  " + tr("BLOCKING {code} {where}: {message}", code=f.code, where=f.where(),
+                                     message=f.message))
+        if self.blocking:
+            out.append("  " + tr("BLOCKED: {blocking} findings stand in the way of the deposit ({warnings} warnings)",
+                                 blocking=self.blocking, warnings=self.warnings))
+        else:
+            out.append("  " + tr("OK: no finding stands in the way of the deposit ({warnings} warnings)",
+                                 warnings=self.warnings))
         return out
 
     def to_html(self, first: int = 50) -> str:
@@ -192,11 +231,20 @@ class Analysis:
         # the codes with blocking findings first, then those with warnings, then the rest (issue 23)
         for code, t in sorted(self.totals.items(), key=lambda ct: (-bool(ct[1]["blocking"]),
                                                                     -bool(ct[1]["warning"]), ct[0])):
-            codes.append({"code": code, "title": CATALOGUE[code][0], "todo": CATALOGUE[code][1], "totals": t,
+            codes.append({"code": code, "title": title(code), "todo": todo(code), "totals": t,
                           "findings": self.for_code(code)[:first], "total": sum(t.values())})
         blocking = [f for f in self.findings if f.severity == "blocking"][:first]
         return env.get_template("analysis-report.html.j2").render(a=self, codes=codes, counts=self.counts,
                                                                   first=first, blocking=blocking)
+
+
+def _with_hint(message: str, hint: str | None) -> str:
+    """A model error's message with its hint in brackets; the message's key stays the finding's key."""
+    if not hint:
+        return message
+    text = Text(f"{message} ({hint})")
+    text.key, text.params = getattr(message, "key", None), getattr(message, "params", {})
+    return text
 
 
 def _masked(path: str) -> str:
@@ -263,11 +311,13 @@ def _run(a: Analysis, project, db, today: date, identify_formats: bool, progress
 
 def _rows_and_codes(a: Analysis, c: sqlite3.Connection) -> None:
     for r in c.execute("SELECT file, line, tabell, record, reason FROM rejected ORDER BY file, line"):
-        a.add("AN.01", "blocking", f"the {r[2]} row was not imported: {r[4]}", file=r[0], line=r[1], record=r[3])
+        a.add("AN.01", "blocking", tr("the row was not imported into the table '{table}': {reason}", table=r[2],
+                                      reason=r[4]), file=r[0], line=r[1], record=r[3])
     for r in c.execute("SELECT tabell, field, value, value_map, rows, first_file, first_line FROM unmapped "
                        "ORDER BY tabell, field, value"):
-        a.add("AN.02", "warning", f"the code {r[2]!r} of {r[0]}.{r[1]} is not in the value map {r[3]} "
-              f"({r[4]} row(s)); it is kept as recorded", file=r[5], line=r[6])
+        a.add("AN.02", "warning", tr("the code {code} of {field} is not in the value map {value_map} ({rows} "
+                                     "row(s)); it is kept as recorded", code=repr(r[2]), field=r[0] + "." + r[1],
+                                     value_map=r[3], rows=r[4]), file=r[5], line=r[6])
 
 
 def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict, today: date,
@@ -285,7 +335,8 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
     for j in db.journals():
         n += 1
         file, line = j.source_file, j.source_line
-        rec = f"journal {a.key(j.journal_id, file, line)}"
+        jkey = a.key(j.journal_id, file, line)
+        rec = f"journal {jkey}"  # a record key is a location: the same in every language
         reason = rules.reason_to_exclude(j)
         ok = reason is None
         ark = by_ark.setdefault(j.arkivskaper, {"navn": declared[j.arkivskaper].navn if j.arkivskaper in declared
@@ -309,42 +360,48 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
             ark["excluded"] += 1
             excluded_by_reason[reason] += 1
             if reason == REASON_OPEN:
-                a.add("AN.03", "warning", "the journal is still open (no avsluttet): it is not deposited",
+                a.add("AN.03", "warning", tr("the journal is still open (no avsluttet): it is not deposited"),
                       file=file, line=line, record=rec)
             else:
-                a.add("AN.04", "info", f"left out by the selection rules: {reason}", file=file, line=line, record=rec)
+                a.add("AN.04", "info", tr("left out by the selection rules: {reason}",
+                                          reason=getattr(_selection, "reason_label", str)(reason)),
+                      file=file, line=line, record=rec)
         batch.append((j.journal_id, int(ok)))
         if len(batch) >= 5000:
             work.executemany("INSERT OR REPLACE INTO jstat VALUES (?, ?)", batch)
             batch.clear()
         if j.arkivskaper not in declared:
-            a.add("AN.18", "blocking" if ok else "warning", f"the journal's arkivskaper {j.arkivskaper!r} is not an "
-                  "[[arkivskaper]] key in noarkpack.toml", file=file, line=line, record=rec)
+            a.add("AN.18", "blocking" if ok else "warning", tr("the journal's arkivskaper {arkivskaper} is not an "
+                  "[[arkivskaper]] key in noarkpack.toml", arkivskaper=repr(j.arkivskaper)), file=file, line=line,
+                  record=rec)
         if ok:
             try:
                 j.check()
             except ModelError as e:
-                a.add("AN.05", "blocking", e.message + (f" ({e.hint})" if e.hint else ""), file=file, line=line,
+                a.add("AN.05", "blocking", _with_hint(e.message, e.hint), file=file, line=line,
                       record=e.record or rec)
         # dates
         for what, value in (("opprettet", j.opprettet), ("avsluttet", j.avsluttet)):
             if value is not None and value > now:
-                a.add("AN.16", "warning", f"the journal's {what} is in the future", file=file, line=line, record=rec)
+                a.add("AN.16", "warning", tr("the journal's {field} is in the future", field=what), file=file,
+                      line=line, record=rec)
         for i in j.innslag:
             erec = f"{rec}, entry {a.key(i.innslag_id, file, line)}"
             if not i.dokumenter:
-                a.add("AN.10", "info", "the entry has no document (metadata only)", file=file, line=line, record=erec)
+                a.add("AN.10", "info", tr("the entry has no document (metadata only)"), file=file, line=line,
+                      record=erec)
             for what, value in (("opprettet", i.opprettet), ("arkivert", i.arkivert)):
                 if value is None:
                     continue
                 if value > now:
-                    a.add("AN.16", "warning", f"the entry's {what} date is in the future", file=file, line=line,
-                          record=erec)
+                    a.add("AN.16", "warning", tr("the entry's {field} date is in the future", field=what), file=file,
+                          line=line, record=erec)
                 elif ok and not (s.periode_start <= value.date() <= s.periode_slutt) and what == "opprettet":
-                    a.add("AN.17", "warning", f"the entry was written outside the arkivdel's period "
-                          f"({s.periode_start}–{s.periode_slutt})", file=file, line=line, record=erec)
+                    a.add("AN.17", "warning", tr("the entry was written outside the arkivdel's period ({start}–{end})",
+                                                 start=s.periode_start, end=s.periode_slutt),
+                          file=file, line=line, record=erec)
             if j.opprettet and i.opprettet and i.opprettet < j.opprettet:
-                a.add("AN.17", "warning", "the entry was written before the journal was opened", file=file,
+                a.add("AN.17", "warning", tr("the entry was written before the journal was opened"), file=file,
                       line=line, record=erec)
             k = i.korrespondanse
             if ok and k is not None and (k.avskrivning is not None or k.type in JOURNALPOSTTYPER_MED_AVSKRIVNING):
@@ -352,15 +409,16 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
                     avskrivning["from_source"] += 1
                 else:
                     avskrivning["default"] += 1
-                    a.add("AN.20", "info", f"{k.type}: the source does not say how it was closed; avskrevet "
-                          f"{DEFAULT_AVSKRIVNINGSMAATE!r} on the journal's closing date, by whoever closed it "
-                          "(krav 3.4.5)", file=file, line=line, record=erec)
+                    a.add("AN.20", "info", tr("{type}: the source does not say how it was closed; avskrevet {value} "
+                                              "on the journal's closing date, by whoever closed it (krav 3.4.5)",
+                                              type=repr(k.type), value=repr(DEFAULT_AVSKRIVNINGSMAATE)),
+                          file=file, line=line, record=erec)
         if progress and n % 1000 == 0:
             progress("analyse", n, None)
     if batch:
         work.executemany("INSERT OR REPLACE INTO jstat VALUES (?, ?)", batch)
     if n and not selected or not n:
-        a.add("AN.19", "blocking", f"none of the {n} journal(s) is selected for deposit")
+        a.add("AN.19", "blocking", tr("none of the {count} journal(s) is selected for deposit", count=n))
     a.counts.update({
         "journals": n, "entries": entries, "documents": docs, "selected_journals": selected,
         "excluded_journals": n - selected, "excluded_by_reason": dict(excluded_by_reason),
@@ -380,7 +438,7 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
         ids = {"navn": navn, "fodselsnummer": fnr, "pasient_id": pid}
         if not fnr:
             kinds["mangler"] += 1
-            a.add("AN.07", "info", "the patient has no person number", file=file, line=line, record=rec,
+            a.add("AN.07", "info", tr("the patient has no person number"), file=file, line=line, record=rec,
                   identifiers=ids)
         else:
             try:
@@ -389,29 +447,32 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                 if pn.rule_set == "2032":
                     kinds["2032-regelsett"] += 1
                 if born and pn.birth_date and pn.kind == "fødselsnummer" and pn.birth_date.isoformat() != born:
-                    a.add("AN.06", "warning", "the person number's date part differs from the recorded birth date",
+                    a.add("AN.06", "warning", tr("the person number's date part differs from the recorded birth date"),
                           file=file, line=line, record=rec, identifiers=ids)
                 recorded = KJONN_TEKST.get(kjonn or "")
                 # ukjent never contradicts; a number under the 2032 rules carries no sex (pn.kjonn None)
                 if recorded in ("mann", "kvinne") and pn.kjonn and recorded != pn.kjonn:
-                    a.add("AN.21", "warning", "the recorded kjønn contradicts the person number's sex digit (its "
-                          "9th digit: odd for mann, even for kvinne); both are deposited as recorded",
+                    a.add("AN.21", "warning", tr("the recorded kjønn contradicts the person number's sex digit (its "
+                                                 "9th digit: odd for mann, even for kvinne); both are deposited as "
+                                                 "recorded"),
                           file=file, line=line, record=rec, identifiers=ids)
             except PersonNumberError as e:
                 kinds["ugyldige"] += 1
-                a.add("AN.06", "warning", f"the person number is not valid ({e}); it is kept as recorded",
+                a.add("AN.06", "warning", tr("the person number is not valid ({problem}); it is kept as recorded",
+                                             problem=str(e)),
                       file=file, line=line, record=rec, identifiers=ids)
         for what, value in (("fodselsdato", born), ("dodsdato", died)):
             if not value:
                 continue
             d = date.fromisoformat(value)
             if d > today:
-                a.add("AN.16", "warning", f"the patient's {what} is in the future", file=file, line=line, record=rec)
+                a.add("AN.16", "warning", tr("the patient's {field} is in the future", field=what), file=file,
+                      line=line, record=rec)
             elif d < EARLIEST:
-                a.add("AN.17", "warning", f"the patient's {what} is before {EARLIEST.year}", file=file, line=line,
-                      record=rec)
+                a.add("AN.17", "warning", tr("the patient's {field} is before {year}", field=what, year=EARLIEST.year),
+                      file=file, line=line, record=rec)
         if born and died and died < born:
-            a.add("AN.17", "warning", "the patient's dodsdato is before the fodselsdato", file=file, line=line,
+            a.add("AN.17", "warning", tr("the patient's dodsdato is before the fodselsdato"), file=file, line=line,
                   record=rec)
     a.counts["patients"] = patients
     a.counts["identifiers"] = dict(kinds)
@@ -420,13 +481,15 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
         first = c.execute("SELECT src_file, src_line FROM pasient WHERE fodselsnummer = ? ORDER BY src_line LIMIT 1",
                           (fnr,)).fetchone()
         keys = ", ".join(a.key(k, first[0], first[1], also=fnr) for k in keys.split("\x1f"))
-        a.add("AN.08", "warning", f"{n} patients carry the same person number (patients {keys})", file=first[0],
-              line=first[1], record=f"patients {keys}", identifiers={"fodselsnummer": fnr})
+        a.add("AN.08", "warning", tr("{count} patients carry the same person number (patients {keys})", count=n,
+                                     keys=keys), file=first[0], line=first[1],
+              record=f"patients {keys}", identifiers={"fodselsnummer": fnr})
     for navn, born, n, keys in c.execute(
             "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, '\x1f') FROM pasient WHERE fodselsdato IS "
             "NOT NULL GROUP BY navn, fodselsdato HAVING count(*) > 1"):
         keys = ", ".join(a.key(k, None, None) for k in keys.split("\x1f"))
-        a.add("AN.09", "warning", f"{n} patients have the same name and birth date (patients {keys})",
+        a.add("AN.09", "warning", tr("{count} patients have the same name and birth date (patients {keys})",
+                                     count=n, keys=keys),
               record=f"patients {keys}", identifiers={"navn": navn, "fodselsdato": born})
 
 
@@ -477,18 +540,23 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
     for jid, iid, fil, file, line, sel, size, nr in c.execute(q).fetchall():
         rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}, document {nr}"
         sev = "blocking" if sel else "warning"
-        tail = "" if sel else " (the journal is not selected for deposit)"
-        if size is None:
-            a.add("AN.11", sev, f"the document file is not in the document folder ({_masked(fil)}){tail}",
-                  file=file, line=line, record=rec, identifiers={"fil": fil})
+        if size is None and sel:
+            msg = tr("the document file is not in the document folder ({path})", path=_masked(fil))
+        elif size is None:
+            msg = tr("the document file is not in the document folder ({path}) (the journal is not selected for "
+                     "deposit)", path=_masked(fil))
+        elif sel:
+            msg = tr("the document file is empty ({path})", path=_masked(fil))
         else:
-            a.add("AN.12", sev, f"the document file is empty ({_masked(fil)}){tail}", file=file, line=line,
-                  record=rec, identifiers={"fil": fil})
+            msg = tr("the document file is empty ({path}) (the journal is not selected for deposit)",
+                     path=_masked(fil))
+        a.add("AN.11" if size is None else "AN.12", sev, msg, file=file, line=line, record=rec,
+              identifiers={"fil": fil})
     unref = 0
     for path, size in c.execute("SELECT path, size FROM disk WHERE path NOT IN (SELECT fil_norm FROM dokument) "
                                 "ORDER BY path"):
         unref += 1
-        a.add("AN.13", "warning", f"no entry references this file ({_human(size)})", file=loc(path),
+        a.add("AN.13", "warning", tr("no entry references this file ({size})", size=_human(size)), file=loc(path),
               identifiers={"fil": path})
     a.counts["document_files_on_disk"] = c.execute("SELECT count(*) FROM disk WHERE path NOT LIKE '@innhold/%'").fetchone()[0]
     a.counts["document_files_unreferenced"] = unref
@@ -517,18 +585,25 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
                 continue
             rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}"
             if puid == "UNKNOWN" or not project.conversion.enabled:
-                why = "its format is unknown" if puid == "UNKNOWN" else f"{puid} is not archival and conversion is off"
-                a.add("AN.15", "warning" if allow else "blocking", f"the document cannot be converted: {why} "
-                      f"({_masked(fil)})", file=file, line=line, record=rec, identifiers={"fil": fil})
+                if puid == "UNKNOWN":
+                    msg = tr("the document cannot be converted: its format is unknown ({path})", path=_masked(fil))
+                else:
+                    msg = tr("the document cannot be converted: {puid} is not archival and conversion is off "
+                             "({path})", puid=puid, path=_masked(fil))
+                a.add("AN.15", "warning" if allow else "blocking", msg, file=file, line=line, record=rec,
+                      identifiers={"fil": fil})
                 continue
             conv["files"] += 1
             conv["bytes"] += size
             f = conv["by_format"].setdefault(puid, {"name": ident.name or None, "files": 0, "bytes": 0})
             f["files"] += 1
             f["bytes"] += size
-            a.add("AN.14", "info", f"{puid} ({ident.name or 'unknown name'}) is not an archival format for a "
-                  f"document of {day.year if day else 'unknown date'}: it will be converted to PDF/A "
-                  f"({_masked(fil)}, {_human(size)})", file=file, line=line, record=rec, identifiers={"fil": fil})
+            a.add("AN.14", "info", tr("{puid} \"{name}\" is not an archival format for a document of {year}: it "
+                                      "will be converted to PDF/A ({path}, {size})", puid=puid,
+                                      name=ident.name or tr("unknown name"),
+                                      year=day.year if day else tr("unknown date"), path=_masked(fil),
+                                      size=_human(size)),
+                  file=file, line=line, record=rec, identifiers={"fil": fil})
     if conv["by_format"]:
         conv["estimate"] = _conversion_estimate(project, conv["by_format"])
     a.counts["conversion"] = conv
@@ -554,8 +629,8 @@ def _stored_contents(a: Analysis, c: sqlite3.Connection, project):
     c.executemany("INSERT OR IGNORE INTO disk VALUES (?, ?)", rows)
     for file, line, column, status in content_problems(c):
         if status == "empty":
-            a.add("AN.22", "info", f"the content column {column} is empty: the row has no document", file=file,
-                  line=line)
+            a.add("AN.22", "info", tr("the content column {column} is empty: the row has no document",
+                                      column=column), file=file, line=line)
     a.counts["contents"] = content_counts(c)
     return store
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..hashing import sha256_file
+from ..locale import tr
 from .mapping import ImportMapping
 from .sql import source_file
 from .staging import StagingDB, StagingError, import_hint
@@ -24,9 +25,9 @@ def check_fresh(mapping: ImportMapping, project_root: Path | None = None) -> Non
         files = {r["path"]: r for r in db.imported_files()}
     hint = import_hint(project_root)
     if run is None:
-        raise StagingError("the staging database holds no finished import", file=mapping.database, hint=hint)
+        raise StagingError(tr("the staging database holds no finished import"), file=mapping.database, hint=hint)
     if run["mapping_sha256"] != mapping.digest:
-        raise StagingError("the [import] mapping in noarkpack.toml changed since the last import",
+        raise StagingError(tr("the [import] mapping in noarkpack.toml changed since the last import"),
                            file=mapping.database, hint=hint)
     checked = [(fm.rel, fm.path) for fm in mapping.files if fm.path is not None]
     # A query of a database server cannot be checked (run `noarkpack import` after the database changed); a
@@ -36,19 +37,19 @@ def check_fresh(mapping: ImportMapping, project_root: Path | None = None) -> Non
         checked.append(sf)
     for fm in mapping.files:
         if fm.path is None and fm.rel not in files:
-            raise StagingError("a query of the mapping was not imported", file=fm.rel, hint=hint)
+            raise StagingError(tr("a query of the mapping was not imported"), file=fm.rel, hint=hint)
     for rel, path in checked:
         r = files.get(rel)
         if r is None:
-            raise StagingError("an export file of the mapping was not imported", file=rel, hint=hint)
+            raise StagingError(tr("an export file of the mapping was not imported"), file=rel, hint=hint)
         if not path.is_file():
-            raise StagingError("an imported export file is gone", file=rel, hint=hint)
+            raise StagingError(tr("an imported export file is gone"), file=rel, hint=hint)
         st = path.stat()
         if st.st_size != r["size"]:
-            raise StagingError("the export file changed since the last import", file=rel, hint=hint)
+            raise StagingError(tr("the export file changed since the last import"), file=rel, hint=hint)
         if st.st_mtime_ns != r["mtime_ns"]:
             if sha256_file(path) != r["sha256"]:
-                raise StagingError("the export file changed since the last import", file=rel, hint=hint)
+                raise StagingError(tr("the export file changed since the last import"), file=rel, hint=hint)
 
 
 __all__ = ["check_fresh"]

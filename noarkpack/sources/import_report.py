@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SourceError
+from ..locale import tr
 from .staging import DATA_TABLES
 
 KEEP_REJECTED = 1000  # rows kept in the report (all are in the database)
@@ -23,11 +24,11 @@ class Rejected:
     line: int
     table: str
     record: str | None
-    reason: str
+    reason: str  #: in the import's language; a tr() text carries its msgid as ``key`` (the same in every language)
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "table": self.table, "record": self.record,
-                "reason": self.reason}
+                "reason": self.reason, "key": getattr(self.reason, "key", None)}
 
 
 @dataclass
@@ -86,21 +87,35 @@ class ImportReport:
                 "rejected": [r.to_json() for r in self.rejected], "unmapped": [u.to_json() for u in self.unmapped]}
 
     def summary_lines(self) -> list[str]:
-        out = [f"Importert til {self.database} på {self.seconds:.1f} s"]
+        out = [tr("Imported into {database} in {seconds:.1f} s", database=str(self.database), seconds=self.seconds)]
         for f in self.files:
-            out.append(f"  {f.path:40} → {f.table:18} {f.rows_imported:>9} rader"
-                       + (f", {f.rows_rejected} avvist" if f.rows_rejected else "")
-                       + (f", {f.rows_merged} gjentatt (samme post)" if f.rows_merged else ""))
-        out.append("  i databasen: " + ", ".join(f"{t} {n}" for t, n in self.counts.items() if t in DATA_TABLES))
+            # the staging table with a colon: a name, not a word of either language
+            args = dict(path=f.path, table=f"{f.table}:", imported=f.rows_imported, rejected=f.rows_rejected,
+                        merged=f.rows_merged)
+            if f.rows_rejected and f.rows_merged:
+                line = tr("{path:40} → {table:19} imported {imported:>9}, rejected {rejected}, repeated (the same "
+                          "record) {merged}", **args)
+            elif f.rows_rejected:
+                line = tr("{path:40} → {table:19} imported {imported:>9}, rejected {rejected}", **args)
+            elif f.rows_merged:
+                line = tr("{path:40} → {table:19} imported {imported:>9}, repeated (the same record) {merged}",
+                          **args)
+            else:
+                line = tr("{path:40} → {table:19} imported {imported:>9}", **args)
+            out.append(f"  {line}")
+        out.append("  " + tr("in the database: {counts}",
+                             counts=", ".join(f"{t}={n}" for t, n in self.counts.items() if t in DATA_TABLES)))
         for u in self.unmapped:
-            out.append(f"  ukjent kode {u.value!r} i {u.table}.{u.field} (verdiliste {u.value_map}): {u.rows} rader, "
-                       f"første {u.file}:{u.line}; beholdt som registrert")
+            out.append("  " + tr("unknown code {code} in {field} (value map {value_map}): rows {rows}, first "
+                                 "{where}; kept as recorded", code=repr(u.value), field=u.table + "." + u.field,
+                                 value_map=u.value_map, rows=u.rows, where=_at(u.file, u.line)))
         if self.rejected_total:
-            out.append(f"  AVVIST: {self.rejected_total} rader (ikke importert):")
+            out.append("  " + tr("REJECTED, rows not imported: {count}", count=self.rejected_total))
             for r in self.rejected[:20]:
                 out.append(f"    {r.file}:{r.line}: {r.reason}" + (f" ({r.record})" if r.record else ""))
             if self.rejected_total > 20:
-                out.append(f"    … og {self.rejected_total - 20} til (tabellen rejected i databasen)")
+                out.append("    " + tr("… and {count} more (the table rejected in the database)",
+                                       count=self.rejected_total - 20))
         return out
 
     def to_html(self) -> str:
@@ -111,6 +126,10 @@ class ImportReport:
         env = html_environment()
         counts = {t: n for t, n in self.counts.items() if t in DATA_TABLES}
         return env.get_template("import-report.html.j2").render(r=self, counts=counts)
+
+
+def _at(file: str, line: int) -> str:
+    return f"{file}:{line}"
 
 
 class ImportRejected(SourceError):

@@ -36,6 +36,7 @@ from typing import Any, Iterable
 
 from .._version import __version__
 from ..errors import SourceError
+from ..locale import tr
 from ..model.noark5 import ArkivskaperInfo
 from ..progress import Progress
 from .content_store import ContentStore, Undecodable, content_bytes
@@ -146,10 +147,9 @@ class _Importer:
                 try:
                     raw = bytes(raw).decode(fm.encoding)
                 except UnicodeDecodeError:
-                    col = f" (column {spec.sources[0]})" if len(spec.sources) == 1 else ""
                     enc = _ENC_NAMES.get(fm.encoding, fm.encoding)
-                    raise ValueProblem(f"{fm.table}.{name}{col} is not {enc} text; set encoding for this query") \
-                        from None
+                    raise ValueProblem(tr("{field} is not {encoding} text; set encoding for this query",
+                                          field=_where(fm, name, spec), encoding=enc)) from None
             if isinstance(raw, str):
                 raw = raw.strip()
                 if raw == "":
@@ -158,7 +158,7 @@ class _Importer:
                 raw = spec.default
             if raw is None:
                 if spec.required:
-                    raise ValueProblem(f"{_where(fm, name, spec)} is missing")
+                    raise ValueProblem(tr("{field} is missing", field=_where(fm, name, spec)))
                 out[name] = 0 if kind == "bool" and (fm.table, name) not in NULLABLE_BOOLS else None
                 continue
             if spec.values is not None:
@@ -170,8 +170,8 @@ class _Importer:
                 else:
                     ukey = (fm.table, name, key)
                     if spec.unmapped == "reject":
-                        raise ValueProblem(f"{_where(fm, name, spec)}: the code is not in the value map "
-                                           f"{spec.values_name}")
+                        raise ValueProblem(tr("{field}: the code is not in the value map {value_map}",
+                                              field=_where(fm, name, spec), value_map=spec.values_name))
                     u = self.unmapped.get(ukey)
                     if u is None:
                         if len(self.unmapped) < 10000:
@@ -195,7 +195,7 @@ class _Importer:
                 else:  # pragma: no cover
                     raise AssertionError(kind)
             except ValueProblem as e:
-                raise ValueProblem(f"{_where(fm, name, spec)} {e}") from None
+                raise ValueProblem(e.at(_where(fm, name, spec))) from None
             out[name] = value
         return out
 
@@ -203,10 +203,10 @@ class _Importer:
         """dokument.innhold: the bytes of the column into the content store; ``out["fil"]`` names them."""
         col = spec.sources[0]
         try:
-            got = content_bytes(rec.get(col), spec.content_format, spec.content_encoding)
+            got = content_bytes(rec.get(col), spec.content_format, spec.content_encoding, column=col)
         except Undecodable as e:
             log_content(self.conn, fm.rel, line, col, "undecodable")
-            raise ValueProblem(f"dokument.innhold (column {col}) {e}") from None
+            raise ValueProblem(e.args[0]) from None  # the whole message (a tr() text naming the column)
         if got is None:
             self._content_empty = True
             out["fil"] = None
@@ -226,6 +226,7 @@ class _Importer:
                 return f"(key masked: {where})"
             return v
 
+        # a record key is a location, like file and line: the same in every language (not translated)
         if table == "pasient":
             return f"patient {key('pasient_id')}" if row.get("pasient_id") else None
         jid, iid = key("journal_id"), key("innslag_id")
@@ -243,14 +244,14 @@ class _Importer:
         t = fm.table
         if t == "pasientjournal":
             if c.execute("SELECT 1 FROM pasient WHERE pasient_id = ?", (row["pasient_id"],)).fetchone() is None:
-                return "the journal's patient is not in the export (no pasient row with its key)"
+                return tr("the journal's patient is not in the export (no pasient row with its key)")
             return None
         if t == "innslag" or t in ("merknad", "diagnose"):
             jid = row["journal_id"]
             if self._parent_ok.get("j") == jid:
                 return None
             if c.execute("SELECT 1 FROM pasientjournal WHERE journal_id = ?", (jid,)).fetchone() is None:
-                return "its journal is not in the export (no pasientjournal row with its key)"
+                return tr("its journal is not in the export (no pasientjournal row with its key)")
             self._parent_ok["j"] = jid
             return None
         if t in ("dokument", "korrespondansepart", "endring"):
@@ -258,16 +259,16 @@ class _Importer:
             if fm.join == "innslag" and row.get("journal_id") is None:
                 hits = c.execute("SELECT journal_id FROM innslag WHERE innslag_id = ? LIMIT 2", (iid,)).fetchall()
                 if not hits:
-                    return "its entry is not in the export (no innslag row with its key)"
+                    return tr("its entry is not in the export (no entry row with its key)")
                 if len(hits) > 1:
-                    return "its entry key occurs in more than one journal; map journal_id as well"
+                    return tr("its entry key occurs in more than one journal; map journal_id as well")
                 row["journal_id"] = hits[0][0]
                 return None
             key = (row["journal_id"], iid)
             if self._parent_ok.get("i") == key:
                 return None
             if c.execute("SELECT 1 FROM innslag WHERE journal_id = ? AND innslag_id = ?", key).fetchone() is None:
-                return "its entry is not in the export (no innslag row with its journal and entry keys)"
+                return tr("its entry is not in the export (no entry row with its journal and entry keys)")
             self._parent_ok["i"] = key
         return None
 
@@ -285,10 +286,13 @@ class _Importer:
             self.merged += 1
             stats.rows_merged += 1
             return
-        where = f" (first at {first[0]}:{first[1]})" if first else ""
-        what = f", with different values in: {', '.join(differ)}" if differ else ""
-        self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line),
-                    f"the same {fm.table} key occurs twice in the export{where}{what}")
+        if first is None:
+            reason = tr("the same key of the table '{table}' occurs twice in the export", table=fm.table)
+        else:  # the first has the same key and differs (else it was merged above)
+            reason = tr("the same key of the table '{table}' occurs twice in the export (first at {first}), with "
+                        "different values in: {fields}", table=fm.table, first=_at(*first[:2]),
+                        fields=", ".join(differ))
+        self.reject(fm, stats, line, self._record_name(fm.table, row, fm, line), reason)
 
     def run_file(self, fm: FileMapping) -> tuple[FileStats, str]:
         stats = FileStats(fm.rel, fm.table)
@@ -338,13 +342,13 @@ class _Importer:
             if self.progress and self.rows_read % 20000 == 0:
                 self.progress("import", self.rows_read, None)
             if isinstance(rec, ValueProblem):
-                pending.append((None, None, line, str(rec)))
+                pending.append((None, None, line, rec.message))
                 continue
             try:
                 row = self.row(fm, rec, line)
             except ValueProblem as e:
                 partial = {k: _safe_get(rec, fm, k) for k in ("pasient_id", "journal_id", "innslag_id")}
-                pending.append((None, self._record_name(fm.table, partial, fm, line), line, str(e)))
+                pending.append((None, self._record_name(fm.table, partial, fm, line), line, e.message))
                 continue
             if self._content_empty:
                 # a NULL or empty note/BLOB: no document (counted by the analysis), not an error
@@ -367,9 +371,15 @@ class _Importer:
         return stats, hasher.hexdigest()
 
 
+def _at(file: str, line: int) -> str:
+    return f"{file}:{line}"
+
+
 def _where(fm: FileMapping, name: str, spec) -> str:
-    """A field as messages name it: ``innslag.tittel (column TITTEL)``."""
-    return f"{fm.table}.{name}" + (f" (column {spec.sources[0]})" if len(spec.sources) == 1 else "")
+    """A field as messages name it: ``innslag.tittel (column TITTEL)`` (a noun phrase the messages place)."""
+    if len(spec.sources) == 1:
+        return tr("{table}.{field} (column {column})", table=fm.table, field=name, column=spec.sources[0])
+    return f"{fm.table}.{name}"
 
 
 def _hashed(rows: Iterable[tuple[int, Any]], hasher) -> Iterable[tuple[int, Any]]:
@@ -432,8 +442,8 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
     started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     for fm in mapping.files:
         if fm.path is not None and not fm.path.is_file():
-            raise SourceError("the export file does not exist", file=fm.rel,
-                              hint="check [[import.file]] path in noarkpack.toml (relative to the project folder)")
+            raise SourceError(tr("the export file does not exist"), file=fm.rel,
+                              hint=tr("check [[import.file]] path in noarkpack.toml (relative to the project folder)"))
     target = mapping.database
     history: list[tuple] = []
     if target.exists():

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from ..errors import SourceError
+from ..locale import tr
 from ..model.epj import (
     Avskrivning,
     Diagnose,
@@ -44,19 +45,20 @@ class _Line:
 
     def get(self, obj: dict, key: str, where: str, *, required: bool = True, kind: type | tuple = str):
         if not isinstance(obj, dict):
-            raise self.fail(f"{where} must be a JSON object")
+            raise self.fail(tr("{field} must be a JSON object", field=where))
         value = obj.get(key)
         if value is None:
             if required:
-                raise self.fail(f"{where}{key} is missing")
+                raise self.fail(tr("{field} is missing", field=where + key))
             return None
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            raise self.fail(f"{where}{key} has the wrong type ({type(value).__name__})")
+            raise self.fail(tr("{field} has the wrong type ({type})", field=where + key,
+                               type=type(value).__name__))
         if isinstance(value, str):
             value = value.strip()
             if not value:
                 if required:
-                    raise self.fail(f"{where}{key} is empty")
+                    raise self.fail(tr("{field} is empty", field=where + key))
                 return None
         return value
 
@@ -67,7 +69,8 @@ class _Line:
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise self.fail(f"{where}{key} is not an ISO 8601 date-time (e.g. 2019-05-12T14:00:00+02:00)") from None
+            raise self.fail(tr("{field} is not an ISO 8601 date-time (e.g. 2019-05-12T14:00:00+02:00)",
+                               field=where + key)) from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=OSLO)
         return value
@@ -79,16 +82,16 @@ class _Line:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise self.fail(f"{where}{key} is not a date (YYYY-MM-DD)") from None
+            raise self.fail(tr("{field} is not a date (YYYY-MM-DD)", field=where + key)) from None
 
     def list(self, obj: dict, key: str, where: str) -> list:
         if not isinstance(obj, dict):
-            raise self.fail(f"{where} must be a JSON object")
+            raise self.fail(tr("{field} must be a JSON object", field=where))
         value = obj.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
-            raise self.fail(f"{where}{key} must be a JSON array")
+            raise self.fail(tr("{field} must be a JSON array", field=where + key))
         return value
 
 
@@ -96,7 +99,7 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
     """One journal from a decoded JSON object."""
     L = _Line(file, line)
     if not isinstance(obj, dict):
-        raise L.fail("the line is not a JSON object")
+        raise L.fail(tr("the line is not a JSON object"))
     L.record = f"journal {obj.get('journal_id')}" if isinstance(obj.get("journal_id"), str) else None
     p = obj.get("pasient")
     pw = "pasient."
@@ -116,7 +119,7 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
     for n, e in enumerate(L.list(obj, "innslag", ""), start=1):
         w = f"innslag[{n}]."
         if not isinstance(e, dict):
-            raise L.fail(f"innslag[{n}] must be a JSON object")
+            raise L.fail(tr("{field} must be a JSON object", field="innslag[" + str(n) + "]"))
         if isinstance(e, dict) and isinstance(e.get("innslag_id"), str):
             w = f"innslag {e['innslag_id']}: "
         skj = None
@@ -125,7 +128,7 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
             sw = w + "skjerming."
             metadata = L.list(s, "metadata", sw) if isinstance(s, dict) else []
             if not all(isinstance(m, str) and m.strip() for m in metadata):
-                raise L.fail(f"{sw}metadata must be a list of non-empty strings")
+                raise L.fail(tr("{field} must be a list of non-empty strings", field=sw + "metadata"))
             skj = InnslagSkjerming(tilgangsrestriksjon=L.get(s, "tilgangsrestriksjon", sw),
                                    hjemmel=L.get(s, "hjemmel", sw), metadata=[m.strip() for m in metadata],
                                    dokument=L.get(s, "dokument", sw, required=False))
@@ -198,15 +201,15 @@ def read_journals(path: Path) -> Iterator[Pasientjournal]:
     try:
         f = open(path, encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SourceError("the source file does not exist", file=path) from None
+        raise SourceError(tr("the source file does not exist"), file=path) from None
     with f:
         n = 0
         while True:
             try:
                 text = f.readline()
             except UnicodeDecodeError:
-                raise SourceError("the file is not UTF-8 text", file=path, line=n + 1,
-                                  hint="convert the export to UTF-8") from None
+                raise SourceError(tr("the file is not UTF-8 text"), file=path, line=n + 1,
+                                  hint=tr("convert the export to UTF-8")) from None
             if not text:
                 break
             n += 1
@@ -215,5 +218,6 @@ def read_journals(path: Path) -> Iterator[Pasientjournal]:
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as e:
-                raise SourceError(f"not valid JSON: {e.msg} (column {e.colno})", file=path, line=n) from None
+                raise SourceError(tr("not valid JSON: {problem} (column {column})", problem=e.msg, column=e.colno),
+                                  file=path, line=n) from None
             yield parse_journal(obj, path, n)

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
+from ..locale import N_, Text, tr
 from .sql import is_select
 from .sql_mapping import content_spec, parse_source
 
@@ -83,7 +84,23 @@ _FMT = re.compile(r"%([dmYHMS%])")
 
 
 class ValueProblem(ValueError):
-    """A value that cannot become its field (the row is rejected; the message carries no value)."""
+    """A value that cannot become its field (the row is rejected; the message carries no value).
+
+    Its message is either whole (a :func:`~noarkpack.locale.tr` text: a row that cannot be read), or, raised by
+    the value converters below, a msgid marked with ``N_`` whose ``{field}`` the importer fills in (:meth:`at`)
+    with the field it was converting, plus the msgid's other ``params``."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message)
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+    def at(self, field: str) -> Text:
+        """The whole message naming ``field`` (``innslag.tittel (column TITTEL)``), translated."""
+        return tr(self.args[0], field=field, **self.params)
 
 
 def toml_line(text: str | None, n_file: int | None = None, key: str | None = None,
@@ -220,49 +237,52 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
         if n is None and key is None:
             line = next((i + 1 for i, ln in enumerate((text or "").splitlines()) if ln.strip() == "[import]"), None)
         return ConfigError(message, file=file, line=line,
-                           hint=hint or "see docs/migration.md and examples/omsorg/noarkpack.toml")
+                           hint=hint or tr("see docs/migration.md and examples/omsorg/noarkpack.toml"))
 
     if not isinstance(table, dict):
-        raise err("[import] must be a table")
+        raise err(tr("[import] must be a table"))
     known = {"database", "documents", "encoding", "delimiter", "date_format", "datetime_format", "timezone",
              "values", "file", "unmapped", "source", "query"}
     for k in table:
         if k not in known:
-            raise err(f"[import] has an unknown key {k!r}", key=k, hint="allowed: " + ", ".join(sorted(known)))
+            raise err(tr("[import] has an unknown key {key}", key=repr(k)), key=k,
+                      hint=tr("allowed: {keys}", keys=", ".join(sorted(known))))
     database = table.get("database", DEFAULT_DATABASE)
     if not isinstance(database, str) or not database.strip():
-        raise err("[import] database must be a file name", key="database")
+        raise err(tr("[import] database must be a file name"), key="database")
     documents = table.get("documents")
     if documents is not None and (not isinstance(documents, str) or not documents.strip()):
-        raise err("[import] documents must be a folder name", key="documents")
+        raise err(tr("[import] documents must be a folder name"), key="documents")
     tzname = table.get("timezone", "Europe/Oslo")
     try:
         tz = ZoneInfo(tzname) if isinstance(tzname, str) else None
     except (ZoneInfoNotFoundError, ValueError):
         tz = None
     if tz is None:
-        raise err("[import] timezone must be an IANA time zone name such as Europe/Oslo", key="timezone")
+        raise err(tr("[import] timezone must be an IANA time zone name such as Europe/Oslo"), key="timezone")
     value_maps = table.get("values", {})
     if not isinstance(value_maps, dict) or not all(isinstance(v, dict) for v in value_maps.values()):
-        raise err("[import.values] must hold one table per value map (code = value)", key="values")
+        raise err(tr("[import.values] must hold one table per value map (code = value)"), key="values")
     for name, vm in value_maps.items():
         for code, val in vm.items():
             if not isinstance(val, (str, bool, int)):
-                raise err(f"value map {name!r}: {code!r} must map to a string, a number or true/false",
-                          key=f"values.{name}")
+                raise err(tr("value map {name}: {code} must map to a string, a number or true/false",
+                             name=repr(name), code=repr(code)), key=f"values.{name}")
     default_unmapped = table.get("unmapped", "keep")
     if not isinstance(default_unmapped, str) or default_unmapped not in ("keep", "reject"):
-        raise err("[import] unmapped must be 'keep' or 'reject'", key="unmapped")
+        raise err(tr("[import] unmapped must be 'keep' or 'reject'"), key="unmapped")
 
     def formats(value: Any, where: str, n: int | None, kind: str) -> tuple[str, ...]:
         if value is None:
             return ()
         vals = [value] if isinstance(value, str) else value
         if not isinstance(vals, list) or not vals or not all(isinstance(v, str) and v for v in vals):
-            raise err(f"{where} must be a strptime format such as \"%d.%m.%Y\" or a list of them", n, kind)
+            raise err(tr("{where} must be a strptime format such as \"%d.%m.%Y\" or a list of them", where=where),
+                      n, kind)
         for v in vals:
             if v.lower() != "iso" and "%" not in v:
-                raise err(f"{where} {v!r} has no % code (e.g. \"%d.%m.%Y %H:%M\", or \"iso\")", n, kind)
+                raise err(tr("{where} {format} has no % code (e.g. \"%d.%m.%Y %H:%M\", or \"iso\")", where=where,
+                             format=repr(v)), n, kind)
         return tuple(vals)
 
     date_formats = formats(table.get("date_format"), "[import] date_format", None, "date_format")
@@ -273,8 +293,8 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
     files_cfg = table.get("file", [])
     queries_cfg = table.get("query", [])
     if not isinstance(files_cfg, list) or not isinstance(queries_cfg, list) or not (files_cfg or queries_cfg):
-        raise err("[import] needs at least one [[import.file]] table (an export file and its columns) or "
-                  "[[import.query]] table (a query of the legacy database)")
+        raise err(tr("[import] needs at least one [[import.file]] table (an export file and its columns) or "
+                     "[[import.query]] table (a query of the legacy database)"))
     source = parse_source(table.get("source"), root, queries_cfg, err)
     files = []
     names: set[str] = set()
@@ -282,9 +302,9 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
         [("query", n, qc) for n, qc in enumerate(queries_cfg, start=1)]
     for kind_of, n, fc in entries:
         section[0] = f"[[import.{kind_of}]]"
-        where = f"[[import.{kind_of}]] number {n}"
+        where = tr("[[import.{kind}]] number {number}", kind=kind_of, number=n)
         if not isinstance(fc, dict):
-            raise err(f"{where} is not a table", n)
+            raise err(tr("{where} is not a table", where=where), n)
         if kind_of == "query":
             allowed = {"name", "table", "sql", "from", "columns", "join", "date_format", "datetime_format",
                        "encoding"}
@@ -293,55 +313,61 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
                        "datetime_format"}
         for k in fc:
             if k not in allowed:
-                raise err(f"{where} has an unknown key {k!r}", n, k, hint="allowed: " + ", ".join(sorted(allowed)))
+                raise err(tr("{where} has an unknown key {key}", where=where, key=repr(k)), n, k,
+                          hint=tr("allowed: {keys}", keys=", ".join(sorted(allowed))))
         tname = fc.get("table")
         if not isinstance(tname, str) or tname not in FIELDS:
-            raise err(f"{where}: table must be one of {', '.join(FIELDS)}", n, "table")
+            raise err(tr("{where}: table must be one of {tables}", where=where, tables=", ".join(FIELDS)), n, "table")
         sql = from_ = None
         if kind_of == "query":
             qname = fc.get("name", f"{tname}-{n}")
             if not isinstance(qname, str) or not qname.strip() or qname in names:
-                raise err(f"{where}: name must be a name of its own (it locates rejected rows)", n, "name")
+                raise err(tr("{where}: name must be a name of its own (it locates rejected rows)", where=where),
+                          n, "name")
             names.add(qname)
             rel = f"query {qname}"
             sql, from_ = fc.get("sql"), fc.get("from")
             if (sql is None) == (from_ is None):
-                raise err(f"{where}: give either sql = \"SELECT …\" or from = \"schema.table\"", n)
+                raise err(tr("{where}: give either sql = \"SELECT …\" or from = \"schema.table\"", where=where), n)
             if sql is not None and (not isinstance(sql, str) or not is_select(sql)):
-                raise err(f"{where}: sql must be one SELECT (or WITH … SELECT) statement: noarkpack never writes "
-                          "to the source", n, "sql")
+                raise err(tr("{where}: sql must be one SELECT (or WITH … SELECT) statement: noarkpack never writes "
+                             "to the source", where=where), n, "sql")
             if from_ is not None and (not isinstance(from_, str) or not from_.strip()):
-                raise err(f"{where}: from must name a table (\"table\" or \"schema.table\")", n, "from")
+                raise err(tr("{where}: from must name a table (\"table\" or \"schema.table\")", where=where), n,
+                          "from")
             fmt = "sql"
         else:
             rel = fc.get("path")
             if not isinstance(rel, str) or not rel.strip():
-                raise err(f"{where}: path (the export file, relative to the project) is missing", n)
+                raise err(tr("{where}: path (the export file, relative to the project) is missing", where=where), n)
             fmt = fc.get("format") or ("jsonl" if rel.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv")
         if not isinstance(fmt, str) or fmt not in FORMATS + ("sql",):
-            raise err(f"{where}: format must be csv or jsonl", n, "format")
+            raise err(tr("{where}: format must be csv or jsonl", where=where), n, "format")
         enc_name = str(fc.get("encoding", default_encoding)).lower()
         if enc_name not in ENCODINGS:
-            raise err(f"{where}: encoding {enc_name!r} is not supported", n, "encoding",
-                      hint="use utf-8 (with or without BOM), windows-1252, iso-8859-1 or iso-8859-15")
+            raise err(tr("{where}: encoding {encoding} is not supported", where=where, encoding=repr(enc_name)), n,
+                      "encoding", hint=tr("use utf-8 (with or without BOM), windows-1252, iso-8859-1 or iso-8859-15"))
         if fmt == "jsonl" and ENCODINGS[enc_name] != "utf-8-sig":
-            raise err(f"{where}: JSON Lines files are UTF-8", n, "encoding")
+            raise err(tr("{where}: JSON Lines files are UTF-8", where=where), n, "encoding")
         delim = fc.get("delimiter", default_delimiter)
         if fmt == "csv" and not (delim == "auto" or (isinstance(delim, str) and len(delim) == 1)):
-            raise err(f"{where}: delimiter must be one character (e.g. \";\" or \"\\t\") or \"auto\"", n, "delimiter")
+            raise err(tr("{where}: delimiter must be one character (e.g. \";\" or \"\\t\") or \"auto\"",
+                         where=where), n, "delimiter")
         join = fc.get("join")
         if join is not None and (join != "innslag" or tname not in JOINABLE):
-            raise err(f"{where}: join = \"innslag\" is the one join (for {', '.join(JOINABLE)} rows that carry "
-                      "only the entry key)", n, "join")
+            raise err(tr("{where}: join = \"innslag\" is the one join (for {tables} rows that carry only the entry "
+                         "key)", where=where, tables=", ".join(JOINABLE)), n, "join")
         each = fc.get("each")
         if each is not None and (fmt != "jsonl" or not isinstance(each, str) or not each.strip()):
-            raise err(f"{where}: each (the nested array of records, e.g. \"innslag\") is for JSON Lines", n, "each")
+            raise err(tr("{where}: each (the nested array of records, e.g. \"innslag\") is for JSON Lines",
+                         where=where), n, "each")
         fdate = formats(fc.get("date_format"), f"{where}: date_format", n, "date_format") or date_formats
         fdatetime = formats(fc.get("datetime_format"), f"{where}: datetime_format", n, "datetime_format") \
             or datetime_formats
         cols = fc.get("columns")
         if not isinstance(cols, dict) or not cols:
-            raise err(f"{where}: [import.file.columns] is missing (model field = source column or key)", n)
+            raise err(tr("{where}: [import.file.columns] is missing (model field = source column or key)",
+                         where=where), n)
         specs: dict[str, FieldSpec] = {}
         for fname, raw in cols.items():
             if fname == "innhold" and tname == "dokument":
@@ -350,48 +376,53 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
                                          content_encoding=cenc)
                 continue
             if fname not in FIELDS[tname]:
-                raise err(f"{where}: {fname!r} is not a field of {tname}", n, fname,
-                          hint="fields: " + ", ".join(FIELDS[tname]))
+                raise err(tr("{where}: {field} is not a field of {table}", where=where, field=repr(fname),
+                             table=tname), n, fname, hint=tr("fields: {fields}", fields=", ".join(FIELDS[tname])))
             kind, required = FIELDS[tname][fname]
             spec = FieldSpec(fname, kind, required, unmapped=default_unmapped)
             if isinstance(raw, str):
                 raw = {"column": raw}
             if not isinstance(raw, dict):
-                raise err(f"{where}: {fname} must be a column name or a table "
-                          "({column = …, values = …, format = …})", n, fname)
+                raise err(tr("{where}: {field} must be a column name or a table "
+                             "({{column = …, values = …, format = …}})", where=where, field=fname), n, fname)
             ok = {"column", "columns", "value", "values", "format", "split", "join_with", "default", "unmapped"}
             for k in raw:
                 if k not in ok:
-                    raise err(f"{where}: {fname} has an unknown key {k!r}", n, fname, hint="allowed: " + ", ".join(sorted(ok)))
+                    raise err(tr("{where}: {field} has an unknown key {key}", where=where, field=fname, key=repr(k)),
+                              n, fname, hint=tr("allowed: {keys}", keys=", ".join(sorted(ok))))
             if "column" in raw:
                 if not isinstance(raw["column"], str) or not raw["column"]:
-                    raise err(f"{where}: {fname}.column must be a column name", n, fname)
+                    raise err(tr("{where}: {field}.column must be a column name", where=where, field=fname), n, fname)
                 spec.sources = (raw["column"],)
             elif "columns" in raw:
                 cs = raw["columns"]
                 if not isinstance(cs, list) or not cs or not all(isinstance(c, str) and c for c in cs):
-                    raise err(f"{where}: {fname}.columns must be a list of column names", n, fname)
+                    raise err(tr("{where}: {field}.columns must be a list of column names", where=where, field=fname),
+                              n, fname)
                 spec.sources = tuple(cs)
                 spec.join_with = raw.get("join_with", " ")
             elif "value" in raw:
                 spec.constant = raw["value"]
             else:
-                raise err(f"{where}: {fname} needs column, columns or value", n, fname)
+                raise err(tr("{where}: {field} needs column, columns or value", where=where, field=fname), n, fname)
             vm = raw.get("values")
             if isinstance(vm, str):
                 if vm not in value_maps:
-                    raise err(f"{where}: {fname} uses the value map {vm!r}, which [import.values] does not define",
-                              n, fname)
+                    raise err(tr("{where}: {field} uses the value map {value_map}, which [import.values] does not "
+                                 "define", where=where, field=fname, value_map=repr(vm)), n, fname)
                 spec.values, spec.values_name = {str(k): v for k, v in value_maps[vm].items()}, vm
             elif isinstance(vm, dict):
                 spec.values, spec.values_name = {str(k): v for k, v in vm.items()}, f"{tname}.{fname}"
             elif vm is not None:
-                raise err(f"{where}: {fname}.values must name a value map or be a table", n, fname)
+                raise err(tr("{where}: {field}.values must name a value map or be a table", where=where, field=fname),
+                          n, fname)
             spec.unmapped = raw.get("unmapped", default_unmapped)
             if spec.unmapped not in ("keep", "reject"):
-                raise err(f"{where}: {fname}.unmapped must be 'keep' or 'reject'", n, fname)
+                raise err(tr("{where}: {field}.unmapped must be 'keep' or 'reject'", where=where, field=fname), n,
+                          fname)
             if "format" in raw and kind not in ("date", "datetime"):
-                raise err(f"{where}: {fname} is not a date; format does not apply", n, fname)
+                raise err(tr("{where}: {field} is not a date; format does not apply", where=where, field=fname), n,
+                          fname)
             fmts = formats(raw.get("format"), f"{where}: {fname}.format", n, fname) or \
                 (fdate if kind == "date" else fdatetime if kind == "datetime" else ())
             spec.formats = fmts
@@ -399,7 +430,8 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
             if kind == "list":
                 spec.split = raw.get("split", "|")
             elif "split" in raw:
-                raise err(f"{where}: {fname} is not a list; split does not apply", n, fname)
+                raise err(tr("{where}: {field} is not a list; split does not apply", where=where, field=fname), n,
+                          fname)
             spec.default = raw.get("default")
             specs[fname] = spec
         for fname, (kind, required) in FIELDS[tname].items():
@@ -409,8 +441,9 @@ def parse_import(table: Any, root: Path, file: Path, text: str | None, project_d
                 continue
             if fname == "fil" and "innhold" in specs:
                 continue
-            raise err(f"{where}: the required field {tname}.{fname} is not mapped", n,
-                      hint=f"add {fname} = \"<column>\" under [import.file.columns]")
+            raise err(tr("{where}: the required field {table}.{field} is not mapped", where=where, table=tname,
+                         field=fname), n,
+                      hint=tr("add {field} = \"<column>\" under [import.file.columns]", field=fname))
         path = (root / rel).resolve() if kind_of == "file" else None
         files.append(FileMapping(number=n, path=path, rel=rel, table=tname, format=fmt,
                                  encoding=ENCODINGS[enc_name], delimiter=None if delim == "auto" else delim,
@@ -438,17 +471,17 @@ def to_bool(value: Any) -> bool:
         return True
     if text in FALSE:
         return False
-    raise ValueProblem("is not a yes/no value (expected e.g. 1/0, J/N, true/false)")
+    raise ValueProblem(N_("{field} is not a yes/no value (expected e.g. 1/0, J/N, true/false)"))
 
 
 def to_int(value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueProblem("is not a whole number")
+        raise ValueProblem(N_("{field} is not a whole number"))
     if isinstance(value, int):
         return value
     text = str(value).strip()
     if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueProblem("is not a whole number")
+        raise ValueProblem(N_("{field} is not a whole number"))
     return int(text)
 
 
@@ -473,8 +506,9 @@ def to_date(value: Any, spec: FieldSpec) -> str:
 
 
 def _raise_date(spec: FieldSpec):
-    want = " or ".join(spec.formats) if spec.formats else "ISO 8601 (YYYY-MM-DD)"
-    raise ValueProblem(f"is not a date in the expected format ({want})")
+    if not spec.formats:
+        raise ValueProblem(N_("{field} is not a date in the expected format (ISO 8601, YYYY-MM-DD)"))
+    raise ValueProblem(N_("{field} is not a date in the expected format ({formats})"), formats=" | ".join(spec.formats))
 
 
 _OFFSET_TEXT: dict[timedelta, str] = {}
@@ -507,8 +541,11 @@ def to_datetime(value: Any, spec: FieldSpec, tz: tzinfo) -> str:
         except ValueError:
             continue
     if parsed is None:
-        want = " or ".join(spec.formats) if spec.formats else "ISO 8601 (e.g. 2019-05-12T14:00:00+02:00)"
-        raise ValueProblem(f"is not a date-time in the expected format ({want})")
+        if not spec.formats:
+            raise ValueProblem(N_("{field} is not a date-time in the expected format (ISO 8601, e.g. "
+                                  "2019-05-12T14:00:00+02:00)"))
+        raise ValueProblem(N_("{field} is not a date-time in the expected format ({formats})"),
+                           formats=" | ".join(spec.formats))
     if not isinstance(parsed, datetime):
         parsed = datetime(parsed.year, parsed.month, parsed.day)
     if parsed.tzinfo is None:

@@ -15,6 +15,7 @@ import json
 from typing import Any, Iterator
 
 from ..errors import SourceError
+from ..locale import tr
 from .mapping import FileMapping, ValueProblem
 
 _ENC_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "ISO-8859-1", "iso8859-15": "ISO-8859-15"}
@@ -31,9 +32,9 @@ def sha256_and_lines(fm: FileMapping, hasher) -> Iterator[tuple[int, str]]:
             n += 1
             hasher.update(raw)
             if n == 1 and raw.startswith(b"\xef\xbb\xbf") and enc != "utf-8-sig":
-                raise SourceError("the file starts with a UTF-8 byte order mark, but the mapping says "
-                                  f"{_ENC_NAMES.get(enc, enc)}",
-                                  file=fm.rel, line=1, hint="set encoding = \"utf-8\" for this file")
+                raise SourceError(tr("the file starts with a UTF-8 byte order mark, but the mapping says {encoding}",
+                                     encoding=_ENC_NAMES.get(enc, enc)),
+                                  file=fm.rel, line=1, hint=tr("set encoding = \"utf-8\" for this file"))
             if enc != "utf-8-sig" and not raw.isascii():
                 try:
                     raw.decode("utf-8")
@@ -45,18 +46,18 @@ def sha256_and_lines(fm: FileMapping, hasher) -> Iterator[tuple[int, str]]:
                 text = raw.decode(enc)
             except UnicodeDecodeError as e:
                 name = _ENC_NAMES.get(enc, enc)
-                raise SourceError(f"the file is not {name} text (byte 0x{raw[e.start]:02x} at column {e.start + 1} "
-                                  "cannot be decoded)", file=fm.rel, line=n,
-                                  hint="set the right encoding for this file in [[import.file]] "
-                                       "(utf-8, windows-1252, iso-8859-1)") from None
+                raise SourceError(tr("the file is not {encoding} text (byte 0x{byte} at column {column} cannot be "
+                                     "decoded)", encoding=name, byte=format(raw[e.start], "02x"), column=e.start + 1),
+                                  file=fm.rel, line=n,
+                                  hint=tr("set the right encoding for this file in [[import.file]] "
+                                          "(utf-8, windows-1252, iso-8859-1)")) from None
             if n == 1 and text.startswith("\ufeff"):
                 text = text[1:]
             yield n, text.rstrip("\r\n")
     if suspicious is not None and not genuine:
-        raise SourceError(f"the file is UTF-8, but the mapping says {_ENC_NAMES.get(enc, enc)}: its letters would "
-                          "be garbled "
-                          "(ø read as Ã¸)", file=fm.rel, line=suspicious,
-                          hint="set encoding = \"utf-8\" for this file in [[import.file]]")
+        raise SourceError(tr("the file is UTF-8, but the mapping says {encoding}: its letters would be garbled "
+                             "(ø read as Ã¸)", encoding=_ENC_NAMES.get(enc, enc)), file=fm.rel, line=suspicious,
+                          hint=tr("set encoding = \"utf-8\" for this file in [[import.file]]"))
 
 
 def csv_records(fm: FileMapping, hasher) -> Iterator[tuple[int, Any]]:
@@ -80,9 +81,11 @@ def csv_records(fm: FileMapping, hasher) -> Iterator[tuple[int, Any]]:
     for spec in fm.fields.values():
         for col in spec.sources:
             if col not in index:
-                raise SourceError(f"the column {col!r} (mapped to {fm.table}.{spec.name}) is not in the header",
+                raise SourceError(tr("the column {column} (mapped to {table}.{field}) is not in the header",
+                                     column=repr(col), table=fm.table, field=spec.name),
                                   file=fm.rel, line=first[0],
-                                  hint=f"the header has: {', '.join(header)[:300]}; fix the mapping or the export")
+                                  hint=tr("the header has: {columns}; fix the mapping or the export",
+                                          columns=", ".join(header)[:300]))
     state = {"n": first[0]}
 
     def feed() -> Iterator[str]:
@@ -98,12 +101,14 @@ def csv_records(fm: FileMapping, hasher) -> Iterator[tuple[int, Any]]:
         except StopIteration:
             break
         except csv.Error as e:
-            raise SourceError(f"the CSV cannot be read: {e}", file=fm.rel, line=state["n"]) from None
+            raise SourceError(tr("the CSV cannot be read: {problem}", problem=str(e)), file=fm.rel,
+                              line=state["n"]) from None
         line, start = start, state["n"] + 1
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) != len(header):
-            yield line, ValueProblem(f"the row has {len(row)} fields, the header {len(header)}")
+            yield line, ValueProblem(tr("the row has {count} fields, the header {expected}", count=len(row),
+                                        expected=len(header)))
             continue
         yield line, {h: row[i] for h, i in index.items()}
 
@@ -137,10 +142,11 @@ def jsonl_records(fm: FileMapping, hasher) -> Iterator[tuple[int, Any]]:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
-            yield n, ValueProblem(f"the line is not valid JSON: {e.msg} (column {e.colno})")
+            yield n, ValueProblem(tr("the line is not valid JSON: {problem} (column {column})", problem=e.msg,
+                                     column=e.colno))
             continue
         if not isinstance(obj, dict):
-            yield n, ValueProblem("the line is not a JSON object")
+            yield n, ValueProblem(tr("the line is not a JSON object"))
             continue
         if not fm.each:
             yield n, _Scoped(obj, (), obj)
@@ -154,7 +160,7 @@ def jsonl_records(fm: FileMapping, hasher) -> Iterator[tuple[int, Any]]:
             if arr is None:
                 return
             if not isinstance(arr, list):
-                yield ValueProblem(f"{rest[0]} is not a JSON array")
+                yield ValueProblem(tr("{key} is not a JSON array", key=rest[0]))
                 return
             for item in arr:
                 yield from walk(item, parents + (elem,), rest[1:])

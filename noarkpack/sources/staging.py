@@ -27,6 +27,7 @@ from typing import Iterable, Iterator, Protocol
 
 from .._version import __version__
 from ..errors import SourceError
+from ..locale import tr
 from ..model.epj import (
     Avskrivning,
     Diagnose,
@@ -156,9 +157,12 @@ class StagingError(SourceError):
     """The staging database is missing, stale, or of another schema version."""
 
 
+def _project(project_root: Path | None) -> str:
+    return str(project_root) if project_root is not None else "PROJECT"
+
+
 def import_hint(project_root: Path | None) -> str:
-    where = str(project_root) if project_root is not None else "PROJECT"
-    return f"run `noarkpack import {where}`"
+    return tr("run `noarkpack import {project}`", project=_project(project_root))
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -211,17 +215,18 @@ def check_version(path: Path, version: int, project_root: Path | None) -> None:
     if version == SCHEMA_VERSION:
         return
     if version == 0:
-        raise StagingError("the file is not a noarkpack staging database (no schema version)", file=path,
-                           hint=f"remove it or point [import] database elsewhere, then {import_hint(project_root)}")
+        raise StagingError(tr("the file is not a noarkpack staging database (no schema version)"), file=path,
+                           hint=tr("remove it or point [import] database elsewhere, then run `noarkpack import "
+                                   "{project}`", project=_project(project_root)))
     if version < SCHEMA_VERSION:
-        raise StagingError(f"the staging database has schema version {version}, this noarkpack reads version "
-                           f"{SCHEMA_VERSION}", file=path,
-                           hint=f"it holds only imported data: {import_hint(project_root)} to rebuild it "
-                                "from the export")
-    raise StagingError(f"the staging database has schema version {version}, newer than this noarkpack "
-                       f"({SCHEMA_VERSION})", file=path,
-                       hint="upgrade noarkpack (pip install -U noarkpack), or remove the file and "
-                            f"{import_hint(project_root)} with this version")
+        raise StagingError(tr("the staging database has schema version {version}, this noarkpack reads version "
+                              "{supported}", version=version, supported=SCHEMA_VERSION), file=path,
+                           hint=tr("it holds only imported data: run `noarkpack import {project}` to rebuild it "
+                                   "from the export", project=_project(project_root)))
+    raise StagingError(tr("the staging database has schema version {version}, newer than this noarkpack "
+                          "({supported})", version=version, supported=SCHEMA_VERSION), file=path,
+                       hint=tr("upgrade noarkpack (pip install -U noarkpack), or remove the file and run "
+                               "`noarkpack import {project}` with this version", project=_project(project_root)))
 
 
 def _flag(value: int | None) -> bool | None:
@@ -247,7 +252,7 @@ class StagingDB:
     def __init__(self, path: Path, *, project_root: Path | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise StagingError("the staging database does not exist yet", file=self.path,
+            raise StagingError(tr("the staging database does not exist yet"), file=self.path,
                                hint=import_hint(project_root))
         check_version(self.path, schema_version(self.path), project_root)
         self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
