@@ -36,9 +36,11 @@ def html_environment():
     import jinja2
 
     from .locale import current, tr
+    from .model.selection import reason_label
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals["tr"] = tr
     env.globals["current_lang"] = current
+    env.globals["reason_label"] = reason_label  # a reason a journal was left out is data; shown translated
     return env

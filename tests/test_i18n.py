@@ -8,6 +8,7 @@ both and are not in the lists); quoted values, paths, ids and numbers are data a
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import os
@@ -33,10 +34,10 @@ EN_WORDS = {
     "the", "is", "are", "was", "were", "not", "and", "of", "with", "has", "have", "missing", "found", "written",
     "file", "files", "should", "must", "which", "this", "that", "these", "those", "without", "into", "every",
     "each", "there", "than", "when", "where", "could", "would", "cannot", "does", "been", "only", "also", "none",
-    "because", "checked", "error", "errors", "warning", "warnings", "passed", "failed", "folder", "package",
-    "written", "read", "rows", "row", "table", "column", "checksum", "extract", "documents", "document", "invalid",
-    "valid", "findings", "finding", "run", "tests", "show", "write", "options", "usage", "commands", "arguments",
-    "unknown", "no", "yes", "or", "to", "in", "on", "by", "for", "it", "its", "be", "an", "at", "as",
+    "because", "checked", "error", "errors", "warning", "warnings", "passed", "failed", "folder", "written",
+    "read", "rows", "row", "table", "column", "checksum", "documents", "document", "invalid", "valid", "findings",
+    "finding", "run", "tests", "show", "write", "options", "usage", "commands", "arguments", "unknown", "no",
+    "yes", "or", "to", "in", "on", "by", "it", "its", "be", "an", "at", "as",
 }
 #: words that are bokmål and never English
 NB_WORDS = {
@@ -55,8 +56,9 @@ _DATA = re.compile(r"\S*[/\\_=@:.\d]\S*|--?[a-z][\w-]*|\b[A-Z]{2,}\d*\b")
 
 
 def prose(text: str) -> str:
-    """What is left of ``text`` when markup, quoted values, paths, options, ids and numbers are taken out."""
-    text = _TAGS.sub(" ", text)
+    """What is left of ``text`` when markup, quoted values, paths, options, ids and numbers are taken out (the
+    command names, "package", "extract" …, are options of a kind: the word list does not hold them)."""
+    text = html.unescape(_TAGS.sub(" ", text))
     text = _QUOTED.sub(" ", text)
     return _DATA.sub(" ", text)
 
@@ -99,7 +101,8 @@ def foreign(text: str, lang: str, data: list[str] = DATA_PHRASES) -> list[str]:
     ``data`` phrases are left out."""
     words = EN_WORDS if lang == "nb" else NB_WORDS
     out = []
-    for line in _TAGS.sub("\n", text).splitlines():
+    for line in html.unescape(_TAGS.sub("\n", text)).splitlines():
+        line = line.split("←")[0]  # source inspect: what the mapping reads from a column is data
         for phrase in data:
             if phrase in line:
                 line = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", line)

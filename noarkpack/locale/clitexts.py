@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - an older typer on click itself
 #: typer's own gettext texts (typer/core.py), word for word
 TYPER_TEXTS = [N_("Options"), N_("Arguments"), N_("Commands"), N_("required"), N_("default: {default}"),
                N_("env var: {var}"), N_("(dynamic)"), N_("Aborted!"), N_("Missing command."),
-               N_("No such command {name!r}.")]
+               N_("No such command {name!r}."), N_("Show this message and exit.")]
 
 _KINDS = {"integer": N_("integer"), "int": N_("integer"), "float": N_("decimal number"), "boolean": N_("boolean"),
           "File": N_("File"), "Directory": N_("Directory"), "Path": N_("Path")}

@@ -12,7 +12,7 @@ from lxml import etree
 from ..locale import tr
 from . import parallel
 from .content import ContentPass
-from .xmlstream import SchemaProcess, pull_containers, stream_xml, xmllint_path
+from .xmlstream import SchemaProcess, pull_containers, schema_says, stream_xml, xmllint_path
 
 
 class Streaming:
@@ -72,12 +72,12 @@ class Streaming:
             res.schema_errors = len(sp.errors)
             if res.wellformed:
                 for message, line in sp.errors:
-                    r.add("N5.03", "error", message, file=xml_name, line=line)
+                    r.add("N5.03", "error", schema_says(message), file=xml_name, line=line)
             if res.read_ok and code != 0 and not sp.errors:
                 # xmllint failed without a located error (it could not run as expected): validate here
                 with self.src.open(xml_name) as fh:
                     again = stream_xml(fh, schema=schema, on_schema_error=lambda m, ln: r.add(
-                        "N5.03", "error", m, file=xml_name, line=ln))
+                        "N5.03", "error", schema_says(m), file=xml_name, line=ln))
                 res.schema_errors = again.schema_errors
         return self._streamed(xml_name, res, total)
 
@@ -119,11 +119,11 @@ class Streaming:
                 sp.close(complete=complete)
             if sp.errors:
                 for message, line in sp.errors:
-                    r.add("N5.03", "error", message, file=xml_name, line=line)
+                    r.add("N5.03", "error", schema_says(message), file=xml_name, line=line)
                 return len(sp.errors)
         with self.src.open(xml_name) as fh:
             again = stream_xml(fh, schema=schema, on_schema_error=lambda m, ln: r.add(
-                "N5.03", "error", m, file=xml_name, line=ln))
+                "N5.03", "error", schema_says(m), file=xml_name, line=ln))
         return again.schema_errors
 
     def _streamed(self, xml_name: str, res, total):
@@ -146,7 +146,7 @@ class Streaming:
         total = self.src.size(xml_name)
 
         def on_error(message, line):
-            r.add("N5.03", "error", message, file=xml_name, line=line)
+            r.add("N5.03", "error", schema_says(message), file=xml_name, line=line)
 
         last = [0.0]
 

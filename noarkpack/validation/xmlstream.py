@@ -74,6 +74,16 @@ class _Collector(etree.PyErrorLog):
         self.queue.append(("error", entry.message, line))
 
 
+
+def parser_says(message: str):
+    """libxml2's own (English) message, quoted as what the parser says, in a sentence of the run's language."""
+    return tr("the XML parser says: «{detail}»", detail=clean_message(message))
+
+
+def schema_says(message: str):
+    """The schema validator's own (English) message, quoted, in a sentence of the run's language (N5.03)."""
+    return tr("the schema validation says: «{detail}»", detail=message)
+
 def stream_xml(
     stream,
     *,
@@ -146,7 +156,7 @@ def stream_xml(
                 drain()
             if collector.fatal:
                 res.read_ok = res.wellformed = False
-                res.fatal, res.fatal_line = clean_message(collector.fatal[0][0]), collector.fatal[0][1]
+                res.fatal, res.fatal_line = parser_says(collector.fatal[0][0]), collector.fatal[0][1]
             elif not depth[1]:
                 # With a schema, libxml2 may stop at a well-formedness error without
                 # reporting it to lxml: an unclosed root tells.
@@ -161,7 +171,7 @@ def stream_xml(
                 pass
             res.read_ok = False
             res.wellformed = False
-            res.fatal = clean_message(exc.msg or str(exc))
+            res.fatal = parser_says(exc.msg or str(exc))
             res.fatal_line = exc.lineno
         except OSError as exc:
             res.read_ok = False
