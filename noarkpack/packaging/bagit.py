@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..hashing import hash_file
+from ..locale import tr
 from .errors import PackagingError
 from .findings import ERROR, INFO, WARNING, VerifyReport
 
@@ -39,7 +40,11 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 def check_algorithms(algorithms) -> None:
     bad = [a for a in algorithms if a not in WRITE_ALGORITHMS]
     if bad or not algorithms:
-        raise PackagingError(f"bag algorithms must be among {', '.join(WRITE_ALGORITHMS)} (got {', '.join(algorithms) or 'none'})")
+        if algorithms:
+            raise PackagingError(tr("bag algorithms must be among {allowed} (got {given})",
+                                    allowed=", ".join(WRITE_ALGORITHMS), given=", ".join(algorithms)))
+        raise PackagingError(tr("bag algorithms must be among {allowed} (got none)",
+                                allowed=", ".join(WRITE_ALGORITHMS)))
 
 
 def encode_path(path: str) -> str:
@@ -98,9 +103,9 @@ def write_bag_tags(bag_dir: Path, payload: list[PayloadFile], *, bag_info: list[
         lines = []
         for p in sorted(payload, key=lambda p: p.path):
             if not p.path.startswith("data/"):
-                raise PackagingError(f"payload path {p.path!r} is not under data/")
+                raise PackagingError(tr("payload path {path} is not under data/", path=repr(p.path)))
             if alg not in p.digests:
-                raise PackagingError(f"no {alg} digest for {p.path}")
+                raise PackagingError(tr("no {algorithm} digest for {path}", algorithm=alg, path=p.path))
             lines.append(f"{p.digests[alg]}  {encode_path(p.path)}\n")
         tags[f"manifest-{alg}.txt"] = _write(bag_dir / f"manifest-{alg}.txt", "".join(lines))
     info = "".join(f"{k}: {' '.join(str(v).split())}\n" for k, v in bag_info)
@@ -126,20 +131,20 @@ def _is_junk(path: str) -> bool:
 def _unsafe(path: str) -> str | None:
     """Why ``path`` (decoded) may not be used inside a bag, or None."""
     if not path:
-        return "an empty path"
+        return tr("an empty path")
     if path.startswith("/"):
-        return "an absolute path"
+        return tr("an absolute path")
     if path.startswith("~"):
-        return "a home-directory path"
+        return tr("a home-directory path")
     if re.match(r"[A-Za-z]:", path):
-        return "a Windows drive path"
+        return tr("a Windows drive path")
     if path.startswith("\\"):
-        return "a Windows UNC or rooted path"
+        return tr("a Windows UNC or rooted path")
     if "\x00" in path:
-        return "a NUL character"
+        return tr("a NUL character")
     parts = re.split(r"[/\\]", path)
     if ".." in parts:
-        return "a '..' component"
+        return tr("a '..' component")
     return None
 
 
@@ -162,58 +167,61 @@ def _read_tag(bag: Path, name: str, encoding: str, report: VerifyReport) -> str 
     try:
         data = (bag / name).read_bytes()
     except OSError as e:
-        report.add("PK.28", ERROR, f"cannot read tag file: {e.strerror}", file=name)
+        report.add("PK.28", ERROR, tr("cannot read tag file: {error}", error=e.strerror), file=name)
         return None
     if encoding.lower().replace("-", "") in ("utf8",) and data.startswith(codecs.BOM_UTF8):
-        report.add("PK.30", WARNING, "tag file starts with a UTF-8 byte-order mark", file=name)
+        report.add("PK.30", WARNING, tr("tag file starts with a UTF-8 byte-order mark"), file=name)
         data = data[3:]
     try:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as e:
-        report.add("PK.22", ERROR, f"tag file is not valid {encoding}: {e}", file=name)
+        report.add("PK.22", ERROR, tr("tag file is not valid {encoding}: {error}", encoding=encoding, error=str(e)),
+                   file=name)
         return None
 
 
 def _parse_bagit_txt(bag: Path, report: VerifyReport) -> tuple[tuple[int, int], str] | None:
     p = bag / "bagit.txt"
     if not p.is_file():
-        report.add("PK.20", ERROR, "bagit.txt is missing: not a bag", file="bagit.txt")
+        report.add("PK.20", ERROR, tr("bagit.txt is missing: not a bag"), file="bagit.txt")
         return None
     data = p.read_bytes()
     ok = True
     if data.startswith(codecs.BOM_UTF8):
-        report.add("PK.20", ERROR, "bagit.txt starts with a byte-order mark (RFC 8493 §2.1.1 forbids it)",
+        report.add("PK.20", ERROR, tr("bagit.txt starts with a byte-order mark (RFC 8493 §2.1.1 forbids it)"),
                    file="bagit.txt")
         data = data[3:]
         ok = False
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        report.add("PK.20", ERROR, "bagit.txt is not UTF-8", file="bagit.txt")
+        report.add("PK.20", ERROR, tr("bagit.txt is not UTF-8"), file="bagit.txt")
         return None
     lines = _lines(text)
     while lines and lines[-1] == "":
         lines.pop()
     if len(lines) != 2:
-        report.add("PK.20", ERROR, f"bagit.txt must have exactly two lines (has {len(lines)})", file="bagit.txt")
+        report.add("PK.20", ERROR, tr("bagit.txt must have exactly two lines (has {count})", count=len(lines)),
+                   file="bagit.txt")
         return None
     m = re.fullmatch(r"BagIt-Version: (\d+)\.(\d+)", lines[0])
     if not m:
-        report.add("PK.20", ERROR, f"bagit.txt line 1 must be 'BagIt-Version: M.N' (is {lines[0]!r})",
-                   file="bagit.txt", line=1)
+        report.add("PK.20", ERROR, tr("bagit.txt line 1 must be 'BagIt-Version: M.N' (is {line})",
+                                      line=repr(lines[0])), file="bagit.txt", line=1)
         ok = False
     e = re.fullmatch(r"Tag-File-Character-Encoding: (\S+)", lines[1])
     encoding = None
     if not e:
-        report.add("PK.20", ERROR, f"bagit.txt line 2 must be 'Tag-File-Character-Encoding: ENCODING' "
-                                   f"(is {lines[1]!r})", file="bagit.txt", line=2)
+        report.add("PK.20", ERROR, tr("bagit.txt line 2 must be 'Tag-File-Character-Encoding: ENCODING' (is {line})",
+                                      line=repr(lines[1])), file="bagit.txt", line=2)
         ok = False
     else:
         encoding = e.group(1)
         try:
             codecs.lookup(encoding)
         except LookupError:
-            report.add("PK.20", ERROR, f"unknown Tag-File-Character-Encoding {encoding!r}", file="bagit.txt", line=2)
+            report.add("PK.20", ERROR, tr("unknown Tag-File-Character-Encoding {encoding}", encoding=repr(encoding)),
+                       file="bagit.txt", line=2)
             ok = False
     if not ok or m is None or encoding is None:
         return None
@@ -223,10 +231,11 @@ def _parse_bagit_txt(bag: Path, report: VerifyReport) -> tuple[tuple[int, int], 
 def _clean_path(raw: str, version, report: VerifyReport, where: str, line: int) -> str:
     path = raw
     if path.startswith("*"):
-        report.add("PK.32", WARNING, f"md5sum-style '*' before the path {raw!r}", file=where, line=line)
+        report.add("PK.32", WARNING, tr("md5sum-style '*' before the path {path}", path=repr(raw)), file=where,
+                   line=line)
         path = path[1:]
     if path.startswith("./"):
-        report.add("PK.32", WARNING, f"path starts with './': {raw!r}", file=where, line=line)
+        report.add("PK.32", WARNING, tr("path starts with './': {path}", path=repr(raw)), file=where, line=line)
         while path.startswith("./"):
             path = path[2:]
     path = decode_path(path, version)
@@ -245,36 +254,42 @@ def _parse_manifest(bag: Path, name: str, algorithm: str, version, encoding: str
             continue
         match = re.fullmatch(r"(\S+)[ \t]+(.+)", line)
         if not match:
-            report.add("PK.22", ERROR, f"malformed manifest line {line!r}", file=name, line=n)
+            report.add("PK.22", ERROR, tr("malformed manifest line {line}", line=repr(line)), file=name, line=n)
             continue
         digest, raw = match.group(1), match.group(2)
         if not _HEX.fullmatch(digest) or len(digest) != size:
-            report.add("PK.22", ERROR, f"{digest!r} is not a {algorithm} checksum", file=name, line=n)
+            report.add("PK.22", ERROR, tr("{digest} is not a {algorithm} checksum", digest=repr(digest),
+                                          algorithm=algorithm), file=name, line=n)
             continue
         path = _clean_path(raw, version, report, name, n)
         why = _unsafe(path)
         if why:
-            report.add("PK.23", ERROR, f"path {raw!r} is unsafe: {why}", file=name, line=n)
+            report.add("PK.23", ERROR, tr("path {path} is unsafe: {reason}", path=repr(raw), reason=why), file=name,
+                       line=n)
             continue
         if payload and not path.startswith("data/"):
-            report.add("PK.23", ERROR, f"path {raw!r} is outside the payload folder data/", file=name, line=n)
+            report.add("PK.23", ERROR, tr("path {path} is outside the payload folder data/", path=repr(raw)),
+                       file=name, line=n)
             continue
         if "\\" in path:
-            report.add("PK.32", WARNING, f"path {raw!r} contains a backslash", file=name, line=n)
+            report.add("PK.32", WARNING, tr("path {path} contains a backslash", path=repr(raw)), file=name, line=n)
         entry = _Entry(raw, path, digest.lower(), n)
         old = m.entries.get(path)
         if old is None:
             m.entries[path] = entry
             continue
         if old.digest != entry.digest:
-            report.add("PK.24", ERROR, f"{path!r} is listed twice with different checksums", file=name, line=n)
-        elif old.raw != entry.raw:
-            report.add("PK.24", WARNING, f"{path!r} is listed twice, in different Unicode normalisations",
+            report.add("PK.24", ERROR, tr("{path} is listed twice with different checksums", path=repr(path)),
                        file=name, line=n)
+        elif old.raw != entry.raw:
+            report.add("PK.24", WARNING, tr("{path} is listed twice, in different Unicode normalisations",
+                                            path=repr(path)), file=name, line=n)
         elif version >= (1, 0):
-            report.add("PK.24", ERROR, f"{path!r} is listed twice (BagIt 1.0 forbids it)", file=name, line=n)
+            report.add("PK.24", ERROR, tr("{path} is listed twice (BagIt 1.0 forbids it)", path=repr(path)),
+                       file=name, line=n)
         else:
-            report.add("PK.24", WARNING, f"{path!r} is listed twice with the same checksum", file=name, line=n)
+            report.add("PK.24", WARNING, tr("{path} is listed twice with the same checksum", path=repr(path)),
+                       file=name, line=n)
     return m
 
 
@@ -287,29 +302,30 @@ def _walk(bag: Path, report: VerifyReport) -> tuple[dict[str, tuple[str, int]], 
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            report.add("PK.34", ERROR, f"cannot read folder: {e.strerror}", file=prefix or ".")
+            report.add("PK.34", ERROR, tr("cannot read folder: {error}", error=e.strerror), file=prefix or ".")
             return
         for e in entries:
             rel = prefix + e.name
             st = e.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
-                report.add("PK.34", ERROR, "symbolic link in the bag (never followed)", file=rel)
+                report.add("PK.34", ERROR, tr("symbolic link in the bag (never followed)"), file=rel)
             elif stat.S_ISDIR(st.st_mode):
                 visit(Path(e.path), rel + "/")
             elif stat.S_ISREG(st.st_mode):
                 if rel.startswith("data/"):
                     key = unicodedata.normalize("NFC", rel)
                     if key in payload:
-                        report.add("PK.35", ERROR, f"two payload files differ only in Unicode normalisation: "
-                                                   f"{payload[key][0]!r} and {rel!r}", file=rel)
+                        report.add("PK.35", ERROR, tr("two payload files differ only in Unicode normalisation: "
+                                                      "{first} and {second}", first=repr(payload[key][0]),
+                                                      second=repr(rel)), file=rel)
                     payload[key] = (rel, st.st_size)
                 else:
                     tags.add(rel)
             else:
-                report.add("PK.34", ERROR, "device, socket or pipe in the bag", file=rel)
+                report.add("PK.34", ERROR, tr("device, socket or pipe in the bag"), file=rel)
 
     if not (bag / "data").is_dir() or (bag / "data").is_symlink():
-        report.add("PK.20", ERROR, "the payload folder data/ is missing", file="data")
+        report.add("PK.20", ERROR, tr("the payload folder data/ is missing"), file="data")
     else:
         visit(bag / "data", "data/")
     for e in sorted(os.scandir(bag), key=lambda e: e.name):
@@ -317,13 +333,13 @@ def _walk(bag: Path, report: VerifyReport) -> tuple[dict[str, tuple[str, int]], 
             continue
         st = e.stat(follow_symlinks=False)
         if stat.S_ISLNK(st.st_mode):
-            report.add("PK.34", ERROR, "symbolic link in the bag (never followed)", file=e.name)
+            report.add("PK.34", ERROR, tr("symbolic link in the bag (never followed)"), file=e.name)
         elif stat.S_ISREG(st.st_mode):
             tags.add(e.name)
         elif stat.S_ISDIR(st.st_mode):
             visit(Path(e.path), e.name + "/")
         else:
-            report.add("PK.34", ERROR, "device, socket or pipe in the bag", file=e.name)
+            report.add("PK.34", ERROR, tr("device, socket or pipe in the bag"), file=e.name)
     return payload, tags
 
 
@@ -345,14 +361,16 @@ def _parse_bag_info(bag: Path, encoding: str, version, report: VerifyReport) -> 
             info[last][-1] += " " + line.strip()
             continue
         if ":" not in line:
-            report.add("PK.30", WARNING, f"bag-info line without 'Label: value': {line!r}", file=name, line=n)
+            report.add("PK.30", WARNING, tr("bag-info line without 'Label: value': {line}", line=repr(line)),
+                       file=name, line=n)
             continue
         label, value = line.split(":", 1)
         last = label.strip()
         info.setdefault(last, []).append(value.strip())
     for label, values in info.items():
         if label.lower() in _NON_REPEATABLE and len(values) > 1:
-            report.add("PK.30", WARNING, f"{label} is repeated ({len(values)} times)", file=name)
+            report.add("PK.30", WARNING, tr("{label} is repeated ({count} times)", label=label, count=len(values)),
+                       file=name)
     return info
 
 
@@ -378,7 +396,7 @@ def verify_bag(path: str | os.PathLike, report: VerifyReport | None = None, *,
     bag = Path(path)
     report = report or VerifyReport(str(bag), kind="bag")
     if not bag.is_dir():
-        raise PackagingError("not a folder", file=bag)
+        raise PackagingError(tr("not a folder"), file=bag)
     parsed = _parse_bagit_txt(bag, report)
     payload, tags = _walk(bag, report)
     if parsed is None:
@@ -394,14 +412,15 @@ def verify_bag(path: str | os.PathLike, report: VerifyReport | None = None, *,
             continue
         alg = m.group(2).lower()
         if alg not in SUPPORTED:
-            report.add("PK.21", ERROR, f"unsupported checksum algorithm {alg!r}", file=name)
+            report.add("PK.21", ERROR, tr("unsupported checksum algorithm {algorithm}", algorithm=repr(alg)),
+                       file=name)
             continue
         if m.group(1):
             tagmanifests.append(_parse_manifest(bag, name, alg, version, encoding, False, report))
         else:
             manifests.append(_parse_manifest(bag, name, alg, version, encoding, True, report))
     if not manifests:
-        report.add("PK.21", ERROR, "no payload manifest (manifest-<algorithm>.txt)")
+        report.add("PK.21", ERROR, tr("no payload manifest (manifest-<algorithm>.txt)"))
 
     # fetch.txt: only safe paths under data/; a listed file must be present (no fetching here)
     fetch: set[str] = set()
@@ -412,20 +431,22 @@ def verify_bag(path: str | os.PathLike, report: VerifyReport | None = None, *,
                 continue
             match = re.fullmatch(r"(\S+)[ \t]+(\d+|-)[ \t]+(.+)", line)
             if not match:
-                report.add("PK.31", ERROR, f"malformed fetch.txt line {line!r}", file="fetch.txt", line=n)
+                report.add("PK.31", ERROR, tr("malformed fetch.txt line {line}", line=repr(line)), file="fetch.txt",
+                           line=n)
                 continue
             p = _clean_path(match.group(3), version, report, "fetch.txt", n)
-            why = _unsafe(p) or (None if p.startswith("data/") else "outside the payload folder data/")
+            why = _unsafe(p) or (None if p.startswith("data/") else tr("outside the payload folder data/"))
             if why:
-                report.add("PK.31", ERROR, f"fetch.txt path {match.group(3)!r} is unsafe: {why}", file="fetch.txt",
-                           line=n)
+                report.add("PK.31", ERROR, tr("fetch.txt path {path} is unsafe: {reason}", path=repr(match.group(3)),
+                                              reason=why), file="fetch.txt", line=n)
                 continue
             fetch.add(p)
             if p not in payload:
-                report.add("PK.31", ERROR, f"{p} is to be fetched from {match.group(1)}: the bag is not complete",
-                           file="fetch.txt", line=n)
+                report.add("PK.31", ERROR, tr("{path} is to be fetched from {url}: the bag is not complete", path=p,
+                                              url=match.group(1)), file="fetch.txt", line=n)
         if fetch and all(p in payload for p in fetch):
-            report.add("PK.31", INFO, f"fetch.txt lists {len(fetch)} file(s), all present", file="fetch.txt")
+            report.add("PK.31", INFO, tr("fetch.txt lists {count} file(s), all present", count=len(fetch)),
+                       file="fetch.txt")
 
     # completeness, both ways
     tolerated_missing: set[str] = set()
@@ -438,27 +459,31 @@ def verify_bag(path: str | os.PathLike, report: VerifyReport | None = None, *,
             twins = [o for o in m.entries.values() if o is not e and o.path.casefold() == key.casefold()
                      and o.path in payload and o.digest == e.digest]
             if _is_junk(key):
-                report.add("PK.33", WARNING, f"operating-system file {e.raw!r} is listed but absent",
+                report.add("PK.33", WARNING, tr("operating-system file {path} is listed but absent", path=repr(e.raw)),
                            file=m.name, line=e.line)
                 tolerated_missing.add(key)
             elif twins:
-                report.add("PK.36", WARNING, f"{e.raw!r} and {twins[0].raw!r} differ only in letter case; only one "
-                                             "exists here (they collide on case-insensitive file systems)",
+                report.add("PK.36", WARNING, tr("{first} and {second} differ only in letter case; only one exists here "
+                                                "(they collide on case-insensitive file systems)",
+                                                first=repr(e.raw), second=repr(twins[0].raw)),
                            file=m.name, line=e.line)
                 tolerated_missing.add(key)
             else:
-                report.add("PK.26", ERROR, f"{e.raw!r} is listed but missing from the bag", file=m.name, line=e.line)
+                report.add("PK.26", ERROR, tr("{path} is listed but missing from the bag", path=repr(e.raw)),
+                           file=m.name, line=e.line)
         for key, (rel, _size) in payload.items():
             if key not in m.entries:
-                report.add("PK.25", ERROR, f"payload file {rel!r} is not listed in {m.name}", file=rel)
+                report.add("PK.25", ERROR, tr("payload file {path} is not listed in {manifest}", path=repr(rel),
+                                              manifest=m.name), file=rel)
     for key, (rel, _size) in payload.items():
         if _is_junk(key):
-            report.add("PK.33", WARNING, f"operating-system file {rel!r} in the payload", file=rel)
+            report.add("PK.33", WARNING, tr("operating-system file {path} in the payload", path=repr(rel)), file=rel)
     folded: dict[str, str] = {}
     for key in payload:
         f = key.casefold()
         if f in folded:
-            report.add("PK.36", WARNING, f"{folded[f]!r} and {key!r} differ only in letter case", file=key)
+            report.add("PK.36", WARNING, tr("{first} and {second} differ only in letter case", first=repr(folded[f]),
+                                            second=repr(key)), file=key)
         folded[f] = key
 
     # Payload-Oxum (before hashing; a mismatch never stops the per-file checks)
@@ -467,18 +492,22 @@ def verify_bag(path: str | os.PathLike, report: VerifyReport | None = None, *,
     if oxum:
         mo = re.fullmatch(r"(\d+)\.(\d+)", oxum[0])
         if not mo:
-            report.add("PK.29", ERROR, f"Payload-Oxum {oxum[0]!r} is not '<octets>.<count>'", file="bag-info.txt")
+            report.add("PK.29", ERROR, tr("Payload-Oxum {value} is not '<octets>.<count>'", value=repr(oxum[0])),
+                       file="bag-info.txt")
         else:
             octets, count = int(mo.group(1)), int(mo.group(2))
             real_octets = sum(s for _r, s in payload.values())
             real_count = len(payload)
             if (octets, count) != (real_octets, real_count):
                 if octets == real_octets and count - real_count == len(tolerated_missing):
-                    report.add("PK.29", WARNING, f"Payload-Oxum {oxum[0]} counts {len(tolerated_missing)} listed "
-                                                 f"file(s) absent here (see PK.33/PK.36)", file="bag-info.txt")
+                    report.add("PK.29", WARNING, tr("Payload-Oxum {value} counts {count} listed file(s) absent here "
+                                                    "(see PK.33/PK.36)", value=oxum[0], count=len(tolerated_missing)),
+                               file="bag-info.txt")
                 else:
-                    report.add("PK.29", ERROR, f"Payload-Oxum says {octets} bytes in {count} files, the payload has "
-                                               f"{real_octets} bytes in {real_count} files", file="bag-info.txt")
+                    report.add("PK.29", ERROR, tr("Payload-Oxum says {octets} bytes in {count} files, the payload has "
+                                                  "{real_octets} bytes in {real_count} files", octets=octets,
+                                                  count=count, real_octets=real_octets, real_count=real_count),
+                               file="bag-info.txt")
     report.facts["payload_files"] = len(payload)
     report.facts["payload_bytes"] = sum(s for _r, s in payload.values())
 
@@ -493,20 +522,23 @@ def verify_bag(path: str | os.PathLike, report: VerifyReport | None = None, *,
                 continue
             got = digests[payload[key][0]][m.algorithm]
             if got != e.digest:
-                report.add("PK.27", ERROR, f"{m.algorithm} of {e.raw!r} is {got}, the manifest says {e.digest}",
-                           file=m.name, line=e.line)
+                report.add("PK.27", ERROR, tr("{algorithm} of {path} is {digest}, the manifest says {recorded}",
+                                              algorithm=m.algorithm, path=repr(e.raw), digest=got,
+                                              recorded=e.digest), file=m.name, line=e.line)
     # tag manifests
     tag_nfc = {unicodedata.normalize("NFC", t): t for t in tags}
     for m in tagmanifests:
         for key, e in m.entries.items():
             rel = tag_nfc.get(key) or (payload[key][0] if key in payload else None)
             if rel is None:
-                report.add("PK.28", ERROR, f"tag file {e.raw!r} is listed but missing", file=m.name, line=e.line)
+                report.add("PK.28", ERROR, tr("tag file {path} is listed but missing", path=repr(e.raw)), file=m.name,
+                           line=e.line)
                 continue
             got = _hash_files(bag, [rel], {m.algorithm}, None)[rel][m.algorithm]
             if got != e.digest:
-                report.add("PK.28", ERROR, f"{m.algorithm} of tag file {e.raw!r} is {got}, {m.name} says {e.digest}",
-                           file=m.name, line=e.line)
+                report.add("PK.28", ERROR, tr("{algorithm} of tag file {path} is {digest}, {manifest} says {recorded}",
+                                              algorithm=m.algorithm, path=repr(e.raw), digest=got, manifest=m.name,
+                                              recorded=e.digest), file=m.name, line=e.line)
     report.facts["bag_info"] = {k: v[0] for k, v in info.items() if k in ("External-Identifier", "Bagging-Date",
                                                                            "Payload-Oxum", "Source-Organization")}
     return report

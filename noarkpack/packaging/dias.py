@@ -40,6 +40,7 @@ from .._version import __version__
 from ..clock import build_time
 from ..fsutil import fsync_dir
 from ..hashing import HashingWriter, hash_file, sha256_file
+from ..locale import tr
 from ..progress import Progress
 from ..resources import templates_dir
 from .description import DESCRIPTION, StructureReader, write_description
@@ -226,7 +227,8 @@ def build_package(
     """
     t0 = time.monotonic()
     if profile not in PROFILES:
-        raise PackagingError(f"unknown profile {profile!r}", hint=f"use one of {', '.join(PROFILES)}")
+        raise PackagingError(tr("unknown profile {profile}", profile=repr(profile)),
+                             hint=tr("use one of {profiles}", profiles=", ".join(PROFILES)))
     pkg_type = PROFILES[profile]
     metadata.check()
     if store is None:
@@ -246,7 +248,7 @@ def build_package(
     root = find_extract_root(extract_dir)
     files = walk_extract(root)
     if not files:
-        raise PackagingError("the extract is empty", file=root)
+        raise PackagingError(tr("the extract is empty"), file=root)
     addml = addml_name(root)
     out_dir = Path(out_dir)
     # the one pass over arkivstruktur.xml: the documents' recorded checksums, and the description's facts
@@ -289,8 +291,8 @@ def build_package(
     # 2. a private work folder for the generated files and the partial outputs
     if bag:
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-            raise PackagingError("the bag folder must be new or empty", file=out_dir,
-                                 hint="with --bag, --out names the bag itself")
+            raise PackagingError(tr("the bag folder must be new or empty"), file=out_dir,
+                                 hint=tr("with --bag, --out names the bag itself"))
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         _clean_stale(out_dir.parent, f".{out_dir.name}{PARTIAL}")
         work = out_dir.parent / f".{out_dir.name}{PARTIAL}{uuidlib.uuid4().hex[:12]}"

@@ -12,8 +12,52 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import ERROR, INFO, SEVERITIES, WARNING, Finding, Tally, finding_json
+from ..locale import N_, current, tr
 
-__all__ = ["ERROR", "INFO", "SEVERITIES", "WARNING", "Finding", "VerifyReport"]
+__all__ = ["ERROR", "INFO", "SEVERITIES", "WARNING", "CHECK_NAMES", "Finding", "VerifyReport"]
+
+#: what each PK.* check checks (docs/packaging.md has the full table); translated where shown (``tr(name)``)
+CHECK_NAMES = {
+    "PK.01": N_("Unsafe member names"),
+    "PK.02": N_("Link members"),
+    "PK.03": N_("Special file members"),
+    "PK.04": N_("Members occurring twice"),
+    "PK.05": N_("Over-long member names"),
+    "PK.06": N_("The tar against the submission description"),
+    "PK.07": N_("dias-mets.xml against the submission description"),
+    "PK.08": N_("Files against dias-mets.xml"),
+    "PK.09": N_("Files listed in dias-mets.xml but missing"),
+    "PK.10": N_("Files not listed in dias-mets.xml"),
+    "PK.11": N_("XML and XSD files against the ADDML"),
+    "PK.12": N_("Documents against dokumentobjekt"),
+    "PK.13": N_("Package layout"),
+    "PK.14": N_("Package identity"),
+    "PK.15": N_("DIAS schemas"),
+    "PK.16": N_("Unreadable files"),
+    "PK.17": N_("Not checked"),
+    "PK.18": N_("Content validation"),
+    "PK.19": N_("documentfile-formatinfo.csv"),
+    "PK.20": N_("bagit.txt"),
+    "PK.21": N_("Payload manifests"),
+    "PK.22": N_("Manifest lines"),
+    "PK.23": N_("Unsafe manifest paths"),
+    "PK.24": N_("Paths listed twice"),
+    "PK.25": N_("Payload files missing from a manifest"),
+    "PK.26": N_("Listed files missing"),
+    "PK.27": N_("Payload checksums"),
+    "PK.28": N_("Tag manifests"),
+    "PK.29": N_("Payload-Oxum"),
+    "PK.30": N_("bag-info.txt"),
+    "PK.31": N_("fetch.txt"),
+    "PK.32": N_("Non-canonical manifest paths"),
+    "PK.33": N_("Operating-system junk files"),
+    "PK.34": N_("Links and special files in the bag"),
+    "PK.35": N_("Payload files differing only in Unicode normalisation"),
+    "PK.36": N_("Names differing only in letter case"),
+}
+
+#: a severity as the terminal summary shows it
+SEVERITY_LABELS = {ERROR: N_("error"), WARNING: N_("warning"), INFO: N_("info")}
 
 
 @dataclass
@@ -81,14 +125,23 @@ class VerifyReport:
     def summary_lines(self, limit: int = 20) -> list[str]:
         """A short terminal summary: the verdict and the first findings that are not info."""
         s = self.summary()
-        lines = [f"Verified {self.path} ({self.kind}): {s['verdict'].upper()}: "
-                 f"{s['errors']} errors, {s['warnings']} warnings"]
+        counts = dict(path=self.path, kind=self.kind, errors=s["errors"], warnings=s["warnings"])
+        if s["verdict"] == "invalid":
+            head = tr("Verified {path} ({kind}): INVALID: {errors} errors, {warnings} warnings", **counts)
+        elif s["verdict"] == "valid-with-warning":
+            head = tr("Verified {path} ({kind}): VALID-WITH-WARNING: {errors} errors, {warnings} warnings", **counts)
+        else:
+            head = tr("Verified {path} ({kind}): VALID: {errors} errors, {warnings} warnings", **counts)
+        lines = [head]
         shown = [f for f in self.findings if f.severity != INFO]
+        labels = {s: tr(label) for s, label in SEVERITY_LABELS.items()}
+        width = max(len(label) for label in labels.values())  # 7 in English ("warning")
         for f in shown[:limit]:
             where = f.location.get("file") or ""
-            lines.append(f"  {f.severity:7} {f.test:7} {f.message}" + (f" [{where}]" if where else ""))
+            label = labels.get(f.severity, f.severity)
+            lines.append(f"  {label:{width}} {f.test:7} {f.message}" + (f" [{where}]" if where else ""))
         if len(shown) > limit:
-            lines.append(f"  … and {len(shown) - limit} more (use --json for all)")
+            lines.append(tr("  … and {count} more (use --json for all)", count=len(shown) - limit))
         return lines
 
     def to_json(self) -> dict[str, Any]:
@@ -101,12 +154,16 @@ class VerifyReport:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=2, default=str)
 
     def check_name(self, test: str) -> str | None:
-        """A check's name for the HTML report: Arkade's (or our) name of an N5/NP test, else None."""
+        """A check's name for the HTML report, in the current language: what a PK.* check checks, Arkade's (or
+        our) name of an N5/NP test, else None."""
+        if test in CHECK_NAMES:
+            return tr(CHECK_NAMES[test])
         if test.startswith(("N5.", "NP.")):
             from ..validation import catalogue  # the validation run verify merges (packaging sits above it)
 
             if test in catalogue.TESTS:
-                return catalogue.arkade_name(test, "en", self.facts.get("version")) or catalogue.get(test).name
+                lang = current() if current() in catalogue.LANGUAGES else "en"
+                return catalogue.arkade_name(test, lang, self.facts.get("version")) or tr(catalogue.get(test).name)
         return None
 
     def to_html(self, first: int = 20, top: int = 3) -> str:

@@ -23,6 +23,7 @@ from typing import Iterator
 
 from lxml import etree
 
+from ..locale import tr
 from .errors import PackagingError
 
 ADDML_NAMES = ("arkivuttrekk.xml", "addml.xml")
@@ -139,20 +140,20 @@ def find_extract_root(path: str | os.PathLike) -> Path:
     """EXTRACT: the ``avleveringspakke`` folder itself, or a folder holding one."""
     p = Path(path)
     if not p.is_dir():
-        raise PackagingError("the extract folder does not exist", file=p)
+        raise PackagingError(tr("the extract folder does not exist"), file=p)
     if (p / "avleveringspakke").is_dir():
         return p / "avleveringspakke"
     if any((p / n).is_file() for n in ADDML_NAMES):
         return p
-    raise PackagingError("not a Noark 5 extract: no arkivuttrekk.xml (or addml.xml)", file=p,
-                         hint="give the avleveringspakke folder written by `noarkpack extract`")
+    raise PackagingError(tr("not a Noark 5 extract: no arkivuttrekk.xml (or addml.xml)"), file=p,
+                         hint=tr("give the avleveringspakke folder written by `noarkpack extract`"))
 
 
 def addml_name(root: Path) -> str:
     for n in ADDML_NAMES:
         if (root / n).is_file():
             return n
-    raise PackagingError("the extract has no arkivuttrekk.xml (or addml.xml)", file=root)
+    raise PackagingError(tr("the extract has no arkivuttrekk.xml (or addml.xml)"), file=root)
 
 
 def walk_extract(root: Path) -> ExtractFiles:
@@ -168,7 +169,7 @@ def walk_extract(root: Path) -> ExtractFiles:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            raise PackagingError(f"cannot read the folder: {e.strerror}", file=folder) from None
+            raise PackagingError(tr("cannot read the folder: {error}", error=e.strerror), file=folder) from None
         folded: dict[str, str] = {}
         for e in entries:
             rel = f"{prefix}{e.name}"
@@ -176,25 +177,26 @@ def walk_extract(root: Path) -> ExtractFiles:
                 continue
             st = e.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
-                raise PackagingError("the extract contains a symbolic link; packages hold regular files only",
-                                     file=e.path, hint="replace the link by the file it points to")
+                raise PackagingError(tr("the extract contains a symbolic link; packages hold regular files only"),
+                                     file=e.path, hint=tr("replace the link by the file it points to"))
             if len(e.name.encode("utf-8")) > MAX_COMPONENT or len(rel.encode("utf-8")) > MAX_PATH - 200:
-                raise PackagingError("a file name in the extract is too long to package portably", file=e.path)
+                raise PackagingError(tr("a file name in the extract is too long to package portably"), file=e.path)
             if any(c in e.name for c in "\\\r\n\x00"):
-                raise PackagingError("a file name contains a backslash or a line break", file=e.path,
-                                     hint="rename the file; such names break on other platforms")
+                raise PackagingError(tr("a file name contains a backslash or a line break"), file=e.path,
+                                     hint=tr("rename the file; such names break on other platforms"))
             key = unicodedata.normalize("NFC", e.name).casefold()
             if key in folded:
                 raise PackagingError(
-                    f"two files differ only in letter case or Unicode normalisation: {prefix + folded[key]!r} and "
-                    f"{rel!r}", file=root, hint="they would overwrite each other when unpacked on Windows or macOS")
+                    tr("two files differ only in letter case or Unicode normalisation: {first} and {second}",
+                       first=repr(prefix + folded[key]), second=repr(rel)), file=root,
+                    hint=tr("they would overwrite each other when unpacked on Windows or macOS"))
             folded[key] = e.name
             if stat.S_ISDIR(st.st_mode):
                 visit(Path(e.path), rel + "/")
             elif stat.S_ISREG(st.st_mode):
                 out.append(rel, st.st_size, st.st_mtime)
             else:
-                raise PackagingError("the extract contains a device, socket or pipe", file=e.path)
+                raise PackagingError(tr("the extract contains a device, socket or pipe"), file=e.path)
 
     visit(root, "")
     return out
@@ -208,7 +210,7 @@ def addml_checksums(addml: Path | bytes) -> dict[str, tuple[str, str]]:
         else:
             tree = etree.parse(str(addml), safe_parser()).getroot()
     except (etree.XMLSyntaxError, OSError) as e:
-        raise PackagingError(f"the ADDML cannot be read: {e}", file=str(addml)[:200]) from None
+        raise PackagingError(tr("the ADDML cannot be read: {error}", error=str(e)), file=str(addml)[:200]) from None
     return addml_checksums_from_tree(tree)
 
 
@@ -314,8 +316,10 @@ def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None, obs
             size = getattr(ef, "size", None) if not isinstance(ef, tuple) else ef[1]
             if name in index and sha:
                 if size is not None and size != files.sizes[index[name]]:
-                    raise PackagingError(f"{name} has {files.sizes[index[name]]} bytes, {size} when it was extracted",
-                                         file=root / name, hint="the extract changed after extraction; extract again")
+                    raise PackagingError(tr("{name} has {size} bytes, {recorded} when it was extracted", name=name,
+                                            size=files.sizes[index[name]], recorded=size),
+                                         file=root / name,
+                                         hint=tr("the extract changed after extraction; extract again"))
                 record(name, sha.lower())
     else:
         name = next((n for n in ADDML_NAMES if n in index), None)
@@ -332,8 +336,9 @@ def recorded_checksums(root: Path, files: ExtractFiles, extract_result=None, obs
                 continue
             if d.size is not None and d.size != files.sizes[index[d.ref]]:
                 raise PackagingError(
-                    f"document {d.ref} has {files.sizes[index[d.ref]]} bytes, arkivstruktur.xml records {d.size}",
-                    file=root / d.ref, line=d.line, hint="the extract changed after extraction; extract again")
+                    tr("document {ref} has {size} bytes, arkivstruktur.xml records {recorded}", ref=d.ref,
+                       size=files.sizes[index[d.ref]], recorded=d.size),
+                    file=root / d.ref, line=d.line, hint=tr("the extract changed after extraction; extract again"))
             record(d.ref, d.checksum)
     return n
 

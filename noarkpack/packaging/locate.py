@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..locale import N_, tr
 from .errors import PackagingError
 
 #: a kind of deposit folder this layer does not know (the NHA deposit: noarkpack.nha, a layer above), by its test
@@ -56,8 +57,18 @@ def _packages(folder: Path, others: Kinds) -> list[tuple[Path, str]]:
     return found
 
 
-_VERBS = {"verify": "verifying", "validate": "validating"}
-_WHAT = {"dias-package": "package", "bag": "bag", "nha-deposit": "NHA deposit"}  # another kind: its name
+_VERBS = ("verify", "validate")
+#: the note when the folder holds one package, by (verb, kind); another kind: _ONE_OTHER, with its name
+_ONE = {
+    ("verify", "dias-package"): N_("{path} holds one package, {name}: verifying it"),
+    ("validate", "dias-package"): N_("{path} holds one package, {name}: validating it"),
+    ("verify", "bag"): N_("{path} holds one bag, {name}: verifying it"),
+    ("validate", "bag"): N_("{path} holds one bag, {name}: validating it"),
+    ("verify", "nha-deposit"): N_("{path} holds one NHA deposit, {name}: verifying it"),
+    ("validate", "nha-deposit"): N_("{path} holds one NHA deposit, {name}: validating it"),
+}
+_ONE_OTHER = {"verify": N_("{path} holds one {kind}, {name}: verifying it"),
+              "validate": N_("{path} holds one {kind}, {name}: validating it")}
 
 
 def _shown(p: Path) -> str:
@@ -98,22 +109,32 @@ def locate_package(path: str | Path, *, verb: str = "verify", others: Kinds | No
         payload = _bag_payload(p) if verb == "validate" else None
         if payload is None:
             return Located(p, "as-given")
-        return Located(payload, "dias-package", f"{p} is a bag: {_VERBS[verb]} its package data/{payload.name}")
+        return Located(payload, "dias-package", tr("{path} is a bag: validating its package data/{name}", path=str(p),
+                                                   name=payload.name))
     found = _packages(p, others)
     if not found:
         return Located(p, "as-given")
     if len(found) == 1:
         pkg, kind = found[0]
-        note = f"{p} holds one {_WHAT.get(kind, kind)}, {_shown(pkg)}: {_VERBS[verb]} it"
+        if (verb, kind) in _ONE:
+            note = tr(_ONE[verb, kind], path=str(p), name=_shown(pkg))
+        else:
+            note = tr(_ONE_OTHER[verb], path=str(p), kind=kind, name=_shown(pkg))
         if kind == "bag" and verb == "validate":
             payload = _bag_payload(pkg)
             if payload is not None:
-                return Located(payload, "dias-package", f"{p} holds one bag, {_shown(pkg)}: {_VERBS[verb]} its "
-                                                        f"package data/{payload.name}")
+                return Located(payload, "dias-package", tr("{path} holds one bag, {bag}: validating its package "
+                                                           "data/{name}", path=str(p), bag=_shown(pkg),
+                                                           name=payload.name))
         return Located(pkg, kind, note)
     names = ", ".join(_shown(q) for q, _ in found)
-    raise PackagingError(f"the folder holds {len(found)} packages ({names}): give the one to {verb}", file=p,
-                         hint=f"e.g. noarkpack {verb} {found[0][0]}")
+    if verb == "verify":
+        message = tr("the folder holds {count} packages ({names}): give the one to verify", count=len(found),
+                     names=names)
+    else:
+        message = tr("the folder holds {count} packages ({names}): give the one to validate", count=len(found),
+                     names=names)
+    raise PackagingError(message, file=p, hint=tr("e.g. noarkpack {verb} {path}", verb=verb, path=str(found[0][0])))
 
 
 class FoundReport:

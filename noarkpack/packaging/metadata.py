@@ -36,6 +36,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
+from ..locale import tr
 from .errors import PackageMetadataError
 
 RECORD_STATUSES = ("NEW", "SUPPLEMENT", "REPLACEMENT", "TEST", "VERSION", "OTHER")
@@ -142,11 +143,11 @@ class PackageMetadata:
         """Every problem, as a sentence a user can act on (empty: fine)."""
         p: list[str] = []
         if not self.arkivskapere:
-            p.append("at least one [[package.arkivskaper]] with 'navn' is required (ROLE=ARCHIVIST)")
+            p.append(tr("at least one [[package.arkivskaper]] with 'navn' is required (ROLE=ARCHIVIST)"))
         for i, a in enumerate(self.arkivskapere, 1):
-            p += _entity_problems(a, f"[[package.arkivskaper]] number {i}")
+            p += _entity_problems(a, _numbered("arkivskaper", i))
         if self.avleverer is None:
-            p.append("[package.avleverer] (the submitter) with 'navn' is required")
+            p.append(tr("[package.avleverer] (the submitter) with 'navn' is required"))
         else:
             p += _entity_problems(self.avleverer, "[package.avleverer]")
         for name in ("produsent", "pakkeskaper"):
@@ -154,27 +155,30 @@ class PackageMetadata:
             if e is not None:
                 p += _entity_problems(e, f"[package.{name}]")
         for i, e in enumerate(self.eiere, 1):
-            p += _entity_problems(e, f"[[package.eier]] number {i}")
+            p += _entity_problems(e, _numbered("eier", i))
         if not _text(self.mottaker):
-            p.append("'mottaker' (the receiving archive, ROLE=PRESERVATION) is required, e.g. mottaker = \"Arkivverket\"")
+            p.append(tr("'mottaker' (the receiving archive, ROLE=PRESERVATION) is required, "
+                        "e.g. mottaker = \"Arkivverket\""))
         if self.arkivskapende_system is None or not _text(self.arkivskapende_system.navn):
-            p.append("[package.arkivskapende_system] with 'navn' is required")
+            p.append(tr("[package.arkivskapende_system] with 'navn' is required"))
         for name in ("arkivskapende_system", "uttrekkssystem"):
             s = getattr(self, name)
             if s is not None and s.type is not None and s.type not in SYSTEM_TYPES:
-                p.append(f"[package.{name}] type must be one of {', '.join(SYSTEM_TYPES)} (got {s.type!r})")
+                p.append(tr("[package.{name}] type must be one of {allowed} (got {given})", name=name,
+                            allowed=", ".join(SYSTEM_TYPES), given=repr(s.type)))
         if not _text(self.avtalenummer):
-            p.append("'avtalenummer' (the deposit agreement, altRecordID SUBMISSIONAGREEMENT) is required")
+            p.append(tr("'avtalenummer' (the deposit agreement, altRecordID SUBMISSIONAGREEMENT) is required"))
         if self.periode_start is None or self.periode_slutt is None:
-            p.append("'periode_start' and 'periode_slutt' (dates, e.g. 2005-01-01) are required")
+            p.append(tr("'periode_start' and 'periode_slutt' (dates, e.g. 2005-01-01) are required"))
         elif self.periode_slutt < self.periode_start:
-            p.append("'periode_slutt' is before 'periode_start'")
+            p.append(tr("'periode_slutt' is before 'periode_start'"))
         if self.pakkestatus not in RECORD_STATUSES:
-            p.append(f"'pakkestatus' must be one of {', '.join(RECORD_STATUSES)} (got {self.pakkestatus!r})")
+            p.append(tr("'pakkestatus' must be one of {allowed} (got {given})", allowed=", ".join(RECORD_STATUSES),
+                        given=repr(self.pakkestatus)))
         for name in ("label", "arkivbeskrivelse", "overforingstype", "prosjektnavn", "pakkenummer", "referansekode"):
             v = getattr(self, name)
             if v is not None and not _text(v):
-                p.append(f"'{name}' is empty: leave it out or give a value")
+                p.append(tr("'{name}' is empty: leave it out or give a value", name=name))
         return p
 
     def check(self) -> None:
@@ -182,8 +186,8 @@ class PackageMetadata:
         p = self.problems()
         if p:
             raise PackageMetadataError(
-                "the package metadata is incomplete: " + "; ".join(p), file=_WHERE,
-                hint="`noarkpack package --metadata-template` prints a complete example")
+                tr("the package metadata is incomplete: {problems}", problems="; ".join(p)), file=_WHERE,
+                hint=tr("`noarkpack package --metadata-template` prints a complete example"))
 
     # -- reading -------------------------------------------------------------------
 
@@ -199,18 +203,18 @@ class PackageMetadata:
         would silently lose metadata).  Does not call :meth:`check`.
         """
         if not isinstance(config, dict):
-            raise PackageMetadataError("the package metadata must be a TOML table", file=_WHERE)
+            raise PackageMetadataError(tr("the package metadata must be a TOML table"), file=_WHERE)
         whole = "package" in config or "project" in config  # a whole noarkpack.toml
         table = config.get("package", config if not whole else None)
         if table is None:
             table = {}
         if not isinstance(table, dict):
-            raise PackageMetadataError("[package] must be a table", file="noarkpack.toml")
+            raise PackageMetadataError(tr("[package] must be a table"), file="noarkpack.toml")
         problems: list[str] = []
         known = {f.name for f in fields(cls)} | {"arkivskaper", "eier"}
         for key in table:
             if key not in known:
-                problems.append(f"unknown key {key!r}")
+                problems.append(tr("unknown key {key}", key=repr(key)))
 
         def text(key: str) -> str | None:
             v = table.get(key)
@@ -219,7 +223,7 @@ class PackageMetadata:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 return str(v)
             if not isinstance(v, str):
-                problems.append(f"{key!r} must be a string")
+                problems.append(tr("{key} must be a string", key=repr(key)))
                 return None
             return v.strip()
 
@@ -236,13 +240,13 @@ class PackageMetadata:
                     return date.fromisoformat(v)
                 except ValueError:
                     pass
-            problems.append(f"{key!r} must be a date (YYYY-MM-DD)")
+            problems.append(tr("{key} must be a date (YYYY-MM-DD)", key=repr(key)))
             return None
 
-        arkivskapere = tuple(e for e in (_entity(x, f"[[package.arkivskaper]] number {i}", problems)
+        arkivskapere = tuple(e for e in (_entity(x, _numbered("arkivskaper", i), problems)
                                          for i, x in enumerate(_list(table.get("arkivskaper"), "arkivskaper", problems), 1))
                              if e is not None)
-        eiere = tuple(e for e in (_entity(x, f"[[package.eier]] number {i}", problems)
+        eiere = tuple(e for e in (_entity(x, _numbered("eier", i), problems)
                                   for i, x in enumerate(_list(table.get("eier"), "eier", problems), 1))
                       if e is not None)
         system = _system(table.get("arkivskapende_system"), "arkivskapende_system", problems)
@@ -270,14 +274,14 @@ class PackageMetadata:
             elif isinstance(uttrekksdato, date):
                 uttrekksdato = datetime(uttrekksdato.year, uttrekksdato.month, uttrekksdato.day)
             else:
-                problems.append("'uttrekksdato' must be a TOML date or date-time")
+                problems.append(tr("'uttrekksdato' must be a TOML date or date-time"))
                 uttrekksdato = None
         pkg_uuid = None
         if table.get("uuid") is not None:
             try:
                 pkg_uuid = uuidlib.UUID(str(table["uuid"]))
             except ValueError:
-                problems.append(f"'uuid' is not a UUID: {table['uuid']!r}")
+                problems.append(tr("'uuid' is not a UUID: {value}", value=repr(table["uuid"])))
 
         meta = cls(
             arkivskapere=arkivskapere,
@@ -302,8 +306,9 @@ class PackageMetadata:
             uuid=pkg_uuid,
         )
         if problems:
-            raise PackageMetadataError("invalid [package] table: " + "; ".join(problems), file="noarkpack.toml",
-                                       hint="see docs/packaging.md or `noarkpack package --metadata-template`")
+            raise PackageMetadataError(tr("invalid [package] table: {problems}", problems="; ".join(problems)),
+                                       file="noarkpack.toml",
+                                       hint=tr("see docs/packaging.md or `noarkpack package --metadata-template`"))
         return meta
 
 
@@ -333,7 +338,7 @@ def _list(v, key: str, problems: list[str]) -> list:
     if isinstance(v, dict):
         return [v]
     if not isinstance(v, list):
-        problems.append(f"'{key}' must be an array of tables ([[package.{key}]])")
+        problems.append(tr("'{key}' must be an array of tables ([[package.{key}]])", key=key))
         return []
     return v
 
@@ -348,14 +353,15 @@ def _entity(v, where: str, problems: list[str]) -> Entity | None:
     if isinstance(v, str):
         return Entity(navn=v.strip())
     if not isinstance(v, dict):
-        problems.append(f"{where} must be a table with {', '.join(_ENTITY_KEYS)}")
+        problems.append(tr("{where} must be a table with {keys}", where=where, keys=", ".join(_ENTITY_KEYS)))
         return None
     for k in v:
         if k not in _ENTITY_KEYS:
-            problems.append(f"{where}: unknown key {k!r} (allowed: {', '.join(_ENTITY_KEYS)})")
+            problems.append(tr("{where}: unknown key {key} (allowed: {keys})", where=where, key=repr(k),
+                               keys=", ".join(_ENTITY_KEYS)))
     vals = {k: (str(v[k]).strip() if v.get(k) is not None else None) for k in _ENTITY_KEYS}
     if not vals["navn"]:
-        problems.append(f"{where}: 'navn' is required")
+        problems.append(tr("{where}: 'navn' is required", where=where))
         return None
     return Entity(**vals)
 
@@ -365,15 +371,18 @@ def _system(v, key: str, problems: list[str]) -> System | None:
         return None
     if isinstance(v, str):
         return System(navn=v.strip())
+    where = f"[package.{key}]"
     if not isinstance(v, dict):
-        problems.append(f"[package.{key}] must be a table with {', '.join(_SYSTEM_KEYS)}")
+        problems.append(tr("{where} must be a table with {keys}", where=where,
+                           keys=", ".join(_SYSTEM_KEYS)))
         return None
     for k in v:
         if k not in _SYSTEM_KEYS:
-            problems.append(f"[package.{key}]: unknown key {k!r} (allowed: {', '.join(_SYSTEM_KEYS)})")
+            problems.append(tr("{where}: unknown key {key} (allowed: {keys})", where=where, key=repr(k),
+                               keys=", ".join(_SYSTEM_KEYS)))
     vals = {k: (str(v[k]).strip() if v.get(k) is not None else None) for k in _SYSTEM_KEYS}
     if not vals["navn"]:
-        problems.append(f"[package.{key}]: 'navn' is required")
+        problems.append(tr("{where}: 'navn' is required", where=where))
         return None
     return System(**vals)
 
@@ -381,12 +390,17 @@ def _system(v, key: str, problems: list[str]) -> System | None:
 def _entity_problems(e: Entity, where: str) -> list[str]:
     p = []
     if not _text(e.navn):
-        p.append(f"{where}: 'navn' is empty")
+        p.append(tr("{where}: 'navn' is empty", where=where))
     if e.epost and not _EMAIL.fullmatch(e.epost):
-        p.append(f"{where}: 'epost' is not an e-mail address")
+        p.append(tr("{where}: 'epost' is not an e-mail address", where=where))
     if (e.adresse or e.telefon or e.epost) and not e.kontaktperson:
-        p.append(f"{where}: adresse/telefon/epost belong to a 'kontaktperson'; give one")
+        p.append(tr("{where}: adresse/telefon/epost belong to a 'kontaktperson'; give one", where=where))
     return p
+
+
+def _numbered(key: str, number: int) -> str:
+    """``[[package.arkivskaper]] number 2``: where in the [package] table a problem is."""
+    return tr("[[package.{key}]] number {number}", key=key, number=number)
 
 
 def metadata_template() -> str:

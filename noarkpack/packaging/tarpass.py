@@ -18,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..hashing import HashingReader
+from ..locale import tr
 from ..progress import Progress
 from .errors import PackagingError
 from .findings import ERROR, INFO, WARNING, VerifyReport
@@ -40,21 +41,21 @@ IN_MEMORY_LIMIT = 64 << 20
 
 def _member_problem(name: str) -> str | None:
     if not name:
-        return "an empty name"
+        return tr("an empty name")
     if "\x00" in name:
-        return "a NUL character"
+        return tr("a NUL character")
     if name.startswith("/") or name.startswith("\\"):
-        return "an absolute path"
+        return tr("an absolute path")
     if re.match(r"[A-Za-z]:", name):
-        return "a Windows drive path"
+        return tr("a Windows drive path")
     if "\\" in name:
-        return "a backslash"
+        return tr("a backslash")
     if ".." in name.split("/"):
-        return "a '..' component"
+        return tr("a '..' component")
     if len(name.encode("utf-8", "surrogateescape")) > MAX_PATH:
-        return f"a name longer than {MAX_PATH} bytes"
+        return tr("a name longer than {limit} bytes", limit=MAX_PATH)
     if any(len(c.encode("utf-8", "surrogateescape")) > MAX_COMPONENT for c in name.split("/")):
-        return f"a path component longer than {MAX_COMPONENT} bytes"
+        return tr("a path component longer than {limit} bytes", limit=MAX_COMPONENT)
     return None
 
 
@@ -97,7 +98,8 @@ class TarPass:
         except Exception as e:  # the store is not installed: say so once
             if "PK.15-store" not in self.report.facts:
                 self.report.facts["PK.15-store"] = True
-                self.add("PK.15", INFO, f"DIAS schemas not available, XML not schema-validated: {e}")
+                self.add("PK.15", INFO, tr("DIAS schemas not available, XML not schema-validated: {error}",
+                                           error=str(e)))
             return None
 
     # -- the one pass over the tar -----------------------------------------------
@@ -108,7 +110,7 @@ class TarPass:
         try:
             raw = open(self.tar_path, "rb")
         except OSError as e:
-            raise PackagingError(f"cannot read the package: {e.strerror}", file=self.tar_path) from None
+            raise PackagingError(tr("cannot read the package: {error}", error=e.strerror), file=self.tar_path) from None
         with raw:
             reader = HashingReader(raw, tuple(sorted(self.algorithms)))
             try:
@@ -123,7 +125,8 @@ class TarPass:
                             self.progress("verify", reader.size, total)
                 reader.drain()
             except (tarfile.TarError, EOFError, OSError) as e:
-                self.add("PK.16", ERROR, f"the tar cannot be read to the end: {e}", file=self.tar_path.name)
+                self.add("PK.16", ERROR, tr("the tar cannot be read to the end: {error}", error=str(e)),
+                         file=self.tar_path.name)
                 return False
         self.tar_digests = {a: reader.hexdigest(a) for a in reader.hashes}
         self.tar_size = reader.size
@@ -133,30 +136,37 @@ class TarPass:
         name = ti.name
         problem = _member_problem(name)
         if problem:
-            self.add("PK.01", ERROR, f"unsafe member name {name!r}: {problem}", file=name)
+            self.add("PK.01", ERROR, tr("unsafe member name {name}: {problem}", name=repr(name), problem=problem),
+                     file=name)
             return
         key = name.rstrip("/")
         while key.startswith("./"):
             key = key[2:]
         if ti.issym() or ti.islnk():
-            kind = "symbolic link" if ti.issym() else "hard link"
-            self.add("PK.02", ERROR, f"{kind} member {key!r} → {ti.linkname!r}: packages hold regular files only",
-                     file=key)
+            if ti.issym():
+                msg = tr("symbolic link member {name} → {target}: packages hold regular files only",
+                         name=repr(key), target=repr(ti.linkname))
+            else:
+                msg = tr("hard link member {name} → {target}: packages hold regular files only",
+                         name=repr(key), target=repr(ti.linkname))
+            self.add("PK.02", ERROR, msg, file=key)
             return
         if not (ti.isreg() or ti.isdir()):
-            self.add("PK.03", ERROR, f"member {key!r} is a device, FIFO or other special file", file=key)
+            self.add("PK.03", ERROR, tr("member {name} is a device, FIFO or other special file", name=repr(key)),
+                     file=key)
             return
         top, _, rel = key.partition("/")
         # Seen before: a file or folder of the package (members, dirs), or one refused below (seen).
         if (top == self.root and (rel in self.members or rel in self.dirs)) or key in seen:
-            self.add("PK.04", ERROR, f"member {key!r} occurs more than once (a later copy would overwrite it)",
-                     file=key)
+            self.add("PK.04", ERROR, tr("member {name} occurs more than once (a later copy would overwrite it)",
+                                        name=repr(key)), file=key)
             return
         if self.root is None:
             self.root = top
         elif top != self.root:
             seen.add(key)
-            self.add("PK.14", ERROR, f"member {key!r} is outside the package folder {self.root}/", file=key)
+            self.add("PK.14", ERROR, tr("member {name} is outside the package folder {folder}/", name=repr(key),
+                                        folder=self.root), file=key)
             return
         if ti.isreg() and name.endswith("/") and ti.size == 0:
             # SharpZipLib (Arkade) writes some folders as empty regular entries named "x/";
@@ -168,7 +178,8 @@ class TarPass:
             return
         if not rel:
             seen.add(key)
-            self.add("PK.13", ERROR, f"file {key!r} at the top of the tar (expected a {{uuid}}/ folder)", file=key)
+            self.add("PK.13", ERROR, tr("file {name} at the top of the tar (expected a {{uuid}}/ folder)",
+                                        name=repr(key)), file=key)
             return
         f = tar.extractfile(ti)
         h = HashingReader(f)
@@ -207,43 +218,47 @@ class TarPass:
                         root_el = el
                     # root_el is the root at the end: its tree is complete (only attributes kept small)
                 except etree.XMLSyntaxError as e:
-                    self.add("PK.16", ERROR, f"dias-mets.xml is not well-formed: {e}", file=rel)
+                    self.add("PK.16", ERROR, tr("dias-mets.xml is not well-formed: {error}", error=str(e)), file=rel)
                     return
                 self.mets = parse_mets(root_el)
-                self.add("PK.15", INFO, "dias-mets.xml is too large to schema-validate here", file=rel)
+                self.add("PK.15", INFO, tr("dias-mets.xml is too large to schema-validate here"), file=rel)
                 return
             data = h.read()
             streamed = self._stream_mets(data)
             if streamed is not None:  # well-formed, and valid when the schema is at hand
                 self.mets = streamed
                 if streamed.namespace != DIAS_METS_NS:
-                    self.add("PK.17", INFO, f"dias-mets.xml uses the namespace {self.mets.namespace!r} (older "
-                                            "Arkade layout); not validated against DIAS_METS.xsd", file=rel)
+                    self.add("PK.17", INFO, tr("dias-mets.xml uses the namespace {namespace} (older Arkade layout); "
+                                               "not validated against DIAS_METS.xsd",
+                                               namespace=repr(self.mets.namespace)), file=rel)
                 return
             # Not well-formed or not valid: the whole tree, for the complete list of errors.
             try:
                 root = etree.fromstring(data, safe_parser())
             except etree.XMLSyntaxError as e:
-                self.add("PK.16", ERROR, f"dias-mets.xml is not well-formed: {e}", file=rel)
+                self.add("PK.16", ERROR, tr("dias-mets.xml is not well-formed: {error}", error=str(e)), file=rel)
                 return
             self.mets = parse_mets(root)
             del root
             if self.mets.namespace == DIAS_METS_NS:
                 for err in (self._schema_errors("dias-mets", data) or [])[:50]:
-                    self.add("PK.15", ERROR, f"dias-mets.xml is not valid against DIAS_METS.xsd: {err}", file=rel)
+                    self.add("PK.15", ERROR, tr("dias-mets.xml is not valid against DIAS_METS.xsd: {error}",
+                                                error=err), file=rel)
             else:
-                self.add("PK.17", INFO, f"dias-mets.xml uses the namespace {self.mets.namespace!r} (older Arkade "
-                                        "layout); not validated against DIAS_METS.xsd", file=rel)
+                self.add("PK.17", INFO, tr("dias-mets.xml uses the namespace {namespace} (older Arkade layout); "
+                                           "not validated against DIAS_METS.xsd", namespace=repr(self.mets.namespace)),
+                         file=rel)
         elif rel in ("administrative_metadata/dias-premis.xml", "log.xml") and small:
             data = h.read()
             for err in (self._schema_errors("premis", data) or [])[:20]:
-                self.add("PK.15", ERROR, f"{rel} is not valid against DIAS_PREMIS.xsd: {err}", file=rel)
+                self.add("PK.15", ERROR, tr("{path} is not valid against DIAS_PREMIS.xsd: {error}", path=rel,
+                                            error=err), file=rel)
         elif rel in tuple(f"content/{n}" for n in ADDML_NAMES) and small:
             data = h.read()
             try:
                 self.addml = addml_checksums(data)
             except PackagingError as e:
-                self.add("PK.16", ERROR, f"the ADDML cannot be read: {e.message}", file=rel)
+                self.add("PK.16", ERROR, tr("the ADDML cannot be read: {error}", error=e.message), file=rel)
         elif rel in (f"administrative_metadata/{FORMATINFO}", f"content/{FORMATINFO}"):
             self._formatinfo(rel, h)
         elif rel == "content/arkivstruktur.xml":
@@ -251,7 +266,7 @@ class TarPass:
                 for d in iter_document_refs(h):
                     self._document(d)
             except etree.XMLSyntaxError as e:
-                self.add("PK.16", ERROR, f"arkivstruktur.xml is not well-formed: {e}", file=rel)
+                self.add("PK.16", ERROR, tr("arkivstruktur.xml is not well-formed: {error}", error=str(e)), file=rel)
 
     def _formatinfo(self, rel: str, h) -> None:
         """documentfile-formatinfo.csv (packaging.formatinfo), streamed: Arkade's header (PK.19); content/'s rows
@@ -263,13 +278,13 @@ class TarPass:
             reader = csv.reader(io.TextIOWrapper(h, encoding="utf-8-sig", newline=""))
             header = tuple(next(reader, ()))
             if header != want:
-                self.add("PK.19", WARNING, f"the header is not Arkade's ({','.join(want)}): {','.join(header)}",
-                         file=rel)
+                self.add("PK.19", WARNING, tr("the header is not Arkade's ({expected}): {header}",
+                                              expected=",".join(want), header=",".join(header)), file=rel)
                 return
             if content:
                 self.formatinfo_rows = [row[0] for row in reader if row]
         except (UnicodeDecodeError, csv.Error) as e:
-            self.add("PK.19", WARNING, f"cannot be read as UTF-8 CSV: {e}", file=rel)
+            self.add("PK.19", WARNING, tr("cannot be read as UTF-8 CSV: {error}", error=str(e)), file=rel)
 
     def _document(self, d, final: bool = False) -> None:
         """One dokumentobjekt against its member.  Documents come before arkivstruktur.xml in a tar in
@@ -280,20 +295,22 @@ class TarPass:
             if not final:
                 self.docs.append(d)
                 return
-            self._doc_findings.append(("PK.12", f"document {d.ref} (dokumentobjekt) is missing from the package",
-                                       d.line, d.systemID))
+            self._doc_findings.append(("PK.12", tr("document {ref} (dokumentobjekt) is missing from the package",
+                                                   ref=d.ref), d.line, d.systemID))
             return
         sha, size = self.members[rel]
         if d.size is not None and d.size != size:
-            self._doc_findings.append(("PK.12", f"document {d.ref} has {size} bytes, filstoerrelse says {d.size}",
-                                       d.line, d.systemID))
+            self._doc_findings.append(("PK.12", tr("document {ref} has {size} bytes, dokumentobjekt/filstoerrelse says "
+                                                   "{recorded}",
+                                                   ref=d.ref, size=size, recorded=d.size), d.line, d.systemID))
         if not d.checksum:
             return
         if normalise_algorithm(d.algorithm) not in (None, "sha256"):
             self._doc_counts[1] += 1
             return
         if d.checksum != sha:
-            self._doc_findings.append(("PK.12", f"SHA-256 of document {d.ref} is {sha}, sjekksum says {d.checksum}",
-                                       d.line, d.systemID))
+            self._doc_findings.append(("PK.12", tr("SHA-256 of document {ref} is {sha}, dokumentobjekt/sjekksum says "
+                                                   "{recorded}",
+                                                   ref=d.ref, sha=sha, recorded=d.checksum), d.line, d.systemID))
         else:
             self._doc_counts[0] += 1

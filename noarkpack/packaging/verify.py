@@ -28,6 +28,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from ..locale import Text, tr
 from ..progress import Progress
 from .bagit import verify_bag
 from .checks import _PackageCheck
@@ -41,22 +42,37 @@ def _merge_validation(report: VerifyReport, tar: Path, store=None) -> None:
     try:
         from ..validation import validate  # type: ignore[attr-defined]
     except ImportError:
-        report.add("PK.18", INFO, "content validation is not available in this installation (noarkpack.validation)")
+        report.add("PK.18", INFO, tr("content validation is not available in this installation "
+                                     "(noarkpack.validation)"))
         return
     try:
         result = validate(tar, store=store) if store is not None else validate(tar)
     except Exception as e:  # a broken content must not hide the fixity findings
-        report.add("PK.18", WARNING, f"the content could not be validated: {e}", file=tar.name)
+        report.add("PK.18", WARNING, tr("the content could not be validated: {error}", error=str(e)), file=tar.name)
         return
     n = 0
     for f in getattr(result, "findings", []) or []:
         d = f.to_json() if hasattr(f, "to_json") else (f if isinstance(f, dict) else vars(f))
-        report.findings.append(Finding(str(d.get("test")), str(d.get("severity")), str(d.get("message")),
+        report.findings.append(Finding(str(d.get("test")), str(d.get("severity")), _message(d),
                                        dict(d.get("location") or {})))
         n += 1
     errors = getattr(result, "errors", None)
     report.facts["validation_errors"] = errors if isinstance(errors, int) else None
-    report.add("PK.18", INFO, f"content validated: {n} finding(s) from validate", file=tar.name)
+    report.add("PK.18", INFO, tr("content validated: {count} finding(s) from validate", count=n), file=tar.name)
+
+
+def _message(d: dict) -> str:
+    """A validation finding's message as verify keeps it: its key (msgid) kept, so ``Finding.key`` survives."""
+    message = d.get("message")
+    if isinstance(message, Text):
+        return message
+    key = d.get("key")
+    text = str(message)
+    if not key:
+        return text
+    out = Text(text)
+    out.key, out.params = key, dict(getattr(message, "params", None) or {})
+    return out
 
 
 def verify_package(tar: str | Path, report: VerifyReport | None = None, *, store=None, profile: str | None = None,
@@ -103,7 +119,7 @@ def verify(path: str | Path, *, progress: Progress | None = None, store=None, pr
     """
     p = Path(path)
     if not p.exists():
-        raise PackagingError("no such file or folder", file=p)
+        raise PackagingError(tr("no such file or folder"), file=p)
     if store is None:
         try:
             from ..schemas import default_store
@@ -132,12 +148,12 @@ def verify(path: str | Path, *, progress: Progress | None = None, store=None, pr
     if p.is_dir():
         tar = _find_package(p)
         if tar is None:
-            raise PackagingError("not a package: the folder holds no bagit.txt and not exactly one .tar", file=p,
-                                 hint="give the {uuid}.tar, or the bag folder")
+            raise PackagingError(tr("not a package: the folder holds no bagit.txt and not exactly one .tar"), file=p,
+                                 hint=tr("give the {uuid}.tar, or the bag folder"))
         p = tar
     if p.suffix.lower() == ".xml" and p.with_suffix(".tar").is_file():
         p = p.with_suffix(".tar")
     if p.suffix.lower() != ".tar" or not p.is_file():
-        raise PackagingError("not a package: expected a .tar (with its .xml beside it) or a bag folder", file=p)
+        raise PackagingError(tr("not a package: expected a .tar (with its .xml beside it) or a bag folder"), file=p)
     report, _ = verify_package(p, store=store, profile=profile, progress=progress, validate_content=validate_content)
     return report

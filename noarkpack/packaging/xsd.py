@@ -13,6 +13,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..locale import tr
+
 XLINK_URLS = ("http://www.loc.gov/standards/xlink/xlink.xsd", "https://www.loc.gov/standards/xlink/xlink.xsd")
 
 #: package file → schema file in the "dias" set
@@ -57,10 +59,10 @@ def validate_bytes(store, kind: str, data: bytes) -> list[str]:
     try:
         doc = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
-        return [f"not well-formed XML: {e}"]
+        return [tr("not well-formed XML: {error}", error=str(e))]
     if s.validate(doc):
         return []
-    return [f"line {e.line}: {e.message}" for e in s.error_log]
+    return [tr("line {line}: {message}", line=e.line, message=e.message) for e in s.error_log]
 
 
 def validate_file(store, kind: str, path: str | Path) -> list[str]:
