@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ModelError
 from ..findings import Finding
 from ..fsutil import human_size as _human
-from ..locale import N_, Text, tr
+from ..locale import LANGUAGES, N_, Text, tr, tr_in
 from ..model import selection as _selection
 from ..model.identifiers import PersonNumberError, validate_person_number
 from ..model.mapping import DEFAULT_AVSKRIVNINGSMAATE, KJONN_TEKST
@@ -84,7 +84,10 @@ def _finding_json(f: Finding) -> dict:
     return out
 
 
-_MASKED = re.compile(r"\(key masked[^)]*\)")
+def _masked_pattern() -> re.Pattern:
+    """A masked key's pseudonym, "(key masked…)" in either language (keys.shown_key makes it)."""
+    starts = {re.escape(tr_in(lang, "(key masked)")[:-1]) for lang in LANGUAGES}
+    return re.compile(rf"(?:{'|'.join(sorted(starts))})[^)]*\)")
 
 
 class Analysis:
@@ -117,8 +120,8 @@ class Analysis:
         t = self.totals[code]
         t[severity] += 1
         if sum(t.values()) <= self.limit:
-            if self.show_identifiers and record and "(key masked" in record:
-                keys = [k for token in _MASKED.findall(record) for k in self._masked.get(token, ())]
+            if self.show_identifiers and record and self._masked:
+                keys = [k for token in _masked_pattern().findall(record) for k in self._masked.get(token, ())]
                 if keys:
                     identifiers = {**(identifiers or {}), "record_keys": keys}
             self.findings.append(Finding(code, severity, message, {"file": file, "line": line, "record": record},
@@ -336,7 +339,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
         n += 1
         file, line = j.source_file, j.source_line
         jkey = a.key(j.journal_id, file, line)
-        rec = f"journal {jkey}"  # a record key is a location: the same in every language
+        rec = tr("journal {journal}", journal=jkey)
         reason = rules.reason_to_exclude(j)
         ok = reason is None
         ark = by_ark.setdefault(j.arkivskaper, {"navn": declared[j.arkivskaper].navn if j.arkivskaper in declared
@@ -386,7 +389,7 @@ def _journals(a: Analysis, project, db, work: sqlite3.Connection, declared: dict
                 a.add("AN.16", "warning", tr("the journal's {field} is in the future", field=what), file=file,
                       line=line, record=rec)
         for i in j.innslag:
-            erec = f"{rec}, entry {a.key(i.innslag_id, file, line)}"
+            erec = tr("{record}, entry {entry}", record=rec, entry=a.key(i.innslag_id, file, line))
             if not i.dokumenter:
                 a.add("AN.10", "info", tr("the entry has no document (metadata only)"), file=file, line=line,
                       record=erec)
@@ -434,7 +437,7 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
                        "FROM pasient ORDER BY pasient_id"):
         patients += 1
         pid, fnr, navn, born, died, file, line, kjonn = r
-        rec = f"patient {a.key(pid, file, line, also=fnr)}"
+        rec = tr("patient {patient}", patient=a.key(pid, file, line, also=fnr))
         ids = {"navn": navn, "fodselsnummer": fnr, "pasient_id": pid}
         if not fnr:
             kinds["mangler"] += 1
@@ -483,14 +486,14 @@ def _patients(a: Analysis, c: sqlite3.Connection, today: date) -> None:
         keys = ", ".join(a.key(k, first[0], first[1], also=fnr) for k in keys.split("\x1f"))
         a.add("AN.08", "warning", tr("{count} patients carry the same person number (patients {keys})", count=n,
                                      keys=keys), file=first[0], line=first[1],
-              record=f"patients {keys}", identifiers={"fodselsnummer": fnr})
+              record=tr("patients {patients}", patients=keys), identifiers={"fodselsnummer": fnr})
     for navn, born, n, keys in c.execute(
             "SELECT navn, fodselsdato, count(*), group_concat(pasient_id, '\x1f') FROM pasient WHERE fodselsdato IS "
             "NOT NULL GROUP BY navn, fodselsdato HAVING count(*) > 1"):
         keys = ", ".join(a.key(k, None, None) for k in keys.split("\x1f"))
         a.add("AN.09", "warning", tr("{count} patients have the same name and birth date (patients {keys})",
                                      count=n, keys=keys),
-              record=f"patients {keys}", identifiers={"navn": navn, "fodselsdato": born})
+              record=tr("patients {patients}", patients=keys), identifiers={"navn": navn, "fodselsdato": born})
 
 
 def _walk(root: Path, skip: set[Path]) -> Any:
@@ -538,7 +541,8 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
          "AND d2.seq <= d.seq) FROM dokument d LEFT JOIN jstat js USING (journal_id) "
          "LEFT JOIN disk ON disk.path = d.fil_norm WHERE disk.path IS NULL OR disk.size = 0 ORDER BY d.seq")
     for jid, iid, fil, file, line, sel, size, nr in c.execute(q).fetchall():
-        rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}, document {nr}"
+        rec = tr("journal {journal}, entry {entry}, document {document}", journal=a.key(jid, file, line),
+                 entry=a.key(iid, file, line), document=nr)
         sev = "blocking" if sel else "warning"
         if size is None and sel:
             msg = tr("the document file is not in the document folder ({path})", path=_masked(fil))
@@ -583,7 +587,7 @@ def _documents(a: Analysis, project, c: sqlite3.Connection, identify_formats: bo
             day = datetime.fromisoformat(written).date() if written else None
             if is_archival(puid, day):
                 continue
-            rec = f"journal {a.key(jid, file, line)}, entry {a.key(iid, file, line)}"
+            rec = tr("journal {journal}, entry {entry}", journal=a.key(jid, file, line), entry=a.key(iid, file, line))
             if puid == "UNKNOWN" or not project.conversion.enabled:
                 if puid == "UNKNOWN":
                     msg = tr("the document cannot be converted: its format is unknown ({path})", path=_masked(fil))

@@ -157,12 +157,12 @@ def message_key(value: object, also: object = None) -> str:
     by fødselsnummer would otherwise print it (issue 18, point 10)."""
     text = "" if value is None else str(value)
     if also is not None and text == str(also):
-        return "(key masked)"
+        return tr("(key masked)")
     for i in range(len(text) - 10):
         run = text[i:i + 11]
         if run.isdigit() and (i == 0 or not text[i - 1].isdigit()) and \
                 (i + 11 == len(text) or not text[i + 11].isdigit()) and is_valid_person_number(run):
-            return "(key masked)"
+            return tr("(key masked)")
     return text
 
 

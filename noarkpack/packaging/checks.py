@@ -29,7 +29,7 @@ class _PackageCheck(TarPass):
         try:
             root = etree.fromstring(data, safe_parser())
         except etree.XMLSyntaxError as e:
-            self.add("PK.16", ERROR, tr("the submission description is not well-formed: {error}", error=str(e)),
+            self.add("PK.16", ERROR, tr("the submission description is not well-formed: «{error}»", error=str(e)),
                      file=desc.name)
             return
         if etree.QName(root).namespace == LOC_METS_NS:

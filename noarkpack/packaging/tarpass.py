@@ -218,7 +218,7 @@ class TarPass:
                         root_el = el
                     # root_el is the root at the end: its tree is complete (only attributes kept small)
                 except etree.XMLSyntaxError as e:
-                    self.add("PK.16", ERROR, tr("dias-mets.xml is not well-formed: {error}", error=str(e)), file=rel)
+                    self.add("PK.16", ERROR, tr("dias-mets.xml is not well-formed: «{error}»", error=str(e)), file=rel)
                     return
                 self.mets = parse_mets(root_el)
                 self.add("PK.15", INFO, tr("dias-mets.xml is too large to schema-validate here"), file=rel)
@@ -236,7 +236,7 @@ class TarPass:
             try:
                 root = etree.fromstring(data, safe_parser())
             except etree.XMLSyntaxError as e:
-                self.add("PK.16", ERROR, tr("dias-mets.xml is not well-formed: {error}", error=str(e)), file=rel)
+                self.add("PK.16", ERROR, tr("dias-mets.xml is not well-formed: «{error}»", error=str(e)), file=rel)
                 return
             self.mets = parse_mets(root)
             del root
@@ -266,7 +266,7 @@ class TarPass:
                 for d in iter_document_refs(h):
                     self._document(d)
             except etree.XMLSyntaxError as e:
-                self.add("PK.16", ERROR, tr("arkivstruktur.xml is not well-formed: {error}", error=str(e)), file=rel)
+                self.add("PK.16", ERROR, tr("arkivstruktur.xml is not well-formed: «{error}»", error=str(e)), file=rel)
 
     def _formatinfo(self, rel: str, h) -> None:
         """documentfile-formatinfo.csv (packaging.formatinfo), streamed: Arkade's header (PK.19); content/'s rows

@@ -214,7 +214,12 @@ class _Importer:
         out["fil"] = self.store.put(*got)
 
     def _record_name(self, table: str, row: dict, fm: FileMapping | None = None, line: int | None = None) -> str | None:
-        where = f"{fm.rel} {'row' if fm is not None and fm.path is None else 'line'} {line}" if fm else "this row"
+        if fm is None:
+            where = tr("this row")
+        elif fm.path is None:  # a query's rows
+            where = tr("{file} row {row}", file=fm.rel, row=line)
+        else:
+            where = tr("{file} line {line}", file=fm.rel, line=line)
 
         def key(field: str) -> Any:
             v = row.get(field)
@@ -223,21 +228,18 @@ class _Importer:
             spec = fm.fields.get(field) if fm is not None else None
             from_id = spec is not None and any(c.lower() in self.id_columns for c in spec.sources)
             if from_id or holds_person_number(v):
-                return f"(key masked: {where})"
+                return tr("(key masked: {where})", where=where)
             return v
 
-        # a record key is a location, like file and line: the same in every language (not translated)
+        # a record key is a location a person reads: in the run's language, as the model's messages name records
         if table == "pasient":
-            return f"patient {key('pasient_id')}" if row.get("pasient_id") else None
+            return tr("patient {patient}", patient=key("pasient_id")) if row.get("pasient_id") else None
         jid, iid = key("journal_id"), key("innslag_id")
-        if table == "pasientjournal":
-            return f"journal {jid}" if jid else None
-        parts = []
+        if table == "pasientjournal" or not iid:
+            return tr("journal {journal}", journal=jid) if jid else None
         if jid:
-            parts.append(f"journal {jid}")
-        if iid:
-            parts.append(f"entry {iid}")
-        return ", ".join(parts) or None
+            return tr("journal {journal}, entry {entry}", journal=jid, entry=iid)
+        return tr("entry {entry}", entry=iid)
 
     def parent_problem(self, fm: FileMapping, row: dict) -> str | None:
         c = self.conn

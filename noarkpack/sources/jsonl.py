@@ -100,7 +100,7 @@ def parse_journal(obj: Any, file: Path, line: int) -> Pasientjournal:
     L = _Line(file, line)
     if not isinstance(obj, dict):
         raise L.fail(tr("the line is not a JSON object"))
-    L.record = f"journal {obj.get('journal_id')}" if isinstance(obj.get("journal_id"), str) else None
+    L.record = tr("journal {journal}", journal=obj["journal_id"]) if isinstance(obj.get("journal_id"), str) else None
     p = obj.get("pasient")
     pw = "pasient."
     pasient = Pasient(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..locale import tr
 from ..model.identifiers import is_valid_person_number
 
 _ELEVEN = re.compile(r"(?<!\d)\d{11}(?!\d)")
@@ -41,15 +42,18 @@ def shown_key(value: object, file: str | None, line: int | None, *, also: object
     if value is None:
         return ""
     if holds_person_number(value) or (also is not None and str(value) == str(also)):
-        unit = "row" if (file or "").startswith("query ") else "line"
-        return f"(key masked: {file} {unit} {line})" if file else "(key masked)"
+        if not file:
+            return tr("(key masked)")
+        if file.startswith("query "):
+            return tr("(key masked: {file} row {row})", file=file, row=line)
+        return tr("(key masked: {file} line {line})", file=file, line=line)
     return str(value)
 
 
 def masked_key(value: object, *, from_identifier_column: bool, where: str) -> str:
     """``value`` as a record key fit to print, or ``key masked, <where>``."""
     if from_identifier_column or holds_person_number(value):
-        return f"key masked, {where}"
+        return tr("key masked, {where}", where=where)
     return str(value)
 
 

@@ -385,10 +385,10 @@ class ContainerPuller:
                 self._drain()
             except Exception:  # noqa: BLE001 - best effort after a fatal error
                 pass
-            self._fail(clean_message(exc.msg or str(exc)), exc.lineno)
+            self._fail(parser_says(exc.msg or str(exc)), exc.lineno)
             return False
         if self.fatal:
-            self._fail(clean_message(self.fatal[0][0]), self.fatal[0][1])
+            self._fail(parser_says(self.fatal[0][0]), self.fatal[0][1])
             return False
         return True
 
@@ -442,13 +442,13 @@ class ContainerPuller:
         except etree.XMLSyntaxError as exc:
             # validating, the parser also raises for validity errors (counted, located elsewhere)
             if not (self.validating and not self.fatal and not self.errors and self.root_closed):
-                self._fail(clean_message(exc.msg or str(exc)), exc.lineno)
+                self._fail(parser_says(exc.msg or str(exc)), exc.lineno)
                 return res
         except OSError as exc:
             self._fail(tr("read error: {error}", error=str(exc)), None, wellformed=True)
             return res
         if self.fatal:
-            self._fail(clean_message(self.fatal[0][0]), self.fatal[0][1])
+            self._fail(parser_says(self.fatal[0][0]), self.fatal[0][1])
         elif not self.root_closed:
             # with a schema, libxml2 may stop at a well-formedness error without reporting it to
             # lxml: an unclosed root tells
