@@ -281,7 +281,7 @@ def runs(tmp_path_factory) -> dict:
             # what a user gets wrong
             ["validate"], ["validate", "--bogus", "x"], ["no-such-command"], ["validate", "--limit", "x", "y"],
             ["extract", str(w / "nope"), "--out", str(w / "o")], ["verify", str(w / "rnd")],
-            ["package", str(project)],
+            ["package", str(project)], ["package", "--metadata-template"],
         ]
         done = []
         for args in commands:

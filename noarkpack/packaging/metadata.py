@@ -404,54 +404,55 @@ def _numbered(key: str, number: int) -> str:
 
 
 def metadata_template() -> str:
-    """A filled-in example ``[package]`` table (TOML text) to copy into noarkpack.toml."""
-    return '''\
-# Package metadata: the METS header of dias-mets.xml and of {uuid}.xml (see docs/packaging.md).
-[package]
-label = "Omsorg Pluss (2005 - 2023)"        # optional; default "<system> (<start year> - <end year>)"
-arkivbeskrivelse = "Pasientjournaler fra pleie- og omsorgstjenesten"   # altRecordID DELIVERYSPECIFICATION
-avtalenummer = "AV 2024/0042"               # altRecordID SUBMISSIONAGREEMENT (required)
-mottaker = "Arkivverket"                    # ROLE=PRESERVATION (required)
-overforingstype = "Fagsystem"               # altRecordID DELIVERYTYPE
-pakkestatus = "NEW"                         # NEW | SUPPLEMENT | REPLACEMENT | TEST | VERSION | OTHER
-pakkenummer = "1"
-referansekode = "KA-0301-OMSORG"
-prosjektnavn = "Avlevering Omsorg Pluss"
-periode_start = 2005-01-01                  # altRecordID STARTDATE (default: [arkivdel] periode_start)
-periode_slutt = 2023-12-31                  # altRecordID ENDDATE   (default: [arkivdel] periode_slutt)
-# uttrekksdato = 2024-02-01T12:00:00Z       # optional; default: the newest file time in the extract
-# uuid = "0b7a4b8e-6b1e-4d1a-9f6a-3c2f7a1e9d10"   # optional; default derived from the content
-
-[[package.arkivskaper]]                     # ROLE=ARCHIVIST (one table per arkivskaper)
-navn = "Eksempel kommune, helse og omsorg"
-kontaktperson = "Kari Nordmann"
-adresse = "Rådhusgata 1, 0001 Eksempel"
-telefon = "+47 22 00 00 00"
-epost = "postmottak@eksempel.kommune.no"
-
-[package.avleverer]                         # ROLE=OTHER OTHERROLE=SUBMITTER (required)
-navn = "Eksempel kommune"
-kontaktperson = "Ola Nordmann"
-epost = "arkiv@eksempel.kommune.no"
-
-[package.produsent]                         # ROLE=OTHER OTHERROLE=PRODUCER
-navn = "Eksempel kommune, IKT"
-kontaktperson = "Per Hansen"
-
-[[package.eier]]                            # ROLE=IPOWNER
-navn = "Eksempel kommune"
-
-[package.arkivskapende_system]              # ROLE=ARCHIVIST TYPE=OTHER OTHERTYPE=SOFTWARE (required)
-navn = "Omsorg Pluss"
-versjon = "7.4"
-type = "Fagsystem"                          # Noark3 | Noark4 | Noark5 | Fagsystem | Siard
-
-[package.uttrekkssystem]                    # ROLE=OTHER OTHERROLE=PRODUCER TYPE=OTHER OTHERTYPE=SOFTWARE
-navn = "noarkpack"
-versjon = "0.1.0"
-type = "Noark5"
-typeversjon = "5.0"
-'''
+    """A filled-in example ``[package]`` table (TOML text) to copy into noarkpack.toml; its comments in the run's
+    language."""
+    return tr(
+        "# Package metadata: the METS header of dias-mets.xml and of {uuid}.xml (see docs/packaging.md).\n"
+        "[package]\n"
+        "label = \"Omsorg Pluss (2005 - 2023)\"        # optional; default \"<system> (<start year> - <end year>)\"\n"
+        "arkivbeskrivelse = \"Pasientjournaler fra pleie- og omsorgstjenesten\"   # altRecordID DELIVERYSPECIFICATION\n"
+        "avtalenummer = \"AV 2024/0042\"               # altRecordID SUBMISSIONAGREEMENT (required)\n"
+        "mottaker = \"Arkivverket\"                    # ROLE=PRESERVATION (required)\n"
+        "overforingstype = \"Fagsystem\"               # altRecordID DELIVERYTYPE\n"
+        "pakkestatus = \"NEW\"                         # NEW | SUPPLEMENT | REPLACEMENT | TEST | VERSION | OTHER\n"
+        "pakkenummer = \"1\"\n"
+        "referansekode = \"KA-0301-OMSORG\"\n"
+        "prosjektnavn = \"Avlevering Omsorg Pluss\"\n"
+        "periode_start = 2005-01-01                  # altRecordID STARTDATE (default: [arkivdel] periode_start)\n"
+        "periode_slutt = 2023-12-31                  # altRecordID ENDDATE   (default: [arkivdel] periode_slutt)\n"
+        "# uttrekksdato = 2024-02-01T12:00:00Z       # optional; default: the newest file time in the extract\n"
+        "# uuid = \"0b7a4b8e-6b1e-4d1a-9f6a-3c2f7a1e9d10\"   # optional; default derived from the content\n"
+        "\n"
+        "[[package.arkivskaper]]                     # ROLE=ARCHIVIST (one table per arkivskaper)\n"
+        "navn = \"Eksempel kommune, helse og omsorg\"\n"
+        "kontaktperson = \"Kari Nordmann\"\n"
+        "adresse = \"Rådhusgata 1, 0001 Eksempel\"\n"
+        "telefon = \"+47 22 00 00 00\"\n"
+        "epost = \"postmottak@eksempel.kommune.no\"\n"
+        "\n"
+        "[package.avleverer]                         # ROLE=OTHER OTHERROLE=SUBMITTER (required)\n"
+        "navn = \"Eksempel kommune\"\n"
+        "kontaktperson = \"Ola Nordmann\"\n"
+        "epost = \"arkiv@eksempel.kommune.no\"\n"
+        "\n"
+        "[package.produsent]                         # ROLE=OTHER OTHERROLE=PRODUCER\n"
+        "navn = \"Eksempel kommune, IKT\"\n"
+        "kontaktperson = \"Per Hansen\"\n"
+        "\n"
+        "[[package.eier]]                            # ROLE=IPOWNER\n"
+        "navn = \"Eksempel kommune\"\n"
+        "\n"
+        "[package.arkivskapende_system]              # ROLE=ARCHIVIST TYPE=OTHER OTHERTYPE=SOFTWARE (required)\n"
+        "navn = \"Omsorg Pluss\"\n"
+        "versjon = \"7.4\"\n"
+        "type = \"Fagsystem\"                          # Noark3 | Noark4 | Noark5 | Fagsystem | Siard\n"
+        "\n"
+        "[package.uttrekkssystem]                    # ROLE=OTHER OTHERROLE=PRODUCER TYPE=OTHER OTHERTYPE=SOFTWARE\n"
+        "navn = \"noarkpack\"\n"
+        "versjon = \"0.1.0\"\n"
+        "type = \"Noark5\"\n"
+        "typeversjon = \"5.0\"\n"
+    )
 
 
 def utc(dt: datetime) -> datetime:
