@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import sys
 import time
 import traceback
@@ -20,10 +21,78 @@ import typer
 
 from ._version import __version__
 from .errors import NoarkpackError
-from .locale import N_, tr
-from .locale.clitexts import LocalizedCommand, LocalizedGroup
+from .locale import N_, LanguageError, check, resolve, set_language, tr
+from .locale.clitexts import LocalizedCommand, LocalizedGroup, install, take_lang, translate_message
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=LocalizedGroup,
+try:  # typer 0.20+ carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    from typer.exceptions import Abort
+except ImportError:  # pragma: no cover - an older typer on click itself
+    from click.exceptions import Abort, ClickException, UsageError
+
+    NoArgsIsHelpError = ()
+
+
+def _show_usage_error(e: ClickException) -> None:
+    """What click's ``show`` writes, in the run's language."""
+    out = sys.stderr
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, NoArgsIsHelpError):  # the help, already in the run's language
+        e.show()
+        return
+    if isinstance(e, UsageError) and ctx is not None:
+        print(ctx.get_usage(), file=out)
+        if ctx.command.get_help_option(ctx) is not None:
+            print(tr("Try '{command} {option}' for help.", command=ctx.command_path,
+                     option=ctx.help_option_names[0]), file=out)
+        print(file=out)
+    print(tr("Error: {message}", message=translate_message(e.format_message())), file=out)
+
+
+class _Root(LocalizedGroup):
+    """The root group: sets the run's language (``--lang`` anywhere on the line, else the environment) for the
+    whole run and its worker processes, and shows usage errors in it (the click inside typer writes them in
+    English only)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        lang, argv = take_lang(argv)
+        try:
+            lang = check(lang) if lang is not None else resolve()
+        except LanguageError as e:
+            print(f"noarkpack: {e}", file=sys.stderr)
+            if standalone_mode:
+                sys.exit(2)
+            raise UsageError(str(e)) from None
+        before = os.environ.get("NOARKPACK_LANG")
+        install()
+        set_language(lang)  # the process and its workers (NOARKPACK_LANG); undone when the run ends
+        try:
+            try:
+                rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            except ClickException as e:
+                if not standalone_mode:
+                    raise
+                _show_usage_error(e)
+                sys.exit(e.exit_code)
+            except Abort:
+                if not standalone_mode:
+                    raise
+                print(tr("Aborted!"), file=sys.stderr)
+                sys.exit(1)
+            if standalone_mode:
+                sys.exit(rv if isinstance(rv, int) else 0)
+            return rv
+        finally:
+            set_language(None)
+            if before is None:
+                os.environ.pop("NOARKPACK_LANG", None)
+            else:
+                os.environ["NOARKPACK_LANG"] = before
+
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=_Root,
                   help=N_("Closed patient journals to archival deposits "
                           "(Noark 5 v5.0 extracts, Arkivverket SIP/AIP, Norsk helsearkiv)."))
 schemas_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=LocalizedGroup,

@@ -141,7 +141,7 @@ def test_every_report_answers_the_protocol(tmp_path):
     vr.add("PK.09", "warning", "w")
     _check(vr)
     assert type(vr.errors) is Tally and vr.errors == 1 and vr.warnings == 1
-    assert vr.to_json()["findings"][0] == {"test": "PK.12", "severity": "error", "message": "checksum",
+    assert vr.to_json()["findings"][0] == {"test": "PK.12", "severity": "error", "message": "checksum", "key": None,
                                            "location": {"file": "a.tar", "line": 7, "systemID": None}}
     assert vr.summary()["errors"] == 1
 
@@ -149,7 +149,7 @@ def test_every_report_answers_the_protocol(tmp_path):
     nr.extend([finding("NHA.05", "error", "bad", file="x.tar", member="m.xml", journal=None)])
     _check(nr)
     assert nr.kind == "nha-deposit" and nr.errors == 1
-    assert nr.to_json()["findings"][0] == {"test": "NHA.05", "severity": "error", "message": "bad",
+    assert nr.to_json()["findings"][0] == {"test": "NHA.05", "severity": "error", "message": "bad", "key": None,
                                            "location": {"file": "x.tar", "member": "m.xml"}}
     assert str(nr.findings[0]) == "NHA.05 error: bad [x.tar:m.xml]"
 

@@ -263,8 +263,8 @@ def chart_bars(doc, chart: str) -> list[tuple]:
 def expected_charts(data: dict) -> dict:
     """chart id → the bars the analysis JSON says it must have: (label, series, value), in order."""
     c = data["counts"]
-    years = [(y, s, x[k]) for y, x in c["by_year"].items() for s, k in (("opprettet", "opened"),
-                                                                          ("avsluttet", "closed"))]
+    years = [(y, s, x[k]) for y, x in c["by_year"].items() for s, k in (("opened", "opened"),
+                                                                          ("closed", "closed"))]
     formats = sorted(c["formats"].items(), key=lambda kv: -kv[1]["files"])
     by_code = data["summary"]["by_code"]
     order = sorted(by_code, key=lambda k: (-bool(by_code[k]["blocking"]), -bool(by_code[k]["warning"]), k))
@@ -303,7 +303,7 @@ def test_analysis_charts_say_what_the_json_says(analyses, name):
         assert svg.xpath("./title/text()") and svg.xpath("./desc/text()")
         assert svg.xpath("following::table"), chart
     # the table of the years is there with the same numbers
-    rows = doc.xpath("//tr[th='år']/following-sibling::tr")
+    rows = doc.xpath("//tr[th='year']/following-sibling::tr")
     assert [(r[0].text, int(r[1].text), int(r[2].text)) for r in rows] == \
         [(y, x["opened"], x["closed"]) for y, x in data["counts"]["by_year"].items()]
 
@@ -317,6 +317,12 @@ def test_analysis_verdict_reads_as_a_sentence(analyses):
     analysis, data = analyses["omsorg"]
     [verdict] = _html(analysis.to_html()).xpath("//p[contains(@class, 'verdict')]")
     text = " ".join("".join(verdict.itertext()).split())
+    assert text == f"OK: no finding stands in the way of the deposit ({data['summary']['warnings']} warnings)"
+    from noarkpack.locale import language
+
+    with language("nb"):  # and in bokmål
+        [verdict] = _html(analysis.to_html()).xpath("//p[contains(@class, 'verdict')]")
+    text = " ".join("".join(verdict.itertext()).split())
     assert text == f"OK: ingen funn hindrer avlevering ({data['summary']['warnings']} advarsler)"
 
 
@@ -326,7 +332,7 @@ def test_analysis_blocking_findings_come_first(analyses):
     doc = _html(analysis.to_html())
     body = list(doc.iter())
     [blocking] = doc.xpath("//*[@id='blocking']")
-    [scope] = doc.xpath("//h2[text()='Omfang']")
+    [scope] = doc.xpath("//h2[text()='Extent']")
     assert body.index(blocking) < body.index(scope)
     assert [r.get("data-code") for r in blocking.xpath(".//tr[@data-code]")] == \
         [f["code"] for f in data["findings"] if f["severity"] == "blocking"] == ["AN.11"]
@@ -451,7 +457,7 @@ def test_verify_report_summary_and_chart(verifications, name):
         assert not doc.xpath("//svg[@id='chart-checks']")
     if name.startswith("sip"):  # what was checked, with the counts of the report's facts
         facts = {r[0].text: r[1].text for r in doc.xpath("//h2[text()='What was checked']/following-sibling::table[1]/tr")}
-        assert facts["documents_confirmed"] == str(report.facts["documents_confirmed"])
+        assert facts["document files confirmed"] == str(report.facts["documents_confirmed"])
 
 
 @pytest.mark.parametrize("name", ["sip-broken", "nha-broken"])

@@ -8,27 +8,18 @@ translated (a message it does not know stays as click wrote it).
 
 Help texts are written in English and marked with ``N_`` where the commands are declared; the classes
 :class:`LocalizedGroup` and :class:`LocalizedCommand` translate them when help is shown (typer builds the click
-commands before the language is known).  The root group also takes ``--lang`` from anywhere on the command line.
+commands before the language is known).  :func:`take_lang` finds ``--lang`` anywhere on the command line; the
+CLI's root group (cli.py: the face prints and exits, this module does not) sets the language with it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 
 import typer.core
 
-from . import N_, LanguageError, check, resolve, set_language, tr, translations
+from . import N_, tr, translations
 from . import current as current_language
-
-try:  # typer 0.20+ carries its own copy of click
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-    from typer.exceptions import Abort
-except ImportError:  # pragma: no cover - an older typer on click itself
-    from click.exceptions import Abort, ClickException, UsageError
-
-    NoArgsIsHelpError = ()
 
 #: typer's own gettext texts (typer/core.py), word for word
 TYPER_TEXTS = [N_("Options"), N_("Arguments"), N_("Commands"), N_("required"), N_("default: {default}"),
@@ -136,57 +127,6 @@ def take_lang(args: list[str]) -> tuple[str | None, list[str]]:
     return lang, rest
 
 
-def show_usage_error(e: ClickException) -> None:
-    """What click's ``show`` writes, in the run's language."""
-    out = sys.stderr
-    ctx = getattr(e, "ctx", None)
-    if isinstance(e, NoArgsIsHelpError):  # the help, already in the run's language
-        e.show()
-        return
-    if isinstance(e, UsageError) and ctx is not None:
-        print(ctx.get_usage(), file=out)
-        if ctx.command.get_help_option(ctx) is not None:
-            print(tr("Try '{command} {option}' for help.", command=ctx.command_path,
-                     option=ctx.help_option_names[0]), file=out)
-        print(file=out)
-    print(tr("Error: {message}", message=translate_message(e.format_message())), file=out)
-
-
 class LocalizedGroup(_Localized, typer.core.TyperGroup):
-    """A group whose help is shown in the run's language; as the root, it sets the language of the run."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        argv = list(sys.argv[1:] if args is None else args)
-        lang, argv = take_lang(argv)
-        try:
-            lang = check(lang) if lang is not None else resolve()
-        except LanguageError as e:
-            print(f"noarkpack: {e}", file=sys.stderr)
-            if standalone_mode:
-                sys.exit(2)
-            raise UsageError(str(e)) from None
-        before = os.environ.get("NOARKPACK_LANG")
-        install()
-        set_language(lang)  # the process and its workers (NOARKPACK_LANG); undone when the run ends
-        try:
-            try:
-                rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
-            except ClickException as e:
-                if not standalone_mode:
-                    raise
-                show_usage_error(e)
-                sys.exit(e.exit_code)
-            except Abort:
-                if not standalone_mode:
-                    raise
-                print(tr("Aborted!"), file=sys.stderr)
-                sys.exit(1)
-            if standalone_mode:
-                sys.exit(rv if isinstance(rv, int) else 0)
-            return rv
-        finally:
-            set_language(None)
-            if before is None:
-                os.environ.pop("NOARKPACK_LANG", None)
-            else:
-                os.environ["NOARKPACK_LANG"] = before
+    """A group whose help is shown in the run's language (the CLI's root group, in cli.py, also sets the
+    language of the run and shows usage errors in it)."""
