@@ -275,7 +275,8 @@ def runs(tmp_path_factory) -> dict:
             ["validate", str(extract), "--json", str(w / "v.json"), "--html", str(w / "v.html")],
             ["package", str(project), "--out", str(w / "p")],
             ["verify", str(w / "p"), "--json", str(w / "p.json"), "--html", str(w / "p.html")],
-            ["schemas", "list"],
+            ["deposit", str(project), "--out", str(w / "d")],
+            ["schemas", "list"], ["schemas", "install", "--from", str(ROOT.parent / "shared" / "reference")],
             ["source", "inspect", str(legacy)],
             ["source", "sample", str(legacy), "--table", "pasient", "--rows", "2"],
             # what a user gets wrong

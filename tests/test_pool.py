@@ -110,8 +110,9 @@ def test_a_crash_mid_batch_loses_no_document(notes, tmp_path):
 
 
 def test_a_hang_past_the_timeout_is_refused_alone_and_the_rest_converted(notes, tmp_path):
-    # some 1800 pages: far longer than the budget below, however fast the machine (it is killed at the budget)
-    big = _rtf(tmp_path / "stor.rtf", "Linje om pasienten", lines=60000)
+    # some 7500 pages: far longer than the budget below, however fast the machine (it is killed at the budget;
+    # 1800 pages were converted inside the 9 s a warm LibreOffice has for its first document)
+    big = _rtf(tmp_path / "stor.rtf", "Linje om pasienten", lines=250000)
     items = [PoolItem("a", notes[0], "writer_pdf_Export"), PoolItem("big", big, "writer_pdf_Export"),
              PoolItem("b", notes[1], "writer_pdf_Export")]
     # 1 s a document; LibreOffice's own start has 8 s more before the first document's budget runs

@@ -228,7 +228,7 @@ class SqlSource:
             try:
                 self._conn = self.engine.connect()
             except DBAPIError as e:
-                raise SourceError(tr("cannot connect to the source database {location}: {reason}",
+                raise SourceError(tr("cannot connect to the source database {location}: «{reason}»",
                                      location=self.location, reason=clean_message(e)),
                                   hint=tr("check [import.source] url, that the server runs, and the password "
                                           "(password_env or .pgpass)")) from None
@@ -256,7 +256,7 @@ class SqlSource:
                     .execute(stmt)
         except DBAPIError as e:
             conn.rollback()
-            raise SourceError(tr("the query failed: {reason}", reason=clean_message(e)), file=fm.rel,
+            raise SourceError(tr("the query failed: «{reason}»", reason=clean_message(e)), file=fm.rel,
                               hint=tr("check its sql / from and the column names (noarkpack source inspect PROJECT "
                                       "lists the tables and columns)")) from None
         keys = list(result.keys())
@@ -275,7 +275,7 @@ class SqlSource:
                 n += 1
                 yield n, _Record(dict(zip(keys, row)), lower)
         except DBAPIError as e:
-            raise SourceError(tr("the query failed at row {row}: {reason}", row=n + 1, reason=clean_message(e)),
+            raise SourceError(tr("the query failed at row {row}: «{reason}»", row=n + 1, reason=clean_message(e)),
                               file=fm.rel) from None
         finally:
             result.close()
@@ -303,7 +303,7 @@ class SqlSource:
             for row in result:
                 yield dict(zip(keys, row))
         except DBAPIError as e:
-            raise SourceError(tr("the query failed: {reason}", reason=clean_message(e)), file=self.location) from None
+            raise SourceError(tr("the query failed: «{reason}»", reason=clean_message(e)), file=self.location) from None
         finally:
             conn.rollback()
 
