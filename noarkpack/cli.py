@@ -58,7 +58,7 @@ class _Root(LocalizedGroup):
         argv = list(sys.argv[1:] if args is None else args)
         lang, argv = take_lang(argv)
         try:
-            lang = check(lang) if lang is not None else resolve()
+            lang = check(lang) if lang is not None else resolve(strict=True)
         except LanguageError as e:
             print(f"noarkpack: {e}", file=sys.stderr)
             if standalone_mode:

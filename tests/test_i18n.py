@@ -215,6 +215,12 @@ def test_an_unknown_language_is_a_usage_error_in_both_languages():
     r = _cli(["--lang", "de", "validate", "x"], {})
     assert r.returncode == 2
     assert "choose nb or en" in r.stderr and "velg nb eller en" in r.stderr
+    r = _cli(["validate", "x"], {"NOARKPACK_LANG": "de"})
+    assert r.returncode == 2 and "NOARKPACK" not in r.stdout and "velg nb eller en" in r.stderr
+    # a library call never fails for it: the locale decides
+    assert locale.resolve({"NOARKPACK_LANG": "de", "LANG": "en_US.UTF-8"}) == "en"
+    with pytest.raises(locale.LanguageError):
+        locale.resolve({"NOARKPACK_LANG": "de"}, strict=True)
 
 
 def test_library_language_context_and_text_key():

@@ -63,12 +63,18 @@ def check(lang: str) -> str:
     return norm
 
 
-def resolve(environ: dict | None = None) -> str:
-    """The language the environment asks for: ``NOARKPACK_LANG``, else the locale, else bokmål."""
+def resolve(environ: dict | None = None, *, strict: bool = False) -> str:
+    """The language the environment asks for: ``NOARKPACK_LANG``, else the locale, else bokmål.  An unknown
+    ``NOARKPACK_LANG`` is a :class:`LanguageError` when ``strict`` (the CLI says so at its start), else passed
+    over (a library call never fails for it)."""
     env = os.environ if environ is None else environ
     own = env.get("NOARKPACK_LANG")
     if own:
-        return check(own)
+        try:
+            return check(own)
+        except LanguageError:
+            if strict:
+                raise
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(var)
         if value:  # the first one set decides (POSIX), even when it is C or a language we do not have
