@@ -59,3 +59,11 @@ def schema_store(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 # Real database servers for the SQL source tests (issue 18): pg_url, mariadb_url.
 from .sql_servers import mariadb_url, pg_url  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium driven by Playwright, one for the session (tests/browsing.py)."""
+    from .browsing import launch_browser
+
+    yield from launch_browser()

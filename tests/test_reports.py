@@ -18,7 +18,6 @@ variable ``NOARKPACK_TEST_ARTEFACTS`` (created when missing), else in pytest's t
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -27,13 +26,12 @@ from lxml import etree
 
 from noarkpack.validation import validate
 
+from .browsing import artefact_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 OMSORG = ROOT / "examples" / "omsorg"
 VIEWPORT = {"width": 1280, "height": 800}
 
-BROWSER_REQUIRED = os.environ.get("NOARKPACK_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
-HOW_TO_INSTALL = ("headless Chromium is needed for the browser tests of the HTML reports: "
-                  "run `bash tools/install-system-packages.sh` (Debian chromium) and `pip install -e '.[test]'`")
 
 
 # --------------------------------------------------------------------------- the reports
@@ -154,35 +152,9 @@ def test_clean_report_says_nothing_failed(validations):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Headless Debian chromium driven by Playwright (never a downloaded browser)."""
-    chromium = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        chromium = None
-    if chromium is None:
-        if BROWSER_REQUIRED:
-            pytest.fail(HOW_TO_INSTALL)
-        pytest.skip(HOW_TO_INSTALL)
-    with sync_playwright() as p:
-        # --no-sandbox: Chromium refuses to run as root with its sandbox (containers, CI); it only opens our own files
-        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture(scope="session")
 def artefacts(tmp_path_factory) -> Path:
     """Where the screenshots go (see the module docstring)."""
-    folder = os.environ.get("NOARKPACK_TEST_ARTEFACTS")
-    if folder:
-        path = Path(folder) / "report-screenshots"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    return tmp_path_factory.mktemp("report-screenshots")
+    return artefact_dir(tmp_path_factory, "report-screenshots")
 
 
 def render(browser, artefacts: Path, html: str, name: str):
