@@ -82,6 +82,7 @@ def create_app(roots: list[Path], *, token: str, state_dir: Path, reveal_allowed
         make = getattr(module, "routes", None)
         if make is not None:
             routes.extend(make(ctx))
+            ctx.modules.add(name)
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.ctx = ctx
     kwargs = {} if allowed_hosts is None else {"allowed_hosts": allowed_hosts}
@@ -106,13 +107,13 @@ def home(ctx: WebContext, request: Request):
     return ctx.render(request, "home.html.j2", targets=targets, roots=ctx.roots)
 
 
-def target_page(ctx: WebContext, request: Request):
+def target_page(ctx: WebContext, request: Request, *, error: str | None = None, status_code: int = 200):
     t = ctx.target(request.path_params["tid"])
-    from .runs import STAGES_BY_KIND, stage_forms
+    from .runs import stage_forms
 
-    runs = ctx.runs.list(target=t.id)
-    return ctx.render(request, "target.html.j2", target=t, stages=STAGES_BY_KIND.get(t.kind, ()),
-                      forms=stage_forms(ctx, t), runs=runs)
+    return ctx.render(request, "target.html.j2", status_code=status_code, target=t, forms=stage_forms(ctx, t),
+                      runs=ctx.runs.list(target=t.id), error=error, has_findings="findings" in ctx.modules,
+                      has_browse="browse" in ctx.modules)
 
 
 async def settings(ctx: WebContext, request: Request):

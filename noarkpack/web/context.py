@@ -83,6 +83,7 @@ class WebContext:
         self._reveal_sessions: set[str] = set()
         self.templates = None  # set by app.create_app (a jinja2 Environment)
         self.runs: RunManager | None = None  # set by app.create_app
+        self.modules: set[str] = set()  # the modules whose routes are mounted (app.MODULES)
         self.scan()
 
     # -- targets --------------------------------------------------------------------------------------------

@@ -122,7 +122,10 @@ class Guard:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 message = dict(message)
-                message["headers"] = [*message.get("headers", []), *HEADERS, *extra]
+                own = message.get("headers", [])
+                has_csp = any(k.lower() == b"content-security-policy" for k, _ in own)
+                message["headers"] = [*own, *(h for h in HEADERS if not (has_csp and h[0] == HEADERS[0][0])),
+                                      *extra]
             await send(message)
 
         if lang in LANGUAGES:
