@@ -22,6 +22,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, TextIO
+from urllib.parse import urlencode
+
+from starlette.exceptions import HTTPException
+
+from ..locale import N_, tr
 
 __all__ = ["FindingsStore", "Page", "SORTS", "PER_PAGE", "routes"]
 
@@ -344,3 +349,159 @@ def _flat(item: dict) -> tuple:
     return (test, SEVERITY_RANK.get(severity, 3), severity, str(item.get("message") or ""),
             item.get("key"), str(file) if file is not None else None, line, loc.get("systemID"), loc.get("record"),
             json.dumps(extra, ensure_ascii=False) if extra else None)
+
+
+# -- the pages ----------------------------------------------------------------------------------------------
+
+SEVERITY_LABELS = {"error": N_("error"), "blocking": N_("blocking"), "warning": N_("warning"), "info": N_("info")}
+SORT_LABELS = {"severity": N_("severity"), "test": N_("test"), "location": N_("place"), "message": N_("message"),
+               "order": N_("report order")}
+#: report JSON names looked for in a target (its folder and one level down)
+REPORT_NAMES = ("analysis*.json", "analyse*.json", "validation*.json", "validate*.json", "verify*.json", "*report*.json")
+
+
+def test_name(test: str) -> str | None:
+    """What a check checks, in the current language (N5/NP, AN, PK, NHA), else None."""
+    try:
+        if test.startswith(("N5.", "NP.")):
+            from ..validation import catalogue
+
+            return catalogue.display_name(test) if test in catalogue.TESTS else None
+        if test.startswith("AN."):
+            from ..analysis.core import title
+
+            return title(test)
+        if test.startswith("PK."):
+            from ..packaging.findings import CHECK_NAMES
+
+            return tr(CHECK_NAMES[test]) if test in CHECK_NAMES else None
+        if test.startswith("NHA."):
+            from ..nha.findings import CATALOGUE
+
+            return tr(CATALOGUE[test]) if test in CATALOGUE else None
+    except Exception:  # noqa: BLE001 - a name is a help, never a reason for the page to fail
+        return None
+    return None
+
+
+def shown(row: dict, reveal: bool) -> dict:
+    """A row as the page shows it: person numbers masked and no identifiers unless ``reveal``."""
+    if reveal:
+        return row
+    return {**row, "message": mask_person_numbers(row["message"], "***********"),
+            "record": mask_person_numbers(row["record"], "***********"), "identifiers": None}
+
+
+def _reports_of(ctx, target) -> list[tuple[str, str]]:
+    """(label, URL) of the report JSONs of a target: its runs' reports, then those in its folder."""
+    out = []
+    for run in ctx.runs.list(target=target.id) if ctx.runs is not None else []:
+        for name in run.reports:
+            if name.endswith(".json"):
+                out.append((f"{run.stage_label()} · {run.id} · {name}",
+                            f"/runs/{run.id}/findings?" + urlencode({"report": name})))
+    if target.path.is_dir():
+        seen = set()
+        for pattern in REPORT_NAMES:
+            for p in sorted([*target.path.glob(pattern), *target.path.glob("*/" + pattern)]):
+                if p not in seen and p.is_file() and not p.is_symlink():
+                    seen.add(p)
+                    rel = p.relative_to(target.path).as_posix()
+                    out.append((rel, f"/t/{target.id}/findings?" + urlencode({"report": rel})))
+    return out
+
+
+def target_findings(ctx, request):
+    target = ctx.target(request.path_params["tid"])
+    rel = request.query_params.get("report")
+    if not rel:
+        return ctx.render(request, "findings_list.html.j2", target=target, run=None,
+                          reports=_reports_of(ctx, target))
+    if not target.path.is_dir():
+        raise HTTPException(404)
+    path = ctx.safe_path(target, rel)
+    if not path.is_file():
+        raise HTTPException(404)
+    return _page(ctx, request, path, target, target, base=f"/t/{target.id}/findings", report=rel, run=None)
+
+
+def run_findings(ctx, request):
+    run = ctx.runs.get(request.path_params["rid"]) if ctx.runs is not None else None
+    if run is None:
+        raise HTTPException(404)
+    name = request.query_params.get("report") or run.report
+    if not name or name not in run.reports:
+        raise HTTPException(404)
+    path = ctx.runs.run_dir(run) / name
+    if not path.is_file():
+        raise HTTPException(404)
+    target = ctx.targets.get(run.target)
+    place = target
+    if run.stage in ("package", "deposit") and not name.startswith("analys"):
+        for out in run.outputs:  # the package the run validated: the findings are about it
+            t = next((t for t in ctx.targets.values() if str(t.path) == str(Path(out).resolve())), None)
+            if t is not None and t.kind in ("sip", "bag", "extract"):
+                place = t
+                break
+    return _page(ctx, request, path, target, place, base=f"/runs/{run.id}/findings", report=name, run=run)
+
+
+def _page(ctx, request, path: Path, target, place, *, base: str, report: str, run):
+    try:
+        store = FindingsStore.open(path, Path(ctx.state_dir) / "findings")
+    except (ValueError, UnicodeDecodeError):
+        return ctx.render(request, "findings_list.html.j2", status_code=422, target=target, run=run, reports=[],
+                          error=tr("This file is no findings report: {name}", name=path.name))
+    qp = request.query_params
+    tests = [t for t in qp.getlist("test") if t]
+    sevs = [s for s in qp.getlist("severity") if s]
+    q = (qp.get("q") or "").strip()[:200]
+    sort = qp.get("sort") or "severity"
+    try:
+        number = int(qp.get("page") or 1)
+    except ValueError:
+        number = 1
+    page = store.page(test=tests, severity=sevs, q=q, sort=sort, page=number)
+    reveal = ctx.reveal(request)
+    state = {"report": report, "test": tests, "severity": sevs, "q": q, "sort": page.sort, "page": page.page}
+
+    def url(**change) -> str:
+        pairs = []
+        for k, v in {**state, **change}.items():
+            for x in v if isinstance(v, list) else [v]:
+                if x not in (None, "") and not (k == "page" and x == 1):
+                    pairs.append((k, x))
+        return base + "?" + urlencode(pairs)
+
+    def place_url(row: dict) -> str | None:
+        if not row["file"] or not row["line"] or place is None:
+            return None
+        if store.kind == "analysis":
+            return f"/t/{target.id}/row?" + urlencode({"file": row["file"], "line": row["line"]}) \
+                if target is not None and target.kind == "project" else None
+        if row["file"].lower().endswith(".xml"):
+            return f"/t/{place.id}/xml?" + urlencode({"file": row["file"], "line": row["line"]})
+        return None
+
+    def tree_url(row: dict) -> str | None:
+        if "browse" not in ctx.modules or place is None or store.kind == "analysis" or place.kind == "project":
+            return None
+        if row["systemID"]:
+            return f"/t/{place.id}/browse?" + urlencode({"systemID": row["systemID"]})
+        return None
+
+    rows = [{**shown(r, reveal), "place_url": place_url(r), "tree_url": tree_url(r)} for r in page.rows]
+    return ctx.render(request, "findings.html.j2", target=target, run=run, report=report, kind=store.kind,
+                      page=page, rows=rows, facets=store.facets(), tests=tests, sevs=sevs, q=q, url=url,
+                      test_name=test_name, severity_label=lambda s: tr(SEVERITY_LABELS[s])
+                      if s in SEVERITY_LABELS else s, sort_labels={k: tr(v) for k, v in SORT_LABELS.items()},
+                      meta=store.meta, back=base + "?" + urlencode({"report": report}))
+
+
+def routes(ctx) -> list:
+    from starlette.routing import Route
+
+    from .app import bind
+
+    return [Route("/t/{tid}/findings", bind(target_findings, ctx), name="target_findings"),
+            Route("/runs/{rid}/findings", bind(run_findings, ctx), name="run_findings")]

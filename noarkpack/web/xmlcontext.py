@@ -354,3 +354,89 @@ def export_row(path: Path, line: int, *, reveal: bool = False, identifying_colum
 
 
 
+
+
+# -- the pages ----------------------------------------------------------------------------------------------
+
+def _line(request) -> int:
+    from starlette.exceptions import HTTPException
+
+    try:
+        line = int(request.query_params.get("line") or "")
+    except ValueError:
+        raise HTTPException(404) from None
+    if line < 1:
+        raise HTTPException(404)
+    return line
+
+
+def _back(request, tid: str) -> str:
+    """Where "back" leads: the findings page the person came from (our own origin only), else the target's."""
+    from urllib.parse import urlsplit
+
+    ref = urlsplit(request.headers.get("referer") or "")
+    if ref.netloc == request.url.netloc and ref.path.startswith("/") and not ref.path.startswith("//"):
+        return ref.path + (f"?{ref.query}" if ref.query else "")
+    return f"/t/{tid}/findings"
+
+
+def xml_page(ctx, request):
+    """``/t/{tid}/xml?file=<rel>&line=N``: the element around line N of the target's XML file."""
+    from starlette.exceptions import HTTPException
+
+    target = ctx.target(request.path_params["tid"])
+    rel = request.query_params.get("file") or ""
+    line = _line(request)
+    if not rel.lower().endswith(".xml"):
+        raise HTTPException(404)
+    reveal = ctx.reveal(request)
+    try:
+        with open_xml(target.path, rel) as fp:
+            found = element_context(fp, line, reveal=reveal)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise HTTPException(404) from None
+    except (OSError, EOFError) as e:  # a damaged tar
+        from ..locale import tr
+
+        return ctx.render(request, "xml.html.j2", status_code=422, target=target, file=rel, line=line, found=None,
+                          error=tr("The file cannot be read: {reason}", reason=type(e).__name__),
+                          back=_back(request, target.id))
+    return ctx.render(request, "xml.html.j2", target=target, file=rel, line=line, found=found, error=None,
+                      back=_back(request, target.id))
+
+
+def row_page(ctx, request):
+    """``/t/{tid}/row?file=<rel>&line=N``: row N of a project's source export (an analysis finding's place)."""
+    from starlette.exceptions import HTTPException
+
+    target = ctx.target(request.path_params["tid"])
+    if target.kind != "project":
+        raise HTTPException(404)
+    path = ctx.safe_path(target, request.query_params.get("file") or "")
+    line = _line(request)
+    if not path.is_file():
+        raise HTTPException(404)
+    columns: set[str] = set()
+    try:
+        from ..project import load_project
+        from ..sources.keys import identifier_columns
+
+        mapping = load_project(target.path).import_mapping
+        if mapping is not None:
+            columns = identifier_columns(mapping)
+    except Exception:  # noqa: BLE001 - without the mapping the column names and the person numbers still mask
+        pass
+    row = export_row(path, line, reveal=ctx.reveal(request), identifying_columns=columns)
+    rel = path.relative_to(target.path).as_posix()
+    return ctx.render(request, "findings_row.html.j2", target=target, file=rel, line=line, row=row,
+                      cells=list(zip(row.header or [""] * len(row.values), row.values, row.masked)),
+                      back=_back(request, target.id))
+
+
+def routes(ctx) -> list:
+    from starlette.routing import Route
+
+    from .app import bind
+
+    return [Route("/t/{tid}/xml", bind(xml_page, ctx), name="xml"),
+            Route("/t/{tid}/row", bind(row_page, ctx), name="export_row")]
