@@ -244,6 +244,14 @@ def snapshot(run: Run, since: int = 0) -> dict:
             "log_from": since, "exit_code": run.exit_code}
 
 
+def target_page(ctx, request, *, error: str | None = None, status_code: int = 200):
+    """``/t/{tid}``: what the target is, a form per stage it can run (the CLI's options), its runs."""
+    t = ctx.target(request.path_params["tid"])
+    return ctx.render(request, "target.html.j2", status_code=status_code, target=t, forms=stage_forms(ctx, t),
+                      runs=ctx.runs.list(target=t.id), error=error, has_findings="findings" in ctx.modules,
+                      has_browse="browse" in ctx.modules)
+
+
 def _outputs(ctx, run: Run) -> list:
     """The run's outputs, each with its target (None when it is none)."""
     from .context import target_id
@@ -261,7 +269,7 @@ def routes(ctx) -> list:
     from starlette.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
     from starlette.routing import Route
 
-    from .app import bind
+    from .context import bind
     from .security import read_form_multi
 
     def the_run(request) -> Run:
@@ -277,8 +285,6 @@ def routes(ctx) -> list:
         try:
             run = ctx.runs.start(target, stage, fields, reveal=ctx.reveal(request))
         except ValueError as e:
-            from .app import target_page
-
             return target_page(ctx, request, error=str(e), status_code=400)
         except Busy as e:
             other = ctx.runs.get(e.other)
