@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import tarfile
 import time
@@ -253,3 +254,100 @@ def test_export_row_masked_unless_revealed():
     shown = dict(zip(row.header, export_row(path, 2, reveal=True).values))
     assert shown["FODSELSNR"] == FNR
     assert export_row(path, 10_000).values == []
+
+
+# -- the pages, through the app -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, shared_dir):
+    """A root with examples/omsorg (its analysis report beside it) and a mutated arkade-small (its validation
+    report beside it), and a run of validation kept in the state folder as an earlier server left it."""
+    from starlette.testclient import TestClient
+
+    from noarkpack import pipeline
+    from noarkpack.web import create_app
+
+    tmp = tmp_path_factory.mktemp("web-findings")
+    root = tmp / "root"
+    shutil.copytree(ROOT / "examples" / "omsorg", root / "omsorg")
+    ext = root / "uttrekk"
+    shutil.copytree(shared_dir / "reference" / "samples" / "arkade-small", ext)
+    xml = (ext / "arkivstruktur.xml").read_text("utf-8")
+    (ext / "arkivstruktur.xml").write_text(xml.replace("<tittel>", "<tittelX>x</tittelX><tittel>", 1), "utf-8")
+    pipeline.write_reports(pipeline.analyse_project(root / "omsorg"), root / "omsorg" / "analysis.json", None)
+    validation = pipeline.validate_path(ext)
+    pipeline.write_reports(validation, ext / "validation.json", None)
+    state = tmp / "state"
+    app = create_app([root], token="tok", state_dir=state)
+    ctx = app.state.ctx
+    tids = {t.label: t.id for t in ctx.targets.values()}
+    run_dir = state / "runs" / "20260101-000000-abcdef"
+    run_dir.mkdir(parents=True)
+    shutil.copy(ext / "validation.json", run_dir / "validation.json")
+    (run_dir / "run.json").write_text(json.dumps({
+        "id": run_dir.name, "target": tids["uttrekk"], "target_path": str(ext.resolve()), "stage": "validate",
+        "options": {}, "lang": "en", "state": "done", "reports": ["validation.json"], "report": "validation.json",
+        "exit_code": 1}), "utf-8")
+    app = create_app([root], token="tok", state_dir=state)  # the run is read from the state folder
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.get("/?token=tok").status_code == 200
+        yield client, app.state.ctx, tids, run_dir.name
+
+
+def test_findings_page_filters_and_follows_a_finding_to_its_xml_element(served):
+    client, ctx, tids, _ = served
+    ext = tids["uttrekk"]
+    listing = client.get(f"/t/{ext}/findings")
+    assert listing.status_code == 200 and "validation.json" in listing.text
+    page = client.get(f"/t/{ext}/findings", params={"report": "validation.json", "test": "N5.03"})
+    assert page.status_code == 200 and "tittelX" in page.text
+    assert 'option value="N5.03" selected' in page.text
+    link = re.search(r'class="place-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert link.startswith(f"/t/{ext}/xml?file=arkivstruktur.xml&line=")
+    element = client.get(link, headers={"referer": str(page.url)})
+    assert element.status_code == 200 and 'class="ln hit"' in element.text
+    assert "&lt;arkiv&gt;" in element.text and "tittelX" in element.text
+    assert 'href="/t/%s/findings?report=validation.json' % ext in element.text  # back to the same filter
+    searched = client.get(f"/t/{ext}/findings", params={"report": "validation.json", "q": "journalaar"})
+    assert "journalaar" in searched.text and "N5.03" not in re.sub(r"<select.*?</select>", "", searched.text,
+                                                                    flags=re.S)
+    empty = client.get(f"/t/{ext}/findings", params={"report": "validation.json", "q": "zzzqqq"})
+    assert 'id="findings-empty"' in empty.text
+
+
+def test_analysis_findings_link_to_the_export_row_masked_until_revealed(served):
+    client, ctx, tids, _ = served
+    proj = tids["omsorg"]
+    page = client.get(f"/t/{proj}/findings", params={"report": "analysis.json", "test": "AN.06"})
+    assert page.status_code == 200 and "AN.06" in page.text
+    link = re.search(r'class="place-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert link.startswith(f"/t/{proj}/row?file=eksport%2FPASIENT.csv&line=")
+    row = client.get(link)
+    assert row.status_code == 200 and "P-10169" in row.text and "15034415992" not in row.text
+    assert "Tangen" not in row.text and 'class="masked"' in row.text
+    sid = client.cookies.get("np_session")
+    ctx.set_reveal(sid, True)
+    try:
+        shown = client.get(link)
+        assert "15034415992" in shown.text and "Tangen" in shown.text and "reveal-banner" in shown.text
+    finally:
+        ctx.set_reveal(sid, False)
+
+
+def test_a_runs_report_and_the_paths_it_refuses(served):
+    client, ctx, tids, rid = served
+    ext = tids["uttrekk"]
+    page = client.get(f"/runs/{rid}/findings", params={"severity": "warning", "sort": "-location"})
+    assert page.status_code == 200 and f"/t/{ext}/xml?file=arkivstruktur.xml" in page.text
+    assert client.get(f"/runs/{rid}/findings", params={"report": "run.json"}).status_code == 404
+    assert client.get("/runs/nope/findings").status_code == 404
+    for params in ({"report": "../omsorg/analysis.json"}, {"report": "/etc/passwd"}):
+        assert client.get(f"/t/{ext}/findings", params=params).status_code == 404
+    for params in ({"file": "../omsorg/noarkpack.toml", "line": 1}, {"file": "/etc/hosts.xml", "line": 1},
+                   {"file": "arkivstruktur.xml", "line": "x"}, {"file": "arkivstruktur.xml", "line": 0}):
+        assert client.get(f"/t/{ext}/xml", params=params).status_code == 404
+    assert client.get(f"/t/{tids['omsorg']}/row", params={"file": "../uttrekk/validation.json",
+                                                          "line": 2}).status_code == 404
+    assert client.get(f"/t/{ext}/row", params={"file": "validation.json", "line": 2}).status_code == 404
+    not_report = client.get(f"/t/{tids['omsorg']}/findings", params={"report": "noarkpack.toml"})
+    assert not_report.status_code == 422

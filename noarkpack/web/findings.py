@@ -230,11 +230,8 @@ class FindingsStore:
     @staticmethod
     def match_query(q: str) -> str | None:
         """A person's search words as an FTS5 query: every word must be there (a word's start is enough)."""
-        words = [w.strip(".:/-") for w in _WORD.findall(q or "")]
-        words = [w for w in words if w]
-        if not words:
-            return None
-        return " ".join('"' + w.replace('"', '""') + '"*' for w in words[:12])
+        words = [w for w in (w.strip(".:/-") for w in _WORD.findall(q or "")) if w]
+        return " ".join('"' + w.replace('"', '""') + '"*' for w in words[:12]) if words else None
 
     def page(self, *, test: str | list[str] | None = None, severity: str | list[str] | None = None,
              q: str | None = None, sort: str = "severity", page: int = 1, per_page: int = PER_PAGE) -> Page:
@@ -242,20 +239,16 @@ class FindingsStore:
         ``q``), sorted by ``sort`` (a key of :data:`SORTS`, ``-`` in front for the other way round), page
         ``page`` (from 1) of ``per_page``."""
         where, args = [], []
-        tests = [t for t in ([test] if isinstance(test, str) else (test or [])) if t]
-        if tests:
-            where.append(f"test IN ({','.join('?' * len(tests))})")
-            args += tests
-        sevs = [s for s in ([severity] if isinstance(severity, str) else (severity or [])) if s]
-        if sevs:
-            where.append(f"severity IN ({','.join('?' * len(sevs))})")
-            args += sevs
+        for column, wanted in (("test", test), ("severity", severity)):
+            values = [v for v in ([wanted] if isinstance(wanted, str) else (wanted or [])) if v]
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")  # the column: one of two names
+                args += values
         match = self.match_query(q) if q else None
         if match:
             where.append("id IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
             args.append(match)
-        desc = sort.startswith("-")
-        name = sort.lstrip("-")
+        desc, name = sort.startswith("-"), sort.lstrip("-")
         if name not in SORTS:
             name, desc = "severity", False
         order = SORTS[name][1 if desc else 0]
@@ -297,17 +290,17 @@ def _build(report: Path, db: Path) -> None:
         kind = None
         with open(report, encoding="utf-8") as fp:
             reader = _Reader(fp)
-            batch = []
-            for item in reader.items(meta):
-                if kind is None:
-                    kind = "analysis" if "code" in item else "validation"
-                batch.append(_flat(item))
-                if len(batch) >= 5000:
-                    con.executemany("INSERT INTO f(test, sev, severity, message, key, file, line, sysid, record, "
-                                    "extra) VALUES (?,?,?,?,?,?,?,?,?,?)", batch)
-                    batch.clear()
+            first: list[dict] = []
+
+            def rows():
+                for item in reader.items(meta):
+                    first[:] = first or [item]
+                    yield _flat(item)
+
             con.executemany("INSERT INTO f(test, sev, severity, message, key, file, line, sysid, record, extra) "
-                            "VALUES (?,?,?,?,?,?,?,?,?,?)", batch)
+                            "VALUES (?,?,?,?,?,?,?,?,?,?)", rows())
+            if first:
+                kind = "analysis" if "code" in first[0] else "validation"
         if kind is None:
             kind = "analysis" if "identifiers_shown" in meta or "verdict" in meta else "validation"
         if kind == "validation" and isinstance(meta.get("summary"), dict) and meta["summary"].get("kind"):
@@ -380,7 +373,7 @@ def test_name(test: str) -> str | None:
 
             return tr(CATALOGUE[test]) if test in CATALOGUE else None
     except Exception:  # noqa: BLE001 - a name is a help, never a reason for the page to fail
-        return None
+        pass
     return None
 
 
@@ -501,7 +494,7 @@ def _page(ctx, request, path: Path, target, place, *, base: str, report: str, ru
 def routes(ctx) -> list:
     from starlette.routing import Route
 
-    from .app import bind
+    from .context import bind
 
     return [Route("/t/{tid}/findings", bind(target_findings, ctx), name="target_findings"),
             Route("/runs/{rid}/findings", bind(run_findings, ctx), name="run_findings")]

@@ -436,7 +436,7 @@ def row_page(ctx, request):
 def routes(ctx) -> list:
     from starlette.routing import Route
 
-    from .app import bind
+    from .context import bind
 
     return [Route("/t/{tid}/xml", bind(xml_page, ctx), name="xml"),
             Route("/t/{tid}/row", bind(row_page, ctx), name="export_row")]
