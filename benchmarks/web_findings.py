@@ -92,15 +92,15 @@ def main() -> int:
             ("test=N5.30 last page", dict(test="N5.30", page=10**6)),
         ]
         worst = 0.0
-        print(f"{'query (page of 100 rows)':34} {'matches':>8} {'median ms':>10} {'max ms':>8}")
+        print(f"{'query (page of 100 rows)':40} {'matches':>8} {'median ms':>10} {'max ms':>8}")
         for label, kw in cases:
             total = store.page(**kw).total
             med, mx = timed(lambda: store.page(**kw), args.repeat)
             worst = max(worst, med)
-            print(f"{label:34} {total:>8} {med:>10.1f} {mx:>8.1f}")
-        print(f"worst median: {worst:.1f} ms (target ≤ 100 ms)")
+            print(f"{label:40} {total:>8} {med:>10.1f} {mx:>8.1f}")
         if args.http:
             worst = max(worst, _http(tmp, report, args.repeat))
+        print(f"worst median: {worst:.1f} ms (target ≤ 100 ms)")
     return 0 if worst <= 100 else 1
 
 
@@ -112,14 +112,12 @@ def _http(tmp: Path, report: Path, repeat: int) -> float:
 
     from noarkpack.web import create_app
 
-    root = tmp / "root"
-    ext = root / "uttrekk"
+    ext = tmp / "uttrekk"
     ext.mkdir(parents=True)
     (ext / "arkivstruktur.xml").write_text("<arkiv/>", encoding="utf-8")
     shutil.copy(report, ext / "validation.json")
-    app = create_app([root], token="bench", state_dir=tmp / "state")
-    ctx = app.state.ctx
-    tid = next(t.id for t in ctx.targets.values() if t.label == "uttrekk")
+    app = create_app([ext], token="bench", state_dir=tmp / "state")
+    tid = next(iter(app.state.ctx.targets))
     with TestClient(app, base_url="http://127.0.0.1") as client:
         client.get(f"/t/{tid}/findings?token=bench&report=validation.json")
         worst = 0.0
@@ -129,7 +127,7 @@ def _http(tmp: Path, report: Path, repeat: int) -> float:
             assert client.get(url).status_code == 200
             med, mx = timed(lambda: client.get(url), repeat)
             worst = max(worst, med)
-            print(f"{'HTTP ' + label:34} {'':>8} {med:>10.1f} {mx:>8.1f}")
+            print(f"{'HTTP ' + label:40} {'':>8} {med:>10.1f} {mx:>8.1f}")
     return worst
 
 

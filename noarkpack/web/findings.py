@@ -470,8 +470,8 @@ def _page(ctx, request, path: Path, target, place, *, base: str, report: str, ru
         if not row["file"] or not row["line"] or place is None:
             return None
         if store.kind == "analysis":
-            return f"/t/{target.id}/row?" + urlencode({"file": row["file"], "line": row["line"]}) \
-                if target is not None and target.kind == "project" else None
+            ok = target is not None and target.kind == "project" and (target.path / row["file"]).is_file()
+            return f"/t/{target.id}/row?" + urlencode({"file": row["file"], "line": row["line"]}) if ok else None
         if row["file"].lower().endswith(".xml"):
             return f"/t/{place.id}/xml?" + urlencode({"file": row["file"], "line": row["line"]})
         return None
