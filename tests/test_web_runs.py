@@ -95,6 +95,7 @@ def test_analyse_progress_result_and_log_survive_a_reload(root, tmp_path):
     page = c.get(f"/runs/{rid}").text
     assert "Analysis of Fjordvik omsorg" in page and 'data-active="false"' in page
     assert "analysis.json" in page
+    assert f"<code>noarkpack analyse {root / 'omsorg'}</code>" in page  # the same in a terminal
     report = c.get(f"/runs/{rid}/file/analysis.json")
     assert report.status_code == 200 and json.loads(report.text)["identifiers_shown"] is False
     html = c.get(f"/runs/{rid}/file/analysis.html")

@@ -73,8 +73,10 @@ def create_app(roots: list[Path], *, token: str, state_dir: Path, reveal_allowed
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     ctx: WebContext = request.app.state.ctx
-    messages = {404: N_("Not found."), 403: N_("Forbidden."), 405: N_("This address does not take that method."),
-                409: N_("Refused: another run is writing the same output.")}
+    messages = {400: N_("The request is not valid."), 403: N_("Forbidden."), 404: N_("Not found."),
+                405: N_("This address does not take that method."),
+                409: N_("Refused: another run is writing the same output."), 413: N_("The request is too large."),
+                415: N_("The form was not sent as this page sends it.")}
     text = exc.detail if exc.detail and exc.status_code not in messages else tr(messages.get(exc.status_code,
                                                                                            N_("Error.")))
     if ctx.templates is None:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..locale import N_, current, language, tr
-from .stages import STAGES_BY_KIND, Cancelled, conflicts, plan, run_stage, stage_forms, stage_label
+from .stages import STAGES_BY_KIND, Cancelled, command_line, conflicts, plan, run_stage, stage_forms, stage_label
 
 __all__ = ["RunManager", "Run", "Busy", "Cancelled", "STAGES_BY_KIND", "stage_forms", "routes"]
 
@@ -71,6 +71,9 @@ class Run:
 
     def stage_label(self) -> str:
         return stage_label(self.stage)
+
+    def command_line(self) -> str:
+        return command_line(self.stage, self.target_path, self.options)
 
     def to_json(self) -> dict:
         d = asdict(self)
