@@ -227,6 +227,11 @@ def test_open_xml_in_a_folder_and_inside_a_tar(tmp_path, shared_dir):
     with open_xml(ext, "arkivstruktur.xml") as fp:
         found = element_context(fp, 4)
     assert found.focus is not None and found.ancestors[0].local == "arkiv"
+    text = (ext / "arkivstruktur.xml").read_text("utf-8")
+    with open_xml(ext, "arkivstruktur.xml") as fp:  # a subject-based klasse: its title and klasseID are no names
+        found = element_context(fp, _line_of(text, "<beskrivelse>Walkabout"))
+    assert dict(found.focus and found.ancestors[-1].ids) == {"systemID": "klasse57d6608566c0b6.68450327",
+                                                             "klasseID": "4", "tittel": "Traveling"}
     for bad in ("../x.xml", "/etc/passwd", "a/../../x.xml", ""):
         with pytest.raises(FileNotFoundError):
             with open_xml(ext, bad):

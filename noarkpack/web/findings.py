@@ -473,7 +473,7 @@ def _page(ctx, request, path: Path, target, place, *, base: str, report: str, ru
             ok = target is not None and target.kind == "project" and (target.path / row["file"]).is_file()
             return f"/t/{target.id}/row?" + urlencode({"file": row["file"], "line": row["line"]}) if ok else None
         if row["file"].lower().endswith(".xml"):
-            return f"/t/{place.id}/xml?" + urlencode({"file": row["file"], "line": row["line"]})
+            return f"/t/{place.id}/xml?" + urlencode({"file": row["file"], "line": row["line"]}) + "#hit"
         return None
 
     def tree_url(row: dict) -> str | None:

@@ -26,13 +26,13 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
 from xml.parsers import expat
 
-from .findings import mask_person_numbers
+from .findings import _ELEVEN, mask_person_numbers
 
 __all__ = ["Element", "XmlContext", "element_context", "open_xml", "export_row", "ExportRow", "MASK", "routes"]
 
 MASK = "*****"
 #: children that say which object an element is (shown with every ancestor)
-ID_CHILDREN = ("systemID", "arkivskaperID", "klasseID", "mappeID", "registreringsID", "journalaar",
+ID_CHILDREN = ("systemID", "arkivskaperID", "klassifikasjonstype", "klasseID", "mappeID", "registreringsID", "journalaar",
                "journalsekvensnummer", "journalpostnummer", "dokumentnummer", "versjonsnummer", "variantformat",
                "referanseDokumentfil", "tittel", "journalID", "pasientID")
 #: the Noark objects: the lines shown start at the nearest of them (when it starts close enough)
@@ -46,8 +46,9 @@ IDENTIFYING = frozenset(("partNavn", "korrespondansepartNavn", "partID", "fodsel
                          "pasientnavn", "personnavn"))
 #: of these, the ones whose value is a name another line may repeat (masked there too)
 NAMES = frozenset(("partNavn", "korrespondansepartNavn", "navn", "pasientnavn", "personnavn", "kontaktperson"))
-#: elements identifying only under these parents (a patient's klasse and journal carry the name in the title)
-IDENTIFYING_UNDER = {"tittel": frozenset(("klasse", "mappe")), "klasseID": frozenset(("klasse",))}
+#: a tittel identifying under these parents: a journal's (mappe) carries the patient's name, and so does a klasse of
+#: an object-based klassifikasjonssystem (one klasse per patient); a klasseID is masked when it holds 11 digits
+TITLED = frozenset(("klasse", "mappe"))
 BEFORE, AFTER = 60, 60  #: at most this many lines before and after the line are shown
 _CHUNK = 1 << 16
 
@@ -101,8 +102,13 @@ class _Walk:
         local = el.local
         if local in IDENTIFYING:
             return True
-        parents = IDENTIFYING_UNDER.get(local)
-        return bool(parents and self.stack and self.stack[-1].local in parents)
+        if local != "tittel" or not self.stack or self.stack[-1].local not in TITLED:
+            return False
+        if self.stack[-1].local == "mappe":
+            return True
+        system = next((a for a in reversed(self.stack) if a.local == "klassifikasjonssystem"), None)
+        kind = dict(system.ids).get("klassifikasjonstype", "") if system is not None else ""
+        return not kind or kind.lower().startswith("objekt")
 
     def _start(self, name: str, attrs: dict) -> None:
         ln = self.p.CurrentLineNumber
@@ -127,7 +133,7 @@ class _Walk:
         el.end = self.p.CurrentLineNumber
         value = "".join(self.text).strip() if self.text is not None else None
         self.text = None
-        masked = getattr(el, "mask", False)
+        masked = getattr(el, "mask", False) or (el.local == "klasseID" and bool(value and _ELEVEN.search(value)))
         if masked:
             self.masked.append((el.line, el.end))
             if value and (el.local in NAMES or (el.local == "tittel" and self.stack[-1].local == "klasse")):
@@ -139,12 +145,13 @@ class _Walk:
             self.path = list(self.stack) + [el]
 
     def done(self) -> bool:
+        """The path at the line is known, and the end of the object shown (the nearest Noark object around the
+        line, else the element) is read."""
         if self.path is None:
             return False
         if self.block is None:
-            self.block = next((e for e in reversed(self.path) if e.local in OBJECTS), None)
-            if self.block is None or self.block.line < self.n - BEFORE:
-                self.block = self.path[-1] if self.path else None
+            self.block = next((e for e in reversed(self.path) if e.local in OBJECTS), None) or \
+                (self.path[-1] if self.path else None)
         return self.block is None or self.block.end is not None
 
 
@@ -172,19 +179,18 @@ def element_context(stream: BinaryIO, line: int, *, reveal: bool = False) -> Xml
             if w.path is None:
                 error = expat.ErrorString(e.code) + f" (line {e.lineno})"
             break
-        if not chunk or (w.done() and (w.block is None or number > (w.block.end or 0))) or number > hi + 1:
+        if not chunk or w.done() or number > hi + 1:
             break
     if w.path is None:
         w.path = list(w.stack)
     w.done()
     focus = w.path[-1] if w.path else None
     block = w.block
-    first = max(lo, block.line if block is not None else line)
-    last = min(hi, block.end if block is not None and block.end else hi, max(raw) if raw else line)
-    if block is None or block.line < lo:
-        first = max(lo, line - 10)
-    if block is None or not block.end or block.end > hi:
-        last = min(max(raw) if raw else line, line + 20)
+    end = max(raw) if raw else line
+    # the whole object when it is close, else some lines around the line
+    first = block.line if block is not None and block.line >= lo else max(1, line - 10)
+    last = block.end if block is not None and block.end and block.end <= hi else line + 20
+    last = min(last, end)
     encoding = _encoding(raw.get(1, b""))
     lines = [(i, raw[i].decode(encoding, "replace").rstrip("\r")) for i in range(first, last + 1) if i in raw]
     if not reveal:
