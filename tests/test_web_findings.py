@@ -356,3 +356,26 @@ def test_a_runs_report_and_the_paths_it_refuses(served):
     assert client.get(f"/t/{ext}/row", params={"file": "validation.json", "line": 2}).status_code == 404
     not_report = client.get(f"/t/{tids['omsorg']}/findings", params={"report": "noarkpack.toml"})
     assert not_report.status_code == 422
+
+
+def test_xml_page_of_a_sip_tar_and_of_a_damaged_one(tmp_path, shared_dir):
+    from starlette.testclient import TestClient
+
+    from noarkpack.web import create_app
+
+    root = tmp_path / "root"
+    root.mkdir()
+    sip = shared_dir / "reference" / "samples" / "arkade-sip-example"
+    shutil.copy(sip / "n5-guid.tar", root / "n5-guid.tar")
+    shutil.copy(sip / "n5-guid.xml", root / "n5-guid.xml")
+    (root / "broken.tar").write_bytes(b"not a tar at all" * 100)
+    app = create_app([root], token="tok", state_dir=tmp_path / "state")
+    tids = {t.label: t.id for t in app.state.ctx.targets.values()}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        client.get("/?token=tok")
+        page = client.get(f"/t/{tids['n5-guid.tar']}/xml", params={"file": "arkivstruktur.xml", "line": 3})
+        assert page.status_code == 200 and 'class="ln hit"' in page.text and "&lt;arkiv" in page.text
+        assert client.get(f"/t/{tids['n5-guid.tar']}/xml", params={"file": "nothing.xml", "line": 3}
+                          ).status_code == 404
+        assert client.get(f"/t/{tids['broken.tar']}/xml", params={"file": "arkivstruktur.xml", "line": 3}
+                          ).status_code == 422

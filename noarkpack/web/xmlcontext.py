@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -273,30 +275,51 @@ def open_xml(target_path: Path, rel: str) -> Iterator[BinaryIO]:
                     yield fp
                 return
         raise FileNotFoundError(rel)
+    st = target_path.stat()
+    members = _xml_members(str(target_path), st.st_size, st.st_mtime_ns)
+    found = members.get(clean)
+    if found is None:  # relative to the extract inside: {uuid}/content/arkivstruktur.xml, the shallowest
+        inside = sorted((n.count("/"), n) for n in members
+                        if n.endswith("/" + clean) and "administrative_metadata/" not in n)
+        found = members[inside[0][1]] if inside else None
+    if found is None:
+        raise FileNotFoundError(rel)
+    offset, size = found
+    with open(target_path, "rb") as fp:
+        fp.seek(offset)
+        yield _Slice(fp, size)
+
+
+class _Slice(io.RawIOBase):
+    """``size`` bytes of a file from where it stands (a tar member's data, read in place)."""
+
+    def __init__(self, fp: BinaryIO, size: int) -> None:
+        self.fp, self.left = fp, size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        data = self.fp.read(n) if n else b""
+        self.left -= len(data)
+        return data
+
+
+@functools.lru_cache(maxsize=16)
+def _xml_members(path: str, size: int, mtime_ns: int) -> dict[str, tuple[int, int]]:
+    """The XML members of an uncompressed tar: name -> (offset of the data, size); one pass over the headers,
+    remembered while the tar stays the same (size and mtime are part of the key)."""
     import tarfile
 
-    with tarfile.open(target_path, "r:") as tar:
-        wanted, best = None, None
+    out = {}
+    with tarfile.open(path, "r:") as tar:
         for m in tar:
-            name = str(PurePosixPath(m.name.lstrip("/")))
-            name = name[2:] if name.startswith("./") else name
-            if not m.isfile():
-                continue
-            if name == clean:
-                wanted = m
-                break
-            if name.endswith("/" + clean) and "administrative_metadata/" not in name:
-                depth = name.count("/")
-                if best is None or depth < best[0]:
-                    best = (depth, m)
+            if m.isfile() and m.sparse is None and m.name.lower().endswith(".xml"):
+                name = str(PurePosixPath(m.name.lstrip("/")))
+                out[name[2:] if name.startswith("./") else name] = (m.offset_data, m.size)
             tar.members.clear()
-        wanted = wanted or (best[1] if best else None)
-        if wanted is None:
-            raise FileNotFoundError(rel)
-        fp = tar.extractfile(wanted)
-        if fp is None:
-            raise FileNotFoundError(rel)
-        yield fp
+    return out
 
 
 # -- a row of a source export -------------------------------------------------------------------------------
@@ -388,6 +411,8 @@ def _back(request, tid: str) -> str:
 
 def xml_page(ctx, request):
     """``/t/{tid}/xml?file=<rel>&line=N``: the element around line N of the target's XML file."""
+    import tarfile
+
     from starlette.exceptions import HTTPException
 
     target = ctx.target(request.path_params["tid"])
@@ -401,7 +426,7 @@ def xml_page(ctx, request):
             found = element_context(fp, line, reveal=reveal)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise HTTPException(404) from None
-    except (OSError, EOFError) as e:  # a damaged tar
+    except (OSError, EOFError, tarfile.TarError) as e:  # a damaged or compressed tar
         from ..locale import tr
 
         return ctx.render(request, "xml.html.j2", status_code=422, target=target, file=rel, line=line, found=None,
