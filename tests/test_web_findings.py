@@ -379,3 +379,20 @@ def test_xml_page_of_a_sip_tar_and_of_a_damaged_one(tmp_path, shared_dir):
                           ).status_code == 404
         assert client.get(f"/t/{tids['broken.tar']}/xml", params={"file": "arkivstruktur.xml", "line": 3}
                           ).status_code == 422
+
+
+def test_a_real_analyse_run_then_its_findings(served):
+    client, ctx, tids, _ = served
+    target = ctx.target(tids["omsorg"])
+    run = ctx.runs.start(target, "analyse", [])
+    deadline = time.monotonic() + 120
+    while run.active and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert run.state == "done" and run.report == "analysis.json"
+    page = client.get(f"/runs/{run.id}/findings", params={"test": "AN.07"})
+    assert page.status_code == 200 and "AN.07" in page.text
+    link = re.search(r'class="place-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    row = client.get(link)
+    assert row.status_code == 200 and 'id="export-row"' in row.text
+    listing = client.get(f"/t/{target.id}/findings")
+    assert f"/runs/{run.id}/findings?report=analysis.json" in listing.text
