@@ -462,6 +462,48 @@ def verify(
     return report
 
 
+# -- the web face (issue 21) -----------------------------------------------------------------------------------
+
+
+@app.command(cls=LocalizedCommand,
+    help=N_("A local web page to run the stages, follow their progress, read the findings and browse extracts. "
+            "Only this machine can reach it (127.0.0.1), with the token in the address it prints."))
+@_edge
+def serve(
+    paths: Optional[list[Path]] = typer.Argument(None, metavar="[PATH]...", help=N_("Deposit projects, extracts, packages, bags or NHA "
+                                                               "deposits, or folders holding them (default: the "
+                                                               "current folder).")),
+    port: int = typer.Option(0, "--port", help=N_("The port on 127.0.0.1 (default: a free one).")),
+    no_browser: bool = typer.Option(False, "--no-browser", help=N_("Do not open the browser; only print the "
+                                                                    "address.")),
+) -> None:
+    roots = [p.resolve() for p in (paths or [Path.cwd()])]
+    for p in roots:
+        if not p.exists():
+            raise NoarkpackError(tr("{path} does not exist", path=str(p)), hint=tr("check the path"))
+    if not 0 <= port <= 65535:
+        raise NoarkpackError(tr("--port takes a number from 0 (a free one) to 65535"))
+    from .web import serve as run_server
+
+    def ready(url: str) -> None:
+        typer.echo(tr("noarkpack serve: open {url}", url=url))
+        typer.echo(tr("Only this machine can reach it. Press Ctrl-C to stop."))
+        sys.stdout.flush()
+        if not no_browser:
+            import threading
+            import webbrowser
+
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    try:
+        run_server(roots, port=port, on_ready=ready)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise NoarkpackError(tr("port {port} is in use", port=port),
+                                 hint=tr("choose another --port, or leave it out for a free one")) from None
+        raise
+
+
 # -- legacy sources (issue 18) ----------------------------------------------------------------
 
 
