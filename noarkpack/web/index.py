@@ -1,0 +1,532 @@
+"""ExtractIndex: arkivstruktur.xml read once, as a stream, into a small SQLite file the browse pages query.
+
+One row per node of the archive's tree (arkiv, arkivdel, klassifikasjonssystem, klasse, mappe, registrering,
+dokumentbeskrivelse, dokumentobjekt): its parent, kind, ``xsi:type``, the line it starts on, its systemID (as a
+63-bit key, for a lookup) and its *own* metadata: every element below it that is not itself a node, flattened to
+``(path, text)`` pairs (``skjerming/tilgangsrestriksjon``, ``korrespondansepart/korrespondansepartNavn`` ...).
+
+The pass (:class:`..validation.xmlstream.ContainerPuller`) reports only the nodes' start and end; at a node's end
+its child nodes are already written and removed, so what is left under it is its own metadata: it is flattened,
+the node cleared and dropped.  Memory is the chain of open nodes, whatever the file size.
+
+Sources: an extract folder (its arkivstruktur.xml) or a SIP/AIP tar (``{uuid}/content/arkivstruktur.xml``), read
+in place: the tar's headers are walked with seeks (documents are not read), every regular member's data offset
+and size kept, so a document is later read straight from the tar.  The index lives in
+``state_dir/index/<key>.sqlite``, key = the source's path, size and mtime; it is written to a temporary file and
+renamed when complete (a build cut short leaves nothing that could be taken for an index).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import re
+import sqlite3
+import tarfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from ..locale import tr
+from ..progress import Progress
+from ..validation.xmlstream import ContainerPuller, in_own_thread
+
+#: the elements that are nodes of the tree (local names), outermost first
+NODE_KINDS = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering",
+              "dokumentbeskrivelse", "dokumentobjekt")
+SCHEMA_VERSION = 1
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+BATCH = 5000
+
+_DDL = """
+CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE node (id INTEGER PRIMARY KEY, parent INTEGER, kind TEXT NOT NULL, xtype TEXT, line INTEGER,
+                   sid INTEGER, nchildren INTEGER NOT NULL, meta BLOB NOT NULL);
+CREATE TABLE member (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
+"""
+_INDEXES = """
+CREATE INDEX node_parent ON node(parent, id);
+CREATE INDEX node_sid ON node(sid);
+CREATE INDEX node_line ON node(line);
+"""
+
+
+class IndexError_(Exception):
+    """The index cannot be built (message translated, nothing identifying)."""
+
+    def __init__(self, message, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class Cancelled(Exception):
+    pass
+
+
+def sid_key(system_id: str | None) -> int | None:
+    """A systemID as a signed 63-bit integer (its first 15 hex digits, or a hash of it)."""
+    if not system_id:
+        return None
+    s = system_id.strip().replace("-", "").lower()
+    try:
+        return int(s[:15], 16) if len(s) >= 15 else int(hashlib.sha1(s.encode()).hexdigest()[:15], 16)
+    except ValueError:
+        return int(hashlib.sha1(s.encode("utf-8", "surrogateescape")).hexdigest()[:15], 16)
+
+
+# --------------------------------------------------------------------------- the source
+
+@dataclass
+class Source:
+    """Where arkivstruktur.xml is: ``xml`` in the folder ``base``, or the member ``content/arkivstruktur.xml`` of the
+    tar ``tar``."""
+
+    path: Path  #: what the person opened (folder or tar)
+    base: Path | None = None  #: the extract folder (folder sources)
+    tar: Path | None = None
+
+    @property
+    def stamp_file(self) -> Path:
+        return self.tar if self.tar is not None else self.base / "arkivstruktur.xml"
+
+
+def locate(path: Path) -> Source:
+    """The source of ``path``: a folder holding an extract, or a tar; IndexError_ when neither."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".tar":
+        return Source(path, tar=path)
+    if path.is_dir():
+        from ..validation.source import find_extract_dir
+
+        base = find_extract_dir(path)
+        if base is not None and (base / "arkivstruktur.xml").is_file():
+            return Source(path, base=base)
+    raise IndexError_(tr("no arkivstruktur.xml found here"))
+
+
+def index_key(source: Source) -> str:
+    st = source.stamp_file.stat()
+    raw = f"{source.stamp_file.resolve()}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{SCHEMA_VERSION}"
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------- building
+
+def _flatten(el, prefix: str, out: list) -> None:
+    for c in el:
+        tag = c.tag
+        if not isinstance(tag, str):
+            continue
+        name = prefix + tag[tag.rfind("}") + 1:]
+        if len(c):
+            _flatten(c, name + "/", out)
+        else:
+            out.append((name, c.text or ""))
+
+
+_NSDECL = re.compile(rb' xmlns(?::[A-Za-z_][\w.-]*)?="[^"]*"')
+
+
+class _Builder:
+    """The callbacks of the pass: rows are batched and written by a second thread (sqlite3 lets the GIL go while
+    it writes, so the parse goes on meanwhile: two cores)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren]
+        self.next_id = 1
+        self.rows: list[tuple] = []
+        self.count = 0
+        self.namespaces: dict = {}
+        self.queue: queue.Queue = queue.Queue(maxsize=4)
+        self.failure: list[BaseException] = []
+        self.writer = threading.Thread(target=self._write, name="noarkpack-index-writer", daemon=True)
+        self.writer.start()
+
+    def _write(self) -> None:
+        while True:
+            rows = self.queue.get()
+            if rows is None:
+                return
+            if self.failure:
+                continue
+            try:  # the namespace declarations go (put back when read), the systemID becomes its key
+                sub, key = _NSDECL.sub, sid_key
+                self.db.executemany("INSERT INTO node VALUES (?,?,?,?,?,?,?,?)",
+                                    [(a, b, c, d, e, key(f), g, sub(b"", h)) for a, b, c, d, e, f, g, h in rows])
+            except BaseException as exc:  # noqa: BLE001 - re-raised by finish()
+                self.failure.append(exc)
+
+    def on_start(self, el) -> None:
+        stack = self.stack
+        parent = None
+        if stack:
+            top = stack[-1]
+            top[4] += 1
+            parent = top[0]
+        else:
+            self.namespaces = {(k or ""): v for k, v in el.nsmap.items()}
+        stack.append([self.next_id, parent, el.sourceline, el.get(XSI_TYPE), 0])
+        self.next_id += 1
+
+    def on_end(self, el) -> None:
+        nid, parent, line, xtype, nchildren = self.stack.pop()
+        # what is left under the node is its own metadata (its child nodes are written and gone): kept as the
+        # XML it was, without the namespace declarations (put back when it is read)
+        tag = el.tag
+        first = el[0] if len(el) else None  # systemID comes first in every node of Noark 5
+        sid = first.text if first is not None and first.tag[-8:] == "systemID" else el.findtext("{*}systemID")
+        self.rows.append((nid, parent, tag[tag.rfind("}") + 1:], xtype, line, sid, nchildren,
+                          etree.tostring(el, with_tail=False)))
+        el.clear(keep_tail=False)
+        p = el.getparent()
+        if p is not None:
+            p.remove(el)
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.queue.put(self.rows)
+            self.count += len(self.rows)
+            self.rows = []
+
+    def finish(self) -> None:
+        self.flush()
+        self.queue.put(None)
+        self.writer.join()
+        if self.failure:
+            raise self.failure[0]
+
+
+def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
+    b = _Builder(db)
+    puller = ContainerPuller(NODE_KINDS, b.on_start, b.on_end)
+
+    def prog(done: int) -> None:
+        if progress is not None:
+            progress("index", done, total)
+
+    def run():
+        if puller.feed_from(stream, progress=prog, stop=stop):
+            puller.close()
+        return puller.res
+
+    try:
+        res = in_own_thread(run, "noarkpack-index")
+    finally:
+        b.finish()
+    if stop is not None and stop():
+        raise Cancelled()
+    if not res.read_ok:
+        raise IndexError_(res.fatal, res.fatal_line)
+    db.execute("INSERT INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
+    return b.count
+
+
+def _walk_tar(source: Source, db: sqlite3.Connection, progress: Progress | None, stop) -> tuple[int, str]:
+    """The tar's members (offsets) and its content/arkivstruktur.xml parsed on the way; (nodes, root folder)."""
+    found = None
+    root = None
+    members: list[tuple[str, int, int]] = []
+    try:
+        with open(source.tar, "rb") as raw, tarfile.open(fileobj=raw, mode="r:", encoding="utf-8",
+                                                         errors="surrogateescape") as tar:
+            while True:
+                ti = tar.next()
+                if ti is None:
+                    break
+                tar.members.clear()
+                name = str(PurePosixPath(ti.name.lstrip("/")))
+                top, _, rel = name.partition("/")
+                if root is None:
+                    root = top
+                if top != root or not rel or not ti.isreg() or ti.sparse is not None:
+                    continue
+                members.append((rel, ti.offset_data, ti.size))
+                if len(members) >= BATCH:
+                    db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
+                    members = []
+                if rel == "content/arkivstruktur.xml" and found is None:
+                    found = _parse(tar.extractfile(ti), db, ti.size, progress, stop)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise IndexError_(tr("the tar cannot be read: {error}", error=str(exc))) from None
+    db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
+    if found is None:
+        raise IndexError_(tr("the tar holds no content/arkivstruktur.xml"))
+    return found, root or ""
+
+
+def build_index(source: Source, db_path: Path, *, progress: Progress | None = None,
+                stop: Callable[[], bool] | None = None) -> "ExtractIndex":
+    """Build the index of ``source`` into ``db_path`` (atomically: a temporary file renamed at the end)."""
+    import time
+
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f"{db_path.name}.part-{os.getpid()}-{threading.get_ident()}")
+    tmp.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    db = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA page_size=8192")
+        db.executescript(_DDL)
+        db.execute("BEGIN")
+        root = ""
+        if source.tar is not None:
+            count, root = _walk_tar(source, db, progress, stop)
+        else:
+            xml = source.base / "arkivstruktur.xml"
+            try:
+                with open(xml, "rb") as f:
+                    count = _parse(f, db, xml.stat().st_size, progress, stop)
+            except OSError as exc:
+                raise IndexError_(tr("read error: {error}", error=str(exc))) from None
+        for stmt in filter(str.strip, _INDEXES.split(";")):
+            db.execute(stmt)
+        info = {"version": SCHEMA_VERSION, "nodes": count, "tar_root": root, "seconds": round(time.monotonic() - t0, 3),
+                "source_size": source.stamp_file.stat().st_size}
+        db.executemany("INSERT INTO info VALUES (?,?)", [(k, json.dumps(v)) for k, v in info.items()])
+        db.execute("COMMIT")
+        db.close()
+        os.replace(tmp, db_path)
+    except BaseException:
+        db.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return ExtractIndex(db_path, source)
+
+
+# --------------------------------------------------------------------------- reading
+
+@dataclass
+class Node:
+    id: int
+    parent: int | None
+    kind: str
+    xtype: str | None
+    line: int | None
+    nchildren: int
+    meta: list = field(default_factory=list)  #: [(path, text)]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        for k, v in self.meta:
+            if k == name:
+                return v
+        return default
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.meta if k == name]
+
+    @property
+    def system_id(self) -> str | None:
+        return self.get("systemID")
+
+    @property
+    def type(self) -> str:
+        """The kind with its xsi:type when it has one (``saksmappe``, ``journalpost``)."""
+        if self.xtype:
+            return self.xtype.rpartition(":")[2]
+        return self.kind
+
+    @property
+    def skjerming(self) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in self.meta if k.startswith("skjerming/")]
+
+    @property
+    def ident(self) -> str | None:
+        """The node's own number or id as a person knows it (klasseID, mappeID, registreringsID ...)."""
+        k = self.kind
+        if k == "klasse":
+            return self.get("klasseID")
+        if k == "mappe":
+            return self.get("mappeID")
+        if k == "registrering":
+            ident = self.get("registreringsID")
+            if ident is None and self.get("journalsekvensnummer"):
+                ident = f"{self.get('journalaar', '')}/{self.get('journalsekvensnummer')}"
+            return ident
+        if k == "dokumentbeskrivelse":
+            return self.get("dokumentnummer")
+        if k == "dokumentobjekt":
+            return self.get("versjonsnummer")
+        return None
+
+
+_COLS = "id, parent, kind, xtype, line, nchildren, meta"
+
+
+_READER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, recover=True)
+
+
+class ExtractIndex:
+    """A built index, read only.  Safe to share between threads (one connection behind a lock)."""
+
+    def __init__(self, db_path: Path, source: Source) -> None:
+        self.path = Path(db_path)
+        self.source = source
+        self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self.info = {k: json.loads(v) for k, v in self._q("SELECT key, value FROM info")}
+        decls = "".join(f' xmlns{":" + p if p else ""}="{escape(u)}"' for p, u in
+                        (self.info.get("namespaces") or {}).items())
+        self._open_tag = f"<w{decls}>".encode()
+
+    def _node(self, row) -> Node:
+        meta: list = []
+        try:
+            w = etree.fromstring(self._open_tag + row[6] + b"</w>", _READER)
+        except etree.XMLSyntaxError:
+            w = None
+        if w is not None and len(w):
+            _flatten(w[0], "", meta)
+        return Node(row[0], row[1], row[2], row[3], row[4], row[5], meta)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _q(self, sql: str, args: tuple = ()) -> list:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def node(self, nid: int) -> Node | None:
+        rows = self._q(f"SELECT {_COLS} FROM node WHERE id=?", (nid,))
+        return self._node(rows[0]) if rows else None
+
+    def roots(self) -> list[Node]:
+        return [self._node(r) for r in self._q(f"SELECT {_COLS} FROM node WHERE parent IS NULL ORDER BY id")]
+
+    def children(self, nid: int, offset: int = 0, limit: int = 100) -> list[Node]:
+        return [self._node(r) for r in self._q(f"SELECT {_COLS} FROM node WHERE parent=? ORDER BY id LIMIT ? OFFSET ?",
+                                          (nid, limit, offset))]
+
+    def ancestors(self, node: Node) -> list[Node]:
+        """The nodes above ``node``, outermost first."""
+        out = []
+        parent = node.parent
+        while parent is not None:
+            n = self.node(parent)
+            if n is None:
+                break
+            out.append(n)
+            parent = n.parent
+        return out[::-1]
+
+    def by_system_id(self, system_id: str) -> Node | None:
+        for r in self._q(f"SELECT {_COLS} FROM node WHERE sid=?", (sid_key(system_id),)):
+            n = self._node(r)
+            if n.system_id == system_id.strip():
+                return n
+        return None
+
+    def at_line(self, line: int) -> Node | None:
+        """The node that starts at ``line`` or is the last to start before it."""
+        rows = self._q(f"SELECT {_COLS} FROM node WHERE line<=? ORDER BY line DESC, id DESC LIMIT 1", (line,))
+        return self._node(rows[0]) if rows else None
+
+    def first_of(self, kind: str) -> Node | None:
+        rows = self._q(f"SELECT {_COLS} FROM node WHERE kind=? ORDER BY id LIMIT 1", (kind,))
+        return self._node(rows[0]) if rows else None
+
+    def count(self, kind: str | None = None) -> int:
+        if kind is None:
+            return self._q("SELECT count(*) FROM node")[0][0]
+        return self._q("SELECT count(*) FROM node WHERE kind=?", (kind,))[0][0]
+
+    def member(self, rel: str) -> tuple[int, int] | None:
+        """(data offset, size) of the tar member ``rel`` (below the package folder), or None."""
+        rows = self._q("SELECT offset, size FROM member WHERE name=?", (rel,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+
+# --------------------------------------------------------------------------- the builds of a server
+
+@dataclass
+class Build:
+    """An index being built in the background (what the progress page shows)."""
+
+    key: str
+    done: int = 0
+    total: int | None = None
+    error: str | None = None
+    error_line: int | None = None
+    finished: bool = False
+    index: ExtractIndex | None = None
+    cancel: bool = False
+
+    def progress(self, _stage: str, done: int, total: int | None = None) -> None:
+        self.done, self.total = done, total
+
+
+class IndexManager:
+    """One index per source, built once per process in a background thread; reused while the source is unchanged."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.dir = Path(state_dir) / "index"
+        self._lock = threading.Lock()
+        self._builds: dict[str, Build] = {}
+        self._open: dict[str, ExtractIndex] = {}
+
+    def get(self, path: Path) -> ExtractIndex | Build:
+        """The index of ``path`` if built, else its Build (started on first call).  IndexError_: no extract."""
+        source = locate(path)
+        key = index_key(source)
+        with self._lock:
+            ix = self._open.get(key)
+            if ix is not None:
+                return ix
+            db_path = self.dir / f"{key}.sqlite"
+            if db_path.is_file():
+                try:
+                    ix = self._open[key] = ExtractIndex(db_path, source)
+                    return ix
+                except sqlite3.Error:
+                    db_path.unlink(missing_ok=True)
+            b = self._builds.get(key)
+            if b is not None:
+                if b.finished and b.index is not None:
+                    self._open[key] = b.index
+                    del self._builds[key]
+                    return b.index
+                return b  # under way, or failed (retry() forgets it)
+            b = self._builds[key] = Build(key)
+        from ..locale import current, language
+
+        lang = current()
+
+        def run() -> None:
+            with language(lang):
+                try:
+                    b.index = build_index(source, db_path, progress=b.progress, stop=lambda: b.cancel)
+                except IndexError_ as exc:
+                    b.error, b.error_line = str(exc.message), exc.line
+                except Cancelled:
+                    b.error = str(tr("stopped"))
+                except Exception as exc:  # noqa: BLE001 - shown on the page; the server goes on
+                    b.error = str(tr("the index cannot be built: {error}", error=type(exc).__name__))
+                finally:
+                    b.finished = True
+
+        threading.Thread(target=run, name=f"noarkpack-index-{key[:8]}", daemon=True).start()
+        return b
+
+    def retry(self, path: Path) -> None:
+        """Forget a failed build of ``path`` so the next :meth:`get` starts again."""
+        key = index_key(locate(path))
+        with self._lock:
+            b = self._builds.get(key)
+            if b is not None and b.finished:
+                del self._builds[key]
+
+
+__all__ = ["ExtractIndex", "Node", "Build", "IndexManager", "Source", "locate", "index_key", "build_index",
+           "IndexError_", "NODE_KINDS", "sid_key"]
