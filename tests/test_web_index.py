@@ -299,3 +299,45 @@ def test_pages_in_bokmal(served):
     assert '<html lang="nb">' in html
     assert str(tr_in("nb", "(masked)")) in html, html[html.index("<main"):][:3000]
     assert str(tr_in("nb", "No skjerming on this level.")) in _walk(c, tid, "registrering")
+
+
+# --------------------------------------------------------------------------- the fast pass on odd files
+
+_ODD = """<?xml version="1.0" encoding="{enc}"?>
+<{p}arkiv xmlns{colon}="http://www.arkivverket.no/standarder/noark5/arkivstruktur"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><{p}systemID>a-1</{p}systemID>
+  <!-- <{p}mappe> in a comment is no mappe -->
+  <{p}arkivdel><{p}systemID>d-1</{p}systemID><{p}tittel><![CDATA[<{p}klasse> Ærøy]]></{p}tittel>
+    <{p}mappe xsi:type="saksmappe"><{p}systemID>m-1</{p}systemID>
+      <{p}registrering><{p}systemID>r-1</{p}systemID></{p}registrering>
+      <{p}registrering/>
+      <{p}tittel>Etter &amp; før</{p}tittel>
+    </{p}mappe>
+  </{p}arkivdel>
+</{p}arkiv>
+"""
+
+
+@pytest.mark.parametrize("enc,prefix", [("UTF-8", ""), ("ISO-8859-1", ""), ("UTF-8", "n5:")])
+def test_comments_cdata_other_encodings_and_prefixes(tmp_path, enc, prefix):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    text = _ODD.format(enc=enc, p=prefix, colon=":" + prefix[:-1] if prefix else "")
+    (folder / "arkivstruktur.xml").write_bytes(text.encode("utf-8" if enc == "UTF-8" else "latin-1"))
+    ix = build_index(locate(folder), tmp_path / "ix.sqlite")
+    assert [ix.count(k) for k in ("arkiv", "arkivdel", "klasse", "mappe", "registrering")] == [1, 1, 0, 1, 2]
+    arkivdel = ix.first_of("arkivdel")
+    assert arkivdel.get("tittel") == f"<{prefix}klasse> Ærøy" and arkivdel.line == 5
+    mappe = ix.first_of("mappe")
+    assert mappe.type == "saksmappe" and mappe.get("tittel") == "Etter & før" and mappe.line == 6
+    assert ix.by_system_id("r-1").kind == "registrering"
+
+
+def test_a_misnested_node_is_refused_with_its_line(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "arkivstruktur.xml").write_text('<?xml version="1.0"?>\n<arkiv>\n<arkivdel>\n<mappe>\n</arkivdel>\n'
+                                              "</arkiv>\n", encoding="utf-8")
+    with pytest.raises(IndexError_) as e:
+        build_index(locate(folder), tmp_path / "ix.sqlite")
+    assert e.value.line == 5

@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import queue
-import re
 import sqlite3
-import tarfile
 import threading
+import zlib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import escape
 
@@ -35,19 +32,20 @@ from lxml import etree
 
 from ..locale import tr
 from ..progress import Progress
-from ..validation.xmlstream import ContainerPuller, in_own_thread
 
 #: the elements that are nodes of the tree (local names), outermost first
 NODE_KINDS = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering",
               "dokumentbeskrivelse", "dokumentobjekt")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 BATCH = 5000
 
 _DDL = """
 CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE node (id INTEGER PRIMARY KEY, parent INTEGER, kind TEXT NOT NULL, xtype TEXT, line INTEGER,
-                   sid INTEGER, nchildren INTEGER NOT NULL, meta BLOB NOT NULL);
+                   sid INTEGER, nchildren INTEGER NOT NULL, block INTEGER NOT NULL, start INTEGER NOT NULL,
+                   stop INTEGER NOT NULL);
+CREATE TABLE block (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE member (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
 """
 _INDEXES = """
@@ -117,7 +115,7 @@ def index_key(source: Source) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
-# --------------------------------------------------------------------------- building
+# --------------------------------------------------------------------------- reading
 
 def _flatten(el, prefix: str, out: list) -> None:
     for c in el:
@@ -131,182 +129,14 @@ def _flatten(el, prefix: str, out: list) -> None:
             out.append((name, c.text or ""))
 
 
-_NSDECL = re.compile(rb' xmlns(?::[A-Za-z_][\w.-]*)?="[^"]*"')
-
-
-class _Builder:
-    """The callbacks of the pass: rows are batched and written by a second thread (sqlite3 lets the GIL go while
-    it writes, so the parse goes on meanwhile: two cores)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren]
-        self.next_id = 1
-        self.rows: list[tuple] = []
-        self.count = 0
-        self.namespaces: dict = {}
-        self.queue: queue.Queue = queue.Queue(maxsize=4)
-        self.failure: list[BaseException] = []
-        self.writer = threading.Thread(target=self._write, name="noarkpack-index-writer", daemon=True)
-        self.writer.start()
-
-    def _write(self) -> None:
-        while True:
-            rows = self.queue.get()
-            if rows is None:
-                return
-            if self.failure:
-                continue
-            try:  # the namespace declarations go (put back when read), the systemID becomes its key
-                sub, key = _NSDECL.sub, sid_key
-                self.db.executemany("INSERT INTO node VALUES (?,?,?,?,?,?,?,?)",
-                                    [(a, b, c, d, e, key(f), g, sub(b"", h)) for a, b, c, d, e, f, g, h in rows])
-            except BaseException as exc:  # noqa: BLE001 - re-raised by finish()
-                self.failure.append(exc)
-
-    def on_start(self, el) -> None:
-        stack = self.stack
-        parent = None
-        if stack:
-            top = stack[-1]
-            top[4] += 1
-            parent = top[0]
-        else:
-            self.namespaces = {(k or ""): v for k, v in el.nsmap.items()}
-        stack.append([self.next_id, parent, el.sourceline, el.get(XSI_TYPE), 0])
-        self.next_id += 1
-
-    def on_end(self, el) -> None:
-        nid, parent, line, xtype, nchildren = self.stack.pop()
-        # what is left under the node is its own metadata (its child nodes are written and gone): kept as the
-        # XML it was, without the namespace declarations (put back when it is read)
-        tag = el.tag
-        first = el[0] if len(el) else None  # systemID comes first in every node of Noark 5
-        sid = first.text if first is not None and first.tag[-8:] == "systemID" else el.findtext("{*}systemID")
-        self.rows.append((nid, parent, tag[tag.rfind("}") + 1:], xtype, line, sid, nchildren,
-                          etree.tostring(el, with_tail=False)))
-        el.clear(keep_tail=False)
-        p = el.getparent()
-        if p is not None:
-            p.remove(el)
-        if len(self.rows) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            self.queue.put(self.rows)
-            self.count += len(self.rows)
-            self.rows = []
-
-    def finish(self) -> None:
-        self.flush()
-        self.queue.put(None)
-        self.writer.join()
-        if self.failure:
-            raise self.failure[0]
-
-
-def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
-    b = _Builder(db)
-    puller = ContainerPuller(NODE_KINDS, b.on_start, b.on_end)
-
-    def prog(done: int) -> None:
-        if progress is not None:
-            progress("index", done, total)
-
-    def run():
-        if puller.feed_from(stream, progress=prog, stop=stop):
-            puller.close()
-        return puller.res
-
-    try:
-        res = in_own_thread(run, "noarkpack-index")
-    finally:
-        b.finish()
-    if stop is not None and stop():
-        raise Cancelled()
-    if not res.read_ok:
-        raise IndexError_(res.fatal, res.fatal_line)
-    db.execute("INSERT INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
-    return b.count
-
-
-def _walk_tar(source: Source, db: sqlite3.Connection, progress: Progress | None, stop) -> tuple[int, str]:
-    """The tar's members (offsets) and its content/arkivstruktur.xml parsed on the way; (nodes, root folder)."""
-    found = None
-    root = None
-    members: list[tuple[str, int, int]] = []
-    try:
-        with open(source.tar, "rb") as raw, tarfile.open(fileobj=raw, mode="r:", encoding="utf-8",
-                                                         errors="surrogateescape") as tar:
-            while True:
-                ti = tar.next()
-                if ti is None:
-                    break
-                tar.members.clear()
-                name = str(PurePosixPath(ti.name.lstrip("/")))
-                top, _, rel = name.partition("/")
-                if root is None:
-                    root = top
-                if top != root or not rel or not ti.isreg() or ti.sparse is not None:
-                    continue
-                members.append((rel, ti.offset_data, ti.size))
-                if len(members) >= BATCH:
-                    db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
-                    members = []
-                if rel == "content/arkivstruktur.xml" and found is None:
-                    found = _parse(tar.extractfile(ti), db, ti.size, progress, stop)
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise IndexError_(tr("the tar cannot be read: {error}", error=str(exc))) from None
-    db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
-    if found is None:
-        raise IndexError_(tr("the tar holds no content/arkivstruktur.xml"))
-    return found, root or ""
-
-
 def build_index(source: Source, db_path: Path, *, progress: Progress | None = None,
                 stop: Callable[[], bool] | None = None) -> "ExtractIndex":
-    """Build the index of ``source`` into ``db_path`` (atomically: a temporary file renamed at the end)."""
-    import time
+    """Build the index of ``source`` into ``db_path`` (see :mod:`.indexbuild`); the built index."""
+    from .indexbuild import build
 
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f"{db_path.name}.part-{os.getpid()}-{threading.get_ident()}")
-    tmp.unlink(missing_ok=True)
-    t0 = time.monotonic()
-    db = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
-    try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA page_size=8192")
-        db.executescript(_DDL)
-        db.execute("BEGIN")
-        root = ""
-        if source.tar is not None:
-            count, root = _walk_tar(source, db, progress, stop)
-        else:
-            xml = source.base / "arkivstruktur.xml"
-            try:
-                with open(xml, "rb") as f:
-                    count = _parse(f, db, xml.stat().st_size, progress, stop)
-            except OSError as exc:
-                raise IndexError_(tr("read error: {error}", error=str(exc))) from None
-        for stmt in filter(str.strip, _INDEXES.split(";")):
-            db.execute(stmt)
-        info = {"version": SCHEMA_VERSION, "nodes": count, "tar_root": root, "seconds": round(time.monotonic() - t0, 3),
-                "source_size": source.stamp_file.stat().st_size}
-        db.executemany("INSERT INTO info VALUES (?,?)", [(k, json.dumps(v)) for k, v in info.items()])
-        db.execute("COMMIT")
-        db.close()
-        os.replace(tmp, db_path)
-    except BaseException:
-        db.close()
-        tmp.unlink(missing_ok=True)
-        raise
+    build(source, db_path, progress=progress, stop=stop)
     return ExtractIndex(db_path, source)
 
-
-# --------------------------------------------------------------------------- reading
 
 @dataclass
 class Node:
@@ -362,7 +192,7 @@ class Node:
         return None
 
 
-_COLS = "id, parent, kind, xtype, line, nchildren, meta"
+_COLS = "id, parent, kind, xtype, line, nchildren, block, start, stop"
 
 
 _READER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, recover=True)
@@ -376,19 +206,31 @@ class ExtractIndex:
         self.source = source
         self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        self._blocks: dict[int, bytes] = {}
         self.info = {k: json.loads(v) for k, v in self._q("SELECT key, value FROM info")}
         decls = "".join(f' xmlns{":" + p if p else ""}="{escape(u)}"' for p, u in
                         (self.info.get("namespaces") or {}).items())
         self._open_tag = f"<w{decls}>".encode()
 
+    def _block(self, bid: int) -> bytes:
+        """A block of metadata (the nodes' own XML, zlib-compressed in blocks of about 64 KB), decompressed."""
+        data = self._blocks.get(bid)
+        if data is None:
+            data = zlib.decompress(self._q("SELECT data FROM block WHERE id=?", (bid,))[0][0])
+            with self._lock:
+                if len(self._blocks) >= 64:
+                    self._blocks.pop(next(iter(self._blocks)))
+                self._blocks[bid] = data
+        return data
+
     def _node(self, row) -> Node:
         meta: list = []
         try:
-            w = etree.fromstring(self._open_tag + row[6] + b"</w>", _READER)
+            w = etree.fromstring(self._open_tag + self._block(row[6])[row[7]:row[8]] + b"</w>", _READER)
         except etree.XMLSyntaxError:
             w = None
-        if w is not None and len(w):
-            _flatten(w[0], "", meta)
+        if w is not None:
+            _flatten(w, "", meta)
         return Node(row[0], row[1], row[2], row[3], row[4], row[5], meta)
 
     def close(self) -> None:

@@ -1,0 +1,376 @@
+"""The one streaming pass that builds an :class:`.index.ExtractIndex` (see there for what it holds).
+
+The fast pass (:class:`_Scanner`) finds the node tags in the UTF-8 bytes with one regular expression and keeps the
+bytes between them as each node's own metadata; a file in another encoding, or whose root has a prefix, goes
+through lxml (:class:`..validation.xmlstream.ContainerPuller`).  Rows are written by a second thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import sqlite3
+import tarfile
+import threading
+import zlib
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from lxml import etree
+
+from ..locale import tr
+from ..progress import Progress
+from ..validation.xmlstream import ContainerPuller, in_own_thread
+from .index import _DDL, _INDEXES, BATCH, NODE_KINDS, SCHEMA_VERSION, XSI_TYPE, Cancelled, IndexError_, Source, sid_key
+
+_NSDECL = re.compile(rb' xmlns(?::[A-Za-z_][\w.-]*)?="[^"]*"')
+
+
+_SYSTEM_ID = re.compile(rb"<(?:[\w.-]+:)?systemID>\s*([^<\s]*)\s*<")
+
+
+def _row(r: tuple) -> tuple:
+    """A row as stored: the systemID as its key (read from the metadata when the pass did not), the metadata
+    without the namespace declarations and the indentation."""
+    nid, parent, kind, xtype, line, sid, nchildren, meta = r
+    if sid is None:
+        m = _SYSTEM_ID.search(meta)
+        sid = m.group(1).decode("utf-8", "replace") if m else None
+    return nid, parent, kind, xtype, line, sid_key(sid), nchildren, meta
+
+
+class _Builder:
+    """The callbacks of the pass: rows are batched and written by a second thread (sqlite3 lets the GIL go while
+    it writes, so the parse goes on meanwhile: two cores)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren]
+        self.next_id = 1
+        self.rows: list[tuple] = []
+        self.count = 0
+        self.namespaces: dict = {}
+        self.queue: queue.Queue = queue.Queue(maxsize=4)
+        self.failure: list[BaseException] = []
+        self.block_id = 1
+        self.writer = threading.Thread(target=self._write, name="noarkpack-index-writer", daemon=True)
+        self.writer.start()
+
+    def _write(self) -> None:
+        while True:
+            rows = self.queue.get()
+            if rows is None:
+                return
+            if self.failure:
+                continue
+            try:
+                self._store(rows)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by finish()
+                self.failure.append(exc)
+
+    def _store(self, rows: list) -> None:
+        """The rows with their metadata in zlib blocks of about BLOCK bytes (a page of children touches one or
+        two: siblings end close together); zlib lets the GIL go, so this runs beside the pass."""
+        out, parts, size = [], [], 0
+        for r in rows:
+            r = _row(r)
+            meta = r[7]
+            out.append((*r[:7], self.block_id, size, size + len(meta)))
+            parts.append(meta)
+            size += len(meta)
+            if size >= BLOCK:
+                self._flush_block(parts)
+                parts, size = [], 0
+        if parts:
+            self._flush_block(parts)
+        self.db.executemany("INSERT INTO node VALUES (?,?,?,?,?,?,?,?,?,?)", out)
+
+    def _flush_block(self, parts: list) -> None:
+        self.db.execute("INSERT INTO block VALUES (?,?)", (self.block_id, zlib.compress(b"".join(parts), 1)))
+        self.block_id += 1
+
+    def on_start(self, el) -> None:
+        stack = self.stack
+        parent = None
+        if stack:
+            top = stack[-1]
+            top[4] += 1
+            parent = top[0]
+        else:
+            self.namespaces = {(k or ""): v for k, v in el.nsmap.items()}
+        stack.append([self.next_id, parent, el.sourceline, el.get(XSI_TYPE), 0])
+        self.next_id += 1
+
+    def on_end(self, el) -> None:
+        nid, parent, line, xtype, nchildren = self.stack.pop()
+        # what is left under the node is its own metadata (its child nodes are written and gone): kept as the
+        # XML it was, without the namespace declarations (put back when it is read)
+        tag = el.tag
+        sid = el.findtext("{*}systemID")
+        self.rows.append((nid, parent, tag[tag.rfind("}") + 1:], xtype, line, sid, nchildren,
+                          _NSDECL.sub(b"", b"".join(etree.tostring(c, with_tail=False) for c in el))))
+        el.clear(keep_tail=False)
+        p = el.getparent()
+        if p is not None:
+            p.remove(el)
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.queue.put(self.rows)
+            self.count += len(self.rows)
+            self.rows = []
+
+    def finish(self) -> None:
+        self.flush()
+        self.queue.put(None)
+        self.writer.join()
+        if self.failure:
+            raise self.failure[0]
+
+
+#: a node's start or end tag (group 1: "/" for an end, 2: name, 3: attributes), or what may hide one (no groups)
+_TOKEN = re.compile(rb"<(/?)(" + "|".join(NODE_KINDS).encode() + rb")(?=[\s/>])([^>]*)>"
+                    rb"|<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.S)
+#: the same without the alternatives: for a chunk with no comment, CDATA or processing instruction (twice as fast)
+_FAST = re.compile(rb"<(/?)(arkiv(?:del)?|klass(?:e|ifikasjonssystem)|mappe|registrering|"
+                   rb"dokument(?:beskrivelse|objekt))(?=[\s/>])([^>]*)>")
+_ROOT = re.compile(rb"<arkiv[\s>]")
+_XTYPE = re.compile(rb"[\w.-]+:type\s*=\s*[\"']([^\"']*)[\"']")
+_XMLNS = re.compile(rb"xmlns(?::([\w.-]+))?\s*=\s*[\"']([^\"']*)[\"']")
+_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']*)[\"']")
+CHUNK = 4 << 20
+BLOCK = 64 << 10
+
+
+class _Scanner:
+    """The fast pass (UTF-8, as Noark 5 requires): the node tags found in the bytes with one regular expression
+    (comments, CDATA and processing instructions skipped), the bytes between them kept as each node's own
+    metadata, lines counted on the way.  Element content cannot hold a ``<``, and attribute values cannot
+    either, so a tag is always found whole; what the pass does not check (well-formedness of the metadata)
+    the validator does; the metadata is parsed when a page shows it."""
+
+    def __init__(self, b: _Builder) -> None:
+        self.b = b
+        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren, parts]
+        self.started = False
+        self.line = 1
+        self.error: tuple[str, int] | None = None
+
+    def feed(self, buf: bytes, final: bool) -> int:
+        """Scan ``buf``; returns where the unscanned rest begins (carried over to the next chunk)."""
+        cut = len(buf)
+        if not final:
+            cut = buf.rfind(b"<")
+            if cut < 0:
+                cut = len(buf)
+            for opening, closing in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>")):
+                o = buf.rfind(opening, 0, cut)
+                if o >= 0 and buf.find(closing, o + len(opening)) < 0:
+                    cut = min(cut, o)
+        b, stack = self.b, self.stack
+        rows = b.rows
+        last = 0
+        lpos = 0
+        line = self.line
+        count = buf.count
+        hidden = b"<!--" in buf or b"<![CDATA[" in buf or buf.find(b"<?", 0 if self.started else 6) >= 0
+        next_id = b.next_id
+        for m in (_TOKEN if hidden else _FAST).finditer(buf, 0, cut):
+            slash, name, attrs = m.groups()
+            if name is None:
+                continue
+            start, end = m.span()
+            line += count(b"\n", lpos, start)
+            lpos = start
+            if stack:
+                stack[-1][5].append(buf[last:start])
+            last = end
+            if slash:
+                if not stack or stack[-1][6] != name:
+                    b.next_id = next_id
+                    self.error = (str(tr("the XML is not well-formed: </{name}> does not close the open element",
+                                         name=name.decode())), line)
+                    return cut
+                nid, parent, nline, xtype, nchildren, parts, _ = stack.pop()
+                rows.append((nid, parent, name.decode(), xtype, nline, None, nchildren, b"".join(parts)))
+                continue
+            if not self.started:
+                self.started = True
+                b.namespaces = {(k or b"").decode(): v.decode("utf-8", "replace") for k, v in _XMLNS.findall(attrs)}
+            x = _XTYPE.search(attrs) if attrs else None
+            parent = None
+            if stack:
+                top = stack[-1]
+                top[4] += 1
+                parent = top[0]
+            stack.append([next_id, parent, line, x.group(1).decode() if x else None, 0, [], name])
+            next_id += 1
+            if attrs.endswith(b"/"):
+                self._end(rows)
+        b.next_id = next_id
+        if stack:
+            stack[-1][5].append(buf[last:cut])
+        self.line = line + count(b"\n", lpos, cut)
+        if len(rows) >= BATCH:
+            b.flush()
+        return cut
+
+    def _end(self, rows: list) -> None:
+        nid, parent, line, xtype, nchildren, parts, name = self.stack.pop()
+        rows.append((nid, parent, name.decode(), xtype, line, None, nchildren, b"".join(parts)))
+
+
+def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
+    head = stream.read(CHUNK)
+    m = _ENCODING.match(head)
+    if (m and m.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8")) or \
+            (head.strip() and not _ROOT.search(head)):  # not UTF-8, or the root has a prefix: lxml's pass
+        return _parse_lxml(_Prefixed(head, stream), db, total, progress, stop)
+    b = _Builder(db)
+    sc = _Scanner(b)
+    done = len(head)
+    buf = head
+    try:
+        while True:
+            chunk = stream.read(CHUNK)
+            if chunk:
+                buf += chunk
+                done += len(chunk)
+            rest = sc.feed(buf, not chunk)
+            if sc.error:
+                raise IndexError_(*sc.error)
+            if not chunk:
+                break
+            buf = buf[rest:]
+            if progress is not None:
+                progress("index", done, total)
+            if stop is not None and stop():
+                raise Cancelled()
+    except OSError as exc:
+        raise IndexError_(tr("read error: {error}", error=str(exc))) from None
+    finally:
+        b.finish()
+    if sc.stack or not sc.started:
+        raise IndexError_(tr("the XML is not well-formed: parsing stopped before the root element was closed")
+                          if done else tr("the file is empty"), sc.line)
+    if progress is not None:
+        progress("index", done, total)
+    db.execute("INSERT INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
+    return b.count
+
+
+class _Prefixed:
+    """``head`` then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream) -> None:
+        self.head, self.stream = head, stream
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head[:n] if n >= 0 else self.head, self.head[n:] if n >= 0 else b""
+            return out
+        return self.stream.read(n)
+
+
+def _parse_lxml(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
+    """The pass through lxml (:class:`ContainerPuller`): for a file that is not UTF-8."""
+    b = _Builder(db)
+    puller = ContainerPuller(NODE_KINDS, b.on_start, b.on_end)
+
+    def prog(done: int) -> None:
+        if progress is not None:
+            progress("index", done, total)
+
+    def run():
+        if puller.feed_from(stream, progress=prog, stop=stop):
+            puller.close()
+        return puller.res
+
+    try:
+        res = in_own_thread(run, "noarkpack-index")
+    finally:
+        b.finish()
+    if stop is not None and stop():
+        raise Cancelled()
+    if not res.read_ok:
+        raise IndexError_(res.fatal, res.fatal_line)
+    db.execute("INSERT INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
+    return b.count
+
+
+def _walk_tar(source: Source, db: sqlite3.Connection, progress: Progress | None, stop) -> tuple[int, str]:
+    """The tar's members (offsets) and its content/arkivstruktur.xml parsed on the way; (nodes, root folder)."""
+    found = None
+    root = None
+    members: list[tuple[str, int, int]] = []
+    try:
+        with open(source.tar, "rb") as raw, tarfile.open(fileobj=raw, mode="r:", encoding="utf-8",
+                                                         errors="surrogateescape") as tar:
+            while True:
+                ti = tar.next()
+                if ti is None:
+                    break
+                tar.members.clear()
+                name = str(PurePosixPath(ti.name.lstrip("/")))
+                top, _, rel = name.partition("/")
+                if root is None:
+                    root = top
+                if top != root or not rel or not ti.isreg() or ti.sparse is not None:
+                    continue
+                members.append((rel, ti.offset_data, ti.size))
+                if len(members) >= BATCH:
+                    db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
+                    members = []
+                if rel == "content/arkivstruktur.xml" and found is None:
+                    found = _parse(tar.extractfile(ti), db, ti.size, progress, stop)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise IndexError_(tr("the tar cannot be read: {error}", error=str(exc))) from None
+    db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
+    if found is None:
+        raise IndexError_(tr("the tar holds no content/arkivstruktur.xml"))
+    return found, root or ""
+
+
+def build(source: Source, db_path: Path, *, progress: Progress | None = None,
+          stop: Callable[[], bool] | None = None) -> None:
+    """Build the index of ``source`` into ``db_path`` (atomically: a temporary file renamed at the end)."""
+    import time
+
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f"{db_path.name}.part-{os.getpid()}-{threading.get_ident()}")
+    tmp.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    db = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA page_size=8192")
+        db.executescript(_DDL)
+        db.execute("BEGIN")
+        root = ""
+        if source.tar is not None:
+            count, root = _walk_tar(source, db, progress, stop)
+        else:
+            xml = source.base / "arkivstruktur.xml"
+            try:
+                with open(xml, "rb") as f:
+                    count = _parse(f, db, xml.stat().st_size, progress, stop)
+            except OSError as exc:
+                raise IndexError_(tr("read error: {error}", error=str(exc))) from None
+        for stmt in filter(str.strip, _INDEXES.split(";")):
+            db.execute(stmt)
+        info = {"version": SCHEMA_VERSION, "nodes": count, "tar_root": root, "seconds": round(time.monotonic() - t0, 3),
+                "source_size": source.stamp_file.stat().st_size}
+        db.executemany("INSERT INTO info VALUES (?,?)", [(k, json.dumps(v)) for k, v in info.items()])
+        db.execute("COMMIT")
+        db.close()
+        os.replace(tmp, db_path)
+    except BaseException:
+        db.close()
+        tmp.unlink(missing_ok=True)
+        raise
