@@ -134,10 +134,11 @@ class _Builder:
 
 #: a node's start or end tag (group 1: "/" for an end, 2: name, 3: attributes), or what may hide one (no groups)
 _TOKEN = re.compile(rb"<(/?)(" + "|".join(NODE_KINDS).encode() + rb")(?=[\s/>])([^>]*)>"
-                    rb"|<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.S)
-#: the same without the alternatives: for a chunk with no comment, CDATA or processing instruction (twice as fast)
+                    rb"|(<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>)", re.S)
+#: the same without the alternatives (group 4 always empty): for a chunk with no comment, CDATA or processing
+#: instruction (twice as fast)
 _FAST = re.compile(rb"<(/?)(arkiv(?:del)?|klass(?:e|ifikasjonssystem)|mappe|registrering|"
-                   rb"dokument(?:beskrivelse|objekt))(?=[\s/>])([^>]*)>")
+                   rb"dokument(?:beskrivelse|objekt))(?=[\s/>])([^>]*)>()")
 _ROOT = re.compile(rb"<arkiv[\s>]")
 _XTYPE = re.compile(rb"[\w.-]+:type\s*=\s*[\"']([^\"']*)[\"']")
 _XMLNS = re.compile(rb"xmlns(?::([\w.-]+))?\s*=\s*[\"']([^\"']*)[\"']")
@@ -173,23 +174,21 @@ class _Scanner:
                     cut = min(cut, o)
         b, stack = self.b, self.stack
         rows = b.rows
-        last = 0
-        lpos = 0
         line = self.line
-        count = buf.count
         hidden = b"<!--" in buf or b"<![CDATA[" in buf or buf.find(b"<?", 0 if self.started else 6) >= 0
         next_id = b.next_id
-        for m in (_TOKEN if hidden else _FAST).finditer(buf, 0, cut):
-            slash, name, attrs = m.groups()
-            if name is None:
-                continue
-            start, end = m.span()
-            line += count(b"\n", lpos, start)
-            lpos = start
-            if stack:
-                stack[-1][5].append(buf[last:start])
-            last = end
-            if slash:
+        # split: the text before the first tag, then per tag its groups and the text after it
+        it = iter((_TOKEN if hidden else _FAST).split(buf if cut == len(buf) else buf[:cut]))
+        text = next(it)
+        if stack:
+            stack[-1][5].append(text)
+        line += text.count(b"\n")
+        for slash, name, attrs, other, text in zip(it, it, it, it, it):
+            if name is None:  # a comment, CDATA or processing instruction: kept as it is
+                if stack:
+                    stack[-1][5].append(other)
+                line += other.count(b"\n")
+            elif slash:
                 if not stack or stack[-1][6] != name:
                     b.next_id = next_id
                     self.error = (str(tr("the XML is not well-formed: </{name}> does not close the open element",
@@ -197,24 +196,28 @@ class _Scanner:
                     return cut
                 nid, parent, nline, xtype, nchildren, parts, _ = stack.pop()
                 rows.append((nid, parent, name.decode(), xtype, nline, None, nchildren, b"".join(parts)))
-                continue
-            if not self.started:
-                self.started = True
-                b.namespaces = {(k or b"").decode(): v.decode("utf-8", "replace") for k, v in _XMLNS.findall(attrs)}
-            x = _XTYPE.search(attrs) if attrs else None
-            parent = None
+            else:
+                if not self.started:
+                    self.started = True
+                    b.namespaces = {(k or b"").decode(): v.decode("utf-8", "replace")
+                                    for k, v in _XMLNS.findall(attrs)}
+                x = _XTYPE.search(attrs) if attrs else None
+                parent = None
+                if stack:
+                    top = stack[-1]
+                    top[4] += 1
+                    parent = top[0]
+                stack.append([next_id, parent, line, x.group(1).decode() if x else None, 0, [], name])
+                next_id += 1
+                if attrs:
+                    line += attrs.count(b"\n")
+                    if attrs.endswith(b"/"):
+                        self._end(rows)
             if stack:
-                top = stack[-1]
-                top[4] += 1
-                parent = top[0]
-            stack.append([next_id, parent, line, x.group(1).decode() if x else None, 0, [], name])
-            next_id += 1
-            if attrs.endswith(b"/"):
-                self._end(rows)
+                stack[-1][5].append(text)
+            line += text.count(b"\n")
         b.next_id = next_id
-        if stack:
-            stack[-1][5].append(buf[last:cut])
-        self.line = line + count(b"\n", lpos, cut)
+        self.line = line
         if len(rows) >= BATCH:
             b.flush()
         return cut
