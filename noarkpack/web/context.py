@@ -99,6 +99,7 @@ class WebContext:
         self._reveal_sessions: set[str] = set()
         self.templates = None  # set by app.create_app (a jinja2 Environment)
         self.runs = None  # the RunManager (runs.py), set by app.create_app
+        self.closing = False  # the server is shutting down: event streams end (web.make_server)
         self.modules: set[str] = set()  # the modules whose routes are mounted (app.MODULES)
         self.scan()
 

@@ -328,7 +328,7 @@ def routes(ctx) -> list:
                 if not run.active:
                     yield "event: end\ndata: {}\n\n"
                     return
-                if await request.is_disconnected():
+                if ctx.closing or await request.is_disconnected():
                     return
                 await asyncio.sleep(0.2)
 
