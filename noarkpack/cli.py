@@ -482,7 +482,7 @@ def serve(
         if not p.exists():
             raise NoarkpackError(tr("{path} does not exist", path=str(p)), hint=tr("check the path"))
     if not 0 <= port <= 65535:
-        raise NoarkpackError(tr("--port takes a number from 1 to 65535"))
+        raise NoarkpackError(tr("--port takes a number from 0 (a free one) to 65535"))
     from .web import serve as run_server
 
     def ready(url: str) -> None:

@@ -95,6 +95,7 @@ def test_analyse_progress_result_and_log_survive_a_reload(root, tmp_path):
     page = c.get(f"/runs/{rid}").text
     assert "Analysis of Fjordvik omsorg" in page and 'data-active="false"' in page
     assert "analysis.json" in page
+    assert f"<code>noarkpack analyse {root / 'omsorg'}</code>" in page  # the same in a terminal
     report = c.get(f"/runs/{rid}/file/analysis.json")
     assert report.status_code == 200 and json.loads(report.text)["identifiers_shown"] is False
     html = c.get(f"/runs/{rid}/file/analysis.html")
@@ -206,3 +207,45 @@ def test_a_run_cut_off_by_a_stopped_server_is_interrupted(root, tmp_path):
     snap = c.get("/runs/20260101-000000-abcdef/status").json()
     assert snap["state"] == "interrupted" and not snap["active"]
     assert c.get("/runs/20260101-000000-abcdef").status_code == 200
+
+
+def test_server_stops_with_an_event_stream_open(big, tmp_path, caplog):
+    """Ctrl-C while a tab follows a run: the stream ends, the server stops at once and logs no error."""
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from noarkpack.web import make_server
+
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copytree(big, root / "big")
+    server, sock, url = make_server([root], state_dir=tmp_path / "state")
+    token = url.split("token=")[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        base = url.split("/?")[0]
+        tid = target(server.config.app, "big").id
+        body = urllib.parse.urlencode({"out": str(root / "out")}).encode()
+        req = urllib.request.Request(f"{base}/t/{tid}/run/extract", data=body, headers={"X-Noarkpack-Token": token})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            rid = r.url.rsplit("/", 1)[1]
+        stream = urllib.request.urlopen(urllib.request.Request(f"{base}/runs/{rid}/events",
+                                                               headers={"X-Noarkpack-Token": token}), timeout=10)
+        assert stream.readline().startswith(b"retry:")
+        started = time.monotonic()
+        server.should_exit = True
+        thread.join(10)
+        assert not thread.is_alive() and time.monotonic() - started < 1.5
+        stream.close()
+    finally:
+        server.should_exit = True
+        sock.close()
+        run = server.config.app.state.ctx.runs.get(rid)
+        run.cancel_requested = True
+        while run.active:
+            time.sleep(0.05)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

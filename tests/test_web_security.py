@@ -178,6 +178,9 @@ def test_pages_in_both_languages(app, client, lang):
     bare = TestClient(app, cookies={"np_lang": lang})
     r = bare.get("/", headers={"X-Noarkpack-Token": TOKEN})
     assert f'<html lang="{lang}">' in r.text
+    refused = TestClient(app, cookies={"np_lang": lang}).get("/")  # the refusal too
+    assert refused.status_code == 403
+    assert refused.text == tr_in(lang, "Forbidden: open the address noarkpack serve printed (with its token).")
 
 
 def _other_addresses() -> list[str]:

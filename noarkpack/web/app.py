@@ -4,7 +4,6 @@ the target page and the settings (language, the reveal switch)."""
 from __future__ import annotations
 
 import importlib
-import inspect
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -15,7 +14,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..locale import LANGUAGES, N_, current, tr
-from .context import WebContext
+from .context import WebContext, bind  # noqa: F401 - bind: also app.bind for the other modules
+from .runs import RunManager, target_page
 from .security import LANG_COOKIE, SESSION_COOKIE, Guard, read_form
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -41,30 +41,11 @@ def templates_environment(ctx: WebContext):
     return env
 
 
-def bind(endpoint, ctx: WebContext):
-    """``endpoint(ctx, request)`` as a Starlette endpoint ``(request)``; sync ones run in the thread pool (the
-    request's language reaches them: the pool copies the context)."""
-    if inspect.iscoroutinefunction(endpoint):
-        async def run_async(request: Request):
-            return await endpoint(ctx, request)
-
-        run_async.__name__ = endpoint.__name__
-        return run_async
-
-    def run(request: Request):
-        return endpoint(ctx, request)
-
-    run.__name__ = endpoint.__name__
-    return run
-
-
 def create_app(roots: list[Path], *, token: str, state_dir: Path, reveal_allowed: bool = True,
                allowed_hosts: tuple[str, ...] | None = None) -> Starlette:
     """The ASGI app of ``noarkpack serve`` over ``roots``; ``state_dir`` keeps runs, findings and index caches."""
     ctx = WebContext(roots, token=token, state_dir=state_dir, reveal_allowed=reveal_allowed)
     ctx.templates = templates_environment(ctx)
-    from .runs import RunManager
-
     ctx.runs = RunManager(ctx)
     routes = [
         Route("/", bind(home, ctx), name="home"),
@@ -92,8 +73,10 @@ def create_app(roots: list[Path], *, token: str, state_dir: Path, reveal_allowed
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     ctx: WebContext = request.app.state.ctx
-    messages = {404: N_("Not found."), 403: N_("Forbidden."), 405: N_("This address does not take that method."),
-                409: N_("Refused: another run is writing the same output.")}
+    messages = {400: N_("The request is not valid."), 403: N_("Forbidden."), 404: N_("Not found."),
+                405: N_("This address does not take that method."),
+                409: N_("Refused: another run is writing the same output."), 413: N_("The request is too large."),
+                415: N_("The form was not sent as this page sends it.")}
     text = exc.detail if exc.detail and exc.status_code not in messages else tr(messages.get(exc.status_code,
                                                                                            N_("Error.")))
     if ctx.templates is None:
@@ -105,15 +88,6 @@ def home(ctx: WebContext, request: Request):
     ctx.scan()
     targets = sorted(ctx.targets.values(), key=lambda t: (str(t.path.parent), t.label))
     return ctx.render(request, "home.html.j2", targets=targets, roots=ctx.roots)
-
-
-def target_page(ctx: WebContext, request: Request, *, error: str | None = None, status_code: int = 200):
-    t = ctx.target(request.path_params["tid"])
-    from .runs import stage_forms
-
-    return ctx.render(request, "target.html.j2", status_code=status_code, target=t, forms=stage_forms(ctx, t),
-                      runs=ctx.runs.list(target=t.id), error=error, has_findings="findings" in ctx.modules,
-                      has_browse="browse" in ctx.modules)
 
 
 async def settings(ctx: WebContext, request: Request):

@@ -8,6 +8,7 @@ SHA-256 of its resolved path: stable between runs of the server, and it says not
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import threading
 from dataclasses import dataclass
@@ -19,8 +20,6 @@ from starlette.exceptions import HTTPException
 if TYPE_CHECKING:  # pragma: no cover
     from starlette.requests import Request
     from starlette.responses import HTMLResponse
-
-    from .runs import RunManager
 
 KINDS = ("project", "extract", "sip", "bag", "nha-deposit")
 
@@ -65,6 +64,23 @@ def classify(path: str | os.PathLike) -> str | None:
     return None
 
 
+def bind(endpoint, ctx: WebContext):
+    """``endpoint(ctx, request)`` as a Starlette endpoint ``(request)``; sync ones run in the thread pool (the
+    request's language reaches them: the pool copies the context)."""
+    if inspect.iscoroutinefunction(endpoint):
+        async def run_async(request: "Request"):
+            return await endpoint(ctx, request)
+
+        run_async.__name__ = endpoint.__name__
+        return run_async
+
+    def run(request: "Request"):
+        return endpoint(ctx, request)
+
+    run.__name__ = endpoint.__name__
+    return run
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
@@ -82,7 +98,8 @@ class WebContext:
         self._lock = threading.Lock()
         self._reveal_sessions: set[str] = set()
         self.templates = None  # set by app.create_app (a jinja2 Environment)
-        self.runs: RunManager | None = None  # set by app.create_app
+        self.runs = None  # the RunManager (runs.py), set by app.create_app
+        self.closing = False  # the server is shutting down: event streams end (web.make_server)
         self.modules: set[str] = set()  # the modules whose routes are mounted (app.MODULES)
         self.scan()
 

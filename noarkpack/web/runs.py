@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..locale import N_, current, language, tr
-from .stages import STAGES_BY_KIND, Cancelled, conflicts, plan, run_stage, stage_forms, stage_label
+from .stages import STAGES_BY_KIND, Cancelled, command_line, conflicts, plan, run_stage, stage_forms, stage_label
 
 __all__ = ["RunManager", "Run", "Busy", "Cancelled", "STAGES_BY_KIND", "stage_forms", "routes"]
 
@@ -71,6 +71,9 @@ class Run:
 
     def stage_label(self) -> str:
         return stage_label(self.stage)
+
+    def command_line(self) -> str:
+        return command_line(self.stage, self.target_path, self.options)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -244,6 +247,14 @@ def snapshot(run: Run, since: int = 0) -> dict:
             "log_from": since, "exit_code": run.exit_code}
 
 
+def target_page(ctx, request, *, error: str | None = None, status_code: int = 200):
+    """``/t/{tid}``: what the target is, a form per stage it can run (the CLI's options), its runs."""
+    t = ctx.target(request.path_params["tid"])
+    return ctx.render(request, "target.html.j2", status_code=status_code, target=t, forms=stage_forms(ctx, t),
+                      runs=ctx.runs.list(target=t.id), error=error, has_findings="findings" in ctx.modules,
+                      has_browse="browse" in ctx.modules)
+
+
 def _outputs(ctx, run: Run) -> list:
     """The run's outputs, each with its target (None when it is none)."""
     from .context import target_id
@@ -261,7 +272,7 @@ def routes(ctx) -> list:
     from starlette.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
     from starlette.routing import Route
 
-    from .app import bind
+    from .context import bind
     from .security import read_form_multi
 
     def the_run(request) -> Run:
@@ -277,8 +288,6 @@ def routes(ctx) -> list:
         try:
             run = ctx.runs.start(target, stage, fields, reveal=ctx.reveal(request))
         except ValueError as e:
-            from .app import target_page
-
             return target_page(ctx, request, error=str(e), status_code=400)
         except Busy as e:
             other = ctx.runs.get(e.other)
@@ -319,7 +328,7 @@ def routes(ctx) -> list:
                 if not run.active:
                     yield "event: end\ndata: {}\n\n"
                     return
-                if await request.is_disconnected():
+                if ctx.closing or await request.is_disconnected():
                     return
                 await asyncio.sleep(0.2)
 

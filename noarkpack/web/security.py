@@ -18,7 +18,7 @@ import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ..locale import LANGUAGES, language
+from ..locale import LANGUAGES, language, tr
 
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'self'; frame-src 'self'; frame-ancestors 'none'; "
        "base-uri 'none'; form-action 'self'")
@@ -84,22 +84,30 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        cookies = _cookies(headers)
+        lang = cookies.get(LANG_COOKIE)
+        if lang in LANGUAGES:
+            with language(lang):
+                await self._guard(scope, receive, send, headers, cookies)
+        else:
+            await self._guard(scope, receive, send, headers, cookies)
+
+    async def _guard(self, scope, receive, send, headers: dict, cookies: dict) -> None:
         host = headers.get(b"host", b"").decode("latin-1")
         hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         if hostname.lower() not in self.allowed_hosts:
-            await _plain(send, 403, "forbidden host")
+            await _plain(send, 403, tr("Forbidden: this server answers to 127.0.0.1 only."))
             return
-        cookies = _cookies(headers)
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         by_header = _same(headers.get(b"x-noarkpack-token", b"").decode("latin-1"), self.token)
         by_cookie = _same(cookies.get(TOKEN_COOKIE, ""), self.token)
         by_query = "token" in query and _same(query["token"], self.token)
         if not (by_header or by_cookie or by_query):
-            await _plain(send, 403, "forbidden: open the address noarkpack serve printed (with its token)")
+            await _plain(send, 403, tr("Forbidden: open the address noarkpack serve printed (with its token)."))
             return
         method = scope["method"]
         if method not in SAFE_METHODS and not by_header and not self._same_origin(headers, host, scope):
-            await _plain(send, 403, "forbidden: a request from another origin")
+            await _plain(send, 403, tr("Forbidden: a request from another site."))
             return
         extra = []
         if not by_cookie:
@@ -108,8 +116,10 @@ class Guard:
         if not sid or len(sid) > 64:
             sid = secrets.token_urlsafe(18)
             extra.append(_cookie_header(SESSION_COOKIE, sid))
+            cookies = {**cookies, SESSION_COOKIE: sid}
+            merged = "; ".join(f"{k}={v}" for k, v in cookies.items()).encode("latin-1", "replace")
             scope = dict(scope)
-            scope["headers"] = [*scope["headers"], (b"cookie", f"{SESSION_COOKIE}={sid}".encode())]
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"cookie"] + [(b"cookie", merged)]
         if by_query and method in SAFE_METHODS:  # drop the token from the address
             rest = urlencode([(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                                                           keep_blank_values=True) if k != "token"])
@@ -117,7 +127,6 @@ class Guard:
             await _plain(send, 303, "", [(b"location", location.encode("utf-8")), *extra,
                                          (b"cache-control", b"no-store")])
             return
-        lang = cookies.get(LANG_COOKIE)
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -128,11 +137,7 @@ class Guard:
                                       *extra]
             await send(message)
 
-        if lang in LANGUAGES:
-            with language(lang):
-                await self.app(scope, receive, send_with_headers)
-        else:
-            await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_with_headers)
 
     @staticmethod
     def _same_origin(headers: dict[bytes, bytes], host: str, scope) -> bool:

@@ -132,6 +132,23 @@ def stage_forms(ctx, target) -> list[dict]:
     return forms
 
 
+def command_line(stage: str, path: str, options: dict) -> str:
+    """The CLI command that does what the run did (to repeat it in a terminal or a script)."""
+    import shlex
+
+    words = ["noarkpack", stage, path]
+    for o in OPTIONS.get(stage, []):
+        value = options.get(o.name)
+        if o.kind == "bool":
+            words += [o.flag] if value else []
+        elif o.kind == "tests":
+            for t in value or []:
+                words += [o.flag, t]
+        elif value not in (None, "") and value != o.default:
+            words += [o.flag, str(value)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
 def _path(ctx, target, value: str, *, must_exist: bool) -> Path:
     p = Path(value).expanduser()
     if not p.is_absolute():
