@@ -265,6 +265,8 @@ def test_find_by_system_id_and_line_and_unknown_nodes(served, extract):
     r = c.get(f"/t/{tid}/browse/find?sid={sid}", follow_redirects=False)
     assert r.status_code == 303 and "/browse/" in r.headers["location"]
     assert "<h1>mappe" in c.get(r.headers["location"]).text
+    r2 = c.get(f"/t/{tid}/browse?systemID={sid}", follow_redirects=False)  # the findings pages' link
+    assert r2.status_code == 303 and r2.headers["location"] == r.headers["location"]
     line = xml[: xml.index("<dokumentobjekt>")].count("\n") + 3
     r = c.get(f"/t/{tid}/browse/find?line={line}", follow_redirects=False)
     assert r.status_code == 303 and "/doc/" in r.headers["location"]

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from ..locale import N_, tr
 from ..sources.keys import holds_person_number
-from .context import Target, WebContext
+from .context import Target, WebContext, bind
 from .index import Build, ExtractIndex, IndexError_, IndexManager, Node
 
 PAGE = 100
@@ -124,10 +124,14 @@ def metadata_rows(node: Node, reveal: bool) -> list[dict]:
 # --------------------------------------------------------------------------- pages
 
 def browse_home(ctx: WebContext, request: Request):
+    """The top of the tree; with ``?systemID=`` (or ``sid``) or ``?line=`` the node they name (a finding's link)."""
     t = _target(ctx, request)
     ix = _index(ctx, t)
     if isinstance(ix, Build):
         return _progress_page(ctx, request, t, ix)
+    q = request.query_params
+    if q.get("systemID") or q.get("sid") or q.get("line"):
+        return _found(t, ix, q.get("systemID") or q.get("sid"), q.get("line"))
     reveal = ctx.reveal(request)
     roots = [{"node": view_node(r, reveal), "children": [view_node(c, reveal) for c in ix.children(r.id, 0, PAGE)]}
              for r in ix.roots()]
@@ -203,8 +207,11 @@ def browse_find(ctx: WebContext, request: Request):
         t, ix = _ready(ctx, request)
     except _NotReady as e:
         return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
-    sid = request.query_params.get("sid")
-    line = request.query_params.get("line")
+    q = request.query_params
+    return _found(t, ix, q.get("systemID") or q.get("sid"), q.get("line"))
+
+
+def _found(t: Target, ix: ExtractIndex, sid: str | None, line: str | None):
     node = ix.by_system_id(sid) if sid else ix.at_line(_int(line)) if line else None
     if node is None:
         raise HTTPException(404)
@@ -394,8 +401,6 @@ def _ascii(name: str) -> str:
 
 
 def routes(ctx: WebContext) -> list:
-    from .app import bind
-
     return [
         Route("/t/{tid}/browse", bind(browse_home, ctx), name="browse"),
         Route("/t/{tid}/browse/status", bind(browse_status, ctx), name="browse_status"),

@@ -18,7 +18,6 @@ renamed when complete (a build cut short leaves nothing that could be taken for 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -32,90 +31,20 @@ from lxml import etree
 
 from ..locale import tr
 from ..progress import Progress
-
-#: the elements that are nodes of the tree (local names), outermost first
-NODE_KINDS = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering",
-              "dokumentbeskrivelse", "dokumentobjekt")
-SCHEMA_VERSION = 2
-XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-BATCH = 5000
-
-_DDL = """
-CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE node (id INTEGER PRIMARY KEY, parent INTEGER, kind TEXT NOT NULL, xtype TEXT, line INTEGER,
-                   sid INTEGER, nchildren INTEGER NOT NULL, block INTEGER NOT NULL, start INTEGER NOT NULL,
-                   stop INTEGER NOT NULL);
-CREATE TABLE block (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE member (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
-"""
-_INDEXES = """
-CREATE INDEX node_parent ON node(parent, id);
-CREATE INDEX node_sid ON node(sid);
-CREATE INDEX node_line ON node(line);
-"""
-
-
-class IndexError_(Exception):
-    """The index cannot be built (message translated, nothing identifying)."""
-
-    def __init__(self, message, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-class Cancelled(Exception):
-    pass
-
-
-def sid_key(system_id: str | None) -> int | None:
-    """A systemID as a signed 63-bit integer (its first 15 hex digits, or a hash of it)."""
-    if not system_id:
-        return None
-    s = system_id.strip().replace("-", "").lower()
-    try:
-        return int(s[:15], 16) if len(s) >= 15 else int(hashlib.sha1(s.encode()).hexdigest()[:15], 16)
-    except ValueError:
-        return int(hashlib.sha1(s.encode("utf-8", "surrogateescape")).hexdigest()[:15], 16)
-
-
-# --------------------------------------------------------------------------- the source
-
-@dataclass
-class Source:
-    """Where arkivstruktur.xml is: ``xml`` in the folder ``base``, or the member ``content/arkivstruktur.xml`` of the
-    tar ``tar``."""
-
-    path: Path  #: what the person opened (folder or tar)
-    base: Path | None = None  #: the extract folder (folder sources)
-    tar: Path | None = None
-
-    @property
-    def stamp_file(self) -> Path:
-        return self.tar if self.tar is not None else self.base / "arkivstruktur.xml"
-
-
-def locate(path: Path) -> Source:
-    """The source of ``path``: a folder holding an extract, or a tar; IndexError_ when neither."""
-    path = Path(path)
-    if path.is_file() and path.suffix.lower() == ".tar":
-        return Source(path, tar=path)
-    if path.is_dir():
-        from ..validation.source import find_extract_dir
-
-        base = find_extract_dir(path)
-        if base is not None and (base / "arkivstruktur.xml").is_file():
-            return Source(path, base=base)
-    raise IndexError_(tr("no arkivstruktur.xml found here"))
-
-
-def index_key(source: Source) -> str:
-    st = source.stamp_file.stat()
-    raw = f"{source.stamp_file.resolve()}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{SCHEMA_VERSION}"
-    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:20]
-
+from .indexbuild import (  # noqa: F401 - the names of the index live with the pass that writes it
+    NODE_KINDS,
+    SCHEMA_VERSION,
+    Cancelled,
+    IndexError_,
+    Source,
+    build,
+    index_key,
+    locate,
+    sid_key,
+)
 
 # --------------------------------------------------------------------------- reading
+
 
 def _flatten(el, prefix: str, out: list) -> None:
     for c in el:
@@ -132,8 +61,6 @@ def _flatten(el, prefix: str, out: list) -> None:
 def build_index(source: Source, db_path: Path, *, progress: Progress | None = None,
                 stop: Callable[[], bool] | None = None) -> "ExtractIndex":
     """Build the index of ``source`` into ``db_path`` (see :mod:`.indexbuild`); the built index."""
-    from .indexbuild import build
-
     build(source, db_path, progress=progress, stop=stop)
     return ExtractIndex(db_path, source)
 
