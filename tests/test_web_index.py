@@ -115,6 +115,10 @@ def test_index_key_follows_the_file_and_a_broken_file_leaves_no_index(extract, t
     with pytest.raises(IndexError_) as e:
         build_index(locate(copy), tmp_path / "broken.sqlite")
     assert e.value.line and not (tmp_path / "broken.sqlite").exists() and not list(tmp_path.glob("*.part-*"))
+    stale = tmp_path / "ok.sqlite.part-999999999-1"  # left by a server stopped mid-build
+    stale.write_bytes(b"x")
+    build_index(locate(extract), tmp_path / "ok.sqlite")
+    assert not stale.exists()
     with pytest.raises(IndexError_):
         locate(tmp_path / "nothing")
 
@@ -343,3 +347,25 @@ def test_a_misnested_node_is_refused_with_its_line(tmp_path):
     with pytest.raises(IndexError_) as e:
         build_index(locate(folder), tmp_path / "ix.sqlite")
     assert e.value.line == 5
+
+
+def test_a_pdf_is_framed_by_the_document_page_without_a_sandbox(served):
+    c, app, root = served
+    folder = root / "uttrekk"
+    xml = folder / "arkivstruktur.xml"
+    text = xml.read_text(encoding="utf-8")
+    ref = re.findall(r"<referanseDokumentfil>([^<]+)</referanseDokumentfil>", text)[0]
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    (folder / ref).unlink()
+    (folder / (ref[:-4] + ".pdf")).write_bytes(pdf)
+    xml.write_text(text.replace(ref, ref[:-4] + ".pdf"), encoding="utf-8")
+    tid = _tid(app, "uttrekk")
+    _ready(c, tid)
+    line = text[: text.index(ref)].count("\n") + 1
+    doc = c.get(f"/t/{tid}/browse/find?line={line}", follow_redirects=False).headers["location"]
+    page = c.get(doc).text
+    assert '<object data="' in page and 'type="application/pdf"' in page and "check-mismatch" in page
+    f = c.get(doc + "/file")
+    assert f.headers["content-type"] == "application/pdf" and f.content == pdf
+    csp = f.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in csp and "sandbox" not in csp

@@ -423,6 +423,18 @@ def _walk_tar(source: Source, db: sqlite3.Connection, progress: Progress | None,
     return found, root or ""
 
 
+def _clean_stale(db_path: Path) -> None:
+    """Remove what builds of ``db_path`` by processes no longer running left behind (a server stopped mid-build)."""
+    for part in db_path.parent.glob(f"{db_path.name}.part-*"):
+        try:
+            pid = int(part.name.rsplit(".part-", 1)[1].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            part.unlink(missing_ok=True)
+        except (ValueError, OSError):
+            continue
+
+
 def build(source: Source, db_path: Path, *, progress: Progress | None = None,
           stop: Callable[[], bool] | None = None) -> None:
     """Build the index of ``source`` into ``db_path`` (atomically: a temporary file renamed at the end)."""
@@ -432,6 +444,7 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f"{db_path.name}.part-{os.getpid()}-{threading.get_ident()}")
     tmp.unlink(missing_ok=True)
+    _clean_stale(db_path)
     t0 = time.monotonic()
     db = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
     try:
