@@ -369,3 +369,50 @@ def test_a_pdf_is_framed_by_the_document_page_without_a_sandbox(served):
     assert f.headers["content-type"] == "application/pdf" and f.content == pdf
     csp = f.headers["content-security-policy"]
     assert "frame-ancestors 'self'" in csp and "sandbox" not in csp
+
+
+# --------------------------------------------------------------------------- an NHA deposit
+
+@pytest.fixture(scope="module")
+def nha_deposit(tmp_path_factory) -> Path:
+    from noarkpack.nha import run_nha_package
+
+    out = tmp_path_factory.mktemp("nha")
+    return run_nha_package(Path(__file__).resolve().parents[1] / "examples" / "sykehus", out).path
+
+
+def test_nha_deposit_journals_lead_to_their_packages_and_files(nha_deposit, tmp_path):
+    import json as _json
+
+    root = tmp_path / "root"
+    shutil.copytree(nha_deposit, root / nha_deposit.name)
+    app = create_app([root], token=TOKEN, state_dir=tmp_path / "state")
+    c = TestClient(app, headers=ORIGIN)
+    c.get(f"/?token={TOKEN}")
+    tid = _tid(app, nha_deposit.name)
+    _ready(c, tid)
+    home = c.get(f"/t/{tid}/browse").text
+    assert "pasientjournal" in home and "pakke" in home
+    numbers, names = set(), set()
+    for line in (Path(__file__).resolve().parents[1] / "examples" / "sykehus" / "journals.jsonl").read_text(
+            encoding="utf-8").splitlines():
+        p = _json.loads(line)["pasient"]
+        names.add(p["navn"])
+        if p.get("fodselsnummer"):
+            numbers.add(p["fodselsnummer"])
+    journal = c.get(_links(home, "browse")[1]).text  # the first pasientjournal under the AVLXML list
+    assert "<h1>pasientjournal" in journal and "(masked)" in journal
+    assert not any(n in journal for n in numbers | names)
+    pkg_url = re.search(r'class="packages">.*?href="([^"]+)"', journal, re.S).group(1)
+    pkg = c.get(pkg_url).text
+    assert "check-ok" in pkg and "epjpakkeliste/pakke/sjekksum" in pkg
+    members = re.findall(r'href="(/t/\w+/nha/\d+/member\?i=\d+)">([^<]+)<', pkg)
+    pdf = next(u for u, n in members if n.endswith(".pdf"))
+    xml = next(u for u, n in members if n.endswith(".xml"))
+    r = c.get(pdf)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
+    assert c.get(xml).status_code == 403  # names and fødselsnummer: only while revealed
+    c.post("/settings", data={"reveal": "on", "back": "/"})
+    r = c.get(xml)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert any(n in c.get(_links(home, "browse")[1]).text for n in numbers | names)

@@ -21,40 +21,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from starlette.routing import Route
 
-from ..locale import N_, tr
-from ..sources.keys import holds_person_number
+from ..locale import tr
+from .browseview import COUNTED, KIND_LABELS, is_identifying, metadata_rows, view_node  # noqa: F401
 from .context import Target, WebContext, bind
 from .index import Build, ExtractIndex, IndexError_, IndexManager, Node
 
 PAGE = 100
 TEXT_LIMIT = 1 << 20  #: text documents shown in the page up to this size
 
-#: (node kind, path) whose value identifies the patient
-IDENTIFYING_PATHS = {("klasse", "klasseID"), ("klasse", "tittel"), ("mappe", "tittel")}
-_NAMEISH = re.compile(r"(navn|name|f(o|ø)dselsn|fnr|personn|f(o|ø)dselsdato|adresse|telefon|e-?post|forfatter|"
-                      r"ansvarlig|saksbehandler|partID)", re.I)
-_NOT_IDENTIFYING = {"arkivskaperNavn", "partRolle", "korrespondanseparttype", "journalenhet"}
-
-KIND_LABELS = {"arkiv": N_("arkiv"), "arkivdel": N_("arkivdel"), "klassifikasjonssystem": N_("klassifikasjonssystem"),
-               "klasse": N_("klasse"), "mappe": N_("mappe"), "registrering": N_("registrering"),
-               "dokumentbeskrivelse": N_("dokumentbeskrivelse"), "dokumentobjekt": N_("dokumentobjekt")}
 #: what a person opens in the page (the rest is offered as a download)
 VIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image", "image/gif": "image",
             "image/webp": "image", "text/plain": "text", "text/csv": "text"}
 _PDF_PUIDS = {"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/95", "fmt/276", "fmt/354",
               "fmt/476", "fmt/477", "fmt/478", "fmt/479", "fmt/480", "fmt/481", "fmt/1910", "fmt/1911", "fmt/1912"}
-
-
-def is_identifying(kind: str, path: str, value: str) -> bool:
-    """Is this metadata value a name or a person number (masked unless the session reveals)?"""
-    if (kind, path) in IDENTIFYING_PATHS:
-        return True
-    leaf = path.rpartition("/")[2]
-    if leaf in _NOT_IDENTIFYING:
-        return False
-    if _NAMEISH.search(leaf):
-        return True
-    return holds_person_number(value)
 
 
 def _managers(ctx: WebContext) -> IndexManager:
@@ -73,7 +52,7 @@ _LOCK = threading.Lock()
 
 def _target(ctx: WebContext, request: Request) -> Target:
     t = ctx.target(request.path_params["tid"])
-    if t.kind not in ("extract", "sip"):
+    if t.kind not in ("extract", "sip", "nha-deposit"):
         raise HTTPException(404)
     return t
 
@@ -83,42 +62,6 @@ def _index(ctx: WebContext, t: Target) -> ExtractIndex | Build:
         return _managers(ctx).get(t.path)
     except (IndexError_, OSError):
         raise HTTPException(404) from None
-
-
-# --------------------------------------------------------------------------- what a node shows
-
-def view_node(node: Node, reveal: bool) -> dict:
-    """What a list or a heading shows of ``node``: its number, its title (or the offentligTittel when the title
-    is masked), whether it is screened."""
-    title = node.get("tittel")
-    masked = False
-    if title is not None and not reveal and is_identifying(node.kind, "tittel", title):
-        masked = True
-        title = node.get("offentligTittel")
-    ident = node.ident
-    ident_masked = bool(ident) and not reveal and is_identifying(node.kind, _ident_path(node.kind), ident)
-    if node.kind == "dokumentobjekt":
-        ref = node.get("referanseDokumentfil")
-        title = PurePosixPath(ref).name if ref else node.get("format")
-    return {"id": node.id, "kind": node.kind, "type": node.type, "kind_label": tr(KIND_LABELS.get(node.kind, node.kind)),
-            "ident": None if ident_masked else ident, "ident_masked": ident_masked, "title": title,
-            "title_masked": masked, "screened": bool(node.skjerming), "nchildren": node.nchildren,
-            "date": node.get("journaldato") or node.get("opprettetDato"), "line": node.line}
-
-
-def _ident_path(kind: str) -> str:
-    return {"klasse": "klasseID", "mappe": "mappeID", "registrering": "registreringsID",
-            "dokumentbeskrivelse": "dokumentnummer", "dokumentobjekt": "versjonsnummer"}.get(kind, "")
-
-
-def metadata_rows(node: Node, reveal: bool) -> list[dict]:
-    rows = []
-    for path, value in node.meta:
-        if path.startswith("skjerming/"):
-            continue
-        masked = not reveal and is_identifying(node.kind, path, value)
-        rows.append({"path": path, "value": None if masked else value, "masked": masked})
-    return rows
 
 
 # --------------------------------------------------------------------------- pages
@@ -135,7 +78,7 @@ def browse_home(ctx: WebContext, request: Request):
     reveal = ctx.reveal(request)
     roots = [{"node": view_node(r, reveal), "children": [view_node(c, reveal) for c in ix.children(r.id, 0, PAGE)]}
              for r in ix.roots()]
-    counts = {k: ix.count(k) for k in ("klasse", "mappe", "registrering", "dokumentobjekt")}
+    counts = [(tr(KIND_LABELS[k]), n) for k in COUNTED if (n := ix.count(k))]
     return ctx.render(request, "browse.html.j2", target=t, roots=roots, counts=counts, info=ix.info)
 
 
@@ -195,7 +138,16 @@ def browse_node(ctx: WebContext, request: Request):
     pages = max(1, -(-node.nchildren // PAGE))
     page = min(page, pages)
     children = [view_node(c, reveal) for c in ix.children(node.id, (page - 1) * PAGE, PAGE)]
-    return ctx.render(request, "browse_node.html.j2", target=t, node=view_node(node, reveal),
+    extra = {}
+    if node.kind == "pasientjournal":  # NHA: the packages the journal is in (lagringsenhet)
+        extra["packages"] = [view_node(p, reveal) for v in node.all("lagringsenhet")
+                             if (p := ix.by_key(v, "pakke", "filReferanse")) is not None]
+    elif node.kind == "pakke":
+        extra.update(_package(ctx, t, ix, node))
+    nha = ix.source.nha
+    extra["xml_file"] = "arkivstruktur.xml" if nha is None else nha[0 if node.kind in ("avlxml", "pasientjournal")
+                                                                    else 1].name
+    return ctx.render(request, "browse_node.html.j2", target=t, node=view_node(node, reveal), **extra,
                       crumbs=[view_node(a, reveal) for a in ix.ancestors(node)], meta=metadata_rows(node, reveal),
                       skjerming=node.skjerming, children=children, page=page, pages=pages,
                       screened_fields=node.all("skjerming/skjermingMetadata"))
@@ -292,13 +244,21 @@ _VERIFIED: dict[tuple[str, int], dict] = {}
 
 def verify_checksum(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) -> dict:
     """The document's checksum, computed now (once per server), against dokumentobjekt/sjekksum."""
-    key = (str(ix.path), node.id)
+    def opener():
+        f, size, _ = _open_document(ctx, t, ix, node)
+        return f, size
+
+    return _verify((str(ix.path), node.id), opener, node.get("sjekksum"), node.get("sjekksumAlgoritme") or "SHA256",
+                   "dokumentobjekt/sjekksum")
+
+
+def _verify(key, opener, recorded: str | None, algorithm: str, where: str) -> dict:
     if key in _VERIFIED:
         return _VERIFIED[key]
-    recorded = (node.get("sjekksum") or "").strip().lower()
-    algorithm = (node.get("sjekksumAlgoritme") or "SHA256").replace("-", "").lower()
-    name = {"sha256": "sha256", "sha512": "sha512", "sha1": "sha1", "md5": "md5"}.get(algorithm)
-    f, size, _ = _open_document(ctx, t, ix, node)
+    recorded = (recorded or "").strip().lower()
+    name = {"sha256": "sha256", "sha512": "sha512", "sha1": "sha1", "md5": "md5"}.get(
+        algorithm.replace("-", "").lower())
+    f, size = opener()
     try:
         h = hashlib.new(name or "sha256")
         while True:
@@ -310,16 +270,16 @@ def verify_checksum(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) ->
         f.close()
     actual = h.hexdigest()
     if not recorded:
-        state, text = "none", tr("dokumentobjekt has no sjekksum; {algorithm} of the file: {actual}",
+        state, text = "none", tr("{where} is empty; {algorithm} of the file: {actual}", where=where,
                                  algorithm=h.name.upper(), actual=actual)
     elif name is None:
         state, text = "unknown", tr("the sjekksumAlgoritme {algorithm} is not one this page can compute",
-                                    algorithm=node.get("sjekksumAlgoritme"))
+                                    algorithm=algorithm)
     elif actual == recorded:
-        state, text = "ok", tr("{algorithm} matches dokumentobjekt/sjekksum", algorithm=h.name.upper())
+        state, text = "ok", tr("{algorithm} matches {where}", algorithm=h.name.upper(), where=where)
     else:
-        state, text = "mismatch", tr("{algorithm} of the file is {actual}, dokumentobjekt/sjekksum says {recorded}",
-                                     algorithm=h.name.upper(), actual=actual, recorded=recorded)
+        state, text = "mismatch", tr("{algorithm} of the file is {actual}, {where} says {recorded}",
+                                     algorithm=h.name.upper(), actual=actual, recorded=recorded, where=where)
     res = {"state": state, "text": text, "size": size}
     _VERIFIED[key] = res
     return res
@@ -400,6 +360,87 @@ def _ascii(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "document"
 
 
+# --------------------------------------------------------------------------- NHA packages
+
+def _package_path(ctx: WebContext, t: Target, node: Node):
+    ref = node.get("filReferanse") or ""
+    if not ref or "/" in ref or "\\" in ref:
+        raise HTTPException(404)
+    path = ctx.safe_path(t, ref)
+    if not path.is_file():
+        raise HTTPException(404)
+    return path
+
+
+_MEMBERS: dict[tuple[str, int, int], list] = {}
+
+
+def _package(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) -> dict:
+    """An NHA package's members (its headers read with seeks) and its sjekksum verified (once per server)."""
+    import tarfile
+
+    try:
+        path = _package_path(ctx, t, node)
+    except HTTPException:
+        return {"members": [], "check": {"state": "missing", "text": tr("the file is not in the extract: {ref}",
+                                                                         ref=node.get("filReferanse") or "")}}
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    members = _MEMBERS.get(key)
+    if members is None:
+        members = []
+        try:
+            with tarfile.open(path, "r:") as tar:
+                for m in tar:
+                    if m.isreg():
+                        members.append((m.name, m.size))
+                    tar.members.clear()
+        except (tarfile.TarError, OSError):
+            pass
+        _MEMBERS[key] = members
+    check = _verify(("pkg", str(path), st.st_mtime_ns), lambda: (open(path, "rb"), st.st_size),
+                    node.get("sjekksum"), "SHA256", "epjpakkeliste/pakke/sjekksum")
+    return {"members": [{"name": n, "size": s, "index": i} for i, (n, s) in enumerate(members)], "check": check}
+
+
+def package_member(ctx: WebContext, request: Request):
+    """One member of an NHA package, read in place.  Its XML (pasientinfo, the EPJ's metadata) holds names and
+    fødselsnummer: shown only while the session reveals them; the document files are shown like an extract's."""
+    import tarfile
+
+    try:
+        t, ix = _ready(ctx, request)
+    except _NotReady:
+        raise HTTPException(404) from None
+    node = ix.node(_int(request.path_params["node"]))
+    if node is None or node.kind != "pakke":
+        raise HTTPException(404)
+    path = _package_path(ctx, t, node)
+    want = _int(request.query_params.get("i"), -1)
+    with tarfile.open(path, "r:") as tar:
+        regular = [m for m in tar.getmembers() if m.isreg()]
+        if not 0 <= want < len(regular):
+            raise HTTPException(404)
+        m = regular[want]
+        data = tar.extractfile(m).read()
+    media = mimetypes.guess_type(m.name)[0] or "application/octet-stream"
+    if media in ("application/xml", "text/xml"):
+        if not ctx.reveal(request):
+            raise HTTPException(403, detail=tr("This file holds names and fødselsnummer: turn on the switch that "
+                                               "shows them first."))
+        media = "text/plain"
+    inline = media in VIEWABLE
+    csp = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    if media != "application/pdf":
+        csp += "; sandbox"
+    headers = {"content-security-policy": csp, "cache-control": "private, no-store",
+               "content-disposition": f'{"inline" if inline else "attachment"}; filename="{_ascii(m.name)}"'}
+    from starlette.responses import Response
+
+    return Response(data, media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),
+                    headers=headers)
+
+
 def routes(ctx: WebContext) -> list:
     return [
         Route("/t/{tid}/browse", bind(browse_home, ctx), name="browse"),
@@ -409,6 +450,7 @@ def routes(ctx: WebContext) -> list:
         Route("/t/{tid}/browse/{node:int}", bind(browse_node, ctx), name="browse_node"),
         Route("/t/{tid}/doc/{node:int}", bind(document_page, ctx), name="document"),
         Route("/t/{tid}/doc/{node:int}/file", bind(document_file, ctx), name="document_file"),
+        Route("/t/{tid}/nha/{node:int}/member", bind(package_member, ctx), name="package_member"),
     ]
 
 

@@ -116,6 +116,10 @@ class Node:
             return self.get("dokumentnummer")
         if k == "dokumentobjekt":
             return self.get("versjonsnummer")
+        if k == "pasientjournal":
+            return self.get("journalidentifikator")
+        if k == "pakke":
+            return self.get("pakketype")
         return None
 
 
@@ -194,6 +198,14 @@ class ExtractIndex:
         for r in self._q(f"SELECT {_COLS} FROM node WHERE sid=?", (sid_key(system_id),)):
             n = self._node(r)
             if n.system_id == system_id.strip():
+                return n
+        return None
+
+    def by_key(self, value: str, kind: str, name: str) -> Node | None:
+        """The ``kind`` node whose ``name`` is ``value`` (NHA: a pakke by its filReferanse)."""
+        for r in self._q(f"SELECT {_COLS} FROM node WHERE sid=? AND kind=?", (sid_key(value), kind)):
+            n = self._node(r)
+            if n.get(name) == value:
                 return n
         return None
 

@@ -80,12 +80,19 @@ class Source:
     tar ``tar``."""
 
     path: Path  #: what the person opened (folder or tar)
-    base: Path | None = None  #: the extract folder (folder sources)
+    base: Path | None = None  #: the extract folder (folder sources), the deposit folder (NHA)
     tar: Path | None = None
+    nha: tuple[Path, Path] | None = None  #: an NHA deposit: its AVLXML list and its epjpakkeliste
 
     @property
     def stamp_file(self) -> Path:
+        if self.nha is not None:
+            return self.nha[0]
         return self.tar if self.tar is not None else self.base / "arkivstruktur.xml"
+
+    @property
+    def stamp_files(self) -> list[Path]:
+        return list(self.nha) if self.nha is not None else [self.stamp_file]
 
 
 def locate(path: Path) -> Source:
@@ -94,7 +101,12 @@ def locate(path: Path) -> Source:
     if path.is_file() and path.suffix.lower() == ".tar":
         return Source(path, tar=path)
     if path.is_dir():
+        from ..nha.detect import is_nha_deposit
         from ..validation.source import find_extract_dir
+
+        if is_nha_deposit(path):
+            return Source(path, base=path, nha=(sorted(path.glob("avlxml*.xml"))[0],
+                                                sorted(path.glob("epjpakkeliste*.xml"))[0]))
 
         base = find_extract_dir(path)
         if base is not None and (base / "arkivstruktur.xml").is_file():
@@ -103,8 +115,10 @@ def locate(path: Path) -> Source:
 
 
 def index_key(source: Source) -> str:
-    st = source.stamp_file.stat()
-    raw = f"{source.stamp_file.resolve()}\x00{st.st_size}\x00{st.st_mtime_ns}\x00{SCHEMA_VERSION}"
+    raw = f"{SCHEMA_VERSION}"
+    for f in source.stamp_files:
+        st = f.stat()
+        raw += f"\x00{f.resolve()}\x00{st.st_size}\x00{st.st_mtime_ns}"
     return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
@@ -130,10 +144,11 @@ class _Builder:
     """The callbacks of the pass: rows are batched and written by a second thread (sqlite3 lets the GIL go while
     it writes, so the parse goes on meanwhile: two cores)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, first_id: int = 1, keys: tuple[str, ...] = ("systemID",)) -> None:
         self.db = db
         self.stack: list[list] = []  # [id, parent, line, xtype, nchildren]
-        self.next_id = 1
+        self.next_id = first_id
+        self.keys = tuple(f"{{*}}{k}" for k in keys)
         self.rows: list[tuple] = []
         self.count = 0
         self.namespaces: dict = {}
@@ -193,7 +208,11 @@ class _Builder:
         # what is left under the node is its own metadata (its child nodes are written and gone): kept as the
         # XML it was, without the namespace declarations (put back when it is read)
         tag = el.tag
-        sid = el.findtext("{*}systemID")
+        sid = None
+        for k in self.keys:
+            sid = el.findtext(k)
+            if sid is not None:
+                break
         self.rows.append((nid, parent, tag[tag.rfind("}") + 1:], xtype, line, sid, nchildren,
                           _NSDECL.sub(b"", b"".join(etree.tostring(c, with_tail=False) for c in el))))
         el.clear(keep_tail=False)
@@ -208,6 +227,12 @@ class _Builder:
             self.queue.put(self.rows)
             self.count += len(self.rows)
             self.rows = []
+
+    def restart(self) -> None:
+        """A new writer after :meth:`finish` (the next file of the same index)."""
+        self.queue = queue.Queue(maxsize=4)
+        self.writer = threading.Thread(target=self._write, name="noarkpack-index-writer", daemon=True)
+        self.writer.start()
 
     def finish(self) -> None:
         self.flush()
@@ -347,7 +372,7 @@ def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None
                           if done else tr("the file is empty"), sc.line)
     if progress is not None:
         progress("index", done, total)
-    db.execute("INSERT INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
+    db.execute("INSERT OR REPLACE INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
     return b.count
 
 
@@ -364,10 +389,11 @@ class _Prefixed:
         return self.stream.read(n)
 
 
-def _parse_lxml(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
-    """The pass through lxml (:class:`ContainerPuller`): for a file that is not UTF-8."""
-    b = _Builder(db)
-    puller = ContainerPuller(NODE_KINDS, b.on_start, b.on_end)
+def _parse_lxml(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop, *,
+                containers=NODE_KINDS, builder: _Builder | None = None) -> int:
+    """The pass through lxml (:class:`ContainerPuller`): for a file that is not UTF-8, and NHA's lists."""
+    b = builder or _Builder(db)
+    puller = ContainerPuller(containers, b.on_start, b.on_end)
 
     def prog(done: int) -> None:
         if progress is not None:
@@ -386,7 +412,7 @@ def _parse_lxml(stream, db: sqlite3.Connection, total: int, progress: Progress |
         raise Cancelled()
     if not res.read_ok:
         raise IndexError_(res.fatal, res.fatal_line)
-    db.execute("INSERT INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
+    db.execute("INSERT OR REPLACE INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
     return b.count
 
 
@@ -423,6 +449,41 @@ def _walk_tar(source: Source, db: sqlite3.Connection, progress: Progress | None,
     return found, root or ""
 
 
+_FIRST_TAG = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)[\s/>]")
+
+
+def _root_name(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    head = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", head, flags=re.S)
+    m = _FIRST_TAG.search(head)
+    return m.group(1).decode() if m else ""
+
+
+def _nha(source: Source, db: sqlite3.Connection, progress: Progress | None, stop) -> int:
+    """An NHA deposit: the AVLXML list (its root and one node per pasientjournal) and the epjpakkeliste (its root
+    and one node per pakke), keyed by journalidentifikator and filReferanse."""
+    avlxml, pakkeliste = source.nha
+    total = avlxml.stat().st_size + pakkeliste.stat().st_size
+    b = _Builder(db, keys=("journalidentifikator", "filReferanse"))
+    count = 0
+    done = 0
+    for path, inner in ((avlxml, "pasientjournal"), (pakkeliste, "pakke")):
+        def prog(stage: str, n: int, _t=None, base=done) -> None:
+            if progress is not None:
+                progress(stage, base + n, total)
+
+        try:
+            with open(path, "rb") as f:
+                if done:
+                    b.restart()
+                count = _parse_lxml(f, db, total, prog, stop, containers=(_root_name(path), inner), builder=b)
+        except OSError as exc:
+            raise IndexError_(tr("read error: {error}", error=str(exc))) from None
+        done += path.stat().st_size
+    return count
+
+
 def _clean_stale(db_path: Path) -> None:
     """Remove what builds of ``db_path`` by processes no longer running left behind (a server stopped mid-build)."""
     for part in db_path.parent.glob(f"{db_path.name}.part-*"):
@@ -454,7 +515,9 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
         db.executescript(_DDL)
         db.execute("BEGIN")
         root = ""
-        if source.tar is not None:
+        if source.nha is not None:
+            count = _nha(source, db, progress, stop)
+        elif source.tar is not None:
             count, root = _walk_tar(source, db, progress, stop)
         else:
             xml = source.base / "arkivstruktur.xml"
