@@ -189,6 +189,15 @@ def test_two_runs_on_the_same_output_refused(big, tmp_path):
     wait(c, first, lambda s: not s["active"], timeout=60)
     second = start(c, omsorg_t.id, "import")  # another project, another output: fine
     wait(c, second, lambda s: not s["active"])
+    # the whole extract, once alone: what it wrote becomes a target, linked from the run's page
+    third = start(c, big_t.id, "extract", out=str(out))
+    assert wait(c, third, lambda s: not s["active"])["state"] == "done"
+    written = next(t for t in app.state.ctx.targets.values() if t.kind == "extract")
+    assert written.path == out / "avleveringspakke" and written.label == "shared-out/avleveringspakke"
+    assert f'href="/t/{written.id}"' in c.get(f"/runs/{third}").text
+    # a new server finds it under the same id
+    again, app2 = client_for(root, tmp_path / "state")
+    assert app2.state.ctx.target(written.id).path == written.path
 
 
 def test_locks():
