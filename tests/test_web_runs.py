@@ -100,6 +100,8 @@ def test_analyse_progress_result_and_log_survive_a_reload(root, tmp_path):
     assert report.status_code == 200 and json.loads(report.text)["identifiers_shown"] is False
     html = c.get(f"/runs/{rid}/file/analysis.html")
     assert html.status_code == 200 and html.headers["content-security-policy"].startswith("sandbox")
+    assert "frame-ancestors 'none'" in html.headers["content-security-policy"]
+    assert html.headers.get_list("content-security-policy") == [html.headers["content-security-policy"]]
     assert c.get(f"/runs/{rid}/file/run.json").status_code == 404  # only the reports
     assert app.state.ctx.runs.report_path(app.state.ctx.runs.get(rid)) == tmp_path / "state" / "runs" / rid / \
         "analysis.json"
