@@ -100,6 +100,8 @@ def test_analyse_progress_result_and_log_survive_a_reload(root, tmp_path):
     assert report.status_code == 200 and json.loads(report.text)["identifiers_shown"] is False
     html = c.get(f"/runs/{rid}/file/analysis.html")
     assert html.status_code == 200 and html.headers["content-security-policy"].startswith("sandbox")
+    assert "frame-ancestors 'none'" in html.headers["content-security-policy"]
+    assert html.headers.get_list("content-security-policy") == [html.headers["content-security-policy"]]
     assert c.get(f"/runs/{rid}/file/run.json").status_code == 404  # only the reports
     assert app.state.ctx.runs.report_path(app.state.ctx.runs.get(rid)) == tmp_path / "state" / "runs" / rid / \
         "analysis.json"
@@ -189,6 +191,15 @@ def test_two_runs_on_the_same_output_refused(big, tmp_path):
     wait(c, first, lambda s: not s["active"], timeout=60)
     second = start(c, omsorg_t.id, "import")  # another project, another output: fine
     wait(c, second, lambda s: not s["active"])
+    # the whole extract, once alone: what it wrote becomes a target, linked from the run's page
+    third = start(c, big_t.id, "extract", out=str(out))
+    assert wait(c, third, lambda s: not s["active"])["state"] == "done"
+    written = next(t for t in app.state.ctx.targets.values() if t.kind == "extract")
+    assert written.path == out / "avleveringspakke" and written.label == "shared-out/avleveringspakke"
+    assert f'href="/t/{written.id}"' in c.get(f"/runs/{third}").text
+    # a new server finds it under the same id
+    again, app2 = client_for(root, tmp_path / "state")
+    assert app2.state.ctx.target(written.id).path == written.path
 
 
 def test_locks():
