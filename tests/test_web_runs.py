@@ -100,6 +100,8 @@ def test_analyse_progress_result_and_log_survive_a_reload(root, tmp_path):
     assert report.status_code == 200 and json.loads(report.text)["identifiers_shown"] is False
     html = c.get(f"/runs/{rid}/file/analysis.html")
     assert html.status_code == 200 and html.headers["content-security-policy"].startswith("sandbox")
+    assert "frame-ancestors 'none'" in html.headers["content-security-policy"]
+    assert html.headers.get_list("content-security-policy") == [html.headers["content-security-policy"]]
     assert c.get(f"/runs/{rid}/file/run.json").status_code == 404  # only the reports
     assert app.state.ctx.runs.report_path(app.state.ctx.runs.get(rid)) == tmp_path / "state" / "runs" / rid / \
         "analysis.json"
@@ -189,6 +191,15 @@ def test_two_runs_on_the_same_output_refused(big, tmp_path):
     wait(c, first, lambda s: not s["active"], timeout=60)
     second = start(c, omsorg_t.id, "import")  # another project, another output: fine
     wait(c, second, lambda s: not s["active"])
+    # the whole extract, once alone: what it wrote becomes a target, linked from the run's page
+    third = start(c, big_t.id, "extract", out=str(out))
+    assert wait(c, third, lambda s: not s["active"])["state"] == "done"
+    written = next(t for t in app.state.ctx.targets.values() if t.kind == "extract")
+    assert written.path == out / "avleveringspakke" and written.label == "shared-out/avleveringspakke"
+    assert f'href="/t/{written.id}"' in c.get(f"/runs/{third}").text
+    # a new server finds it under the same id
+    again, app2 = client_for(root, tmp_path / "state")
+    assert app2.state.ctx.target(written.id).path == written.path
 
 
 def test_locks():
@@ -207,3 +218,45 @@ def test_a_run_cut_off_by_a_stopped_server_is_interrupted(root, tmp_path):
     snap = c.get("/runs/20260101-000000-abcdef/status").json()
     assert snap["state"] == "interrupted" and not snap["active"]
     assert c.get("/runs/20260101-000000-abcdef").status_code == 200
+
+
+def test_server_stops_with_an_event_stream_open(big, tmp_path, caplog):
+    """Ctrl-C while a tab follows a run: the stream ends, the server stops at once and logs no error."""
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from noarkpack.web import make_server
+
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copytree(big, root / "big")
+    server, sock, url = make_server([root], state_dir=tmp_path / "state")
+    token = url.split("token=")[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        base = url.split("/?")[0]
+        tid = target(server.config.app, "big").id
+        body = urllib.parse.urlencode({"out": str(root / "out")}).encode()
+        req = urllib.request.Request(f"{base}/t/{tid}/run/extract", data=body, headers={"X-Noarkpack-Token": token})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            rid = r.url.rsplit("/", 1)[1]
+        stream = urllib.request.urlopen(urllib.request.Request(f"{base}/runs/{rid}/events",
+                                                               headers={"X-Noarkpack-Token": token}), timeout=10)
+        assert stream.readline().startswith(b"retry:")
+        started = time.monotonic()
+        server.should_exit = True
+        thread.join(10)
+        assert not thread.is_alive() and time.monotonic() - started < 1.5
+        stream.close()
+    finally:
+        server.should_exit = True
+        sock.close()
+        run = server.config.app.state.ctx.runs.get(rid)
+        run.cancel_requested = True
+        while run.active:
+            time.sleep(0.05)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -26,6 +26,28 @@ def default_state_dir() -> Path:
     return Path(base) / "noarkpack" / "serve"
 
 
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server that tells the open event streams to end when it shuts down (else it waits for them
+        and then cancels them with an error in its log)."""
+
+        def __init__(self, config, ctx) -> None:
+            super().__init__(config)
+            self.ctx = ctx
+
+        async def shutdown(self, sockets=None) -> None:
+            self.ctx.closing = True
+            await super().shutdown(sockets)
+
+    return Server
+
+
+def _Server(config, ctx):
+    return _server_class()(config, ctx)
+
+
 def make_server(roots: list[Path], *, port: int = 0, token: str | None = None, state_dir: Path | None = None,
                 reveal_allowed: bool = True):
     """The server, its listening socket (127.0.0.1, ``port`` or a free one) and the address to open (with the
@@ -46,7 +68,7 @@ def make_server(roots: list[Path], *, port: int = 0, token: str | None = None, s
     # no access log: addresses may carry a search; nothing identifying goes to the server's log
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False,
                             date_header=False, timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+    server = _Server(config, app.state.ctx)
     url = f"http://{LOOPBACK}:{sock.getsockname()[1]}/?token={token}"
     return server, sock, url
 

@@ -99,13 +99,16 @@ class WebContext:
         self._reveal_sessions: set[str] = set()
         self.templates = None  # set by app.create_app (a jinja2 Environment)
         self.runs = None  # the RunManager (runs.py), set by app.create_app
+        self.closing = False  # the server is shutting down: event streams end (web.make_server)
         self.modules: set[str] = set()  # the modules whose routes are mounted (app.MODULES)
         self.scan()
 
     # -- targets --------------------------------------------------------------------------------------------
 
-    def scan(self) -> None:
-        """Find the targets: each root itself, and what lies directly in it (and one level further down)."""
+    def scan(self, budget: int = 2000) -> None:
+        """Find the targets: each root itself, what lies directly in it, and one level further down (at most
+        ``budget`` folders and files looked at, so a large root does not slow the start page)."""
+        seen = 0
         for root in self.roots:
             kind = classify(root)
             if kind is not None:
@@ -113,22 +116,39 @@ class WebContext:
                 if kind != "project":
                     continue
             for child in _children(root):
+                seen += 1
                 kind = classify(child)
                 if kind is not None:
                     self._add(child, kind)
-                elif child.is_dir() and not child.is_symlink():
+                elif child.is_dir() and seen < budget:
                     for grand in _children(child):
+                        seen += 1
+                        if seen > budget:
+                            break
                         gkind = classify(grand)
                         if gkind is not None:
                             self._add(grand, gkind)
+                if seen > budget * 2:
+                    break
 
     def _add(self, path: Path, kind: str) -> Target:
         path = path.resolve()
+        label = path.name or str(path)
+        if kind == "extract":  # the extract's own folder, however it was reached (OUT, OUT/avleveringspakke)
+            from ..validation.source import find_extract_dir
+
+            found = find_extract_dir(path)
+            if found is not None and not found.is_symlink() and self.within_roots(found.resolve()):
+                path = found.resolve()
+            if path.name in ("avleveringspakke", "content") and path.parent.name:
+                label = f"{path.parent.name}/{path.name}"
+            else:
+                label = path.name or str(path)
         tid = target_id(path)
         with self._lock:
             t = self.targets.get(tid)
             if t is None:
-                t = self.targets[tid] = Target(tid, path, kind, path.name or str(path))
+                t = self.targets[tid] = Target(tid, path, kind, label)
             return t
 
     def within_roots(self, path: Path) -> bool:

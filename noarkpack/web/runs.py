@@ -106,6 +106,11 @@ class RunManager:
                 run.ended = run.ended or time.time()
                 self._save(run)
             self._runs[run.id] = run
+            for out in run.outputs:  # what earlier runs wrote stays reachable (if it is still there)
+                try:
+                    self.ctx.add_target(Path(out))
+                except (ValueError, OSError):
+                    pass
 
     def run_dir(self, run: Run | str) -> Path:
         return self.dir / (run if isinstance(run, str) else run.id)
@@ -328,7 +333,7 @@ def routes(ctx) -> list:
                 if not run.active:
                     yield "event: end\ndata: {}\n\n"
                     return
-                if await request.is_disconnected():
+                if ctx.closing or await request.is_disconnected():
                     return
                 await asyncio.sleep(0.2)
 
@@ -345,7 +350,7 @@ def routes(ctx) -> list:
             raise HTTPException(404)
         if name.endswith(".html"):  # a self-contained report: its own inline style, in a sandbox
             headers = {"Content-Security-Policy": "sandbox allow-scripts; default-src 'none'; "
-                       "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"}
+                       "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"}
             return FileResponse(path, media_type="text/html; charset=utf-8", headers=headers)
         return FileResponse(path, media_type="application/json", filename=name)
 

@@ -30,6 +30,7 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
+_OWN_POLICY = (b"content-security-policy", b"x-frame-options")
 #: the names the server answers to (``testserver``: Starlette's TestClient)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "testserver")
 SAFE_METHODS = ("GET", "HEAD")
@@ -133,8 +134,10 @@ class Guard:
                 message = dict(message)
                 own = message.get("headers", [])
                 has_csp = any(k.lower() == b"content-security-policy" for k, _ in own)
-                message["headers"] = [*own, *(h for h in HEADERS if not (has_csp and h[0] == HEADERS[0][0])),
-                                      *extra]
+                # a response with its own policy (a document framed by our page, a sandboxed report) keeps it
+                # whole: its frame-ancestors says who may frame it, so no X-Frame-Options either
+                skip = _OWN_POLICY if has_csp else ()
+                message["headers"] = [*own, *(h for h in HEADERS if h[0] not in skip), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,457 @@
+"""Browse an extract (a folder, or a SIP/AIP tar read in place): arkiv → arkivdel → klasse (the patients) → mappe
+(journals) → registrering → dokumentbeskrivelse → dokumentobjekt, each node's metadata with its skjerming, and
+the documents in the page with their checksum verified on open.
+
+The pages read the :mod:`.index` (built on first open, in the background, with a progress page).  Names and
+fødselsnummer are masked unless the session's reveal switch is on: the patient's klasseID and tittel, the
+journal's tittel (its offentligTittel is shown instead), every element whose name says it holds a name or a
+person number, and every value that holds a valid fødselsnummer, D- or H-nummer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+import threading
+from pathlib import PurePosixPath
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from starlette.routing import Route
+
+from ..locale import tr
+from .browseview import COUNTED, KIND_LABELS, is_identifying, metadata_rows, view_node  # noqa: F401
+from .context import Target, WebContext, bind
+from .index import Build, ExtractIndex, IndexError_, IndexManager, Node
+
+PAGE = 100
+TEXT_LIMIT = 1 << 20  #: text documents shown in the page up to this size
+
+#: what a person opens in the page (the rest is offered as a download)
+VIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image", "image/gif": "image",
+            "image/webp": "image", "text/plain": "text", "text/csv": "text"}
+_PDF_PUIDS = {"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/95", "fmt/276", "fmt/354",
+              "fmt/476", "fmt/477", "fmt/478", "fmt/479", "fmt/480", "fmt/481", "fmt/1910", "fmt/1911", "fmt/1912"}
+
+
+def _managers(ctx: WebContext) -> IndexManager:
+    m = getattr(ctx, "_browse_indexes", None)
+    if m is None:
+        with _LOCK:
+            m = getattr(ctx, "_browse_indexes", None)
+            if m is None:
+                m = IndexManager(ctx.state_dir)
+                ctx._browse_indexes = m
+    return m
+
+
+_LOCK = threading.Lock()
+
+
+def _target(ctx: WebContext, request: Request) -> Target:
+    t = ctx.target(request.path_params["tid"])
+    if t.kind not in ("extract", "sip", "nha-deposit"):
+        raise HTTPException(404)
+    return t
+
+
+def _index(ctx: WebContext, t: Target) -> ExtractIndex | Build:
+    try:
+        return _managers(ctx).get(t.path)
+    except (IndexError_, OSError):
+        raise HTTPException(404) from None
+
+
+# --------------------------------------------------------------------------- pages
+
+def browse_home(ctx: WebContext, request: Request):
+    """The top of the tree; with ``?systemID=`` (or ``sid``) or ``?line=`` the node they name (a finding's link)."""
+    t = _target(ctx, request)
+    ix = _index(ctx, t)
+    if isinstance(ix, Build):
+        return _progress_page(ctx, request, t, ix)
+    q = request.query_params
+    if q.get("systemID") or q.get("sid") or q.get("line"):
+        return _found(t, ix, q.get("systemID") or q.get("sid"), q.get("line"))
+    reveal = ctx.reveal(request)
+    roots = [{"node": view_node(r, reveal), "children": [view_node(c, reveal) for c in ix.children(r.id, 0, PAGE)]}
+             for r in ix.roots()]
+    counts = [(tr(KIND_LABELS[k]), n) for k in COUNTED if (n := ix.count(k))]
+    return ctx.render(request, "browse.html.j2", target=t, roots=roots, counts=counts, info=ix.info)
+
+
+def _progress_page(ctx: WebContext, request: Request, t: Target, b: Build):
+    pct = int(100 * b.done / b.total) if b.total else None
+    return ctx.render(request, "browse_progress.html.j2", status_code=202 if not b.error else 500, target=t, build=b,
+                      percent=pct)
+
+
+def browse_status(ctx: WebContext, request: Request):
+    t = _target(ctx, request)
+    ix = _index(ctx, t)
+    if isinstance(ix, Build):
+        return JSONResponse({"ready": False, "done": ix.done, "total": ix.total, "error": ix.error})
+    return JSONResponse({"ready": True, "nodes": ix.info.get("nodes")})
+
+
+def browse_retry(ctx: WebContext, request: Request):
+    t = _target(ctx, request)
+    try:
+        _managers(ctx).retry(t.path)
+    except (IndexError_, OSError):
+        raise HTTPException(404) from None
+    return RedirectResponse(f"/t/{t.id}/browse", status_code=303)
+
+
+def _ready(ctx: WebContext, request: Request) -> tuple[Target, ExtractIndex]:
+    t = _target(ctx, request)
+    ix = _index(ctx, t)
+    if isinstance(ix, Build):
+        raise _NotReady(t)
+    return t, ix
+
+
+class _NotReady(Exception):
+    def __init__(self, t: Target) -> None:
+        self.target = t
+
+
+def _int(value, default: int = 0) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def browse_node(ctx: WebContext, request: Request):
+    try:
+        t, ix = _ready(ctx, request)
+    except _NotReady as e:
+        return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
+    node = ix.node(_int(request.path_params["node"]))
+    if node is None:
+        raise HTTPException(404)
+    reveal = ctx.reveal(request)
+    page = _int(request.query_params.get("page"), 1) or 1
+    pages = max(1, -(-node.nchildren // PAGE))
+    page = min(page, pages)
+    children = [view_node(c, reveal) for c in ix.children(node.id, (page - 1) * PAGE, PAGE)]
+    extra = {}
+    if node.kind == "pasientjournal":  # NHA: the packages the journal is in (lagringsenhet)
+        extra["packages"] = [view_node(p, reveal) for v in node.all("lagringsenhet")
+                             if (p := ix.by_key(v, "pakke", "filReferanse")) is not None]
+    elif node.kind == "pakke":
+        extra.update(_package(ctx, t, ix, node))
+    nha = ix.source.nha
+    extra["xml_file"] = "arkivstruktur.xml" if nha is None else nha[0 if node.kind in ("avlxml", "pasientjournal")
+                                                                    else 1].name
+    return ctx.render(request, "browse_node.html.j2", target=t, node=view_node(node, reveal), **extra,
+                      crumbs=[view_node(a, reveal) for a in ix.ancestors(node)], meta=metadata_rows(node, reveal),
+                      skjerming=node.skjerming, children=children, page=page, pages=pages,
+                      screened_fields=node.all("skjerming/skjermingMetadata"))
+
+
+def browse_find(ctx: WebContext, request: Request):
+    """``?sid=<systemID>`` or ``?line=<n>`` → the node (a finding's link)."""
+    try:
+        t, ix = _ready(ctx, request)
+    except _NotReady as e:
+        return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
+    q = request.query_params
+    return _found(t, ix, q.get("systemID") or q.get("sid"), q.get("line"))
+
+
+def _found(t: Target, ix: ExtractIndex, sid: str | None, line: str | None):
+    node = ix.by_system_id(sid) if sid else ix.at_line(_int(line)) if line else None
+    if node is None:
+        raise HTTPException(404)
+    where = "doc" if node.kind == "dokumentobjekt" else "browse"
+    return RedirectResponse(f"/t/{t.id}/{where}/{node.id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- documents
+
+def _document(ctx: WebContext, request: Request) -> tuple[Target, ExtractIndex, Node]:
+    t, ix = _ready(ctx, request)
+    node = ix.node(_int(request.path_params["node"]))
+    if node is None or node.kind not in ("dokumentobjekt", "dokumentbeskrivelse"):
+        raise HTTPException(404)
+    return t, ix, node
+
+
+def _media_type(node: Node) -> str:
+    ref = node.get("referanseDokumentfil") or ""
+    mt = mimetypes.guess_type(ref)[0]
+    if mt is None and (node.get("format") or "") in _PDF_PUIDS:
+        mt = "application/pdf"
+    return mt or "application/octet-stream"
+
+
+def _open_document(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node):
+    """(a readable binary file positioned at the document, its size, the path for a FileResponse or None)."""
+    ref = node.get("referanseDokumentfil")
+    if not ref:
+        raise HTTPException(404)
+    src = ix.source
+    if src.tar is not None:
+        parts = [x for x in ref.replace("\\", "/").split("/") if x not in ("", ".")]
+        if not parts or ".." in parts:
+            raise HTTPException(404)
+        where = ix.member("content/" + "/".join(parts))
+        if where is None:
+            raise HTTPException(404)
+        f = open(src.tar, "rb")
+        f.seek(where[0])
+        return _Limited(f, where[1]), where[1], None
+    try:
+        rel = (src.base / ref).relative_to(t.path).as_posix() if src.base != t.path else ref
+    except ValueError:
+        raise HTTPException(404) from None
+    path = ctx.safe_path(t, rel)
+    if not path.is_file():
+        raise HTTPException(404)
+    return open(path, "rb"), path.stat().st_size, path
+
+
+class _Limited:
+    """The ``size`` bytes of a tar member, read from the tar's file."""
+
+    def __init__(self, f, size: int) -> None:
+        self.f, self.left = f, size
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.f.read(n)
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self) -> "_Limited":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_VERIFIED: dict[tuple[str, int], dict] = {}
+
+
+def verify_checksum(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) -> dict:
+    """The document's checksum, computed now (once per server), against dokumentobjekt/sjekksum."""
+    def opener():
+        f, size, _ = _open_document(ctx, t, ix, node)
+        return f, size
+
+    return _verify((str(ix.path), node.id), opener, node.get("sjekksum"), node.get("sjekksumAlgoritme") or "SHA256",
+                   "dokumentobjekt/sjekksum")
+
+
+def _verify(key, opener, recorded: str | None, algorithm: str, where: str) -> dict:
+    if key in _VERIFIED:
+        return _VERIFIED[key]
+    recorded = (recorded or "").strip().lower()
+    name = {"sha256": "sha256", "sha512": "sha512", "sha1": "sha1", "md5": "md5"}.get(
+        algorithm.replace("-", "").lower())
+    f, size = opener()
+    try:
+        h = hashlib.new(name or "sha256")
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            h.update(chunk)
+    finally:
+        f.close()
+    actual = h.hexdigest()
+    if not recorded:
+        state, text = "none", tr("{where} is empty; {algorithm} of the file: {actual}", where=where,
+                                 algorithm=h.name.upper(), actual=actual)
+    elif name is None:
+        state, text = "unknown", tr("the sjekksumAlgoritme {algorithm} is not one this page can compute",
+                                    algorithm=algorithm)
+    elif actual == recorded:
+        state, text = "ok", tr("{algorithm} matches {where}", algorithm=h.name.upper(), where=where)
+    else:
+        state, text = "mismatch", tr("{algorithm} of the file is {actual}, {where} says {recorded}",
+                                     algorithm=h.name.upper(), actual=actual, recorded=recorded, where=where)
+    res = {"state": state, "text": text, "size": size}
+    _VERIFIED[key] = res
+    return res
+
+
+def document_page(ctx: WebContext, request: Request):
+    try:
+        t, ix, node = _document(ctx, request)
+    except _NotReady as e:
+        return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
+    if node.kind == "dokumentbeskrivelse":
+        first = next((c for c in ix.children(node.id, 0, PAGE) if c.kind == "dokumentobjekt"), None)
+        if first is None:
+            return RedirectResponse(f"/t/{t.id}/browse/{node.id}", status_code=303)
+        return RedirectResponse(f"/t/{t.id}/doc/{first.id}", status_code=303)
+    reveal = ctx.reveal(request)
+    media = _media_type(node)
+    view = VIEWABLE.get(media, "download")
+    text = None
+    try:
+        check = verify_checksum(ctx, t, ix, node)
+    except HTTPException:
+        check = {"state": "missing", "text": tr("the file is not in the extract: {ref}",
+                                                ref=node.get("referanseDokumentfil") or ""), "size": None}
+        view = "missing"
+    if view == "text":
+        f, size, _ = _open_document(ctx, t, ix, node)
+        with f:
+            raw = f.read(TEXT_LIMIT)
+        text = raw.decode("utf-8", "replace")
+        if size > TEXT_LIMIT:
+            text += "\n…"
+    return ctx.render(request, "document.html.j2", target=t, node=view_node(node, reveal),
+                      crumbs=[view_node(a, reveal) for a in ix.ancestors(node)], meta=metadata_rows(node, reveal),
+                      check=check, view=view, media=media, text=text)
+
+
+def document_file(ctx: WebContext, request: Request):
+    try:
+        t, ix, node = _document(ctx, request)
+    except _NotReady:
+        raise HTTPException(404) from None
+    if node.kind != "dokumentobjekt":
+        raise HTTPException(404)
+    media = _media_type(node)
+    inline = media in VIEWABLE
+    name = PurePosixPath(node.get("referanseDokumentfil") or "document").name
+    disposition = "inline" if inline else "attachment"
+    # framed by the document page only; a text or an image cannot run anything (sandbox); a PDF needs the
+    # browser's viewer, which a sandbox blocks
+    csp = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    if media != "application/pdf":
+        csp += "; sandbox"
+    headers = {"content-security-policy": csp, "content-disposition": f'{disposition}; filename="{_ascii(name)}"',
+               "cache-control": "private, no-store"}
+    if media.startswith("text/"):
+        media += "; charset=utf-8"
+    f, size, path = _open_document(ctx, t, ix, node)
+    if path is not None:
+        f.close()
+        return FileResponse(path, media_type=media, headers=headers)
+
+    def chunks():
+        try:
+            while True:
+                data = f.read(1 << 16)
+                if not data:
+                    break
+                yield data
+        finally:
+            f.close()
+
+    headers["content-length"] = str(size)
+    return StreamingResponse(chunks(), media_type=media, headers=headers)
+
+
+def _ascii(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "document"
+
+
+# --------------------------------------------------------------------------- NHA packages
+
+def _package_path(ctx: WebContext, t: Target, node: Node):
+    ref = node.get("filReferanse") or ""
+    if not ref or "/" in ref or "\\" in ref:
+        raise HTTPException(404)
+    path = ctx.safe_path(t, ref)
+    if not path.is_file():
+        raise HTTPException(404)
+    return path
+
+
+_MEMBERS: dict[tuple[str, int, int], list] = {}
+
+
+def _package(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) -> dict:
+    """An NHA package's members (its headers read with seeks) and its sjekksum verified (once per server)."""
+    import tarfile
+
+    try:
+        path = _package_path(ctx, t, node)
+    except HTTPException:
+        return {"members": [], "check": {"state": "missing", "text": tr("the file is not in the extract: {ref}",
+                                                                         ref=node.get("filReferanse") or "")}}
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    members = _MEMBERS.get(key)
+    if members is None:
+        members = []
+        try:
+            with tarfile.open(path, "r:") as tar:
+                for m in tar:
+                    if m.isreg():
+                        members.append((m.name, m.size))
+                    tar.members.clear()
+        except (tarfile.TarError, OSError):
+            pass
+        _MEMBERS[key] = members
+    check = _verify(("pkg", str(path), st.st_mtime_ns), lambda: (open(path, "rb"), st.st_size),
+                    node.get("sjekksum"), "SHA256", "epjpakkeliste/pakke/sjekksum")
+    return {"members": [{"name": n, "size": s, "index": i} for i, (n, s) in enumerate(members)], "check": check}
+
+
+def package_member(ctx: WebContext, request: Request):
+    """One member of an NHA package, read in place.  Its XML (pasientinfo, the EPJ's metadata) holds names and
+    fødselsnummer: shown only while the session reveals them; the document files are shown like an extract's."""
+    import tarfile
+
+    try:
+        t, ix = _ready(ctx, request)
+    except _NotReady:
+        raise HTTPException(404) from None
+    node = ix.node(_int(request.path_params["node"]))
+    if node is None or node.kind != "pakke":
+        raise HTTPException(404)
+    path = _package_path(ctx, t, node)
+    want = _int(request.query_params.get("i"), -1)
+    with tarfile.open(path, "r:") as tar:
+        regular = [m for m in tar.getmembers() if m.isreg()]
+        if not 0 <= want < len(regular):
+            raise HTTPException(404)
+        m = regular[want]
+        data = tar.extractfile(m).read()
+    media = mimetypes.guess_type(m.name)[0] or "application/octet-stream"
+    if media in ("application/xml", "text/xml"):
+        if not ctx.reveal(request):
+            raise HTTPException(403, detail=tr("This file holds names and fødselsnummer: turn on the switch that "
+                                               "shows them first."))
+        media = "text/plain"
+    inline = media in VIEWABLE
+    csp = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    if media != "application/pdf":
+        csp += "; sandbox"
+    headers = {"content-security-policy": csp, "cache-control": "private, no-store",
+               "content-disposition": f'{"inline" if inline else "attachment"}; filename="{_ascii(m.name)}"'}
+    from starlette.responses import Response
+
+    return Response(data, media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),
+                    headers=headers)
+
+
+def routes(ctx: WebContext) -> list:
+    return [
+        Route("/t/{tid}/browse", bind(browse_home, ctx), name="browse"),
+        Route("/t/{tid}/browse/status", bind(browse_status, ctx), name="browse_status"),
+        Route("/t/{tid}/browse/retry", bind(browse_retry, ctx), methods=["POST"], name="browse_retry"),
+        Route("/t/{tid}/browse/find", bind(browse_find, ctx), name="browse_find"),
+        Route("/t/{tid}/browse/{node:int}", bind(browse_node, ctx), name="browse_node"),
+        Route("/t/{tid}/doc/{node:int}", bind(document_page, ctx), name="document"),
+        Route("/t/{tid}/doc/{node:int}/file", bind(document_file, ctx), name="document_file"),
+        Route("/t/{tid}/nha/{node:int}/member", bind(package_member, ctx), name="package_member"),
+    ]
+
+
+__all__ = ["routes", "is_identifying", "view_node", "metadata_rows", "verify_checksum"]
