@@ -248,3 +248,20 @@ def test_cli_serve_prints_the_address(tmp_path):
         out, err = proc.communicate(timeout=15)
     assert token not in err  # the server's log carries no address with its token
     assert "omsorg" not in err
+
+
+def test_cli_serve_refuses_a_missing_path_and_a_busy_port(tmp_path):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), NOARKPACK_LANG="en")
+    cmd = [sys.executable, "-m", "noarkpack.cli", "serve", "--no-browser"]
+    r = subprocess.run([*cmd, str(tmp_path / "nowhere")], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and "does not exist" in r.stderr and not r.stdout
+    with socket.socket() as busy:
+        busy.bind((LOOPBACK, 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        r = subprocess.run([*cmd, str(EXAMPLES), "--port", str(port)], capture_output=True, text=True, env=env,
+                           timeout=60)
+    assert r.returncode == 2 and f"port {port} is in use" in r.stderr and not r.stdout

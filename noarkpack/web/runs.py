@@ -115,11 +115,15 @@ class RunManager:
     def run_dir(self, run: Run | str) -> Path:
         return self.dir / (run if isinstance(run, str) else run.id)
 
-    def _save(self, run: Run) -> None:
+    def _save(self, run: Run, state: str | None = None) -> None:
+        """run.json, written whole (``state``: the state it is about to take)."""
         folder = self.run_dir(run)
         folder.mkdir(parents=True, exist_ok=True)
+        data = run.to_json()
+        if state is not None:
+            data["state"] = state
         tmp = folder / f".run.json.{os.getpid()}.{threading.get_ident()}"
-        tmp.write_text(json.dumps(run.to_json(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         os.replace(tmp, folder / "run.json")
 
     def get(self, rid: str) -> Run | None:
@@ -186,6 +190,8 @@ class RunManager:
         return progress
 
     def _work(self, run: Run, target) -> None:
+        """Run it; the final state is set last (after the log, the targets and run.json), so whoever sees the
+        run ended sees everything it left."""
         with language(run.lang):
             run.state, run.started = "running", time.time()
             run.version += 1
@@ -194,12 +200,12 @@ class RunManager:
                 result = run_stage(self.ctx, target, run.stage, run.options, self.run_dir(run),
                                    progress=self._progress(run))
             except Cancelled:
-                run.state = "cancelled"
+                final = "cancelled"
                 self._log(run, tr("cancelled: nothing incomplete was left under a final name"))
             except BaseException as e:  # noqa: BLE001 - a run's failure is shown on its page, never raised
                 from ..errors import NoarkpackError
 
-                run.state, run.exit_code = "failed", getattr(e, "exit_code", 2)
+                final, run.exit_code = "failed", getattr(e, "exit_code", 2)
                 if isinstance(e, NoarkpackError):
                     run.error = str(e)
                 elif isinstance(e, OSError) and e.strerror:
@@ -208,19 +214,20 @@ class RunManager:
                     run.error = tr("internal error: {kind}", kind=type(e).__name__)
                 self._log(run, run.error)
             else:
+                final = "done"
                 run.summary, run.problems = result.summary, result.problems
                 run.exit_code, run.reports, run.report = result.exit_code, result.reports, result.report
                 run.outputs = [str(p) for p in result.outputs]
-                run.state = "done"
-                for p in result.outputs:
+                for p in result.outputs:  # a page that sees the run done can open what it wrote
                     try:
                         self.ctx.add_target(Path(p))
-                    except ValueError:
+                    except (ValueError, OSError):
                         pass
                 self._log(run, tr("finished with exit code {code}", code=run.exit_code))
             run.ended = time.time()
+            self._save(run, state=final)
+            run.state = final
             run.version += 1
-            self._save(run)
 
 
 # -- what a page shows of a run -------------------------------------------------------------------------------
