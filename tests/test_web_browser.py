@@ -4,7 +4,7 @@ against one real server on 127.0.0.1 for the whole module.
 
 Scenarios: open the app with the token; switch the language; the reveal switch and its banner; run import then
 analyse on a copy of examples/omsorg and see the progress and the result; cancel a long run; analyse, then its
-findings filtered to one code and a finding's export row (masked); validate a mutated extract (an impossible date,
+findings filtered to one code, a finding's export row (masked), a search and a sort; validate a mutated extract (an impossible date,
 so a wrong checksum too) and follow a finding to its XML element, the line highlighted; browse an extract down to a
 mappe and a registrering, and open a document whose checksum is verified; names masked by default, shown only
 while the switch is on, with the banner.
@@ -249,6 +249,20 @@ def test_analyse_then_the_findings_filtered_to_one_code(browser, server, artefac
     page.locator("#back").click()  # back to the same filter
     page.wait_for_url("**/findings*")
     assert page.locator("#filter-test").input_value() == "AN.06"
+    # search (the server's full-text index) and sort (the server's, by a column header)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Clear the filter").click()
+    page.fill("#filter-q", "person number")
+    with page.expect_navigation():
+        page.press("#filter-q", "Enter")
+    messages = page.locator("#findings-table tbody td.message").all_inner_texts()
+    assert messages and all("person number" in m for m in messages)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Clear the filter").click()
+    with page.expect_navigation():
+        page.locator("#findings-table thead a", has_text="Code").click()
+    codes = [c.strip() for c in page.locator("#findings-table tbody tr td:nth-child(2)").all_inner_texts()]
+    assert "sort=test" in page.url and codes == sorted(codes) and len(set(codes)) > 1
     context.close()
 
 
