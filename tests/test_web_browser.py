@@ -4,10 +4,10 @@ against one real server on 127.0.0.1 for the whole module.
 
 Scenarios: open the app with the token; switch the language; the reveal switch and its banner; run import then
 analyse on a copy of examples/omsorg and see the progress and the result; cancel a long run; analyse, then its
-findings filtered to one code, a finding's export row (masked), a search and a sort; validate a mutated extract (an impossible date,
-so a wrong checksum too) and follow a finding to its XML element, the line highlighted; browse an extract down to a
-mappe and a registrering, and open a document whose checksum is verified; names masked by default, shown only
-while the switch is on, with the banner.
+findings filtered to one code, a finding's export row (masked), a search and a sort; validate a mutated extract
+(an impossible date, so a wrong checksum too) and follow a finding to its XML element, the line highlighted;
+browse an extract down to a mappe and a registrering, and open a document whose checksum is verified; names
+masked by default, shown only while the switch is on, with the banner.
 
 Screenshots are kept as test artefacts, as in tests/test_reports.py: PNGs in ``$NOARKPACK_TEST_ARTEFACTS/
 web-screenshots`` (else pytest's temporary folder), each checked not to be blank.  With
