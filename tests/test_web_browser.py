@@ -1,14 +1,19 @@
 """noarkpack serve in a real browser (issue 21, point 8): headless Debian ``chromium`` driven by Playwright with
-``executable_path`` (never a downloaded browser), against a real server on 127.0.0.1.
+``executable_path`` (never a downloaded browser; the ``browser`` fixture of tests/conftest.py, tests/browsing.py),
+against one real server on 127.0.0.1 for the whole module.
 
-Scenarios of the core pages: open the app with the token; switch the language; the masked/unmasked switch and
-its banner; run import then analyse on a copy of examples/omsorg and see the progress and the result; cancel a
-long run.  (The findings, the XML element and the browse scenarios live with their pages.)
+Scenarios: open the app with the token; switch the language; the reveal switch and its banner; run import then
+analyse on a copy of examples/omsorg and see the progress and the result; cancel a long run; analyse, then its
+findings filtered to one code, a finding's export row (masked), a search and a sort; validate a mutated extract
+(an impossible date, so a wrong checksum too) and follow a finding to its XML element, the line highlighted;
+browse an extract down to a mappe and a registrering, and open a document whose checksum is verified; names
+masked by default, shown only while the switch is on, with the banner.
 
 Screenshots are kept as test artefacts, as in tests/test_reports.py: PNGs in ``$NOARKPACK_TEST_ARTEFACTS/
-web-screenshots`` (else pytest's temporary folder), each checked not to be blank.  Without chromium or
-Playwright the tests skip with one line saying how to install them; in CI (``NOARKPACK_REQUIRE_BROWSER=1`` or
-``CI=true``) they fail instead.
+web-screenshots`` (else pytest's temporary folder), each checked not to be blank.  With
+``NOARKPACK_DOCS_SCREENSHOTS=1`` the few that docs/web.md shows (DOCS_SHOTS) are copied into docs/img/web/ too.
+Without chromium or Playwright the tests skip with one line saying how to install them; in CI
+(``NOARKPACK_REQUIRE_BROWSER=1`` or ``CI=true``) they fail instead.
 """
 
 from __future__ import annotations
@@ -27,52 +32,46 @@ pytest.importorskip("starlette")
 
 from noarkpack.web import make_server  # noqa: E402
 
-from .builders import synth_project  # noqa: E402
+from .browsing import artefact_dir  # noqa: E402
+from .builders import fnr, journal, settings, synth_project  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img" / "web"
 VIEWPORT = {"width": 1280, "height": 800}
-BROWSER_REQUIRED = os.environ.get("NOARKPACK_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
-HOW_TO_INSTALL = ("headless Chromium is needed for the browser tests of noarkpack serve: run "
-                  "`bash tools/install-system-packages.sh` (Debian chromium) and `pip install -e '.[test]'`")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        chromium = None
-    if chromium is None:
-        if BROWSER_REQUIRED:
-            pytest.fail(HOW_TO_INSTALL)
-        pytest.skip(HOW_TO_INSTALL)
-    with sync_playwright() as p:
-        # --no-sandbox: Chromium refuses to run as root with its sandbox (containers, CI)
-        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
+#: the screenshots that docs/web.md shows: written into docs/img/web/ too when NOARKPACK_DOCS_SCREENSHOTS=1
+DOCS_SHOTS = {"target", "run-progress", "findings", "xml-element", "browse-registrering", "document"}
+NAME, FNR = "Åse Bjørnstad", fnr(12, 4, 31)  # the invented patient of tests/builders.journal
+#: the mutation of feil-uttrekk: the arkiv's opprettetDato (line 8 of arkade-small) made impossible
+BAD_DATE_WAS, BAD_DATE = b"<opprettetDato>1863-11-27T00:00:00Z<", b"<opprettetDato>1863-13-45T00:00:00Z<"
 
 
 @pytest.fixture(scope="module")
 def artefacts(tmp_path_factory) -> Path:
-    folder = os.environ.get("NOARKPACK_TEST_ARTEFACTS")
-    if folder:
-        path = Path(folder) / "web-screenshots"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    return tmp_path_factory.mktemp("web-screenshots")
+    return artefact_dir(tmp_path_factory, "web-screenshots")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real server over a root with a copy of examples/omsorg and a 3000-journal project (for cancel)."""
+def server(tmp_path_factory, shared_dir):
+    """One real server for the module over a root with: a copy of examples/omsorg; a 3000-journal project (for
+    cancel); ``uttrekk``, a small extract with a patient and text documents (browse, documents, masking); and
+    ``feil-uttrekk``, the reference extract arkade-small with an impossible date (validate, the XML element)."""
+    from noarkpack.noark5.writer import ExtractWriter
+
     root = tmp_path_factory.mktemp("root")
     shutil.copytree(EXAMPLES / "omsorg", root / "omsorg")
     big = synth_project(tmp_path_factory.mktemp("big"), journals=3000, entries=5, doc_kb=1)
     shutil.copytree(big, root / "big")
+    made = tmp_path_factory.mktemp("extract")
+    (made / "docs").mkdir()
+    with ExtractWriter(made / "out", settings(made / "docs"), store=None) as w:
+        w.add(journal("J1", "P1", made / "docs", entries=4))
+        w.add(journal("J2", "P2", made / "docs", entries=2))
+    shutil.copytree(made / "out" / "avleveringspakke", root / "uttrekk")
+    bad = root / "feil-uttrekk"
+    shutil.copytree(shared_dir / "reference" / "samples" / "arkade-small", bad)
+    xml = (bad / "arkivstruktur.xml").read_bytes()
+    assert xml.count(BAD_DATE_WAS) == 1
+    (bad / "arkivstruktur.xml").write_bytes(xml.replace(BAD_DATE_WAS, BAD_DATE))
     srv, sock, url = make_server([root], state_dir=tmp_path_factory.mktemp("state"))
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -103,9 +102,15 @@ def not_blank(png: Path) -> None:
 
 
 def shot(page, artefacts: Path, name: str) -> None:
+    """A screenshot of the page as a test artefact, checked not to be blank; one of DOCS_SHOTS is also copied
+    into docs/img/web/ when NOARKPACK_DOCS_SCREENSHOTS=1 (the pictures of docs/web.md)."""
     path = artefacts / f"{name}.png"
     page.screenshot(path=str(path))
     not_blank(path)
+    if name in DOCS_SHOTS and os.environ.get("NOARKPACK_DOCS_SCREENSHOTS") == "1":
+        assert path.stat().st_size <= 150_000, f"{name}.png is too large for the docs"
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_IMG / path.name)
 
 
 def open_stage(page, stage: str) -> None:
@@ -196,4 +201,175 @@ def test_cancel_a_long_run(browser, server, artefacts):
     assert page.locator("#run-cancel").count() == 0
     assert not (root / "big-extract" / "avleveringspakke").exists()
     shot(page, artefacts, "run-cancelled")
+    context.close()
+
+
+# --------------------------------------------------------------------------- the findings, the XML, browse
+
+
+def run_stage(page, label: str, stage: str, button: str) -> None:
+    """From the home page: open the target ``label``, run ``stage`` with its default options, wait for the end."""
+    page.get_by_role("link", name=label, exact=True).click()
+    open_stage(page, stage)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/runs/*")
+    page.locator(".state-done").wait_for(timeout=120_000)
+
+
+def filter_to(page, code: str) -> None:
+    with page.expect_navigation():  # the select submits its form (app.js)
+        page.select_option("#filter-test", code)
+    assert page.locator("#filter-test").input_value() == code
+    codes = page.locator("#findings-table tbody tr td:nth-child(2)").all_inner_texts()
+    assert codes and {c.strip() for c in codes} == {code}
+
+
+def test_analyse_then_the_findings_filtered_to_one_code(browser, server, artefacts):
+    url, _ = server
+    context, page = open_app(browser, url)
+    run_stage(page, "omsorg", "analyse", "Run analysis")
+    page.get_by_role("link", name="Read the findings").click()
+    page.wait_for_url("**/findings*")
+    rows = page.locator("#findings-table tbody tr")
+    total = rows.count()
+    assert total > 1
+    codes = [v for v in page.locator("#filter-test option").evaluate_all("os => os.map(o => o.value)") if v]
+    assert "AN.06" in codes and len(codes) > 1  # AN.06: the invalid fødselsnummer of examples/omsorg
+    filter_to(page, "AN.06")
+    assert page.locator("#findings-table tbody tr").count() < total
+    assert "AN.06" in page.url and "Clear the filter" in page.locator("form.filters").inner_text()
+    # no fødselsnummer or name on the page while the switch is off (the finding masks it)
+    assert "15034415992" not in page.content()
+    shot(page, artefacts, "findings")
+    # its place: the row of the source export, masked
+    page.locator("#findings-table .place-link").first.click()
+    page.wait_for_url("**/row?*")
+    assert page.locator("#export-row").is_visible() and page.locator("#export-row .masked").count() > 0
+    assert "15034415992" not in page.content() and "Tangen" not in page.content()
+    page.locator("#back").click()  # back to the same filter
+    page.wait_for_url("**/findings*")
+    assert page.locator("#filter-test").input_value() == "AN.06"
+    # search (the server's full-text index) and sort (the server's, by a column header)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Clear the filter").click()
+    page.fill("#filter-q", "person number")
+    with page.expect_navigation():
+        page.press("#filter-q", "Enter")
+    messages = page.locator("#findings-table tbody td.message").all_inner_texts()
+    assert messages and all("person number" in m for m in messages)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Clear the filter").click()
+    with page.expect_navigation():
+        page.locator("#findings-table thead a", has_text="Code").click()
+    codes = [c.strip() for c in page.locator("#findings-table tbody tr td:nth-child(2)").all_inner_texts()]
+    assert "sort=test" in page.url and codes == sorted(codes) and len(set(codes)) > 1
+    context.close()
+
+
+def test_validate_a_mutated_extract_and_follow_a_finding_to_its_xml_element(browser, server, artefacts):
+    url, _ = server
+    context, page = open_app(browser, url)
+    run_stage(page, "feil-uttrekk", "validate", "Run validation")
+    assert "exit code 1" in page.locator(".state").inner_text()  # findings with errors: the CLI's exit code
+    page.get_by_role("link", name="Read the findings").click()
+    page.wait_for_url("**/findings*")
+    assert page.locator("#filter-test option[value='N5.02']").count() == 1  # the checksum no longer matches
+    filter_to(page, "N5.03")  # the schema: the impossible date
+    assert "1863-13-45" in page.locator("#findings-table").inner_text()
+    page.locator("#findings-table .place-link").first.click()
+    page.wait_for_url("**/xml?*")
+    assert "file=arkivstruktur.xml" in page.url and "line=8" in page.url
+    hit = page.locator("#xml-lines .ln.hit")
+    assert hit.count() == 1 and hit.get_attribute("id") == "hit"
+    assert "1863-13-45" in hit.inner_text() and hit.inner_text().split()[0] == "8"
+    focus = page.locator("#xml-ancestors li.focus")
+    assert "<opprettetDato>" in focus.inner_text()
+    assert "<arkiv>" in page.locator("#xml-ancestors li").first.inner_text()  # with its ancestors
+    assert hit.is_visible() and hit.bounding_box()["y"] < VIEWPORT["height"]  # #hit: scrolled into view
+    page.set_viewport_size({"width": 1280, "height": 640})  # a smaller picture (its long lines weigh)
+    page.goto(page.url.split("#")[0])  # the same page from its top (line 8 stays in view)
+    hit.wait_for()
+    shot(page, artefacts, "xml-element")
+    from playwright.sync_api import expect
+
+    other = page.locator("#xml-lines .ln:not(.hit)").first
+    plain = other.evaluate("e => getComputedStyle(e).backgroundColor")
+    # the highlighted line looks different from the others (its background)
+    expect(hit).not_to_have_css("background-color", plain)
+    context.close()
+
+
+def down_to(page, kind: str) -> None:
+    """Follow the first link down the tree (table.nodes) until the page is a node of ``kind``."""
+    for _ in range(10):
+        if page.locator("h1").inner_text().startswith(kind):
+            return
+        with page.expect_navigation():
+            page.locator("table.nodes tbody a[href*='/browse/']").first.click()
+    raise AssertionError(f"no {kind} down the tree")
+
+
+def open_browse(page) -> None:
+    """From the home page to the browse page of ``uttrekk`` (the index is built on the first open, with a
+    progress page that reloads itself)."""
+    page.get_by_role("link", name="uttrekk", exact=True).click()
+    page.get_by_role("link", name="Browse the extract").click()
+    page.locator("table.nodes").first.wait_for(timeout=60_000)
+
+
+def test_browse_a_journal_and_its_document_checksum_verified(browser, server, artefacts):
+    url, _ = server
+    context, page = open_app(browser, url)
+    open_browse(page)
+    assert "Testarkiv" in page.locator("main").inner_text()
+    down_to(page, "mappe")
+    assert page.locator("section.skjerming").is_visible()
+    registreringer = page.locator("table.nodes tbody a[href*='/browse/']")
+    hrefs = [registreringer.nth(i).get_attribute("href") for i in range(registreringer.count())]
+    assert hrefs
+    doc = None
+    for href in hrefs:  # the first registrering with a document (the builder gives every other one a note)
+        page.goto(url.split("/?")[0] + href)
+        assert page.locator("h1").inner_text().startswith("registrering")
+        below = page.locator("table.nodes tbody a[href*='/browse/']")
+        if below.count():
+            with page.expect_navigation():
+                below.first.click()  # its dokumentbeskrivelse
+            links = page.locator("table.nodes tbody a[href*='/doc/']")
+            if links.count():
+                doc = links.first
+                break
+    assert doc is not None, "no document in the extract"
+    page.go_back()
+    shot(page, artefacts, "browse-registrering")
+    assert "skjerming" in page.locator("section.skjerming h2").inner_text()
+    page.go_forward()
+    with page.expect_navigation():
+        page.locator("table.nodes tbody a[href*='/doc/']").first.click()
+    assert "/doc/" in page.url
+    checksum = page.locator("#checksum")
+    assert "check-ok" in checksum.get_attribute("class").split()
+    assert "SHA256 matches" in checksum.inner_text()
+    assert "Pasienten har det bra." in page.locator(".document-text").inner_text()  # the text in the page
+    shot(page, artefacts, "document")
+    context.close()
+
+
+def test_masked_by_default_and_the_switch_shows_a_name_with_the_banner(browser, server, artefacts):
+    url, _ = server
+    context, page = open_app(browser, url)
+    open_browse(page)
+    down_to(page, "klasse")  # the patient: fødselsnummer as its number, the name as its title
+    main = page.locator("main")
+    assert NAME not in main.inner_text() and FNR not in page.content() and NAME not in page.content()
+    assert page.locator("main .masked").count() > 0 and page.locator("#reveal-banner").count() == 0
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show names and fødselsnummer").click()
+    assert page.locator("#reveal-banner").is_visible()
+    assert NAME in main.inner_text() and FNR in main.inner_text()
+    shot(page, artefacts, "browse-revealed")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Hide names and fødselsnummer").click()
+    assert page.locator("#reveal-banner").count() == 0
+    assert NAME not in page.content() and FNR not in page.content()
     context.close()
