@@ -197,6 +197,8 @@ def element_context(stream: BinaryIO, line: int, *, reveal: bool = False) -> Xml
     lines = [(i, raw[i].decode(encoding, "replace").rstrip("\r")) for i in range(first, last + 1) if i in raw]
     if not reveal:
         lines = _mask_lines(lines, w.masked, w.names)
+        for el in w.path:  # the ancestors' identifying children as the lines: a name seen anywhere masked
+            el.ids = [(k, _mask_names(v, w.names)) for k, v in el.ids]
     return XmlContext(line, focus, w.path[:-1] if focus else [], lines, first, last, error)
 
 
@@ -211,6 +213,14 @@ def _encoding(first: bytes) -> str:
 
 
 _VALUE = re.compile(r"(<[\w:.-]+(?:\s[^>]*)?>)([^<]+)(</)")
+
+
+def _mask_names(text: str, names: set[str]) -> str:
+    """``text`` with every name of ``names`` (longer than two letters) masked."""
+    for name in sorted(names, key=len, reverse=True):
+        if len(name) > 2:
+            text = text.replace(name, MASK)
+    return text
 
 
 def _mask_lines(lines: list[tuple[int, str]], masked: list[tuple[int, int]], names: set[str]
@@ -231,10 +241,7 @@ def _mask_lines(lines: list[tuple[int, str]], masked: list[tuple[int, int]], nam
                     text = head + ">" + (MASK if tail.strip() else "")
             if i in ends and i not in starts:
                 text = re.sub(r"^(\s*)[^<]+", lambda m: m.group(1) + MASK, text)
-            for name in sorted(names, key=len, reverse=True):
-                if len(name) > 2:
-                    text = text.replace(name, MASK)
-            text = mask_person_numbers(text, MASK)
+            text = mask_person_numbers(_mask_names(text, names), MASK)
         out.append((i, text))
     return out
 
