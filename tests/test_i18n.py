@@ -411,3 +411,55 @@ def test_foreign_word_check_can_fail():
     assert not foreign("<p class=\"error\">Uttrekk</p>", "nb")  # markup is not prose
     assert not foreign("arkivdel, registrering, skjerming, dokumentobjekt", "en")
     assert not foreign("arkivdel, registrering, skjerming, dokumentobjekt", "nb")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_workbench_pages_speak_one_language(tmp_path, lang):
+    """noarkpack serve's pages (start, each target, an analyse run, its findings, browse of an extract, a
+    document) in one language, chosen on the page (issue 21, point 6)."""
+    import time
+
+    from starlette.testclient import TestClient
+
+    from noarkpack.web import create_app
+
+    root = tmp_path / "root"
+    shutil.copytree(EXAMPLE, root / "omsorg", ignore=shutil.ignore_patterns(".noarkpack", "*.sqlite*"))
+    shutil.copytree(ROOT.parent / "shared" / "reference" / "samples", root / "samples",
+                    ignore=shutil.ignore_patterns("*.siard", "*.tar"))
+    app = create_app([root], token="t0k3n", state_dir=tmp_path / "state")
+    c = TestClient(app, headers={"X-Noarkpack-Token": "t0k3n", "Origin": "http://testserver"})
+    c.post("/settings", data={"lang": lang})
+    pages = {"/": c.get("/").text}
+    for tid in sorted(set(re.findall(r'href="/t/([0-9a-f]{12})"', pages["/"]))):
+        pages[f"/t/{tid}"] = c.get(f"/t/{tid}").text
+    project = next(p for p, text in pages.items() if p != "/" and "omsorg" in text and "/run/analyse" in text)
+    r = c.post(f"{project}/run/analyse", data={}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    run = r.headers["location"]
+    for _ in range(600):
+        page = c.get(run).text
+        if "/findings" in page:
+            break
+        time.sleep(0.1)
+    pages[run] = page
+    pages[run + "/findings"] = c.get(run + "/findings").text
+    extract = next((p for p, text in pages.items() if p.startswith("/t/") and "/browse" in text), None)
+    if extract:
+        for _ in range(300):
+            r = c.get(extract + "/browse")
+            if r.status_code == 200:
+                break
+            time.sleep(0.1)
+        pages[extract + "/browse"] = r.text
+    # the samples' own values (titles, names, descriptions: Arkade's English test data) are data
+    data = set()
+    for xml in (root / "samples").rglob("*.xml"):
+        if xml.stat().st_size < 5_000_000:
+            data |= {t.strip() for t in re.findall(r">([^<>]{4,200})</", xml.read_text(encoding="utf-8",
+                                                                                  errors="replace")) if " " in t}
+    phrases = DATA_PHRASES + sorted(data, key=len, reverse=True)
+    bad = [f"{p}: {line}" for p, text in pages.items() for line in foreign(text, lang, phrases)]
+    assert len(pages) >= 5 and any(p.endswith("/findings") for p in pages), sorted(pages)
+    assert any(p.endswith("/browse") for p in pages), sorted(pages)
+    assert not bad, f"{len(bad)} lines in the other language than {lang}:\n" + "\n".join(bad[:40])
