@@ -457,7 +457,7 @@ def verify(
 ):
     from .pipeline import verify_path, write_reports
 
-    report = verify_path(path, validate_content=not no_content)
+    report = verify_path(path, validate_content=not no_content, progress=progress_printer())
     write_reports(report, json_out, html_out)
     return report
 

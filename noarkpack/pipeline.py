@@ -527,14 +527,15 @@ def validate_path(path: str | Path, *, tests: set[str] | None = None, limit: int
     return _found(report, located)
 
 
-def verify_path(path: str | Path, *, validate_content: bool = True):
-    """``noarkpack verify PATH``: a VerifyReport of a SIP/AIP tar or a bag, or an NhaReport of an NHA deposit."""
+def verify_path(path: str | Path, *, validate_content: bool = True, progress: Progress | None = None):
+    """``noarkpack verify PATH``: a VerifyReport of a SIP/AIP tar or a bag, or an NhaReport of an NHA deposit;
+    ``progress("verify", bytes read, tar size)`` while a tar is read (noarkpack.progress)."""
     located = _locate(path, "verify")
     report = _nha_report(located.path)
     if report is None:
         from .packaging import verify
 
-        report = verify(located.path, validate_content=validate_content)
+        report = verify(located.path, validate_content=validate_content, progress=progress)
     return _found(report, located)
 
 

@@ -41,3 +41,23 @@ def test_the_split_child_does_not_import_the_engine():
 def test_asking_whether_a_path_is_an_nha_deposit_loads_no_builder():
     loaded = _modules_after("from noarkpack.nha.detect import is_nha_deposit; is_nha_deposit('.')")
     assert not {"noarkpack.nha.build", "noarkpack.packaging", "noarkpack.nha.verify"} & loaded
+
+
+def test_verify_path_reports_progress_to_the_end_of_the_tar(tmp_path):
+    """verify's progress (the CLI's line, the workbench's live run): bytes of the tar read, up to its size."""
+    import shutil
+
+    from noarkpack import pipeline
+
+    project = tmp_path / "omsorg"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "omsorg", project,
+                    ignore=shutil.ignore_patterns(".noarkpack", "*.sqlite*"))
+    pipeline.package(project, tmp_path / "p", profile="arkivverket-sip")
+    seen = []
+    report = pipeline.verify_path(tmp_path / "p", progress=lambda stage, done, total=None: seen.append(
+        (stage, done, total)))
+    assert report.exit_code == 0
+    (tar,) = (tmp_path / "p").glob("*.tar")
+    assert seen and {s for s, _, _ in seen} == {"verify"}
+    assert seen[-1] == ("verify", tar.stat().st_size, tar.stat().st_size)
+    assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen)

@@ -290,7 +290,7 @@ def run_stage(ctx, target, stage: str, options: dict, folder: Path, *, progress)
                                         progress=progress)
         _write(outcome, folder, "validation", result)
     elif stage == "verify":
-        result = pipeline.verify_path(target.path, validate_content=not o.get("no_content"))
+        result = pipeline.verify_path(target.path, validate_content=not o.get("no_content"), progress=progress)
         _write(outcome, folder, "verify", result)
     else:  # pragma: no cover - plan() refuses it
         raise ValueError(stage)
