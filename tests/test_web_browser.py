@@ -28,12 +28,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("starlette")
+from noarkpack.web import make_server
 
-from noarkpack.web import make_server  # noqa: E402
-
-from .browsing import artefact_dir  # noqa: E402
-from .builders import fnr, journal, settings, synth_project  # noqa: E402
+from .browsing import artefact_dir
+from .builders import fnr, journal, settings, synth_project
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img" / "web"

@@ -10,17 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
-pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+from noarkpack.locale import tr_in
+from noarkpack.web import create_app
+from noarkpack.web.stages import conflicts
 
-from starlette.testclient import TestClient  # noqa: E402
-
-from noarkpack.locale import tr_in  # noqa: E402
-from noarkpack.web import create_app  # noqa: E402
-from noarkpack.web.stages import conflicts  # noqa: E402
-
-from .builders import synth_project  # noqa: E402
+from .builders import synth_project
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TOKEN = "runs-token-0123456789"

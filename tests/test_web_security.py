@@ -12,16 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from starlette.exceptions import HTTPException
+from starlette.testclient import TestClient
 
-pytest.importorskip("starlette")
-pytest.importorskip("httpx")
-
-from starlette.exceptions import HTTPException  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
-
-from noarkpack.locale import tr_in  # noqa: E402
-from noarkpack.web import LOOPBACK, create_app, make_server  # noqa: E402
-from noarkpack.web.security import CSP  # noqa: E402
+from noarkpack.locale import tr_in
+from noarkpack.web import LOOPBACK, create_app, make_server
+from noarkpack.web.security import CSP
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TOKEN = "test-token-0123456789"
