@@ -144,7 +144,8 @@ class _Builder:
     """The callbacks of the pass: rows are batched and written by a second thread (sqlite3 lets the GIL go while
     it writes, so the parse goes on meanwhile: two cores)."""
 
-    def __init__(self, db: sqlite3.Connection, first_id: int = 1, keys: tuple[str, ...] = ("systemID",)) -> None:
+    def __init__(self, db: sqlite3.Connection, first_id: int = 1, keys: tuple[str, ...] = ("systemID",),
+                 writer: bool = True) -> None:
         self.db = db
         self.stack: list[list] = []  # [id, parent, line, xtype, nchildren]
         self.next_id = first_id
@@ -155,8 +156,9 @@ class _Builder:
         self.queue: queue.Queue = queue.Queue(maxsize=4)
         self.failure: list[BaseException] = []
         self.block_id = 1
-        self.writer = threading.Thread(target=self._write, name="noarkpack-index-writer", daemon=True)
-        self.writer.start()
+        self.writer = None
+        if writer:
+            self.restart()
 
     def _write(self) -> None:
         while True:
@@ -235,6 +237,8 @@ class _Builder:
         self.writer.start()
 
     def finish(self) -> None:
+        if self.writer is None:
+            return
         self.flush()
         self.queue.put(None)
         self.writer.join()
@@ -262,79 +266,155 @@ class _Scanner:
     (comments, CDATA and processing instructions skipped), the bytes between them kept as each node's own
     metadata, lines counted on the way.  Element content cannot hold a ``<``, and attribute values cannot
     either, so a tag is always found whole; what the pass does not check (well-formedness of the metadata)
-    the validator does; the metadata is parsed when a page shows it."""
+    the validator does; the metadata is parsed when a page shows it.
+
+    It writes the rows itself, in the same thread: each node's metadata goes straight into the current block
+    (its systemID key read on the way), so a row is touched once.  (A writer thread gained nothing: the rows'
+    Python work holds the GIL, and switching it cost more CPU than the overlap saved.)"""
 
     def __init__(self, b: _Builder) -> None:
         self.b = b
-        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren, parts]
+        self.db = b.db
+        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren, parts, name]
         self.started = False
         self.line = 1
         self.error: tuple[str, int] | None = None
+        self.out: list[tuple] = []  # rows as stored
+        self.parts: list[bytes] = []  # the current block's metadata
+        self.size = 0
+        self.block_id = 1
+        self.count = 0
 
     def feed(self, buf: bytes, final: bool) -> int:
         """Scan ``buf``; returns where the unscanned rest begins (carried over to the next chunk)."""
+        # what may hide a tag: looked for once (a forward search is cheap), and only what is there searched
+        # backwards for an unclosed one at the end of the chunk
+        present = [(o, c) for o, c in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"))
+                   if o in buf]
+        if buf.find(b"<?", 0 if self.started else 6) >= 0:
+            present.append((b"<?", b"?>"))
+        hidden = bool(present)
         cut = len(buf)
         if not final:
             cut = buf.rfind(b"<")
             if cut < 0:
                 cut = len(buf)
-            for opening, closing in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>")):
+            for opening, closing in present:
                 o = buf.rfind(opening, 0, cut)
                 if o >= 0 and buf.find(closing, o + len(opening)) < 0:
                     cut = min(cut, o)
         b, stack = self.b, self.stack
-        rows = b.rows
+        out, parts, size, block_id = self.out, self.parts, self.size, self.block_id
+        kinds = _KINDS
         line = self.line
-        hidden = b"<!--" in buf or b"<![CDATA[" in buf or buf.find(b"<?", 0 if self.started else 6) >= 0
         next_id = b.next_id
         # split: the text before the first tag, then per tag its groups and the text after it
         it = iter((_TOKEN if hidden else _FAST).split(buf if cut == len(buf) else buf[:cut]))
         text = next(it)
-        if stack:
-            stack[-1][5].append(text)
+        own = stack[-1][5] if stack else None  # the open node's own metadata
+        if own is not None:
+            own.append(text)
         line += text.count(b"\n")
         for slash, name, attrs, other, text in zip(it, it, it, it, it):
             if name is None:  # a comment, CDATA or processing instruction: kept as it is
-                if stack:
-                    stack[-1][5].append(other)
+                if own is not None:
+                    own.append(other)
                 line += other.count(b"\n")
-            elif slash:
-                if not stack or stack[-1][6] != name:
+            elif slash or (attrs and attrs[-1] == 47):  # an end tag, or an empty node <x .../>
+                if not slash:
+                    if not self.started:
+                        self.started = True
+                        b.namespaces = {(k or b"").decode(): v.decode("utf-8", "replace")
+                                        for k, v in _XMLNS.findall(attrs)}
+                    self._start(stack, next_id, line, attrs, name)
+                    next_id += 1
+                    line += attrs.count(b"\n")
+                elif not stack or stack[-1][6] != name:
                     b.next_id = next_id
+                    self.out, self.parts, self.size, self.block_id = out, parts, size, block_id
                     self.error = (str(tr("the XML is not well-formed: </{name}> does not close the open element",
                                          name=name.decode())), line)
                     return cut
-                nid, parent, nline, xtype, nchildren, parts, _ = stack.pop()
-                rows.append((nid, parent, name.decode(), xtype, nline, None, nchildren, b"".join(parts)))
+                nid, parent, nline, xtype, nchildren, own, _ = stack.pop()
+                meta = b"".join(own)
+                # the systemID's key (sid_key) read here: a UUID's first 15 hex digits, else sid_key itself
+                sid = None
+                i = meta.find(b"<systemID>")
+                s = meta[i + 10:i + 46] if i >= 0 else None
+                if s and meta[i + 46:i + 47] == b"<" and _UUID.fullmatch(s):
+                    sid = int(s[:8] + s[9:13] + s[14:17], 16)
+                elif i >= 0 or b"systemID>" in meta:  # not a UUID, prefixed, with attributes ...: as _row
+                    m = _SYSTEM_ID.search(meta)
+                    sid = sid_key(m.group(1).decode("utf-8", "replace")) if m else None
+                n = len(meta)
+                out.append((nid, parent, kinds[name], xtype, nline, sid, nchildren, block_id, size, size + n))
+                parts.append(meta)
+                size += n
+                if size >= BLOCK:
+                    self.db.execute("INSERT INTO block VALUES (?,?)", (block_id, zlib.compress(b"".join(parts), 1)))
+                    block_id += 1
+                    parts = []
+                    size = 0
+                own = stack[-1][5] if stack else None
             else:
                 if not self.started:
                     self.started = True
                     b.namespaces = {(k or b"").decode(): v.decode("utf-8", "replace")
                                     for k, v in _XMLNS.findall(attrs)}
-                x = _XTYPE.search(attrs) if attrs else None
-                parent = None
                 if stack:
                     top = stack[-1]
                     top[4] += 1
                     parent = top[0]
-                stack.append([next_id, parent, line, x.group(1).decode() if x else None, 0, [], name])
-                next_id += 1
+                else:
+                    parent = None
+                own = []
                 if attrs:
+                    x = _XTYPE.search(attrs)
+                    stack.append([next_id, parent, line, x.group(1).decode() if x else None, 0, own, name])
                     line += attrs.count(b"\n")
-                    if attrs.endswith(b"/"):
-                        self._end(rows)
-            if stack:
-                stack[-1][5].append(text)
+                else:
+                    stack.append([next_id, parent, line, None, 0, own, name])
+                next_id += 1
+            if own is not None:
+                own.append(text)
             line += text.count(b"\n")
         b.next_id = next_id
         self.line = line
-        if len(rows) >= BATCH:
-            b.flush()
+        self.out, self.parts, self.size, self.block_id = out, parts, size, block_id
+        if len(out) >= BATCH:
+            self.flush_rows()
         return cut
 
-    def _end(self, rows: list) -> None:
-        nid, parent, line, xtype, nchildren, parts, name = self.stack.pop()
-        rows.append((nid, parent, name.decode(), xtype, line, None, nchildren, b"".join(parts)))
+    @staticmethod
+    def _start(stack: list, nid: int, line: int, attrs: bytes, name: bytes) -> list:
+        x = _XTYPE.search(attrs) if attrs else None
+        parent = None
+        if stack:
+            top = stack[-1]
+            top[4] += 1
+            parent = top[0]
+        own: list[bytes] = []
+        stack.append([nid, parent, line, x.group(1).decode() if x else None, 0, own, name])
+        return own
+
+    def flush_rows(self) -> None:
+        if self.out:
+            self.db.executemany("INSERT INTO node VALUES (?,?,?,?,?,?,?,?,?,?)", self.out)
+            self.count += len(self.out)
+            self.out = []
+
+    def finish(self) -> None:
+        """The last block and rows."""
+        if self.parts:
+            self.db.execute("INSERT INTO block VALUES (?,?)", (self.block_id, zlib.compress(b"".join(self.parts), 1)))
+            self.block_id += 1
+            self.parts, self.size = [], 0
+        self.flush_rows()
+
+
+_KINDS = {k.encode(): k for k in NODE_KINDS}
+#: a systemID whose key (sid_key) is its first 8 + 4 + 3 hex digits
+_UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{3}[0-9a-fA-F-]{19}")
 
 
 def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
@@ -343,7 +423,7 @@ def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None
     if (m and m.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8")) or \
             (head.strip() and not _ROOT.search(head)):  # not UTF-8, or the root has a prefix: lxml's pass
         return _parse_lxml(_Prefixed(head, stream), db, total, progress, stop)
-    b = _Builder(db)
+    b = _Builder(db, writer=False)  # the scanner writes its rows itself
     sc = _Scanner(b)
     done = len(head)
     buf = head
@@ -366,14 +446,14 @@ def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None
     except OSError as exc:
         raise IndexError_(tr("read error: {error}", error=str(exc))) from None
     finally:
-        b.finish()
+        sc.finish()
     if sc.stack or not sc.started:
         raise IndexError_(tr("the XML is not well-formed: parsing stopped before the root element was closed")
                           if done else tr("the file is empty"), sc.line)
     if progress is not None:
         progress("index", done, total)
     db.execute("INSERT OR REPLACE INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
-    return b.count
+    return sc.count
 
 
 class _Prefixed:
