@@ -339,6 +339,23 @@ def test_comments_cdata_other_encodings_and_prefixes(tmp_path, enc, prefix):
     assert ix.by_system_id("r-1").kind == "registrering"
 
 
+@pytest.mark.parametrize("sid", ["9F1C2B3A-4D5E-4F60-8A7B-1C2D3E4F5A6B", "9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b",
+                                 "  9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b \n", "9f1c2b3a-4d5e-4f6", "9f1c2b3a-4d5e-4f",
+                                 "gggggggg-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e--f60-8a7b-1c2d3e4f5a6b",
+                                 "9f1c_b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e-4f60 8a7b", "r-1", "",
+                                 "0x1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b"])
+def test_system_id_keys_of_the_fast_pass_are_sid_key(tmp_path, sid):
+    from noarkpack.web.indexbuild import _SYSTEM_ID, sid_key
+
+    folder = tmp_path / "x"
+    folder.mkdir()
+    xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<arkiv><systemID>{sid}</systemID><arkivdel/></arkiv>\n'
+    (folder / "arkivstruktur.xml").write_text(xml, encoding="utf-8")
+    ix = build_index(locate(folder), tmp_path / "ix.sqlite")
+    m = _SYSTEM_ID.search(xml.encode())
+    assert ix._q("SELECT sid FROM node WHERE kind='arkiv'")[0][0] == (sid_key(m.group(1).decode()) if m else None)
+
+
 def test_a_misnested_node_is_refused_with_its_line(tmp_path):
     folder = tmp_path / "x"
     folder.mkdir()

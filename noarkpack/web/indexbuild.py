@@ -340,10 +340,20 @@ class _Scanner:
                 # the systemID's key (sid_key) read here: a UUID's first 15 hex digits, else sid_key itself
                 sid = None
                 i = meta.find(b"<systemID>")
-                s = meta[i + 10:i + 46] if i >= 0 else None
-                if s and meta[i + 46:i + 47] == b"<" and _UUID.fullmatch(s):
-                    sid = int(s[:8] + s[9:13] + s[14:17], 16)
-                elif i >= 0 or b"systemID>" in meta:  # not a UUID, prefixed, with attributes ...: as _row
+                if i >= 0:
+                    # a UUID: its key is its first 8 + 4 + 3 hex digits (what sid_key makes of what _row's regular
+                    # expression reads: the text, when it holds nothing but letters, digits and "-")
+                    s = meta[i + 10:meta.find(b"<", i + 10)]
+                    k = s[:8] + s[9:13] + s[14:17]
+                    if s[8:9] == b"-" and s[13:14] == b"-" and len(k) == 15 and k.isalnum() and \
+                            s.replace(b"-", b"").isalnum():
+                        try:
+                            sid = int(k, 16)
+                        except ValueError:
+                            i = -1
+                    else:
+                        i = -1
+                if sid is None and i < 0 and b"systemID>" in meta:  # not a UUID, prefixed ...: as _row
                     m = _SYSTEM_ID.search(meta)
                     sid = sid_key(m.group(1).decode("utf-8", "replace")) if m else None
                 n = len(meta)
@@ -413,8 +423,6 @@ class _Scanner:
 
 
 _KINDS = {k.encode(): k for k in NODE_KINDS}
-#: a systemID whose key (sid_key) is its first 8 + 4 + 3 hex digits
-_UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{3}[0-9a-fA-F-]{19}")
 
 
 def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
