@@ -433,3 +433,13 @@ def test_nha_deposit_journals_lead_to_their_packages_and_files(nha_deposit, tmp_
     r = c.get(xml)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert any(n in c.get(_links(home, "browse")[1]).text for n in numbers | names)
+
+
+def test_at_line_by_binary_search_is_the_last_node_starting_at_or_before(extract, tmp_path):
+    ix = build_index(locate(extract), tmp_path / "ix.sqlite")
+    assert ix.info["line_order"]
+    last = ix._q("SELECT max(line) FROM node")[0][0]
+    for line in range(0, last + 3):
+        rows = ix._q("SELECT id FROM node WHERE line<=? ORDER BY line DESC, id DESC LIMIT 1", (line,))
+        got = ix.at_line(line)
+        assert (got.id if got else None) == (rows[0][0] if rows else None), line

@@ -211,6 +211,16 @@ class ExtractIndex:
 
     def at_line(self, line: int) -> Node | None:
         """The node that starts at ``line`` or is the last to start before it."""
+        if self.info.get("line_order"):
+            # ids 1..n in document order, so lines never decrease with them: the last id whose line <= line
+            lo, hi = 0, self._q("SELECT max(id) FROM node")[0][0] or 0
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if (self._q("SELECT line FROM node WHERE id=?", (mid,))[0][0] or 0) <= line:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            return self.node(lo) if lo else None
         rows = self._q(f"SELECT {_COLS} FROM node WHERE line<=? ORDER BY line DESC, id DESC LIMIT 1", (line,))
         return self._node(rows[0]) if rows else None
 

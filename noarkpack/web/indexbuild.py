@@ -29,7 +29,7 @@ from ..validation.xmlstream import ContainerPuller, in_own_thread
 #: the elements that are nodes of the tree (local names), outermost first
 NODE_KINDS = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering",
               "dokumentbeskrivelse", "dokumentobjekt")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: no node_line index (info "line_order")
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 BATCH = 5000
 
@@ -44,8 +44,10 @@ CREATE TABLE member (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, size INTEGE
 _INDEXES = """
 CREATE INDEX node_parent ON node(parent, id);
 CREATE INDEX node_sid ON node(sid);
-CREATE INDEX node_line ON node(line);
 """
+#: only where lines do not follow the ids (NHA: two files); elsewhere the ids are in document order, so are the
+#: lines, and a line is found by a binary search over the ids (info "line_order")
+_LINE_INDEX = "CREATE INDEX node_line ON node(line)"
 
 
 class IndexError_(Exception):
@@ -464,6 +466,22 @@ def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None
     return sc.count
 
 
+class _Range:
+    """``size`` bytes of ``f`` from ``offset`` (a tar member's data)."""
+
+    def __init__(self, f, offset: int, size: int) -> None:
+        self.f, self.left = f, size
+        f.seek(offset)
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.f.read(n) if n else b""
+        if len(data) < n:
+            raise tarfile.ReadError("unexpected end of data")  # as tarfile's own reader
+        self.left -= len(data)
+        return data
+
+
 class _Prefixed:
     """``head`` then the rest of ``stream``."""
 
@@ -528,7 +546,9 @@ def _walk_tar(source: Source, db: sqlite3.Connection, progress: Progress | None,
                     db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
                     members = []
                 if rel == "content/arkivstruktur.xml" and found is None:
-                    found = _parse(tar.extractfile(ti), db, ti.size, progress, stop)
+                    # read straight from the file (its own handle), not through tarfile's member reader
+                    with open(source.tar, "rb") as f:
+                        found = _parse(_Range(f, ti.offset_data, ti.size), db, ti.size, progress, stop)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise IndexError_(tr("the tar cannot be read: {error}", error=str(exc))) from None
     db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
@@ -616,8 +636,10 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
                 raise IndexError_(tr("read error: {error}", error=str(exc))) from None
         for stmt in filter(str.strip, _INDEXES.split(";")):
             db.execute(stmt)
+        if source.nha is not None:
+            db.execute(_LINE_INDEX)
         info = {"version": SCHEMA_VERSION, "nodes": count, "tar_root": root, "seconds": round(time.monotonic() - t0, 3),
-                "source_size": source.stamp_file.stat().st_size}
+                "source_size": source.stamp_file.stat().st_size, "line_order": source.nha is None}
         db.executemany("INSERT INTO info VALUES (?,?)", [(k, json.dumps(v)) for k, v in info.items()])
         db.execute("COMMIT")
         db.close()
