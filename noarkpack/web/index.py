@@ -144,10 +144,13 @@ class ExtractIndex:
         self._open_tag = f"<w{decls}>".encode()
 
     def _block(self, bid: int) -> bytes:
-        """A block of metadata (the nodes' own XML, zlib-compressed in blocks of about 64 KB), decompressed."""
+        """A block of metadata (the nodes' own XML in blocks of about 64 KB, zlib-compressed or not: info
+        "blocks"), as it was."""
         data = self._blocks.get(bid)
         if data is None:
-            data = zlib.decompress(self._q("SELECT data FROM block WHERE id=?", (bid,))[0][0])
+            data = self._q("SELECT data FROM block WHERE id=?", (bid,))[0][0]
+            if self.info.get("blocks", "zlib") == "zlib":
+                data = zlib.decompress(data)
             with self._lock:
                 if len(self._blocks) >= 64:
                     self._blocks.pop(next(iter(self._blocks)))
