@@ -2,7 +2,10 @@
 
 The fast pass (:class:`_Scanner`) finds the node tags in the UTF-8 bytes with one regular expression and keeps the
 bytes between them as each node's own metadata; a file in another encoding, or whose root has a prefix, goes
-through lxml (:class:`..validation.xmlstream.ContainerPuller`).  Rows are written by a second thread.
+through lxml (:class:`..validation.xmlstream.ContainerPuller`), whose rows are written by a second thread.  The
+fast pass writes its own rows, the metadata stored uncompressed (:data:`BLOCKS`): issue 21's target is the build
+within 3 x ``xmllint --stream --noout`` in CPU time as well as wall time, and both a writer thread (the GIL) and
+zlib cost more than that allows (see docs/web.md, Figures).
 """
 
 from __future__ import annotations
