@@ -343,7 +343,8 @@ def test_comments_cdata_other_encodings_and_prefixes(tmp_path, enc, prefix):
                                  "  9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b \n", "9f1c2b3a-4d5e-4f6", "9f1c2b3a-4d5e-4f",
                                  "gggggggg-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e--f60-8a7b-1c2d3e4f5a6b",
                                  "9f1c_b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e-4f60 8a7b", "r-1", "",
-                                 "0x1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b"])
+                                 "0x1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b \n ",
+                                 "9f1c2b3a-4d5e-4f60-8a7b x", "9f1c2b3a-4d5e-4f60_8a7b.1c2d", "9f1c2b3a-4d5e-4f6é"])
 def test_system_id_keys_of_the_fast_pass_are_sid_key(tmp_path, sid):
     from noarkpack.web.indexbuild import _SYSTEM_ID, sid_key
 

@@ -267,6 +267,8 @@ _FAST = re.compile(rb"<(/?(?:arkiv(?:del)?|klass(?:e|ifikasjonssystem)|mappe|reg
                    rb"dokument(?:beskrivelse|objekt)))(?=[\s/>])([^>]*)>()")
 _ROOT = re.compile(rb"<arkiv[\s>]")
 _HIDDEN = re.compile(rb"<[!?]")
+#: a systemID that starts with a UUID's 8-4-3 hex digits, as _SYSTEM_ID reads it (no space before it)
+_UUID_AT = re.compile(rb"([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{3})[^<\s]*\s*<")
 _XTYPE = re.compile(rb"[\w.-]+:type\s*=\s*[\"']([^\"']*)[\"']")
 _XMLNS = re.compile(rb"xmlns(?::([\w.-]+))?\s*=\s*[\"']([^\"']*)[\"']")
 _ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']*)[\"']")
@@ -357,16 +359,11 @@ class _Scanner:
                 sid = None
                 i = meta.find(b"<systemID>")
                 if i >= 0:
-                    # a UUID: its key is its first 8 + 4 + 3 hex digits (what sid_key makes of what _row's regular
-                    # expression reads: the text, when it holds nothing but letters, digits and "-")
-                    s = meta[i + 10:meta.find(b"<", i + 10)]
-                    k = s[:8] + s[9:13] + s[14:17]
-                    if s[8:9] == b"-" and s[13:14] == b"-" and len(k) == 15 and k.isalnum() and \
-                            s.replace(b"-", b"").isalnum():
-                        try:
-                            sid = int(k, 16)
-                        except ValueError:
-                            i = -1
+                    # a UUID: its key is its first 8 + 4 + 3 hex digits, what sid_key makes of what _row's regular
+                    # expression reads when the UUID follows <systemID> at once (and no prefixed one comes first)
+                    m = _UUID_AT.match(meta, i + 10)
+                    if m is not None and (i < 12 or b":systemID>" not in meta[:i]):
+                        sid = int(b"".join(m.group(1, 2, 3)), 16)
                     else:
                         i = -1
                 if sid is None and i < 0 and b"systemID>" in meta:  # not a UUID, prefixed ...: as _row
