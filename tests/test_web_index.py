@@ -339,6 +339,24 @@ def test_comments_cdata_other_encodings_and_prefixes(tmp_path, enc, prefix):
     assert ix.by_system_id("r-1").kind == "registrering"
 
 
+@pytest.mark.parametrize("sid", ["9F1C2B3A-4D5E-4F60-8A7B-1C2D3E4F5A6B", "9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b",
+                                 "  9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b \n", "9f1c2b3a-4d5e-4f6", "9f1c2b3a-4d5e-4f",
+                                 "gggggggg-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e--f60-8a7b-1c2d3e4f5a6b",
+                                 "9f1c_b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e-4f60 8a7b", "r-1", "",
+                                 "0x1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b", "9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b \n ",
+                                 "9f1c2b3a-4d5e-4f60-8a7b x", "9f1c2b3a-4d5e-4f60_8a7b.1c2d", "9f1c2b3a-4d5e-4f6é"])
+def test_system_id_keys_of_the_fast_pass_are_sid_key(tmp_path, sid):
+    from noarkpack.web.indexbuild import _SYSTEM_ID, sid_key
+
+    folder = tmp_path / "x"
+    folder.mkdir()
+    xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<arkiv><systemID>{sid}</systemID><arkivdel/></arkiv>\n'
+    (folder / "arkivstruktur.xml").write_text(xml, encoding="utf-8")
+    ix = build_index(locate(folder), tmp_path / "ix.sqlite")
+    m = _SYSTEM_ID.search(xml.encode())
+    assert ix._q("SELECT sid FROM node WHERE kind='arkiv'")[0][0] == (sid_key(m.group(1).decode()) if m else None)
+
+
 def test_a_misnested_node_is_refused_with_its_line(tmp_path):
     folder = tmp_path / "x"
     folder.mkdir()
@@ -416,3 +434,13 @@ def test_nha_deposit_journals_lead_to_their_packages_and_files(nha_deposit, tmp_
     r = c.get(xml)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert any(n in c.get(_links(home, "browse")[1]).text for n in numbers | names)
+
+
+def test_at_line_by_binary_search_is_the_last_node_starting_at_or_before(extract, tmp_path):
+    ix = build_index(locate(extract), tmp_path / "ix.sqlite")
+    assert ix.info["line_order"]
+    last = ix._q("SELECT max(line) FROM node")[0][0]
+    for line in range(0, last + 3):
+        rows = ix._q("SELECT id FROM node WHERE line<=? ORDER BY line DESC, id DESC LIMIT 1", (line,))
+        got = ix.at_line(line)
+        assert (got.id if got else None) == (rows[0][0] if rows else None), line

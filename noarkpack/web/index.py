@@ -144,10 +144,13 @@ class ExtractIndex:
         self._open_tag = f"<w{decls}>".encode()
 
     def _block(self, bid: int) -> bytes:
-        """A block of metadata (the nodes' own XML, zlib-compressed in blocks of about 64 KB), decompressed."""
+        """A block of metadata (the nodes' own XML in blocks of about 64 KB, zlib-compressed or not: info
+        "blocks"), as it was."""
         data = self._blocks.get(bid)
         if data is None:
-            data = zlib.decompress(self._q("SELECT data FROM block WHERE id=?", (bid,))[0][0])
+            data = self._q("SELECT data FROM block WHERE id=?", (bid,))[0][0]
+            if self.info.get("blocks", "zlib") == "zlib":
+                data = zlib.decompress(data)
             with self._lock:
                 if len(self._blocks) >= 64:
                     self._blocks.pop(next(iter(self._blocks)))
@@ -211,6 +214,16 @@ class ExtractIndex:
 
     def at_line(self, line: int) -> Node | None:
         """The node that starts at ``line`` or is the last to start before it."""
+        if self.info.get("line_order"):
+            # ids 1..n in document order, so lines never decrease with them: the last id whose line <= line
+            lo, hi = 0, self._q("SELECT max(id) FROM node")[0][0] or 0
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if (self._q("SELECT line FROM node WHERE id=?", (mid,))[0][0] or 0) <= line:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            return self.node(lo) if lo else None
         rows = self._q(f"SELECT {_COLS} FROM node WHERE line<=? ORDER BY line DESC, id DESC LIMIT 1", (line,))
         return self._node(rows[0]) if rows else None
 

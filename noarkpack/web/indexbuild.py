@@ -2,7 +2,10 @@
 
 The fast pass (:class:`_Scanner`) finds the node tags in the UTF-8 bytes with one regular expression and keeps the
 bytes between them as each node's own metadata; a file in another encoding, or whose root has a prefix, goes
-through lxml (:class:`..validation.xmlstream.ContainerPuller`).  Rows are written by a second thread.
+through lxml (:class:`..validation.xmlstream.ContainerPuller`), whose rows are written by a second thread.  The
+fast pass writes its own rows, the metadata stored uncompressed (:data:`BLOCKS`): issue 21's target is the build
+within 3 x ``xmllint --stream --noout`` in CPU time as well as wall time, and both a writer thread (the GIL) and
+zlib cost more than that allows (see docs/web.md, Figures).
 """
 
 from __future__ import annotations
@@ -29,9 +32,16 @@ from ..validation.xmlstream import ContainerPuller, in_own_thread
 #: the elements that are nodes of the tree (local names), outermost first
 NODE_KINDS = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering",
               "dokumentbeskrivelse", "dokumentobjekt")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: no node_line index (info "line_order")
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 BATCH = 5000
+#: the metadata blocks zlib-compressed (level 1) or stored as they are: zlib costs about a sixth of the pass's CPU
+#: time (issue 21's 3 x xmllint) for an index a fifth the size; ExtractIndex reads either (info "blocks")
+BLOCKS = "raw"
+
+
+def _pack(data: bytes) -> bytes:
+    return zlib.compress(data, 1) if BLOCKS == "zlib" else data
 
 _DDL = """
 CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT);
@@ -44,8 +54,10 @@ CREATE TABLE member (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, size INTEGE
 _INDEXES = """
 CREATE INDEX node_parent ON node(parent, id);
 CREATE INDEX node_sid ON node(sid);
-CREATE INDEX node_line ON node(line);
 """
+#: only where lines do not follow the ids (NHA: two files); elsewhere the ids are in document order, so are the
+#: lines, and a line is found by a binary search over the ids (info "line_order")
+_LINE_INDEX = "CREATE INDEX node_line ON node(line)"
 
 
 class IndexError_(Exception):
@@ -144,7 +156,8 @@ class _Builder:
     """The callbacks of the pass: rows are batched and written by a second thread (sqlite3 lets the GIL go while
     it writes, so the parse goes on meanwhile: two cores)."""
 
-    def __init__(self, db: sqlite3.Connection, first_id: int = 1, keys: tuple[str, ...] = ("systemID",)) -> None:
+    def __init__(self, db: sqlite3.Connection, first_id: int = 1, keys: tuple[str, ...] = ("systemID",),
+                 writer: bool = True) -> None:
         self.db = db
         self.stack: list[list] = []  # [id, parent, line, xtype, nchildren]
         self.next_id = first_id
@@ -155,8 +168,9 @@ class _Builder:
         self.queue: queue.Queue = queue.Queue(maxsize=4)
         self.failure: list[BaseException] = []
         self.block_id = 1
-        self.writer = threading.Thread(target=self._write, name="noarkpack-index-writer", daemon=True)
-        self.writer.start()
+        self.writer = None
+        if writer:
+            self.restart()
 
     def _write(self) -> None:
         while True:
@@ -188,7 +202,7 @@ class _Builder:
         self.db.executemany("INSERT INTO node VALUES (?,?,?,?,?,?,?,?,?,?)", out)
 
     def _flush_block(self, parts: list) -> None:
-        self.db.execute("INSERT INTO block VALUES (?,?)", (self.block_id, zlib.compress(b"".join(parts), 1)))
+        self.db.execute("INSERT INTO block VALUES (?,?)", (self.block_id, _pack(b"".join(parts))))
         self.block_id += 1
 
     def on_start(self, el) -> None:
@@ -235,6 +249,8 @@ class _Builder:
         self.writer.start()
 
     def finish(self) -> None:
+        if self.writer is None:
+            return
         self.flush()
         self.queue.put(None)
         self.writer.join()
@@ -243,13 +259,16 @@ class _Builder:
 
 
 #: a node's start or end tag (group 1: "/" for an end, 2: name, 3: attributes), or what may hide one (no groups)
-_TOKEN = re.compile(rb"<(/?)(" + "|".join(NODE_KINDS).encode() + rb")(?=[\s/>])([^>]*)>"
+_TOKEN = re.compile(rb"<(/?(?:" + "|".join(NODE_KINDS).encode() + rb"))(?=[\s/>])([^>]*)>"
                     rb"|(<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>)", re.S)
-#: the same without the alternatives (group 4 always empty): for a chunk with no comment, CDATA or processing
+#: the same without the alternatives (group 3 always empty): for a chunk with no comment, CDATA or processing
 #: instruction (twice as fast)
-_FAST = re.compile(rb"<(/?)(arkiv(?:del)?|klass(?:e|ifikasjonssystem)|mappe|registrering|"
-                   rb"dokument(?:beskrivelse|objekt))(?=[\s/>])([^>]*)>()")
+_FAST = re.compile(rb"<(/?(?:arkiv(?:del)?|klass(?:e|ifikasjonssystem)|mappe|registrering|"
+                   rb"dokument(?:beskrivelse|objekt)))(?=[\s/>])([^>]*)>()")
 _ROOT = re.compile(rb"<arkiv[\s>]")
+_HIDDEN = re.compile(rb"<[!?]")
+#: a systemID that starts with a UUID's 8-4-3 hex digits, as _SYSTEM_ID reads it (no space before it)
+_UUID_AT = re.compile(rb"([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{3})[^<\s]*\s*<")
 _XTYPE = re.compile(rb"[\w.-]+:type\s*=\s*[\"']([^\"']*)[\"']")
 _XMLNS = re.compile(rb"xmlns(?::([\w.-]+))?\s*=\s*[\"']([^\"']*)[\"']")
 _ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']*)[\"']")
@@ -262,79 +281,162 @@ class _Scanner:
     (comments, CDATA and processing instructions skipped), the bytes between them kept as each node's own
     metadata, lines counted on the way.  Element content cannot hold a ``<``, and attribute values cannot
     either, so a tag is always found whole; what the pass does not check (well-formedness of the metadata)
-    the validator does; the metadata is parsed when a page shows it."""
+    the validator does; the metadata is parsed when a page shows it.
+
+    It writes the rows itself, in the same thread: each node's metadata goes straight into the current block
+    (its systemID key read on the way), so a row is touched once.  (A writer thread gained nothing: the rows'
+    Python work holds the GIL, and switching it cost more CPU than the overlap saved.)"""
 
     def __init__(self, b: _Builder) -> None:
         self.b = b
-        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren, parts]
+        self.db = b.db
+        self.stack: list[list] = []  # [id, parent, line, xtype, nchildren, parts, name]
         self.started = False
         self.line = 1
         self.error: tuple[str, int] | None = None
+        self.out: list[tuple] = []  # rows as stored
+        self.parts: list[bytes] = []  # the current block's metadata
+        self.size = 0
+        self.block_id = 1
+        self.count = 0
 
     def feed(self, buf: bytes, final: bool) -> int:
         """Scan ``buf``; returns where the unscanned rest begins (carried over to the next chunk)."""
+        # what may hide a tag: looked for once (a forward search is cheap), and only what is there searched
+        # backwards for an unclosed one at the end of the chunk
+        present = []
+        if not self.started or _HIDDEN.search(buf):  # one scan (three searches for the strings cost 3 x more)
+            present = [(o, c) for o, c in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>")) if o in buf]
+            if buf.find(b"<?", 0 if self.started else 6) >= 0:
+                present.append((b"<?", b"?>"))
+        hidden = bool(present)
         cut = len(buf)
         if not final:
             cut = buf.rfind(b"<")
             if cut < 0:
                 cut = len(buf)
-            for opening, closing in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>")):
+            for opening, closing in present:
                 o = buf.rfind(opening, 0, cut)
                 if o >= 0 and buf.find(closing, o + len(opening)) < 0:
                     cut = min(cut, o)
         b, stack = self.b, self.stack
-        rows = b.rows
+        out, parts, size, block_id = self.out, self.parts, self.size, self.block_id
+        kinds = _KINDS
+        pack = _pack
         line = self.line
-        hidden = b"<!--" in buf or b"<![CDATA[" in buf or buf.find(b"<?", 0 if self.started else 6) >= 0
         next_id = b.next_id
         # split: the text before the first tag, then per tag its groups and the text after it
         it = iter((_TOKEN if hidden else _FAST).split(buf if cut == len(buf) else buf[:cut]))
         text = next(it)
-        if stack:
-            stack[-1][5].append(text)
+        own = stack[-1][5] if stack else None  # the open node's own metadata
+        if own is not None:
+            own.append(text)
         line += text.count(b"\n")
-        for slash, name, attrs, other, text in zip(it, it, it, it, it):
+        closing = _CLOSING
+        for name, attrs, other, text in zip(it, it, it, it):  # name: "/name" for an end tag
             if name is None:  # a comment, CDATA or processing instruction: kept as it is
-                if stack:
-                    stack[-1][5].append(other)
+                if own is not None:
+                    own.append(other)
                 line += other.count(b"\n")
-            elif slash:
-                if not stack or stack[-1][6] != name:
+            elif name[0] == 47 or (attrs and attrs[-1] == 47):  # an end tag, or an empty node <x .../>
+                if name[0] != 47:
+                    if not self.started:
+                        self.started = True
+                        b.namespaces = {(k or b"").decode(): v.decode("utf-8", "replace")
+                                        for k, v in _XMLNS.findall(attrs)}
+                    self._start(stack, next_id, line, attrs, name)
+                    next_id += 1
+                    line += attrs.count(b"\n")
+                elif not stack or stack[-1][6] != name:
                     b.next_id = next_id
+                    self.out, self.parts, self.size, self.block_id = out, parts, size, block_id
                     self.error = (str(tr("the XML is not well-formed: </{name}> does not close the open element",
-                                         name=name.decode())), line)
+                                         name=name[1:].decode())), line)
                     return cut
-                nid, parent, nline, xtype, nchildren, parts, _ = stack.pop()
-                rows.append((nid, parent, name.decode(), xtype, nline, None, nchildren, b"".join(parts)))
+                nid, parent, nline, xtype, nchildren, own, _ = stack.pop()
+                meta = b"".join(own)
+                # the systemID's key (sid_key) read here: a UUID's first 15 hex digits, else sid_key itself
+                sid = None
+                i = meta.find(b"<systemID>")
+                if i >= 0:
+                    # a UUID: its key is its first 8 + 4 + 3 hex digits, what sid_key makes of what _row's regular
+                    # expression reads when the UUID follows <systemID> at once (and no prefixed one comes first)
+                    m = _UUID_AT.match(meta, i + 10)
+                    if m is not None and (i < 12 or b":systemID>" not in meta[:i]):
+                        sid = int(b"".join(m.group(1, 2, 3)), 16)
+                    else:
+                        i = -1
+                if sid is None and i < 0 and b"systemID>" in meta:  # not a UUID, prefixed ...: as _row
+                    m = _SYSTEM_ID.search(meta)
+                    sid = sid_key(m.group(1).decode("utf-8", "replace")) if m else None
+                n = len(meta)
+                out.append((nid, parent, kinds[name], xtype, nline, sid, nchildren, block_id, size, size + n))
+                parts.append(meta)
+                size += n
+                if size >= BLOCK:
+                    self.db.execute("INSERT INTO block VALUES (?,?)", (block_id, pack(b"".join(parts))))
+                    block_id += 1
+                    parts = []
+                    size = 0
+                own = stack[-1][5] if stack else None
             else:
                 if not self.started:
                     self.started = True
                     b.namespaces = {(k or b"").decode(): v.decode("utf-8", "replace")
                                     for k, v in _XMLNS.findall(attrs)}
-                x = _XTYPE.search(attrs) if attrs else None
-                parent = None
                 if stack:
                     top = stack[-1]
                     top[4] += 1
                     parent = top[0]
-                stack.append([next_id, parent, line, x.group(1).decode() if x else None, 0, [], name])
-                next_id += 1
+                else:
+                    parent = None
+                own = []
                 if attrs:
+                    x = _XTYPE.search(attrs)
+                    stack.append([next_id, parent, line, x.group(1).decode() if x else None, 0, own, closing[name]])
                     line += attrs.count(b"\n")
-                    if attrs.endswith(b"/"):
-                        self._end(rows)
-            if stack:
-                stack[-1][5].append(text)
+                else:
+                    stack.append([next_id, parent, line, None, 0, own, closing[name]])
+                next_id += 1
+            if own is not None:
+                own.append(text)
             line += text.count(b"\n")
         b.next_id = next_id
         self.line = line
-        if len(rows) >= BATCH:
-            b.flush()
+        self.out, self.parts, self.size, self.block_id = out, parts, size, block_id
+        if len(out) >= BATCH:
+            self.flush_rows()
         return cut
 
-    def _end(self, rows: list) -> None:
-        nid, parent, line, xtype, nchildren, parts, name = self.stack.pop()
-        rows.append((nid, parent, name.decode(), xtype, line, None, nchildren, b"".join(parts)))
+    @staticmethod
+    def _start(stack: list, nid: int, line: int, attrs: bytes, name: bytes) -> list:
+        x = _XTYPE.search(attrs) if attrs else None
+        parent = None
+        if stack:
+            top = stack[-1]
+            top[4] += 1
+            parent = top[0]
+        own: list[bytes] = []
+        stack.append([nid, parent, line, x.group(1).decode() if x else None, 0, own, name])
+        return own
+
+    def flush_rows(self) -> None:
+        if self.out:
+            self.db.executemany("INSERT INTO node VALUES (?,?,?,?,?,?,?,?,?,?)", self.out)
+            self.count += len(self.out)
+            self.out = []
+
+    def finish(self) -> None:
+        """The last block and rows."""
+        if self.parts:
+            self.db.execute("INSERT INTO block VALUES (?,?)", (self.block_id, _pack(b"".join(self.parts))))
+            self.block_id += 1
+            self.parts, self.size = [], 0
+        self.flush_rows()
+
+
+_KINDS = {**{k.encode(): k for k in NODE_KINDS}, **{b"/" + k.encode(): k for k in NODE_KINDS}}
+_CLOSING = {k.encode(): b"/" + k.encode() for k in NODE_KINDS}
 
 
 def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None, stop) -> int:
@@ -343,7 +445,7 @@ def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None
     if (m and m.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8")) or \
             (head.strip() and not _ROOT.search(head)):  # not UTF-8, or the root has a prefix: lxml's pass
         return _parse_lxml(_Prefixed(head, stream), db, total, progress, stop)
-    b = _Builder(db)
+    b = _Builder(db, writer=False)  # the scanner writes its rows itself
     sc = _Scanner(b)
     done = len(head)
     buf = head
@@ -366,14 +468,30 @@ def _parse(stream, db: sqlite3.Connection, total: int, progress: Progress | None
     except OSError as exc:
         raise IndexError_(tr("read error: {error}", error=str(exc))) from None
     finally:
-        b.finish()
+        sc.finish()
     if sc.stack or not sc.started:
         raise IndexError_(tr("the XML is not well-formed: parsing stopped before the root element was closed")
                           if done else tr("the file is empty"), sc.line)
     if progress is not None:
         progress("index", done, total)
     db.execute("INSERT OR REPLACE INTO info VALUES ('namespaces', ?)", (json.dumps(b.namespaces),))
-    return b.count
+    return sc.count
+
+
+class _Range:
+    """``size`` bytes of ``f`` from ``offset`` (a tar member's data)."""
+
+    def __init__(self, f, offset: int, size: int) -> None:
+        self.f, self.left = f, size
+        f.seek(offset)
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.f.read(n) if n else b""
+        if len(data) < n:
+            raise tarfile.ReadError("unexpected end of data")  # as tarfile's own reader
+        self.left -= len(data)
+        return data
 
 
 class _Prefixed:
@@ -440,7 +558,9 @@ def _walk_tar(source: Source, db: sqlite3.Connection, progress: Progress | None,
                     db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
                     members = []
                 if rel == "content/arkivstruktur.xml" and found is None:
-                    found = _parse(tar.extractfile(ti), db, ti.size, progress, stop)
+                    # read straight from the file (its own handle), not through tarfile's member reader
+                    with open(source.tar, "rb") as f:
+                        found = _parse(_Range(f, ti.offset_data, ti.size), db, ti.size, progress, stop)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise IndexError_(tr("the tar cannot be read: {error}", error=str(exc))) from None
     db.executemany("INSERT OR REPLACE INTO member VALUES (?,?,?)", members)
@@ -528,8 +648,10 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
                 raise IndexError_(tr("read error: {error}", error=str(exc))) from None
         for stmt in filter(str.strip, _INDEXES.split(";")):
             db.execute(stmt)
+        if source.nha is not None:
+            db.execute(_LINE_INDEX)
         info = {"version": SCHEMA_VERSION, "nodes": count, "tar_root": root, "seconds": round(time.monotonic() - t0, 3),
-                "source_size": source.stamp_file.stat().st_size}
+                "source_size": source.stamp_file.stat().st_size, "line_order": source.nha is None, "blocks": BLOCKS}
         db.executemany("INSERT INTO info VALUES (?,?)", [(k, json.dumps(v)) for k, v in info.items()])
         db.execute("COMMIT")
         db.close()
