@@ -11,18 +11,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
-pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+from noarkpack.locale import tr_in
+from noarkpack.noark5.writer import ExtractWriter
+from noarkpack.web import create_app
+from noarkpack.web.index import ExtractIndex, IndexError_, IndexManager, build_index, index_key, locate
 
-from starlette.testclient import TestClient  # noqa: E402
-
-from noarkpack.locale import tr_in  # noqa: E402
-from noarkpack.noark5.writer import ExtractWriter  # noqa: E402
-from noarkpack.web import create_app  # noqa: E402
-from noarkpack.web.index import ExtractIndex, IndexError_, IndexManager, build_index, index_key, locate  # noqa: E402
-
-from .builders import fnr, journal, settings  # noqa: E402
+from .builders import fnr, journal, settings
 
 TOKEN = "browse-token-0123456789"
 ORIGIN = {"Origin": "http://testserver"}

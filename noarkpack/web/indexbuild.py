@@ -36,8 +36,9 @@ SCHEMA_VERSION = 3  # 3: no node_line index (info "line_order")
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 BATCH = 5000
 #: the metadata blocks zlib-compressed (level 1) or stored as they are: zlib costs about a sixth of the pass's CPU
-#: time (issue 21's 3 x xmllint) for an index a fifth the size; ExtractIndex reads either (info "blocks")
-BLOCKS = "raw"
+#: time (issue 21's 3 x xmllint) for an index a fifth the size; ExtractIndex reads either (info "blocks").  zlib by
+#: default: an index as large as the extract in the user's cache costs an archivist's disk more than the time saved
+BLOCKS = "zlib"
 
 
 def _pack(data: bytes) -> bytes:
