@@ -21,6 +21,26 @@ def fsync_dir(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
+def fsync_file(path: str | os.PathLike) -> None:
+    """Flush one file's data to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_text_atomic(path: str | os.PathLike, text: str | Iterable[str]) -> None:
     """Write ``text`` (UTF-8; a string, or its pieces) under a temporary name and rename it into place
     when complete."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import ConfigError, ExtractError, ModelError, NoarkpackError
 from .findings import ReportLike, Tally
-from .fsutil import human_size, write_text_atomic
+from .fsutil import human_size, pid_alive, write_text_atomic
 from .locale import current, tr
 from .model.selection import reason_label
 from .noark5.writer import ExtractResult, ExtractWriter
@@ -251,21 +251,11 @@ def _extract_numbered(project: Project, out: Path, split_by: str | None, cache, 
     return runs
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _clean_stale(folder: Path, prefix: str) -> None:
     """Remove working folders ``<prefix><pid>-…`` left by runs that no longer live (kill -9, power loss)."""
     for p in folder.glob(prefix + "*"):
         pid = p.name[len(prefix):].split("-", 1)[0]
-        if p.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+        if p.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -32,6 +32,7 @@ from .._version import __version__
 from ..documents import Identification, identify
 from ..errors import DocumentError
 from ..formats import PDFA_PUIDS
+from ..fsutil import pid_alive
 from ..hashing import sha256_file
 from ..locale import current, language, tr
 from .tools import convert_file
@@ -357,18 +358,8 @@ def clean_stale(folder: Path) -> None:
         for p in Path(folder).glob(kind + "*"):
             owner = p.name[len(kind):].split("-", 1)[0]
             pid, _, host = owner.partition(".")
-            if p.is_dir() and host == _HOST and pid.isdigit() and not _pid_alive(int(pid)):
+            if p.is_dir() and host == _HOST and pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(p, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 #: measured conversion rates per source PUID, in the cache folder

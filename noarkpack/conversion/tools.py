@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..documents import Identification
 from ..errors import DocumentError
+from ..fsutil import pid_alive
 from ..locale import N_, tr
 
 PDF_PUIDS = frozenset({"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276",
@@ -119,18 +120,8 @@ def sweep_stale(prefix: str, dir: Path | None = None) -> None:
         return
     for p in found:
         pid, _, host = p.name[len(prefix):].split("-", 1)[0].partition(".")
-        if host == _HOST and pid.isdigit() and not _pid_alive(int(pid)) and p.is_dir() and not p.is_symlink():
+        if host == _HOST and pid.isdigit() and not pid_alive(int(pid)) and p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Profile:

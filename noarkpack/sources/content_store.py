@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import fsync_file
 from ..locale import tr
 
 #: ``dokument.fil`` of a document whose bytes came from the source
@@ -52,14 +53,6 @@ def sniff_extension(data: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         return ".zip"
     return ".bin"
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class ContentStore:
@@ -117,7 +110,7 @@ class ContentStore:
         if not self._unsynced:
             return
         with ThreadPoolExecutor(min(SYNC_THREADS, len(self._unsynced))) as pool:
-            for _ in pool.map(_fsync, self._unsynced):
+            for _ in pool.map(fsync_file, self._unsynced):
                 pass
         self._unsynced.clear()
 

@@ -36,6 +36,7 @@ from typing import Any, Iterable
 
 from .._version import __version__
 from ..errors import SourceError
+from ..fsutil import fsync_file
 from ..locale import tr
 from ..model.noark5 import ArkivskaperInfo
 from ..progress import Progress
@@ -425,14 +426,6 @@ def _sha256(path: Path) -> str:
     return sha256_file(path)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo], *,
                   project_root: Path | None = None, progress: Progress | None = None) -> ImportReport:
     """Import the export ``mapping`` describes into its staging database (see the module docstring).
@@ -501,7 +494,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
         report.counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                          for t in (*DATA_TABLES, "rejected", "unmapped")}
         conn.close()
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, target)
         ok = True
     finally:
