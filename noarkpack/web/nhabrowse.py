@@ -441,12 +441,12 @@ def document_file(ctx: WebContext, request: Request):
 def find(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/find?journal=&file=&member=``: an NHA finding's place: the document file, the EPJ dokument
     in its package's tree, the package, or the journal."""
-    from .browse import _NotReady, _ready
+    from .browse import Build, _index, _progress_page, _target
 
-    try:
-        t, ix = _ready(ctx, request)
-    except _NotReady as e:
-        return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
+    t = _target(ctx, request)
+    ix = _index(ctx, t)
+    if isinstance(ix, Build):  # the index is being built: its progress, here (the page reloads this address)
+        return _progress_page(ctx, request, t, ix)
     q = request.query_params
     file, member, journal = q.get("file"), q.get("member"), q.get("journal")
     if file and file.endswith(".tar"):

@@ -33,11 +33,15 @@ MASK = "*****"
 #: children that say which object an element is (shown with every ancestor)
 ID_CHILDREN = ("systemID", "arkivskaperID", "klassifikasjonstype", "klasseID", "mappeID", "registreringsID", "journalaar",
                "journalsekvensnummer", "journalpostnummer", "dokumentnummer", "versjonsnummer", "variantformat",
-               "referanseDokumentfil", "tittel", "journalID", "pasientID")
+               "referanseDokumentfil", "tittel", "journalID", "pasientID",
+               # NHA: AVLXML, the epjpakkeliste, nha-epj 1.80
+               "journalidentifikator", "filReferanse", "pakketype", "EPJ_ID", "komponent_ID", "revisjonstidspunkt")
 #: the Noark objects: the lines shown start at the nearest of them (when it starts close enough)
 OBJECTS = frozenset(("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering",
                      "dokumentbeskrivelse", "dokumentobjekt", "korrespondansepart", "part", "merknad",
-                     "pasient", "pasientjournal", "endring", "journalregistrering"))
+                     "pasient", "pasientjournal", "endring", "journalregistrering",
+                     "pakke", "Arkivert_pasientinfo", "Arkivert_EPJ_sak", "Referanse_arkivert_EPJ_dokument",
+                     "Arkivert_revisjonsinfo", "Arkivert_EPJ_fragment", "Arkivert_dataelement"))
 #: elements whose value is a person's name, number or address, wherever they are
 IDENTIFYING = frozenset(("partNavn", "korrespondansepartNavn", "partID", "fodselsnummer", "foedselsnummer",
                          "personnummer", "navn", "fornavn", "etternavn", "postadresse", "adresse", "epostadresse",
