@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from noarkpack import pipeline
 from noarkpack.web import create_app
-from noarkpack.web.nhabrowse import epj_tree, member_anchor, parse_member
+from noarkpack.web.nhabrowse import _resolve, epj_tree, member_anchor, parse_member
 from noarkpack.web.places import open_in_target, tar_members, text_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +131,15 @@ def _walk(node):
         yield from _walk(c)
 
 
+def test_references_resolve_from_their_member_and_never_leave_the_deposit():
+    m = "epj-uuid/dokumenter/d.xml"
+    assert _resolve(m, "f.pdf") == "epj-uuid/dokumenter/f.pdf"
+    assert _resolve(m, "../../dok-uuid/f%20g.pdf") == "dok-uuid/f g.pdf"  # into a dok package
+    assert _resolve("epj-uuid/journal/s.xml", "../dokumenter/d.xml") == m
+    for bad in ("../../../x.pdf", "/etc/passwd", "file:///etc/passwd", "http://example.org/x.pdf"):
+        assert _resolve(m, bad) is None
+
+
 def test_a_broken_member_and_a_doctype_are_not_read():
     assert parse_member(io.BytesIO(b"<a><b>1</b>"), "x.xml") is None
     bomb = (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e "boom">]><Arkivert_EPJ><EPJ_ID>&e;</EPJ_ID>'
@@ -195,6 +204,10 @@ def test_nha_findings_about_a_package_and_a_journal(served_nha):
     assert pkg == f"/t/{target.id}/nha/find?file={tar}" and not _links(page.text, "place-link")
     pakke = client.get(pkg)
     assert pakke.status_code == 200 and "check-mismatch" in pakke.text and 'id="epj-link"' in pakke.text
+    view = _links(pakke.text, "doc-view")
+    assert view and all(".xml" not in u for u in view)  # the document files, in the page
+    doc = client.get(view[0])
+    assert doc.status_code == 200 and "check-mismatch" in doc.text and 'id="own-sum"' in doc.text
     journal = client.get(f"/runs/{rid}/findings", params={"test": "NHA.13"})
     (xml,) = _links(journal.text, "place-link")
     assert xml.startswith(f"/t/{target.id}/xml?file=avlxml.xml&line=")
@@ -206,6 +219,12 @@ def test_nha_findings_about_a_package_and_a_journal(served_nha):
     node = client.get(tree)
     assert node.status_code == 200 and "<h1>pasientjournal" in node.text
     assert client.get(f"/t/{target.id}/nha/find", params={"journal": "nope"}).status_code == 404
+    for params in ({"file": tar, "member": "../../etc/passwd.xml", "line": 1},
+                   {"file": "../" + tar, "member": member, "line": 1}, {"file": "avlxml.xml", "member": member,
+                                                                        "line": 1},
+                   {"file": tar, "member": member.replace(".xml", ".pdf"), "line": 1},
+                   {"file": tar, "member": member[:-4] + "-nothing.xml", "line": 1}):
+        assert client.get(f"/t/{target.id}/xml", params=params).status_code == 404, params
 
 
 def test_the_epj_tree_page_and_a_document_with_its_checksum(served_nha):
@@ -348,6 +367,11 @@ def test_open_in_target_finds_what_verify_names(served_bag, tmp_path):
         assert b"<?xml" in fp.read(100)
     with open_in_target(built.tar, "content/arkivstruktur.xml") as fp:
         assert b"arkiv" in fp.read(4096)
+    with open_in_target(built.tar, built.description.name) as fp:  # a SIP target: its description beside it
+        assert b"<?xml" in fp.read(100)
+    with pytest.raises(FileNotFoundError):  # nothing else beside the tar
+        with open_in_target(built.tar, "../bagit.txt"):
+            pass
     for rel, member in (("../x.xml", None), ("x.tar", "../y.xml"), ("bagit.txt", "a.xml"),
                         (f"data/{built.tar.name}", "nothing.xml"), ("nothing.xml", None)):
         with pytest.raises(FileNotFoundError):

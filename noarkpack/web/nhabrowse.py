@@ -306,6 +306,8 @@ def epj_page(ctx: WebContext, request: Request):
     from .browse import _package
 
     t, ix, node, path = _pakke(ctx, request)
+    if node.get("pakketype") != "epj":  # a dok package holds document files only: its list of files
+        return RedirectResponse(f"/t/{t.id}/browse/{node.id}", status_code=303)
     reveal = ctx.reveal(request)
     try:
         tree = _tree_of(path)
