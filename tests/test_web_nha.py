@@ -254,6 +254,12 @@ def test_the_epj_tree_page_and_a_document_with_its_checksum(served_nha):
     assert hashlib.sha256(pdf.content).hexdigest() in doc.text
     xml_member = next(n for n in tar_members(_tar_of(ctx, target, epj_url)) if "/journal/" in n)
     nid = epj_url.split("/nha/")[1].split("/")[0]
+    package = _tar_of(ctx, target, epj_url)
+    info = next(n for n in tar_members(package) if n.count("/") == 1)  # the pasientinfo, {uuid}/{uuid}.xml
+    for line in range(2, 16):  # every line of it, from inside the package, masked
+        element = client.get(f"/t/{target.id}/xml", params={"file": package.name, "member": info, "line": line})
+        assert element.status_code == 200 and not any(x in element.text for x in numbers | names), line
+    assert "Arkivert_pasientinfo" in element.text and "*****" in element.text
     assert client.get(f"/t/{target.id}/nha/{nid}/file", params={"m": xml_member}).status_code == 403
     for bad in ("../x.pdf", "/etc/passwd", "nothing.pdf", ""):
         assert client.get(f"/t/{target.id}/nha/{nid}/doc", params={"m": bad}).status_code == 404

@@ -371,6 +371,8 @@ def document_page(ctx: WebContext, request: Request):
             h = hashlib.sha256()
             while chunk := data.read(1 << 20):
                 h.update(chunk)
+            if len(_DOC_SUMS) >= 4096:
+                _DOC_SUMS.pop(next(iter(_DOC_SUMS)))
             digest = _DOC_SUMS[key] = h.hexdigest()
             fp.seek(offset)
             data = Slice(fp, size)
