@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from noarkpack import pipeline
 from noarkpack.web import create_app
-from noarkpack.web.nhabrowse import _resolve, epj_tree, member_anchor, parse_member
+from noarkpack.web.nhaepj import _resolve, epj_tree, member_anchor, parse_member
 from noarkpack.web.places import open_in_target, tar_members, text_lines
 
 ROOT = Path(__file__).resolve().parents[1]
