@@ -43,14 +43,15 @@ def deposit(tmp_path_factory) -> Path:
     return run_nha_package(ROOT / "examples" / "sykehus", tmp_path_factory.mktemp("nha")).path
 
 
-def _rewrite_member(tar: Path, change) -> str:
-    """Rewrite ``tar`` with the first EPJ dokument XML that ``change`` alters; its member name."""
+def _rewrite_member(tar: Path, change, where: str = "/dokumenter/") -> str:
+    """Rewrite ``tar`` with the first XML member (its name holding ``where``; by default an EPJ dokument) that
+    ``change`` alters; its member name."""
     with tarfile.open(tar) as t:
         items = [(m, t.extractfile(m).read() if m.isreg() else None) for m in t.getmembers()]
     changed = None
     out = []
     for m, data in items:
-        if changed is None and data is not None and "/dokumenter/" in m.name and m.name.endswith(".xml"):
+        if changed is None and data is not None and where in m.name and m.name.endswith(".xml"):
             new = change(data)
             if new != data:
                 changed, data = m.name, new
@@ -285,8 +286,8 @@ def _tar_of(ctx, target, epj_url: str) -> Path:
 
 @pytest.fixture(scope="module")
 def served_bag(tmp_path_factory, schema_store):
-    """A mutated bag around a SIP (a document's byte flipped inside the tar, a line added to bag-info.txt, a
-    manifest digest changed) and its verify run."""
+    """A mutated bag around a SIP (dias-premis.xml made invalid and a document's byte flipped inside the tar, a
+    line added to bag-info.txt, a manifest digest changed) and its verify run."""
     from noarkpack.packaging import PackageMetadata, build_package, metadata_template
     from noarkpack.packaging import verify as verify_package
 
@@ -304,6 +305,9 @@ def served_bag(tmp_path_factory, schema_store):
     bag = root / "bag"
     built = build_package(extract, bag, profile="arkivverket-sip", metadata=meta, store=schema_store, bag=True,
                           validation_report=StandInReport())
+    premis = _rewrite_member(built.tar, lambda b: b.replace(b"<premis:compositionLevel>0<",
+                                                            b"<premis:compositionLevel>none<"), "/dias-premis.xml")
+    assert premis.endswith("administrative_metadata/dias-premis.xml")
     with tarfile.open(built.tar) as t:
         doc = next(m for m in t.getmembers() if m.isfile() and m.size and "/content/" in m.name
                    and not m.name.endswith(".xml") and len(m.name.split("/")) > 3)
@@ -347,9 +351,9 @@ def test_a_bag_finding_links_to_the_manifest_line_and_the_tag_file_line(served_b
 def test_a_bag_finding_inside_the_sip_links_to_its_element_and_to_the_document(served_bag):
     client, ctx, target, rid, built = served_bag
     page = client.get(f"/runs/{rid}/findings", params={"test": "PK.08"})
-    (xml,) = _links(page.text, "place-link")
-    assert xml.startswith(f"/t/{target.id}/xml?file=dias-mets.xml&line=")
-    element = client.get(xml)  # read from inside the tar in the bag's data/
+    links = _links(page.text, "place-link")  # the document and dias-premis.xml (size, SHA-256) disagree with it
+    assert len(links) >= 2 and all(x.startswith(f"/t/{target.id}/xml?file=dias-mets.xml&line=") for x in links)
+    element = client.get(links[0])  # read from inside the tar in the bag's data/
     assert element.status_code == 200 and 'class="ln hit"' in element.text and "mets" in element.text
     page = client.get(f"/runs/{rid}/findings", params={"test": "PK.12"})
     (tree,) = _links(page.text, "tree-link")
@@ -363,6 +367,17 @@ def test_a_bag_finding_inside_the_sip_links_to_its_element_and_to_the_document(s
     assert r.status_code == 303 and f"/t/{sip.id}/doc/" in r.headers["location"]
     doc = client.get(r.headers["location"])
     assert doc.status_code == 200 and "check-mismatch" in doc.text
+
+
+def test_a_schema_error_with_its_line_in_the_message_links_to_that_line(served_bag):
+    client, ctx, target, rid, built = served_bag
+    page = client.get(f"/runs/{rid}/findings", params={"test": "PK.15", "q": "premis"})
+    assert "DIAS_PREMIS.xsd: line " in page.text
+    (xml,) = _links(page.text, "place-link")
+    assert xml.startswith(f"/t/{target.id}/xml?file=administrative_metadata%2Fdias-premis.xml&line=")
+    element = client.get(xml)  # inside the SIP inside the bag
+    hit = re.search(r'<span class="ln hit" id="hit">(.*?)\n</span>', element.text, re.S).group(1)
+    assert "compositionLevel" in hit and "none" in hit
 
 
 def test_open_in_target_finds_what_verify_names(served_bag, tmp_path):

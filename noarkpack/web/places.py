@@ -268,6 +268,29 @@ def _link(kind: str, url: str, css: str) -> dict:
     return {"url": url, "label": tr(LABELS[kind]), "class": css}
 
 
+@functools.lru_cache(maxsize=1)
+def _line_in_message() -> re.Pattern:
+    """The line of a schema error that carries it only in its message (verify's PK.15 on dias-premis.xml or
+    log.xml: "line 12: …", written by packaging.xsd in the run's language): the pattern of that message in every
+    language."""
+    from ..locale import LANGUAGES, language
+
+    heads = []
+    for lang in LANGUAGES:
+        with language(lang):
+            head = str(tr("line {line}: {message}", line="\x00", message="")).split("\x00")[0]
+        heads.append(re.escape(head))
+    return re.compile(r"(?:^|: )(?:" + "|".join(sorted(set(heads))) + r")(\d+): ")
+
+
+def line_of(row: dict) -> int | None:
+    """A finding's line: its location's, else the one its message names (see :func:`_line_in_message`)."""
+    if row.get("line"):
+        return row["line"]
+    m = _line_in_message().search(row.get("message") or "")
+    return int(m.group(1)) if m else None
+
+
 def finding_links(row: dict, *, store_kind: str, target, place, browse_place, browse: bool) -> list[dict]:
     """The links of one finding row (see the module's doc): ``[{url, label, class}]``, the place first.
 
@@ -276,6 +299,8 @@ def finding_links(row: dict, *, store_kind: str, target, place, browse_place, br
     out: list[dict] = []
     file, line = row.get("file"), row.get("line")
     loc = row.get("location") or {}
+    if not line and file and store_kind != "analysis" and file.lower().endswith(".xml"):
+        line = line_of(row)
     if store_kind == "analysis":
         ok = (file and line and target is not None and target.kind == "project"
               and clean_rel(file) is not None and (target.path / file).is_file())
