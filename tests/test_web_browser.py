@@ -7,7 +7,9 @@ analyse on a copy of examples/omsorg and see the progress and the result; cancel
 findings filtered to one code, a finding's export row (masked), a search and a sort; validate a mutated extract
 (an impossible date, so a wrong checksum too) and follow a finding to its XML element, the line highlighted;
 browse an extract down to a mappe and a registrering, and open a document whose checksum is verified; names
-masked by default, shown only while the switch is on, with the banner.
+masked by default, shown only while the switch is on, with the banner; verify a mutated NHA deposit, follow an
+NHA finding to its element inside a package and on to the EPJ dokument in the package's tree, and open an NHA
+package's EPJ tree from a journal and a document from it, its package's checksum verified.
 
 Screenshots are kept as test artefacts, as in tests/test_reports.py: PNGs in ``$NOARKPACK_TEST_ARTEFACTS/
 web-screenshots`` (else pytest's temporary folder), each checked not to be blank.  With
@@ -37,10 +39,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img" / "web"
 VIEWPORT = {"width": 1280, "height": 800}
 #: the screenshots that docs/web.md shows: written into docs/img/web/ too when NOARKPACK_DOCS_SCREENSHOTS=1
-DOCS_SHOTS = {"target", "run-progress", "findings", "xml-element", "browse-registrering", "document"}
+DOCS_SHOTS = {"target", "run-progress", "findings", "xml-element", "browse-registrering", "document", "nha-epj"}
 NAME, FNR = "Åse Bjørnstad", fnr(12, 4, 31)  # the invented patient of tests/builders.journal
 #: the mutation of feil-uttrekk: the arkiv's opprettetDato (line 8 of arkade-small) made impossible
 BAD_DATE_WAS, BAD_DATE = b"<opprettetDato>1863-11-27T00:00:00Z<", b"<opprettetDato>1863-13-45T00:00:00Z<"
+#: the mutation of nha-avlevering: a revisjonstype code that is none of 9252's (NHA.19), in an EPJ dokument
+NHA_CODE_WAS, NHA_CODE = b"<basis:code>11</basis:code>", b"<basis:code>99</basis:code>"
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +55,10 @@ def artefacts(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, shared_dir):
     """One real server for the module over a root with: a copy of examples/omsorg; a 3000-journal project (for
-    cancel); ``uttrekk``, a small extract with a patient and text documents (browse, documents, masking); and
-    ``feil-uttrekk``, the reference extract arkade-small with an impossible date (validate, the XML element)."""
+    cancel); ``uttrekk``, a small extract with a patient and text documents (browse, documents, masking);
+    ``feil-uttrekk``, the reference extract arkade-small with an impossible date (validate, the XML element); and
+    ``nha-avlevering``, an NHA deposit of examples/sykehus with a bad revisjonstype in one package (verify, the
+    element inside the package, the EPJ tree, a document)."""
     from noarkpack.noark5.writer import ExtractWriter
 
     root = tmp_path_factory.mktemp("root")
@@ -70,6 +76,13 @@ def server(tmp_path_factory, shared_dir):
     xml = (bad / "arkivstruktur.xml").read_bytes()
     assert xml.count(BAD_DATE_WAS) == 1
     (bad / "arkivstruktur.xml").write_bytes(xml.replace(BAD_DATE_WAS, BAD_DATE))
+    nha = root / "nha-avlevering"  # an NHA deposit of examples/sykehus, one EPJ dokument given a bad code
+    from noarkpack.nha import run_nha_package
+
+    from .test_web_nha import _rewrite_member
+
+    shutil.copytree(run_nha_package(EXAMPLES / "sykehus", tmp_path_factory.mktemp("nha")).path, nha)
+    _rewrite_member(sorted(nha.glob("*.tar"))[0], lambda b: b.replace(NHA_CODE_WAS, NHA_CODE, 1))
     srv, sock, url = make_server([root], state_dir=tmp_path_factory.mktemp("state"))
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -370,4 +383,71 @@ def test_masked_by_default_and_the_switch_shows_a_name_with_the_banner(browser, 
         page.get_by_role("button", name="Hide names and fødselsnummer").click()
     assert page.locator("#reveal-banner").count() == 0
     assert NAME not in page.content() and FNR not in page.content()
+    context.close()
+
+
+def test_verify_an_nha_deposit_follow_a_finding_into_the_package_then_the_epj_tree(browser, server, artefacts):
+    url, _ = server
+    context, page = open_app(browser, url)
+    run_stage(page, "nha-avlevering", "verify", "Run verification")
+    page.get_by_role("link", name="Read the findings").click()
+    page.wait_for_url("**/findings*")
+    filter_to(page, "NHA.19")
+    page.locator("#findings-table .place-link").first.click()
+    page.wait_for_url("**/xml?*")
+    assert "member=" in page.url and page.locator("#xml-member").inner_text().endswith(".xml")
+    hit = page.locator("#xml-lines .ln.hit")
+    assert hit.count() == 1 and "revisjonstype" in hit.inner_text()
+    assert "99" in page.locator("#xml-lines").inner_text()
+    assert "Arkivert_revisjonsinfo" in page.locator("#xml-ancestors").inner_text()  # with its ancestors
+    shot(page, artefacts, "nha-xml-element")
+    page.locator("#tree-link").click()  # on to the EPJ dokument in the package's tree
+    page.wait_for_url(lambda u: "/epj#m-" in u)
+    anchor = page.url.rsplit("#", 1)[1]
+    dokument = page.locator(f"details#{anchor}")
+    assert dokument.get_attribute("open") is not None  # opened by app.js for the #fragment
+    assert "99" in dokument.inner_text() and "check-mismatch" in page.locator("#checksum").get_attribute("class")
+    assert NAME not in page.content()
+    context.close()
+
+
+def test_an_nha_journal_its_epj_tree_and_a_document(browser, server, artefacts):
+    url, root = server
+    import json as _json
+
+    people = [_json.loads(x)["pasient"] for x in (EXAMPLES / "sykehus" / "journals.jsonl").read_text(
+        "utf-8").splitlines()]
+    secrets = {p["navn"] for p in people} | {p["fodselsnummer"] for p in people if p.get("fodselsnummer")}
+    mutated = sorted((root / "nha-avlevering").glob("*.tar"))[0].name
+    context, page = open_app(browser, url)
+    page.get_by_role("link", name="nha-avlevering", exact=True).click()
+    page.get_by_role("link", name="Browse the extract").click()
+    page.locator("table.nodes").first.wait_for(timeout=60_000)
+    journals = page.locator("table.nodes").first.locator("tbody a[href*='/browse/']")
+    hrefs = [journals.nth(i).get_attribute("href") for i in range(journals.count())]
+    for href in hrefs:  # a journal in a package the fixture left as it was
+        page.goto(url.split("/?")[0] + href)
+        if mutated not in page.locator("p.packages").inner_text():
+            break
+    assert page.locator("h1").inner_text().startswith("pasientjournal")
+    with page.expect_navigation():
+        page.locator("p.packages a.epj-link").first.click()
+    sak = page.url.rsplit("#", 1)[1]
+    assert sak.startswith("sak-") and page.locator(f"#{sak}").is_visible()
+    assert "check-ok" in page.locator("#checksum").get_attribute("class").split()
+    main = page.locator("main").inner_text()
+    assert "EPJ sak" in main and "EPJ dokument" in main and "(masked)" in main
+    assert not any(x in page.content() for x in secrets)
+    dokument = page.locator(f"#{sak} details.dokument", has=page.locator("a.doc-link")).first
+    dokument.locator("summary").click()  # unfold the EPJ dokument (keyboard: Enter on its summary)
+    dokument.locator("summary").scroll_into_view_if_needed()
+    shot(page, artefacts, "nha-epj")
+    with page.expect_navigation():
+        dokument.locator("a.doc-link").first.click()
+    assert "/nha/" in page.url and "/doc?" in page.url
+    checksum = page.locator("#checksum")
+    assert "check-ok" in checksum.get_attribute("class").split()
+    assert "epjpakkeliste/pakke/sjekksum" in checksum.inner_text()
+    assert page.locator("object.document-pdf").count() == 1 and page.locator("#own-sum").is_visible()
+    shot(page, artefacts, "nha-document")
     context.close()

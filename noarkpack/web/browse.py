@@ -139,11 +139,15 @@ def browse_node(ctx: WebContext, request: Request):
     page = min(page, pages)
     children = [view_node(c, reveal) for c in ix.children(node.id, (page - 1) * PAGE, PAGE)]
     extra = {}
-    if node.kind == "pasientjournal":  # NHA: the packages the journal is in (lagringsenhet)
-        extra["packages"] = [view_node(p, reveal) for v in node.all("lagringsenhet")
+    if node.kind == "pasientjournal":  # NHA: the packages the journal is in (lagringsenhet), its EPJ sak in them
+        from .nhabrowse import journal_links
+
+        extra["packages"] = [{**view_node(p, reveal), **journal_links(t, node, p)} for v in node.all("lagringsenhet")
                              if (p := ix.by_key(v, "pakke", "filReferanse")) is not None]
     elif node.kind == "pakke":
-        extra.update(_package(ctx, t, ix, node))
+        from .nhabrowse import package_links
+
+        extra.update(_package(ctx, t, ix, node), **package_links(t, node))
     nha = ix.source.nha
     extra["xml_file"] = "arkivstruktur.xml" if nha is None else nha[0 if node.kind in ("avlxml", "pasientjournal")
                                                                     else 1].name
@@ -451,7 +455,15 @@ def routes(ctx: WebContext) -> list:
         Route("/t/{tid}/doc/{node:int}", bind(document_page, ctx), name="document"),
         Route("/t/{tid}/doc/{node:int}/file", bind(document_file, ctx), name="document_file"),
         Route("/t/{tid}/nha/{node:int}/member", bind(package_member, ctx), name="package_member"),
+        *_nha_routes(ctx),
     ]
+
+
+def _nha_routes(ctx: WebContext) -> list:
+    """An NHA package's EPJ tree, its documents, an NHA finding's place (:mod:`.nhabrowse`)."""
+    from . import nhabrowse
+
+    return nhabrowse.routes(ctx)
 
 
 __all__ = ["routes", "is_identifying", "view_node", "metadata_rows", "verify_checksum"]

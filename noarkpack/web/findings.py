@@ -466,24 +466,12 @@ def _page(ctx, request, path: Path, target, place, *, base: str, report: str, ru
                     pairs.append((k, x))
         return base + "?" + urlencode(pairs)
 
-    def place_url(row: dict) -> str | None:
-        if not row["file"] or not row["line"] or place is None:
-            return None
-        if store.kind == "analysis":
-            ok = target is not None and target.kind == "project" and (target.path / row["file"]).is_file()
-            return f"/t/{target.id}/row?" + urlencode({"file": row["file"], "line": row["line"]}) if ok else None
-        if row["file"].lower().endswith(".xml"):
-            return f"/t/{place.id}/xml?" + urlencode({"file": row["file"], "line": row["line"]}) + "#hit"
-        return None
+    from .places import browse_place_of, finding_links
 
-    def tree_url(row: dict) -> str | None:
-        if "browse" not in ctx.modules or place is None or store.kind == "analysis" or place.kind == "project":
-            return None
-        if row["systemID"]:
-            return f"/t/{place.id}/browse?" + urlencode({"systemID": row["systemID"]})
-        return None
-
-    rows = [{**shown(r, reveal), "place_url": place_url(r), "tree_url": tree_url(r)} for r in page.rows]
+    browse_place = browse_place_of(ctx, place) if "browse" in ctx.modules and store.kind != "analysis" else None
+    rows = [{**shown(r, reveal), "links": finding_links(r, store_kind=store.kind, target=target, place=place,
+                                                        browse_place=browse_place, browse="browse" in ctx.modules)}
+            for r in page.rows]
     return ctx.render(request, "findings.html.j2", target=target, run=run, report=report, kind=store.kind,
                       page=page, rows=rows, facets=store.facets(), tests=tests, sevs=sevs, q=q, url=url,
                       test_name=test_name, severity_label=lambda s: tr(SEVERITY_LABELS[s])

@@ -4,8 +4,8 @@
 it gives the element that starts on the line (else the innermost one open there), its ancestors with their
 identifying children (systemID, tittel, mappeID, registreringsID, …) and the source lines around it, from the
 start of the nearest Noark object (dokumentobjekt, registrering, mappe, …) when that is close.  The file is a
-file of a folder or a member of a SIP/AIP tar, read in place (:func:`open_xml`, through the validation's
-``open_source``: the same paths a validation finding gives).
+file of a folder, a bag's SIP or an NHA package, or a member of a SIP/AIP tar, read in place (:func:`open_xml`,
+through :func:`.places.open_in_target`: the same paths a validation or verify finding gives).
 
 Names and fødselsnummer are masked unless the session reveals them: the values of the elements that hold a
 person's name or number (partNavn, korrespondansepartNavn, partID, fodselsnummer, the tittel of a klasse or a
@@ -18,14 +18,11 @@ row, with the values of identifying columns and every person number masked unles
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import functools
-import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterator
+from pathlib import Path
+from typing import BinaryIO
 from xml.parsers import expat
 
 from .findings import _ELEVEN, mask_person_numbers
@@ -36,18 +33,26 @@ MASK = "*****"
 #: children that say which object an element is (shown with every ancestor)
 ID_CHILDREN = ("systemID", "arkivskaperID", "klassifikasjonstype", "klasseID", "mappeID", "registreringsID", "journalaar",
                "journalsekvensnummer", "journalpostnummer", "dokumentnummer", "versjonsnummer", "variantformat",
-               "referanseDokumentfil", "tittel", "journalID", "pasientID")
+               "referanseDokumentfil", "tittel", "journalID", "pasientID",
+               # NHA: AVLXML, the epjpakkeliste, nha-epj 1.80
+               "journalidentifikator", "filReferanse", "pakketype", "EPJ_ID", "komponent_ID", "revisjonstidspunkt")
 #: the Noark objects: the lines shown start at the nearest of them (when it starts close enough)
 OBJECTS = frozenset(("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering",
                      "dokumentbeskrivelse", "dokumentobjekt", "korrespondansepart", "part", "merknad",
-                     "pasient", "pasientjournal", "endring", "journalregistrering"))
+                     "pasient", "pasientjournal", "endring", "journalregistrering",
+                     "pakke", "Arkivert_pasientinfo", "Arkivert_EPJ_sak", "Referanse_arkivert_EPJ_dokument",
+                     "Arkivert_revisjonsinfo", "Arkivert_EPJ_fragment", "Arkivert_dataelement"))
 #: elements whose value is a person's name, number or address, wherever they are
 IDENTIFYING = frozenset(("partNavn", "korrespondansepartNavn", "partID", "fodselsnummer", "foedselsnummer",
                          "personnummer", "navn", "fornavn", "etternavn", "postadresse", "adresse", "epostadresse",
                          "telefonnummer", "kontaktperson", "forfatter", "journalansvarlig", "saksbehandler",
-                         "pasientnavn", "personnavn"))
+                         "pasientnavn", "personnavn", "fullt_navn", "pasient_ID", "fodtdato", "fødselsdato",
+                         "foedselsdato", "ansvarligPerson", "kontaktInformasjon"))
 #: of these, the ones whose value is a name another line may repeat (masked there too)
-NAMES = frozenset(("partNavn", "korrespondansepartNavn", "navn", "pasientnavn", "personnavn", "kontaktperson"))
+NAMES = frozenset(("partNavn", "korrespondansepartNavn", "navn", "pasientnavn", "personnavn", "kontaktperson",
+                   "fullt_navn", "ansvarligPerson"))
+#: an author named in free text ("…, forfatter Kari Nordmann; filer: …": an NHA revision's merknad)
+AUTHOR = re.compile(r"(\bforfatter\s+)([^;<«»\n]+)")
 #: a tittel identifying under these parents: a journal's (mappe) carries the patient's name, and so does a klasse of
 #: an object-based klassifikasjonssystem (one klasse per patient); a klasseID is masked when it holds 11 digits
 TITLED = frozenset(("klasse", "mappe"))
@@ -241,92 +246,20 @@ def _mask_lines(lines: list[tuple[int, str]], masked: list[tuple[int, int]], nam
                     text = head + ">" + (MASK if tail.strip() else "")
             if i in ends and i not in starts:
                 text = re.sub(r"^(\s*)[^<]+", lambda m: m.group(1) + MASK, text)
-            text = mask_person_numbers(_mask_names(text, names), MASK)
+            text = AUTHOR.sub(lambda m: m.group(1) + MASK, mask_person_numbers(_mask_names(text, names), MASK))
         out.append((i, text))
     return out
 
 
 # -- opening the file ----------------------------------------------------------------------------------------
 
-def _clean_rel(rel: str) -> str | None:
-    if not rel or "\x00" in rel or "\\" in rel or rel.startswith("/") or ":" in rel.split("/", 1)[0]:
-        return None
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return "/".join(parts)
+def open_xml(target_path: Path, rel: str, member: str | None = None):
+    """The XML file ``rel`` of a target (a folder, a bag, a tar), or the XML ``member`` of the tar ``rel``, read
+    in place (:func:`.places.open_in_target`); FileNotFoundError when there is none (or ``rel`` leaves the
+    target)."""
+    from .places import open_in_target
 
-
-@contextlib.contextmanager
-def open_xml(target_path: Path, rel: str) -> Iterator[BinaryIO]:
-    """The file ``rel`` of a target (a folder or a tar): relative to the extract in it (what a validation finding
-    names), else to the target itself; FileNotFoundError when there is none (or ``rel`` leaves the target)."""
-    clean = _clean_rel(rel)
-    if clean is None:
-        raise FileNotFoundError(rel)
-    target_path = Path(target_path)
-    if target_path.is_dir():
-        from ..validation.source import find_extract_dir
-
-        base = target_path.resolve()
-        for root in (find_extract_dir(target_path), target_path):
-            if root is None:
-                continue
-            p = Path(root)
-            for part in clean.split("/"):
-                p = p / part
-                if p.is_symlink():
-                    raise FileNotFoundError(rel)
-            if p.is_file() and (p.resolve() == base or base in p.resolve().parents):
-                with open(p, "rb") as fp:
-                    yield fp
-                return
-        raise FileNotFoundError(rel)
-    st = target_path.stat()
-    members = _xml_members(str(target_path), st.st_size, st.st_mtime_ns)
-    found = members.get(clean)
-    if found is None:  # relative to the extract inside: {uuid}/content/arkivstruktur.xml, the shallowest
-        inside = sorted((n.count("/"), n) for n in members
-                        if n.endswith("/" + clean) and "administrative_metadata/" not in n)
-        found = members[inside[0][1]] if inside else None
-    if found is None:
-        raise FileNotFoundError(rel)
-    offset, size = found
-    with open(target_path, "rb") as fp:
-        fp.seek(offset)
-        yield _Slice(fp, size)
-
-
-class _Slice(io.RawIOBase):
-    """``size`` bytes of a file from where it stands (a tar member's data, read in place)."""
-
-    def __init__(self, fp: BinaryIO, size: int) -> None:
-        self.fp, self.left = fp, size
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        n = self.left if n is None or n < 0 else min(n, self.left)
-        data = self.fp.read(n) if n else b""
-        self.left -= len(data)
-        return data
-
-
-@functools.lru_cache(maxsize=16)
-def _xml_members(path: str, size: int, mtime_ns: int) -> dict[str, tuple[int, int]]:
-    """The XML members of an uncompressed tar: name -> (offset of the data, size); one pass over the headers,
-    remembered while the tar stays the same (size and mtime are part of the key)."""
-    import tarfile
-
-    out = {}
-    with tarfile.open(path, "r:") as tar:
-        for m in tar:
-            if m.isfile() and m.sparse is None and m.name.lower().endswith(".xml"):
-                name = str(PurePosixPath(m.name.lstrip("/")))
-                out[name[2:] if name.startswith("./") else name] = (m.offset_data, m.size)
-            tar.members.clear()
-    return out
+    return open_in_target(target_path, rel, member)
 
 
 # -- a row of a source export -------------------------------------------------------------------------------
@@ -424,23 +357,33 @@ def xml_page(ctx, request):
 
     target = ctx.target(request.path_params["tid"])
     rel = request.query_params.get("file") or ""
+    member = request.query_params.get("member") or None
     line = _line(request)
-    if not rel.lower().endswith(".xml"):
+    if not (member or rel).lower().endswith(".xml"):
         raise HTTPException(404)
     reveal = ctx.reveal(request)
     try:
-        with open_xml(target.path, rel) as fp:
+        with open_xml(target.path, rel, member) as fp:
             found = element_context(fp, line, reveal=reveal)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise HTTPException(404) from None
     except (OSError, EOFError, tarfile.TarError) as e:  # a damaged or compressed tar
         from ..locale import tr
 
-        return ctx.render(request, "xml.html.j2", status_code=422, target=target, file=rel, line=line, found=None,
-                          error=tr("The file cannot be read: {reason}", reason=type(e).__name__),
-                          back=_back(request, target.id))
-    return ctx.render(request, "xml.html.j2", target=target, file=rel, line=line, found=found, error=None,
-                      back=_back(request, target.id))
+        return ctx.render(request, "xml.html.j2", status_code=422, target=target, file=rel, member=member,
+                          line=line, found=None, error=tr("The file cannot be read: {reason}", reason=type(e).__name__),
+                          back=_back(request, target.id), tree_url=None)
+    return ctx.render(request, "xml.html.j2", target=target, file=rel, member=member, line=line, found=found,
+                      error=None, back=_back(request, target.id), tree_url=_nha_tree_url(ctx, target, rel, member))
+
+
+def _nha_tree_url(ctx, target, rel: str, member: str | None) -> str | None:
+    """For an XML member of an NHA package: its place in the package's EPJ tree."""
+    from urllib.parse import urlencode
+
+    if not member or target.kind != "nha-deposit" or "browse" not in ctx.modules:
+        return None
+    return f"/t/{target.id}/nha/find?" + urlencode({"file": rel, "member": member})
 
 
 def row_page(ctx, request):
@@ -474,7 +417,8 @@ def row_page(ctx, request):
 def routes(ctx) -> list:
     from starlette.routing import Route
 
+    from . import places
     from .context import bind
 
     return [Route("/t/{tid}/xml", bind(xml_page, ctx), name="xml"),
-            Route("/t/{tid}/row", bind(row_page, ctx), name="export_row")]
+            Route("/t/{tid}/row", bind(row_page, ctx), name="export_row"), *places.routes(ctx)]

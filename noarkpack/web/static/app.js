@@ -4,7 +4,9 @@
      progress line and the log; reloads the page when the run ends, so the result shows as the server renders it.
    - table.data[data-sortable]: sorts a small table on the client when a column header is clicked (for tables
      that page on the server, the server sorts).
-   - form[data-confirm]: asks before submitting. */
+   - form[data-confirm]: asks before submitting.
+   - the element the address's #fragment names (an EPJ dokument of an NHA package's tree): the <details> around
+     it are opened and it is scrolled to, on load and when the fragment changes. */
 "use strict";
 
 (function () {
@@ -78,10 +80,22 @@
     });
   }
 
+  function openTarget() {
+    var id = decodeURIComponent((window.location.hash || "").slice(1));
+    var el = id && document.getElementById(id);
+    if (!el) { return; }
+    for (var p = el; p; p = p.parentElement) {
+      if (p.tagName === "DETAILS") { p.open = true; }
+    }
+    el.scrollIntoView();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     autosubmit();
     followRun();
     sortable();
     confirmForms();
+    openTarget();
   });
+  window.addEventListener("hashchange", openTarget);
 })();
