@@ -372,6 +372,22 @@ def test_verify_count_mismatch(built, tmp_path) -> None:
     assert tests == {"NHA.04"}  # the document files are in the epj packages: their references still resolve
 
 
+def test_verify_names_the_avlxml_line_of_an_unlisted_lagringsenhet(built, tmp_path) -> None:
+    """NHA.11 on a journal's lagringsenhet points at the AVLXML list's file and line (the workbench links it)."""
+    copy = _copy(built, tmp_path)
+    avl = next(copy.glob("avlxml*.xml"))
+    listed = built.epj_packages[0].file
+    data = avl.read_bytes()
+    assert listed.encode() in data
+    other = "00000000-0000-4000-8000-000000000000.tar"  # a well-formed package name that is not in the list
+    avl.write_bytes(data.replace(listed.encode(), other.encode(), 1))
+    hits = [f for f in verify_deposit(copy, today=date(2025, 6, 30))
+            if f.test == "NHA.11" and f.severity == "error" and "journal" in f.location]
+    assert len(hits) == 1
+    line = data[:data.index(listed.encode())].count(b"\n") + 1
+    assert hits[0].location["file"] == avl.name and 0 < hits[0].location["line"] <= line
+
+
 def _evil_tar(path: Path, top: str, kind: str) -> None:
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
         d = tarfile.TarInfo(top)

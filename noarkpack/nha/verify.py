@@ -134,6 +134,7 @@ class _Verifier:
 
     def avlxml(self, path: Path) -> None:
         name = path.name
+        self.avl_name = name  # where a journal's line is, for the cross checks' findings
         with open(path, "rb") as f:
             if _has_doctype(f.read(65536)):
                 self.add("NHA.02", ERROR, tr(DOCTYPE_MSG), file=name)
@@ -464,7 +465,7 @@ class _Verifier:
                 if TAR_RE.fullmatch(le) and le not in listed:
                     self.add("NHA.11", ERROR, tr("journal {journal}: lagringsenhet {name} is not in the package list",
                                                      journal=j.id, name=le),
-                             journal=j.id, line=j.line)
+                             file=getattr(self, "avl_name", None), journal=j.id, line=j.line)
 
 
 def verify_deposit(path: str | Path, *, store: SchemaStore | None = None, today: date | None = None
