@@ -25,7 +25,8 @@ def extract(tmp_path_factory) -> Path:
 
 
 def _dump(ix: ExtractIndex) -> list:
-    """Every node as the pages see it (without where its metadata is stored)."""
+    """Every node as the pages see it (without where its metadata is stored); the counts per kind checked."""
+    assert ix.info["counts"] == dict(ix._q("SELECT kind, count(*) FROM node GROUP BY kind"))
     out = []
     for (nid,) in ix._q("SELECT id FROM node ORDER BY id"):
         n = ix.node(nid)

@@ -172,6 +172,7 @@ def _parse(open_at: Callable[[int], object], db: sqlite3.Connection, total: int,
         progress("index", done, total)
     db.execute("INSERT OR REPLACE INTO info VALUES ('namespaces', ?)", (json.dumps(sc.namespaces),))
     db.execute("INSERT OR REPLACE INTO info VALUES ('storage', '\"ranges\"')")
+    db.execute("INSERT OR REPLACE INTO info VALUES ('counts', ?)", (json.dumps(dict(sc.counts)),))
     return sc.count
 
 
@@ -402,6 +403,9 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
         db.execute("DELETE FROM info WHERE key='resume'")
         db.executemany("INSERT OR REPLACE INTO info VALUES (?,?)", [(k, json.dumps(v)) for k, v in info.items()])
         db.execute("INSERT OR IGNORE INTO info VALUES ('storage', '\"blocks\"')")
+        if not db.execute("SELECT 1 FROM info WHERE key='counts'").fetchall():  # lxml's pass: small files
+            db.execute("INSERT INTO info VALUES ('counts', ?)",
+                       (json.dumps(dict(db.execute("SELECT kind, count(*) FROM node GROUP BY kind").fetchall())),))
         db.execute("COMMIT")
         db.execute("PRAGMA journal_mode=DELETE")
         db.close()

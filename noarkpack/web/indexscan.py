@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections import Counter
+from operator import itemgetter
 
 from ..locale import tr
 
@@ -45,6 +47,7 @@ _SID_FIRST = re.compile(rb"\s*<systemID>([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-
 _XTYPE = re.compile(rb"[\w.-]+:type\s*=\s*[\"']([^\"']*)[\"']")
 _XMLNS = re.compile(rb"xmlns(?::([\w.-]+))?\s*=\s*[\"']([^\"']*)[\"']")
 _KINDS = {**{k.encode(): k for k in NODE_KINDS}, **{b"/" + k.encode(): k for k in NODE_KINDS}}
+_KIND_OF = itemgetter(2)
 _CLOSING = {k.encode(): b"/" + k.encode() for k in NODE_KINDS}
 
 #: the node table's insert (see indexbuild._DDL): id, parent, kind, xtype, line, sid, nchildren, extra (1: a row
@@ -100,12 +103,14 @@ class Scanner:
         self.error: tuple[str, int] | None = None
         self.out: list[tuple] = []
         self.extra: list[tuple] = []
+        self.counts: Counter = Counter()  #: nodes per kind (the home page's counts: no scan of the table)
         self.xtypes: dict[bytes, str | None] = {}  #: xsi:type of a start tag's attributes (they repeat)
         if state:
             self.started, self.line, self.base, self.next_id, self.count = (
                 state["started"], state["line"], state["base"], state["next_id"], state["count"])
             self.lc = self.base
             self.namespaces = state["namespaces"]
+            self.counts.update(state["counts"])
             self.stack = [[*e[:_EXTRA], [bytes.fromhex(x) for x in e[_EXTRA]] if e[_EXTRA] is not None else None,
                            e[_CLOSE].encode(), e[_SID]] for e in state["stack"]]
 
@@ -113,7 +118,7 @@ class Scanner:
         """What :class:`Scanner` needs to go on from :attr:`base` (after :meth:`flush`): stored at a checkpoint."""
         assert self.lc == self.base
         return {"started": self.started, "line": self.line, "base": self.base, "next_id": self.next_id,
-                "count": self.count, "namespaces": self.namespaces,
+                "count": self.count, "namespaces": self.namespaces, "counts": dict(self.counts),
                 "stack": [[*e[:_EXTRA], [x.hex() for x in e[_EXTRA]] if e[_EXTRA] is not None else None,
                            e[_CLOSE].decode(), e[_SID]] for e in self.stack]}
 
@@ -220,6 +225,7 @@ class Scanner:
         if self.out:
             self.db.executemany(INSERT, self.out)
             self.count += len(self.out)
+            self.counts.update(map(_KIND_OF, self.out))
             self.out = []
         if self.extra:
             self.db.executemany("INSERT INTO extra VALUES (?,?)", self.extra)
