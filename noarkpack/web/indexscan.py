@@ -128,7 +128,7 @@ class Scanner:
         present = []
         if not self.started or _HIDDEN.search(buf):  # one scan (three searches for the strings cost 3 x more)
             present = [(o, c) for o, c in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>")) if o in buf]
-            if buf.find(b"<?", 0 if self.started else 6) >= 0:
+            if buf.find(b"<?", 6 if self.base == 0 else 0) >= 0:  # past the XML declaration
                 present.append((b"<?", b"?>"))
         cut = len(buf)
         if not final:
