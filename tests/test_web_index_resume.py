@@ -16,7 +16,7 @@ import pytest
 from noarkpack.web import indexbuild
 from noarkpack.web.index import Cancelled, ExtractIndex, IndexManager, build_index, index_key, locate
 
-from .test_web_index import _ODD, _extract
+from .test_web_index import _ODD, _extract, sip  # noqa: F401 - sip: a fixture (a SIP tar of ``extract``)
 
 
 @pytest.fixture(scope="module")
@@ -58,21 +58,25 @@ def test_the_same_index_whatever_the_chunks(extract, tmp_path, monkeypatch, chun
     assert [n[2] for n in whole[0]].count("registrering") == 6
 
 
-def test_a_stopped_build_resumes_from_its_checkpoint(extract, tmp_path, monkeypatch):
-    fresh = _dump(build_index(locate(extract), tmp_path / "fresh.sqlite"))
+@pytest.mark.parametrize("kind", ["folder", "tar"])
+def test_a_stopped_build_resumes_from_its_checkpoint(extract, sip, tmp_path, monkeypatch, kind):  # noqa: F811
+    src = extract if kind == "folder" else sip
+    fresh = _dump(build_index(locate(src), tmp_path / "fresh.sqlite"))
     monkeypatch.setattr(indexbuild, "CHUNK", 512)
     monkeypatch.setattr(indexbuild, "CHECKPOINT", 2048)
     db = tmp_path / "ix.sqlite"
     seen = []
     size = (extract / "arkivstruktur.xml").stat().st_size
     with pytest.raises(Cancelled):
-        build_index(locate(extract), db, progress=lambda s, d, t: seen.append(d), stop=lambda: seen[-1] > size // 2)
+        build_index(locate(src), db, progress=lambda s, d, t: seen.append(d), stop=lambda: seen[-1] > size // 2)
     assert not db.exists() and (tmp_path / "ix.sqlite.part").is_file()  # never served half
     again = []
-    ix = build_index(locate(extract), db, progress=lambda s, d, t: again.append(d))
+    ix = build_index(locate(src), db, progress=lambda s, d, t: again.append(d))
     assert 0 < ix.info["resumed_at"] <= seen[-1] and again[0] > ix.info["resumed_at"]
     assert _dump(ix) == fresh
     assert not (tmp_path / "ix.sqlite.part").exists()
+    if kind == "tar":
+        assert ix.member("content/arkivstruktur.xml")[1] == size
 
 
 _KILLED = """
