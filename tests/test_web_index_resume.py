@@ -146,3 +146,19 @@ def test_the_index_of_a_changed_source_replaces_the_old_one(extract, tmp_path):
     assert ready(copy).path == folder / f"{new}.sqlite"
     names = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
     assert names == sorted([f"{new}.sqlite", f"{index_key(locate(other))}.sqlite"])
+
+
+def test_a_complete_index_cut_short_before_its_rename_is_not_built_again(extract, tmp_path, monkeypatch):
+    def cut_short(part, db_path, lock):  # the process ends after the last commit, before the rename
+        os.close(lock)
+        raise SystemExit(1)
+
+    db = tmp_path / "ix.sqlite"
+    with monkeypatch.context() as m:
+        m.setattr(indexbuild, "_finish", cut_short)
+        with pytest.raises(SystemExit):
+            build_index(locate(extract), db)
+    assert not db.exists() and (tmp_path / "ix.sqlite.part").is_file()
+    seen = []
+    ix = build_index(locate(extract), db, progress=lambda s, d, t: seen.append(d))
+    assert not seen and ix.count("registrering") == 6 and not (tmp_path / "ix.sqlite.part").exists()

@@ -337,8 +337,10 @@ def _resume_state(part: Path, key: str) -> dict | None:
     try:
         db = sqlite3.connect(part)  # rolls a hot journal back: to the last checkpoint
         try:
-            rows = db.execute("SELECT value FROM info WHERE key='resume'").fetchall()
-            state = json.loads(rows[0][0]) if rows else None
+            info = dict(db.execute("SELECT key, value FROM info WHERE key IN ('resume', 'key', 'version')"))
+            state = json.loads(info["resume"]) if "resume" in info else None
+            if state is None and info.get("version") == str(SCHEMA_VERSION) and info.get("key") == json.dumps(key):
+                state = {"key": key, "complete": True}  # complete, not yet renamed when the build was cut short
         finally:
             db.close()
     except (sqlite3.Error, ValueError):
@@ -365,6 +367,9 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
             resume = _resume_state(part, key)
         if resume is None:
             _unlink_all(part, part.with_name(part.name + "-journal"))
+        elif resume.get("complete"):
+            _finish(part, db_path, lock)
+            return
     else:  # another process builds it: a part of our own, not resumable
         part = db_path.with_name(f"{db_path.name}.part-{os.getpid()}-{threading.get_ident()}")
         part.unlink(missing_ok=True)
@@ -399,7 +404,7 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
             db.execute(_LINE_INDEX)
         info = {"version": SCHEMA_VERSION, "nodes": count, "tar_root": root, "xml_offset": xml_offset,
                 "seconds": round(time.monotonic() - t0, 3), "source_size": source.stamp_file.stat().st_size,
-                "line_order": source.nha is None, "resumed_at": resume["base"] if resume else None}
+                "line_order": source.nha is None, "resumed_at": resume["base"] if resume else None, "key": key}
         db.execute("DELETE FROM info WHERE key='resume'")
         db.executemany("INSERT OR REPLACE INTO info VALUES (?,?)", [(k, json.dumps(v)) for k, v in info.items()])
         db.execute("INSERT OR IGNORE INTO info VALUES ('storage', '\"blocks\"')")
@@ -408,9 +413,6 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
                        (json.dumps(dict(db.execute("SELECT kind, count(*) FROM node GROUP BY kind").fetchall())),))
         db.execute("COMMIT")
         db.execute("PRAGMA journal_mode=DELETE")
-        db.close()
-        os.replace(part, db_path)
-        _remove_older(db_path)
     except BaseException as exc:
         keep = lock is not None and not isinstance(exc, IndexError_)
         if keep and db.in_transaction:
@@ -421,7 +423,21 @@ def build(source: Source, db_path: Path, *, progress: Progress | None = None,
         db.close()
         if not keep:
             _unlink_all(part, part.with_name(part.name + "-journal"))
+        if lock is not None:
+            os.close(lock)
         raise
+    db.close()
+    _finish(part, db_path, lock)
+
+
+def _finish(part: Path, db_path: Path, lock: int | None) -> None:
+    """The complete part renamed to the index, the index files of the source as it was removed."""
+    try:
+        os.replace(part, db_path)
+        try:
+            _remove_older(db_path)
+        except OSError:
+            pass  # the old files stay until the next build: nothing to stop this one for
     finally:
         if lock is not None:
             os.close(lock)
