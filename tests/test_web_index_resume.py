@@ -138,6 +138,8 @@ def test_the_index_of_a_changed_source_replaces_the_old_one(extract, tmp_path):
     ready(other)
     old = index_key(locate(copy))
     folder = tmp_path / "state" / "index"
+    legacy = folder / "0123456789abcdef0123.sqlite"  # an index of version 3, keyed otherwise: never opened again
+    legacy.write_bytes(b"x")
     assert (folder / f"{old}.sqlite").is_file()
     xml = copy / "arkivstruktur.xml"
     os.utime(xml, ns=(xml.stat().st_atime_ns, xml.stat().st_mtime_ns + 10**9))  # a changed source

@@ -107,6 +107,7 @@ def index_key(source: Source) -> str:
 
 
 _KEYED = re.compile(r"^([0-9a-f]{12})-([0-9a-f]{12})\.sqlite$")
+_LEGACY = re.compile(r"^[0-9a-f]{20}\.sqlite(\.part-\d+-\d+)?$")
 
 
 # --------------------------------------------------------------------------- the passes
@@ -313,10 +314,14 @@ def _clean_stale(db_path: Path) -> None:
 
 
 def _remove_older(db_path: Path) -> None:
-    """The index files of the same source path with another stamp (a changed source), unless being built."""
+    """The index files of the same source path with another stamp (a changed source), unless being built, and those
+    of version 3 and before (one 20-digit key: no key of this version names them)."""
     m = _KEYED.match(db_path.name)
     if not m:
         return
+    for old in db_path.parent.glob("*.sqlite*"):
+        if _LEGACY.match(old.name):
+            old.unlink(missing_ok=True)
     keys = {p.name[:25] for p in db_path.parent.glob(f"{m.group(1)}-*.sqlite*")} - {db_path.name[:25]}
     for k in sorted(keys):
         stem = db_path.with_name(f"{k}.sqlite")
