@@ -2,23 +2,28 @@
 
 One row per node of the archive's tree (arkiv, arkivdel, klassifikasjonssystem, klasse, mappe, registrering,
 dokumentbeskrivelse, dokumentobjekt): its parent, kind, ``xsi:type``, the line it starts on, its systemID (as a
-63-bit key, for a lookup) and its *own* metadata: every element below it that is not itself a node, flattened to
-``(path, text)`` pairs (``skjerming/tilgangsrestriksjon``, ``korrespondansepart/korrespondansepartNavn`` ...).
+63-bit key, for a lookup) and where its *own* metadata is: every element below it that is not itself a node, read
+when a page shows the node and flattened to ``(path, text)`` pairs (``skjerming/tilgangsrestriksjon``,
+``korrespondansepart/korrespondansepartNavn`` ...).
 
-The pass (:class:`..validation.xmlstream.ContainerPuller`) reports only the nodes' start and end; at a node's end
-its child nodes are already written and removed, so what is left under it is its own metadata: it is flattened,
-the node cleared and dropped.  Memory is the chain of open nodes, whatever the file size.
+The fast pass (:mod:`.indexscan`, info "storage" = "ranges") keeps that metadata as two byte ranges into the source
+(before the node's first child node and after its last; columns start/stop and tstart/tstop, offsets into
+arkivstruktur.xml, which starts at info "xml_offset" in a tar), read back in place (``os.pread``); lxml's pass
+(:mod:`.indexlxml`, "blocks": other encodings, NHA's lists) stores it in zlib blocks.  Memory is the chain of open
+nodes, whatever the file size.
 
 Sources: an extract folder (its arkivstruktur.xml) or a SIP/AIP tar (``{uuid}/content/arkivstruktur.xml``), read
 in place: the tar's headers are walked with seeks (documents are not read), every regular member's data offset
 and size kept, so a document is later read straight from the tar.  The index lives in
 ``state_dir/index/<key>.sqlite``, key = the source's path, size and mtime; it is written to a temporary file and
-renamed when complete (a build cut short leaves nothing that could be taken for an index).
+renamed when complete (a build cut short leaves nothing that could be taken for an index, and is resumed from its
+last checkpoint on the next open: :mod:`.indexbuild`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import zlib
@@ -123,7 +128,7 @@ class Node:
         return None
 
 
-_COLS = "id, parent, kind, xtype, line, nchildren, block, start, stop"
+_COLS = "id, parent, kind, xtype, line, nchildren, block, start, stop, tstart, tstop"
 
 
 _READER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, recover=True)
@@ -142,6 +147,23 @@ class ExtractIndex:
         decls = "".join(f' xmlns{":" + p if p else ""}="{escape(u)}"' for p, u in
                         (self.info.get("namespaces") or {}).items())
         self._open_tag = f"<w{decls}>".encode()
+        self._fd: int | None = None
+        if self.info.get("storage") == "ranges":
+            self._offset = self.info.get("xml_offset") or 0
+            self._fd = os.open(source.tar if source.tar is not None else source.base / "arkivstruktur.xml",
+                               os.O_RDONLY)
+
+    def _own(self, row) -> bytes:
+        """A node's own metadata, as it is in the XML."""
+        if self._fd is None:
+            return self._block(row[6])[row[7]:row[8]]
+        # head, what lies between child nodes besides whitespace (rare), tail: read in place
+        data = os.pread(self._fd, row[8] - row[7], self._offset + row[7]) if row[8] > row[7] else b""
+        if row[6]:
+            data += self._q("SELECT data FROM extra WHERE id=?", (row[0],))[0][0]
+        if row[10] > row[9]:
+            data += os.pread(self._fd, row[10] - row[9], self._offset + row[9])
+        return data
 
     def _block(self, bid: int) -> bytes:
         """A block of metadata (the nodes' own XML in blocks of about 64 KB, zlib-compressed or not: info
@@ -160,7 +182,7 @@ class ExtractIndex:
     def _node(self, row) -> Node:
         meta: list = []
         try:
-            w = etree.fromstring(self._open_tag + self._block(row[6])[row[7]:row[8]] + b"</w>", _READER)
+            w = etree.fromstring(self._open_tag + self._own(row) + b"</w>", _READER)
         except etree.XMLSyntaxError:
             w = None
         if w is not None:
@@ -169,6 +191,9 @@ class ExtractIndex:
 
     def close(self) -> None:
         self._db.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def _q(self, sql: str, args: tuple = ()) -> list:
         with self._lock:
@@ -232,6 +257,9 @@ class ExtractIndex:
         return self._node(rows[0]) if rows else None
 
     def count(self, kind: str | None = None) -> int:
+        counts = self.info.get("counts")  # counted by the build (a count(*) scans the table: seconds at 20 GB)
+        if counts is not None:
+            return counts.get(kind, 0) if kind is not None else sum(counts.values())
         if kind is None:
             return self._q("SELECT count(*) FROM node")[0][0]
         return self._q("SELECT count(*) FROM node WHERE kind=?", (kind,))[0][0]
