@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from lxml import etree
 
@@ -131,6 +132,7 @@ class Node:
 _COLS = "id, parent, kind, xtype, line, nchildren, block, start, stop, tstart, tstop"
 
 
+_REF = re.compile(rb"<(?:[\w.-]+:)?referanseDokumentfil(?:\s[^>]*)?>([^<]*)<")
 _READER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, recover=True)
 
 
@@ -236,6 +238,32 @@ class ExtractIndex:
             if n.get(name) == value:
                 return n
         return None
+
+    def by_document_file(self, refs: set[str], *, batch: int = 2000) -> Node | None:
+        """The first dokumentobjekt whose referanseDokumentfil is one of ``refs`` (compared as relative POSIX
+        paths: ``\\`` as ``/``, ``./`` dropped).  Not a table of the build: the dokumentobjekt rows are scanned in
+        batches, each one's own metadata read in place and searched as bytes, and only when a finding that names
+        a document file without a line is followed (docs/web.md, "A finding that names a file")."""
+        from ..packaging.inventory import normalise_reference
+
+        want = {normalise_reference(r) for r in refs if r}
+        # a quick test before the XML text is decoded: the file's name as bytes, unescaped and escaped
+        names = {PurePosixPath(r).name for r in want}
+        needles = {n.encode() for n in names} | {escape(n).encode() for n in names}
+        last = 0
+        while True:
+            rows = self._q(f"SELECT {_COLS} FROM node WHERE kind='dokumentobjekt' AND id>? ORDER BY id LIMIT ?",
+                           (last, batch))
+            if not rows:
+                return None
+            for row in rows:
+                data = self._own(row)
+                if not any(n in data for n in needles):
+                    continue
+                m = _REF.search(data)
+                if m and normalise_reference(unescape(m.group(1).decode("utf-8", "replace"))) in want:
+                    return self._node(row)
+            last = rows[-1][0]
 
     def at_line(self, line: int) -> Node | None:
         """The node that starts at ``line`` or is the last to start before it."""

@@ -117,11 +117,11 @@ def _members(path: str, size: int, mtime_ns: int, xml_only: bool) -> dict[str, t
     return out
 
 
-def _member_in_tar(tar: Path, clean: str) -> tuple[int, int] | None:
-    """(offset, size) of the XML member ``clean`` of ``tar``: by its full name, else the shallowest member whose
-    name ends with it (``{uuid}/content/arkivstruktur.xml`` for ``arkivstruktur.xml``), administrative_metadata/
-    last."""
-    members = tar_members(tar)
+def _member_in_tar(tar: Path, clean: str, xml_only: bool = True) -> tuple[int, int] | None:
+    """(offset, size) of the XML member ``clean`` of ``tar`` (any member unless ``xml_only``): by its full name,
+    else the shallowest member whose name ends with it (``{uuid}/content/arkivstruktur.xml`` for
+    ``arkivstruktur.xml``), administrative_metadata/ last."""
+    members = tar_members(tar, xml_only=xml_only)
     found = members.get(clean)
     if found is None:
         inside = sorted(("administrative_metadata/" in n, n.count("/"), n) for n in members
@@ -138,9 +138,11 @@ def _slice_of(tar: Path, where: tuple[int, int]) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def open_in_target(target_path: Path, rel: str, member: str | None = None) -> Iterator[BinaryIO]:
+def open_in_target(target_path: Path, rel: str, member: str | None = None, *,
+                   any_file: bool = False) -> Iterator[BinaryIO]:
     """The file ``rel`` of a target (see the module's doc), or the XML ``member`` of the tar ``rel``, opened for
-    reading in place; FileNotFoundError when there is none (or the path leaves the target)."""
+    reading in place; FileNotFoundError when there is none (or the path leaves the target).  Inside a tar only
+    XML members are looked for unless ``any_file`` (a document file a finding names)."""
     clean = clean_rel(rel)
     if clean is None:
         raise FileNotFoundError(rel)
@@ -182,9 +184,9 @@ def open_in_target(target_path: Path, rel: str, member: str | None = None) -> It
                     yield fp
                 return
         tars = [target_path]
-    if clean.lower().endswith(".xml"):
+    if clean.lower().endswith(".xml") or any_file:
         for tar in tars:
-            where = _member_in_tar(tar, clean)
+            where = _member_in_tar(tar, clean, xml_only=not any_file)
             if where is not None:
                 with _slice_of(tar, where) as fp:
                     yield fp
@@ -261,7 +263,7 @@ def lines_page(ctx, request):
 # -- the links of a finding ------------------------------------------------------------------------------------
 
 LABELS = {"row": N_("Show the row"), "xml": N_("Show the XML element"), "line": N_("Show the line"),
-          "node": N_("Open in the archive"), "nha": N_("Open in the deposit")}
+          "node": N_("Open in the archive"), "nha": N_("Open in the deposit"), "file": N_("Show the file")}
 
 
 def _link(kind: str, url: str, css: str) -> dict:
@@ -320,6 +322,12 @@ def finding_links(row: dict, *, store_kind: str, target, place, browse_place, br
         elif not file.lower().endswith(".tar") and place.path.is_dir():
             out.append(_link("line", f"/t/{place.id}/lines?" + urlencode({"file": file, "line": line}) + "#hit",
                              "place-link"))
+    elif file and not line and not member and not row.get("systemID"):
+        from .fileplaces import file_link
+
+        url = file_link(file, row.get("test"), place)
+        if url is not None:
+            out.append(_link("file", url, "place-link"))
     if not browse:
         return out
     if place.kind == "nha-deposit":
@@ -349,6 +357,7 @@ def browse_place_of(ctx, place):
 def routes(ctx) -> list:
     from starlette.routing import Route
 
+    from . import fileplaces
     from .context import bind
 
-    return [Route("/t/{tid}/lines", bind(lines_page, ctx), name="lines")]
+    return [Route("/t/{tid}/lines", bind(lines_page, ctx), name="lines"), *fileplaces.routes(ctx)]
