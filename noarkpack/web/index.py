@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable
-from xml.sax.saxutils import escape, unescape
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -48,6 +47,7 @@ from .indexbuild import (  # noqa: F401 - the names of the index live with the p
     locate,
     sid_key,
 )
+from .indexscan import doc_key
 
 # --------------------------------------------------------------------------- reading
 
@@ -132,7 +132,6 @@ class Node:
 _COLS = "id, parent, kind, xtype, line, nchildren, block, start, stop, tstart, tstop"
 
 
-_REF = re.compile(rb"<(?:[\w.-]+:)?referanseDokumentfil(?:\s[^>]*)?>([^<]*)<")
 _READER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, recover=True)
 
 
@@ -239,31 +238,22 @@ class ExtractIndex:
                 return n
         return None
 
-    def by_document_file(self, refs: set[str], *, batch: int = 2000) -> Node | None:
-        """The first dokumentobjekt whose referanseDokumentfil is one of ``refs`` (compared as relative POSIX
-        paths: ``\\`` as ``/``, ``./`` dropped).  Not a table of the build: the dokumentobjekt rows are scanned in
-        batches, each one's own metadata read in place and searched as bytes, and only when a finding that names
-        a document file without a line is followed (docs/web.md, "A finding that names a file")."""
+    def by_document_file(self, refs: set[str]) -> Node | None:
+        """The first dokumentobjekt whose referanseDokumentfil is one of ``refs`` (compared as relative POSIX paths
+        in NFC: ``\\`` as ``/``, ``./`` dropped, as verify compares them).  The build keeps each dokumentobjekt's
+        id under the key of its file (the docfile table): one indexed lookup per name, then the candidates' own
+        metadata compared."""
         from ..packaging.inventory import normalise_reference
 
         want = {normalise_reference(r) for r in refs if r}
-        # a quick test before the XML text is decoded: the file's name as bytes, unescaped and escaped
-        names = {PurePosixPath(r).name for r in want}
-        needles = {n.encode() for n in names} | {escape(n).encode() for n in names}
-        last = 0
-        while True:
-            rows = self._q(f"SELECT {_COLS} FROM node WHERE kind='dokumentobjekt' AND id>? ORDER BY id LIMIT ?",
-                           (last, batch))
-            if not rows:
-                return None
-            for row in rows:
-                data = self._own(row)
-                if not any(n in data for n in needles):
-                    continue
-                m = _REF.search(data)
-                if m and normalise_reference(unescape(m.group(1).decode("utf-8", "replace"))) in want:
-                    return self._node(row)
-            last = rows[-1][0]
+        for ref in sorted(want):
+            key = doc_key(ref)
+            for r in self._q(f"SELECT {_COLS} FROM node WHERE id IN (SELECT id FROM docfile WHERE key=?) ORDER BY id",
+                             (key,)):
+                n = self._node(r)
+                if normalise_reference(n.get("referanseDokumentfil") or "") in want:
+                    return n
+        return None
 
     def at_line(self, line: int) -> Node | None:
         """The node that starts at ``line`` or is the last to start before it."""
