@@ -173,3 +173,56 @@ def test_a_sip_verified_on_its_own_links_the_same_findings(served, schema_store,
     assert url.startswith(f"/t/{sip.id}/xml?file=content%2Farkivuttrekk.xml&line=")
     url, page = _follow(client, f"/t/{sip.id}/file?" + f"file={unlisted}&test=PK.10")
     assert url.startswith(f"/t/{sip.id}/doc/") and text in page.text
+
+
+# --------------------------------------------------------------------------- an extract folder (validate's findings)
+
+@pytest.fixture(scope="module")
+def served_extract(tmp_path_factory, schema_store):
+    """A real extract folder with a stray document file (N5.33) and endringslogg.xml removed (N5.01)."""
+    from .test_packaging import _tiny_extract
+
+    tmp = tmp_path_factory.mktemp("web-fileplaces-extract")
+    (tmp / "src").mkdir()
+    extract = _tiny_extract(tmp / "src", schema_store)
+    root = tmp / "root"
+    root.mkdir()
+    folder = root / "avleveringspakke"
+    extract.rename(folder)
+    (folder / "endringslogg.xml").unlink()
+    doc = next(p for p in sorted((folder / "DOKUMENT").rglob("*.txt")))
+    (folder / "DOKUMENT" / "ukjent.txt").write_text(STRAY_TEXT, encoding="utf-8")
+    client, ctx = _client(root, tmp / "state")
+    target = next(t for t in ctx.targets.values() if t.kind == "extract")
+    yield client, target, doc.relative_to(folder).as_posix(), doc.read_text("utf-8").strip()
+
+
+def test_validate_findings_on_an_extract_folder_lead_to_their_places(served_extract):
+    client, target, doc, text = served_extract
+    url, page = _follow(client, f"/t/{target.id}/file?file={doc}&test=N5.34")
+    assert url.startswith(f"/t/{target.id}/doc/") and text in page.text and "check-ok" in page.text
+    url, page = _follow(client, f"/t/{target.id}/file?file=DOKUMENT/ukjent.txt&test=N5.33")
+    assert url.startswith(f"/t/{target.id}/file/view?") and "Ekstra notat" in page.text
+    url, page = _follow(client, f"/t/{target.id}/file?file=endringslogg.xml&test=N5.01")  # missing: the ADDML
+    assert url.startswith(f"/t/{target.id}/xml?file=arkivuttrekk.xml&line=")
+    assert "endringslogg.xml" in re.search(r'<span class="ln hit" id="hit">(.*?)\n</span>', page.text, re.S).group(1)
+    url, page = _follow(client, f"/t/{target.id}/file?file=arkivstruktur.xml&test=N5.29")
+    assert url.startswith(f"/t/{target.id}/xml?file=arkivstruktur.xml&line=1") and page.status_code == 200
+
+
+def test_which_findings_get_a_file_link():
+    from types import SimpleNamespace
+
+    from noarkpack.web.places import finding_links
+
+    place = SimpleNamespace(id="t1", kind="sip", path=Path("/nonexistent.tar"))
+
+    def links(**row):
+        return [x["url"] for x in finding_links({"test": "PK.10", **row}, store_kind="validation", target=place,
+                                                place=place, browse_place=None, browse=False)]
+
+    assert links(file="content/DOKUMENT/a.pdf") == ["/t/t1/file?file=content%2FDOKUMENT%2Fa.pdf&test=PK.10"]
+    assert links(file="content/arkivstruktur.xml", line=3)[0].startswith("/t/t1/xml?")  # a line: its element
+    assert links(file="content/arkivstruktur.xml", systemID="x") == []  # a systemID: its node (when browsing)
+    for file in ("content/DOKUMENT/", "x.tar", "../a.pdf", "/etc/passwd", ""):
+        assert links(file=file) == []
