@@ -150,8 +150,11 @@ def test_pk11_missing_and_changed_files_link_to_the_addml_line_that_lists_them(s
         assert url.startswith(f"/t/{target.id}/xml?file=content%2Farkivuttrekk.xml&line=")
         assert page.status_code == 200
         hit = re.search(r'<span class="ln hit" id="hit">(.*?)\n</span>', page.text, re.S).group(1)
-        assert name in hit  # the ADDML's <value> of the file's dataObject, shown with its ancestors
-        assert "dataObject" in page.text
+        assert "&lt;property name=&#34;file&#34;&gt;" in hit  # the file's record in the ADDML, whole:
+        lines = re.search(r'<pre class="xml-lines" id="xml-lines">(.*?)</pre>', page.text, re.S).group(1)
+        assert f"&lt;value&gt;{name}&lt;/value&gt;" in lines  # its name and the checksum it records
+        checksum = lines[lines.index("checksum"):]
+        assert re.search(r"&lt;value&gt;[0-9a-f]{64}&lt;/value&gt;", checksum)
 
 
 def test_an_xml_file_opens_at_its_top_and_nothing_leaves_the_target(served):
@@ -169,6 +172,14 @@ def test_a_sip_verified_on_its_own_links_the_same_findings(served, schema_store,
     client, ctx, target, rid, built, (unlisted, text) = served
     sip = ctx.add_target(built.tar)
     assert listing_line(built.tar, "content/endringslogg.xml")[0] == "content/arkivuttrekk.xml"
+    with tarfile.open(built.tar) as t:  # a document the METS still lists: its <file> there (the ADDML has none)
+        other = next(m.name.split("/", 1)[1] for m in t.getmembers()
+                     if "/content/DOKUMENT/2019/" in m.name and not m.name.endswith(unlisted))
+        mets = t.extractfile(next(m for m in t.getmembers() if m.name.endswith("/dias-mets.xml"))).read()
+    listing, line = listing_line(built.tar, other)
+    assert listing == "dias-mets.xml" and mets.decode().splitlines()[line - 1].strip().startswith("<file ")
+    assert other in mets.decode().splitlines()[line]
+    assert listing_line(built.tar, unlisted) is None and listing_line(built.tar, "content/nothing.xml") is None
     url, page = _follow(client, f"/t/{sip.id}/file?file=content/endringslogg.xml&test=PK.11")
     assert url.startswith(f"/t/{sip.id}/xml?file=content%2Farkivuttrekk.xml&line=")
     url, page = _follow(client, f"/t/{sip.id}/file?" + f"file={unlisted}&test=PK.10")
@@ -205,7 +216,8 @@ def test_validate_findings_on_an_extract_folder_lead_to_their_places(served_extr
     assert url.startswith(f"/t/{target.id}/file/view?") and "Ekstra notat" in page.text
     url, page = _follow(client, f"/t/{target.id}/file?file=endringslogg.xml&test=N5.01")  # missing: the ADDML
     assert url.startswith(f"/t/{target.id}/xml?file=arkivuttrekk.xml&line=")
-    assert "endringslogg.xml" in re.search(r'<span class="ln hit" id="hit">(.*?)\n</span>', page.text, re.S).group(1)
+    assert "file&#34;" in re.search(r'<span class="ln hit" id="hit">(.*?)\n</span>', page.text, re.S).group(1)
+    assert "&lt;value&gt;endringslogg.xml&lt;/value&gt;" in page.text
     url, page = _follow(client, f"/t/{target.id}/file?file=arkivstruktur.xml&test=N5.29")
     assert url.startswith(f"/t/{target.id}/xml?file=arkivstruktur.xml&line=1") and page.status_code == 200
 

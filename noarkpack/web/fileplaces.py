@@ -4,10 +4,11 @@ PK.16, PK.19; validate's N5.01, N5.02, N5.10, N5.16, N5.28, N5.33, N5.61 …).
 
 ``/t/{tid}/file?file=<rel>&test=<code>`` (the link :func:`file_link` gives) decides when it is followed:
 
-* a finding about the ADDML's record of a file (PK.11, N5.02), or a file that is missing: the line that lists it
-  — the ADDML's ``<value>`` of its dataObject's ``name`` property (``content/arkivuttrekk.xml``, then
-  ``administrative_metadata/``, then an extract's ``arkivuttrekk.xml``/``addml.xml``), else dias-mets.xml's
-  ``<mets:FLocat xlink:href>`` — shown as the XML element around it with its ancestors;
+* a finding about the ADDML's record of a file (PK.11, N5.02), or a file that is missing: the entry that lists it
+  — the ADDML's ``<property name="file">`` of the dataObject whose ``name`` is that file, with its checksum
+  (``content/arkivuttrekk.xml``, then ``administrative_metadata/``, then an extract's ``arkivuttrekk.xml`` or
+  ``addml.xml``), else dias-mets.xml's ``<file>`` around the ``<FLocat xlink:href>`` — shown whole as the XML
+  element with its ancestors;
 * an XML file: its XML page at the top (the root element, read as a stream up to there);
 * any other file of the extract (a document): the document view of the dokumentobjekt whose referanseDokumentfil
   names it (:meth:`.index.ExtractIndex.by_document_file`; for a bag, in the SIP inside it), its checksum verified
@@ -59,30 +60,42 @@ def _names(clean: str) -> set[str]:
     return out
 
 
+
+def _is_entry(local: str, attrs: dict) -> bool:
+    """A listing's record of one file (its name, checksum, size together): the ADDML's ``<property name="file">``
+    of a dataObject, the METS's ``<file>``."""
+    return local == "file" or (local == "property" and attrs.get("name") == "file")
+
+
 def _listed_at(fp, names: set[str]) -> int | None:
-    """The line of the first element of an XML listing whose text, or whose href attribute, is one of
-    ``names`` (read as a stream, stopping there)."""
+    """The line of the record of an XML listing that names one of ``names`` (:func:`_is_entry` around the element
+    whose text, or whose href attribute, is that name, else that element), read as a stream, stopping there.  The
+    XML page shows that element whole: the file's name with the checksum and size recorded for it, and the
+    dataObject among its ancestors."""
     from ..packaging.inventory import normalise_reference
 
     p = expat.ParserCreate(namespace_separator=" ")
     found: list[int] = []
-    stack: list[list] = []
+    stack: list[list] = []  # [a record?, line, text parts]
+
+    def entry(line: int) -> int:
+        return next((e[1] for e in reversed(stack) if e[0]), line)
 
     def start(name, attrs):
         line = p.CurrentLineNumber
         for k, v in attrs.items():
-            if k.rsplit(" ", 1)[-1] == "href" and normalise_reference(v.removeprefix("file:")) in names:
-                found.append(line)
-        stack.append([line, []])
+            if not found and k.rsplit(" ", 1)[-1] == "href" and normalise_reference(v.removeprefix("file:")) in names:
+                found.append(entry(line))
+        stack.append([_is_entry(name.rsplit(" ", 1)[-1], attrs), line, []])
 
     def end(name):
-        line, text = stack.pop()
-        if text and normalise_reference("".join(text)) in names:
-            found.append(line)
+        _, line, text = stack.pop()
+        if not found and text and normalise_reference("".join(text)) in names:
+            found.append(entry(line))
 
     def chars(data):
         if stack:
-            stack[-1][1].append(data)
+            stack[-1][2].append(data)
 
     p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
     while not found:
