@@ -117,11 +117,36 @@ def _members(path: str, size: int, mtime_ns: int, xml_only: bool) -> dict[str, t
     return out
 
 
-def _member_in_tar(tar: Path, clean: str, xml_only: bool = True) -> tuple[int, int] | None:
-    """(offset, size) of the XML member ``clean`` of ``tar`` (any member unless ``xml_only``): by its full name,
-    else the shallowest member whose name ends with it (``{uuid}/content/arkivstruktur.xml`` for
-    ``arkivstruktur.xml``), administrative_metadata/ last."""
-    members = tar_members(tar, xml_only=xml_only)
+def any_member(tar: Path, clean: str) -> tuple[int, int] | None:
+    """(offset, size) of the regular member ``clean`` of ``tar``, or ``{package folder}/{clean}`` (a document a
+    finding names): the headers walked with seeks up to it, nothing kept but the answer (a SIP may hold millions
+    of documents: :func:`tar_members` of every member would hold them all)."""
+    st = Path(tar).stat()
+    return _any_member(str(tar), st.st_size, st.st_mtime_ns, clean)
+
+
+@functools.lru_cache(maxsize=256)
+def _any_member(path: str, size: int, mtime_ns: int, clean: str) -> tuple[int, int] | None:
+    import tarfile
+
+    want = {clean}
+    with tarfile.open(path, "r:") as tar:
+        for m in tar:
+            name = str(PurePosixPath(m.name.lstrip("/")))
+            name = name[2:] if name.startswith("./") else name
+            if len(want) == 1:
+                want.add(name.split("/", 1)[0] + "/" + clean)
+            if name in want and m.isfile() and m.sparse is None:
+                return m.offset_data, m.size
+            tar.members.clear()
+    return None
+
+
+def _member_in_tar(tar: Path, clean: str) -> tuple[int, int] | None:
+    """(offset, size) of the XML member ``clean`` of ``tar``: by its full name, else the shallowest member whose
+    name ends with it (``{uuid}/content/arkivstruktur.xml`` for ``arkivstruktur.xml``), administrative_metadata/
+    last."""
+    members = tar_members(tar)
     found = members.get(clean)
     if found is None:
         inside = sorted(("administrative_metadata/" in n, n.count("/"), n) for n in members
@@ -186,7 +211,7 @@ def open_in_target(target_path: Path, rel: str, member: str | None = None, *,
         tars = [target_path]
     if clean.lower().endswith(".xml") or any_file:
         for tar in tars:
-            where = _member_in_tar(tar, clean, xml_only=not any_file)
+            where = _member_in_tar(tar, clean) if clean.lower().endswith(".xml") else any_member(tar, clean)
             if where is not None:
                 with _slice_of(tar, where) as fp:
                     yield fp
