@@ -238,3 +238,5 @@ def test_which_findings_get_a_file_link():
     assert links(file="content/arkivstruktur.xml", systemID="x") == []  # a systemID: its node (when browsing)
     for file in ("content/DOKUMENT/", "x.tar", "../a.pdf", "/etc/passwd", ""):
         assert links(file=file) == []
+    place.kind = "nha-deposit"  # a tar (its own link), a stray entry, a list refused for its DOCTYPE
+    assert links(file="avlxml.xml") == [] and links(file="notes.txt") == []

@@ -35,7 +35,10 @@ RECORD_TESTS = frozenset(("PK.11", "N5.02"))
 #: where a file is listed, in the order looked at: the ADDML (a SIP's two places, an extract's names), the METS
 LISTINGS = ("content/arkivuttrekk.xml", "administrative_metadata/arkivuttrekk.xml",
             "administrative_metadata/addml.xml", "arkivuttrekk.xml", "addml.xml", "dias-mets.xml")
-_KINDS = ("extract", "sip", "bag", "project", "nha-deposit")
+#: the targets whose findings get the link.  Not an NHA deposit: its findings with a file and no line or member
+#: name a tar (they have the deposit's own link, :mod:`.nhabrowse`), the deposit folder's stray entries (NHA.01:
+#: nothing to show) or a list refused for its DOCTYPE (NHA.02/03: not to be parsed)
+_KINDS = ("extract", "sip", "bag", "project")
 
 
 def file_link(file: str, test: str | None, place) -> str | None:
@@ -43,9 +46,8 @@ def file_link(file: str, test: str | None, place) -> str | None:
     show (a folder, the tar itself, a path that leaves the target)."""
     if place is None or place.kind not in _KINDS or file.endswith("/") or clean_rel(file) is None:
         return None
-    low = file.lower()
-    if low.endswith(".tar") or (place.kind == "nha-deposit" and not low.endswith(".xml")):
-        return None  # a package tar has its own links; an NHA deposit's files are its tars and XML lists
+    if file.lower().endswith(".tar"):
+        return None  # the package itself: nothing to show
     query = {"file": file}
     if test:
         query["test"] = test
