@@ -4,7 +4,8 @@ One row per node of the archive's tree (arkiv, arkivdel, klassifikasjonssystem, 
 dokumentbeskrivelse, dokumentobjekt): its parent, kind, ``xsi:type``, the line it starts on, its systemID (as a
 63-bit key, for a lookup) and where its *own* metadata is: every element below it that is not itself a node, read
 when a page shows the node and flattened to ``(path, text)`` pairs (``skjerming/tilgangsrestriksjon``,
-``korrespondansepart/korrespondansepartNavn`` ...).
+``korrespondansepart/korrespondansepartNavn`` ...).  Each dokumentobjekt is also in the docfile table under a key of
+its referanseDokumentfil (:meth:`ExtractIndex.by_document_file`: a finding that names only a document file).
 
 The fast pass (:mod:`.indexscan`, info "storage" = "ranges") keeps that metadata as two byte ranges into the source
 (before the node's first child node and after its last; columns start/stop and tstart/tstop, offsets into

@@ -16,7 +16,8 @@ paths and symbolic links anywhere on the way are refused (FileNotFoundError).
 :func:`finding_links` gives a finding row's links: the export row (analysis), the XML element around the line,
 the line of a text file (a bag's manifest or tag file), the node of the archive by systemID (for a bag, in the
 SIP inside it), and for an NHA deposit the journal, the package, the EPJ document or the document file it is
-about (:mod:`.nhabrowse` resolves those when followed).  :func:`lines_page` shows a text file's lines around a
+about (:mod:`.nhabrowse` resolves those when followed), and for a finding that names only a file, that file's
+place (:mod:`.fileplaces` decides when followed).  :func:`lines_page` shows a text file's lines around a
 line, person numbers and names masked unless revealed.
 """
 
