@@ -451,3 +451,24 @@ def test_an_nha_journal_its_epj_tree_and_a_document(browser, server, artefacts):
     assert page.locator("object.document-pdf").count() == 1 and page.locator("#own-sum").is_visible()
     shot(page, artefacts, "nha-document")
     context.close()
+
+
+def test_a_finding_that_names_only_a_file_leads_to_the_addml_line_that_records_it(browser, server, artefacts):
+    """N5.02 on the changed arkivstruktur.xml names the file, no line: its place is the ADDML's record of it."""
+    url, _ = server
+    context, page = open_app(browser, url)
+    run_stage(page, "feil-uttrekk", "validate", "Run validation")
+    page.get_by_role("link", name="Read the findings").click()
+    page.wait_for_url("**/findings*")
+    filter_to(page, "N5.02")
+    row = page.locator("#findings-table tbody tr", has_text="arkivstruktur.xml").first
+    row.locator(".place-link", has_text="Show the file").click()
+    page.wait_for_url("**/xml?*")
+    assert "file=arkivuttrekk.xml" in page.url
+    hit = page.locator("#xml-lines .ln.hit")
+    assert hit.count() == 1 and '<property name="file">' in hit.inner_text()  # the file's record, whole:
+    lines = page.locator("#xml-lines").inner_text()
+    assert "<value>arkivstruktur.xml</value>" in lines and '<property name="checksum">' in lines  # what it records
+    assert "<dataObject>" in page.locator("#xml-ancestors").inner_text()  # with its ancestors
+    shot(page, artefacts, "file-addml-line")
+    context.close()

@@ -311,7 +311,7 @@ _ODD = """<?xml version="1.0" encoding="{enc}"?>
   <!-- <{p}mappe> in a comment is no mappe -->
   <{p}arkivdel><{p}systemID>d-1</{p}systemID><{p}tittel><![CDATA[<{p}klasse> Ærøy]]></{p}tittel>
     <{p}mappe xsi:type="saksmappe"><{p}systemID>m-1</{p}systemID>
-      <{p}registrering><{p}systemID>r-1</{p}systemID></{p}registrering>
+      <{p}registrering><{p}systemID>r-1</{p}systemID><{p}dokumentbeskrivelse><{p}systemID>b-1</{p}systemID><{p}dokumentobjekt><{p}referanseDokumentfil>.\\DOKUMENT\\Ærøy &amp; co.pdf</{p}referanseDokumentfil></{p}dokumentobjekt></{p}dokumentbeskrivelse></{p}registrering>
       <{p}registrering/>
       <{p}tittel>Etter &amp; før</{p}tittel>
     </{p}mappe>
@@ -333,6 +333,10 @@ def test_comments_cdata_other_encodings_and_prefixes(tmp_path, enc, prefix):
     mappe = ix.first_of("mappe")
     assert mappe.type == "saksmappe" and mappe.get("tittel") == "Etter & før" and mappe.line == 6
     assert ix.by_system_id("r-1").kind == "registrering"
+    # a dokumentobjekt is keyed by its file (written with backslashes and ./, escaped): a finding's path finds it
+    doc = ix.by_document_file({"DOKUMENT/Ærøy & co.pdf", "content/DOKUMENT/Ærøy & co.pdf"})
+    assert doc is not None and doc.kind == "dokumentobjekt" and ix.node(doc.parent).get("systemID") == "b-1"
+    assert ix.by_document_file({"DOKUMENT/Ærøy.pdf"}) is None
 
 
 @pytest.mark.parametrize("sid", ["9F1C2B3A-4D5E-4F60-8A7B-1C2D3E4F5A6B", "9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b",

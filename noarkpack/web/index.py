@@ -4,7 +4,8 @@ One row per node of the archive's tree (arkiv, arkivdel, klassifikasjonssystem, 
 dokumentbeskrivelse, dokumentobjekt): its parent, kind, ``xsi:type``, the line it starts on, its systemID (as a
 63-bit key, for a lookup) and where its *own* metadata is: every element below it that is not itself a node, read
 when a page shows the node and flattened to ``(path, text)`` pairs (``skjerming/tilgangsrestriksjon``,
-``korrespondansepart/korrespondansepartNavn`` ...).
+``korrespondansepart/korrespondansepartNavn`` ...).  Each dokumentobjekt is also in the docfile table under a key of
+its referanseDokumentfil (:meth:`ExtractIndex.by_document_file`: a finding that names only a document file).
 
 The fast pass (:mod:`.indexscan`, info "storage" = "ranges") keeps that metadata as two byte ranges into the source
 (before the node's first child node and after its last; columns start/stop and tstart/tstop, offsets into
@@ -47,6 +48,7 @@ from .indexbuild import (  # noqa: F401 - the names of the index live with the p
     locate,
     sid_key,
 )
+from .indexscan import doc_key
 
 # --------------------------------------------------------------------------- reading
 
@@ -235,6 +237,23 @@ class ExtractIndex:
             n = self._node(r)
             if n.get(name) == value:
                 return n
+        return None
+
+    def by_document_file(self, refs: set[str]) -> Node | None:
+        """The first dokumentobjekt whose referanseDokumentfil is one of ``refs`` (compared as relative POSIX paths
+        in NFC: ``\\`` as ``/``, ``./`` dropped, as verify compares them).  The build keeps each dokumentobjekt's
+        id under the key of its file (the docfile table): one indexed lookup per name, then the candidates' own
+        metadata compared."""
+        from ..packaging.inventory import normalise_reference
+
+        want = {normalise_reference(r) for r in refs if r}
+        for ref in sorted(want):
+            key = doc_key(ref)
+            for r in self._q(f"SELECT {_COLS} FROM node WHERE id IN (SELECT id FROM docfile WHERE key=?) ORDER BY id",
+                             (key,)):
+                n = self._node(r)
+                if normalise_reference(n.get("referanseDokumentfil") or "") in want:
+                    return n
         return None
 
     def at_line(self, line: int) -> Node | None:

@@ -33,7 +33,8 @@ from ..progress import Progress
 from .indexlxml import Builder, Cancelled, IndexError_, parse_lxml
 from .indexscan import _SYSTEM_ID, NODE_KINDS, Scanner, sid_key  # noqa: F401 - names of the index
 
-SCHEMA_VERSION = 4  # 4: the fast pass's metadata as ranges into the source; keys path-stamp
+SCHEMA_VERSION = 5  # 4: the fast pass's metadata as ranges into the source; keys path-stamp; 5: the docfile table
+#                      (a dokumentobjekt by its referanseDokumentfil: a finding that names a document file)
 CHECKPOINT = 64 << 20
 CHUNK = 4 << 20
 
@@ -45,8 +46,10 @@ CREATE TABLE node (id INTEGER PRIMARY KEY, parent INTEGER, kind TEXT NOT NULL, x
 CREATE TABLE block (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE extra (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE member (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE docfile (key INTEGER NOT NULL, id INTEGER NOT NULL);
 """
-_INDEXES = ("CREATE INDEX node_parent ON node(parent, id)", "CREATE INDEX node_sid ON node(sid)")
+_INDEXES = ("CREATE INDEX node_parent ON node(parent, id)", "CREATE INDEX node_sid ON node(sid)",
+            "CREATE INDEX docfile_key ON docfile(key)")
 #: only where lines do not follow the ids (NHA: two files); elsewhere the ids are in document order, so are the
 #: lines, and a line is found by a binary search over the ids (info "line_order")
 _LINE_INDEX = "CREATE INDEX node_line ON node(line)"

@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..progress import Progress
 from ..validation.xmlstream import ContainerPuller, in_own_thread
-from .indexscan import _SYSTEM_ID, BATCH, INSERT, NODE_KINDS, sid_key
+from .indexscan import _SYSTEM_ID, BATCH, INSERT, INSERT_DOC, NODE_KINDS, doc_key, sid_key
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 BLOCK = 64 << 10
@@ -76,9 +76,11 @@ class Builder:
     def _store(self, rows: list) -> None:
         """The rows with their metadata in zlib blocks of about BLOCK bytes (a page of children touches one or
         two: siblings end close together)."""
-        out, parts, size = [], [], 0
+        out, parts, size, docs = [], [], 0, []
         for r in rows:
-            r = _row(r)
+            if r[8] is not None:
+                docs.append((r[8], r[0]))
+            r = _row(r[:8])
             meta = r[7]
             out.append((*r[:7], self.block_id, size, size + len(meta), 0, 0))
             parts.append(meta)
@@ -89,6 +91,8 @@ class Builder:
         if parts:
             self._flush_block(parts)
         self.db.executemany(INSERT, out)
+        if docs:
+            self.db.executemany(INSERT_DOC, docs)
 
     def _flush_block(self, parts: list) -> None:
         self.db.execute("INSERT INTO block VALUES (?,?)", (self.block_id, zlib.compress(b"".join(parts), 1)))
@@ -116,8 +120,11 @@ class Builder:
             sid = el.findtext(k)
             if sid is not None:
                 break
-        self.rows.append((nid, parent, tag[tag.rfind("}") + 1:], xtype, line, sid, nchildren,
-                          _NSDECL.sub(b"", b"".join(etree.tostring(c, with_tail=False) for c in el))))
+        kind = tag[tag.rfind("}") + 1:]
+        # a dokumentobjekt is found by its file too (a finding that names only the file)
+        doc = doc_key(el.findtext("{*}referanseDokumentfil")) if kind == "dokumentobjekt" else None
+        self.rows.append((nid, parent, kind, xtype, line, sid, nchildren,
+                          _NSDECL.sub(b"", b"".join(etree.tostring(c, with_tail=False) for c in el)), doc))
         el.clear(keep_tail=False)
         p = el.getparent()
         if p is not None:

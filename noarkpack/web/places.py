@@ -16,7 +16,8 @@ paths and symbolic links anywhere on the way are refused (FileNotFoundError).
 :func:`finding_links` gives a finding row's links: the export row (analysis), the XML element around the line,
 the line of a text file (a bag's manifest or tag file), the node of the archive by systemID (for a bag, in the
 SIP inside it), and for an NHA deposit the journal, the package, the EPJ document or the document file it is
-about (:mod:`.nhabrowse` resolves those when followed).  :func:`lines_page` shows a text file's lines around a
+about (:mod:`.nhabrowse` resolves those when followed), and for a finding that names only a file, that file's
+place (:mod:`.fileplaces` decides when followed).  :func:`lines_page` shows a text file's lines around a
 line, person numbers and names masked unless revealed.
 """
 
@@ -117,6 +118,31 @@ def _members(path: str, size: int, mtime_ns: int, xml_only: bool) -> dict[str, t
     return out
 
 
+def any_member(tar: Path, clean: str) -> tuple[int, int] | None:
+    """(offset, size) of the regular member ``clean`` of ``tar``, or ``{package folder}/{clean}`` (a document a
+    finding names): the headers walked with seeks up to it, nothing kept but the answer (a SIP may hold millions
+    of documents: :func:`tar_members` of every member would hold them all)."""
+    st = Path(tar).stat()
+    return _any_member(str(tar), st.st_size, st.st_mtime_ns, clean)
+
+
+@functools.lru_cache(maxsize=256)
+def _any_member(path: str, size: int, mtime_ns: int, clean: str) -> tuple[int, int] | None:
+    import tarfile
+
+    want = {clean}
+    with tarfile.open(path, "r:") as tar:
+        for m in tar:
+            name = str(PurePosixPath(m.name.lstrip("/")))
+            name = name[2:] if name.startswith("./") else name
+            if len(want) == 1:
+                want.add(name.split("/", 1)[0] + "/" + clean)
+            if name in want and m.isfile() and m.sparse is None:
+                return m.offset_data, m.size
+            tar.members.clear()
+    return None
+
+
 def _member_in_tar(tar: Path, clean: str) -> tuple[int, int] | None:
     """(offset, size) of the XML member ``clean`` of ``tar``: by its full name, else the shallowest member whose
     name ends with it (``{uuid}/content/arkivstruktur.xml`` for ``arkivstruktur.xml``), administrative_metadata/
@@ -138,9 +164,11 @@ def _slice_of(tar: Path, where: tuple[int, int]) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def open_in_target(target_path: Path, rel: str, member: str | None = None) -> Iterator[BinaryIO]:
+def open_in_target(target_path: Path, rel: str, member: str | None = None, *,
+                   any_file: bool = False) -> Iterator[BinaryIO]:
     """The file ``rel`` of a target (see the module's doc), or the XML ``member`` of the tar ``rel``, opened for
-    reading in place; FileNotFoundError when there is none (or the path leaves the target)."""
+    reading in place; FileNotFoundError when there is none (or the path leaves the target).  Inside a tar only
+    XML members are looked for unless ``any_file`` (a document file a finding names)."""
     clean = clean_rel(rel)
     if clean is None:
         raise FileNotFoundError(rel)
@@ -182,9 +210,9 @@ def open_in_target(target_path: Path, rel: str, member: str | None = None) -> It
                     yield fp
                 return
         tars = [target_path]
-    if clean.lower().endswith(".xml"):
+    if clean.lower().endswith(".xml") or any_file:
         for tar in tars:
-            where = _member_in_tar(tar, clean)
+            where = _member_in_tar(tar, clean) if clean.lower().endswith(".xml") else any_member(tar, clean)
             if where is not None:
                 with _slice_of(tar, where) as fp:
                     yield fp
@@ -261,7 +289,7 @@ def lines_page(ctx, request):
 # -- the links of a finding ------------------------------------------------------------------------------------
 
 LABELS = {"row": N_("Show the row"), "xml": N_("Show the XML element"), "line": N_("Show the line"),
-          "node": N_("Open in the archive"), "nha": N_("Open in the deposit")}
+          "node": N_("Open in the archive"), "nha": N_("Open in the deposit"), "file": N_("Show the file")}
 
 
 def _link(kind: str, url: str, css: str) -> dict:
@@ -320,6 +348,12 @@ def finding_links(row: dict, *, store_kind: str, target, place, browse_place, br
         elif not file.lower().endswith(".tar") and place.path.is_dir():
             out.append(_link("line", f"/t/{place.id}/lines?" + urlencode({"file": file, "line": line}) + "#hit",
                              "place-link"))
+    elif file and not line and not member and not row.get("systemID"):
+        from .fileplaces import file_link
+
+        url = file_link(file, row.get("test"), place)
+        if url is not None:
+            out.append(_link("file", url, "place-link"))
     if not browse:
         return out
     if place.kind == "nha-deposit":
@@ -349,6 +383,7 @@ def browse_place_of(ctx, place):
 def routes(ctx) -> list:
     from starlette.routing import Route
 
+    from . import fileplaces
     from .context import bind
 
-    return [Route("/t/{tid}/lines", bind(lines_page, ctx), name="lines")]
+    return [Route("/t/{tid}/lines", bind(lines_page, ctx), name="lines"), *fileplaces.routes(ctx)]
