@@ -152,14 +152,16 @@ class _IdentificationCache:
         self._lock = threading.Lock()  # a prepass child identifies in its conversion threads too
 
     @staticmethod
-    def key(path: Path) -> str | None:
+    def key(path: Path, st: os.stat_result | None = None) -> str | None:
         """The file's identity: a digest of its absolute path (file names may carry a patient's name,
         and the key is kept on disk), size, mtime, ctime, inode and device.  ctime cannot be set back
-        by a user: a file rewritten in place with its size and mtime restored still gets a new key."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
+        by a user: a file rewritten in place with its size and mtime restored still gets a new key.
+        ``st``: the file's os.stat() when the caller has just made it."""
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
         name = hashlib.blake2b(os.fsencode(os.path.abspath(path)), digest_size=16).hexdigest()
         return f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0{st.st_dev}"
 
@@ -257,14 +259,15 @@ def _remember(key: str | None, ident: Identification) -> None:
         _store.put(key, ident)
 
 
-def identify(path: Path, *, wait: bool = False) -> Identification:
+def identify(path: Path, *, wait: bool = False, st: os.stat_result | None = None) -> Identification:
     """Identify ``path`` with Siegfried (PRONOM); a file identified before is not read again.
 
     "Before" is this process, or, inside :func:`persistent_identifications`, any earlier run on the
     same project (the analysis, an earlier extract) for as long as the file is unchanged.  ``wait``:
     the file is one a running prepass child identifies (a document of the extract), so wait for it.
+    ``st``: the file's os.stat(), when the caller has just made it (one system call less).
     """
-    key = _IdentificationCache.key(path)
+    key = _IdentificationCache.key(path, st)
     hit = _known(key, wait)
     if hit is not None:
         return hit
