@@ -253,6 +253,32 @@ def _known(key: str | None, wait: bool = False) -> Identification | None:
     return hit
 
 
+def _known_many(keys: list[str | None]) -> list[Identification | None]:
+    """:func:`_known` (without waiting) of many files, with one query of the store per few hundred."""
+    cache = _memory()
+    hits = [cache.get(k) for k in keys]
+    if _store is None:
+        return hits
+    stored = _store.get_many([k for k in keys if k is not None])
+    out: list[Identification | None] = []
+    for key, hit in zip(keys, hits):
+        if key is not None:
+            row = stored.get(key)
+            if hit is None and row is not None:
+                cache.put(key, row)
+                hit = row
+            elif hit is not None and row is None:
+                _store.put(key, hit)  # known to this process from before the store was opened
+        out.append(hit)
+    return out
+
+
+def known_identifications(paths: list[Path], stats: list[os.stat_result | None]) -> list[Identification | None]:
+    """What this process or the project's store already says of each file (``stats``: their os.stat()),
+    None where nothing yet: then :func:`identify` it.  One query of the store for many files."""
+    return _known_many([_IdentificationCache.key(p, st) for p, st in zip(paths, stats)])
+
+
 def _remember(key: str | None, ident: Identification) -> None:
     _memory().put(key, ident)
     if _store is not None and key is not None:
@@ -285,7 +311,7 @@ def identify_many(paths: list[Path], workers: int | None = None, *,
     machine; ``noarkpack convert --scheduler`` passes the Dask workers', noarkpack.conversion.cluster).
     """
     keys = [_IdentificationCache.key(p) for p in paths]
-    known = [_known(k) for k in keys]
+    known = _known_many(keys)
     todo = [i for i, hit in enumerate(known) if hit is None]
     if todo:
         found = (identifier or (lambda ps: identify_files(ps, workers)))([paths[i] for i in todo])
@@ -370,6 +396,19 @@ class IdentificationStore:
             row = self._db.execute("SELECT puid, name, version, mime, basis, warning, error FROM ident "
                                    "WHERE key = ?", (key,)).fetchone()
         return Identification(*row) if row is not None and row[0] is not None else None
+
+    def get_many(self, keys: list[str]) -> dict[str, Identification]:
+        """The identifications of those of ``keys`` the store has (as :meth:`get`, in few queries)."""
+        found: dict[str, Identification] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):  # SQLite allows 999 parameters in a statement (older builds)
+                part = keys[start:start + 500]
+                rows = self._db.execute("SELECT key, puid, name, version, mime, basis, warning, error FROM ident "
+                                        f"WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+                for key, *row in rows:
+                    if row[0] is not None:
+                        found[key] = Identification(*row)
+        return found
 
     def is_empty(self) -> bool:
         with self._lock:

@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 
 from ..conversion import ConversionCache
-from ..documents import copy_and_hash, document_rel, document_source, identify
+from ..documents import copy_and_hash, document_rel, document_source, identify, known_identifications
 from ..errors import DocumentError, ExtractError, NoarkpackError
 from ..formats import is_archival
 from ..fsutil import fsync_dir, sync_filesystem
@@ -337,8 +337,10 @@ class ExtractWriter:
             self._current_patient = p.pasient_id
             self.ser.open(head, "klasse", self._current_klasse, 3)
 
+        # What the analysis (or an earlier run) identified, for all the journal's documents in one query.
+        known = iter(self._known(journal))
         # The documents go to the copier now; the mappe is written when their checksums are in.
-        docs = [[self._plan(journal, i, n, d) for n, d in enumerate(i.dokumenter, start=1)]
+        docs = [[self._plan(journal, i, n, d, *next(known)) for n, d in enumerate(i.dokumenter, start=1)]
                 for i in journal.innslag]
         self._copier.submit(self._to_copy)
         self._to_copy = []
@@ -444,7 +446,20 @@ class ExtractWriter:
             if isinstance(reg, n5.Journalpost) and s.periode_start <= as_date(reg.journaldato) <= s.periode_slutt:
                 self._journals.add(klasse, mappe, reg)
 
-    def _plan(self, journal: Pasientjournal, entry, n: int, d) -> tuple[tuple, Copy]:
+    def _known(self, journal: Pasientjournal) -> list[tuple]:
+        """(source, its os.stat() or None, its identification or None) of every document of the journal."""
+        root = self.settings.documents_root
+        sources = [document_source(root, d) for i in journal.innslag for d in i.dokumenter]
+        stats = []
+        for src in sources:
+            try:
+                stats.append(os.stat(src))
+            except OSError:
+                stats.append(None)
+        idents = known_identifications(sources, stats) if self.identify_formats else [None] * len(sources)
+        return list(zip(sources, stats, idents))
+
+    def _plan(self, journal: Pasientjournal, entry, n: int, d, src: Path, st, ident) -> tuple[tuple, Copy]:
         """What the document's DocumentInfo says but its checksum and size (referanseDokumentfil, format,
         formatDetaljer, konvertering, the dokumentobjekt's systemID), and its copy: the DocumentInfo is made
         when the copier has answered (:meth:`_write_journal`)."""
@@ -455,19 +470,15 @@ class ExtractWriter:
                       journal=message_key(journal.journal_id), entry=message_key(entry.innslag_id), document=n)
 
         rel = document_rel(d.fil)
-        src = document_source(self.settings.documents_root, d)
         # A neutral name in the extract: the year and the dokumentobjekt's systemID.
         suffix = rel.suffix.lower() if rel.suffix.isascii() and 1 < len(rel.suffix) <= 6 else ""
         object_id = dokumentobjekt_id(self.ctx, journal, entry, n)
         ref = f"{DOCUMENT_DIR}/{entry.opprettet.year}/{object_id}{suffix}"
-        try:
-            st = os.stat(src)
-        except OSError:
-            st = None
         if st is None or not S_ISREG(st.st_mode):
             raise DocumentError(tr("document file not found ({path})", path=_masked(rel)), record=rec(),
                                 hint=tr("check the path in the source and the project's document folder"))
-        ident = identify(src, wait=True, st=st) if self.identify_formats else None
+        if ident is None and self.identify_formats:
+            ident = identify(src, wait=True, st=st)
         puid = ident.puid if ident is not None and ident.puid != "UNKNOWN" else d.format
         if not puid and ident is None:
             raise DocumentError(tr("the document has no format (PUID) and identification is off"),
