@@ -72,8 +72,10 @@ class Copy:
 class DocumentCopier:
     """The parent's side: hand documents to the child, collect their checksums in order."""
 
-    def __init__(self, *, in_flight: int = IN_FLIGHT, per_request: int = PER_REQUEST) -> None:
+    def __init__(self, *, in_flight: int = IN_FLIGHT, per_request: int = PER_REQUEST,
+                 flush: str | os.PathLike | None = None) -> None:
         self.in_flight = in_flight
+        self.flush = flush  # a folder on the file system the copies go to: the child flushes it at the end
         self.per_request = per_request
         self._unsent: list[Copy] = []
         self._waiting: deque[Copy] = deque()  # sent, not answered, in the child's order
@@ -91,7 +93,7 @@ class DocumentCopier:
         from ..fsutil import start_child
 
         try:
-            self._proc = start_child("noarkpack.noark5.copier")
+            self._proc = start_child("noarkpack.noark5.copier", *([os.fspath(self.flush)] if self.flush else []))
         except OSError:
             self._proc = None  # the parent copies everything itself
         else:
@@ -222,14 +224,23 @@ class DocumentCopier:
         del buf[:pos]
         return True
 
+    def finish(self) -> None:
+        """Tell the child there is nothing more (after every copy was waited for): it flushes the file
+        system of ``flush`` to the disk and exits, while the caller writes its last files."""
+        if self._proc is not None:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+
     def close(self) -> None:
-        """Let the child finish and exit (after every copy was waited for)."""
+        """Let the child finish (:meth:`finish`) and wait until it has exited."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
         try:
             proc.stdin.close()
-            proc.wait(timeout=60)
+            proc.wait(timeout=300)
         except Exception:  # noqa: BLE001 - a child that does not end (or cannot be waited for) is killed
             from ..fsutil import kill_child
 
@@ -289,8 +300,10 @@ def _copy(src: bytes, dst: bytes, buf: bytearray, view: memoryview) -> bytes:
     return _RESULT.pack(_DONE, size, digest.digest())
 
 
-def serve(inp, out) -> None:
-    """The child: answer requests from ``inp`` on ``out`` until ``inp`` ends.
+def serve(inp, out, flush: str | None = None) -> None:
+    """The child: answer requests from ``inp`` on ``out`` until ``inp`` ends; then flush the file system of
+    the folder ``flush`` to the disk (the parent flushes it once more before the extract is complete: this
+    one only starts the work early).
 
     A thread reads the requests as they come, so the parent's writes never wait on the copies (nor on
     an answer the parent has not read yet).
@@ -330,11 +343,18 @@ def serve(inp, out) -> None:
             break
         out.write(b"".join([_COUNT.pack(len(jobs)), *(_copy(s, d, buf, view) for s, d in jobs)]))
         out.flush()
+    if flush:
+        from ..fsutil import sync_filesystem
+
+        try:
+            sync_filesystem(flush)
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":
     try:
-        serve(sys.stdin.buffer, sys.stdout.buffer)
+        serve(sys.stdin.buffer, sys.stdout.buffer, sys.argv[1] if len(sys.argv) > 1 else None)
     except (BrokenPipeError, KeyboardInterrupt):
         pass
     # No interpreter shutdown while the request thread may be blocked in read().

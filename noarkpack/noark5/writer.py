@@ -224,7 +224,7 @@ class ExtractWriter:
         self._seen_patients: set[bytes] = set()
         self._current_patient: str | None = None
         self._current_klasse: n5.Klasse | None = None
-        self._copier = DocumentCopier()
+        self._copier = DocumentCopier(flush=self.tmp)
         #: journals added whose mappe is not written yet: (journal, text before it, its klasse, planned documents)
         self._pending: deque[tuple] = deque()
         self._in_flight: dict[str, Copy] = {}  # copies of the pending journals by referanseDokumentfil
@@ -557,7 +557,7 @@ class ExtractWriter:
                                    hint=tr("check the source and the selection (open journals are never "
                                            "extracted)"))
             self._write_ready(everything=True)
-            self._copier.close()
+            self._copier.finish()  # the child flushes the copies to the disk while the XML files are finished
             out: list[str] = []
             self._close_klasse(out)
             self.ser.close(out, "klassifikasjonssystem", 2)
@@ -583,6 +583,7 @@ class ExtractWriter:
             self._write_addml()
             # The copies were never flushed one by one: one flush of the file system for all of them,
             # before the folder gets its final name (a crash before this leaves a partial folder only).
+            self._copier.close()
             sync_filesystem(self.tmp)
             fsync_dir(self.tmp)
             if self.final.exists():
