@@ -17,7 +17,10 @@ renamed to ``out_dir/avleveringspakke`` only when complete; on any error the
 partial folder is removed, so nothing under the final name ever looks
 complete when it is not.  arkivstruktur.xml is streamed (memory does not grow
 with the number of journals) and hashed while written; each document is
-copied and hashed in one pass.
+copied and hashed in one pass, by a child process beside the writer
+(:mod:`.copier`): a journal's mappe is written when its documents' checksums
+are in, a few journals after it was added, in the order of adding.  The copies
+are flushed to the disk before the folder gets its final name.
 """
 
 from __future__ import annotations
