@@ -228,7 +228,8 @@ class ExtractWriter:
         self._current_patient: str | None = None
         self._current_klasse: n5.Klasse | None = None
         self._copier = DocumentCopier(flush=self.tmp)
-        #: journals added whose mappe is not written yet: (journal, text before it, its klasse, planned documents)
+        #: journals added whose mappe is not written yet: (journal, text before it, its klasse, planned documents,
+        #: the last copy it sent to the copier)
         self._pending: deque[tuple] = deque()
         self._in_flight: dict[str, Copy] = {}  # copies of the pending journals by referanseDokumentfil
         self._to_copy: list[Copy] = []
@@ -345,9 +346,11 @@ class ExtractWriter:
         # The documents go to the copier now; the mappe is written when their checksums are in.
         docs = [[self._plan(journal, i, n, d, *next(known)) for n, d in enumerate(i.dokumenter, start=1)]
                 for i in journal.innslag]
+        # The child answers in order: when the journal's last copy is done, all of them are.
+        last = self._to_copy[-1] if self._to_copy else None
         self._copier.submit(self._to_copy)
         self._to_copy = []
-        self._pending.append((journal, head, self._current_klasse, docs))
+        self._pending.append((journal, head, self._current_klasse, docs, last))
         self.result.journals += 1  # added: its mappe is written when its copies are done
         self._write_ready()
         return True
@@ -356,12 +359,12 @@ class ExtractWriter:
         """Write the pending journals whose documents are copied, in order (``everything``: wait for all)."""
         pending = self._pending
         while pending:
-            if not everything and len(pending) < PENDING_JOURNALS and not all(
-                    c.done for row in pending[0][3] for _, c in row):
+            if not everything and len(pending) < PENDING_JOURNALS and pending[0][4] is not None and \
+                    not pending[0][4].done:
                 break
             self._write_journal(*pending.popleft())
 
-    def _write_journal(self, journal: Pasientjournal, head: list[str], klasse: n5.Klasse, planned) -> None:
+    def _write_journal(self, journal: Pasientjournal, head: list[str], klasse: n5.Klasse, planned, _last) -> None:
         r = self.result
         docs: list[list[DocumentInfo]] = []
         for row in planned:
