@@ -69,6 +69,7 @@ def main() -> None:
             Path(f"{store}{suffix}").unlink(missing_ok=True)
 
     extract = [bench.NOARKPACK, "--quiet", "extract", str(project), "--out", str(out)]
+    load_before = os.getloadavg()[0]
     cold = bench.interleaved([
         ("siegfried", [sys.executable, "-c", SIEGFRIED, str(listing)], {}),
         ("extract (cold)", extract, {"before": forget}),
@@ -89,11 +90,13 @@ def main() -> None:
         fastest = stage["seconds"] / sum(f["seconds"] for f in floor)
         return f"{fastest:.2f}× / **{statistics.median(pairs):.2f}×** ({min(pairs):.2f}–{max(pairs):.2f})"
 
+    load_after = os.getloadavg()[0]
     lines = [f"{a.journals} journals: {len(docs):,} documents ({size / 1e6:,.0f} MB); {os.cpu_count()} cores; "
-             f"load average before {os.getloadavg()[0]:.1f}; {bench.REPEAT} rounds",
-             "", "| case | fastest | all runs (s) |", "|---|---|---|"]
+             f"load average before {load_before:.1f}, after {load_after:.1f}; {bench.REPEAT} rounds",
+             "", "| case | fastest | all runs (s) | CPU user+sys, all runs (s) |", "|---|---|---|---|"]
     for name, m in [*cold.items(), *warm.items()]:
-        lines.append(f"| {name} | {m['seconds']:.2f} s | {', '.join(f'{s:.2f}' for s in m['all_seconds'])} |")
+        lines.append(f"| {name} | {m['seconds']:.2f} s | {', '.join(f'{s:.2f}' for s in m['all_seconds'])} | "
+                     f"{', '.join(f'{s:.2f}' for s in m['all_cpu_seconds'])} |")
     lines += ["", "ratio, fastest to fastest / **median of pairs** (range):",
               f"- extract cold / Siegfried alone (target ≤ 1.3×): {ratio(cold['extract (cold)'], cold['siegfried'])}",
               f"- extract after analyse / cp -r + sha256sum (target ≤ 1.5×): "

@@ -105,7 +105,8 @@ def interleaved(specs: list[tuple[str, list[str], dict]]) -> dict[str, dict]:
     for name, rs in runs.items():
         best = min(rs, key=lambda m: m["seconds"])
         out[name] = {**best, "maxrss_mb": max(m["maxrss_mb"] for m in rs), "tree_mb": max(m["tree_mb"] for m in rs),
-                     "all_seconds": [round(m["seconds"], 3) for m in rs]}
+                     "all_seconds": [round(m["seconds"], 3) for m in rs],
+                     "all_cpu_seconds": [round(m["cpu_seconds"], 3) for m in rs]}
     return out
 
 
@@ -140,7 +141,8 @@ def measure_once(cmd: list[str], *, ok=(0,), cwd: Path | None = None) -> dict:
         sys.stderr.write(output.decode("utf-8", "replace")[-3000:])
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
     return {"seconds": secs, "maxrss_mb": ru.ru_maxrss / 1024, "tree_mb": peak[0] / 1024,
-            "output": output.decode("utf-8", "replace")}
+            # user+sys of the process and of the children it waited for (helper processes)
+            "cpu_seconds": ru.ru_utime + ru.ru_stime, "output": output.decode("utf-8", "replace")}
 
 
 def dir_bytes(path: Path) -> tuple[int, int]:

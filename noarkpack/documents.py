@@ -152,14 +152,16 @@ class _IdentificationCache:
         self._lock = threading.Lock()  # a prepass child identifies in its conversion threads too
 
     @staticmethod
-    def key(path: Path) -> str | None:
+    def key(path: Path, st: os.stat_result | None = None) -> str | None:
         """The file's identity: a digest of its absolute path (file names may carry a patient's name,
         and the key is kept on disk), size, mtime, ctime, inode and device.  ctime cannot be set back
-        by a user: a file rewritten in place with its size and mtime restored still gets a new key."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
+        by a user: a file rewritten in place with its size and mtime restored still gets a new key.
+        ``st``: the file's os.stat() when the caller has just made it."""
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
         name = hashlib.blake2b(os.fsencode(os.path.abspath(path)), digest_size=16).hexdigest()
         return f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0{st.st_dev}"
 
@@ -251,20 +253,47 @@ def _known(key: str | None, wait: bool = False) -> Identification | None:
     return hit
 
 
+def _known_many(keys: list[str | None]) -> list[Identification | None]:
+    """:func:`_known` (without waiting) of many files, with one query of the store per few hundred."""
+    cache = _memory()
+    hits = [cache.get(k) for k in keys]
+    if _store is None:
+        return hits
+    stored = _store.get_many([k for k in keys if k is not None])
+    out: list[Identification | None] = []
+    for key, hit in zip(keys, hits):
+        if key is not None:
+            row = stored.get(key)
+            if hit is None and row is not None:
+                cache.put(key, row)
+                hit = row
+            elif hit is not None and row is None:
+                _store.put(key, hit)  # known to this process from before the store was opened
+        out.append(hit)
+    return out
+
+
+def known_identifications(paths: list[Path], stats: list[os.stat_result | None]) -> list[Identification | None]:
+    """What this process or the project's store already says of each file (``stats``: their os.stat()),
+    None where nothing yet: then :func:`identify` it.  One query of the store for many files."""
+    return _known_many([_IdentificationCache.key(p, st) for p, st in zip(paths, stats)])
+
+
 def _remember(key: str | None, ident: Identification) -> None:
     _memory().put(key, ident)
     if _store is not None and key is not None:
         _store.put(key, ident)
 
 
-def identify(path: Path, *, wait: bool = False) -> Identification:
+def identify(path: Path, *, wait: bool = False, st: os.stat_result | None = None) -> Identification:
     """Identify ``path`` with Siegfried (PRONOM); a file identified before is not read again.
 
     "Before" is this process, or, inside :func:`persistent_identifications`, any earlier run on the
     same project (the analysis, an earlier extract) for as long as the file is unchanged.  ``wait``:
     the file is one a running prepass child identifies (a document of the extract), so wait for it.
+    ``st``: the file's os.stat(), when the caller has just made it (one system call less).
     """
-    key = _IdentificationCache.key(path)
+    key = _IdentificationCache.key(path, st)
     hit = _known(key, wait)
     if hit is not None:
         return hit
@@ -282,7 +311,7 @@ def identify_many(paths: list[Path], workers: int | None = None, *,
     machine; ``noarkpack convert --scheduler`` passes the Dask workers', noarkpack.conversion.cluster).
     """
     keys = [_IdentificationCache.key(p) for p in paths]
-    known = [_known(k) for k in keys]
+    known = _known_many(keys)
     todo = [i for i, hit in enumerate(known) if hit is None]
     if todo:
         found = (identifier or (lambda ps: identify_files(ps, workers)))([paths[i] for i in todo])
@@ -368,6 +397,19 @@ class IdentificationStore:
                                    "WHERE key = ?", (key,)).fetchone()
         return Identification(*row) if row is not None and row[0] is not None else None
 
+    def get_many(self, keys: list[str]) -> dict[str, Identification]:
+        """The identifications of those of ``keys`` the store has (as :meth:`get`, in few queries)."""
+        found: dict[str, Identification] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):  # SQLite allows 999 parameters in a statement (older builds)
+                part = keys[start:start + 500]
+                rows = self._db.execute("SELECT key, puid, name, version, mime, basis, warning, error FROM ident "
+                                        f"WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+                for key, *row in rows:
+                    if row[0] is not None:
+                        found[key] = Identification(*row)
+        return found
+
     def is_empty(self) -> bool:
         with self._lock:
             return self._db.execute("SELECT 1 FROM ident LIMIT 1").fetchone() is None
@@ -413,7 +455,18 @@ class IdentificationStore:
 
 
 def siegfried_release() -> str:
-    """The pygfried (Siegfried + PRONOM signatures) release, read without starting Siegfried."""
+    """The pygfried (Siegfried + PRONOM signatures) release, read without starting Siegfried.
+
+    From the ``pygfried-VERSION.dist-info`` folder beside the module (importlib.metadata takes ~0.1 s to
+    import and search every installed distribution: paid by each extract, analysis and prepass child).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("pygfried")
+    if spec is not None and spec.origin:
+        found = [d.name for d in Path(spec.origin).parent.glob("pygfried-*.dist-info")]
+        if len(found) == 1:
+            return f"pygfried {found[0][len('pygfried-'):-len('.dist-info')]}"
     from importlib.metadata import PackageNotFoundError, version
 
     try:

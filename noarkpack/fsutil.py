@@ -99,3 +99,21 @@ def kill_child(proc) -> None:
     except (ProcessLookupError, PermissionError, AttributeError):
         proc.kill()  # no process groups here (or it is gone already)
     proc.wait()
+
+
+def sync_filesystem(folder: str | os.PathLike) -> None:
+    """Flush every written file of the file system that holds ``folder`` to the disk, in one call: Linux's
+    syncfs(2) (one flush for thousands of files instead of an fsync each), else a whole sync(2)."""
+    try:
+        import ctypes
+
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):  # not Linux (or no C library to ask)
+        os.sync()
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)

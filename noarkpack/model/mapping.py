@@ -73,6 +73,7 @@ class DocumentInfo:
     format: str  # PRONOM PUID
     formatDetaljer: str | None = None
     konvertering: tuple[n5.Konvertering, ...] = ()  # when the file is the PDF/A variant of a converted one
+    systemID: str | None = None  # the dokumentobjekt's, when the writer has made it already (dokumentobjekt_id)
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def _registrering(ctx: MappingContext, j: Pasientjournal, i: Journalinnslag, doc
                 tilknyttetAv=i.arkivert_av,
                 dokumentobjekt=[
                     n5.Dokumentobjekt(
-                        systemID=dokumentobjekt_id(ctx, j, i, n),
+                        systemID=info.systemID or dokumentobjekt_id(ctx, j, i, n),
                         versjonsnummer=1,
                         variantformat="Arkivformat",
                         format=info.format,
@@ -374,6 +375,8 @@ def entry_changes(ctx: MappingContext, j: Pasientjournal) -> list[n5.Endring]:
     """The logged corrections of a journal's entries, for endringslogg.xml."""
     out = []
     for i in j.innslag:
+        if not i.endringer:
+            continue
         sid = system_id(ctx.system, "registrering", j.journal_id, i.innslag_id)
         for e in i.endringer:
             out.append(n5.Endring(referanseArkivenhet=sid, referanseMetadata=e.felt, endretDato=e.dato,

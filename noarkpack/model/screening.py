@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 MASK = "*****"
 
@@ -91,6 +92,17 @@ def mask_names(title: str, names: Iterable[str]) -> str:
     its words of two letters or more standing alone (a surname or first name on its own still names the
     person).  Matches ignore case; a run of masks joined by blanks becomes one mask."""
     out = title
+    for pattern in _maskers(tuple(names)):
+        out = pattern.sub(MASK, out)
+    return _MASK_RUN.sub(MASK, out)
+
+
+_MASK_RUN = re.compile(r"\*{5}(?:\s+\*{5})+")
+
+
+@lru_cache(maxsize=256)
+def _maskers(names: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+    """The patterns :func:`mask_names` applies in turn for ``names`` (the entries of one journal share them)."""
     pieces: list[str] = []
     for name in sorted({" ".join(n.split()) for n in names if n and n.strip()}, key=len, reverse=True):
         ws = _WORD.findall(name)
@@ -98,9 +110,7 @@ def mask_names(title: str, names: Iterable[str]) -> str:
             pieces.append(r"\s+".join(re.escape(w) for w in ws))
     singles = {w for n in names if n for w in _WORD.findall(n) if len(w) >= 2}
     pieces += [re.escape(w) for w in sorted(singles, key=len, reverse=True)]
-    for p in pieces:
-        out = re.sub(rf"(?<![^\W_]){p}(?![^\W_])", MASK, out, flags=re.IGNORECASE)
-    return re.sub(r"\*{5}(?:\s+\*{5})+", MASK, out)
+    return tuple(re.compile(rf"(?<![^\W_]){p}(?![^\W_])", re.IGNORECASE) for p in pieces)
 
 
 def public_title(title: str, metadata: Sequence[str], names: Iterable[str]) -> str | None:

@@ -17,7 +17,10 @@ renamed to ``out_dir/avleveringspakke`` only when complete; on any error the
 partial folder is removed, so nothing under the final name ever looks
 complete when it is not.  arkivstruktur.xml is streamed (memory does not grow
 with the number of journals) and hashed while written; each document is
-copied and hashed in one pass.
+copied and hashed in one pass, by a child process beside the writer
+(:mod:`.copier`): a journal's mappe is written when its documents' checksums
+are in, a few journals after it was added, in the order of adding.  The copies
+are flushed to the disk before the folder gets its final name.
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ import os
 import shutil
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from stat import S_ISREG
 
 from ..conversion import ConversionCache
-from ..documents import copy_and_hash, document_rel, document_source, identify
+from ..documents import copy_and_hash, document_rel, document_source, identify, known_identifications
 from ..errors import DocumentError, ExtractError, NoarkpackError
 from ..formats import is_archival
-from ..fsutil import fsync_dir
-from ..hashing import HashingWriter, sha256_file
+from ..fsutil import fsync_dir, sync_filesystem
+from ..hashing import HashingWriter
 from ..locale import tr
 from ..model import noark5 as n5
 from ..model.epj import Pasientjournal
@@ -56,6 +61,7 @@ from ..model.mapping import (
 from ..model.selection import REASON_OPEN_WRITER
 from ..progress import Progress
 from ..resources import schemas_dir
+from .copier import Copy, DocumentCopier
 from .numbering import Numbering, NumbersInOrderAdded
 from .settings import ExtractSettings
 from .xmlwriter import XSI, ContentFlags, Serializer, format_value
@@ -64,6 +70,8 @@ AS_NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 EL_NS = "http://www.arkivverket.no/standarder/noark5/endringslogg"
 DOCUMENT_DIR = "DOKUMENT"
 PARTIAL_PREFIX = ".avleveringspakke.partial-"
+#: journals added and waiting for their documents' copies, at most (then the writer waits for the oldest)
+PENDING_JOURNALS = 64
 
 #: official schema files of the extract, per role
 NOARK5_SCHEMAS = ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd",
@@ -168,7 +176,7 @@ class ExtractWriter:
         self.overwrite = overwrite
         self.identify_formats = identify_formats
         self.conversion = conversion
-        self._dirs: set[Path] = set()  # document folders created so far
+        self._dirs: set[str] = set()  # document folders created so far (DOKUMENT/year)
         self.allow_unconverted = allow_unconverted
         #: saksaar/sakssekvensnummer and journalaar/journalsekvensnummer by creation (None: in the order added)
         self.numbering = numbering
@@ -205,6 +213,7 @@ class ExtractWriter:
         self._clean_stale_partials()
         self.tmp = self.out_dir / f"{PARTIAL_PREFIX}{uuid.uuid4().hex[:12]}"
         self.tmp.mkdir()
+        self._tmp_str = os.path.abspath(self.tmp)
         self._t0 = time.monotonic()
         self.result = ExtractResult(path=self.final)
         self.flags = ContentFlags()
@@ -218,6 +227,12 @@ class ExtractWriter:
         self._seen_patients: set[bytes] = set()
         self._current_patient: str | None = None
         self._current_klasse: n5.Klasse | None = None
+        self._copier = DocumentCopier(flush=self.tmp)
+        #: journals added whose mappe is not written yet: (journal, text before it, its klasse, planned documents,
+        #: the last copy it sent to the copier)
+        self._pending: deque[tuple] = deque()
+        self._in_flight: dict[str, Copy] = {}  # copies of the pending journals by referanseDokumentfil
+        self._to_copy: list[Copy] = []
         self._arkivskapere_used: set[str] = set()
 
         self.arkivdel_id = system_id(s.system_id, "arkivdel", s.arkivdel_tittel,
@@ -311,6 +326,7 @@ class ExtractWriter:
         self._arkivskapere_used.add(journal.arkivskaper)
 
         p = journal.pasient
+        head: list[str] = []  # the klasse closed and opened before this journal's mappe
         if p.pasient_id != self._current_patient:
             key = hashlib.blake2b(p.pasient_id.encode(), digest_size=12).digest()
             if key in self._seen_patients:
@@ -320,36 +336,66 @@ class ExtractWriter:
                                               patient=message_key(p.pasient_id, p.fodselsnummer)),
                                     hint=tr("order the journals by patient (each patient becomes one klasse)"))
             self._seen_patients.add(key)
-            self._close_klasse()
+            self._close_klasse(head)
             self._current_klasse = patient_klasse(self.ctx, (), p, journal.opprettet, journal.opprettet_av)
             self._current_patient = p.pasient_id
-            out: list[str] = []
-            self.ser.open(out, "klasse", self._current_klasse, 3)
-            self._as.text(out)
+            self.ser.open(head, "klasse", self._current_klasse, 3)
 
-        docs = [[self._copy(journal, i, n, d) for n, d in enumerate(i.dokumenter, start=1)]
+        # What the analysis (or an earlier run) identified, for all the journal's documents in one query.
+        known = iter(self._known(journal))
+        # The documents go to the copier now; the mappe is written when their checksums are in.
+        docs = [[self._plan(journal, i, n, d, *next(known)) for n, d in enumerate(i.dokumenter, start=1)]
                 for i in journal.innslag]
+        # The child answers in order: when the journal's last copy is done, all of them are.
+        last = self._to_copy[-1] if self._to_copy else None
+        self._copier.submit(self._to_copy)
+        self._to_copy = []
+        self._pending.append((journal, head, self._current_klasse, docs, last))
+        self.result.journals += 1  # added: its mappe is written when its copies are done
+        self._write_ready()
+        return True
 
+    def _write_ready(self, everything: bool = False) -> None:
+        """Write the pending journals whose documents are copied, in order (``everything``: wait for all)."""
+        pending = self._pending
+        while pending:
+            if not everything and len(pending) < PENDING_JOURNALS and pending[0][4] is not None and \
+                    not pending[0][4].done:
+                break
+            self._write_journal(*pending.popleft())
+
+    def _write_journal(self, journal: Pasientjournal, head: list[str], klasse: n5.Klasse, planned, _last) -> None:
+        r = self.result
+        docs: list[list[DocumentInfo]] = []
+        for row in planned:
+            infos = []
+            for (ref, puid, details, konvertering, object_id), c in row:
+                copied = self._copier.wait(c)
+                if self._in_flight.get(ref) is c:
+                    del self._in_flight[ref]
+                    if not c.existed:
+                        r.dokumentfiler += 1
+                        r.document_bytes += copied.size
+                infos.append(DocumentInfo(referanseDokumentfil=ref, sjekksum=copied.sha256, sjekksumAlgoritme="SHA256",
+                                          filstoerrelse=copied.size, format=puid, formatDetaljer=details,
+                                          konvertering=konvertering, systemID=object_id))
+            docs.append(infos)
         mappe = self._mappe(journal, docs)
 
-        out = []
-        self.ser.element(out, "mappe", mappe, 4)
-        self._as.text(out)
+        self.ser.element(head, "mappe", mappe, 4)
+        self._as.text(head)
 
-        r = self.result
-        r.journals += 1
         r.mappe += 1
         r.registrering += len(mappe.registrering)
         for reg in mappe.registrering:
             r.dokumentbeskrivelse += len(reg.dokumentbeskrivelse)
             if isinstance(reg, n5.Journalpost):
-                self._journals.add(self._current_klasse, mappe, reg)
+                self._journals.add(klasse, mappe, reg)
                 r.journalposter += 1
         for e in entry_changes(self.ctx, journal):
             self._write_endring(e)
         if self.progress:
-            self.progress("extract", r.journals, None)
-        return True
+            self.progress("extract", r.mappe, None)
 
     def _mappe(self, journal: Pasientjournal, docs: list[list[DocumentInfo]]) -> n5.Saksmappe:
         """The journal's saksmappe with its numbers.
@@ -397,6 +443,7 @@ class ExtractWriter:
         if s.arkivskaper(journal.arkivskaper) is None:
             raise journal.error(tr("arkivskaper {key} is not declared in noarkpack.toml", key=repr(journal.arkivskaper)),
                                 hint=tr("add an [[arkivskaper]] table with that key"))
+        self._write_ready(everything=True)  # the journals' spool in the order the journals came
         self.result.skipped.append((journal.journal_id, reason))
         self.result.open_at_end += 1
         mappe = self._mappe(journal, [[] for _ in journal.innslag])
@@ -405,29 +452,48 @@ class ExtractWriter:
             if isinstance(reg, n5.Journalpost) and s.periode_start <= as_date(reg.journaldato) <= s.periode_slutt:
                 self._journals.add(klasse, mappe, reg)
 
-    def _copy(self, journal: Pasientjournal, entry, n: int, d) -> DocumentInfo:
+    def _known(self, journal: Pasientjournal) -> list[tuple]:
+        """(source, its os.stat() or None, its identification or None) of every document of the journal."""
+        root = self.settings.documents_root
+        sources = [document_source(root, d) for i in journal.innslag for d in i.dokumenter]
+        stats = []
+        for src in sources:
+            try:
+                stats.append(os.stat(src))
+            except OSError:
+                stats.append(None)
+        idents = known_identifications(sources, stats) if self.identify_formats else [None] * len(sources)
+        return list(zip(sources, stats, idents))
+
+    def _plan(self, journal: Pasientjournal, entry, n: int, d, src: Path, st, ident) -> tuple[tuple, Copy]:
+        """What the document's DocumentInfo says but its checksum and size (referanseDokumentfil, format,
+        formatDetaljer, konvertering, the dokumentobjekt's systemID), and its copy: the DocumentInfo is made
+        when the copier has answered (:meth:`_write_journal`)."""
         # Messages name the record and the document's number, never its file name: source
-        # file names often carry a patient's name or a screened title.
-        rec = tr("journal {journal}, entry {entry}, document {document}", journal=message_key(journal.journal_id),
-                 entry=message_key(entry.innslag_id), document=n)
+        # file names often carry a patient's name or a screened title.  (Made only for a message.)
+        def rec() -> str:
+            return tr("journal {journal}, entry {entry}, document {document}",
+                      journal=message_key(journal.journal_id), entry=message_key(entry.innslag_id), document=n)
+
         rel = document_rel(d.fil)
-        src = document_source(self.settings.documents_root, d)
         # A neutral name in the extract: the year and the dokumentobjekt's systemID.
         suffix = rel.suffix.lower() if rel.suffix.isascii() and 1 < len(rel.suffix) <= 6 else ""
-        ref = f"{DOCUMENT_DIR}/{entry.opprettet.year}/{dokumentobjekt_id(self.ctx, journal, entry, n)}{suffix}"
-        if not src.is_file():
-            raise DocumentError(tr("document file not found ({path})", path=_masked(rel)), record=rec,
+        object_id = dokumentobjekt_id(self.ctx, journal, entry, n)
+        ref = f"{DOCUMENT_DIR}/{entry.opprettet.year}/{object_id}{suffix}"
+        if st is None or not S_ISREG(st.st_mode):
+            raise DocumentError(tr("document file not found ({path})", path=_masked(rel)), record=rec(),
                                 hint=tr("check the path in the source and the project's document folder"))
-        ident = identify(src, wait=True) if self.identify_formats else None
+        if ident is None and self.identify_formats:
+            ident = identify(src, wait=True, st=st)
         puid = ident.puid if ident is not None and ident.puid != "UNKNOWN" else d.format
         if not puid and ident is None:
             raise DocumentError(tr("the document has no format (PUID) and identification is off"),
-                                record=rec, hint=tr("give its PRONOM PUID as 'format' in the source"))
+                                record=rec(), hint=tr("give its PRONOM PUID as 'format' in the source"))
         puid = puid or "UNKNOWN"
         details = ident.details if ident is not None and ident.puid == puid else None
         konvertering: tuple[n5.Konvertering, ...] = ()
         if ident is not None and not is_archival(puid, entry.opprettet.date()):
-            converted = self._convert(src, ident, rec)
+            converted = self._convert(src, ident, rec())
             if converted is not None:
                 out, crec = converted
                 src, ref = out, f"{ref.rsplit('.', 1)[0] if suffix else ref}.pdf"
@@ -439,23 +505,18 @@ class ExtractWriter:
                     konverteringsverktoey=crec.tool, konverteringskommentar=KONVERTERINGSKOMMENTAR),)
                 puid, details = crec.output_puid, "PDF/A-2b" if crec.output_puid == "fmt/477" else None
                 self.result.converted += 1
-        dst = self.tmp / ref
-        if dst.exists():
-            # The same file referenced twice: copied once, its copy hashed again.
-            copied_sha, copied_size = sha256_file(dst), dst.stat().st_size
-        else:
+        # The same file referenced twice is copied once; the copier hashes the copy again when it was made
+        # before this journal's (it never overwrites a copy: it creates each file anew).
+        copy = self._in_flight.get(ref)
+        if copy is None:
             # The extract folder is private until it is complete: no temporary name per file.
-            parent = dst.parent
-            if parent not in self._dirs:
-                parent.mkdir(parents=True, exist_ok=True)
-                self._dirs.add(parent)
-            copied = copy_and_hash(src, dst, record=rec, atomic=False, make_parents=False)
-            copied_sha, copied_size = copied.sha256, copied.size
-            self.result.dokumentfiler += 1
-            self.result.document_bytes += copied.size
-        return DocumentInfo(referanseDokumentfil=ref, sjekksum=copied_sha, sjekksumAlgoritme="SHA256",
-                            filstoerrelse=copied_size, format=puid, formatDetaljer=details,
-                            konvertering=konvertering)
+            folder = ref.rpartition("/")[0]
+            if folder not in self._dirs:
+                (self.tmp / folder).mkdir(parents=True, exist_ok=True)
+                self._dirs.add(folder)
+            copy = self._in_flight[ref] = Copy(src, os.path.join(self._tmp_str, ref), rec)
+            self._to_copy.append(copy)
+        return (ref, puid, details, konvertering, object_id), copy
 
     def _convert(self, src: Path, ident, rec: str):
         """The PDF/A variant of a non-archival file, or None when it is kept unconverted (allowed)."""
@@ -484,11 +545,9 @@ class ExtractWriter:
         self._endringer.write("".join(out))
         self.result.endringer += 1
 
-    def _close_klasse(self) -> None:
+    def _close_klasse(self, out: list[str]) -> None:
         if self._current_klasse is not None:
-            out: list[str] = []
             self.ser.close(out, "klasse", 3)
-            self._as.text(out)
             self._current_klasse = None
 
     # -- finishing -------------------------------------------------------------
@@ -503,8 +562,10 @@ class ExtractWriter:
                 raise ExtractError(tr("no closed journal to extract"),
                                    hint=tr("check the source and the selection (open journals are never "
                                            "extracted)"))
-            self._close_klasse()
+            self._write_ready(everything=True)
+            self._copier.finish()  # the child flushes the copies to the disk while the XML files are finished
             out: list[str] = []
+            self._close_klasse(out)
             self.ser.close(out, "klassifikasjonssystem", 2)
             self.ser.close(out, "arkivdel", 1)
             self.ser.close(out, "arkiv", 0)
@@ -526,6 +587,10 @@ class ExtractWriter:
                 self._journals.discard()
             self._copy_schemas()
             self._write_addml()
+            # The copies were never flushed one by one: one flush of the file system for all of them,
+            # before the folder gets its final name (a crash before this leaves a partial folder only).
+            self._copier.close()
+            sync_filesystem(self.tmp)
             fsync_dir(self.tmp)
             if self.final.exists():
                 if not self.overwrite:
@@ -547,6 +612,10 @@ class ExtractWriter:
     def abort(self) -> None:
         """Remove everything written so far (nothing keeps a final name)."""
         self._closed = True
+        copier = getattr(self, "_copier", None)
+        if copier is not None:
+            copier.kill()  # before the folder is removed: the child writes nothing after this
+            self._pending.clear()
         for f in (getattr(self, "_as", None),):
             if f is not None:
                 f.abort()

@@ -44,9 +44,21 @@ def escape_attr(text: str) -> str:
 
 
 def format_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=OSLO)
-    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    # An entry's times are written several times each (registrering, dokumentbeskrivelse, dokumentobjekt,
+    # the journals), and isoformat() of an aware time asks its zone for the offset: the text of the last
+    # few thousand datetime objects is kept, by identity (the object is kept with it, so its id is not reused).
+    hit = _formatted.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    if len(_formatted) >= 4096:
+        _formatted.clear()
+    text = (value if value.tzinfo is not None else value.replace(tzinfo=OSLO)).isoformat(
+        timespec="microseconds" if value.microsecond else "seconds")
+    _formatted[id(value)] = (value, text)
+    return text
+
+
+_formatted: dict[int, tuple[datetime, str]] = {}
 
 
 def format_value(value: Any) -> str | None:
