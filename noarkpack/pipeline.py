@@ -202,6 +202,10 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
     if split_by is not None and split_by not in SPLITS:
         raise ConfigError(tr("cannot split by {value}", value=repr(split_by)), hint="--split-by arkivskaper")
     cache = project.conversion_cache()
+    if cache is not None:
+        # "new" in the summary: the conversions this extract used whose entries were committed during it, by
+        # whichever process made them (this one, or the prepass child: its own report may be lost if it dies)
+        cache.run_started_ns = time.time_ns()
     # Documents are identified (and converted) by a child process ahead of the writer; what the
     # analysis or an earlier run identified is reused from the project's store.
     with persistent_identifications(project.identification_store), \
@@ -209,7 +213,7 @@ def extract_project(project: Project, out: Path, *, split_by: str | None = None,
         runs = _extract_all(project, out, split_by, cache, overwrite=overwrite,
                             allow_unconverted=allow_unconverted, progress=progress)
     stats = prepass.report or {}
-    made = stats.get("converted", 0) + (cache.made if cache is not None else 0)
+    made = len(cache.fresh) if cache is not None else 0
     conv_report = ConversionReport(converted=made, seconds=stats.get("conversion_seconds", 0.0)) if made else None
     for run in (runs if isinstance(runs, list) else [runs]):
         run.conversion = conv_report

@@ -111,9 +111,13 @@ def _identifiers() -> set[str]:
     return found
 
 
-def test_no_identifying_data_on_screen(example_copy, tmp_path):
+def test_no_identifying_data_on_screen(tmp_path):
     """import, analyse, extract, validate, package, verify and deposit on the example print none of its
     fødselsnummer or names (nor do the default analysis reports)."""
+    # its own copy: the module's shared one may hold conversions made by an earlier test (the extract of
+    # test_full_disk_is_one_clear_line converts before its copies fail), and this test counts new ones
+    example_copy = tmp_path / "omsorg"
+    shutil.copytree(EXAMPLE, example_copy, ignore=shutil.ignore_patterns(".noarkpack", "*.sqlite*"))
     ids = _identifiers()
     assert len(ids) > 40
     outputs = []

@@ -139,3 +139,24 @@ def test_parallel_conversion_reports_each_failure(samples, tmp_path):
     assert [f.file for f in report.failures] == ["ødelagt.doc"]
     again = convert_all(jobs[:2], cache, workers=2)
     assert again.reused == 2 and again.converted == 0
+
+
+def test_new_conversions_of_a_run_count_whoever_made_them(samples, tmp_path):
+    """The extract's "N new" counts the entries committed during the run, also those another process (the
+    prepass child) made and this one reused: the count must not depend on the child's report arriving."""
+    import time
+
+    src = samples / "skann.bmp"
+    ident = identify(src)
+    started = time.time_ns()
+    other = ConversionCache(tmp_path / "cache")  # the prepass child, say
+    other.convert(src, ident)
+    assert other.made == 1
+    writer_side = ConversionCache(tmp_path / "cache")
+    writer_side.run_started_ns = started
+    out, rec = writer_side.convert(src, ident)
+    assert writer_side.made == 0 and writer_side.fresh == {rec.source_sha256}
+    later = ConversionCache(tmp_path / "cache")  # the next run (package after extract) reuses it: not new
+    later.run_started_ns = time.time_ns()
+    later.convert(src, ident)
+    assert later.fresh == set()

@@ -102,10 +102,26 @@ class ConversionCache:
         #: called when a conversion is not in the cache, before it runs (the extract's prepass starts then)
         self.on_miss: Callable[[], None] | None = None
         self._made_lock = threading.Lock()
+        #: set by a run (the extract) that reports how many of the conversions it used are new: entries
+        #: committed from then on, by this process or another (the prepass child, a cluster), are in ``fresh``
+        self.run_started_ns: int | None = None
+        self.fresh: set[str] = set()
 
     def _count(self) -> None:
         with self._made_lock:
             self.made += 1
+
+    def _note(self, sha: str) -> None:
+        """Remember ``sha`` as new to this run when its entry was committed after the run started."""
+        if self.run_started_ns is None or sha in self.fresh:
+            return
+        try:
+            committed = os.stat(self.folder / f"{sha}.json").st_mtime_ns
+        except OSError:
+            return
+        if committed >= self.run_started_ns:
+            with self._made_lock:
+                self.fresh.add(sha)
 
     def get(self, source_sha256: str) -> tuple[Path, ConversionRecord] | None:
         """The converted file and its record, or None when the source was never converted (or its entry
@@ -170,6 +186,7 @@ class ConversionCache:
         sha = source_sha256 or sha256_file(src)
         hit = self.get(sha)
         if hit is not None:
+            self._note(sha)
             return hit
         if self.on_miss is not None:
             self.on_miss()
@@ -179,11 +196,11 @@ class ConversionCache:
         # so every run of a project refers to the same converted bytes.
         with _exclusive(self.folder / f".{sha}.lock"):
             hit = self._completed(self._load(sha))
-            if hit is not None:
-                return hit
-            result = self._convert(src, ident, sha)
-            self._count()
-            return result
+            if hit is None:
+                hit = self._convert(src, ident, sha)
+                self._count()
+            self._note(sha)
+            return hit
 
     def _convert(self, src: Path, ident: Identification, sha: str) -> tuple[Path, ConversionRecord]:
         work = Path(tempfile.mkdtemp(prefix=work_prefix(".work-"), dir=self.folder))
