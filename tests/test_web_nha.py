@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from noarkpack import pipeline
 from noarkpack.web import create_app
 from noarkpack.web.nhaepj import _resolve, epj_tree, member_anchor, parse_member
-from noarkpack.web.places import open_in_target, tar_members, text_lines
+from noarkpack.web.targetio import open_in_target, tar_members, text_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tok"
@@ -275,9 +275,9 @@ def test_the_epj_tree_page_and_a_document_with_its_checksum(served_nha):
 
 
 def _tar_of(ctx, target, epj_url: str) -> Path:
-    from noarkpack.web.browse import _managers
+    from noarkpack.web.browsecore import managers
 
-    ix = _managers(ctx).get(target.path)
+    ix = managers(ctx).get(target.path)
     node = ix.node(int(epj_url.split("/nha/")[1].split("/")[0]))
     return target.path / node.get("filReferanse")
 

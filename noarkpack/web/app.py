@@ -20,7 +20,7 @@ from .security import LANG_COOKIE, SESSION_COOKIE, Guard, read_form
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: the other modules that bring routes (each ``routes(ctx)``); one not there yet is skipped
-MODULES = ("runs", "findings", "xmlcontext", "browse")
+MODULES = ("runs", "findings", "xmlcontext", "places", "browse")
 
 KIND_LABELS = {
     "project": N_("deposit project"), "extract": N_("extract"), "sip": N_("SIP/AIP package"), "bag": N_("bag"),

@@ -10,10 +10,7 @@ person number, and every value that holds a valid fødselsnummer, D- or H-nummer
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
-import re
-import threading
 from pathlib import PurePosixPath
 
 from starlette.exceptions import HTTPException
@@ -22,56 +19,38 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, St
 from starlette.routing import Route
 
 from ..locale import tr
+from .browsecore import (
+    TEXT_LIMIT,
+    VIEWABLE,
+    NotReady,
+    as_int,
+    ascii_name,
+    browse_target,
+    index_of,
+    managers,
+    package_info,
+    package_path,
+    progress_page,
+    ready,
+    verify_sum,
+)
 from .browseview import COUNTED, KIND_LABELS, is_identifying, metadata_rows, view_node  # noqa: F401
 from .context import Target, WebContext, bind
-from .index import Build, ExtractIndex, IndexError_, IndexManager, Node
+from .index import Build, ExtractIndex, IndexError_, Node
 
 PAGE = 100
-TEXT_LIMIT = 1 << 20  #: text documents shown in the page up to this size
-
-#: what a person opens in the page (the rest is offered as a download)
-VIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image", "image/gif": "image",
-            "image/webp": "image", "text/plain": "text", "text/csv": "text"}
 _PDF_PUIDS = {"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/95", "fmt/276", "fmt/354",
               "fmt/476", "fmt/477", "fmt/478", "fmt/479", "fmt/480", "fmt/481", "fmt/1910", "fmt/1911", "fmt/1912"}
-
-
-def _managers(ctx: WebContext) -> IndexManager:
-    m = getattr(ctx, "_browse_indexes", None)
-    if m is None:
-        with _LOCK:
-            m = getattr(ctx, "_browse_indexes", None)
-            if m is None:
-                m = IndexManager(ctx.state_dir)
-                ctx._browse_indexes = m
-    return m
-
-
-_LOCK = threading.Lock()
-
-
-def _target(ctx: WebContext, request: Request) -> Target:
-    t = ctx.target(request.path_params["tid"])
-    if t.kind not in ("extract", "sip", "nha-deposit"):
-        raise HTTPException(404)
-    return t
-
-
-def _index(ctx: WebContext, t: Target) -> ExtractIndex | Build:
-    try:
-        return _managers(ctx).get(t.path)
-    except (IndexError_, OSError):
-        raise HTTPException(404) from None
 
 
 # --------------------------------------------------------------------------- pages
 
 def browse_home(ctx: WebContext, request: Request):
     """The top of the tree; with ``?systemID=`` (or ``sid``) or ``?line=`` the node they name (a finding's link)."""
-    t = _target(ctx, request)
-    ix = _index(ctx, t)
+    t = browse_target(ctx, request)
+    ix = index_of(ctx, t)
     if isinstance(ix, Build):
-        return _progress_page(ctx, request, t, ix)
+        return progress_page(ctx, request, t, ix)
     q = request.query_params
     if q.get("systemID") or q.get("sid") or q.get("line"):
         return _found(t, ix, q.get("systemID") or q.get("sid"), q.get("line"))
@@ -82,59 +61,33 @@ def browse_home(ctx: WebContext, request: Request):
     return ctx.render(request, "browse.html.j2", target=t, roots=roots, counts=counts, info=ix.info)
 
 
-def _progress_page(ctx: WebContext, request: Request, t: Target, b: Build):
-    pct = int(100 * b.done / b.total) if b.total else None
-    return ctx.render(request, "browse_progress.html.j2", status_code=202 if not b.error else 500, target=t, build=b,
-                      percent=pct)
-
-
 def browse_status(ctx: WebContext, request: Request):
-    t = _target(ctx, request)
-    ix = _index(ctx, t)
+    t = browse_target(ctx, request)
+    ix = index_of(ctx, t)
     if isinstance(ix, Build):
         return JSONResponse({"ready": False, "done": ix.done, "total": ix.total, "error": ix.error})
     return JSONResponse({"ready": True, "nodes": ix.info.get("nodes")})
 
 
 def browse_retry(ctx: WebContext, request: Request):
-    t = _target(ctx, request)
+    t = browse_target(ctx, request)
     try:
-        _managers(ctx).retry(t.path)
+        managers(ctx).retry(t.path)
     except (IndexError_, OSError):
         raise HTTPException(404) from None
     return RedirectResponse(f"/t/{t.id}/browse", status_code=303)
 
 
-def _ready(ctx: WebContext, request: Request) -> tuple[Target, ExtractIndex]:
-    t = _target(ctx, request)
-    ix = _index(ctx, t)
-    if isinstance(ix, Build):
-        raise _NotReady(t)
-    return t, ix
-
-
-class _NotReady(Exception):
-    def __init__(self, t: Target) -> None:
-        self.target = t
-
-
-def _int(value, default: int = 0) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return default
-
-
 def browse_node(ctx: WebContext, request: Request):
     try:
-        t, ix = _ready(ctx, request)
-    except _NotReady as e:
+        t, ix = ready(ctx, request)
+    except NotReady as e:
         return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
-    node = ix.node(_int(request.path_params["node"]))
+    node = ix.node(as_int(request.path_params["node"]))
     if node is None:
         raise HTTPException(404)
     reveal = ctx.reveal(request)
-    page = _int(request.query_params.get("page"), 1) or 1
+    page = as_int(request.query_params.get("page"), 1) or 1
     pages = max(1, -(-node.nchildren // PAGE))
     page = min(page, pages)
     children = [view_node(c, reveal) for c in ix.children(node.id, (page - 1) * PAGE, PAGE)]
@@ -147,7 +100,7 @@ def browse_node(ctx: WebContext, request: Request):
     elif node.kind == "pakke":
         from .nhabrowse import package_links
 
-        extra.update(_package(ctx, t, ix, node), **package_links(t, node))
+        extra.update(package_info(ctx, t, ix, node), **package_links(t, node))
     nha = ix.source.nha
     extra["xml_file"] = "arkivstruktur.xml" if nha is None else nha[0 if node.kind in ("avlxml", "pasientjournal")
                                                                     else 1].name
@@ -160,15 +113,15 @@ def browse_node(ctx: WebContext, request: Request):
 def browse_find(ctx: WebContext, request: Request):
     """``?sid=<systemID>`` or ``?line=<n>`` → the node (a finding's link)."""
     try:
-        t, ix = _ready(ctx, request)
-    except _NotReady as e:
+        t, ix = ready(ctx, request)
+    except NotReady as e:
         return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
     q = request.query_params
     return _found(t, ix, q.get("systemID") or q.get("sid"), q.get("line"))
 
 
 def _found(t: Target, ix: ExtractIndex, sid: str | None, line: str | None):
-    node = ix.by_system_id(sid) if sid else ix.at_line(_int(line)) if line else None
+    node = ix.by_system_id(sid) if sid else ix.at_line(as_int(line)) if line else None
     if node is None:
         raise HTTPException(404)
     where = "doc" if node.kind == "dokumentobjekt" else "browse"
@@ -178,8 +131,8 @@ def _found(t: Target, ix: ExtractIndex, sid: str | None, line: str | None):
 # --------------------------------------------------------------------------- documents
 
 def _document(ctx: WebContext, request: Request) -> tuple[Target, ExtractIndex, Node]:
-    t, ix = _ready(ctx, request)
-    node = ix.node(_int(request.path_params["node"]))
+    t, ix = ready(ctx, request)
+    node = ix.node(as_int(request.path_params["node"]))
     if node is None or node.kind not in ("dokumentobjekt", "dokumentbeskrivelse"):
         raise HTTPException(404)
     return t, ix, node
@@ -243,56 +196,20 @@ class _Limited:
         self.close()
 
 
-_VERIFIED: dict[tuple[str, int], dict] = {}
-
-
 def verify_checksum(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) -> dict:
     """The document's checksum, computed now (once per server), against dokumentobjekt/sjekksum."""
     def opener():
         f, size, _ = _open_document(ctx, t, ix, node)
         return f, size
 
-    return _verify((str(ix.path), node.id), opener, node.get("sjekksum"), node.get("sjekksumAlgoritme") or "SHA256",
+    return verify_sum((str(ix.path), node.id), opener, node.get("sjekksum"), node.get("sjekksumAlgoritme") or "SHA256",
                    "dokumentobjekt/sjekksum")
-
-
-def _verify(key, opener, recorded: str | None, algorithm: str, where: str) -> dict:
-    if key in _VERIFIED:
-        return _VERIFIED[key]
-    recorded = (recorded or "").strip().lower()
-    name = {"sha256": "sha256", "sha512": "sha512", "sha1": "sha1", "md5": "md5"}.get(
-        algorithm.replace("-", "").lower())
-    f, size = opener()
-    try:
-        h = hashlib.new(name or "sha256")
-        while True:
-            chunk = f.read(1 << 20)
-            if not chunk:
-                break
-            h.update(chunk)
-    finally:
-        f.close()
-    actual = h.hexdigest()
-    if not recorded:
-        state, text = "none", tr("{where} is empty; {algorithm} of the file: {actual}", where=where,
-                                 algorithm=h.name.upper(), actual=actual)
-    elif name is None:
-        state, text = "unknown", tr("the sjekksumAlgoritme {algorithm} is not one this page can compute",
-                                    algorithm=algorithm)
-    elif actual == recorded:
-        state, text = "ok", tr("{algorithm} matches {where}", algorithm=h.name.upper(), where=where)
-    else:
-        state, text = "mismatch", tr("{algorithm} of the file is {actual}, {where} says {recorded}",
-                                     algorithm=h.name.upper(), actual=actual, recorded=recorded, where=where)
-    res = {"state": state, "text": text, "size": size}
-    _VERIFIED[key] = res
-    return res
 
 
 def document_page(ctx: WebContext, request: Request):
     try:
         t, ix, node = _document(ctx, request)
-    except _NotReady as e:
+    except NotReady as e:
         return RedirectResponse(f"/t/{e.target.id}/browse", status_code=303)
     if node.kind == "dokumentbeskrivelse":
         first = next((c for c in ix.children(node.id, 0, PAGE) if c.kind == "dokumentobjekt"), None)
@@ -324,7 +241,7 @@ def document_page(ctx: WebContext, request: Request):
 def document_file(ctx: WebContext, request: Request):
     try:
         t, ix, node = _document(ctx, request)
-    except _NotReady:
+    except NotReady:
         raise HTTPException(404) from None
     if node.kind != "dokumentobjekt":
         raise HTTPException(404)
@@ -337,7 +254,7 @@ def document_file(ctx: WebContext, request: Request):
     csp = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     if media != "application/pdf":
         csp += "; sandbox"
-    headers = {"content-security-policy": csp, "content-disposition": f'{disposition}; filename="{_ascii(name)}"',
+    headers = {"content-security-policy": csp, "content-disposition": f'{disposition}; filename="{ascii_name(name)}"',
                "cache-control": "private, no-store"}
     if media.startswith("text/"):
         media += "; charset=utf-8"
@@ -360,51 +277,7 @@ def document_file(ctx: WebContext, request: Request):
     return StreamingResponse(chunks(), media_type=media, headers=headers)
 
 
-def _ascii(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "document"
-
-
 # --------------------------------------------------------------------------- NHA packages
-
-def _package_path(ctx: WebContext, t: Target, node: Node):
-    ref = node.get("filReferanse") or ""
-    if not ref or "/" in ref or "\\" in ref:
-        raise HTTPException(404)
-    path = ctx.safe_path(t, ref)
-    if not path.is_file():
-        raise HTTPException(404)
-    return path
-
-
-_MEMBERS: dict[tuple[str, int, int], list] = {}
-
-
-def _package(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) -> dict:
-    """An NHA package's members (its headers read with seeks) and its sjekksum verified (once per server)."""
-    import tarfile
-
-    try:
-        path = _package_path(ctx, t, node)
-    except HTTPException:
-        return {"members": [], "check": {"state": "missing", "text": tr("the file is not in the extract: {ref}",
-                                                                         ref=node.get("filReferanse") or "")}}
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    members = _MEMBERS.get(key)
-    if members is None:
-        members = []
-        try:
-            with tarfile.open(path, "r:") as tar:
-                for m in tar:
-                    if m.isreg():
-                        members.append((m.name, m.size))
-                    tar.members.clear()
-        except (tarfile.TarError, OSError):
-            pass
-        _MEMBERS[key] = members
-    check = _verify(("pkg", str(path), st.st_mtime_ns), lambda: (open(path, "rb"), st.st_size),
-                    node.get("sjekksum"), "SHA256", "epjpakkeliste/pakke/sjekksum")
-    return {"members": [{"name": n, "size": s, "index": i} for i, (n, s) in enumerate(members)], "check": check}
 
 
 def package_member(ctx: WebContext, request: Request):
@@ -413,14 +286,14 @@ def package_member(ctx: WebContext, request: Request):
     import tarfile
 
     try:
-        t, ix = _ready(ctx, request)
-    except _NotReady:
+        t, ix = ready(ctx, request)
+    except NotReady:
         raise HTTPException(404) from None
-    node = ix.node(_int(request.path_params["node"]))
+    node = ix.node(as_int(request.path_params["node"]))
     if node is None or node.kind != "pakke":
         raise HTTPException(404)
-    path = _package_path(ctx, t, node)
-    want = _int(request.query_params.get("i"), -1)
+    path = package_path(ctx, t, node)
+    want = as_int(request.query_params.get("i"), -1)
     with tarfile.open(path, "r:") as tar:
         regular = [m for m in tar.getmembers() if m.isreg()]
         if not 0 <= want < len(regular):
@@ -438,7 +311,7 @@ def package_member(ctx: WebContext, request: Request):
     if media != "application/pdf":
         csp += "; sandbox"
     headers = {"content-security-policy": csp, "cache-control": "private, no-store",
-               "content-disposition": f'{"inline" if inline else "attachment"}; filename="{_ascii(m.name)}"'}
+               "content-disposition": f'{"inline" if inline else "attachment"}; filename="{ascii_name(m.name)}"'}
     from starlette.responses import Response
 
     return Response(data, media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),

@@ -26,9 +26,12 @@ from pathlib import PurePosixPath
 from urllib.parse import urlencode
 from xml.parsers import expat
 
-from .places import clean_rel, open_in_target, text_lines
+from .browsecore import VIEWABLE, ascii_name, index_of, progress_page
+from .index import Build
+from .targetio import clean_rel, inner_tars, open_in_target, text_lines
+from .xmlcontext import _back
 
-__all__ = ["file_link", "listing_line", "routes"]
+__all__ = ["file_link", "listing_line", "browse_place_of", "routes"]
 
 #: findings about the ADDML's record of a file (its checksum, its presence): their place is the ADDML's line
 RECORD_TESTS = frozenset(("PK.11", "N5.02"))
@@ -60,7 +63,6 @@ def _names(clean: str) -> set[str]:
     if clean.startswith("content/"):
         out.add(clean[len("content/"):])
     return out
-
 
 
 def _is_entry(local: str, attrs: dict) -> bool:
@@ -134,27 +136,35 @@ def _exists(target_path, clean: str) -> bool:
         return False
 
 
+def browse_place_of(ctx, place):
+    """The target whose archive a report's systemIDs name: the place itself, or the SIP inside a bag (made a
+    target when first asked for)."""
+    if place is None or place.kind != "bag":
+        return place
+    for tar in inner_tars(place.path):
+        try:
+            return ctx.add_target(tar)
+        except ValueError:
+            continue
+    return None
+
+
 def _document_node(ctx, request, place, clean: str):
     """A redirect to the document view of the dokumentobjekt that names ``clean``, the browse progress page while
     the index is built, or None (no browsing, no such dokumentobjekt)."""
     from starlette.responses import RedirectResponse
-
-    from .places import browse_place_of
 
     if "browse" not in ctx.modules:
         return None
     bt = browse_place_of(ctx, place)
     if bt is None or bt.kind not in ("extract", "sip"):
         return None
-    from . import browse
-    from .index import Build
-
     try:
-        ix = browse._index(ctx, bt)
+        ix = index_of(ctx, bt)
     except Exception:  # noqa: BLE001 - no index (HTTP 404, a broken source): the file itself is shown
         return None
     if isinstance(ix, Build):
-        return browse._progress_page(ctx, request, bt, ix)  # it reloads this URL when the index is ready
+        return progress_page(ctx, request, bt, ix)  # it reloads this URL when the index is ready
     node = ix.by_document_file(_names(clean))
     return RedirectResponse(f"/t/{bt.id}/doc/{node.id}", status_code=303) if node is not None else None
 
@@ -195,9 +205,6 @@ def file_view(ctx, request):
     a document), with its SHA-256; text files by their first lines, masked unless revealed."""
     from starlette.exceptions import HTTPException
 
-    from .browse import VIEWABLE
-    from .xmlcontext import _back
-
     target = ctx.target(request.path_params["tid"])
     clean = clean_rel(request.query_params.get("file") or "")
     if clean is None:
@@ -231,8 +238,6 @@ def file_raw(ctx, request):
     from starlette.exceptions import HTTPException
     from starlette.responses import StreamingResponse
 
-    from .browse import VIEWABLE, _ascii
-
     target = ctx.target(request.path_params["tid"])
     clean = clean_rel(request.query_params.get("file") or "")
     if clean is None or not _exists(target.path, clean):
@@ -243,7 +248,7 @@ def file_raw(ctx, request):
         csp += "; sandbox"
     disposition = "inline" if media in VIEWABLE else "attachment"
     headers = {"content-security-policy": csp, "cache-control": "private, no-store",
-               "content-disposition": f'{disposition}; filename="{_ascii(PurePosixPath(clean).name)}"'}
+               "content-disposition": f'{disposition}; filename="{ascii_name(PurePosixPath(clean).name)}"'}
     if media.startswith("text/"):
         media += "; charset=utf-8"
 

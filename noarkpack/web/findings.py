@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 from starlette.exceptions import HTTPException
 
 from ..locale import N_, tr
+from .masking import mask_person_numbers
 
 __all__ = ["FindingsStore", "Page", "SORTS", "PER_PAGE", "routes"]
 
@@ -44,17 +45,7 @@ SORTS = {
 PER_PAGE = 100
 _BUILD_LOCKS: dict[str, threading.Lock] = {}
 _BUILD_LOCKS_GUARD = threading.Lock()
-_ELEVEN = re.compile(r"(?<!\d)\d{11}(?!\d)")
 _WORD = re.compile(r"[\w][\w.:/-]*", re.UNICODE)
-
-
-def mask_person_numbers(text: str | None, mask: str = "***********") -> str | None:
-    """``text`` with every valid fødselsnummer, D- or H-nummer (an 11-digit run) replaced by ``mask``."""
-    if not text or not _ELEVEN.search(text):
-        return text
-    from ..model.identifiers import is_valid_person_number
-
-    return _ELEVEN.sub(lambda m: mask if is_valid_person_number(m.group(0)) else m.group(0), text)
 
 
 # -- reading a report JSON as a stream ----------------------------------------------------------------------
@@ -466,7 +457,8 @@ def _page(ctx, request, path: Path, target, place, *, base: str, report: str, ru
                     pairs.append((k, x))
         return base + "?" + urlencode(pairs)
 
-    from .places import browse_place_of, finding_links
+    from .fileplaces import browse_place_of
+    from .places import finding_links
 
     browse_place = browse_place_of(ctx, place) if "browse" in ctx.modules and store.kind != "analysis" else None
     rows = [{**shown(r, reveal), "links": finding_links(r, store_kind=store.kind, target=target, place=place,

@@ -20,12 +20,25 @@ from starlette.responses import RedirectResponse, StreamingResponse
 from starlette.routing import Route
 
 from ..locale import tr
+from .browsecore import (
+    TEXT_LIMIT,
+    VIEWABLE,
+    NotReady,
+    as_int,
+    ascii_name,
+    browse_target,
+    index_of,
+    package_info,
+    package_path,
+    progress_page,
+    ready,
+)
 from .browseview import view_node
 from .context import WebContext, bind
-from .findings import mask_person_numbers
+from .index import Build
+from .masking import MASK, mask_person_numbers
 from .nhaepj import EpjNode, EpjTree, anchor, epj_tree, member_anchor, sak_anchor
-from .places import Slice, tar_members
-from .xmlcontext import MASK
+from .targetio import Slice, tar_members
 
 __all__ = ["routes", "package_links", "journal_links"]
 
@@ -34,17 +47,14 @@ __all__ = ["routes", "package_links", "journal_links"]
 
 def _pakke(ctx: WebContext, request: Request):
     """(target, index, the pakke node, the package's tar path) of ``/t/{tid}/nha/{node}/…``."""
-    from .browse import _int as as_int
-    from .browse import _NotReady, _package_path, _ready
-
     try:
-        t, ix = _ready(ctx, request)
-    except _NotReady:
+        t, ix = ready(ctx, request)
+    except NotReady:
         raise HTTPException(404) from None
     node = ix.node(as_int(request.path_params["node"]))
     if node is None or node.kind != "pakke":
         raise HTTPException(404)
-    return t, ix, node, _package_path(ctx, t, node)
+    return t, ix, node, package_path(ctx, t, node)
 
 
 def _tree_of(path) -> EpjTree:
@@ -64,8 +74,6 @@ _TREES: dict[tuple, EpjTree] = {}
 
 def epj_page(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/{node}/epj``: the EPJ of an epj package as a tree."""
-    from .browse import _package
-
     t, ix, node, path = _pakke(ctx, request)
     if node.get("pakketype") != "epj":  # a dok package holds document files only: its list of files
         return RedirectResponse(f"/t/{t.id}/browse/{node.id}", status_code=303)
@@ -83,7 +91,7 @@ def epj_page(ctx: WebContext, request: Request):
             return None
         return f"/t/{t.id}/nha/{pkg.id}/doc?" + urlencode({"m": el.document["member"]})
 
-    check = _package(ctx, t, ix, node)["check"]
+    check = package_info(ctx, t, ix, node)["check"]
     return ctx.render(request, "nha_epj.html.j2", target=t, pakke=view_node(node, reveal),
                       crumbs=[view_node(a, reveal) for a in ix.ancestors(node)] + [view_node(node, reveal)],
                       tree=tree, shown=lambda n: tree.shown(n, reveal), title=lambda d: tree.title(d, reveal),
@@ -111,15 +119,13 @@ _DOC_SUMS: dict[tuple, str] = {}
 def document_page(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/{node}/doc?m=<member>``: a document file of a package, in the page, the package's checksum
     checked against the epjpakkeliste and the file's SHA-256 shown."""
-    from .browse import TEXT_LIMIT, VIEWABLE, _package
-
     t, ix, node, path = _pakke(ctx, request)
     name, offset, size = _file_member(path, request.query_params.get("m"))
     media = _media(name)
     if media in ("application/xml", "text/xml"):  # the EPJ's XML: its place in the tree
         return RedirectResponse(f"/t/{t.id}/nha/{node.id}/epj#{anchor(name)}", status_code=303)
     reveal = ctx.reveal(request)
-    check = _package(ctx, t, ix, node)["check"]
+    check = package_info(ctx, t, ix, node)["check"]
     check = {**check, "text": tr("the package {name}, which holds the file: {result}",
                                  name=node.get("filReferanse") or "", result=check["text"])}
     st = path.stat()
@@ -175,8 +181,6 @@ def _walk(node: EpjNode):
 
 def document_file(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/{node}/file?m=<member>``: the bytes of a document file of a package, read in place."""
-    from .browse import VIEWABLE, _ascii
-
     t, ix, node, path = _pakke(ctx, request)
     name, offset, size = _file_member(path, request.query_params.get("m"))
     media = _media(name)
@@ -190,7 +194,7 @@ def document_file(ctx: WebContext, request: Request):
         csp += "; sandbox"
     headers = {"content-security-policy": csp, "cache-control": "private, no-store", "content-length": str(size),
                "content-disposition": f'{"inline" if media in VIEWABLE else "attachment"}; '
-                                      f'filename="{_ascii(PurePosixPath(name).name)}"'}
+                                      f'filename="{ascii_name(PurePosixPath(name).name)}"'}
 
     def chunks():
         with open(path, "rb") as fp:
@@ -206,12 +210,10 @@ def document_file(ctx: WebContext, request: Request):
 def find(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/find?journal=&file=&member=``: an NHA finding's place: the document file, the EPJ dokument
     in its package's tree, the package, or the journal."""
-    from .browse import Build, _index, _progress_page, _target
-
-    t = _target(ctx, request)
-    ix = _index(ctx, t)
+    t = browse_target(ctx, request)
+    ix = index_of(ctx, t)
     if isinstance(ix, Build):  # the index is being built: its progress, here (the page reloads this address)
-        return _progress_page(ctx, request, t, ix)
+        return progress_page(ctx, request, t, ix)
     q = request.query_params
     file, member, journal = q.get("file"), q.get("member"), q.get("journal")
     if file and file.endswith(".tar"):

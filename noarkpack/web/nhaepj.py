@@ -22,9 +22,9 @@ from lxml import etree
 
 from ..locale import N_, tr
 from .browseview import is_identifying
-from .findings import mask_person_numbers
-from .places import Slice
-from .xmlcontext import AUTHOR, MASK
+from .masking import MASK, mask_person_numbers
+from .targetio import Slice
+from .xmlcontext import AUTHOR
 
 __all__ = ["EpjNode", "EpjTree", "epj_tree", "parse_member", "anchor", "member_anchor", "sak_anchor"]
 

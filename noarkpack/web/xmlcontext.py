@@ -5,7 +5,7 @@ it gives the element that starts on the line (else the innermost one open there)
 identifying children (systemID, tittel, mappeID, registreringsID, …) and the source lines around it, from the
 start of the nearest Noark object (dokumentobjekt, registrering, mappe, …) when that is close.  The file is a
 file of a folder, a bag's SIP or an NHA package, or a member of a SIP/AIP tar, read in place (:func:`open_xml`,
-through :func:`.places.open_in_target`: the same paths a validation or verify finding gives).
+through :func:`.targetio.open_in_target`: the same paths a validation or verify finding gives).
 
 Names and fødselsnummer are masked unless the session reveals them: the values of the elements that hold a
 person's name or number (partNavn, korrespondansepartNavn, partID, fodselsnummer, the tittel of a klasse or a
@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.parsers import expat
 
-from .findings import _ELEVEN, mask_person_numbers
+from .masking import _ELEVEN, MASK, mask_person_numbers
+from .targetio import open_in_target
 
 __all__ = ["Element", "XmlContext", "element_context", "open_xml", "export_row", "ExportRow", "MASK", "routes"]
 
-MASK = "*****"
 #: children that say which object an element is (shown with every ancestor)
 ID_CHILDREN = ("systemID", "arkivskaperID", "klassifikasjonstype", "klasseID", "mappeID", "registreringsID", "journalaar",
                "journalsekvensnummer", "journalpostnummer", "dokumentnummer", "versjonsnummer", "variantformat",
@@ -255,10 +255,8 @@ def _mask_lines(lines: list[tuple[int, str]], masked: list[tuple[int, int]], nam
 
 def open_xml(target_path: Path, rel: str, member: str | None = None):
     """The XML file ``rel`` of a target (a folder, a bag, a tar), or the XML ``member`` of the tar ``rel``, read
-    in place (:func:`.places.open_in_target`); FileNotFoundError when there is none (or ``rel`` leaves the
+    in place (:func:`.targetio.open_in_target`); FileNotFoundError when there is none (or ``rel`` leaves the
     target)."""
-    from .places import open_in_target
-
     return open_in_target(target_path, rel, member)
 
 
@@ -320,9 +318,6 @@ def export_row(path: Path, line: int, *, reveal: bool = False, identifying_colum
     masked += [False] * (len(values) - len(masked))
     shown = [v if reveal else (MASK if m and v else mask_person_numbers(v, MASK)) for v, m in zip(values, masked)]
     return ExportRow(str(path.name), line, header, shown, None, masked[: len(values)])
-
-
-
 
 
 # -- the pages ----------------------------------------------------------------------------------------------
@@ -417,8 +412,7 @@ def row_page(ctx, request):
 def routes(ctx) -> list:
     from starlette.routing import Route
 
-    from . import places
     from .context import bind
 
     return [Route("/t/{tid}/xml", bind(xml_page, ctx), name="xml"),
-            Route("/t/{tid}/row", bind(row_page, ctx), name="export_row"), *places.routes(ctx)]
+            Route("/t/{tid}/row", bind(row_page, ctx), name="export_row")]
