@@ -54,6 +54,7 @@ from .mapping import (
     to_datetime,
     to_int,
 )
+from .prefetch import prefetched
 from .readers import _ENC_NAMES, csv_records, jsonl_records
 from .staging import (
     DATA_TABLES,
@@ -203,8 +204,9 @@ class _Importer:
     def content(self, fm: FileMapping, spec, rec: Any, line: int, out: dict) -> None:
         """dokument.innhold: the bytes of the column into the content store; ``out["fil"]`` names them."""
         col = spec.sources[0]
+        raw = rec.get(col)
         try:
-            got = content_bytes(rec.get(col), spec.content_format, spec.content_encoding, column=col)
+            got = content_bytes(raw, spec.content_format, spec.content_encoding, column=col)
         except Undecodable as e:
             log_content(self.conn, fm.rel, line, col, "undecodable")
             raise ValueProblem(e.args[0]) from None  # the whole message (a tr() text naming the column)
@@ -212,7 +214,10 @@ class _Importer:
             self._content_empty = True
             out["fil"] = None
             return
-        out["fil"] = self.store.put(*got)
+        # a BLOB stored as it came: its SHA-256 is the one _hashed computed for the import log (hashed once)
+        digest = getattr(rec, "digests", None)
+        sha = (digest.get(col) or digest.get(rec.lower.get(col.lower(), col))) if digest and got[0] is raw else None
+        out["fil"] = self.store.put(*got, sha256=sha)
 
     def _record_name(self, table: str, row: dict, fm: FileMapping | None = None, line: int | None = None) -> str | None:
         if fm is None:
@@ -301,7 +306,9 @@ class _Importer:
         stats = FileStats(fm.rel, fm.table)
         hasher = hashlib.sha256()
         if fm.format == "sql":
-            records = _hashed(self.source.rows(fm), hasher)
+            # read and hashed in a thread of their own while this one stages the rows before them
+            lob = any(s.kind == "content" for s in fm.fields.values())
+            records = prefetched(_hashed(self.source.rows(fm), hasher), chunk=16 if lob else 500)
         else:
             records = csv_records(fm, hasher) if fm.format == "csv" else jsonl_records(fm, hasher)
         cols = COLUMNS[fm.table]
@@ -386,10 +393,13 @@ def _where(fm: FileMapping, name: str, spec) -> str:
 
 
 def _hashed(rows: Iterable[tuple[int, Any]], hasher) -> Iterable[tuple[int, Any]]:
-    """The rows of a query, each value fed to ``hasher`` (the import log's digest of what was read)."""
+    """The rows of a query, each value fed to ``hasher`` (the import log's digest of what was read).  A binary value
+    (a BLOB) is fed as its SHA-256, which the record keeps (``rec.digests``: column → hex digest) for the content
+    store: each BLOB is hashed once."""
     binary = (bytes, bytearray, memoryview)
     is_binary: dict[type, bool] = {}  # per type of value met: a row without binary values is hashed as it is
     update = hasher.update
+    sha256 = hashlib.sha256
     for n, rec in rows:
         vals = tuple(rec.values.values())
         for t in set(map(type, vals)):
@@ -403,9 +413,13 @@ def _hashed(rows: Iterable[tuple[int, Any]], hasher) -> Iterable[tuple[int, Any]
             yield n, rec
             continue
         update(repr(tuple(None if isinstance(v, binary) else v for v in vals)).encode("utf-8", "surrogatepass"))
-        for v in vals:
+        digests = {}
+        for k, v in rec.values.items():
             if isinstance(v, binary):
-                update(v)
+                d = sha256(v)
+                update(d.digest())
+                digests[k] = d.hexdigest()
+        rec.digests = digests
         yield n, rec
 
 
@@ -489,7 +503,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
                      "rows_imported, rows_rejected) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (started, datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"), __version__,
                       mapping.digest, imp.rows_read, imp.rows_imported, report.rejected_total))
-        imp.store.sync()  # the stored contents are durable before the database that names them
+        imp.store.sync()  # the stored contents are written and durable before the database that names them
         conn.execute("COMMIT")
         report.counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                          for t in (*DATA_TABLES, "rejected", "unmapped")}
@@ -498,8 +512,10 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
         os.replace(tmp, target)
         ok = True
     finally:
-        if imp is not None and imp.source is not None:
-            imp.source.close()
+        if imp is not None:
+            imp.store.close()  # an import that failed: its writers stop (a finished one has nothing left)
+            if imp.source is not None:
+                imp.source.close()
         if not ok:
             try:
                 if conn is not None:
