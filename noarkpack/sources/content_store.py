@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import os
 import stat
 import threading
@@ -85,20 +86,26 @@ class ContentStore:
         self.root = Path(root)
         self.written = 0  # new files written by this instance
         self.reused = 0  # contents that were already in the store
+        self._root = str(self.root)
         self._writers = max(1, writers)
         self._limit = pending_bytes
         self._batch_size = max(1, batch)
-        self._cond = threading.Condition()
-        self._todo: deque[tuple[bytes, Path]] = deque()
+        # one lock, two conditions: writers wait for work, put() waits for room
+        self._lock = threading.Lock()
+        self._work_ready = threading.Condition(self._lock)
+        self._room = threading.Condition(self._lock)
+        self._todo: deque[tuple[bytes, str, str]] = deque()  # (bytes, folder, name)
         self._pending = 0  # bytes queued or being written
         self._busy: set[str] = set()  # names queued, or written and not yet renamed (the same content twice: once)
-        self._unsynced: list[tuple[Path, Path]] = []  # (temporary file, final name) written, not yet fsynced
+        self._unsynced: list[tuple[str, str]] = []  # (temporary file, final name) written, not yet fsynced
         self._threads: list[threading.Thread] = []
         self._pool: ThreadPoolExecutor | None = None
         self._stop = False
         self._drop = False
         self._error: BaseException | None = None
-        self._dirs: set[Path] = set()  # folders made or written to by this instance (at most 257)
+        self._dirs: set[str] = set()  # folders made or written to by this instance (at most 256)
+        self._tmp_prefix = f".{os.getpid()}-{uuid.uuid4().hex[:6]}-"
+        self._tmp_count = itertools.count()
 
     @classmethod
     def beside(cls, database: Path) -> ContentStore:
@@ -118,28 +125,28 @@ class ContentStore:
         background: it is there once :meth:`sync` returns; an error of an earlier write is raised here."""
         sha = sha256 or hashlib.sha256(data).hexdigest()
         name = sha + ext
-        target = self.root / sha[:2] / name
-        with self._cond:
+        folder = f"{self._root}/{sha[:2]}"
+        with self._lock:
             self._raise_error()
             if name in self._busy:
                 self.reused += 1
                 return PREFIX + name
         try:
-            st = os.stat(target)
+            st = os.stat(f"{folder}/{name}")
         except (FileNotFoundError, NotADirectoryError):
             pass  # not stored yet (a writer meets whatever stands in the way)
         else:
             if stat.S_ISREG(st.st_mode) and st.st_size == len(data):
                 self.reused += 1
                 return PREFIX + name
-        with self._cond:
+        with self._lock:
             while self._pending and self._pending + len(data) > self._limit and self._error is None:
-                self._cond.wait()
+                self._room.wait()
             self._raise_error()
-            self._todo.append((data, target))
+            self._todo.append((data, folder, name))
             self._pending += len(data)
             self._busy.add(name)
-            self._cond.notify()
+            self._work_ready.notify()
             if len(self._threads) < self._writers:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="noarkpack-content-sync")
@@ -155,61 +162,64 @@ class ContentStore:
             raise e
 
     def _fail(self, e: BaseException) -> None:
-        with self._cond:
+        with self._lock:
             if self._error is None:
                 self._error = e
-            self._cond.notify_all()
+            self._room.notify_all()
 
     def _work(self) -> None:
         while True:
-            with self._cond:
+            with self._lock:
                 while not self._todo and not self._stop:
-                    self._cond.wait()
+                    self._work_ready.wait()
                 if not self._todo:
                     return
-                data, target = self._todo.popleft()
+                data, folder, name = self._todo.popleft()
                 skip = self._drop or self._error is not None
             tmp = None
             try:
                 if not skip:
-                    tmp = self._write(data, target)
+                    tmp = self._write(data, folder, name)
             except BaseException as e:  # noqa: BLE001 - handed to the importing thread
                 self._fail(e)
             batch = None
-            with self._cond:
+            with self._lock:
                 self._pending -= len(data)
                 if tmp is None:
-                    self._busy.discard(target.name)
+                    self._busy.discard(name)
                 else:
-                    self._unsynced.append((tmp, target))
+                    self._unsynced.append((tmp, f"{folder}/{name}"))
                     if len(self._unsynced) >= self._batch_size:
                         batch, self._unsynced = self._unsynced, []
-                self._cond.notify_all()
+                self._room.notify()
+            del data
             if batch:
                 self._commit(batch)
 
-    def _write(self, data: bytes, target: Path) -> Path:
-        """``data`` into a new temporary file beside ``target`` (not yet fsynced); returns its path."""
-        folder = target.parent
+    def _write(self, data: bytes, folder: str, name: str) -> str:
+        """``data`` into a new temporary file in ``folder`` (not yet fsynced); returns its path."""
         if folder not in self._dirs:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             self._dirs.add(folder)
-        tmp = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.part"
+        tmp = f"{folder}/{self._tmp_prefix}{next(self._tmp_count)}.part"
         try:
             with open(tmp, "xb") as f:
                 f.write(data)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise
         return tmp
 
-    def _commit(self, batch: list[tuple[Path, Path]]) -> None:
-        """fsync a batch of temporary files (concurrently), then rename each to its final name."""
+    def _commit(self, batch: list[tuple[str, str]]) -> None:
+        """fsync a batch of temporary files (concurrently, :data:`SYNC_THREADS` runs of them), then rename each to
+        its final name."""
         done = 0
         try:
             if self._error is None and not self._drop:
                 assert self._pool is not None
-                for _ in self._pool.map(fsync_file, [tmp for tmp, _ in batch]):
+                tmps = [tmp for tmp, _ in batch]
+                step = -(-len(tmps) // SYNC_THREADS)
+                for _ in self._pool.map(_fsync_all, [tmps[i:i + step] for i in range(0, len(tmps), step)]):
                     pass
                 for tmp, target in batch:
                     os.replace(tmp, target)
@@ -218,14 +228,14 @@ class ContentStore:
             self._fail(e)
         finally:
             for tmp, _ in batch[done:]:
-                tmp.unlink(missing_ok=True)
-            with self._cond:
-                self._busy.difference_update(target.name for _, target in batch)
+                _unlink(tmp)
+            with self._lock:
+                self._busy.difference_update(target.rsplit("/", 1)[1] for _, target in batch)
 
     def _join(self) -> None:
-        with self._cond:
+        with self._lock:
             self._stop = True
-            self._cond.notify_all()
+            self._work_ready.notify_all()
         for t in self._threads:
             t.join()
         batch, self._unsynced = self._unsynced, []
@@ -234,7 +244,7 @@ class ContentStore:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        with self._cond:
+        with self._lock:
             self._threads.clear()
             self._stop = self._drop = False
 
@@ -244,16 +254,28 @@ class ContentStore:
         a write is raised."""
         self._join()
         self._raise_error()
-        for folder in sorted(self._dirs) + [self.root]:
+        for folder in sorted(self._dirs) + [self._root]:
             fsync_dir(folder)
 
     def close(self) -> None:
         """Stop the writers without writing what still waits (an import that failed): the files already under
         their final names are complete; the temporary files are removed; nothing names the others."""
-        with self._cond:
+        with self._lock:
             self._drop = True
         self._join()
         self._error = None
+
+
+def _fsync_all(paths: list[str]) -> None:
+    for p in paths:
+        fsync_file(p)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 class Undecodable(ValueError):
