@@ -113,3 +113,33 @@ def test_sniff_extension():
     assert sniff_extension(b"MM\x00*rest") == ".tif"
     assert sniff_extension(b"\x89PNG\r\n\x1a\n") == ".png"
     assert sniff_extension(b"hello") == ".bin"
+
+
+def test_a_killed_import_leaves_no_file_under_a_final_name_that_is_not_complete(tmp_path):
+    # a child process stores contents without end and is killed (SIGKILL) while its writers are busy: every
+    # file under a final name holds exactly the bytes its name (their SHA-256) says; a new store writes what
+    # is missing and reuses what is there
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys\n"
+        "from noarkpack.sources.content_store import ContentStore\n"
+        "s = ContentStore(sys.argv[1], batch=16)\n"
+        "for i in range(10**6):\n"
+        "    s.put(i.to_bytes(4, 'big') * 50_000, '.bin')\n"
+        "    if i == 200: print('busy', flush=True)\n"), str(tmp_path)], stdout=subprocess.PIPE)
+    assert child.stdout.readline() == b"busy\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    finals = [p for p in tmp_path.rglob("*.bin")]
+    assert finals, "nothing was renamed before the kill (the test needs a few complete batches)"
+    for p in finals:
+        assert hashlib.sha256(p.read_bytes()).hexdigest() == p.stem
+    store = ContentStore(tmp_path)
+    for i in range(250):
+        store.put(i.to_bytes(4, "big") * 50_000, ".bin")
+    store.sync()
+    assert store.reused >= len([p for p in finals if int.from_bytes(p.read_bytes()[:4], "big") < 250])
+    assert len(list(tmp_path.rglob("*.bin"))) >= 250
