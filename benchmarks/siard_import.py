@@ -60,15 +60,15 @@ def build_sqlite(path: Path, rows: int, blobs: int, seed: int = 18) -> None:
     con.close()
 
 
-def _timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and the child's peak RSS in MB."""
+def _timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, the child's peak RSS in MB and its CPU seconds (user + system)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd)
     _, status, usage = os.wait4(proc.pid, 0)
     secs = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{cmd[0]} failed")
-    return secs, usage.ru_maxrss / 1024
+    return secs, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -98,8 +98,9 @@ def main() -> None:
         subprocess.run(["sync"])
         load = _timed([sys.executable, "-c", _LOAD, str(siard), str(out_db)])
         pairs.append((unzip, load))
-        print(f"unzip {unzip[0]:.1f} s ({unzip[1]:.0f} MB)  load_into_sqlite {load[0]:.1f} s ({load[1]:.0f} MB)  "
-              f"ratio {load[0] / unzip[0]:.2f}", flush=True)
+        print(f"unzip {unzip[0]:.1f} s ({unzip[1]:.0f} MB, CPU {unzip[2]:.1f} s)  load_into_sqlite {load[0]:.1f} s "
+              f"({load[1]:.0f} MB, CPU {load[2]:.1f} s)  ratio {load[0] / unzip[0]:.2f}  "
+              f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     best_unzip = min(p[0][0] for p in pairs)
     best_load = min(p[1][0] for p in pairs)
     print(f"fastest: unzip {best_unzip:.1f} s, load_into_sqlite {best_load:.1f} s, ratio {best_load / best_unzip:.2f}; "

@@ -123,14 +123,23 @@ def load(url: str, entries: int, blobs: int) -> None:
         conn.commit()
 
 
-def baseline(url: str, out: Path) -> float:
-    """psql \\copy of the four tables' rows to CSV, plus every BLOB written to a file of its own (streamed)."""
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its waited-for children so far."""
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def baseline(url: str, out: Path) -> tuple[float, float]:
+    """psql \\copy of the four tables' rows to CSV, plus every BLOB written to a file of its own (streamed):
+    (wall seconds, CPU seconds of this side: psql and the BLOB writing)."""
     import psycopg
 
     u = sa.engine.make_url(url)
     env = {**os.environ, "PGHOST": u.host or "127.0.0.1", "PGPORT": str(u.port or 5432),
            "PGUSER": u.username or "postgres", "PGDATABASE": u.database}
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), _cpu()
     out.mkdir(parents=True)
     for q, name in (("SELECT * FROM pasient", "pasient"), ("SELECT * FROM journal", "journal"),
                     ("SELECT * FROM notat", "notat"),
@@ -145,11 +154,13 @@ def baseline(url: str, out: Path) -> float:
         cur.execute("SELECT skann_id, data FROM skanning")
         for sid, data in cur:
             (blobs / f"{sid}.pdf").write_bytes(data)
-    return time.monotonic() - t0
+    return time.monotonic() - t0, _cpu() - c0
 
 
-def run_noarkpack(project: Path, profile: Path | None = None, src: Path | None = None) -> tuple[float, float]:
-    """One ``noarkpack import`` of ``project`` in a child process: (wall seconds, the child's peak RSS in MB).
+def run_noarkpack(project: Path, profile: Path | None = None,
+                  src: Path | None = None) -> tuple[float, float, float]:
+    """One ``noarkpack import`` of ``project`` in a child process: (wall seconds, the child's peak RSS in MB, its
+    CPU seconds, user + system).
     ``src``: run the noarkpack of that source tree instead (PYTHONPATH), for a before/after comparison."""
     cmd = NOARKPACK if profile is None else [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "noarkpack.cli"]
     env = os.environ if src is None else {**os.environ, "PYTHONPATH": str(src)}
@@ -164,49 +175,75 @@ def run_noarkpack(project: Path, profile: Path | None = None, src: Path | None =
         if child.returncode != 0:
             log.seek(0)
             raise SystemExit(log.read().decode("utf-8", "replace"))
-    return secs, usage.ru_maxrss / 1024  # ru_maxrss: KiB
+    return secs, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB
+
+
+def settle(tmp: Path, wait: float) -> None:
+    """Remove the previous round's files, then wait until the file system no longer counts them as just deleted.
+    ext4 without a journal (this machine's root) passes over inodes freed in the last 60 s (5 min while their
+    inode table block is unwritten) when it allocates a new one, reading each one's inode block: right after
+    100,000 files are removed, every file created costs a scan of them (measured: 10-15 % of a run's CPU time in
+    the kernel's ``recently_deleted``).  No measured run starts right after a removal: the files of a round are
+    removed together, written out (``sync``) and left to age ``wait`` seconds."""
+    had = False
+    for p in tmp.iterdir():
+        shutil.rmtree(p)
+        had = True
+    if had and wait > 0:
+        os.sync()
+        time.sleep(wait)
 
 
 def one(admin: str, entries: int, blobs: int, *, keep: bool = False, profile: Path | None = None, repeat: int = 1,
-        variants: dict[str, Path | None] | None = None) -> list[dict]:
+        variants: dict[str, Path | None] | None = None, wait: float = 65, database: str | None = None) -> list[dict]:
     """Load a database of the given size, then ``repeat`` rounds of: the baseline, and one import per variant
-    (``{"noarkpack": None}``: this tree), each into a new project folder.  A row per variant: the fastest run, the
+    (``{"noarkpack": None}``: this tree), each into a new project folder.  ``database``: an existing database loaded
+    by an earlier run with the same sizes (not loaded, not dropped).  A row per variant: the fastest run, the
     median of its ratios to the baseline run just before it (the machine's load moves between rounds), peak RSS."""
     variants = variants or {"noarkpack": None}
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    name = f"noarkpack_bench_{uuid.uuid4().hex[:8]}"
-    with engine.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    name = database or f"noarkpack_bench_{uuid.uuid4().hex[:8]}"
+    if database is None:
+        with engine.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = sa.engine.make_url(admin).set(database=name).render_as_string(hide_password=False)
     tmp = Path(tempfile.mkdtemp(prefix="noarkpack-sqlbench-"))
     try:
         t0 = time.monotonic()
-        load(url, entries, blobs)
+        if database is None:
+            load(url, entries, blobs)
         loaded = time.monotonic() - t0
-        bases: list[float] = []
-        runs: dict[str, list[tuple[float, float, float]]] = {v: [] for v in variants}
+        bases: list[tuple[float, float]] = []
+        runs: dict[str, list[tuple[float, float, float, float]]] = {v: [] for v in variants}
         for r in range(repeat):
+            order = list(variants.items())
+            if r % 2:
+                order.reverse()  # interleaved: no variant always runs first after the baseline
+            settle(tmp, wait)
             bases.append(baseline(url, tmp / "dump"))
-            shutil.rmtree(tmp / "dump")
-            for v, src in variants.items():
-                project = tmp / "project"
-                shutil.rmtree(project, ignore_errors=True)  # a new content store: every blob written again
+            for v, src in order:
+                project = tmp / f"project-{v}"  # a new content store: every blob written again
                 project.mkdir()
                 (project / "noarkpack.toml").write_text(TOML.format(url=url), encoding="utf-8")
-                secs, rss = run_noarkpack(project, profile, src)
-                runs[v].append((secs, secs / bases[-1], rss))
+                secs, rss, cpu = run_noarkpack(project, profile, src)
+                runs[v].append((secs, secs / bases[-1][0], rss, cpu))
         out = []
         for v, rs in runs.items():
             out.append({"variant": v, "entries": entries, "blobs": blobs, "load_s": round(loaded, 1),
-                        "baseline_s": round(min(bases), 1), "noarkpack_s": round(min(x[0] for x in rs), 1),
+                        "baseline_s": round(min(b[0] for b in bases), 1),
+                        "baseline_cpu_s": round(min(b[1] for b in bases), 1),
+                        "noarkpack_s": round(min(x[0] for x in rs), 1),
+                        "noarkpack_cpu_s": round(min(x[3] for x in rs), 1),
                         "ratio": round(statistics.median(x[1] for x in rs), 2),
-                        "ratios": ",".join(f"{x[1]:.2f}" for x in rs), "peak_rss_mb": round(max(x[2] for x in rs))})
+                        "ratios": ",".join(f"{x[1]:.2f}" for x in rs), "peak_rss_mb": round(max(x[2] for x in rs)),
+                        "load_avg": "/".join(f"{x:.1f}" for x in os.getloadavg())})
         return out
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
-        with engine.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if database is None:
+            with engine.connect() as c:
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         engine.dispose()
 
 
@@ -222,6 +259,10 @@ def main() -> None:
     ap.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                     help="an admin URL of the server (a database is created and dropped)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--database", help="use this database of the server, loaded before with the same --entries and "
+                    "--blobs (e.g. by benchmarks' load()); it is kept")
+    ap.add_argument("--settle", type=float, default=65, metavar="SECONDS",
+                    help="between rounds, after removing their files: wait this long (see settle())")
     ap.add_argument("--profile", type=Path, help="run the import under cProfile, writing its stats to this file "
                     "(the time then includes the profiler's overhead)")
     args = ap.parse_args()
@@ -232,7 +273,7 @@ def main() -> None:
     fractions = (1,) if args.sizes == 1 else (4, 2, 1)
     for f in fractions:
         for res in one(args.url, args.entries // f, args.blobs // f, keep=args.keep, profile=args.profile,
-                       repeat=args.repeat, variants=variants):
+                       repeat=args.repeat, variants=variants, wait=args.settle, database=args.database):
             print("  ".join(f"{k}={v}" for k, v in res.items()), flush=True)
 
 

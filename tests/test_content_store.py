@@ -14,22 +14,71 @@ def test_put_is_content_addressed_deduplicated_and_leaves_no_temporary_file(tmp_
     store = ContentStore(tmp_path / "content")
     data = "Sårtilsyn: rolig.".encode("utf-8")
     fil = store.put(data, ".txt")
+    assert store.put(data, ".txt") == fil  # the same content while the first is still being written: once
+    store.sync()
     sha = hashlib.sha256(data).hexdigest()
     assert fil == f"{PREFIX}{sha}.txt"
     path = store.path_of(fil)
     assert path == tmp_path / "content" / sha[:2] / f"{sha}.txt" and path.read_bytes() == data
     mtime = path.stat().st_mtime_ns
     assert store.put(data, ".txt") == fil and path.stat().st_mtime_ns == mtime
-    assert (store.written, store.reused) == (1, 1)
+    store.sync()
+    assert (store.written, store.reused) == (1, 2)
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_many_contents_in_batches_with_bounded_waiting_bytes(tmp_path):
+    # more files than a batch, more bytes than may wait: every one written whole, no temporary file left
+    store = ContentStore(tmp_path, writers=3, pending_bytes=50_000, batch=7)
+    blobs = [os.urandom(1000 + 997 * i) for i in range(40)]
+    names = [store.put(b, ".bin") for b in blobs]
+    store.sync()
+    assert [store.path_of(n).read_bytes() for n in names] == blobs
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+    assert (store.written, store.reused) == (40, 0)
+
+
+def test_a_file_has_its_final_name_only_when_complete_and_synced(tmp_path):
+    # batch larger than the contents: nothing is renamed before sync(); close() (a failed import) leaves no
+    # temporary file and no final name
+    store = ContentStore(tmp_path, batch=1000)
+    fil = store.put(b"%PDF-1.4 one", ".pdf")
+    store.put(b"%PDF-1.4 two", ".pdf")
+    store.close()
+    assert not store.path_of(fil).exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    # the same contents again, synced this time
+    store.put(b"%PDF-1.4 one", ".pdf")
+    store.sync()
+    assert store.path_of(fil).read_bytes() == b"%PDF-1.4 one"
+
+
+def test_the_callers_digest_is_the_name(tmp_path):
+    store = ContentStore(tmp_path)
+    data = b"scan"
+    sha = hashlib.sha256(data).hexdigest()
+    assert store.put(data, ".bin", sha256=sha) == f"{PREFIX}{sha}.bin"
+    store.sync()
+    assert store.path_of(f"{PREFIX}{sha}.bin").read_bytes() == data
+
+
+def test_a_write_that_fails_is_raised_to_the_importing_thread(tmp_path):
+    (tmp_path / "content").write_bytes(b"a file where the store's folder should be")
+    store = ContentStore(tmp_path / "content")
+    store.put(b"x" * 100, ".bin")
+    with pytest.raises(OSError):
+        store.sync()
+    store.close()
 
 
 def test_a_truncated_file_under_the_final_name_is_rewritten(tmp_path):
     store = ContentStore(tmp_path)
     data = os.urandom(5000)
     path = store.path_of(store.put(data, ".bin"))
+    store.sync()
     path.write_bytes(data[:100])  # e.g. a copy made by hand that broke off
     store.put(data, ".bin")
+    store.sync()
     assert path.read_bytes() == data
 
 
@@ -64,3 +113,33 @@ def test_sniff_extension():
     assert sniff_extension(b"MM\x00*rest") == ".tif"
     assert sniff_extension(b"\x89PNG\r\n\x1a\n") == ".png"
     assert sniff_extension(b"hello") == ".bin"
+
+
+def test_a_killed_import_leaves_no_file_under_a_final_name_that_is_not_complete(tmp_path):
+    # a child process stores contents without end and is killed (SIGKILL) while its writers are busy: every
+    # file under a final name holds exactly the bytes its name (their SHA-256) says; a new store writes what
+    # is missing and reuses what is there
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys\n"
+        "from noarkpack.sources.content_store import ContentStore\n"
+        "s = ContentStore(sys.argv[1], batch=16)\n"
+        "for i in range(10**6):\n"
+        "    s.put(i.to_bytes(4, 'big') * 50_000, '.bin')\n"
+        "    if i == 200: print('busy', flush=True)\n"), str(tmp_path)], stdout=subprocess.PIPE)
+    assert child.stdout.readline() == b"busy\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    finals = [p for p in tmp_path.rglob("*.bin")]
+    assert finals, "nothing was renamed before the kill (the test needs a few complete batches)"
+    for p in finals:
+        assert hashlib.sha256(p.read_bytes()).hexdigest() == p.stem
+    store = ContentStore(tmp_path)
+    for i in range(250):
+        store.put(i.to_bytes(4, "big") * 50_000, ".bin")
+    store.sync()
+    assert store.reused >= len([p for p in finals if int.from_bytes(p.read_bytes()[:4], "big") < 250])
+    assert len(list(tmp_path.rglob("*.bin"))) >= 250

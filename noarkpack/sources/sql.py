@@ -163,10 +163,11 @@ def read_only_statements(backend: str) -> tuple[str, ...]:
 class _Record:
     """One result row: ``get(column)`` by exact name, then case-insensitively (databases fold case differently)."""
 
-    __slots__ = ("values", "lower")
+    __slots__ = ("values", "lower", "digests")
 
     def __init__(self, values: dict[str, Any], lower: dict[str, str]) -> None:
         self.values, self.lower = values, lower
+        self.digests: dict[str, str] | None = None  # column → SHA-256 of its binary value (the importer's)
 
     def get(self, key: str) -> Any:
         if key in self.values:
