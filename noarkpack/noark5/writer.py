@@ -31,16 +31,12 @@ import shutil
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from stat import S_ISREG
+from pathlib import Path
 
 from ..conversion import ConversionCache
-from ..documents import copy_and_hash, document_rel, document_source, identify, known_identifications
-from ..errors import DocumentError, ExtractError, NoarkpackError
-from ..formats import is_archival
+from ..documents import copy_and_hash
+from ..errors import ExtractError, NoarkpackError
 from ..fsutil import fsync_dir, sync_filesystem
-from ..hashing import HashingWriter
 from ..locale import tr
 from ..model import noark5 as n5
 from ..model.epj import Pasientjournal
@@ -49,11 +45,9 @@ from ..model.mapping import (
     EPJ_NAMESPACE,
     EPJ_PREFIX,
     EPJ_SCHEMA_FILE,
-    KONVERTERINGSKOMMENTAR,
     DocumentInfo,
     MappingContext,
     as_date,
-    dokumentobjekt_id,
     entry_changes,
     journal_mappe,
     patient_klasse,
@@ -62,13 +56,14 @@ from ..model.selection import REASON_OPEN_WRITER
 from ..progress import Progress
 from ..resources import schemas_dir
 from .copier import Copy, DocumentCopier
+from .documentplan import DOCUMENT_DIR, DocumentPlanning
+from .extractfiles import ExtractFile, ExtractResult, XmlFile
 from .numbering import Numbering, NumbersInOrderAdded
 from .settings import ExtractSettings
 from .xmlwriter import XSI, ContentFlags, Serializer, format_value
 
 AS_NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 EL_NS = "http://www.arkivverket.no/standarder/noark5/endringslogg"
-DOCUMENT_DIR = "DOKUMENT"
 PARTIAL_PREFIX = ".avleveringspakke.partial-"
 #: journals added and waiting for their documents' copies, at most (then the writer waits for the oldest)
 PENDING_JOURNALS = 64
@@ -78,81 +73,7 @@ NOARK5_SCHEMAS = ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd"
                   "loependeJournal.xsd", "offentligJournal.xsd")
 
 
-class _XmlFile:
-    """A UTF-8 XML output file hashed as it is written (never read back)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._f = HashingWriter(open(path, "wb"), close_inner=True)
-        self._buf: list[str] = []
-        self._buffered = 0
-
-    @property
-    def size(self) -> int:
-        return self._f.size
-
-    def text(self, pieces: list[str]) -> None:
-        self._buf.extend(pieces)
-        self._buffered += len(pieces)
-        if self._buffered > 4096:
-            self.flush()
-
-    def write(self, data: bytes) -> int:  # binary interface for copyfileobj
-        self.flush()
-        return self._f.write(data)
-
-    def flush(self) -> None:
-        if self._buf:
-            self._f.write("".join(self._buf).encode("utf-8"))
-            self._buf.clear()
-            self._buffered = 0
-
-    def close(self) -> str:
-        self.flush()
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
-        return self._f.hexdigest()
-
-    def abort(self) -> None:
-        self._f.close()
-
-
-@dataclass
-class ExtractFile:
-    name: str
-    sha256: str
-    size: int
-
-
-@dataclass
-class ExtractResult:
-    path: Path
-    journals: int = 0
-    mappe: int = 0
-    registrering: int = 0
-    journalposter: int = 0
-    #: entries of loependeJournal.xml/offentligJournal.xml: the journalposter, and with mykt periodeskille
-    #: those of journals still open at the end of the period (journaldato within it), which stay in the system
-    journalregistreringer: int = 0
-    open_at_end: int = 0  #: journals left out as open at the end of the period (mykt: their journalposts listed)
-    utgaaende_skille: str | None = None  #: the separation the ADDML declares (derived when not configured)
-    dokumentbeskrivelse: int = 0
-    dokumentfiler: int = 0
-    document_bytes: int = 0
-    endringer: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (journal_id, reason)
-    converted: int = 0  # documents converted to PDF/A
-    unconverted: list[tuple[str, str, str]] = field(default_factory=list)  # (file, PUID, reason), when allowed
-    files: dict[str, ExtractFile] = field(default_factory=dict)  # XML/XSD by name
-    seconds: float = 0.0
-
-    @property
-    def total_bytes(self) -> int:
-        return self.document_bytes + sum(f.size for f in self.files.values())
-
-
-class ExtractWriter:
+class ExtractWriter(DocumentPlanning):
     """Write one Noark 5 v5.0 extract from closed patient journals."""
 
     def __init__(
@@ -218,7 +139,7 @@ class ExtractWriter:
         self.result = ExtractResult(path=self.final)
         self.flags = ContentFlags()
         self.ser = Serializer(self.flags)
-        self._as = _XmlFile(self.tmp / "arkivstruktur.xml")
+        self._as = XmlFile(self.tmp / "arkivstruktur.xml")
         self._endringer = open(self.tmp / ".endringer.spool", "w", encoding="utf-8", newline="\n")
         from .journals import JournalSpool
 
@@ -452,93 +373,6 @@ class ExtractWriter:
             if isinstance(reg, n5.Journalpost) and s.periode_start <= as_date(reg.journaldato) <= s.periode_slutt:
                 self._journals.add(klasse, mappe, reg)
 
-    def _known(self, journal: Pasientjournal) -> list[tuple]:
-        """(source, its os.stat() or None, its identification or None) of every document of the journal."""
-        root = self.settings.documents_root
-        sources = [document_source(root, d) for i in journal.innslag for d in i.dokumenter]
-        stats = []
-        for src in sources:
-            try:
-                stats.append(os.stat(src))
-            except OSError:
-                stats.append(None)
-        idents = known_identifications(sources, stats) if self.identify_formats else [None] * len(sources)
-        return list(zip(sources, stats, idents))
-
-    def _plan(self, journal: Pasientjournal, entry, n: int, d, src: Path, st, ident) -> tuple[tuple, Copy]:
-        """What the document's DocumentInfo says but its checksum and size (referanseDokumentfil, format,
-        formatDetaljer, konvertering, the dokumentobjekt's systemID), and its copy: the DocumentInfo is made
-        when the copier has answered (:meth:`_write_journal`)."""
-        # Messages name the record and the document's number, never its file name: source
-        # file names often carry a patient's name or a screened title.  (Made only for a message.)
-        def rec() -> str:
-            return tr("journal {journal}, entry {entry}, document {document}",
-                      journal=message_key(journal.journal_id), entry=message_key(entry.innslag_id), document=n)
-
-        rel = document_rel(d.fil)
-        # A neutral name in the extract: the year and the dokumentobjekt's systemID.
-        suffix = rel.suffix.lower() if rel.suffix.isascii() and 1 < len(rel.suffix) <= 6 else ""
-        object_id = dokumentobjekt_id(self.ctx, journal, entry, n)
-        ref = f"{DOCUMENT_DIR}/{entry.opprettet.year}/{object_id}{suffix}"
-        if st is None or not S_ISREG(st.st_mode):
-            raise DocumentError(tr("document file not found ({path})", path=_masked(rel)), record=rec(),
-                                hint=tr("check the path in the source and the project's document folder"))
-        if ident is None and self.identify_formats:
-            ident = identify(src, wait=True, st=st)
-        puid = ident.puid if ident is not None and ident.puid != "UNKNOWN" else d.format
-        if not puid and ident is None:
-            raise DocumentError(tr("the document has no format (PUID) and identification is off"),
-                                record=rec(), hint=tr("give its PRONOM PUID as 'format' in the source"))
-        puid = puid or "UNKNOWN"
-        details = ident.details if ident is not None and ident.puid == puid else None
-        konvertering: tuple[n5.Konvertering, ...] = ()
-        if ident is not None and not is_archival(puid, entry.opprettet.date()):
-            converted = self._convert(src, ident, rec())
-            if converted is not None:
-                out, crec = converted
-                src, ref = out, f"{ref.rsplit('.', 1)[0] if suffix else ref}.pdf"
-                # The first conversion of this content, as the cache recorded it (M615, M616, M714):
-                # the same record in every run, so the same extract.
-                konvertering = (n5.Konvertering(
-                    konvertertDato=crec.converted_datetime(), konvertertAv=crec.converted_by,
-                    konvertertFraFormat=crec.source_puid, konvertertTilFormat=crec.output_puid,
-                    konverteringsverktoey=crec.tool, konverteringskommentar=KONVERTERINGSKOMMENTAR),)
-                puid, details = crec.output_puid, "PDF/A-2b" if crec.output_puid == "fmt/477" else None
-                self.result.converted += 1
-        # The same file referenced twice is copied once; the copier hashes the copy again when it was made
-        # before this journal's (it never overwrites a copy: it creates each file anew).
-        copy = self._in_flight.get(ref)
-        if copy is None:
-            # The extract folder is private until it is complete: no temporary name per file.
-            folder = ref.rpartition("/")[0]
-            if folder not in self._dirs:
-                (self.tmp / folder).mkdir(parents=True, exist_ok=True)
-                self._dirs.add(folder)
-            copy = self._in_flight[ref] = Copy(src, os.path.join(self._tmp_str, ref), rec)
-            self._to_copy.append(copy)
-        return (ref, puid, details, konvertering, object_id), copy
-
-    def _convert(self, src: Path, ident, rec: str):
-        """The PDF/A variant of a non-archival file, or None when it is kept unconverted (allowed)."""
-        try:
-            if ident.puid == "UNKNOWN":
-                # Only a known format is converted: LibreOffice would happily render the
-                # bytes of a corrupt file as text and call that a PDF/A.
-                raise DocumentError(tr("Siegfried cannot identify its format (corrupt or unknown file: {error})",
-                                       error=ident.error or tr("no signature matched")))
-            if self.conversion is None:
-                raise DocumentError(tr("conversion is not enabled"))
-            return self.conversion.convert(src, ident)
-        except DocumentError as e:
-            reason = e.message
-        if self.allow_unconverted:
-            self.result.unconverted.append((rec, ident.puid, reason))
-            return None
-        raise DocumentError(tr("the document is not in an archival format ({puid}) and could not be converted: "
-                               "{reason}", puid=ident.puid, reason=reason), record=rec,
-                            hint=tr("install the converters (README), or allow unconverted documents "
-                                    "(--allow-unconverted) to keep the original and list it"))
-
     def _write_endring(self, e: n5.Endring) -> None:
         out: list[str] = []
         self.ser.element(out, "endring", e, 1)
@@ -578,8 +412,8 @@ class ExtractWriter:
             # what was done at the end of the period: journals left open there stay in the system (mykt)
             r.utgaaende_skille = self.settings.utgaaende_skille or ("mykt" if r.open_at_end else "skarpt")
             if self._journals.count:
-                lj = _XmlFile(self.tmp / "loependeJournal.xml")
-                oj = _XmlFile(self.tmp / "offentligJournal.xml")
+                lj = XmlFile(self.tmp / "loependeJournal.xml")
+                oj = XmlFile(self.tmp / "offentligJournal.xml")
                 self._journals.finish(lj, oj, self._arkivskaper_entities())
                 r.files["loependeJournal.xml"] = ExtractFile("loependeJournal.xml", lj.close(), lj.size)
                 r.files["offentligJournal.xml"] = ExtractFile("offentligJournal.xml", oj.close(), oj.size)
@@ -639,7 +473,7 @@ class ExtractWriter:
             nyVerdi="Avsluttet periode",
         ))
         self._endringer.close()
-        el = _XmlFile(self.tmp / "endringslogg.xml")
+        el = XmlFile(self.tmp / "endringslogg.xml")
         el.write(('<?xml version="1.0" encoding="UTF-8"?>\n'
                   f'<endringslogg xmlns="{EL_NS}" xmlns:xsi="{XSI}"'
                   f' xsi:schemaLocation="{EL_NS} endringslogg.xsd">').encode("utf-8"))
@@ -674,12 +508,6 @@ class ExtractWriter:
             os.fsync(f.fileno())
 
 
-def _masked(rel: PurePosixPath) -> str:
-    """The folder and extension of a document path, without its file name."""
-    parent = "" if str(rel.parent) == "." else f"{rel.parent}/"
-    return f"{parent}…{rel.suffix}"
-
-
 def write_extract(journals, out_dir, settings: ExtractSettings, **kwargs) -> ExtractResult:
     """Convenience: write an extract from an iterable of journals."""
     with ExtractWriter(out_dir, settings, **kwargs) as w:
@@ -688,4 +516,4 @@ def write_extract(journals, out_dir, settings: ExtractSettings, **kwargs) -> Ext
     return w.result
 
 
-__all__ = ["ExtractWriter", "ExtractResult", "write_extract", "NoarkpackError", "format_value"]
+__all__ = ["ExtractWriter", "ExtractResult", "ExtractFile", "write_extract", "DOCUMENT_DIR", "NoarkpackError", "format_value"]
