@@ -97,6 +97,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
         conn = new_database(tmp, arkivskapere)
         create_content_log(conn)
         imp = RowImporter(conn, mapping, report, progress)
+        imp.store.clean_stale()  # what killed imports left in the content store (nothing names it)
         if any(fm.format == "sql" for fm in mapping.files):
             from .sql import open_source, source_file
 
