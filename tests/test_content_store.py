@@ -143,3 +143,64 @@ def test_a_killed_import_leaves_no_file_under_a_final_name_that_is_not_complete(
     store.sync()
     assert store.reused >= len([p for p in finals if int.from_bytes(p.read_bytes()[:4], "big") < 250])
     assert len(list(tmp_path.rglob("*.bin"))) >= 250
+
+
+def test_an_import_sweeps_what_killed_imports_left_and_nothing_a_live_writer_owns(tmp_path):
+    # a real killed writer: a child storing contents without end into a project's content store, killed
+    # (SIGKILL) while its writers are busy, leaves temporary files that nothing names; beside them, files made to
+    # look like a live writer's (a running child's pid), another machine's, and an older noarkpack's (no owner
+    # in the name: removed only when untouched for an hour).  `noarkpack import` removes exactly the stale ones.
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from noarkpack.project import load_project
+    from noarkpack.sources import content_store as cs
+
+    root = tmp_path / "legacydb"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "legacydb", root,
+                    ignore=shutil.ignore_patterns(".noarkpack", "__pycache__"))
+    store = root / ".noarkpack" / "content"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys\n"
+        "from noarkpack.sources.content_store import ContentStore\n"
+        "s = ContentStore(sys.argv[1], batch=10**6)\n"  # nothing renamed: every written file stays a .part
+        "for i in range(10**6):\n"
+        "    s.put(i.to_bytes(4, 'big') * 50_000, '.bin')\n"
+        "    if i == 100: print('busy', flush=True)\n"), str(store)], stdout=subprocess.PIPE)
+    assert child.stdout.readline() == b"busy\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    killed = sorted(store.rglob("*.part"))
+    assert killed and all(p.name.startswith(f".{child.pid}.{cs._HOST}-") for p in killed)
+
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        (store / "ab").mkdir(exist_ok=True)
+        kept = [store / "ab" / f".{live.pid}.{cs._HOST}-a1b2c3-0.part",  # a running writer's
+                store / "ab" / f".{child.pid}.0123abcd-a1b2c3-0.part",  # another machine's (its pid may live there)
+                store / "ab" / f".{'ab' * 32}.pdf.1a2b3c4d.part"]  # an older noarkpack's, written a minute ago
+        old = store / "ab" / f".{'ab' * 31}cd.pdf.5e6f7a8b.part"  # an older noarkpack's, two hours untouched
+        for p in (*kept, old):
+            p.write_bytes(b"half a scan")
+        minute_ago, two_hours_ago = time.time() - 60, time.time() - 2 * 3600
+        os.utime(kept[2], (minute_ago, minute_ago))
+        os.utime(old, (two_hours_ago, two_hours_ago))
+
+        report = load_project(root).import_export()
+        assert report.exit_code == 0 and report.counts["dokument"] == 12
+        assert sorted(store.rglob("*.part")) == sorted(kept)
+        assert not any(p.exists() for p in killed) and not old.exists()
+        # every content the import names is there, complete
+        for p in store.rglob("*"):
+            if p.is_file() and not p.name.startswith("."):
+                assert p.suffix == ".bin" or hashlib.sha256(p.read_bytes()).hexdigest() == p.stem
+    finally:
+        live.kill()
+        live.wait()
+    # the writer is gone now: the next import removes its file too
+    load_project(root).import_export()
+    assert sorted(store.rglob("*.part")) == sorted(kept[1:])

@@ -64,6 +64,43 @@ def test_the_siard_twin_gives_the_same_staging_rows_and_extract(tmp_path, monkey
         list(load_project(root, auto_import=False).journals())
 
 
+def test_the_import_log_holds_the_archives_sha256_hashed_once_while_it_is_loaded(tmp_path):
+    # the archive's SHA-256 is computed beside the load and recorded with the cached copy; the import log takes
+    # it from there while the archive's size and time are unchanged, and hashes the archive itself otherwise
+    import hashlib
+    import sqlite3
+
+    from noarkpack.sources.siard_cache import recorded_sha256
+
+    root = project_for(tmp_path)
+    siard = _siard(root)
+    _use_siard(root)
+    real = hashlib.sha256(siard.read_bytes()).hexdigest()
+
+    def logged() -> str:
+        con = sqlite3.connect(root / ".noarkpack" / "staging.sqlite")
+        try:
+            (sha,) = con.execute("SELECT sha256 FROM import_file WHERE path = 'legacy.siard'").fetchone()
+        finally:
+            con.close()
+        return sha
+
+    load_project(root).import_export()
+    assert recorded_sha256(siard, root / ".noarkpack") == real
+    assert logged() == real
+    # touched, not changed: the cache re-checks the digest; a recorded digest of other bytes is never used
+    (meta,) = (root / ".noarkpack" / "siard").glob("*.json")
+    st = siard.stat()
+    os.utime(siard, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert recorded_sha256(siard, root / ".noarkpack") is None
+    load_project(root).import_export()
+    assert logged() == real and recorded_sha256(siard, root / ".noarkpack") == real
+    meta.write_text(meta.read_text(encoding="utf-8").replace(real, "0" * 64), encoding="utf-8")
+    os.utime(siard, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
+    load_project(root).import_export()
+    assert logged() == real
+
+
 def test_a_truncated_or_tampered_siard_is_exit_2_with_the_staging_database_unchanged(tmp_path):
     root = project_for(tmp_path)
     siard = _siard(root, "--lob-inline-max", "100")  # the scans and notes as LOB files inside the ZIP

@@ -22,15 +22,17 @@ import binascii
 import hashlib
 import itertools
 import os
+import socket
 import stat
 import threading
+import time
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import fsync_dir, fsync_file
+from ..fsutil import fsync_dir, fsync_file, pid_alive
 from ..locale import tr
 
 #: ``dokument.fil`` of a document whose bytes came from the source
@@ -45,6 +47,11 @@ PENDING_BYTES = 32 * 2**20
 #: new files fsynced together, and threads that fsync them (:meth:`ContentStore._commit`)
 SYNC_BATCH = 256
 SYNC_THREADS = 8
+#: a temporary file whose name does not say its writer (one of an older noarkpack) is stale after this many seconds
+#: untouched (writing one file takes milliseconds)
+STALE_UNOWNED = 3600
+#: this machine in temporary file names (the project folder, and so the store, may be shared by machines)
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def sniff_extension(data: bytes) -> str:
@@ -74,7 +81,8 @@ class ContentStore:
     writer writes a temporary file; every :data:`SYNC_BATCH` files the temporary files are fsynced together and
     only then renamed to their final names: a file under a final name is always complete and on the disk,
     whatever happens to the process or the machine (a killed import leaves at most ``.*.part`` files, which no
-    name points to).  The batch's fsyncs run in :data:`SYNC_THREADS` threads: one fsync after another waits for
+    name points to; the next import removes them: :meth:`clean_stale`).  The batch's fsyncs run in
+    :data:`SYNC_THREADS` threads: one fsync after another waits for
     one file system journal commit each (~2-4 ms on ext4), while concurrent fsyncs share their commits (on the
     benchmark machine, 10,000 files of 20-200 KB: ~4 ms each fsynced as written in 4 threads, far less in
     batches).  At most :data:`PENDING_BYTES` wait for a writer (:meth:`put` waits beyond that) and at most a
@@ -104,13 +112,53 @@ class ContentStore:
         self._drop = False
         self._error: BaseException | None = None
         self._dirs: set[str] = set()  # folders made or written to by this instance (at most 256)
-        self._tmp_prefix = f".{os.getpid()}-{uuid.uuid4().hex[:6]}-"
+        self._tmp_prefix = f".{os.getpid()}.{_HOST}-{uuid.uuid4().hex[:6]}-"  # its owner: see clean_stale()
         self._tmp_count = itertools.count()
 
     @classmethod
     def beside(cls, database: Path) -> ContentStore:
         """The store of the staging database ``database`` (its folder's ``content``)."""
         return cls(Path(database).parent / "content")
+
+    def clean_stale(self) -> int:
+        """Remove the temporary files (``.*.part``) that killed imports left; returns how many.  A file is stale
+        when its name says its writer (``.<pid>.<host>-…``) and that process no longer runs on this machine; a
+        file of another machine is left alone; a file whose name does not say its writer (an older noarkpack's)
+        when it was last written over :data:`STALE_UNOWNED` seconds ago.  Nothing names a temporary file, so
+        removing a stale one loses nothing; a live writer's files are never touched.  Called when an import
+        starts (noarkpack.sources.importer)."""
+        removed = 0
+        now = time.time()
+        alive: dict[int, bool] = {}
+        try:
+            folders = [e.path for e in os.scandir(self._root) if e.is_dir(follow_symlinks=False)] + [self._root]
+        except FileNotFoundError:
+            return 0
+        for folder in folders:
+            with os.scandir(folder) as it:
+                entries = [e for e in it if e.name.startswith(".") and e.name.endswith(".part")]
+            for e in entries:
+                owner = e.name[1:].split("-", 1)[0]
+                pid, _, host = owner.partition(".")
+                if host == _HOST and pid.isdigit():
+                    if int(pid) == os.getpid():
+                        continue  # this process's own (another store of it may be writing)
+                    if alive.setdefault(int(pid), pid_alive(int(pid))):
+                        continue
+                elif host and pid.isdigit() and len(host) == len(_HOST):
+                    continue  # another machine's writer: it may live
+                else:
+                    try:
+                        if now - e.stat(follow_symlinks=False).st_mtime < STALE_UNOWNED:
+                            continue
+                    except FileNotFoundError:
+                        continue
+                try:
+                    os.unlink(e.path)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
 
     def path_of(self, fil: str) -> Path:
         """The file of a ``dokument.fil`` that names stored content (``@innhold/<sha256><ext>``)."""

@@ -62,6 +62,18 @@ def _sha256(path: Path) -> str:
     return sha256_file(path)
 
 
+def _source_sha256(mapping: ImportMapping, path: Path) -> str:
+    """The SHA-256 of the source file: a SIARD archive's as its cached copy recorded it (hashed while it was
+    loaded; an archive of gigabytes is not read once more), else read now."""
+    if mapping.source is not None and mapping.source.siard:
+        from .siard_cache import recorded_sha256
+
+        known = recorded_sha256(path, mapping.database.parent)
+        if known is not None:
+            return known
+    return _sha256(path)
+
+
 def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo], *,
                   project_root: Path | None = None, progress: Progress | None = None) -> ImportReport:
     """Import the export ``mapping`` describes into its staging database (see the module docstring).
@@ -97,6 +109,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
         conn = new_database(tmp, arkivskapere)
         create_content_log(conn)
         imp = RowImporter(conn, mapping, report, progress)
+        imp.store.clean_stale()  # what killed imports left in the content store (nothing names it)
         if any(fm.format == "sql" for fm in mapping.files):
             from .sql import open_source, source_file
 
@@ -107,7 +120,7 @@ def import_export(mapping: ImportMapping, arkivskapere: Iterable[ArkivskaperInfo
                 st = sf[1].stat()
                 conn.execute("INSERT INTO import_file VALUES (?, ?, NULL, ?, ?, ?, 0, 0, 0)",
                              (sf[0], "siard" if mapping.source.siard else "sqlite", st.st_size, st.st_mtime_ns,
-                              _sha256(sf[1])))
+                              _source_sha256(mapping, sf[1])))
         for fm in mapping.ordered_files():
             stats, sha = imp.run_file(fm)
             report.files.append(stats)

@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import SourceError
@@ -76,16 +77,37 @@ def cached_sqlite(siard: Path, cache_dir: Path, *, progress=None) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{key}.{uuid.uuid4().hex[:8]}.partial"
-    try:
-        load_into_sqlite(siard, tmp, progress=progress)
-        _bare_name_views(tmp)
-        os.replace(tmp, db)
-    finally:
-        for p in (tmp, tmp.with_name(tmp.name + "-journal")):
-            if p.exists():
-                p.unlink()
-    meta.write_text(json.dumps({**fp, "sha256": sha256_file(siard)}), encoding="utf-8")
+    # the archive's SHA-256 (the cache's key to "unchanged", and the import log's: recorded_sha256) is computed in
+    # a thread of its own while the load reads the archive (hashing releases the GIL): one more pass over a file
+    # of gigabytes, no longer one after the load
+    with ThreadPoolExecutor(1) as pool:
+        digest = pool.submit(sha256_file, siard)
+        try:
+            load_into_sqlite(siard, tmp, progress=progress)
+            _bare_name_views(tmp)
+            os.replace(tmp, db)
+        finally:
+            for p in (tmp, tmp.with_name(tmp.name + "-journal")):
+                if p.exists():
+                    p.unlink()
+        sha = digest.result()
+    meta.write_text(json.dumps({**fp, "sha256": sha}), encoding="utf-8")
     return db
 
 
-__all__ = ["cached_sqlite"]
+def recorded_sha256(siard: Path, cache_dir: Path) -> str | None:
+    """The SHA-256 of ``siard`` recorded by :func:`cached_sqlite` when the archive's size and time are still those
+    it had then (the import log's fingerprint without a second pass over the archive), else None."""
+    siard = Path(siard)
+    key = hashlib.sha256(str(siard.resolve()).encode()).hexdigest()[:16]
+    try:
+        old = json.loads((Path(cache_dir) / "siard" / f"{key}.json").read_text(encoding="utf-8"))
+        fp = _fingerprint(siard)
+    except (OSError, ValueError):
+        return None
+    if old.get("size") == fp["size"] and old.get("mtime_ns") == fp["mtime_ns"] and isinstance(old.get("sha256"), str):
+        return old["sha256"]
+    return None
+
+
+__all__ = ["cached_sqlite", "recorded_sha256"]
