@@ -123,10 +123,20 @@ def run_dask(files: list[str], nworkers: int, cache_dir: str) -> dict:
         # every worker's LibreOffice profile made before the clock starts, as the local pool's are by its
         # first batch: the first start of a fresh profile costs seconds
         client.run(convert_remote, [("warm", ".rtf", NOTE.encode())], "writer_pdf_Export", 120.0)
+        cpu0 = _cpu() + sum(client.run(_cpu).values())
         t0 = time.monotonic()
         cache.convert_many(jobs, ClusterConverter(client, cache, batch_size=20))
         secs = time.monotonic() - t0
-    return {"seconds": secs, "documents": len(jobs)}
+        # CPU seconds of the timed part: this process (client and scheduler) and each worker with what it reaped
+        # (its LibreOffice and Ghostscript processes): divided by the seconds, the cores the run kept busy
+        cpu = _cpu() + sum(client.run(_cpu).values()) - cpu0
+    return {"seconds": secs, "documents": len(jobs), "cpu": cpu}
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process and of the children it has waited for."""
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
 def child(args) -> None:
@@ -189,8 +199,9 @@ def main() -> None:
                 pairs.append(one["seconds"] / two["seconds"])
                 print(f"Dask LocalCluster, {len(notes)} notes: 1 worker {one['documents'] / one['seconds'] * 60:.0f}/min "
                       f"({one['seconds']:.1f} s), 2 workers {two['documents'] / two['seconds'] * 60:.0f}/min "
-                      f"({two['seconds']:.1f} s), speed-up {pairs[-1]:.2f}x; load average {os.getloadavg()[0]:.1f}",
-                      flush=True)
+                      f"({two['seconds']:.1f} s), speed-up {pairs[-1]:.2f}x; cores kept busy: 1 worker "
+                      f"{one['cpu'] / one['seconds']:.2f}, 2 workers {two['cpu'] / two['seconds']:.2f}; "
+                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
             if len(pairs) > 1:
                 print(f"Dask speed-up, median of {len(pairs)} pairs: {statistics.median(pairs):.2f}x "
                       f"({min(pairs):.2f}-{max(pairs):.2f})")
