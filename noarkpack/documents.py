@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from .errors import DocumentError
-from .hashing import CHUNK_SIZE
+from .hashing import CHUNK_SIZE, copy_hashed
 from .locale import tr
 
 
@@ -69,15 +69,7 @@ def copy_and_hash(src: Path, dst: Path, *, record: str | None = None, atomic: bo
             raise DocumentError(tr("the copy cannot be written: {reason}", reason=e.strerror), file=dst, record=record,
                                 hint=tr("check the free space and the permissions of the output folder")) from None
         with fin, fout:
-            while True:
-                n = fin.readinto(buf)
-                if not n:
-                    break
-                chunk = view[:n]
-                digest.update(chunk)
-                while chunk:
-                    chunk = chunk[fout.write(chunk):]
-                size += n
+            size = copy_hashed(fin, fout, view, digest)
         if atomic:
             os.replace(tmp, dst)
     except FileNotFoundError:

@@ -59,6 +59,22 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def copy_hashed(fin: io.RawIOBase, fout: io.RawIOBase, view: memoryview, digest) -> int:
+    """Copy raw ``fin`` to raw ``fout`` through the reused buffer ``view``, feeding ``digest`` on the way;
+    the number of bytes.  Every byte is read once: the copy and its checksum in one pass (the extract's
+    documents, in this process or in the copier child)."""
+    size = 0
+    while True:
+        n = fin.readinto(view)
+        if not n:
+            return size
+        chunk = view[:n]
+        digest.update(chunk)
+        while chunk:
+            chunk = chunk[fout.write(chunk):]
+        size += n
+
+
 def _feed(stream: BinaryIO, hashes: Iterable, chunk_size: int) -> None:
     """Update every hash object in ``hashes`` with the rest of ``stream`` (the loop of :func:`hash_stream`)."""
     updates = [h.update for h in hashes]

@@ -31,6 +31,8 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from ..hashing import copy_hashed
+
 _COUNT = struct.Struct(">I")
 _LENGTHS = struct.Struct(">II")
 _RESULT = struct.Struct(">BQ32s")
@@ -286,15 +288,7 @@ def _copy(src: bytes, dst: bytes, buf: bytearray, view: memoryview) -> bytes:
             except FileExistsError:
                 return _EXISTS_ANSWER
             with fout:
-                while True:
-                    n = fin.readinto(buf)
-                    if not n:
-                        break
-                    chunk = view[:n]
-                    digest.update(chunk)
-                    while chunk:
-                        chunk = chunk[fout.write(chunk):]
-                    size += n
+                size = copy_hashed(fin, fout, view, digest)
     except OSError:
         return _FAILED_ANSWER  # the parent copies it again itself and reports why it cannot
     return _RESULT.pack(_DONE, size, digest.digest())

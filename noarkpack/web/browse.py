@@ -29,7 +29,7 @@ from .browsecore import (
     index_of,
     managers,
     package_info,
-    package_path,
+    pakke_of,
     progress_page,
     ready,
     verify_sum,
@@ -285,14 +285,7 @@ def package_member(ctx: WebContext, request: Request):
     fødselsnummer: shown only while the session reveals them; the document files are shown like an extract's."""
     import tarfile
 
-    try:
-        t, ix = ready(ctx, request)
-    except NotReady:
-        raise HTTPException(404) from None
-    node = ix.node(as_int(request.path_params["node"]))
-    if node is None or node.kind != "pakke":
-        raise HTTPException(404)
-    path = package_path(ctx, t, node)
+    t, ix, node, path = pakke_of(ctx, request)
     want = as_int(request.query_params.get("i"), -1)
     with tarfile.open(path, "r:") as tar:
         regular = [m for m in tar.getmembers() if m.isreg()]

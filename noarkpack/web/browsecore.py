@@ -17,7 +17,7 @@ from .context import Target, WebContext
 from .index import Build, ExtractIndex, IndexError_, IndexManager, Node
 
 __all__ = ["TEXT_LIMIT", "VIEWABLE", "managers", "browse_target", "index_of", "progress_page", "ready", "NotReady",
-           "as_int", "verify_sum", "ascii_name", "package_path", "package_info"]
+           "as_int", "verify_sum", "ascii_name", "package_path", "package_info", "pakke_of"]
 
 TEXT_LIMIT = 1 << 20  #: text documents shown in the page up to this size
 
@@ -132,6 +132,19 @@ def package_path(ctx: WebContext, t: Target, node: Node):
 
 
 _MEMBERS: dict[tuple[str, int, int], list] = {}
+
+
+def pakke_of(ctx: WebContext, request: Request):
+    """(target, index, the pakke node, the package's tar path) of a page about one NHA package
+    (``/t/{tid}/…/{node}/…``); 404 unless the index is ready and the node is a pakke."""
+    try:
+        t, ix = ready(ctx, request)
+    except NotReady:
+        raise HTTPException(404) from None
+    node = ix.node(as_int(request.path_params["node"]))
+    if node is None or node.kind != "pakke":
+        raise HTTPException(404)
+    return t, ix, node, package_path(ctx, t, node)
 
 
 def package_info(ctx: WebContext, t: Target, ix: ExtractIndex, node: Node) -> dict:

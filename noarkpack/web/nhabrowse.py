@@ -23,15 +23,12 @@ from ..locale import tr
 from .browsecore import (
     TEXT_LIMIT,
     VIEWABLE,
-    NotReady,
-    as_int,
     ascii_name,
     browse_target,
     index_of,
     package_info,
-    package_path,
+    pakke_of,
     progress_page,
-    ready,
 )
 from .browseview import view_node
 from .context import WebContext, bind
@@ -44,18 +41,6 @@ __all__ = ["routes", "package_links", "journal_links"]
 
 
 # --------------------------------------------------------------------------- the pages
-
-def _pakke(ctx: WebContext, request: Request):
-    """(target, index, the pakke node, the package's tar path) of ``/t/{tid}/nha/{node}/…``."""
-    try:
-        t, ix = ready(ctx, request)
-    except NotReady:
-        raise HTTPException(404) from None
-    node = ix.node(as_int(request.path_params["node"]))
-    if node is None or node.kind != "pakke":
-        raise HTTPException(404)
-    return t, ix, node, package_path(ctx, t, node)
-
 
 def _tree_of(path) -> EpjTree:
     st = path.stat()
@@ -74,7 +59,7 @@ _TREES: dict[tuple, EpjTree] = {}
 
 def epj_page(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/{node}/epj``: the EPJ of an epj package as a tree."""
-    t, ix, node, path = _pakke(ctx, request)
+    t, ix, node, path = pakke_of(ctx, request)
     if node.get("pakketype") != "epj":  # a dok package holds document files only: its list of files
         return RedirectResponse(f"/t/{t.id}/browse/{node.id}", status_code=303)
     reveal = ctx.reveal(request)
@@ -119,7 +104,7 @@ _DOC_SUMS: dict[tuple, str] = {}
 def document_page(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/{node}/doc?m=<member>``: a document file of a package, in the page, the package's checksum
     checked against the epjpakkeliste and the file's SHA-256 shown."""
-    t, ix, node, path = _pakke(ctx, request)
+    t, ix, node, path = pakke_of(ctx, request)
     name, offset, size = _file_member(path, request.query_params.get("m"))
     media = _media(name)
     if media in ("application/xml", "text/xml"):  # the EPJ's XML: its place in the tree
@@ -181,7 +166,7 @@ def _walk(node: EpjNode):
 
 def document_file(ctx: WebContext, request: Request):
     """``/t/{tid}/nha/{node}/file?m=<member>``: the bytes of a document file of a package, read in place."""
-    t, ix, node, path = _pakke(ctx, request)
+    t, ix, node, path = pakke_of(ctx, request)
     name, offset, size = _file_member(path, request.query_params.get("m"))
     media = _media(name)
     if media in ("application/xml", "text/xml"):
