@@ -135,6 +135,16 @@ class StandInReport:
         return "<!DOCTYPE html><html><body><p>0 errors</p></body></html>\n"
 
 
+def tiny_bag(tmp: Path, store):
+    """A bag (Arkivverket's SIP profile) around a SIP of :func:`_tiny_extract`, built under ``tmp/root/bag``
+    with the metadata template's values; the build result (its ``tar`` is the SIP inside the bag)."""
+    (tmp / "src").mkdir()
+    extract = _tiny_extract(tmp / "src", store)
+    meta = PackageMetadata.from_toml(tomllib.loads(metadata_template()))
+    return build_package(extract, tmp / "root" / "bag", profile="arkivverket-sip", metadata=meta, store=store,
+                         bag=True, validation_report=StandInReport())
+
+
 @pytest.fixture(scope="module")
 def sip(tmp_path_factory, extract, metadata, schema_store):
     out = tmp_path_factory.mktemp("sip")

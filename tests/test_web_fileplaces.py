@@ -53,22 +53,13 @@ def _rewrite(tar: Path, *, drop: str, change: str, add: tuple[str, bytes], unlis
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, schema_store):
-    from noarkpack.packaging import PackageMetadata, build_package, metadata_template
     from noarkpack.packaging import verify as verify_package
 
-    from .test_packaging import StandInReport, _tiny_extract
+    from .test_packaging import tiny_bag
 
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover
-        import tomli as tomllib
     tmp = tmp_path_factory.mktemp("web-fileplaces")
-    (tmp / "src").mkdir()
-    extract = _tiny_extract(tmp / "src", schema_store)
-    meta = PackageMetadata.from_toml(tomllib.loads(metadata_template()))
+    built = tiny_bag(tmp, schema_store)
     root = tmp / "root"
-    built = build_package(extract, root / "bag", profile="arkivverket-sip", metadata=meta, store=schema_store,
-                          bag=True, validation_report=StandInReport())
     with tarfile.open(built.tar) as t:
         member = next(m for m in t.getmembers() if m.isfile() and "/content/DOKUMENT/" in m.name)
         text = t.extractfile(member).read().decode("utf-8")

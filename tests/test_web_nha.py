@@ -288,23 +288,14 @@ def _tar_of(ctx, target, epj_url: str) -> Path:
 def served_bag(tmp_path_factory, schema_store):
     """A mutated bag around a SIP (dias-premis.xml made invalid and a document's byte flipped inside the tar, a
     line added to bag-info.txt, a manifest digest changed) and its verify run."""
-    from noarkpack.packaging import PackageMetadata, build_package, metadata_template
     from noarkpack.packaging import verify as verify_package
 
-    from .test_packaging import StandInReport, _tiny_extract
+    from .test_packaging import tiny_bag
 
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover
-        import tomli as tomllib
     tmp = tmp_path_factory.mktemp("web-bag")
-    (tmp / "src").mkdir()
-    extract = _tiny_extract(tmp / "src", schema_store)
-    meta = PackageMetadata.from_toml(tomllib.loads(metadata_template()))
+    built = tiny_bag(tmp, schema_store)
     root = tmp / "root"
     bag = root / "bag"
-    built = build_package(extract, bag, profile="arkivverket-sip", metadata=meta, store=schema_store, bag=True,
-                          validation_report=StandInReport())
     premis = _rewrite_member(built.tar, lambda b: b.replace(b"<premis:compositionLevel>0<",
                                                             b"<premis:compositionLevel>none<"), "/dias-premis.xml")
     assert premis.endswith("administrative_metadata/dias-premis.xml")
