@@ -58,6 +58,10 @@ def test_local_cluster_of_two_worker_processes(tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
         run = convert_project(root, scheduler=lc.scheduler_address, batch_size=3)
         _no_task_folders_left(lc)
+        with distributed.Client(lc) as client:
+            # one LibreOffice instance per thread a worker offers, not per core of the machine
+            sizes = client.run(lambda: __import__("noarkpack.conversion.cluster", fromlist=["_pool"])._pool().workers)
+        assert sorted(sizes.values()) == [1, 1]
     assert "Dask" in run.where and "workers: 2" in run.where
     assert run.converted == sp.distinct_to_convert(root) and not run.failures
     got = sp.entries(_cache(root))
@@ -96,6 +100,10 @@ def test_identification_on_the_workers_equals_a_local_one(tmp_path, monkeypatch)
         _no_siegfried_here(m)
         run = convert_project(root, scheduler=lc.scheduler_address, batch_size=3)
         _no_task_folders_left(lc)
+        with distributed.Client(lc) as client:
+            # one LibreOffice instance per thread a worker offers, not per core of the machine
+            sizes = client.run(lambda: __import__("noarkpack.conversion.cluster", fromlist=["_pool"])._pool().workers)
+        assert sorted(sizes.values()) == [1, 1]
     assert run.identified == len(list((root / "dok").iterdir())) - 1 + 1  # notat0 twice, .utenendelse unused
     assert run.converted == sp.distinct_to_convert(root) - 1 and not run.failures
     on_cluster = _store_rows(root)

@@ -217,13 +217,18 @@ def _worker_folder() -> Path | None:
 
 
 def _pool():
-    """This worker process's LibreOffice pool (profiles reused by its tasks; removed when it exits)."""
+    """This worker process's LibreOffice pool (profiles reused by its tasks; removed when it exits).
+
+    One LibreOffice instance per thread the worker offers (``dask worker --nthreads N``), not per core of
+    its machine: Dask places tasks by the threads a worker declares, so ``--nworkers 4 --nthreads 1`` on a
+    4-core machine runs 4 instances, not 16, and a worker given one core keeps one core busy.
+    """
     global _worker_pool
     with _worker_lock:
         if _worker_pool is None:
             from .pool import LibreOfficePool
 
-            _worker_pool = LibreOfficePool(os.cpu_count(), temp=_worker_folder())
+            _worker_pool = LibreOfficePool(_threads(), temp=_worker_folder())
             atexit.register(_worker_pool.close)
         return _worker_pool
 
