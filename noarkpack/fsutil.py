@@ -72,11 +72,12 @@ def human_size(n: float) -> str:
     return str(n)
 
 
-def start_child(module: str, *args: str):
+def start_child(module: str, *args: str, new_session: bool = True):
     """Start ``python -m module args`` as a helper process of this one (the prepass, the split
     validation pass): it imports this very noarkpack, wherever it was imported from (an installed
     package, a source checkout on sys.path); its stdin and stdout are pipes, its stderr is dropped,
-    and it runs in its own process group, so the caller can stop it with whatever it started.
+    and it runs in its own process group, so the caller can stop it with whatever it started
+    (``new_session=False``: in the caller's group, stopped with the caller's).
     """
     import subprocess
     import sys
@@ -87,14 +88,17 @@ def start_child(module: str, *args: str):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x),
            "NOARKPACK_LANG": current()}  # the caller's language (a --lang, or a web request's), not the environment's
     return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+                            stderr=subprocess.DEVNULL, env=env, start_new_session=new_session)
 
 
-def kill_child(proc) -> None:
-    """Stop a helper from :func:`start_child` now, with whatever it started (its process group), and reap it."""
+def kill_child(proc, *, group: bool = True) -> None:
+    """Stop a helper from :func:`start_child` now, with whatever it started (its process group; ``group=False``:
+    the process alone, one started in the caller's group), and reap it."""
     import signal
 
     try:
+        if not group:
+            raise AttributeError
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, AttributeError):
         proc.kill()  # no process groups here (or it is gone already)

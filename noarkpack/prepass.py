@@ -5,14 +5,18 @@ process it cannot overlap the extract's copying, hashing and XML writing.  The p
 child process, on the other core:
 
 * the child (``python -m noarkpack.prepass``) loads the same project, walks the selected journals'
-  documents in the order the writer meets them, identifies them in small batches and writes each
-  result to the project's identification store (:class:`~noarkpack.documents.IdentificationStore`);
+  documents in the order the writer meets them, has them identified in small batches and writes each
+  result to the project's identification store (:class:`~noarkpack.documents.IdentificationStore`).
+  Siegfried itself runs in two processes of the child's own (:mod:`noarkpack.identify_server`, one
+  worker each on two cores), fed alternate batches: pygfried holds the GIL while it works, so the walk
+  and the store's writes go on beside it, and two processes keep both cores busy where Siegfried's own
+  two workers keep 1.35;
 * the documents of a batch that are not in an archival format are converted together into the
   project's conversion cache, ahead of the writer, by a pool of LibreOffice instances fed batches
   (:mod:`noarkpack.conversion.pool`; one per core);
 * in the parent, :func:`noarkpack.documents.identify` finds each file in the store, waiting for the
-  child when it is ahead of it (the child identifies on both cores with Siegfried's own workers; the
-  parent never loads Siegfried while the child works, so there is one Siegfried in memory, not two).
+  child when it is ahead of it (the child identifies on both cores; the parent never loads Siegfried
+  while the child works).
   A conversion the child has started is waited for on the cache's per-source lock and reused, never
   run twice.
 
@@ -36,7 +40,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
+from stat import S_ISREG
 
 from . import documents
 from .documents import Identification
@@ -44,8 +50,10 @@ from .fsutil import kill_child, start_child
 
 #: documents identified per Siegfried call in the child (a result is visible to the parent after each)
 BATCH = 128
+#: batches with each Siegfried server beyond the one it works on (queued, so that it never waits for the walk)
+IN_FLIGHT = 2
 #: how long the parent waits for the child on one document before it identifies it itself.  The child
-#: identifies on both cores, so the parent helping would only add a second Siegfried (~150 MB) to the
+#: identifies on both cores, so the parent helping would only add another Siegfried (~170 MB) to the
 #: machine; it takes over only when the child is stuck or gone.
 PATIENCE = 60.0
 
@@ -164,9 +172,16 @@ def _child(args: dict) -> dict:
     from .errors import NoarkpackError
     from .formats import is_archival
     from .hashing import sha256_file
+    from .identify_server import SiegfriedPool
     from .project import load_project
 
     t0 = time.monotonic()
+    # Siegfried in a process of its own (it holds the GIL while it works): this one walks the journals and
+    # stores the answers meanwhile.  Started first, so that its start overlaps the project's loading.
+    try:
+        server: list[SiegfriedPool | None] = [SiegfriedPool()]
+    except OSError:
+        server = [None]  # Siegfried here, between the walk's batches
     project = load_project(args["root"], database=args.get("database"), auto_import=False)
     cache = ConversionCache(Path(args["cache"]), timeout=args["timeout"]) if args.get("cache") else None
     stats = {"identified": 0, "converted": 0, "conversion_failures": 0, "conversion_seconds": 0.0}
@@ -204,41 +219,74 @@ def _child(args: dict) -> dict:
     with documents.persistent_identifications(args["store"]) as store, \
             ThreadPoolExecutor(max_workers=1) as batches:  # one batch at a time: the pool uses every core
         batch: list[tuple[Path, object]] = []
+        pending: deque = deque()  # batches with the Siegfried server, not answered yet
 
-        def flush() -> None:
-            files = [(p, day) for p, day in batch if p.is_file()]
+        def send() -> None:
+            """The batch's documents the store does not know yet, to Siegfried (the server, else here)."""
+            files, keys = [], []
+            for p, day in batch:
+                try:
+                    st = os.stat(p)
+                except OSError:
+                    continue  # the writer meets it and reports it
+                if S_ISREG(st.st_mode):
+                    files.append((p, day))
+                    keys.append(documents._IdentificationCache.key(p, st))
             batch.clear()
-            try:
-                idents = documents.identify_many([p for p, _ in files], workers=2)
-            except NoarkpackError:
-                # An unreadable file: the others are identified; mark the failures so that the writer
-                # does not wait for them, and identifies (and reports) them itself.
-                for p, _ in files:
-                    try:
-                        documents.identify(p)
-                    except NoarkpackError:
-                        key = documents._IdentificationCache.key(p)
-                        if key is not None:
-                            store.put_failed(key)
-                store.flush()
-                return
+            known = documents._known_many(keys)
+            todo = [i for i, hit in enumerate(known) if hit is None]
+            if todo and server[0] is not None and server[0].submit([files[i][0] for i in todo]):
+                pending.append((files, keys, known, todo))
+            else:
+                answer(files, keys, known, todo, None)
+            while server[0] is not None and len(pending) > IN_FLIGHT * len(server[0].servers):
+                receive()
+
+        def receive() -> None:
+            files, keys, known, todo = pending.popleft()
+            found = server[0].result() if server[0] is not None else None
+            if found is not None and len(found) != len(todo):
+                found = None  # a server's answer that does not fit: this batch is identified here
+            if server[0] is not None and not server[0].servers:
+                server[0] = None  # every server is gone: the rest are identified here
+            answer(files, keys, known, todo, found)
+
+        def answer(files, keys, known, todo, found) -> None:
+            """Keep a batch's identifications in the store (visible to the writer) and queue its conversions.
+
+            A file Siegfried could not read is marked failed, so that the writer does not wait for it and
+            identifies (and reports) it itself."""
+            if todo and found is None:
+                found = documents.identify_files([files[i][0] for i in todo], workers=2)
+            for i, ident in zip(todo, found or ()):
+                if ident is None:
+                    store.put_failed(keys[i])
+                else:
+                    documents._remember(keys[i], ident)
+                    known[i] = ident
             store.flush()
             stats["identified"] += len(files)
             if cache is None:
                 return
-            todo = [(p, ident) for (p, day), ident in zip(files, idents)
-                    if ident.puid != "UNKNOWN" and not is_archival(ident.puid, day)]
-            if todo and not stop.is_set():
-                queued.append(batches.submit(convert, todo))
+            todo_conv = [(p, ident) for (p, day), ident in zip(files, known)
+                         if ident is not None and ident.puid != "UNKNOWN" and not is_archival(ident.puid, day)]
+            if todo_conv and not stop.is_set():
+                queued.append(batches.submit(convert, todo_conv))
 
-        for item in documents_in_order(project.selected_journals(), project.settings.documents_root):
-            if stop.is_set():
-                break
-            batch.append(item)
-            if len(batch) >= BATCH:
-                flush()
-        if not stop.is_set():
-            flush()
+        try:
+            for item in documents_in_order(project.selected_journals(), project.settings.documents_root):
+                if stop.is_set():
+                    break
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    send()
+            if not stop.is_set():
+                send()
+                while pending:
+                    receive()
+        finally:
+            if server[0] is not None:
+                server[0].close()
         batches.shutdown(wait=True)  # what is still queued at a stop is cancelled by watch_parent
     if pool is not None:
         pool.close()

@@ -164,6 +164,25 @@ def test_prepass_child_stops_when_its_parent_is_killed(synth, tmp_path):
         time.sleep(0.05)
     else:
         pytest.fail("the prepass child outlived its parent by 30 s")
+    # its Siegfried servers (noarkpack.identify_server, in its process group) end with it
+    while time.monotonic() < deadline and _group_members(child):
+        time.sleep(0.05)
+    assert not _group_members(child), "a Siegfried server outlived the prepass child"
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of the process group ``pgid``."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[-1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[2]) == pgid:
+                out.append(int(d))
+    return out
 
 
 def test_one_conversion_per_source_across_threads(tmp_path, monkeypatch):
