@@ -33,7 +33,8 @@ def document_source(documents_root: Path, d) -> Path:
     """Where the bytes of the model's Dokumentfil ``d`` are: its file in the content store when they came from
     the legacy source (``d.innhold``, issue 18), else its file in the document folder."""
     stored = getattr(d, "innhold", None)
-    return Path(stored) if stored else Path(documents_root) / document_rel(d.fil)
+    # Path(root, name): the same path as Path(root) / document_rel(d.fil), in one construction (a walk's hot spot)
+    return Path(stored) if stored else Path(documents_root, unicodedata.normalize("NFC", d.fil.replace("\\", "/")))
 
 
 @dataclass(frozen=True)

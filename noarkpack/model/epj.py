@@ -12,9 +12,9 @@ key — never by name or fødselsnummer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from pathlib import PurePosixPath
 
 from ..errors import ModelError
 from ..locale import tr
@@ -215,9 +215,10 @@ class Pasientjournal:
         """
         rec = f"journal {message_key(self.journal_id)}"
 
-        def need(value: object, name: str, where: str = rec) -> None:
+        def need(value: object, name: str, where: str | Callable[[], str] = rec) -> None:
             if value is None or (isinstance(value, str) and is_blank(value)):
-                raise self.error(tr("{name} is missing or empty", name=name), record=where,
+                raise self.error(tr("{name} is missing or empty", name=name),
+                                 record=where() if callable(where) else where,
                                  hint=tr("every closing field must be set"))
 
         for name in ("journal_id", "arkivskaper", "journalsted", "journalansvarlig", "opprettet_av"):
@@ -247,51 +248,54 @@ class Pasientjournal:
             need(m.registrert_av, "merknader.registrert_av")
         seen: set[str] = set()
         for i in self.innslag:
-            where = tr("{record}, entry {entry}", record=rec, entry=i.innslag_id)
+            def where(i: Journalinnslag = i) -> str:  # the entry's record name, made only for an error
+                return tr("{record}, entry {entry}", record=rec, entry=i.innslag_id)
+
             need(i.innslag_id, "innslag_id", rec)
             if i.innslag_id in seen:
-                raise self.error(tr("innslag_id occurs twice in the journal"), record=where)
+                raise self.error(tr("innslag_id occurs twice in the journal"), record=where())
             seen.add(i.innslag_id)
             for name in ("type", "tittel", "forfatter", "arkivert_av"):
                 need(getattr(i, name), name, where)
             need(i.opprettet, "opprettet", where)
             need(i.arkivert, "arkivert", where)
             if _instant(i.arkivert) < _instant(i.opprettet):
-                raise self.error(tr("arkivert is before opprettet"), record=where,
+                raise self.error(tr("arkivert is before opprettet"), record=where(),
                                  hint=_gap_hint(i.arkivert, i.opprettet))
             if closed and _instant(i.opprettet) > _instant(self.avsluttet):
-                raise self.error(tr("the entry was written after the journal was closed"), record=where,
+                raise self.error(tr("the entry was written after the journal was closed"), record=where(),
                                  hint=_gap_hint(i.opprettet, self.avsluttet))
             if i.korrespondanse is not None:
                 k = i.korrespondanse
                 if k.type not in JOURNALPOSTTYPER:
                     raise self.error(tr("korrespondanse.type {value} is not a journalposttype", value=repr(k.type)),
-                                     record=where, hint=tr("use one of: {values}", values=", ".join(JOURNALPOSTTYPER)))
+                                     record=where(),
+                                     hint=tr("use one of: {values}", values=", ".join(JOURNALPOSTTYPER)))
                 if not k.parter:
-                    raise self.error(tr("korrespondanse needs at least one part"), record=where)
+                    raise self.error(tr("korrespondanse needs at least one part"), record=where())
                 for part in k.parter:
                     if part.type not in KORRESPONDANSEPARTTYPER:
                         raise self.error(tr("korrespondansepart type {value} is not allowed", value=repr(part.type)),
-                                         record=where,
+                                         record=where(),
                                          hint=tr("use one of: {values}", values=", ".join(KORRESPONDANSEPARTTYPER)))
                     need(part.navn, "korrespondansepart navn", where)
                 if k.avskrivning is not None:
-                    self._check_avskrivning(i, k.avskrivning, where)
+                    self._check_avskrivning(i, k.avskrivning, where())
             if i.skjerming is not None:
                 s = i.skjerming
                 need(s.tilgangsrestriksjon, "skjerming.tilgangsrestriksjon", where)
                 need(s.hjemmel, "skjerming.hjemmel", where)
                 if not s.metadata:
-                    raise self.error(tr("skjerming needs at least one skjermingMetadata value"), record=where)
+                    raise self.error(tr("skjerming needs at least one skjermingMetadata value"), record=where())
             for d in i.dokumenter:
                 need(d.fil, "dokumenter.fil", where)
                 need(d.tittel, "dokumenter.tittel", where)
-                pp = PurePosixPath(d.fil.replace("\\", "/"))
-                if pp.is_absolute() or ".." in pp.parts:
+                fil = d.fil.replace("\\", "/")  # PurePosixPath's is_absolute() and parts, without making one
+                if fil.startswith("/") or ".." in fil.split("/"):
                     raise self.error(tr("document path {path} must be relative and stay inside the document folder",
-                                        path=repr(d.fil)), record=where)
+                                        path=repr(d.fil)), record=where())
                 if d.tilknyttet_som is not None and d.tilknyttet_som not in TILKNYTTET:
-                    raise self.error(tr("tilknyttet_som must be Hoveddokument or Vedlegg"), record=where)
+                    raise self.error(tr("tilknyttet_som must be Hoveddokument or Vedlegg"), record=where())
             for e in i.endringer:
                 for name in ("felt", "tidligere", "ny", "av"):
                     need(getattr(e, name), f"endringer.{name}", where)
