@@ -8,8 +8,12 @@ per document (the conversion of issue 7: ConversionCache.convert in ``workers`` 
 (noarkpack.conversion.convert_all: one LibreOffice instance per worker, batches of 32) — and prints
 documents per minute, the speed-up, seconds per document per format (one worker's, as ``rates.json``
 keeps them) and the peak RSS of one LibreOffice instance of the pool.  ``--dask``: the notes on a Dask
-LocalCluster of one worker process, then two (noarkpack convert --scheduler; batches of 20), the speed-up
-of two (``--dask-only``: that alone).
+LocalCluster of one worker process, then two, each of one thread (so one LibreOffice instance: noarkpack convert
+--scheduler; ``--batch`` documents a task, 32 by default as in noarkpack convert), the speed-up of two
+(``--dask-only``: that alone).  A task's LibreOffice start costs about as much as converting 32 notes, so compare
+cases with as many tasks each (printed): ``--notes 256`` makes 8 tasks of 32 for one worker and for two; at other
+counts ``split_even`` may give one worker fewer, larger tasks than two (it rounds the tasks up to a multiple of the
+workers), which favours the one.
 Each mode runs in a child process, so that its peak RSS is its own.
 """
 
@@ -32,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from noarkpack.conversion import ConversionCache, convert_all  # noqa: E402
+from noarkpack.conversion.pool import BATCH_SIZE  # noqa: E402
 from noarkpack.documents import identify  # noqa: E402
 
 NOTE = (r"{\rtf1\ansi\deff0 {\fonttbl {\f0 Times New Roman;}}\f0\fs24 Journalnotat {n}. "
@@ -110,7 +115,7 @@ def run_mode(mode: str, files: list[str], workers: int, cache_dir: str) -> dict:
             "maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
-def run_dask(files: list[str], nworkers: int, cache_dir: str) -> dict:
+def run_dask(files: list[str], nworkers: int, cache_dir: str, batch: int) -> dict:
     import distributed
 
     from noarkpack.conversion.cluster import ClusterConverter, convert_remote
@@ -125,12 +130,13 @@ def run_dask(files: list[str], nworkers: int, cache_dir: str) -> dict:
         client.run(convert_remote, [("warm", ".rtf", NOTE.encode())], "writer_pdf_Export", 120.0)
         cpu0 = _cpu() + sum(client.run(_cpu).values())
         t0 = time.monotonic()
-        cache.convert_many(jobs, ClusterConverter(client, cache, batch_size=20))
+        converter = ClusterConverter(client, cache, batch_size=batch)
+        cache.convert_many(jobs, converter)
         secs = time.monotonic() - t0
         # CPU seconds of the timed part: this process (client and scheduler) and each worker with what it reaped
         # (its LibreOffice and Ghostscript processes): divided by the seconds, the cores the run kept busy
         cpu = _cpu() + sum(client.run(_cpu).values()) - cpu0
-    return {"seconds": secs, "documents": len(jobs), "cpu": cpu}
+    return {"seconds": secs, "documents": len(jobs), "cpu": cpu, "tasks": converter.tasks}
 
 
 def _cpu() -> float:
@@ -142,7 +148,7 @@ def _cpu() -> float:
 def child(args) -> None:
     spec = json.loads(args.child)
     if spec["mode"] == "dask":
-        out = run_dask(spec["files"], spec["workers"], spec["cache"])
+        out = run_dask(spec["files"], spec["workers"], spec["cache"], spec["batch"])
     else:
         out = run_mode(spec["mode"], spec["files"], spec["workers"], spec["cache"])
     print(json.dumps(out))
@@ -162,6 +168,8 @@ def main() -> None:
     ap.add_argument("--dask", action="store_true", help="also the pool on a Dask LocalCluster of 1 and 2 workers")
     ap.add_argument("--dask-only", action="store_true", help="only the Dask comparison")
     ap.add_argument("--repeat", type=int, default=1, help="rounds of the Dask comparison (1 worker, 2 workers)")
+    ap.add_argument("--batch", type=int, default=BATCH_SIZE,
+                    help=f"documents per Dask task (default {BATCH_SIZE}, as noarkpack convert --scheduler)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -194,12 +202,15 @@ def main() -> None:
             notes = [str(f) for f in groups["notes (RTF, DOC)"]]
             pairs = []
             for r in range(args.repeat):
-                one = spawn({"mode": "dask", "files": notes, "workers": 1, "cache": str(tmp / f"dask1-{r}")})
-                two = spawn({"mode": "dask", "files": notes, "workers": 2, "cache": str(tmp / f"dask2-{r}")})
+                one = spawn({"mode": "dask", "files": notes, "workers": 1, "cache": str(tmp / f"dask1-{r}"),
+                             "batch": args.batch})
+                two = spawn({"mode": "dask", "files": notes, "workers": 2, "cache": str(tmp / f"dask2-{r}"),
+                             "batch": args.batch})
                 pairs.append(one["seconds"] / two["seconds"])
                 print(f"Dask LocalCluster, {len(notes)} notes: 1 worker {one['documents'] / one['seconds'] * 60:.0f}/min "
                       f"({one['seconds']:.1f} s), 2 workers {two['documents'] / two['seconds'] * 60:.0f}/min "
-                      f"({two['seconds']:.1f} s), speed-up {pairs[-1]:.2f}x; cores kept busy: 1 worker "
+                      f"({two['seconds']:.1f} s), speed-up {pairs[-1]:.2f}x; tasks (LibreOffice starts) {one['tasks']} and "
+                      f"{two['tasks']}; cores kept busy: 1 worker "
                       f"{one['cpu'] / one['seconds']:.2f}, 2 workers {two['cpu'] / two['seconds']:.2f}; "
                       f"load average {os.getloadavg()[0]:.1f}", flush=True)
             if len(pairs) > 1:

@@ -82,6 +82,7 @@ class ClusterConverter:
         #: the PUID a worker's Siegfried gave each result (sha256 → PUID), taken by the cache's commit, so
         #: the machine running convert does not identify every result again (it would be the bottleneck)
         self.identified: dict[str, str] = {}
+        self.tasks = 0  #: conversion tasks sent (batches: each one LibreOffice start on a worker)
 
     def close(self) -> None:
         pass
@@ -97,6 +98,7 @@ class ClusterConverter:
         batches = []
         for group in by_filter.values():
             batches += split_even(group, self.batch_size, self.threads)
+        self.tasks += len(batches)
         limit = IN_FLIGHT * self.threads
         pending = iter(batches)
         lang = current()  # the workers' messages (a refusal's reason) in the caller's language
