@@ -228,3 +228,18 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert r.exit_code == 2
     assert f"cannot reach the Dask scheduler at {address}" in r.output and "dask scheduler" in r.output
     assert not list(_cache(root).glob("*.pdf"))  # nothing converted on this machine instead
+
+
+def test_a_batch_of_large_sources_is_cut_into_tasks_of_bounded_bytes(tmp_path):
+    """A conversion task's bytes are held in memory on the client and the worker: a batch is cut, in order, into
+    tasks of at most TASK_BYTES (a source larger than that goes alone)."""
+    from noarkpack.conversion.cluster import _bounded
+    from noarkpack.conversion.pool import PoolItem
+
+    items = []
+    for name, size in (("a", 10), ("b", 10), ("c", 10), ("d", 50), ("e", 5)):
+        (tmp_path / name).write_bytes(b"x" * size)
+        items.append(PoolItem(name, tmp_path / name, "writer_pdf_Export"))
+    cut = _bounded(items, 25)
+    assert [[it.key for it in task] for task in cut] == [["a", "b"], ["c"], ["d"], ["e"]]
+    assert _bounded(items, 1000) == [items] and _bounded([], 25) == []

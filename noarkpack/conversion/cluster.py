@@ -97,7 +97,8 @@ class ClusterConverter:
             by_filter.setdefault(it.filter, []).append(it)
         batches = []
         for group in by_filter.values():
-            batches += split_even(group, self.batch_size, self.threads)
+            for batch in split_even(group, self.batch_size, self.threads):
+                batches += _bounded(batch, TASK_BYTES)
         self.tasks += len(batches)
         limit = IN_FLIGHT * self.threads
         pending = iter(batches)
@@ -124,6 +125,25 @@ class ClusterConverter:
             nxt = next(pending, None)
             if nxt is not None:
                 running.add(submit(nxt))
+
+
+#: a conversion task's source bytes at most (held in memory on both sides, IN_FLIGHT per worker thread): a batch
+#: of large scans is cut into tasks of this size, each still one LibreOffice start on its worker
+TASK_BYTES = 64 * 1024 * 1024
+
+
+def _bounded(batch: list[PoolItem], limit: int) -> list[list[PoolItem]]:
+    """``batch`` cut, in order, into runs whose sources hold at most ``limit`` bytes (a larger source alone)."""
+    out: list[list[PoolItem]] = [[]]
+    size = 0
+    for it in batch:
+        n = _size(it.src)
+        if out[-1] and size + n > limit:
+            out.append([])
+            size = 0
+        out[-1].append(it)
+        size += n
+    return out if out[0] else []
 
 
 #: documents per identification task, and their bytes at most (a task's payload is held in memory on both

@@ -44,9 +44,11 @@ from .tools import NOT_OPENED, PDF_EXPORT, lo_env, private_temp, require_libreof
 
 #: seconds LibreOffice may take to start (a fresh profile included) before its first document's budget runs
 STARTUP = 60.0
-#: documents per LibreOffice instance (restart after N): 32 keeps the start-up under a tenth of the
-#: time of small notes and a hung batch's retries short
-BATCH_SIZE = 32
+#: documents per LibreOffice instance (restart after N).  An instance's start costs about as much as converting
+#: 30 small notes (~1 s), so on the same 256 notes batches of 32 convert 2,952 a minute, of 64 4,138, of 128
+#: 5,337; 129 scans 1,010 and 1,171 a minute (32, 128).  LibreOffice's peak RSS stayed at 209 MB either way, and
+#: a crash or a hang costs no more in a long batch (the documents after it go on in a new instance).
+BATCH_SIZE = 128
 
 
 @dataclass(frozen=True)
