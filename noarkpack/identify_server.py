@@ -136,6 +136,21 @@ class SiegfriedPool:
             self.servers.remove(server)  # gone: the others take its turns
         return False
 
+    def identify(self, paths: list[Path]) -> list:
+        """``paths`` identified by the servers together, a share each, in order (an Identification or None per
+        path): :func:`noarkpack.documents.identify_many`'s ``identifier``.  A share whose server died is
+        identified in this process."""
+        from .documents import identify_files
+
+        share = -(-len(paths) // max(1, len(self.servers)))
+        chunks = [paths[i:i + share] for i in range(0, len(paths), share)] if paths else []
+        sent = [self.submit(chunk) for chunk in chunks]
+        out: list = []
+        for chunk, ok in zip(chunks, sent):
+            answer = self.result() if ok else None
+            out += answer if answer is not None and len(answer) == len(chunk) else identify_files(chunk, workers=1)
+        return out
+
     @property
     def in_flight(self) -> int:
         return len(self._order)

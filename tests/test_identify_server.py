@@ -125,3 +125,46 @@ def test_the_prepass_store_is_complete_when_a_server_is_killed_mid_run(synth, tm
         assert [store.get(k) for k in keys] == documents.identify_files(files, workers=1)
     finally:
         store.close()
+
+
+def test_a_pool_identifies_a_list_in_shares_and_a_dead_server_s_share_here(synth):
+    files = _documents(synth)[:30]
+    pool = SiegfriedPool(servers=2, workers=1)
+    try:
+        assert pool.identify(files) == documents.identify_files(files, workers=1)
+        assert pool.identify([]) == []
+        victim = pool.servers[0]
+        os.kill(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait()
+        assert pool.identify(files) == documents.identify_files(files, workers=1)
+    finally:
+        pool.close()
+
+
+def test_analyse_identifies_in_the_servers(synth, tmp_path, monkeypatch):
+    """noarkpack analyse's identification runs in Siegfried servers, not in the analysing process: the same
+    formats and the same store as Siegfried here."""
+    from noarkpack.analysis import analyse
+    from noarkpack.project import load_project
+
+    project = shutil.copytree(synth, tmp_path / "project")
+    real = documents.identify_files
+    expected = real(_documents(project), workers=1)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Siegfried ran in the analysing process")
+
+    monkeypatch.setattr(documents, "identify_files", refuse)
+    monkeypatch.setattr(documents, "_identify", refuse)
+    a = analyse(load_project(project))
+    counted = {puid: f["files"] for puid, f in a.counts["formats"].items()}
+    want: dict[str, int] = {}
+    for ident in expected:
+        want[ident.puid] = want.get(ident.puid, 0) + 1
+    assert counted == want
+    store = documents.IdentificationStore(project / ".noarkpack" / "identification.sqlite")
+    try:
+        keys = [documents._IdentificationCache.key(p) for p in _documents(project)]
+        assert [store.get(k) for k in keys] == expected
+    finally:
+        store.close()

@@ -191,18 +191,43 @@ def _identified(rows, root: Path, store=None, batch: int = 256):
     """Each row with its document's Identification; identified in batches on every core.
 
     Inside analyse() the results go to the project's identification store, so the extract that
-    follows does not read these files for identification again.
+    follows does not read these files for identification again.  Siegfried runs in two processes of
+    its own, a share of each batch each (:class:`~noarkpack.identify_server.SiegfriedPool`: its own two
+    workers keep 1.35 of two cores busy, two processes both), started at the first file the store does
+    not know; if they cannot start, Siegfried runs here.
     """
     from ..documents import identify_many
+    from ..identify_server import SiegfriedPool
+
+    pool: list = []
+
+    def identifier(paths: list[Path]) -> list:
+        if not pool:
+            try:
+                pool.append(SiegfriedPool())
+            except OSError:
+                pool.append(None)
+        if pool[0] is None:
+            from ..documents import identify_files
+
+            return identify_files(paths)
+        return pool[0].identify(paths)
+
+    def identify(paths: list[Path]) -> list:
+        return identify_many(paths, identifier=identifier)
 
     pending: list[tuple] = []
-    for row in rows:
-        pending.append(row)
-        if len(pending) >= batch:
-            yield from _with_idents(pending, root, identify_many, store)
-            pending = []
-    if pending:
-        yield from _with_idents(pending, root, identify_many, store)
+    try:
+        for row in rows:
+            pending.append(row)
+            if len(pending) >= batch:
+                yield from _with_idents(pending, root, identify, store)
+                pending = []
+        if pending:
+            yield from _with_idents(pending, root, identify, store)
+    finally:
+        if pool and pool[0] is not None:
+            pool[0].close()
 
 
 def _with_idents(rows: list[tuple], root: Path, identify_many, store=None):
