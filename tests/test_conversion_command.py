@@ -92,7 +92,7 @@ def test_a_killed_convert_goes_on_where_it_stopped(tmp_path):
     profiles = list(Path(tempfile.gettempdir()).glob(f"noarkpack-lopool-{proc.pid}.*"))
     assert profiles  # and its LibreOffice profiles (their temporary files may hold pieces of documents)
     run = convert_project(root, workers=2)
-    assert not any(p.exists() for p in left + profiles)  # removed by the next run
+    assert not [p for p in left + profiles if p.exists()]  # removed by the next run
     assert run.converted == sp.distinct_to_convert(root) - len(before) and not run.failures
     after = sp.entries(_cache(root))
     assert len(after) == sp.distinct_to_convert(root) and all(after[k] == v for k, v in before.items())
@@ -106,3 +106,27 @@ def test_a_document_libreoffice_cannot_open_is_refused_by_sha_not_name(tmp_path)
     assert "refused: fmt/" in r.output and "could not open the file" in r.output
     assert "notat1" not in r.output  # file names may carry a patient's name: the source's SHA-256 instead
     assert len(sp.entries(_cache(root))) == sp.distinct_to_convert(root) - 1  # the rest of its batch converted
+
+
+def test_the_sweep_stops_an_orphaned_converter_before_it_removes_its_folder(tmp_path):
+    """A killed run's LibreOffice runs on in a session of its own and would write its profile back after the next
+    run removed it: the sweep kills the processes that name the stale folder, then removes it."""
+    from noarkpack.conversion.tools import _HOST, sweep_stale
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid whose process is gone: the killed run
+    stale = tmp_path / f"noarkpack-lopool-{gone.pid}.{_HOST}-abc123"
+    (stale / "p0").mkdir(parents=True)
+    orphan = subprocess.Popen(["sleep", "60"], env={**os.environ, "HOME": str(stale / "p0")},
+                              start_new_session=True)
+    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        sweep_stale("noarkpack-lopool-", tmp_path)
+        assert orphan.wait(timeout=5) == -signal.SIGKILL
+        assert not stale.exists()
+        assert bystander.poll() is None  # a process that does not name the folder is left alone
+    finally:
+        for p in (orphan, bystander):
+            if p.poll() is None:
+                p.kill()
+            p.wait()

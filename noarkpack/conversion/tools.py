@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import weakref
 from functools import lru_cache
 from pathlib import Path
@@ -121,7 +122,49 @@ def sweep_stale(prefix: str, dir: Path | None = None) -> None:
     for p in found:
         pid, _, host = p.name[len(prefix):].split("-", 1)[0].partition(".")
         if host == _HOST and pid.isdigit() and not pid_alive(int(pid)) and p.is_dir() and not p.is_symlink():
+            # A LibreOffice or Ghostscript the killed owner started runs in a session of its own and may still be
+            # converting in this folder (and would write its profile back after the removal): stopped first.
+            _kill_users_of(p)
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _kill_users_of(folder: Path) -> None:
+    """SIGKILL this machine's processes whose command line or environment names ``folder`` (a stale profile:
+    its owner is gone, so they are orphans of a killed run), and wait a little for them to end."""
+    import signal
+
+    needle = os.fsencode(str(folder))
+    victims = []
+    try:
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return  # no /proc: nothing to look through
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        for part in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{pid}/{part}", "rb") as fh:
+                    if needle in fh.read():
+                        os.kill(pid, signal.SIGKILL)
+                        victims.append(pid)
+                        break
+            except OSError:  # gone, or not ours to read or kill
+                continue
+    deadline = time.monotonic() + 2.0
+    while victims and time.monotonic() < deadline:
+        victims = [v for v in victims if _running(v)]
+        if victims:
+            time.sleep(0.02)
+
+
+def _running(pid: int) -> bool:
+    """``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return False
 
 
 class _Profile:
