@@ -68,7 +68,7 @@ def tiff(path: Path, w: int, h: int, seed: int) -> None:
     path.write_bytes(b"II*\0" + struct.pack("<I", 8 + len(pixels)) + pixels + ifd)
 
 
-def make_samples(folder: Path, notes: int, scans: int) -> dict[str, list[Path]]:
+def make_samples(folder: Path, notes: int, scans: int, pdfs: int = 0) -> dict[str, list[Path]]:
     folder.mkdir(parents=True, exist_ok=True)
     lo = ["soffice", "--headless", f"-env:UserInstallation={(folder / '.lo').as_uri()}"]
     rtf = []
@@ -78,8 +78,9 @@ def make_samples(folder: Path, notes: int, scans: int) -> dict[str, list[Path]]:
                      encoding="ascii")
         rtf.append(p)
     half = rtf[notes // 2:]
-    subprocess.run([*lo, "--convert-to", "doc", "--outdir", str(folder / "doc"), *map(str, half)],
-                   check=True, capture_output=True, timeout=600)
+    if half:
+        subprocess.run([*lo, "--convert-to", "doc", "--outdir", str(folder / "doc"), *map(str, half)],
+                       check=True, capture_output=True, timeout=600)
     docs = sorted((folder / "doc").glob("*.doc"))
     for p in half:
         p.unlink()
@@ -89,11 +90,28 @@ def make_samples(folder: Path, notes: int, scans: int) -> dict[str, list[Path]]:
         b.append(folder / f"skann{n:03d}.bmp")
         tiff(folder / f"side{n:03d}.tif", 1000, 1400, n)
         t.append(folder / f"side{n:03d}.tif")
-    subprocess.run([*lo, "--convert-to", "gif", "--outdir", str(folder / "gif"), *map(str, b)],
-                   check=True, capture_output=True, timeout=600)
+    if b:  # soffice with no file to convert never ends
+        subprocess.run([*lo, "--convert-to", "gif", "--outdir", str(folder / "gif"), *map(str, b)],
+                       check=True, capture_output=True, timeout=600)
     g = sorted((folder / "gif").glob("*.gif"))
+    plain = []
+    if pdfs:
+        # plain PDF (not PDF/A) as an office system exports it: Ghostscript's input
+        src = []
+        for n in range(pdfs):
+            p = folder / "pdfsrc" / f"henvisning{n:04d}.rtf"
+            p.parent.mkdir(exist_ok=True)
+            p.write_text(NOTE.replace("{n}", str(n)).replace("{text}", "henvisning til poliklinikk. " * (5 + n % 30)),
+                         encoding="ascii")
+            src.append(p)
+        subprocess.run([*lo, "--convert-to", "pdf", "--outdir", str(folder / "pdf"), *map(str, src)],
+                       check=True, capture_output=True, timeout=600)
+        plain = sorted((folder / "pdf").glob("*.pdf"))
     shutil.rmtree(folder / ".lo", ignore_errors=True)
-    return {"notes (RTF, DOC)": rtf[:notes // 2] + docs, "scans (TIFF, BMP, GIF)": t + b + g}
+    groups = {"notes (RTF, DOC)": rtf[:notes // 2] + docs, "scans (TIFF, BMP, GIF)": t + b + g}
+    if plain:
+        groups["plain PDF (Ghostscript)"] = plain
+    return groups
 
 
 def run_mode(mode: str, files: list[str], workers: int, cache_dir: str) -> dict:
@@ -164,6 +182,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--notes", type=int, default=24)
     ap.add_argument("--scans", type=int, default=6, help="pages of each of TIFF, BMP and GIF")
+    ap.add_argument("--pdfs", type=int, default=0, help="plain PDFs (Ghostscript → PDF/A-2b)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--dask", action="store_true", help="also the pool on a Dask LocalCluster of 1 and 2 workers")
     ap.add_argument("--dask-only", action="store_true", help="only the Dask comparison")
@@ -176,10 +195,12 @@ def main() -> None:
         return child(args)
     tmp = Path(tempfile.mkdtemp(prefix="noarkpack-bench-pool-"))
     try:
-        groups = make_samples(tmp / "in", args.notes, args.scans)
+        groups = make_samples(tmp / "in", args.notes, args.scans, args.pdfs)
         print(f"conversion to PDF/A-2b, {args.workers} workers, {os.cpu_count()} cores "
               f"(LibreOffice {subprocess.run(['soffice', '--version'], capture_output=True, text=True).stdout.split()[1]})")
         for name, files in ({} if args.dask_only else groups).items():
+            if not files:
+                continue
             res = {}
             for mode in ("per-file", "pool"):
                 res[mode] = spawn({"mode": mode, "files": [str(f) for f in files], "workers": args.workers,
