@@ -208,11 +208,11 @@ def main() -> None:
             pf, pool = res["per-file"], res["pool"]
             rate = {m: r["documents"] / r["seconds"] * 60 for m, r in res.items()}
             print(f"{name}: {pf['documents']} documents ({', '.join(f'{k} {v}' for k, v in pool['by_puid'].items())})")
-            print(f"  one soffice per file: {rate['per-file']:7.0f} documents/min ({pf['seconds']:.1f} s)")
+            print(f"  one process per file:{rate['per-file']:7.0f} documents/min ({pf['seconds']:.1f} s)")
             print(f"  pool, batches:        {rate['pool']:7.0f} documents/min ({pool['seconds']:.1f} s, "
                   f"{pool['failures']} refused)  speed-up {rate['pool'] / rate['per-file']:.1f}x")
             print(f"  pool: {pool['seconds'] * args.workers / pool['documents']:.3f} s of one worker per document; "
-                  f"peak RSS of one LibreOffice instance {pool['maxrss_mb']:.0f} MB "
+                  f"peak RSS of one converter process {pool['maxrss_mb']:.0f} MB "
                   f"(the pool: {args.workers} x that)")
             rates = json.loads((tmp / f"cache-pool-{len(name)}" / "rates.json").read_text()) \
                 if (tmp / f"cache-pool-{len(name)}" / "rates.json").exists() else {}

@@ -215,3 +215,66 @@ def test_batches_are_split_evenly_over_the_workers():
     assert sizes(3, 32, 2) == [2, 1]
     assert sizes(1, 32, 4) == [1]
     assert sizes(0, 32, 2) == []
+
+
+def _text(pdf: Path) -> str:
+    """The text Ghostscript reads from ``pdf`` (its txtwrite device)."""
+    import subprocess
+
+    r = subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=txtwrite", "-sOutputFile=-",
+                        str(pdf)], capture_output=True, text=True, check=True)
+    return " ".join(r.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def exported_pdfs(tmp_path_factory) -> list[Path]:
+    """Plain PDFs as LibreOffice exports them (the input Ghostscript 10.00.0 crashed on, batched by device switch)."""
+    import subprocess
+
+    d = tmp_path_factory.mktemp("pdfs")
+    rtf = [_rtf(d / f"henvisning{n}.rtf", f"Henvisning nummer {n}") for n in range(5)]
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(d / '.lo').as_uri()}", "--convert-to", "pdf",
+                    "--outdir", str(d / "pdf"), *map(str, rtf)], check=True, capture_output=True, timeout=300)
+    return sorted((d / "pdf").glob("*.pdf"))
+
+
+def test_plain_pdfs_go_in_ghostscript_batches_each_to_its_own_pdfa(exported_pdfs, tmp_path):
+    """Plain PDF → PDF/A-2b, a batch per process: every output its own document's text, PDF/A, and the same entry
+    (formats, tool) as one gs command per file."""
+    from noarkpack.conversion.tools import GHOSTSCRIPT, convert_file
+
+    outs: dict = {}
+    work = tmp_path / "w"
+    work.mkdir()
+
+    def on_result(key, out, tool, seconds):
+        assert isinstance(out, Path), out
+        outs[key] = (pygfried.identify(str(out)), _text(out), tool)
+
+    with LibreOfficePool(1, batch_size=8) as pool:
+        pool.convert([PoolItem(f"k{n}", p, GHOSTSCRIPT) for n, p in enumerate(exported_pdfs)], work, on_result)
+        assert pool.instances == 1 and pool.crashes == 0  # five documents, one process
+    single = {}
+    for n, p in enumerate(exported_pdfs):
+        out, tool = convert_file(p, identify(p), tmp_path / f"one{n}")
+        single[f"k{n}"] = (pygfried.identify(str(out)), _text(out), tool)
+    assert outs == single
+    assert [outs[f"k{n}"][1] for n in range(5)] == [f"Henvisning nummer {n} 0, lorem ipsum dolor sit amet."
+                                                    for n in range(5)]
+    assert all(v[0] in PDFA_PUIDS for v in outs.values())
+
+
+def test_a_pdf_ghostscript_cannot_read_is_refused_as_alone_and_the_batch_kept(exported_pdfs, tmp_path):
+    from noarkpack.conversion.tools import GHOSTSCRIPT, ghostscript_pdfa
+
+    bad = tmp_path / "ødelagt.pdf"
+    bad.write_bytes(b"\x00\x01 not a PDF at all " * 40)  # gs stops on it (exit code 1)
+    items = [PoolItem("a", exported_pdfs[0], GHOSTSCRIPT), PoolItem("bad", bad, GHOSTSCRIPT),
+             PoolItem("b", exported_pdfs[1], GHOSTSCRIPT)]
+    with LibreOfficePool(1, batch_size=8) as pool:
+        got = _run(pool, items, tmp_path / "w")
+        assert pool.instances == 1 and pool.crashes == 0  # the batch went on past it
+    assert got["a"] in PDFA_PUIDS and got["b"] in PDFA_PUIDS
+    with pytest.raises(DocumentError) as alone:  # one gs command for this file alone
+        ghostscript_pdfa(bad, tmp_path / "one.pdf", 120.0)
+    assert isinstance(got["bad"], DocumentError) and got["bad"].message == alone.value.message

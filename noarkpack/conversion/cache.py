@@ -237,8 +237,8 @@ class ConversionCache:
     def convert_many(self, jobs: Iterable[tuple[Path, Identification, str]], pool,
                      on_done: Callable[[str, str, "tuple[Path, ConversionRecord] | DocumentError", float], None]
                      | None = None) -> dict[str, "tuple[Path, ConversionRecord] | DocumentError"]:
-        """Convert (or reuse) many ``(source, identification, sha256)`` at once, LibreOffice's in ``pool``
-        (a :class:`~noarkpack.conversion.pool.LibreOfficePool`) batches, Ghostscript's one by one.
+        """Convert (or reuse) many ``(source, identification, sha256)`` at once, in ``pool``'s batches (a
+        :class:`~noarkpack.conversion.pool.LibreOfficePool`: LibreOffice's, and Ghostscript's for plain PDF).
 
         Returns, per SHA-256, the entry or the DocumentError that refused it; ``on_done(sha, puid,
         result, seconds)`` is called as each finishes (seconds: what converting it cost, 0 when reused).
@@ -294,7 +294,8 @@ class ConversionCache:
                 _unlock(locks.pop(sha))
                 done(sha, ident.puid, result, seconds)
 
-            # A cluster converts plain PDF too (its workers run Ghostscript); the local pool is LibreOffice's.
+            # The pool converts plain PDF too (Ghostscript batches; a cluster's workers likewise); a converter
+            # without ``converts_pdf`` leaves them to Ghostscript here, one process each.
             remote_pdf = getattr(pool, "converts_pdf", False)
             work = Path(tempfile.mkdtemp(prefix=work_prefix(".work-"), dir=self.folder))
             try:

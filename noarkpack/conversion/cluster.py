@@ -35,14 +35,12 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Iterable
 
 from ..errors import ConfigError, DocumentError
 from ..locale import current, language, tr
 from .pool import OnResult, PoolItem, split_even
-from .tools import GHOSTSCRIPT
 
 #: batches in flight per worker thread (one running, one queued: the next starts without a round trip)
 IN_FLIGHT = 2
@@ -310,7 +308,6 @@ def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: flo
         with language(lang):
             return convert_remote(payload, flt, timeout)
     from ..documents import identify
-    from .tools import ghostscript_pdfa
 
     results: list[tuple] = []
     tmp = Path(tempfile.mkdtemp(prefix="noarkpack-task-", dir=_worker_folder()))
@@ -320,16 +317,6 @@ def convert_remote(payload: list[tuple[str, str, bytes]], flt: str, timeout: flo
             p = tmp / f"s{n:05d}{suffix}"
             p.write_bytes(data)
             srcs.append((key, p))
-        if flt == GHOSTSCRIPT:
-            for key, p in srcs:
-                t0 = time.monotonic()
-                out = p.with_suffix(".pdfa.pdf")
-                try:
-                    tool = ghostscript_pdfa(p, out, timeout)
-                    results.append((key, out.read_bytes(), tool, identify(out).puid, None, time.monotonic() - t0))
-                except DocumentError as e:
-                    results.append((key, None, "", None, e.message, time.monotonic() - t0))
-            return results
         pool = _pool()
         pool.timeout = timeout
 

@@ -46,7 +46,7 @@ def convert_all(jobs: Iterable[tuple[str, Path, Identification]], cache: Convers
                 workers: int | None = None, progress: Callable[[int, int], None] | None = None,
                 batch_size: int | None = None) -> ConversionReport:
     """Convert every (name, path, identification) job: LibreOffice's in batches on a pool of one
-    instance per core (:mod:`noarkpack.conversion.pool`), Ghostscript's one by one in parallel."""
+    instance per core (:mod:`noarkpack.conversion.pool`), Ghostscript's in batches on the same pool."""
     from .pool import BATCH_SIZE, LibreOfficePool
 
     t0 = time.monotonic()

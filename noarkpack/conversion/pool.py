@@ -31,6 +31,7 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,8 +41,20 @@ from typing import Callable, Iterable
 
 from ..errors import DocumentError
 from ..locale import current, language, tr
-from .tools import NOT_OPENED, PDF_EXPORT, lo_env, private_temp, require_libreoffice
+from .gsbatch import libgs_name
+from .tools import (
+    GHOSTSCRIPT,
+    NOT_OPENED,
+    PDF_EXPORT,
+    ghostscript_pdfa,
+    lo_env,
+    private_temp,
+    require_ghostscript,
+    require_libreoffice,
+)
 
+#: the folder noarkpack is imported from (a Ghostscript batch's process imports the same)
+_HERE = str(Path(__file__).resolve().parents[2])
 #: seconds LibreOffice may take to start (a fresh profile included) before its first document's budget runs
 STARTUP = 60.0
 #: documents per LibreOffice instance (restart after N).  An instance's start costs about as much as converting
@@ -63,7 +76,14 @@ OnResult = Callable[[str, "Path | DocumentError", str, float], None]
 
 
 class LibreOfficePool:
-    """``workers`` LibreOffice profiles, each converting one batch at a time; a context manager."""
+    """``workers`` LibreOffice profiles, each converting one batch at a time; a context manager.
+
+    Plain PDF (filter :data:`~noarkpack.conversion.tools.GHOSTSCRIPT`) goes the same way, a batch per process of
+    :mod:`noarkpack.conversion.gsbatch` (a Ghostscript instance per document, through libgs); a document it wrote
+    nothing for, or crashed or hung on, is converted alone with the ``gs`` command, which gives the reason.
+    """
+
+    converts_pdf = True  # plain PDF in Ghostscript batches
 
     def __init__(self, workers: int | None = None, *, batch_size: int = BATCH_SIZE, timeout: float = 120.0,
                  startup: float = STARTUP, soffice: str = "soffice", temp: Path | None = None) -> None:
@@ -97,19 +117,19 @@ class LibreOfficePool:
 
         Items are grouped by filter (one per LibreOffice call) into batches of ``batch_size``.
         """
-        tool = require_libreoffice()
         by_filter: dict[str, list[PoolItem]] = {}
         for it in items:
             by_filter.setdefault(it.filter, []).append(it)
         batches = []
-        for group in by_filter.values():
-            batches += split_even(group, self.batch_size, self.workers)
+        for flt, group in by_filter.items():
+            tool = require_ghostscript() if flt == GHOSTSCRIPT else require_libreoffice()
+            batches += [(b, tool) for b in split_even(group, self.batch_size, self.workers)]
         if not batches:
             return
         lang = current()  # the pool's threads make their messages in the caller's language
         with ThreadPoolExecutor(max_workers=min(self.workers, len(batches)),
                                 thread_name_prefix="noarkpack-lo") as ex:
-            for fut in [ex.submit(self._batch, b, work, tool, on_result, lang) for b in batches]:
+            for fut in [ex.submit(self._batch, b, work, tool, on_result, lang) for b, tool in batches]:
                 fut.result()
 
     # -- one batch ------------------------------------------------------------------------------
@@ -125,12 +145,22 @@ class LibreOfficePool:
     def _convert_batch(self, batch: list[PoolItem], folder: Path, tool: str, on_result: OnResult,
                        alone: bool = False) -> None:
         """One instance over ``batch``; after a crash or a hang, the suspects alone and the rest again."""
+        gs = batch[0].filter == GHOSTSCRIPT
+        if gs and (alone or libgs_name() is None):
+            for it in batch:  # one gs command each, as without batches: its own reason when it fails
+                self._ghostscript_alone(it, folder, tool, on_result)
+            return
         sub = Path(tempfile.mkdtemp(prefix=".run-", dir=folder))
         t0 = time.monotonic()
         done, failed, why = self._run(batch, sub)
         each = (time.monotonic() - t0) / max(1, len(done) + (len(failed) if why == NOT_OPENED else 0))
         for i in done:
             on_result(batch[i].key, sub / "out" / f"d{i:05d}.pdf", tool, each)
+        if gs and failed and (why == NOT_OPENED or len(batch) == 1):
+            # Ghostscript wrote nothing for these (or stopped on the only one): each alone, with its own reason
+            for i in failed:
+                self._convert_batch([batch[i]], folder, tool, on_result, alone=True)
+            return
         if why == NOT_OPENED or alone or len(batch) == 1:
             for i in failed:
                 on_result(batch[i].key, DocumentError(tr(NOT_OPENED) if why == NOT_OPENED else why), tool, each)
@@ -163,13 +193,18 @@ class LibreOfficePool:
         profile = self._profiles.get()
         try:
             profile.mkdir(exist_ok=True)
-            cmd = [self.soffice, "--headless", "--norestore", "--nolockcheck",
-                   f"-env:UserInstallation={profile.as_uri()}",
-                   "--convert-to", f"pdf:{batch[0].filter}:{{{PDF_EXPORT}}}", "--outdir", str(out),
-                   *map(str, staged)]
+            env = lo_env(profile)
+            if batch[0].filter == GHOSTSCRIPT:
+                cmd = [sys.executable, "-m", "noarkpack.conversion.gsbatch", str(out), *map(str, staged)]
+                # it imports this very noarkpack, wherever it was imported from
+                env["PYTHONPATH"] = os.pathsep.join(x for x in (_HERE, env.get("PYTHONPATH")) if x)
+            else:
+                cmd = [self.soffice, "--headless", "--norestore", "--nolockcheck",
+                       f"-env:UserInstallation={profile.as_uri()}",
+                       "--convert-to", f"pdf:{batch[0].filter}:{{{PDF_EXPORT}}}", "--outdir", str(out),
+                       *map(str, staged)]
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env=lo_env(profile),
-                                    start_new_session=True)
+                                    stderr=subprocess.DEVNULL, env=env, start_new_session=True)
             self.instances += 1
             self.running[proc.pid] = proc
             try:
@@ -189,6 +224,19 @@ class LibreOfficePool:
         why = (tr("LibreOffice took longer than {timeout:.0f} s on the document and was stopped", timeout=self.timeout)
                if hung else _stopped(rc))
         return trusted, [i for i in range(len(batch)) if i not in set(trusted)], why
+
+    def _ghostscript_alone(self, it: PoolItem, folder: Path, tool: str, on_result: OnResult) -> None:
+        """One plain PDF with the ``gs`` command, as without batches: its own reason when it fails."""
+        out = Path(tempfile.mkdtemp(prefix=".gs-", dir=folder)) / "d.pdf"
+        t0 = time.monotonic()
+        try:
+            ghostscript_pdfa(it.src, out, self.timeout)
+            if not out.is_file() or out.stat().st_size == 0:
+                raise DocumentError(tr("{tool} produced no output", tool=tool))
+        except DocumentError as e:
+            on_result(it.key, e, tool, time.monotonic() - t0)
+            return
+        on_result(it.key, out, tool, time.monotonic() - t0)
 
     def _watch(self, proc: subprocess.Popen, outputs: list[Path]) -> tuple[int, bool]:
         """Wait for ``proc``: (its exit code, whether it hung and was killed).

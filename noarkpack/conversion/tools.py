@@ -211,10 +211,10 @@ def _run(cmd: list[str], timeout: float, what: str) -> None:
 
 def ghostscript_pdfa(src: Path, out: Path, timeout: float) -> str:
     """Plain PDF ``src`` → PDF/A-2b ``out`` with Ghostscript; returns the tool with its version."""
+    from .gsbatch import GS_PDFA
+
     tool = require_ghostscript()
-    _run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-dPDFA=2", "-dPDFACompatibilityPolicy=1",
-          "-sColorConversionStrategy=RGB", "-sDEVICE=pdfwrite", f"-sOutputFile={out}", str(src)],
-         timeout, "Ghostscript")
+    _run(["gs", *GS_PDFA, f"-sOutputFile={out}", str(src)], timeout, "Ghostscript")
     return tool
 
 
