@@ -82,13 +82,20 @@ def start_child(module: str, *args: str, new_session: bool = True):
     import subprocess
     import sys
 
+    return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=child_env(), start_new_session=new_session)
+
+
+def child_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a ``python -m noarkpack…`` helper (``base``: os.environ): it imports this very
+    noarkpack, wherever it was imported from, and speaks the caller's language (a --lang, or a web request's),
+    not the environment's."""
     from .locale import current
 
+    base = dict(os.environ if base is None else base)
     here = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (here, os.environ.get("PYTHONPATH")) if x),
-           "NOARKPACK_LANG": current()}  # the caller's language (a --lang, or a web request's), not the environment's
-    return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env, start_new_session=new_session)
+    return {**base, "PYTHONPATH": os.pathsep.join(x for x in (here, base.get("PYTHONPATH")) if x),
+            "NOARKPACK_LANG": current()}
 
 
 def kill_child(proc, *, group: bool = True) -> None:

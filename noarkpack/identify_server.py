@@ -44,7 +44,6 @@ class SiegfriedServer:
         # in the caller's process group: whoever stops the caller with its group stops this server too
         self.proc = start_child("noarkpack.identify_server", str(max(1, workers)), new_session=False)
         self._answers: queue.SimpleQueue = queue.SimpleQueue()
-        self.in_flight = 0
         threading.Thread(target=self._read, name="noarkpack-siegfried-answers", daemon=True).start()
 
     def _read(self) -> None:
@@ -66,7 +65,6 @@ class SiegfriedServer:
             self.proc.stdin.flush()
         except (OSError, ValueError):
             return False
-        self.in_flight += 1
         return True
 
     def result(self):
@@ -78,7 +76,6 @@ class SiegfriedServer:
         if answer is _GONE:
             self._answers.put(_GONE)  # every later call sees it too
             return None
-        self.in_flight -= 1
         return [Identification(*row) if row is not None else None for row in answer]
 
     def end_input(self) -> None:

@@ -179,9 +179,9 @@ def _child(args: dict) -> dict:
     # Siegfried in a process of its own (it holds the GIL while it works): this one walks the journals and
     # stores the answers meanwhile.  Started first, so that its start overlaps the project's loading.
     try:
-        server: list[SiegfriedPool | None] = [SiegfriedPool()]
+        siegfried: SiegfriedPool | None = SiegfriedPool()
     except OSError:
-        server = [None]  # Siegfried here, between the walk's batches
+        siegfried = None  # Siegfried here, between the walk's batches
     project = load_project(args["root"], database=args.get("database"), auto_import=False)
     cache = ConversionCache(Path(args["cache"]), timeout=args["timeout"]) if args.get("cache") else None
     stats = {"identified": 0, "converted": 0, "conversion_failures": 0, "conversion_seconds": 0.0}
@@ -235,20 +235,19 @@ def _child(args: dict) -> dict:
             batch.clear()
             known = documents._known_many(keys)
             todo = [i for i, hit in enumerate(known) if hit is None]
-            if todo and server[0] is not None and server[0].submit([files[i][0] for i in todo]):
+            # submit says False once every server is gone: then the batch is identified here
+            if todo and siegfried is not None and siegfried.submit([files[i][0] for i in todo]):
                 pending.append((files, keys, known, todo))
             else:
                 answer(files, keys, known, todo, None)
-            while server[0] is not None and len(pending) > IN_FLIGHT * len(server[0].servers):
+            while pending and len(pending) > IN_FLIGHT * len(siegfried.servers):
                 receive()
 
         def receive() -> None:
             files, keys, known, todo = pending.popleft()
-            found = server[0].result() if server[0] is not None else None
+            found = siegfried.result()  # None: its server died first, so the batch is identified here
             if found is not None and len(found) != len(todo):
                 found = None  # a server's answer that does not fit: this batch is identified here
-            if server[0] is not None and not server[0].servers:
-                server[0] = None  # every server is gone: the rest are identified here
             answer(files, keys, known, todo, found)
 
         def answer(files, keys, known, todo, found) -> None:
@@ -285,8 +284,8 @@ def _child(args: dict) -> dict:
                 while pending:
                     receive()
         finally:
-            if server[0] is not None:
-                server[0].close()
+            if siegfried is not None:
+                siegfried.close()
         batches.shutdown(wait=True)  # what is still queued at a stop is cancelled by watch_parent
     if pool is not None:
         pool.close()

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import DocumentError
+from ..fsutil import child_env
 from ..locale import current, language, tr
 from .gsbatch import libgs_name
 from .tools import (
@@ -53,8 +54,6 @@ from .tools import (
     require_libreoffice,
 )
 
-#: the folder noarkpack is imported from (a Ghostscript batch's process imports the same)
-_HERE = str(Path(__file__).resolve().parents[2])
 #: seconds LibreOffice may take to start (a fresh profile included) before its first document's budget runs
 STARTUP = 60.0
 #: documents per LibreOffice instance (restart after N).  An instance's start costs about as much as converting
@@ -196,8 +195,7 @@ class LibreOfficePool:
             env = lo_env(profile)
             if batch[0].filter == GHOSTSCRIPT:
                 cmd = [sys.executable, "-m", "noarkpack.conversion.gsbatch", str(out), *map(str, staged)]
-                # it imports this very noarkpack, wherever it was imported from
-                env["PYTHONPATH"] = os.pathsep.join(x for x in (_HERE, env.get("PYTHONPATH")) if x)
+                env = child_env(env)
             else:
                 cmd = [self.soffice, "--headless", "--norestore", "--nolockcheck",
                        f"-env:UserInstallation={profile.as_uri()}",

@@ -28,6 +28,7 @@ from ..documents import Identification
 from ..errors import DocumentError
 from ..fsutil import pid_alive
 from ..locale import N_, tr
+from .gsbatch import GS_PDFA
 
 PDF_PUIDS = frozenset({"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276",
                        "fmt/1129", "fmt/1451"})
@@ -211,8 +212,6 @@ def _run(cmd: list[str], timeout: float, what: str) -> None:
 
 def ghostscript_pdfa(src: Path, out: Path, timeout: float) -> str:
     """Plain PDF ``src`` → PDF/A-2b ``out`` with Ghostscript; returns the tool with its version."""
-    from .gsbatch import GS_PDFA
-
     tool = require_ghostscript()
     _run(["gs", *GS_PDFA, f"-sOutputFile={out}", str(src)], timeout, "Ghostscript")
     return tool
