@@ -2,8 +2,8 @@
 instance of its own, through Ghostscript's C API (libgs, the library the ``gs`` command is built on).
 
 One ``gs`` process per document pays a process start, the dynamic loading of libgs and Python's wait for it each
-time: 58 ms a small PDF here, against 44 ms through the API in one process (docs/performance.md, "Ghostscript
-stays one process per file").  One Ghostscript *instance* over many inputs, its pdfwrite device pointed at the next
+time: 58 ms a small PDF here, against 44 ms through the API in one process (docs/performance.md, "Ghostscript in
+batches").  One Ghostscript *instance* over many inputs, its pdfwrite device pointed at the next
 output between them (``setpagedevice``), would save more, but Ghostscript 10.00.0 segfaults on the second input when
 the inputs are PDFs LibreOffice exported; a fresh instance per document has no such state to trip on.
 
